@@ -1,0 +1,82 @@
+//! The application: the store, the search index and the configuration, opened together.
+
+use crate::config::{Config, LibrarySource};
+use crate::domain::quality;
+use crate::ingest::{FileError, Library, LoadError, corpus, library};
+use crate::search::{SearchIndex, Vocabulary};
+use crate::store::{Store, SyncReport};
+use anyhow::Context;
+use std::sync::Arc;
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub search: SearchIndex,
+    /// What the start-up load did.
+    pub sync: SyncReport,
+    /// Whether the index had to be rebuilt at start-up.
+    pub rebuilt_index: bool,
+}
+
+/// Loads the library files and applies every rule: the result is either a fully valid library or
+/// the complete list of problems, with file and line.
+pub fn load_checked(source: &LibrarySource) -> Result<Library, LoadError> {
+    match source {
+        LibrarySource::Files(dir) => {
+            let lib = library::load_dir(dir)?;
+            let findings = quality::check_library(&lib.catalog, &lib.indicators);
+            if findings.is_empty() {
+                return Ok(lib);
+            }
+            Err(LoadError(
+                findings
+                    .into_iter()
+                    .map(|f| {
+                        let origin = f.code.as_ref().and_then(|c| lib.origins.get(c));
+                        FileError {
+                            file: origin
+                                .map_or_else(|| dir.join("project_types.toml"), |o| o.0.clone()),
+                            line: origin.map(|o| o.1),
+                            code: f.code.clone(),
+                            message: format!("{}（规则 {}）", f.message, f.rule),
+                        }
+                    })
+                    .collect(),
+            ))
+        }
+        LibrarySource::Corpus(path) => {
+            let base = library::load_dir(&library::default_dir())?;
+            corpus::load_jsonl(path, &base.catalog)
+        }
+    }
+}
+
+impl App {
+    /// Validates the library (refusing to start on any problem), brings the store in line with
+    /// it, and opens or rebuilds the search index.
+    pub fn open(config: Config) -> anyhow::Result<App> {
+        let lib = load_checked(&config.library)?;
+        let vocab = Vocabulary::load(&config.vocab_dir)?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
+        let store = Store::open(&config.store_dir(), config.cache_bytes)
+            .with_context(|| format!("无法打开数据库 {}", config.store_dir().display()))?;
+        let sync = store.sync_library(&lib, "指标库文件")?;
+        drop(lib);
+        let catalog = store.catalog()?.context("数据库中没有目录信息")?;
+        let (search, rebuilt_index) = SearchIndex::open_or_build(
+            &config.index_dir(),
+            Arc::new(vocab),
+            Arc::new(catalog),
+            store.indicators()?,
+            store.generation()?,
+        )?;
+        Ok(App {
+            config,
+            store,
+            search,
+            sync,
+            rebuilt_index,
+        })
+    }
+}

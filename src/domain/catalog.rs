@@ -1,0 +1,143 @@
+//! The catalog around the indicators: frameworks, units, project types, spending natures.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What kind of quantity a unit measures; the value/unit consistency rules key on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    Count,
+    Length,
+    Area,
+    Volume,
+    Weight,
+    Power,
+    Rate,
+    Money,
+    UnitCost,
+    Time,
+    Score,
+    Grade,
+    Measure,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    pub name: String,
+    pub kind: UnitKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Level1Def {
+    pub name: String,
+    pub level2: Vec<String>,
+}
+
+/// One version of the three-level framework (e.g. the local one with cost under output, or the
+/// 2021 central one with cost as its own level 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Framework {
+    pub code: String,
+    pub name: String,
+    pub level1: Vec<Level1Def>,
+}
+
+impl Framework {
+    pub fn level1_of(&self, level2: &str) -> Option<&str> {
+        self.level1
+            .iter()
+            .find(|l1| l1.level2.iter().any(|l2| l2 == level2))
+            .map(|l1| l1.name.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectType {
+    pub code: String,
+    #[serde(default)]
+    pub prefix: String,
+    pub name: String,
+    pub group: String,
+    #[serde(default)]
+    pub subgroup: String,
+    #[serde(default)]
+    pub sectors: Vec<String>,
+    #[serde(default)]
+    pub natures: Vec<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Everything but the indicators: stored beside them so that the store is self-contained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub edition: String,
+    pub title: String,
+    pub default_framework: String,
+    pub frameworks: Vec<Framework>,
+    pub units: Vec<Unit>,
+    pub groups: Vec<String>,
+    pub sectors: Vec<String>,
+    /// Spending nature code -> label (construction -> 工程建设类).
+    pub natures: BTreeMap<String, String>,
+    pub project_types: Vec<ProjectType>,
+}
+
+impl Catalog {
+    pub fn framework(&self) -> &Framework {
+        self.frameworks
+            .iter()
+            .find(|f| f.code == self.default_framework)
+            .or_else(|| self.frameworks.first())
+            .expect("a catalog always has a framework")
+    }
+
+    pub fn unit(&self, name: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.name == name)
+    }
+
+    pub fn project_type(&self, code: &str) -> Option<&ProjectType> {
+        self.project_types.iter().find(|t| t.code == code)
+    }
+
+    pub fn project_type_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.project_type(code).map_or(code, |t| t.name.as_str())
+    }
+
+    /// The project types an indicator fits: named directly, or sharing a spending nature.
+    pub fn types_of<'a>(
+        &'a self,
+        project_types: &'a [String],
+        natures: &'a [String],
+    ) -> impl Iterator<Item = &'a ProjectType> + 'a {
+        self.project_types.iter().filter(move |t| {
+            project_types.contains(&t.code) || t.natures.iter().any(|n| natures.contains(n))
+        })
+    }
+
+    /// A catalog for a corpus that only names its project types and levels (the peers' format):
+    /// the local framework, the bundled units, and one project type per distinct name.
+    pub fn for_corpus(type_names: &[String], base: &Catalog) -> Catalog {
+        let mut c = base.clone();
+        c.edition = "corpus".into();
+        c.title = "外部语料".into();
+        c.project_types = type_names
+            .iter()
+            .map(|n| ProjectType {
+                code: n.clone(),
+                prefix: String::new(),
+                name: n.clone(),
+                group: "外部语料".into(),
+                subgroup: String::new(),
+                sectors: vec![],
+                natures: vec![],
+                keywords: vec![],
+                description: String::new(),
+            })
+            .collect();
+        c
+    }
+}

@@ -1,0 +1,18 @@
+//! Pure domain types and rules of the indicator library: no I/O here.
+
+pub mod catalog;
+pub mod draft;
+pub mod edition;
+pub mod evaluation;
+pub mod indicator;
+pub mod quality;
+pub mod revision;
+
+pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};
+pub use draft::{Draft, DraftProject, DraftRow};
+pub use edition::Edition;
+pub use evaluation::{EvaluatedProject, EvaluationRow, Grade};
+pub use indicator::{
+    Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,
+};
+pub use revision::{ChangeKind, FieldChange, Revision};

@@ -1,0 +1,706 @@
+//! Loads and validates the library files in `indicators/` (schema in indicators/README.md).
+//!
+//! Loading is all or nothing: every problem in every file is collected with its file and line,
+//! and nothing is returned unless the whole library is valid, so neither `check` nor `serve`
+//! can ever half-load it.
+
+use crate::domain::{
+    Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
+    Provenance, Status, Term, Unit, ValueType,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The library as loaded from files.
+#[derive(Debug, Clone)]
+pub struct Library {
+    pub catalog: Catalog,
+    pub indicators: Vec<Indicator>,
+    /// SHA-256 over every file's path and bytes: tells the store whether the files changed.
+    pub source_hash: String,
+    /// Where each indicator is written (file, line), for the quality report.
+    pub origins: HashMap<String, (PathBuf, usize)>,
+}
+
+/// One problem in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(code) = &self.code {
+            write!(f, ": [{code}]")?;
+        } else {
+            write!(f, ":")?;
+        }
+        write!(f, " {}", self.message)
+    }
+}
+
+/// All problems found; the library is refused if there is any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError(pub Vec<FileError>);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "指标库有 {} 处错误，未载入：", self.0.len())?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLibrary {
+    edition: String,
+    title: String,
+    framework: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrameworks {
+    framework: Vec<Framework>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnits {
+    units: Vec<Unit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTypes {
+    groups: Vec<String>,
+    sectors: Vec<String>,
+    natures: BTreeMap<String, String>,
+    #[serde(rename = "type")]
+    types: Vec<Spanned<ProjectType>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicatorFile {
+    #[serde(default)]
+    indicator: Vec<Spanned<RawIndicator>>,
+}
+
+/// An indicator exactly as written; strings are checked against the catalog afterwards so that
+/// every error can name its line and explain the allowed values.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    code: String,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    level1: String,
+    level2: String,
+    #[serde(default)]
+    definition: String,
+    #[serde(default)]
+    formula: String,
+    value_type: String,
+    direction: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    basis: String,
+    #[serde(default)]
+    data_source: String,
+    #[serde(default)]
+    scoring: String,
+    #[serde(default)]
+    weight: i64,
+    #[serde(default)]
+    project_types: Vec<String>,
+    #[serde(default)]
+    natures: Vec<String>,
+    #[serde(default)]
+    core: Vec<String>,
+    #[serde(default)]
+    term: Option<String>,
+    #[serde(default)]
+    cost_kind: Option<String>,
+    #[serde(default)]
+    provenance: String,
+}
+
+/// Reads and validates the library in `dir`.
+pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
+    let mut errors = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut read = |rel: &str, errors: &mut Vec<FileError>| -> Option<(PathBuf, String)> {
+        let path = dir.join(rel);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                hasher.update(rel.as_bytes());
+                hasher.update([0]);
+                hasher.update(text.as_bytes());
+                hasher.update([0]);
+                Some((path, text))
+            }
+            Err(e) => {
+                errors.push(FileError {
+                    file: path,
+                    line: None,
+                    code: None,
+                    message: format!("无法读取文件：{e}"),
+                });
+                None
+            }
+        }
+    };
+
+    let library: Option<RawLibrary> =
+        read("library.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
+    let frameworks: Option<RawFrameworks> =
+        read("framework.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
+    let units: Option<RawUnits> =
+        read("units.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
+    let types_file = read("project_types.toml", &mut errors);
+    let types: Option<RawTypes> = types_file
+        .as_ref()
+        .and_then(|(p, t)| parse_toml(p, t, &mut errors));
+
+    let mut indicator_files = Vec::new();
+    for sub in ["common", "types"] {
+        let mut names: Vec<String> = match std::fs::read_dir(dir.join(sub)) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".toml"))
+                .collect(),
+            Err(e) => {
+                errors.push(FileError {
+                    file: dir.join(sub),
+                    line: None,
+                    code: None,
+                    message: format!("无法读取目录：{e}"),
+                });
+                continue;
+            }
+        };
+        names.sort();
+        for n in names {
+            if let Some(f) = read(&format!("{sub}/{n}"), &mut errors) {
+                indicator_files.push(f);
+            }
+        }
+    }
+    let source_hash = format!("{:x}", hasher.finalize());
+
+    let (Some(library), Some(frameworks), Some(units), Some(types)) =
+        (library, frameworks, units, types)
+    else {
+        return Err(LoadError(errors));
+    };
+
+    let types_path = types_file
+        .as_ref()
+        .map(|(p, _)| p.clone())
+        .unwrap_or_default();
+    let types_text = types_file.as_ref().map(|(_, t)| t.as_str()).unwrap_or("");
+    let mut project_types = Vec::new();
+    let mut seen_types = HashSet::new();
+    for t in types.types {
+        let line = Some(line_of(types_text, t.span().start));
+        let t = t.into_inner();
+        let mut bad = |message: String| {
+            errors.push(FileError {
+                file: types_path.clone(),
+                line,
+                code: Some(t.code.clone()),
+                message,
+            })
+        };
+        if !seen_types.insert(t.code.clone()) {
+            bad(format!("项目类型编码“{}”重复", t.code));
+        }
+        if !types.groups.contains(&t.group) {
+            bad(format!("项目类型分组“{}”不在 groups 列表中", t.group));
+        }
+        for s in &t.sectors {
+            if !types.sectors.contains(s) {
+                bad(format!("行业“{s}”不在 sectors 列表中"));
+            }
+        }
+        for n in &t.natures {
+            if !types.natures.contains_key(n) {
+                bad(format!("支出性质“{n}”不在 [natures] 中"));
+            }
+        }
+        project_types.push(t);
+    }
+
+    let catalog = Catalog {
+        edition: library.edition,
+        title: library.title,
+        default_framework: library.framework,
+        frameworks: frameworks.framework,
+        units: units.units,
+        groups: types.groups,
+        sectors: types.sectors,
+        natures: types.natures,
+        project_types,
+    };
+    if !catalog
+        .frameworks
+        .iter()
+        .any(|f| f.code == catalog.default_framework)
+    {
+        errors.push(FileError {
+            file: dir.join("library.toml"),
+            line: None,
+            code: None,
+            message: format!(
+                "默认框架“{}”未在 framework.toml 中定义",
+                catalog.default_framework
+            ),
+        });
+        return Err(LoadError(errors));
+    }
+
+    let mut indicators = Vec::new();
+    let mut codes: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    for (path, text) in &indicator_files {
+        let Some(file) = parse_toml::<RawIndicatorFile>(path, text, &mut errors) else {
+            continue;
+        };
+        for raw in file.indicator {
+            let span = raw.span();
+            let raw = raw.into_inner();
+            let table = &text[span.clone()];
+            let at = |field: &str| line_of(text, span.start + field_offset(table, field));
+            match validate(raw, &catalog) {
+                Ok(ind) => {
+                    let line = at("code");
+                    if let Some((f, l)) = codes.get(ind.code.as_str()) {
+                        errors.push(FileError {
+                            file: path.clone(),
+                            line: Some(line),
+                            code: Some(ind.code.to_string()),
+                            message: format!("指标编码重复，已用于 {}:{l}", f.display()),
+                        });
+                    } else {
+                        codes.insert(ind.code.to_string(), (path.clone(), line));
+                        indicators.push(ind);
+                    }
+                }
+                Err((code, problems)) => {
+                    for (field, message) in problems {
+                        errors.push(FileError {
+                            file: path.clone(),
+                            line: Some(at(field)),
+                            code: code.clone(),
+                            message,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    if errors.is_empty() {
+        indicators.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(Library {
+            catalog,
+            indicators,
+            source_hash,
+            origins: codes,
+        })
+    } else {
+        Err(LoadError(errors))
+    }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    errors: &mut Vec<FileError>,
+) -> Option<T> {
+    match toml::from_str::<T>(text) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(FileError {
+                file: path.to_path_buf(),
+                line: e.span().map(|s| line_of(text, s.start)),
+                code: None,
+                message: format!("TOML 格式错误：{}", e.message()),
+            });
+            None
+        }
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Byte offset of the line `field = ...` inside one `[[indicator]]` table (0 when absent, so the
+/// error points at the table itself).
+fn field_offset(table: &str, field: &str) -> usize {
+    let mut offset = 0;
+    for line in table.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(field)
+            && rest.trim_start().starts_with('=')
+        {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+type Problems = Vec<(&'static str, String)>;
+
+/// Checks one raw indicator against the schema and the catalog.
+fn validate(raw: RawIndicator, catalog: &Catalog) -> Result<Indicator, (Option<String>, Problems)> {
+    let mut p: Problems = Vec::new();
+    let code = Code::parse(&raw.code).map_err(|e| p.push(("code", e))).ok();
+    let framework = catalog.framework();
+
+    let name = raw.name.trim().to_string();
+    if name.is_empty() {
+        p.push(("name", "指标名称为空".into()));
+    } else if name.chars().count() > 40 {
+        p.push((
+            "name",
+            format!("指标名称过长（{} 个字）", name.chars().count()),
+        ));
+    }
+    match framework.level1.iter().find(|l| l.name == raw.level1) {
+        None => p.push((
+            "level1",
+            format!(
+                "一级指标“{}”不在框架“{}”中（可选：{}）",
+                raw.level1,
+                framework.code,
+                names(&framework.level1)
+            ),
+        )),
+        Some(l1) if !l1.level2.contains(&raw.level2) => p.push((
+            "level2",
+            format!(
+                "二级指标“{}”不属于一级指标“{}”（可选：{}）",
+                raw.level2,
+                raw.level1,
+                l1.level2.join("、")
+            ),
+        )),
+        Some(_) => {}
+    }
+    if raw.definition.trim().is_empty() {
+        p.push(("definition", "缺少指标解释（definition）".into()));
+    }
+    let value_type = ValueType::parse(&raw.value_type)
+        .map_err(|e| p.push(("value_type", e)))
+        .ok();
+    let direction = Direction::parse(&raw.direction)
+        .map_err(|e| p.push(("direction", e)))
+        .ok();
+    match (value_type, direction) {
+        (Some(ValueType::Quantitative), Some(Direction::Qualitative)) => p.push((
+            "direction",
+            "定量指标的方向应为 ≥、≤ 或 =，不能是“定性”".into(),
+        )),
+        (Some(ValueType::Qualitative), Some(d)) if d != Direction::Qualitative => p.push((
+            "direction",
+            format!("定性指标的方向应为“定性”，不能是“{d}”"),
+        )),
+        _ => {}
+    }
+    match catalog.unit(&raw.unit) {
+        None if raw.unit.trim().is_empty() => p.push(("unit", "缺少计量单位（unit）".into())),
+        None => p.push((
+            "unit",
+            format!("计量单位“{}”不在受控列表 units.toml 中", raw.unit),
+        )),
+        Some(u) => {
+            let grade = u.kind == crate::domain::UnitKind::Grade;
+            if value_type == Some(ValueType::Qualitative) && !grade {
+                p.push((
+                    "unit",
+                    format!("定性指标的计量单位应为“等级”，不能是“{}”", raw.unit),
+                ));
+            }
+            if value_type == Some(ValueType::Quantitative) && grade {
+                p.push(("unit", "定量指标不能使用计量单位“等级”".into()));
+            }
+        }
+    }
+    let basis = if raw.basis.is_empty() {
+        Ok(Basis::Other)
+    } else {
+        Basis::parse(&raw.basis)
+    }
+    .map_err(|e| p.push(("basis", e)))
+    .ok();
+    if !(1..=100).contains(&raw.weight) {
+        p.push(("weight", format!("分值 {} 超出范围（1–100）", raw.weight)));
+    }
+    for t in raw.project_types.iter().chain(&raw.core) {
+        if catalog.project_type(t).is_none() {
+            p.push((
+                "project_types",
+                format!("项目类型编码“{t}”未在 project_types.toml 中定义"),
+            ));
+        }
+    }
+    for n in &raw.natures {
+        if !catalog.natures.contains_key(n) {
+            p.push((
+                "natures",
+                format!("支出性质“{n}”未在 project_types.toml [natures] 中定义"),
+            ));
+        }
+    }
+    if raw.project_types.is_empty() && raw.natures.is_empty() {
+        p.push((
+            "project_types",
+            "指标未适用任何项目类型（project_types 与 natures 均为空）".into(),
+        ));
+    }
+    let fits: HashSet<&str> = catalog
+        .types_of(&raw.project_types, &raw.natures)
+        .map(|t| t.code.as_str())
+        .collect();
+    for c in &raw.core {
+        if catalog.project_type(c).is_some() && !fits.contains(c.as_str()) {
+            p.push(("core", format!("核心类型“{c}”不在该指标适用的项目类型中")));
+        }
+    }
+    let term = match raw.term.as_deref() {
+        None | Some("") => Ok(Term::Annual),
+        Some(t) => Term::parse(t),
+    }
+    .map_err(|e| p.push(("term", e)))
+    .ok();
+    let cost_kind = match raw.cost_kind.as_deref() {
+        None | Some("") => Ok(None),
+        Some(k) => CostKind::parse(k).map(Some),
+    }
+    .map_err(|e| p.push(("cost_kind", e)))
+    .ok()
+    .flatten();
+    if cost_kind.is_some() && raw.level2 != "成本指标" {
+        p.push((
+            "cost_kind",
+            "只有成本指标可以填写成本类型（cost_kind）".into(),
+        ));
+    }
+    let provenance = if raw.provenance.is_empty() {
+        Ok(Provenance::Local)
+    } else {
+        Provenance::parse(&raw.provenance)
+    }
+    .map_err(|e| p.push(("provenance", e)))
+    .ok();
+
+    if !p.is_empty() {
+        return Err((code.map(|c| c.to_string()).or(Some(raw.code)), p));
+    }
+    let (Some(code), Some(value_type), Some(direction), Some(basis), Some(term), Some(provenance)) =
+        (code, value_type, direction, basis, term, provenance)
+    else {
+        unreachable!("every None above recorded a problem")
+    };
+    let cost_kind = cost_kind.or((raw.level2 == "成本指标").then_some(CostKind::Economic));
+    Ok(Indicator {
+        code,
+        name,
+        aliases: raw
+            .aliases
+            .into_iter()
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect(),
+        level1: raw.level1,
+        level2: raw.level2,
+        definition: raw.definition.trim().to_string(),
+        formula: raw.formula.trim().to_string(),
+        value_type,
+        direction,
+        unit: raw.unit,
+        target: raw.target.trim().to_string(),
+        basis,
+        data_source: raw.data_source,
+        scoring: raw.scoring,
+        weight: raw.weight as u32,
+        project_types: raw.project_types,
+        natures: raw.natures,
+        core: raw.core,
+        term,
+        cost_kind,
+        provenance,
+        status: Status::Active,
+    })
+}
+
+fn names(l1: &[Level1Def]) -> String {
+    l1.iter()
+        .map(|l| l.name.as_str())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// The bundled library folder: `./indicators` when run from the repository, else the copy next to
+/// the crate's manifest (so `cargo run` works from any directory).
+pub fn default_dir() -> PathBuf {
+    let here = PathBuf::from("indicators");
+    if here.join("library.toml").exists() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("indicators")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A copy of the bundled catalog files with one indicator file of our own.
+    fn library_with(indicators_toml: &str) -> (tempfile::TempDir, Result<Library, LoadError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("indicators");
+        for f in [
+            "library.toml",
+            "framework.toml",
+            "units.toml",
+            "project_types.toml",
+        ] {
+            std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+        }
+        std::fs::create_dir(dir.path().join("common")).unwrap();
+        std::fs::create_dir(dir.path().join("types")).unwrap();
+        std::fs::write(dir.path().join("types/road.toml"), indicators_toml).unwrap();
+        let lib = load_dir(dir.path());
+        (dir, lib)
+    }
+
+    const GOOD: &str = r#"
+[[indicator]]
+code = "DL-001"
+name = "新建道路里程"
+level1 = "产出指标"
+level2 = "数量指标"
+definition = "反映年度内新建并通过交工验收的城市道路长度。"
+value_type = "定量"
+direction = "≥"
+unit = "公里"
+target = "5"
+basis = "计划标准"
+data_source = "交工验收报告"
+scoring = "完成值÷目标值×分值"
+weight = 10
+project_types = ["road"]
+core = ["road"]
+provenance = "地方参考"
+"#;
+
+    #[test]
+    fn a_valid_indicator_loads_with_defaults_filled_in() {
+        let (_d, lib) = library_with(GOOD);
+        let lib = lib.unwrap();
+        assert_eq!(lib.indicators.len(), 1);
+        let i = &lib.indicators[0];
+        assert_eq!(i.term, Term::Annual);
+        assert_eq!(i.direction, Direction::AtLeast);
+        assert_eq!(i.scope(), crate::domain::Scope::Specific);
+    }
+
+    fn only_error(toml: &str) -> FileError {
+        let (_d, lib) = library_with(toml);
+        let errs = lib.unwrap_err().0;
+        assert_eq!(errs.len(), 1, "expected one error, got {errs:#?}");
+        errs.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn an_unknown_unit_names_the_file_line_and_code() {
+        let e = only_error(&GOOD.replace("unit = \"公里\"", "unit = \"公理\""));
+        assert!(e.file.ends_with("types/road.toml"));
+        assert_eq!(e.line, Some(10), "{e}");
+        assert_eq!(e.code.as_deref(), Some("DL-001"));
+        assert!(
+            e.message.contains("公理") && e.message.contains("units.toml"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_direction_that_does_not_fit_the_value_type_is_refused() {
+        let e = only_error(&GOOD.replace("direction = \"≥\"", "direction = \"定性\""));
+        assert_eq!(e.line, Some(9));
+        assert!(e.message.contains("定量指标的方向"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_definition_is_refused() {
+        let e = only_error(&GOOD.replace(
+            "definition = \"反映年度内新建并通过交工验收的城市道路长度。\"\n",
+            "",
+        ));
+        assert!(e.message.contains("缺少指标解释"), "{e}");
+    }
+
+    #[test]
+    fn a_level2_outside_its_level1_is_refused() {
+        let e = only_error(&GOOD.replace("level2 = \"数量指标\"", "level2 = \"社会效益指标\""));
+        assert_eq!(e.line, Some(6));
+        assert!(e.message.contains("不属于一级指标"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_codes_point_at_the_first_use() {
+        let (_d, lib) = library_with(&format!("{GOOD}\n{GOOD}"));
+        let errs = lib.unwrap_err().0;
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("指标编码重复"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn toml_syntax_errors_carry_a_line() {
+        let e = only_error("[[indicator]]\ncode = \"DL-001\nname = 1\n");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("TOML"));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_rather_than_ignored() {
+        let e = only_error(&GOOD.replace("weight = 10", "weight = 10\nweigth = 3"));
+        assert!(e.message.contains("weigth"), "{e}");
+    }
+
+    #[test]
+    fn the_bundled_library_loads() {
+        let lib = load_dir(&default_dir()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(lib.indicators.len() >= 120);
+        assert!(lib.catalog.project_types.len() >= 5);
+    }
+}

@@ -1,0 +1,7 @@
+//! Files in and out: the `indicators/` library files, external corpora, exports.
+
+pub mod corpus;
+pub mod export;
+pub mod library;
+
+pub use library::{FileError, Library, LoadError};

@@ -1,0 +1,13 @@
+//! zhibiao: a versioned budget-performance indicator library (预算绩效指标库) with Chinese search.
+//!
+//! The layers, each behind one module: `domain` (pure types and rules), `ingest` (library files and
+//! spreadsheets in and out), `store` (sled, every revision kept), `search` (tantivy + jieba),
+//! `web` (axum pages and the JSON API). `app` wires them together for `serve` and the tests.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod ingest;
+pub mod search;
+pub mod store;
+pub mod web;

@@ -1,0 +1,228 @@
+//! The `zhibiao` command: parse the command line, start tracing, dispatch.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zhibiao::app::{App, load_checked};
+use zhibiao::config::{Config, LibrarySource};
+use zhibiao::domain::quality;
+use zhibiao::ingest::export;
+use zhibiao::search::SearchRequest;
+
+#[derive(Parser)]
+#[command(
+    name = "zhibiao",
+    version,
+    about = "预算绩效指标库：检索、编报与指标库维护"
+)]
+struct Cli {
+    /// Data directory (store and index).
+    #[arg(long, global = true, env = "ZHIBIAO_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// Library folder (default: the bundled `indicators/`).
+    #[arg(long, global = true, env = "ZHIBIAO_INDICATORS")]
+    indicators: Option<PathBuf>,
+    /// Serve an external corpus in the peers' JSONL format instead of the library files.
+    #[arg(long, global = true, env = "ZHIBIAO_LIBRARY")]
+    library: Option<PathBuf>,
+    /// Search vocabulary folder (default: the bundled `index/`).
+    #[arg(long, global = true, env = "ZHIBIAO_VOCAB")]
+    vocab: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the pages and the JSON API.
+    Serve {
+        #[arg(long, env = "ZHIBIAO_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Validate the library files (schema and reviewer rules); non-zero exit on any problem.
+    Check {
+        /// Also print coverage statistics.
+        #[arg(long)]
+        stats: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Search from the terminal.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Export the whole library, one indicator per line (jsonl) or row (csv).
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+impl Cli {
+    fn config(&self, bind: Option<SocketAddr>) -> Config {
+        let mut c = Config::new(
+            self.data_dir.clone(),
+            bind.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
+        );
+        if let Some(dir) = &self.indicators {
+            c.library = LibrarySource::Files(dir.clone());
+        }
+        if let Some(path) = &self.library {
+            c.library = LibrarySource::Corpus(path.clone());
+        }
+        if let Some(v) = &self.vocab {
+            c.vocab_dir = v.clone();
+        }
+        c
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "zhibiao=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Serve { bind } => {
+            let app = App::open(cli.config(Some(*bind)))?;
+            tracing::info!(sync = ?app.sync, rebuilt_index = app.rebuilt_index, indicators = app.search.len(), "library loaded");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(zhibiao::web::serve(app))?;
+        }
+        Command::Check { stats } => {
+            let config = cli.config(None);
+            match load_checked(&config.library) {
+                Ok(lib) => {
+                    println!(
+                        "指标库检查通过：{} 版，{} 个项目类型，{} 个指标，0 处问题。",
+                        lib.catalog.edition,
+                        lib.catalog.project_types.len(),
+                        lib.indicators.len()
+                    );
+                    if *stats {
+                        print_stats(&quality::stats(&lib.catalog, &lib.indicators));
+                    }
+                }
+                Err(e) => {
+                    eprint!("{e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::Reindex => {
+            let config = cli.config(None);
+            // Removing the index meta forces the rebuild that `App::open` would do on a change.
+            let _ = std::fs::remove_dir_all(config.index_dir());
+            let app = App::open(config)?;
+            println!("索引已重建：{} 个指标。", app.search.len());
+        }
+        Command::Search {
+            query,
+            limit,
+            explain,
+        } => {
+            let app = App::open(cli.config(None))?;
+            let mut req = SearchRequest::new(query);
+            req.limit = *limit;
+            req.explain = *explain;
+            let res = app.search.search(&req)?;
+            println!("“{query}”共 {} 条：", res.total);
+            for (n, h) in res.hits.iter().enumerate() {
+                let i = &h.indicator;
+                println!(
+                    "{:>2}. {:<10} {}  [{}/{}] {}  ({:.1})",
+                    n + 1,
+                    i.code,
+                    i.name,
+                    i.level1,
+                    i.level2,
+                    i.unit,
+                    h.score
+                );
+                for e in &h.explain {
+                    println!("      {e}");
+                }
+            }
+        }
+        Command::Export { format, out } => {
+            let app = App::open(cli.config(None))?;
+            let inds: Vec<_> = app
+                .store
+                .indicators()?
+                .into_iter()
+                .filter(|i| i.is_active())
+                .collect();
+            let mut w: Box<dyn std::io::Write> = match out {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("无法写入 {}", p.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            match format {
+                Format::Jsonl => export::jsonl(&mut w, &inds)?,
+                Format::Csv => export::csv(&mut w, &inds, &app.search.catalog())?,
+            }
+            w.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_stats(s: &quality::Stats) {
+    println!(
+        "\n项目类型 {} 个（{} 个大类），指标 {} 个，比率指标 {} 个，定性指标 {} 个。",
+        s.project_types, s.groups, s.indicators, s.rates, s.qualitative
+    );
+    println!("\n字段完整度：");
+    for (f, p) in &s.completeness {
+        println!("  {f:<12} {p:>6.1}%");
+    }
+    println!("\n按一级/二级指标：");
+    for (l1, l2, n) in &s.by_level2 {
+        println!("  {l1} / {l2:<12} {n:>5}");
+    }
+    println!("\n按适用范围：");
+    for (k, n) in &s.by_scope {
+        println!("  {k} {n:>5}");
+    }
+    println!("\n按项目类型（指标数 个性/共性 核心）：");
+    for t in &s.by_type {
+        println!(
+            "  {:<8} {:<14} {:>4}  {:>3}/{:<3} 核心 {}",
+            t.group, t.name, t.total, t.specific, t.common, t.core
+        );
+    }
+    println!("\n质量规则问题：{} 处", s.findings);
+}

@@ -1,0 +1,322 @@
+//! The index's life cycle: open or rebuild, write, and the in-memory table of indicators hits
+//! are read from.
+
+use super::schema::{self, Fields, SCHEMA_VERSION};
+use super::text::normalize;
+use super::tokenizer::{
+    GRAM, GramTokenizer, INITIALS, JiebaTokenizer, PINYIN, PinyinTokenizer, ZH,
+};
+use super::vocab::Vocabulary;
+use crate::domain::{Catalog, Indicator};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use tantivy::schema::Schema;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("索引错误：{0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("索引目录错误：{0}")]
+    Io(#[from] std::io::Error),
+    #[error("查询过长：最多 {max} 个字符，收到 {got} 个")]
+    QueryTooLong { max: usize, got: usize },
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+const META_FILE: &str = "zhibiao-index.json";
+
+/// What an index on disk was built from; any difference means a rebuild.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct IndexMeta {
+    schema: u32,
+    vocabulary: String,
+    /// The store generation the index reflects.
+    generation: u64,
+}
+
+/// The published indicators by code, and the catalog they are shown with.
+pub(super) struct Docs {
+    pub by_code: HashMap<String, Arc<Indicator>>,
+    pub catalog: Arc<Catalog>,
+}
+
+pub struct SearchIndex {
+    pub(super) reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    pub(super) fields: Fields,
+    pub(super) words: JiebaTokenizer,
+    pub(super) vocab: Arc<Vocabulary>,
+    pub(super) docs: RwLock<Docs>,
+    dir: Option<PathBuf>,
+}
+
+fn register_tokenizers(index: &Index, vocab: &Vocabulary) -> JiebaTokenizer {
+    let words = JiebaTokenizer::new(vocab);
+    let t = index.tokenizers();
+    t.register(ZH, words.clone());
+    t.register(GRAM, GramTokenizer);
+    t.register(PINYIN, PinyinTokenizer { initials: false });
+    t.register(INITIALS, PinyinTokenizer { initials: true });
+    words
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir` when it was built from the same schema, vocabulary and store
+    /// generation; otherwise rebuilds it from `indicators`. Returns whether it rebuilt.
+    pub fn open_or_build(
+        dir: &Path,
+        vocab: Arc<Vocabulary>,
+        catalog: Arc<Catalog>,
+        indicators: Vec<Indicator>,
+        generation: u64,
+    ) -> Result<(SearchIndex, bool), SearchError> {
+        let wanted = IndexMeta {
+            schema: SCHEMA_VERSION,
+            vocabulary: vocab.hash.clone(),
+            generation,
+        };
+        let current: Option<IndexMeta> = std::fs::read(dir.join(META_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if current.as_ref() == Some(&wanted)
+            && let Ok(index) = Index::open_in_dir(dir)
+        {
+            let s = Self::with_index(index, vocab, catalog, &indicators, Some(dir.into()))?;
+            return Ok((s, false));
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        let (schema, _) = schema::build();
+        let index = Index::create_in_dir(dir, schema)?;
+        let s = Self::with_index(index, vocab, catalog, &indicators, Some(dir.into()))?;
+        s.rebuild(&indicators, generation)?;
+        Ok((s, true))
+    }
+
+    /// An index in memory (tests, benchmarks of the engine alone).
+    pub fn in_ram(
+        vocab: Arc<Vocabulary>,
+        catalog: Arc<Catalog>,
+        indicators: Vec<Indicator>,
+    ) -> Result<SearchIndex, SearchError> {
+        let (schema, _) = schema::build();
+        let index = Index::create_in_ram(schema);
+        let s = Self::with_index(index, vocab, catalog, &indicators, None)?;
+        s.rebuild(&indicators, 0)?;
+        Ok(s)
+    }
+
+    fn with_index(
+        index: Index,
+        vocab: Arc<Vocabulary>,
+        catalog: Arc<Catalog>,
+        indicators: &[Indicator],
+        dir: Option<PathBuf>,
+    ) -> Result<SearchIndex, SearchError> {
+        let words = register_tokenizers(&index, &vocab);
+        let fields = fields_of(&index.schema());
+        // One writer thread: on two cores it is as fast and leaves one segment per commit.
+        let writer = index.writer_with_num_threads(1, 64_000_000)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let by_code = indicators
+            .iter()
+            .filter(|i| i.is_active())
+            .map(|i| (i.code.to_string(), Arc::new(i.clone())))
+            .collect();
+        Ok(SearchIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            words,
+            vocab,
+            docs: RwLock::new(Docs { by_code, catalog }),
+            dir,
+        })
+    }
+
+    fn document(&self, ind: &Indicator, catalog: &Catalog) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = doc!(
+            f.code => ind.code.as_str(),
+            f.code_lc => ind.code.as_str().to_ascii_lowercase(),
+            f.name => ind.name.as_str(),
+            f.name_gram => ind.name.as_str(),
+            f.name_exact => normalize(&ind.name),
+            f.definition => ind.definition.as_str(),
+            f.pinyin => ind.name.as_str(),
+            f.initials => ind.name.as_str(),
+            f.level1 => ind.level1.as_str(),
+            f.level2 => ind.level2.as_str(),
+            f.scope => ind.scope().label(),
+            f.name_len => ind.name.chars().count() as u64,
+        );
+        for a in &ind.aliases {
+            d.add_text(f.aliases, a);
+            d.add_text(f.alias_gram, a);
+        }
+        let mut sectors: Vec<&str> = Vec::new();
+        for t in catalog.types_of(&ind.project_types, &ind.natures) {
+            d.add_text(f.project_type, &t.code);
+            d.add_text(f.types, &t.name);
+            for k in &t.keywords {
+                d.add_text(f.types, k);
+            }
+            for s in &t.sectors {
+                if !sectors.contains(&s.as_str()) {
+                    sectors.push(s);
+                }
+            }
+        }
+        // Types named by the indicator but unknown to the catalog (external corpora) still filter.
+        for t in &ind.project_types {
+            if catalog.project_type(t).is_none() {
+                d.add_text(f.project_type, t);
+                d.add_text(f.types, t);
+            }
+        }
+        for s in sectors {
+            d.add_text(f.sector, s);
+        }
+        for c in &ind.core {
+            d.add_text(f.core, c);
+        }
+        if !ind.core.is_empty() {
+            d.add_text(f.core, "*");
+        }
+        d
+    }
+
+    fn rebuild(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
+        let catalog = self.catalog();
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        w.delete_all_documents()?;
+        for ind in indicators.iter().filter(|i| i.is_active()) {
+            w.add_document(self.document(ind, &catalog))?;
+        }
+        w.commit()?;
+        drop(w);
+        self.reader.reload()?;
+        self.write_meta(generation)
+    }
+
+    /// Replaces the given indicators (retired ones leave the index) and commits, so the next
+    /// search sees them.
+    pub fn upsert(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
+        let catalog = self.catalog();
+        {
+            let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            for ind in indicators {
+                w.delete_term(Term::from_field_text(self.fields.code, ind.code.as_str()));
+                if ind.is_active() {
+                    w.add_document(self.document(ind, &catalog))?;
+                }
+            }
+            w.commit()?;
+        }
+        self.reader.reload()?;
+        {
+            let mut docs = self.docs.write().unwrap_or_else(|e| e.into_inner());
+            for ind in indicators {
+                if ind.is_active() {
+                    docs.by_code
+                        .insert(ind.code.to_string(), Arc::new(ind.clone()));
+                } else {
+                    docs.by_code.remove(ind.code.as_str());
+                }
+            }
+        }
+        self.write_meta(generation)
+    }
+
+    fn write_meta(&self, generation: u64) -> Result<(), SearchError> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let meta = IndexMeta {
+            schema: SCHEMA_VERSION,
+            vocabulary: self.vocab.hash.clone(),
+            generation,
+        };
+        let tmp = dir.join(format!("{META_FILE}.tmp"));
+        std::fs::write(&tmp, serde_json::to_vec(&meta).expect("meta serializes"))?;
+        std::fs::rename(tmp, dir.join(META_FILE))?;
+        Ok(())
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.docs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .catalog
+            .clone()
+    }
+
+    pub fn get(&self, code: &str) -> Option<Arc<Indicator>> {
+        self.docs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_code
+            .get(code)
+            .cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_code
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes used by the index files (0 in memory).
+    pub fn size_on_disk(&self) -> u64 {
+        let Some(dir) = &self.dir else { return 0 };
+        std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocab
+    }
+}
+
+fn fields_of(schema: &Schema) -> Fields {
+    let f = |name: &str| schema.get_field(name).expect("schema has every field");
+    Fields {
+        code: f("code"),
+        code_lc: f("code_lc"),
+        name: f("name"),
+        name_gram: f("name_gram"),
+        name_exact: f("name_exact"),
+        aliases: f("aliases"),
+        alias_gram: f("alias_gram"),
+        definition: f("definition"),
+        types: f("types"),
+        pinyin: f("pinyin"),
+        initials: f("initials"),
+        level1: f("level1"),
+        level2: f("level2"),
+        project_type: f("project_type"),
+        sector: f("sector"),
+        scope: f("scope"),
+        core: f("core"),
+        name_len: f("name_len"),
+    }
+}

@@ -1,0 +1,17 @@
+//! Search: a tantivy index of the published indicators with Chinese tokenization (jieba words,
+//! character bigrams for infix recall, pinyin), synonyms, facets, explanations and highlights.
+
+pub mod highlight;
+mod index;
+mod query;
+pub mod schema;
+pub mod text;
+pub mod tokenizer;
+pub mod vocab;
+
+pub use index::{SearchError, SearchIndex};
+pub use query::{
+    Facet, FacetCount, Facets, Filters, Hit, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, SearchRequest,
+    SearchResults, Suggestion,
+};
+pub use vocab::Vocabulary;

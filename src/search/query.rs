@@ -1,0 +1,701 @@
+//! Turning what a user typed into a ranked, filtered, faceted and explained result.
+//!
+//! Each whitespace- or punctuation-separated segment of the query must match; within a segment,
+//! several channels compete, and their fixed weights give the ranking tiers:
+//!
+//! | channel | weight |
+//! |---|---|
+//! | code typed exactly | 200 |
+//! | whole name equals the segment | 100 |
+//! | name starts with the segment | 40 |
+//! | segment inside the name (bigram phrase: no segmentation luck needed) | 25 |
+//! | the same through a synonym | 22 / 10 |
+//! | pinyin from the name's start / from any syllable; initials likewise | 20 / 10, 8 / 4 |
+//! | segment inside an alias | 12 |
+//! | jieba words (BM25) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~1–30 |
+//!
+//! so a name match always outranks a definition-only match, and a completion of a half-typed word
+//! (污水处 -> 污水处理率) outranks a name that merely contains its words (污水投诉处理率).
+
+use super::highlight::Marks;
+use super::index::{SearchError, SearchIndex};
+use super::text::{is_word_char, looks_like_pinyin, normalize};
+use super::tokenizer::START;
+use crate::domain::{Catalog, Indicator};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RegexQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_LIMIT: usize = 100;
+pub const MAX_OFFSET: usize = 10_000;
+/// More segments than this are ignored: nobody types ten separate words into a search box.
+const MAX_SEGMENTS: usize = 8;
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct Filters {
+    pub level1: Option<String>,
+    pub level2: Option<String>,
+    pub project_type: Option<String>,
+    pub sector: Option<String>,
+    pub scope: Option<String>,
+    /// Core indicators only (of `project_type` when given, else of any type).
+    #[serde(default)]
+    pub core: bool,
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    pub limit: usize,
+    pub offset: usize,
+    pub filters: Filters,
+    pub explain: bool,
+}
+
+impl SearchRequest {
+    pub fn new(q: &str) -> SearchRequest {
+        SearchRequest {
+            q: q.to_string(),
+            limit: 10,
+            offset: 0,
+            filters: Filters::default(),
+            explain: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub indicator: Arc<Indicator>,
+    pub score: f32,
+    /// The name with matched characters in `<mark>` (HTML-escaped).
+    pub name_html: String,
+    /// A window of the definition around the first match (HTML-escaped, with `<mark>`).
+    pub snippet_html: String,
+    /// With `explain`: which channels matched and what each contributed.
+    pub explain: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetCount {
+    pub value: String,
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    pub level1: Vec<FacetCount>,
+    pub level2: Vec<FacetCount>,
+    pub project_type: Vec<FacetCount>,
+    pub sector: Vec<FacetCount>,
+    pub scope: Vec<FacetCount>,
+    pub core: Vec<FacetCount>,
+}
+
+/// The facet fields, in the order the facet collector counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Level1,
+    Level2,
+    ProjectType,
+    Sector,
+    Scope,
+    Core,
+}
+
+impl Facet {
+    const ALL: [Facet; 6] = [
+        Facet::Level1,
+        Facet::Level2,
+        Facet::ProjectType,
+        Facet::Sector,
+        Facet::Scope,
+        Facet::Core,
+    ];
+    fn field_name(self) -> &'static str {
+        match self {
+            Facet::Level1 => "level1",
+            Facet::Level2 => "level2",
+            Facet::ProjectType => "project_type",
+            Facet::Sector => "sector",
+            Facet::Scope => "scope",
+            Facet::Core => "core",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub code: String,
+    pub name: String,
+    pub name_html: String,
+    pub level1: String,
+    pub level2: String,
+    pub unit: String,
+}
+
+/// A query clause with a human label, kept for `explain`.
+struct Clause {
+    label: String,
+    query: Box<dyn Query>,
+}
+
+struct Plan {
+    query: Box<dyn Query>,
+    clauses: Vec<Clause>,
+    marks: Marks,
+}
+
+/// Splits normalised text into segments at whitespace and punctuation.
+fn segments(norm: &str) -> Vec<String> {
+    norm.split(|c: char| !is_word_char(c))
+        .filter(|s| !s.is_empty())
+        .take(MAX_SEGMENTS)
+        .map(str::to_string)
+        .collect()
+}
+
+fn escape_regex(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn term(field: Field, text: &str) -> Term {
+    Term::from_field_text(field, text)
+}
+
+fn term_query(field: Field, text: &str, freqs: bool) -> Box<dyn Query> {
+    let opt = if freqs {
+        IndexRecordOption::WithFreqs
+    } else {
+        IndexRecordOption::Basic
+    };
+    Box::new(TermQuery::new(term(field, text), opt))
+}
+
+/// A query matching `chars` as a contiguous run in a bigram field.
+fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
+    match chars.len() {
+        0 => None,
+        1 => {
+            // Every occurrence of a character is the second half of some bigram (the start marker
+            // included), so `.c` finds it wherever it stands.
+            let pattern = format!(".{}", escape_regex(&chars[0].to_string()));
+            RegexQuery::from_pattern(&pattern, field)
+                .ok()
+                .map(|q| Box::new(q) as Box<dyn Query>)
+        }
+        2 => Some(term_query(field, &chars.iter().collect::<String>(), false)),
+        _ => {
+            let terms = chars
+                .windows(2)
+                .map(|w| term(field, &w.iter().collect::<String>()))
+                .collect();
+            Some(Box::new(PhraseQuery::new(terms)))
+        }
+    }
+}
+
+fn prefix_query(field: Field, prefix: &str) -> Option<Box<dyn Query>> {
+    RegexQuery::from_pattern(&format!("{}.*", escape_regex(prefix)), field)
+        .ok()
+        .map(|q| Box::new(q) as Box<dyn Query>)
+}
+
+/// Clauses of one segment, collected with their labels.
+struct SegmentPlan<'a> {
+    should: Vec<(Occur, Box<dyn Query>)>,
+    clauses: &'a mut Vec<Clause>,
+}
+
+impl SegmentPlan<'_> {
+    fn add(&mut self, label: String, query: Option<Box<dyn Query>>, weight: f32, constant: bool) {
+        let Some(query) = query else { return };
+        let q: Box<dyn Query> = if constant {
+            Box::new(ConstScoreQuery::new(query, weight))
+        } else {
+            Box::new(BoostQuery::new(query, weight))
+        };
+        self.clauses.push(Clause {
+            label,
+            query: q.box_clone(),
+        });
+        self.should.push((Occur::Should, q));
+    }
+}
+
+impl SearchIndex {
+    /// Jieba words of a segment, each to be found in the name, aliases, project types or
+    /// definition; with three or more words, two thirds of them suffice.
+    fn words_query(&self, words: &[String], name_only: bool) -> Option<Box<dyn Query>> {
+        if words.is_empty() {
+            return None;
+        }
+        let f = &self.fields;
+        let per_word: Vec<(Occur, Box<dyn Query>)> = words
+            .iter()
+            .map(|w| {
+                let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(term_query(f.name, w, true), 3.0)),
+                    ),
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(term_query(f.aliases, w, true), 2.0)),
+                    ),
+                ];
+                if !name_only {
+                    alts.push((Occur::Should, term_query(f.types, w, true)));
+                    alts.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(term_query(f.definition, w, true), 0.6)),
+                    ));
+                }
+                (
+                    Occur::Should,
+                    Box::new(BooleanQuery::new(alts)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let n = per_word.len();
+        let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
+        Some(Box::new(BooleanQuery::with_minimum_required_clauses(
+            per_word, min,
+        )))
+    }
+
+    fn plan_segment(
+        &self,
+        seg: &str,
+        name_only: bool,
+        clauses: &mut Vec<Clause>,
+        marks: &mut Marks,
+    ) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut p = SegmentPlan {
+            should: Vec::new(),
+            clauses,
+        };
+        let chars: Vec<char> = seg.chars().collect();
+        if seg.is_ascii() {
+            p.add(
+                format!("编码 {seg}"),
+                Some(term_query(f.code_lc, seg, false)),
+                200.0,
+                true,
+            );
+        }
+        p.add(
+            format!("名称完全一致 {seg}"),
+            Some(term_query(f.name_exact, seg, false)),
+            100.0,
+            true,
+        );
+        let mut anchored = vec![START];
+        anchored.extend(&chars);
+        p.add(
+            format!("名称开头 {seg}"),
+            gram_query(f.name_gram, &anchored),
+            40.0,
+            true,
+        );
+        p.add(
+            format!("名称包含 {seg}"),
+            gram_query(f.name_gram, &chars),
+            25.0,
+            true,
+        );
+        p.add(
+            format!("别名包含 {seg}"),
+            gram_query(f.alias_gram, &chars),
+            12.0,
+            true,
+        );
+        let words = self.words.query_words(seg);
+        let label = if name_only { "名称词语" } else { "词语" };
+        p.add(
+            format!("{label} {}", words.join("/")),
+            self.words_query(&words, name_only),
+            1.0,
+            false,
+        );
+        marks.add(seg);
+        for w in &words {
+            // A lone character would light up every occurrence; the segment itself covers it.
+            if w.chars().count() > 1 || chars.len() == 1 {
+                marks.add(w);
+            }
+        }
+        for r in self.vocab.rewrites(seg) {
+            let rc: Vec<char> = r.chars().collect();
+            p.add(
+                format!("同义词 {r}（名称）"),
+                gram_query(f.name_gram, &rc),
+                22.0,
+                true,
+            );
+            p.add(
+                format!("同义词 {r}（别名）"),
+                gram_query(f.alias_gram, &rc),
+                10.0,
+                true,
+            );
+            let rw = self.words.query_words(&r);
+            p.add(
+                format!("同义词 {r}（词语）"),
+                self.words_query(&rw, name_only),
+                0.8,
+                false,
+            );
+            marks.add(&r);
+        }
+        if looks_like_pinyin(seg) {
+            let start = format!("{START}{seg}");
+            p.add(
+                format!("拼音开头 {seg}"),
+                prefix_query(f.pinyin, &start),
+                20.0,
+                true,
+            );
+            p.add(
+                format!("拼音 {seg}"),
+                prefix_query(f.pinyin, seg),
+                10.0,
+                true,
+            );
+            p.add(
+                format!("首字母开头 {seg}"),
+                prefix_query(f.initials, &start),
+                8.0,
+                true,
+            );
+            p.add(
+                format!("首字母 {seg}"),
+                prefix_query(f.initials, seg),
+                4.0,
+                true,
+            );
+            marks.pinyin.push(seg.to_string());
+        }
+        Box::new(BooleanQuery::new(p.should))
+    }
+
+    fn plan(&self, q: &str, filters: &Filters, name_only: bool) -> Plan {
+        let norm = normalize(q);
+        let mut clauses = Vec::new();
+        let mut marks = Marks::default();
+        let mut must: Vec<(Occur, Box<dyn Query>)> = segments(&norm)
+            .iter()
+            .map(|s| {
+                (
+                    Occur::Must,
+                    self.plan_segment(s, name_only, &mut clauses, &mut marks),
+                )
+            })
+            .collect();
+        let f = &self.fields;
+        let filter = |field: Field, v: &Option<String>| {
+            v.as_deref()
+                .map(|v| (Occur::Must, term_query(field, v.trim(), false)))
+        };
+        must.extend(filter(f.level1, &filters.level1));
+        must.extend(filter(f.level2, &filters.level2));
+        must.extend(filter(f.project_type, &filters.project_type));
+        must.extend(filter(f.sector, &filters.sector));
+        must.extend(filter(f.scope, &filters.scope));
+        if filters.core {
+            let which = filters.project_type.as_deref().unwrap_or("*");
+            must.push((Occur::Must, term_query(f.core, which, false)));
+        }
+        let query: Box<dyn Query> = if must.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            Box::new(BooleanQuery::new(must))
+        };
+        Plan {
+            query,
+            clauses,
+            marks,
+        }
+    }
+
+    fn check(q: &str, limit: usize, offset: usize) -> Result<(), SearchError> {
+        let n = q.chars().count();
+        if n > MAX_QUERY_CHARS {
+            return Err(SearchError::QueryTooLong {
+                max: MAX_QUERY_CHARS,
+                got: n,
+            });
+        }
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(SearchError::BadRequest(format!(
+                "每页条数 limit 应在 1–{MAX_LIMIT} 之间，收到 {limit}"
+            )));
+        }
+        if offset > MAX_OFFSET {
+            return Err(SearchError::BadRequest(format!(
+                "起始位置 offset 不能超过 {MAX_OFFSET}，收到 {offset}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Top documents by score, shorter names first among equals.
+    fn top(limit: usize, offset: usize) -> impl Collector<Fruit = Vec<(Score, DocAddress)>> {
+        TopDocs::with_limit(limit)
+            .and_offset(offset)
+            .tweak_score(|reader: &SegmentReader| {
+                let len = reader
+                    .fast_fields()
+                    .u64("name_len")
+                    .map(|c| c.first_or_default_col(0))
+                    .ok();
+                move |doc: DocId, score: Score| {
+                    score - len.as_ref().map_or(0.0, |l| l.get_val(doc) as f32 * 0.01)
+                }
+            })
+    }
+
+    fn code_of(&self, searcher: &Searcher, addr: DocAddress) -> Option<String> {
+        let d: TantivyDocument = searcher.doc(addr).ok()?;
+        d.get_first(self.fields.code)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    }
+
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        Self::check(&req.q, req.limit, req.offset)?;
+        let plan = self.plan(&req.q, &req.filters, false);
+        let searcher = self.reader.searcher();
+        let (top, total, counts) = searcher.search(
+            &plan.query,
+            &(Self::top(req.limit, req.offset), Count, FacetCollector),
+        )?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let Some(ind) = self.code_of(&searcher, addr).and_then(|c| self.get(&c)) else {
+                continue;
+            };
+            let explain = if req.explain {
+                plan.clauses
+                    .iter()
+                    .filter_map(|c| {
+                        c.query
+                            .explain(&searcher, addr)
+                            .ok()
+                            .map(|e| format!("{}：{:.2}", c.label, e.value()))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            hits.push(Hit {
+                name_html: plan.marks.html(&ind.name),
+                snippet_html: plan.marks.snippet(&ind.definition, 60),
+                indicator: ind,
+                score,
+                explain,
+            });
+        }
+        let facets = self.facets(counts, &req.filters);
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    /// Indicator names for a half-typed input, best first, each name once.
+    pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Suggestion>, SearchError> {
+        Self::check(q, limit, 0)?;
+        let plan = self.plan(q, &Filters::default(), true);
+        if plan.clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&plan.query, &Self::top(limit * 3, 0))?;
+        let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
+        for (_, addr) in top {
+            let Some(ind) = self.code_of(&searcher, addr).and_then(|c| self.get(&c)) else {
+                continue;
+            };
+            if out.iter().any(|s| s.name == ind.name) {
+                continue;
+            }
+            out.push(Suggestion {
+                code: ind.code.to_string(),
+                name_html: plan.marks.html(&ind.name),
+                name: ind.name.clone(),
+                level1: ind.level1.clone(),
+                level2: ind.level2.clone(),
+                unit: ind.unit.clone(),
+            });
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn facets(&self, counts: Vec<HashMap<String, u64>>, filters: &Filters) -> Facets {
+        let catalog = self.catalog();
+        let mut by_facet: HashMap<&'static str, Vec<FacetCount>> = HashMap::new();
+        for (facet, counts) in Facet::ALL.iter().zip(counts) {
+            let mut list: Vec<FacetCount> = counts
+                .into_iter()
+                .filter(|(v, _)| {
+                    !(*facet == Facet::Core
+                        && v != "*"
+                        && filters.project_type.as_deref() != Some(v))
+                })
+                .map(|(value, count)| FacetCount {
+                    label: facet_label(&catalog, *facet, &value),
+                    value,
+                    count,
+                })
+                .collect();
+            list.sort_by(|a, b| {
+                facet_order(&catalog, *facet, &a.value)
+                    .cmp(&facet_order(&catalog, *facet, &b.value))
+                    .then(b.count.cmp(&a.count))
+                    .then(a.value.cmp(&b.value))
+            });
+            by_facet.insert(facet.field_name(), list);
+        }
+        let mut take = |k| by_facet.remove(k).unwrap_or_default();
+        Facets {
+            level1: take("level1"),
+            level2: take("level2"),
+            project_type: take("project_type"),
+            sector: take("sector"),
+            scope: take("scope"),
+            core: take("core"),
+        }
+    }
+}
+
+fn facet_label(catalog: &Catalog, facet: Facet, value: &str) -> String {
+    match facet {
+        Facet::ProjectType => catalog.project_type_name(value).to_string(),
+        Facet::Core => "核心指标".to_string(),
+        _ => value.to_string(),
+    }
+}
+
+/// Framework facets follow the framework's order; the others sort by count.
+fn facet_order(catalog: &Catalog, facet: Facet, value: &str) -> usize {
+    let fw = catalog.framework();
+    match facet {
+        Facet::Level1 => fw.level1.iter().position(|l| l.name == value),
+        Facet::Level2 => fw
+            .level1
+            .iter()
+            .flat_map(|l| l.level2.iter())
+            .position(|l| l == value),
+        _ => Some(0),
+    }
+    .unwrap_or(usize::MAX)
+}
+
+/// Counts the values of every facet field over all matching documents, from fast-field columns.
+struct FacetCollector;
+
+struct FacetSegment {
+    columns: Vec<Option<StrColumn>>,
+    counts: Vec<Vec<u64>>,
+}
+
+impl Collector for FacetCollector {
+    type Fruit = Vec<HashMap<String, u64>>;
+    type Child = FacetSegment;
+
+    fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
+        let mut columns = Vec::new();
+        let mut counts = Vec::new();
+        for f in Facet::ALL {
+            let col = reader.fast_fields().str(f.field_name())?;
+            counts.push(vec![0; col.as_ref().map_or(0, |c| c.num_terms())]);
+            columns.push(col);
+        }
+        Ok(FacetSegment { columns, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Self::Fruit>) -> tantivy::Result<Self::Fruit> {
+        let mut out: Vec<HashMap<String, u64>> = vec![HashMap::new(); Facet::ALL.len()];
+        for fruit in fruits {
+            for (acc, m) in out.iter_mut().zip(fruit) {
+                for (k, v) in m {
+                    *acc.entry(k).or_default() += v;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = Vec<HashMap<String, u64>>;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        for (col, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            if let Some(col) = col {
+                for ord in col.term_ords(doc) {
+                    counts[ord as usize] += 1;
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.columns
+            .iter()
+            .zip(self.counts)
+            .map(|(col, counts)| {
+                let mut m = HashMap::new();
+                let Some(col) = col else { return m };
+                let mut s = String::new();
+                for (ord, n) in counts.into_iter().enumerate().filter(|(_, n)| *n > 0) {
+                    s.clear();
+                    if col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                        m.insert(s.clone(), n);
+                    }
+                }
+                m
+            })
+            .collect()
+    }
+}

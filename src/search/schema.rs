@@ -1,0 +1,79 @@
+//! The tantivy schema: one place, with the reason for each field's options.
+
+use super::tokenizer::{GRAM, INITIALS, PINYIN, ZH};
+use tantivy::schema::{
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, SchemaBuilder, TextFieldIndexing,
+    TextOptions,
+};
+
+/// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 3;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// Indicator code as written: stored and a fast field, to map hits back to indicators.
+    pub code: Field,
+    /// Lower-cased code, so a typed code finds its indicator.
+    pub code_lc: Field,
+    /// Name in jieba search mode. Frequencies for BM25, no positions (no phrase queries on it).
+    pub name: Field,
+    /// Name as character bigrams with positions: any contiguous substring is a phrase.
+    pub name_gram: Field,
+    /// Whole normalised name, for the exact-match tier.
+    pub name_exact: Field,
+    pub aliases: Field,
+    pub alias_gram: Field,
+    pub definition: Field,
+    /// Names and keywords of the project types the indicator fits.
+    pub types: Field,
+    /// Pinyin suffixes of the name; prefix matches only, so no frequencies.
+    pub pinyin: Field,
+    pub initials: Field,
+    // Filters and facet counts: raw strings with fast-field columns.
+    pub level1: Field,
+    pub level2: Field,
+    pub project_type: Field,
+    pub sector: Field,
+    pub scope: Field,
+    /// Type codes for which the indicator is core, plus `*` when it is core for any.
+    pub core: Field,
+    /// Name length in characters: among equal scores the shorter (closer) name ranks first.
+    pub name_len: Field,
+}
+
+fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(record),
+    )
+}
+
+pub fn build() -> (Schema, Fields) {
+    let mut b = SchemaBuilder::new();
+    let freqs = IndexRecordOption::WithFreqs;
+    let positions = IndexRecordOption::WithFreqsAndPositions;
+    let basic = IndexRecordOption::Basic;
+    let facet = STRING | FAST;
+    let fields = Fields {
+        code: b.add_text_field("code", STRING | STORED | FAST),
+        code_lc: b.add_text_field("code_lc", STRING),
+        name: b.add_text_field("name", text(ZH, freqs)),
+        name_gram: b.add_text_field("name_gram", text(GRAM, positions)),
+        name_exact: b.add_text_field("name_exact", STRING),
+        aliases: b.add_text_field("aliases", text(ZH, freqs)),
+        alias_gram: b.add_text_field("alias_gram", text(GRAM, positions)),
+        definition: b.add_text_field("definition", text(ZH, freqs)),
+        types: b.add_text_field("types", text(ZH, freqs)),
+        pinyin: b.add_text_field("pinyin", text(PINYIN, basic)),
+        initials: b.add_text_field("initials", text(INITIALS, basic)),
+        level1: b.add_text_field("level1", facet.clone()),
+        level2: b.add_text_field("level2", facet.clone()),
+        project_type: b.add_text_field("project_type", facet.clone()),
+        sector: b.add_text_field("sector", facet.clone()),
+        scope: b.add_text_field("scope", facet.clone()),
+        core: b.add_text_field("core", facet),
+        name_len: b.add_u64_field("name_len", FAST),
+    };
+    (b.build(), fields)
+}

@@ -1,0 +1,189 @@
+//! The search vocabulary kept in `index/`: jieba user dictionary, synonyms, stop words.
+//!
+//! Its hash is written into the index, which rebuilds itself when the vocabulary changes, so no
+//! document stays indexed under an old segmentation.
+
+use super::text::normalize;
+use jieba_rs::Jieba;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+#[derive(Debug)]
+pub struct Vocabulary {
+    /// `(word, frequency, tag)` lines for jieba.
+    pub dictionary: Vec<(String, Option<usize>, Option<String>)>,
+    /// Groups of interchangeable words, normalised.
+    pub synonyms: Vec<Vec<String>>,
+    pub stop_words: HashSet<String>,
+    pub hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct VocabError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+}
+
+impl Vocabulary {
+    /// Loads `user_dict.txt`, `synonyms.txt` and `stop_words.txt` from `dir` (each optional).
+    pub fn load(dir: &Path) -> Result<Vocabulary, VocabError> {
+        let read = |name: &str| -> Result<String, VocabError> {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(t) => Ok(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+                Err(e) => Err(VocabError {
+                    file: path,
+                    line: 0,
+                    message: format!("无法读取：{e}"),
+                }),
+            }
+        };
+        Self::parse(
+            &read("user_dict.txt")?,
+            &read("synonyms.txt")?,
+            &read("stop_words.txt")?,
+            dir,
+        )
+    }
+
+    pub fn parse(
+        dict: &str,
+        synonyms: &str,
+        stops: &str,
+        dir: &Path,
+    ) -> Result<Vocabulary, VocabError> {
+        let mut hasher = Sha256::new();
+        for t in [dict, synonyms, stops] {
+            hasher.update(t.as_bytes());
+            hasher.update([0]);
+        }
+        let mut dictionary = Vec::new();
+        for (line, l) in content_lines(dict) {
+            let mut parts = l.split_whitespace();
+            let word = normalize(parts.next().unwrap_or_default());
+            let freq = match parts.next() {
+                None => None,
+                Some(f) => Some(f.parse::<usize>().map_err(|_| VocabError {
+                    file: dir.join("user_dict.txt"),
+                    line,
+                    message: format!("词频“{f}”不是整数"),
+                })?),
+            };
+            dictionary.push((word, freq, parts.next().map(str::to_string)));
+        }
+        let synonyms = content_lines(synonyms)
+            .map(|(_, l)| {
+                let mut g: Vec<String> = l
+                    .split(|c: char| c.is_whitespace() || matches!(c, ',' | '，' | '、'))
+                    .filter(|w| !w.is_empty())
+                    .map(normalize)
+                    .collect();
+                g.dedup();
+                g
+            })
+            .filter(|g| g.len() > 1)
+            .collect();
+        let stop_words = content_lines(stops).map(|(_, l)| normalize(l)).collect();
+        Ok(Vocabulary {
+            dictionary,
+            synonyms,
+            stop_words,
+            hash: format!("{:x}", hasher.finalize()),
+        })
+    }
+
+    /// An empty vocabulary (plain jieba), for tests of the mechanism itself.
+    pub fn empty() -> Vocabulary {
+        Self::parse("", "", "", Path::new(".")).expect("empty vocabulary parses")
+    }
+
+    /// For every synonym found inside `segment`: the segment with that word replaced by each other
+    /// member of its group (`满意率` -> `满意度`; `违建拆除` -> `违法建设拆除`).
+    pub fn rewrites(&self, segment: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for group in &self.synonyms {
+            for word in group {
+                if word.chars().count() < 2 || !segment.contains(word.as_str()) {
+                    continue;
+                }
+                for other in group.iter().filter(|o| *o != word) {
+                    let r = segment.replacen(word.as_str(), other, 1);
+                    if r != segment && !out.contains(&r) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        out.truncate(8);
+        out
+    }
+
+    /// The jieba instance for this vocabulary. Dictionaries cost ≈ 0.1 s and 32 MiB each, so one
+    /// is built per distinct vocabulary and shared by every tokenizer clone.
+    pub fn jieba(&self) -> Arc<Jieba> {
+        static CACHE: OnceLock<Mutex<HashMap<String, Arc<Jieba>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Default::default);
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(self.hash.clone())
+            .or_insert_with(|| {
+                let mut j = Jieba::new();
+                for (w, f, t) in &self.dictionary {
+                    j.add_word(w, *f, t.as_deref());
+                }
+                Arc::new(j)
+            })
+            .clone()
+    }
+}
+
+/// The vocabulary folder: `./index` in the repository, else the copy beside the manifest.
+pub fn default_dir() -> PathBuf {
+    let here = PathBuf::from("index");
+    if here.join("user_dict.txt").exists() {
+        here
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("index")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonyms_rewrite_inside_longer_queries() {
+        let v = Vocabulary::parse("", "# c\n满意度 满意率\n违建，违法建设", "", Path::new("."))
+            .unwrap();
+        assert_eq!(v.rewrites("满意率"), vec!["满意度"]);
+        assert_eq!(v.rewrites("违建拆除"), vec!["违法建设拆除"]);
+        assert!(v.rewrites("道路").is_empty());
+    }
+
+    #[test]
+    fn a_bad_frequency_names_its_line() {
+        let e = Vocabulary::parse("# h\n黑臭水体 abc n", "", "", Path::new("/v")).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.to_string().contains("abc"));
+    }
+
+    #[test]
+    fn the_bundled_vocabulary_loads() {
+        let v = Vocabulary::load(&default_dir()).unwrap();
+        assert!(v.dictionary.len() >= 500, "{}", v.dictionary.len());
+        assert!(v.synonyms.len() >= 100);
+        assert!(v.stop_words.contains("的"));
+    }
+}

@@ -1,0 +1,441 @@
+//! The store: sled trees for the published indicators, every revision, editions, drafts and
+//! evaluations. The rest of the crate sees only `Store`, so the engine can be swapped.
+//!
+//! Every versioned edit is one transaction over all the trees it touches and is flushed before
+//! it is acknowledged; the generation counter tells the search index whether it is current.
+
+use crate::domain::revision::classify;
+use crate::domain::{
+    Catalog, ChangeKind, Draft, Edition, EvaluatedProject, Indicator, Revision, Status,
+};
+use crate::ingest::Library;
+use chrono::Utc;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::Tree;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Sled(#[from] sled::Error),
+    #[error("数据库记录损坏（{key}）：{message}")]
+    Corrupt { key: String, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+const CATALOG: &[u8] = b"catalog";
+const GENERATION: &[u8] = b"generation";
+const SOURCE_HASH: &[u8] = b"source_hash";
+
+pub struct Store {
+    db: sled::Db,
+    /// code -> current revision of the indicator (JSON `Indicator`).
+    indicators: Tree,
+    /// code 0x00 revision(u32 BE) -> JSON `Revision`.
+    revisions: Tree,
+    meta: Tree,
+    /// edition name -> JSON `Edition`.
+    editions: Tree,
+    /// draft id -> JSON `Draft`.
+    drafts: Tree,
+    /// evaluation id -> JSON `EvaluatedProject`.
+    evaluations: Tree,
+}
+
+/// Who made a change and why, for the revision log.
+#[derive(Debug, Clone)]
+pub struct ChangeMeta {
+    pub author: String,
+    pub reviewer: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct SyncReport {
+    pub created: usize,
+    pub changed: usize,
+    pub retired: usize,
+    pub unchanged: usize,
+    pub edition: Option<String>,
+}
+
+fn rev_key(code: &str, n: u32) -> Vec<u8> {
+    let mut k = code.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+fn rev_prefix(code: &str) -> Vec<u8> {
+    let mut k = code.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("domain types serialize")
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. `cache_bytes` bounds sled's page cache, whose
+    /// default (1 GiB) is too much for a small server.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()?;
+        Ok(Store {
+            indicators: db.open_tree("indicators")?,
+            revisions: db.open_tree("revisions")?,
+            meta: db.open_tree("meta")?,
+            editions: db.open_tree("editions")?,
+            drafts: db.open_tree("drafts")?,
+            evaluations: db.open_tree("evaluations")?,
+            db,
+        })
+    }
+
+    fn meta_get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        self.meta.get(key)?.map(|v| decode(key, &v)).transpose()
+    }
+
+    pub fn catalog(&self) -> Result<Option<Catalog>> {
+        self.meta_get(CATALOG)
+    }
+
+    /// Increases with every committed change; 0 for a new store.
+    pub fn generation(&self) -> Result<u64> {
+        Ok(self.meta_get(GENERATION)?.unwrap_or(0))
+    }
+
+    pub fn indicator(&self, code: &str) -> Result<Option<Indicator>> {
+        self.indicators
+            .get(code.as_bytes())?
+            .map(|v| decode(code.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Every indicator in its current revision, retired ones included, by code.
+    pub fn indicators(&self) -> Result<Vec<Indicator>> {
+        self.indicators
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    pub fn revisions(&self, code: &str) -> Result<Vec<Revision>> {
+        self.revisions
+            .scan_prefix(rev_prefix(code))
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    pub fn revision(&self, code: &str, n: u32) -> Result<Option<Revision>> {
+        let k = rev_key(code, n);
+        self.revisions.get(&k)?.map(|v| decode(&k, &v)).transpose()
+    }
+
+    pub fn editions(&self) -> Result<Vec<Edition>> {
+        let mut eds: Vec<Edition> = self
+            .editions
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect::<Result<_>>()?;
+        eds.sort_by(|a, b| a.frozen_at.cmp(&b.frozen_at));
+        Ok(eds)
+    }
+
+    pub fn edition(&self, name: &str) -> Result<Option<Edition>> {
+        self.editions
+            .get(name.as_bytes())?
+            .map(|v| decode(name.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Publishes new states of indicators (each becomes a new revision), and optionally a new
+    /// catalog and a frozen edition, in one transaction, flushed before returning.
+    /// Indicators whose content did not change get no revision.
+    pub fn publish(
+        &self,
+        changes: Vec<Indicator>,
+        meta: &ChangeMeta,
+        catalog: Option<&Catalog>,
+        source_hash: Option<&str>,
+        freeze: Option<&str>,
+    ) -> Result<Vec<Revision>> {
+        let now = Utc::now();
+        let mut revisions = Vec::new();
+        let mut next_numbers: HashMap<String, u32> = HashMap::new();
+        for ind in changes {
+            let code = ind.code.to_string();
+            let current = self.indicator(&code)?;
+            let Some(kind) = classify(current.as_ref(), &ind) else {
+                continue;
+            };
+            let last = self
+                .revisions
+                .scan_prefix(rev_prefix(&code))
+                .keys()
+                .next_back()
+                .transpose()?
+                .map(|k| u32::from_be_bytes(k[k.len() - 4..].try_into().expect("4-byte suffix")))
+                .unwrap_or(0);
+            let n = next_numbers.entry(code).or_insert(last);
+            *n += 1;
+            revisions.push(Revision {
+                number: *n,
+                indicator: ind,
+                at: now,
+                author: meta.author.clone(),
+                reviewer: meta.reviewer.clone(),
+                reason: meta.reason.clone(),
+                kind,
+            });
+        }
+        let generation = self.generation()? + 1;
+        let edition = match freeze {
+            None => None,
+            Some(name) => {
+                let mut current: HashMap<String, u32> = HashMap::new();
+                for kv in self.revisions.iter().keys() {
+                    let k = kv?;
+                    let split = k.len() - 5;
+                    let code = String::from_utf8_lossy(&k[..split]).into_owned();
+                    let n = u32::from_be_bytes(k[k.len() - 4..].try_into().expect("4 bytes"));
+                    current.insert(code, n);
+                }
+                for r in &revisions {
+                    current.insert(r.indicator.code.to_string(), r.number);
+                }
+                let mut members: Vec<(String, u32)> = current.into_iter().collect();
+                members.sort();
+                Some(Edition {
+                    name: name.to_string(),
+                    frozen_at: now,
+                    frozen_by: meta.author.clone(),
+                    members,
+                    source_hash: source_hash.map(str::to_string),
+                })
+            }
+        };
+        let result: std::result::Result<(), TransactionError<()>> = (
+            &self.indicators,
+            &self.revisions,
+            &self.meta,
+            &self.editions,
+        )
+            .transaction(|(ind, rev, m, ed)| {
+                for r in &revisions {
+                    let code = r.indicator.code.as_str();
+                    ind.insert(code.as_bytes(), encode(&r.indicator))?;
+                    rev.insert(rev_key(code, r.number), encode(r))?;
+                }
+                if let Some(c) = catalog {
+                    m.insert(CATALOG, encode(c))?;
+                }
+                if let Some(h) = source_hash {
+                    m.insert(SOURCE_HASH, encode(&h))?;
+                }
+                if let Some(e) = &edition {
+                    ed.insert(e.name.as_bytes(), encode(e))?;
+                }
+                m.insert(GENERATION, encode(&generation))?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
+        }
+        self.db.flush()?;
+        Ok(revisions)
+    }
+
+    /// Brings the store in line with library files: new indicators are added, changed ones get a
+    /// revision, ones no longer in the files are retired; the edition is frozen when new.
+    /// Nothing happens when the files are the ones last loaded.
+    pub fn sync_library(&self, lib: &Library, author: &str) -> Result<SyncReport> {
+        let last: Option<String> = self.meta_get(SOURCE_HASH)?;
+        if last.as_deref() == Some(lib.source_hash.as_str()) && self.catalog()?.is_some() {
+            return Ok(SyncReport {
+                unchanged: lib.indicators.len(),
+                ..SyncReport::default()
+            });
+        }
+        let mut report = SyncReport::default();
+        let existing: HashMap<String, Indicator> = self
+            .indicators()?
+            .into_iter()
+            .map(|i| (i.code.to_string(), i))
+            .collect();
+        let mut changes = Vec::new();
+        for ind in &lib.indicators {
+            match classify(existing.get(ind.code.as_str()), ind) {
+                None => report.unchanged += 1,
+                Some(ChangeKind::New) => {
+                    report.created += 1;
+                    changes.push(ind.clone());
+                }
+                Some(_) => {
+                    report.changed += 1;
+                    changes.push(ind.clone());
+                }
+            }
+        }
+        let in_files: std::collections::HashSet<&str> =
+            lib.indicators.iter().map(|i| i.code.as_str()).collect();
+        for (code, ind) in &existing {
+            if ind.is_active() && !in_files.contains(code.as_str()) {
+                let mut retired = ind.clone();
+                retired.status = Status::Retired { replaced_by: None };
+                report.retired += 1;
+                changes.push(retired);
+            }
+        }
+        let edition = lib.catalog.edition.clone();
+        let freeze = self
+            .edition(&edition)?
+            .is_none()
+            .then_some(edition.as_str());
+        report.edition = freeze.map(str::to_string);
+        let meta = ChangeMeta {
+            author: author.to_string(),
+            reviewer: None,
+            reason: format!("载入指标库文件（{} 版）", lib.catalog.edition),
+        };
+        self.publish(
+            changes,
+            &meta,
+            Some(&lib.catalog),
+            Some(&lib.source_hash),
+            freeze,
+        )?;
+        Ok(report)
+    }
+
+    /// Saves a draft target table (insert or replace), flushed before returning.
+    pub fn put_draft(&self, draft: &Draft) -> Result<()> {
+        self.drafts.insert(draft.id.as_bytes(), encode(draft))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn draft(&self, id: &str) -> Result<Option<Draft>> {
+        self.drafts
+            .get(id.as_bytes())?
+            .map(|v| decode(id.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Saves an evaluated project under its id (re-importing the same project replaces it).
+    pub fn put_evaluation(&self, id: &str, project: &EvaluatedProject) -> Result<()> {
+        self.evaluations.insert(id.as_bytes(), encode(project))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn evaluations(&self) -> Result<Vec<EvaluatedProject>> {
+        self.evaluations
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    /// Bytes used by the database on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library;
+
+    fn bundled() -> Library {
+        library::load_dir(&library::default_dir()).unwrap()
+    }
+
+    #[test]
+    fn loading_the_library_creates_one_revision_each_and_freezes_the_edition() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 16 << 20).unwrap();
+        let lib = bundled();
+        let r = store.sync_library(&lib, "test").unwrap();
+        assert_eq!(r.created, lib.indicators.len());
+        assert_eq!(r.edition.as_deref(), Some(lib.catalog.edition.as_str()));
+        let code = lib.indicators[0].code.as_str();
+        let revs = store.revisions(code).unwrap();
+        assert_eq!(revs.len(), 1);
+        assert_eq!(revs[0].kind, ChangeKind::New);
+        let ed = store.edition(&lib.catalog.edition).unwrap().unwrap();
+        assert_eq!(ed.members.len(), lib.indicators.len());
+        assert_eq!(ed.revision_of(code), Some(1));
+        // The same files again: nothing to do.
+        let again = store.sync_library(&lib, "test").unwrap();
+        assert_eq!(again.created + again.changed + again.retired, 0);
+    }
+
+    #[test]
+    fn a_changed_file_adds_a_revision_and_a_removed_indicator_is_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 16 << 20).unwrap();
+        let mut lib = bundled();
+        store.sync_library(&lib, "test").unwrap();
+        let gen1 = store.generation().unwrap();
+        lib.source_hash = "changed".into();
+        lib.indicators[0].aliases.push("新别名".into());
+        let gone = lib.indicators.pop().unwrap();
+        let r = store.sync_library(&lib, "test").unwrap();
+        assert_eq!((r.changed, r.retired), (1, 1));
+        assert!(store.generation().unwrap() > gen1);
+        let revs = store.revisions(lib.indicators[0].code.as_str()).unwrap();
+        assert_eq!(revs.len(), 2);
+        assert_eq!(revs[1].kind, ChangeKind::Immaterial);
+        let retired = store.indicator(gone.code.as_str()).unwrap().unwrap();
+        assert!(!retired.is_active());
+        assert_eq!(
+            store.revisions(gone.code.as_str()).unwrap()[1].kind,
+            ChangeKind::Retired
+        );
+    }
+
+    #[test]
+    fn the_store_survives_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = bundled();
+        {
+            let store = Store::open(dir.path(), 16 << 20).unwrap();
+            store.sync_library(&lib, "test").unwrap();
+        }
+        let store = Store::open(dir.path(), 16 << 20).unwrap();
+        assert_eq!(store.indicators().unwrap().len(), lib.indicators.len());
+        assert_eq!(
+            store.catalog().unwrap().unwrap().edition,
+            lib.catalog.edition
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The web layer: HTML pages (askama) and the JSON API under `/api/v1/`, one router.
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod params;
+
+use crate::app::App;
+use crate::search::{Filters, SearchRequest};
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use error::AppError;
+use std::sync::Arc;
+
+/// Shared state: the whole application behind one `Arc`.
+pub type AppState = Arc<App>;
+
+/// The whole route table.
+pub fn router(app: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::search))
+        .route("/indicators/{code}", get(pages::indicator))
+        .route("/indicators/{code}/r/{revision}", get(pages::revision))
+        .route("/browse", get(pages::browse))
+        .route("/browse/{project_type}", get(pages::browse_type))
+        .route("/framework", get(pages::framework))
+        .route("/stats", get(pages::stats))
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/suggest", get(api::suggest))
+        .route("/api/v1/indicators/{code}", get(api::indicator))
+        .route("/api/v1/indicators/{code}/revisions", get(api::revisions))
+        .route("/api/v1/project-types", get(api::project_types))
+        .route("/api/v1/framework", get(api::framework))
+        .route("/api/v1/stats", get(api::stats))
+        .route("/api/v1/editions", get(api::editions))
+        .nest("/api", Router::new().fallback(api::not_found))
+        .fallback(pages::not_found)
+        .with_state(app)
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../templates/static/app.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../templates/static/app.js"),
+    )
+}
+
+/// Checks filter values against the catalog, so a mistyped filter is explained, not silently empty.
+fn check_filters(app: &App, f: &Filters) -> Result<(), AppError> {
+    let catalog = app.search.catalog();
+    let fw = catalog.framework();
+    let bad = |what: &str, v: &str, allowed: Vec<String>| {
+        AppError::bad(
+            "invalid_filter",
+            format!("筛选条件 {what}=“{v}”无效；可选：{}", allowed.join("、")),
+        )
+    };
+    if let Some(v) = &f.level1
+        && !fw.level1.iter().any(|l| &l.name == v)
+    {
+        return Err(bad(
+            "level1",
+            v,
+            fw.level1.iter().map(|l| l.name.clone()).collect(),
+        ));
+    }
+    if let Some(v) = &f.level2 {
+        let all: Vec<String> = fw.level1.iter().flat_map(|l| l.level2.clone()).collect();
+        if !all.contains(v) {
+            return Err(bad("level2", v, all));
+        }
+    }
+    if let Some(v) = &f.scope
+        && v != "共性"
+        && v != "个性"
+    {
+        return Err(bad("scope", v, vec!["共性".into(), "个性".into()]));
+    }
+    if let Some(v) = &f.project_type
+        && catalog.project_type(v).is_none()
+    {
+        return Err(AppError::bad(
+            "invalid_filter",
+            format!(
+                "筛选条件 project_type=“{v}”不是已知的项目类型编码（见 /api/v1/project-types）"
+            ),
+        ));
+    }
+    if let Some(v) = &f.sector
+        && !catalog.sectors.contains(v)
+        && !catalog.project_types.iter().any(|t| t.sectors.contains(v))
+    {
+        return Err(bad("sector", v, catalog.sectors.clone()));
+    }
+    Ok(())
+}
+
+/// Runs a search off the async runtime (tokenizing and collecting are CPU work).
+async fn run_search(
+    app: AppState,
+    req: SearchRequest,
+) -> Result<crate::search::SearchResults, AppError> {
+    check_filters(&app, &req.filters)?;
+    let res = tokio::task::spawn_blocking(move || app.search.search(&req)).await??;
+    Ok(res)
+}
+
+/// Serves until ctrl-c.
+pub async fn serve(app: App) -> anyhow::Result<()> {
+    let bind = app.config.bind;
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!("zhibiao 已启动：http://{addr}");
+    println!("zhibiao 已启动：http://{addr}");
+    axum::serve(listener, router(Arc::new(app)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

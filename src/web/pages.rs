@@ -1,0 +1,476 @@
+//! HTML pages: one template struct per page beside its handler.
+
+use super::error::{AppError, PageError};
+use super::params::Params;
+use super::{AppState, run_search};
+use crate::domain::quality::{self, Stats};
+use crate::domain::{Catalog, Framework, Indicator, ProjectType, Revision, Status, Unit};
+use crate::search::{FacetCount, SearchResults};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+type Page = Result<Html<String>, PageError>;
+
+fn render<T: Template>(t: &T) -> Page {
+    Ok(Html(t.render()?))
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub status: u16,
+    pub message: String,
+}
+
+pub struct FacetItem {
+    pub label: String,
+    pub count: u64,
+    pub url: String,
+    pub active: bool,
+}
+
+pub struct FacetView {
+    pub title: &'static str,
+    pub items: Vec<FacetItem>,
+}
+
+pub struct HitView {
+    pub code: String,
+    pub name_html: String,
+    pub snippet_html: String,
+    pub level1: String,
+    pub level2: String,
+    pub unit: String,
+    pub target: String,
+    pub scope: &'static str,
+    pub explain: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub q: String,
+    pub searched: bool,
+    pub total: usize,
+    pub hits: Vec<HitView>,
+    pub facets: Vec<FacetView>,
+    pub active_filters: Vec<FacetItem>,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub page: usize,
+    pub pages: usize,
+    pub groups: Vec<(String, Vec<ProjectType>)>,
+    pub edition: String,
+    pub indicators: usize,
+}
+
+/// The current query string with `key` set to `value` (or removed), and the page reset.
+fn url_with(p: &Params, key: &str, value: Option<&str>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &p.0 {
+        if k != key && k != "offset" && !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    if let Some(v) = value {
+        s.append_pair(key, v);
+    }
+    let q = s.finish();
+    if q.is_empty() {
+        "/".into()
+    } else {
+        format!("/?{q}")
+    }
+}
+
+fn groups(catalog: &Catalog) -> Vec<(String, Vec<ProjectType>)> {
+    catalog
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.clone(),
+                catalog
+                    .project_types
+                    .iter()
+                    .filter(|t| &t.group == g)
+                    .cloned()
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+pub async fn search(State(app): State<AppState>, p: Params) -> Page {
+    let req = p.search_request(20)?;
+    let catalog = app.search.catalog();
+    let searched = !req.q.trim().is_empty() || !req.filters.is_empty();
+    let (limit, offset) = (req.limit, req.offset);
+    let res = if searched {
+        run_search(app.clone(), req.clone()).await?
+    } else {
+        SearchResults {
+            total: 0,
+            hits: vec![],
+            facets: Default::default(),
+        }
+    };
+    let facet =
+        |title, key: &'static str, list: &[FacetCount], current: &Option<String>| FacetView {
+            title,
+            items: list
+                .iter()
+                .map(|f| FacetItem {
+                    label: f.label.clone(),
+                    count: f.count,
+                    active: current.as_deref() == Some(f.value.as_str()),
+                    url: url_with(&p, key, Some(&f.value)),
+                })
+                .collect(),
+        };
+    let fl = &req.filters;
+    let mut facets = vec![
+        facet("一级指标", "level1", &res.facets.level1, &fl.level1),
+        facet("二级指标", "level2", &res.facets.level2, &fl.level2),
+        facet(
+            "项目类型",
+            "project_type",
+            &res.facets.project_type,
+            &fl.project_type,
+        ),
+        facet("行业", "sector", &res.facets.sector, &fl.sector),
+        facet("适用范围", "scope", &res.facets.scope, &fl.scope),
+    ];
+    let core_count = res.facets.core.iter().map(|c| c.count).max().unwrap_or(0);
+    facets.push(FacetView {
+        title: "核心指标",
+        items: vec![FacetItem {
+            label: "只看核心指标".into(),
+            count: core_count,
+            url: url_with(&p, "core", Some("1")),
+            active: fl.core,
+        }],
+    });
+    let mut active_filters = Vec::new();
+    for (key, label, v) in [
+        ("level1", "一级", &fl.level1),
+        ("level2", "二级", &fl.level2),
+        ("project_type", "类型", &fl.project_type),
+        ("sector", "行业", &fl.sector),
+        ("scope", "范围", &fl.scope),
+    ] {
+        if let Some(v) = v {
+            let shown = if key == "project_type" {
+                catalog.project_type_name(v).to_string()
+            } else {
+                v.clone()
+            };
+            active_filters.push(FacetItem {
+                label: format!("{label}：{shown}"),
+                count: 0,
+                url: url_with(&p, key, None),
+                active: true,
+            });
+        }
+    }
+    if fl.core {
+        active_filters.push(FacetItem {
+            label: "核心指标".into(),
+            count: 0,
+            url: url_with(&p, "core", None),
+            active: true,
+        });
+    }
+    let page_url = |off: usize| {
+        let base = url_with(&p, "offset", None);
+        let sep = if base.contains('?') { '&' } else { '?' };
+        if off == 0 {
+            base
+        } else {
+            format!("{base}{sep}offset={off}")
+        }
+    };
+    let hits = res
+        .hits
+        .iter()
+        .map(|h| HitView {
+            code: h.indicator.code.to_string(),
+            name_html: h.name_html.clone(),
+            snippet_html: h.snippet_html.clone(),
+            level1: h.indicator.level1.clone(),
+            level2: h.indicator.level2.clone(),
+            unit: h.indicator.unit.clone(),
+            target: h.indicator.target_display(),
+            scope: h.indicator.scope().label(),
+            explain: h.explain.clone(),
+        })
+        .collect();
+    let last = res.total.min(crate::search::MAX_OFFSET + limit);
+    render(&SearchPage {
+        q: req.q.clone(),
+        searched,
+        total: res.total,
+        hits,
+        facets,
+        active_filters,
+        prev_url: (offset > 0).then(|| page_url(offset.saturating_sub(limit))),
+        next_url: (offset + limit < last).then(|| page_url(offset + limit)),
+        page: offset / limit + 1,
+        pages: last.div_ceil(limit).max(1),
+        groups: groups(&catalog),
+        edition: catalog.edition.clone(),
+        indicators: app.search.len(),
+    })
+}
+
+pub struct TypeRef {
+    pub code: String,
+    pub name: String,
+    pub core: bool,
+}
+
+#[derive(Template)]
+#[template(path = "indicator.html")]
+pub struct IndicatorPage {
+    pub ind: Indicator,
+    pub types: Vec<TypeRef>,
+    pub natures: Vec<String>,
+    pub revisions: Vec<Revision>,
+    /// The revision shown, and whether it is the current one.
+    pub shown: u32,
+    pub current: u32,
+    pub edition: String,
+    pub retired_note: Option<(String, Option<String>)>,
+}
+
+fn indicator_page(
+    app: &AppState,
+    code: &str,
+    revision: Option<u32>,
+) -> Result<IndicatorPage, AppError> {
+    let current = app.store.indicator(code)?.ok_or_else(|| {
+        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
+    })?;
+    let revisions = app.store.revisions(code)?;
+    let current_n = revisions.last().map_or(0, |r| r.number);
+    let (ind, shown) = match revision {
+        None => (current, current_n),
+        Some(n) => {
+            let r = revisions.iter().find(|r| r.number == n).ok_or_else(|| {
+                AppError::not_found("revision_not_found", format!("指标 {code} 没有第 {n} 版。"))
+            })?;
+            (r.indicator.clone(), n)
+        }
+    };
+    let catalog = app.search.catalog();
+    let types = catalog
+        .types_of(&ind.project_types, &ind.natures)
+        .map(|t| TypeRef {
+            code: t.code.clone(),
+            name: t.name.clone(),
+            core: ind.core.contains(&t.code),
+        })
+        .collect();
+    let natures = ind
+        .natures
+        .iter()
+        .map(|n| catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone()))
+        .collect();
+    let retired_note = match &ind.status {
+        Status::Active => None,
+        Status::Retired { replaced_by } => {
+            let r = replaced_by.as_ref().map(|c| c.to_string());
+            let name = r
+                .as_deref()
+                .and_then(|c| app.store.indicator(c).ok().flatten())
+                .map(|i| i.name);
+            Some((r.unwrap_or_default(), name))
+        }
+    };
+    Ok(IndicatorPage {
+        ind,
+        types,
+        natures,
+        revisions,
+        shown,
+        current: current_n,
+        edition: catalog.edition.clone(),
+        retired_note,
+    })
+}
+
+pub async fn indicator(State(app): State<AppState>, Path(code): Path<String>) -> Response {
+    match indicator_page(&app, &code, None) {
+        // Old links to a retired indicator lead to its replacement.
+        Ok(p) if matches!(&p.retired_note, Some((r, Some(_))) if !r.is_empty()) => {
+            let (r, _) = p.retired_note.expect("matched above");
+            Redirect::to(&format!("/indicators/{r}?from={code}")).into_response()
+        }
+        Ok(p) => render(&p).into_response(),
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+pub async fn revision(
+    State(app): State<AppState>,
+    Path((code, revision)): Path<(String, String)>,
+) -> Page {
+    let n: u32 = revision
+        .parse()
+        .map_err(|_| AppError::bad("invalid_parameter", format!("版本号“{revision}”不是整数")))?;
+    render(&indicator_page(&app, &code, Some(n))?)
+}
+
+#[derive(Template)]
+#[template(path = "browse.html")]
+pub struct BrowsePage {
+    pub groups: Vec<(String, Vec<(ProjectType, usize, usize)>)>,
+    pub edition: String,
+}
+
+pub async fn browse(State(app): State<AppState>) -> Page {
+    let catalog = app.search.catalog();
+    let stats = quality::stats(&catalog, &app.store.indicators()?);
+    let groups = groups(&catalog)
+        .into_iter()
+        .map(|(g, types)| {
+            let types = types
+                .into_iter()
+                .map(|t| {
+                    let s = stats.by_type.iter().find(|s| s.code == t.code);
+                    (t, s.map_or(0, |s| s.total), s.map_or(0, |s| s.core))
+                })
+                .collect();
+            (g, types)
+        })
+        .collect();
+    render(&BrowsePage {
+        groups,
+        edition: catalog.edition.clone(),
+    })
+}
+
+pub struct Level2Block {
+    pub name: String,
+    pub indicators: Vec<(Indicator, bool)>,
+}
+
+pub struct Level1Block {
+    pub name: String,
+    pub level2: Vec<Level2Block>,
+}
+
+#[derive(Template)]
+#[template(path = "browse_type.html")]
+pub struct BrowseTypePage {
+    pub t: ProjectType,
+    pub tree: Vec<Level1Block>,
+    pub total: usize,
+    pub natures: Vec<String>,
+}
+
+pub async fn browse_type(State(app): State<AppState>, Path(code): Path<String>) -> Page {
+    let catalog = app.search.catalog();
+    let t = catalog.project_type(&code).cloned().ok_or_else(|| {
+        AppError::not_found(
+            "project_type_not_found",
+            format!("没有编码为“{code}”的项目类型。"),
+        )
+    })?;
+    let all = app.store.indicators()?;
+    let fits: Vec<&Indicator> = all
+        .iter()
+        .filter(|i| {
+            i.is_active()
+                && (i.project_types.contains(&t.code)
+                    || i.natures.iter().any(|n| t.natures.contains(n)))
+        })
+        .collect();
+    let tree = catalog
+        .framework()
+        .level1
+        .iter()
+        .map(|l1| Level1Block {
+            name: l1.name.clone(),
+            level2: l1
+                .level2
+                .iter()
+                .map(|l2| {
+                    let mut v: Vec<(Indicator, bool)> = fits
+                        .iter()
+                        .filter(|i| i.level1 == l1.name && &i.level2 == l2)
+                        .map(|i| ((*i).clone(), i.core.contains(&t.code)))
+                        .collect();
+                    // Core first, then type-specific before common, then by code.
+                    v.sort_by(|a, b| {
+                        b.1.cmp(&a.1)
+                            .then(
+                                a.0.natures
+                                    .is_empty()
+                                    .cmp(&b.0.natures.is_empty())
+                                    .reverse(),
+                            )
+                            .then(a.0.code.cmp(&b.0.code))
+                    });
+                    Level2Block {
+                        name: l2.clone(),
+                        indicators: v,
+                    }
+                })
+                .filter(|b| !b.indicators.is_empty())
+                .collect(),
+        })
+        .collect();
+    let natures = t
+        .natures
+        .iter()
+        .map(|n| catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone()))
+        .collect();
+    render(&BrowseTypePage {
+        total: fits.len(),
+        t,
+        tree,
+        natures,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "framework.html")]
+pub struct FrameworkPage {
+    pub frameworks: Vec<Framework>,
+    pub units: Vec<Unit>,
+}
+
+pub async fn framework(State(app): State<AppState>) -> Page {
+    let catalog = app.search.catalog();
+    render(&FrameworkPage {
+        frameworks: catalog.frameworks.clone(),
+        units: catalog.units.clone(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "stats.html")]
+pub struct StatsPage {
+    pub s: Stats,
+}
+
+pub async fn stats(State(app): State<AppState>) -> Page {
+    let catalog = app.search.catalog();
+    render(&StatsPage {
+        s: quality::stats(&catalog, &app.store.indicators()?),
+    })
+}
+
+pub async fn not_found() -> Response {
+    let page = ErrorPage {
+        status: 404,
+        message: "页面不存在。请从首页搜索指标，或按项目类型浏览。".into(),
+    };
+    match page.render() {
+        Ok(h) => (StatusCode::NOT_FOUND, Html(h)).into_response(),
+        Err(e) => PageError(AppError::from(e)).into_response(),
+    }
+}
