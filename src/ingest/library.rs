@@ -290,7 +290,11 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         for raw in file.indicator {
             let span = raw.span();
             let raw = raw.into_inner();
-            let table = &text[span.clone()];
+            // The span may cover only the `[[indicator]]` header: the table runs to the next one.
+            let end = text[span.end..]
+                .find("\n[[")
+                .map_or(text.len(), |i| span.end + i);
+            let table = &text[span.start..end];
             let at = |field: &str| line_of(text, span.start + field_offset(table, field));
             match validate(raw, &catalog) {
                 Ok(ind) => {

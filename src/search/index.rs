@@ -162,6 +162,7 @@ impl SearchIndex {
         for a in &ind.aliases {
             d.add_text(f.aliases, a);
             d.add_text(f.alias_gram, a);
+            d.add_text(f.alias_exact, normalize(a));
         }
         let mut sectors: Vec<&str> = Vec::new();
         for t in catalog.types_of(&ind.project_types, &ind.natures) {
@@ -307,6 +308,7 @@ fn fields_of(schema: &Schema) -> Fields {
         name_exact: f("name_exact"),
         aliases: f("aliases"),
         alias_gram: f("alias_gram"),
+        alias_exact: f("alias_exact"),
         definition: f("definition"),
         types: f("types"),
         pinyin: f("pinyin"),

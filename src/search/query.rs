@@ -7,12 +7,13 @@
 //! |---|---|
 //! | code typed exactly | 200 |
 //! | whole name equals the segment | 100 |
+//! | an alias equals the segment | 60 |
 //! | name starts with the segment | 40 |
 //! | segment inside the name (bigram phrase: no segmentation luck needed) | 25 |
 //! | the same through a synonym | 22 / 10 |
 //! | pinyin from the name's start / from any syllable; initials likewise | 20 / 10, 8 / 4 |
 //! | segment inside an alias | 12 |
-//! | jieba words (BM25) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~1–30 |
+//! | jieba words (BM25 × 0.3) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~0.3–10 |
 //!
 //! so a name match always outranks a definition-only match, and a completion of a half-typed word
 //! (污水处 -> 污水处理率) outranks a name that merely contains its words (污水投诉处理率).
@@ -29,14 +30,17 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RegexQuery,
-    TermQuery,
+    Scorer, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_LIMIT: usize = 100;
 pub const MAX_OFFSET: usize = 10_000;
+/// BM25 of words is unbounded (rare words score high); scaled down so that it orders results
+/// within a tier instead of jumping tiers.
+const WORDS_WEIGHT: f32 = 0.3;
 /// More segments than this are ignored: nobody types ten separate words into a search box.
 const MAX_SEGMENTS: usize = 8;
 
@@ -307,46 +311,38 @@ impl SearchIndex {
             clauses,
         };
         let chars: Vec<char> = seg.chars().collect();
-        if seg.is_ascii() {
-            p.add(
-                format!("编码 {seg}"),
-                Some(term_query(f.code_lc, seg, false)),
-                200.0,
-                true,
-            );
-        }
-        p.add(
-            format!("名称完全一致 {seg}"),
-            Some(term_query(f.name_exact, seg, false)),
-            100.0,
-            true,
-        );
         let mut anchored = vec![START];
         anchored.extend(&chars);
-        p.add(
-            format!("名称开头 {seg}"),
-            gram_query(f.name_gram, &anchored),
-            40.0,
-            true,
-        );
-        p.add(
-            format!("名称包含 {seg}"),
-            gram_query(f.name_gram, &chars),
-            25.0,
-            true,
-        );
-        p.add(
-            format!("别名包含 {seg}"),
-            gram_query(f.alias_gram, &chars),
-            12.0,
-            true,
-        );
         let words = self.words.query_words(seg);
         let label = if name_only { "名称词语" } else { "词语" };
+        let code = seg.is_ascii().then(|| term_query(f.code_lc, seg, false));
+        // (label, query, weight, constant score?)
+        let channels = [
+            ("编码", code, 200.0, true),
+            (
+                "名称完全一致",
+                Some(term_query(f.name_exact, seg, false)),
+                100.0,
+                true,
+            ),
+            (
+                "别名完全一致",
+                Some(term_query(f.alias_exact, seg, false)),
+                60.0,
+                true,
+            ),
+            ("名称开头", gram_query(f.name_gram, &anchored), 40.0, true),
+            ("名称包含", gram_query(f.name_gram, &chars), 25.0, true),
+            ("别名包含", gram_query(f.alias_gram, &chars), 12.0, true),
+        ];
+        for (l, q, w, c) in channels {
+            p.add(format!("{l} {seg}"), q, w, c);
+        }
+        let wq = self.words_query(&words, name_only);
         p.add(
             format!("{label} {}", words.join("/")),
-            self.words_query(&words, name_only),
-            1.0,
+            wq,
+            WORDS_WEIGHT,
             false,
         );
         marks.add(seg);
@@ -358,53 +354,33 @@ impl SearchIndex {
         }
         for r in self.vocab.rewrites(seg) {
             let rc: Vec<char> = r.chars().collect();
-            p.add(
-                format!("同义词 {r}（名称）"),
-                gram_query(f.name_gram, &rc),
-                22.0,
-                true,
-            );
-            p.add(
-                format!("同义词 {r}（别名）"),
-                gram_query(f.alias_gram, &rc),
-                10.0,
-                true,
-            );
             let rw = self.words.query_words(&r);
-            p.add(
-                format!("同义词 {r}（词语）"),
-                self.words_query(&rw, name_only),
-                0.8,
-                false,
-            );
+            let channels = [
+                ("名称", gram_query(f.name_gram, &rc), 22.0, true),
+                ("别名", gram_query(f.alias_gram, &rc), 10.0, true),
+                (
+                    "词语",
+                    self.words_query(&rw, name_only),
+                    WORDS_WEIGHT * 0.8,
+                    false,
+                ),
+            ];
+            for (l, q, w, c) in channels {
+                p.add(format!("同义词 {r}（{l}）"), q, w, c);
+            }
             marks.add(&r);
         }
         if looks_like_pinyin(seg) {
             let start = format!("{START}{seg}");
-            p.add(
-                format!("拼音开头 {seg}"),
-                prefix_query(f.pinyin, &start),
-                20.0,
-                true,
-            );
-            p.add(
-                format!("拼音 {seg}"),
-                prefix_query(f.pinyin, seg),
-                10.0,
-                true,
-            );
-            p.add(
-                format!("首字母开头 {seg}"),
-                prefix_query(f.initials, &start),
-                8.0,
-                true,
-            );
-            p.add(
-                format!("首字母 {seg}"),
-                prefix_query(f.initials, seg),
-                4.0,
-                true,
-            );
+            let channels = [
+                ("拼音开头", prefix_query(f.pinyin, &start), 20.0),
+                ("拼音", prefix_query(f.pinyin, seg), 10.0),
+                ("首字母开头", prefix_query(f.initials, &start), 8.0),
+                ("首字母", prefix_query(f.initials, seg), 4.0),
+            ];
+            for (l, q, w) in channels {
+                p.add(format!("{l} {seg}"), q, w, true);
+            }
             marks.pinyin.push(seg.to_string());
         }
         Box::new(BooleanQuery::new(p.should))
@@ -495,25 +471,60 @@ impl SearchIndex {
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
         Self::check(&req.q, req.limit, req.offset)?;
+        // Nothing searchable (empty, or only punctuation) and no filter: an empty result, not
+        // the whole library. Filters alone list everything in them.
+        let searchable = !segments(&normalize(&req.q)).is_empty();
+        if !searchable && (!req.q.trim().is_empty() || req.filters.is_empty()) {
+            return Ok(SearchResults {
+                total: 0,
+                hits: Vec::new(),
+                facets: Facets::default(),
+            });
+        }
         let plan = self.plan(&req.q, &req.filters, false);
         let searcher = self.reader.searcher();
+        // Longer queries are usually project names: their first page should show every level 1
+        // (output, effect, satisfaction) that has a fair candidate, not only outputs.
+        let balance = req.q.chars().filter(|c| is_word_char(*c)).count() >= 4;
+        let window = if balance {
+            (req.offset + req.limit).max(BALANCE_WINDOW)
+        } else {
+            req.limit
+        };
         let (top, total, counts) = searcher.search(
             &plan.query,
-            &(Self::top(req.limit, req.offset), Count, FacetCollector),
+            &(
+                Self::top(window, if balance { 0 } else { req.offset }),
+                Count,
+                FacetCollector,
+            ),
         )?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let Some(ind) = self.code_of(&searcher, addr).and_then(|c| self.get(&c)) else {
-                continue;
+        let mut found: Vec<(Score, Arc<Indicator>)> = top
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let ind = self.code_of(&searcher, addr).and_then(|c| self.get(&c))?;
+                Some((score, ind))
+            })
+            .collect();
+        if balance {
+            balance_first_page(&mut found);
+            found = found.into_iter().skip(req.offset).take(req.limit).collect();
+        }
+        let mut hits = Vec::with_capacity(found.len());
+        for (score, ind) in found {
+            let addr = if req.explain {
+                self.address_of(&searcher, ind.code.as_str())
+            } else {
+                None
             };
-            let explain = if req.explain {
+            let explain = if req.explain
+                && let Some(addr) = addr
+            {
                 plan.clauses
                     .iter()
                     .filter_map(|c| {
-                        c.query
-                            .explain(&searcher, addr)
-                            .ok()
-                            .map(|e| format!("{}：{:.2}", c.label, e.value()))
+                        clause_score(c.query.as_ref(), &searcher, addr)
+                            .map(|s| format!("{}：{s:.2}", c.label))
                     })
                     .collect()
             } else {
@@ -533,6 +544,16 @@ impl SearchIndex {
             hits,
             facets,
         })
+    }
+
+    /// The address of an indicator's document (for explanations).
+    fn address_of(&self, searcher: &Searcher, code: &str) -> Option<DocAddress> {
+        let q = TermQuery::new(term(self.fields.code, code), IndexRecordOption::Basic);
+        searcher
+            .search(&q, &TopDocs::with_limit(1).order_by_score())
+            .ok()?
+            .first()
+            .map(|(_, a)| *a)
     }
 
     /// Indicator names for a half-typed input, best first, each name once.
@@ -602,6 +623,72 @@ impl SearchIndex {
             core: take("core"),
         }
     }
+}
+
+/// What one clause contributes to one document, if it matches it. (`Query::explain` trips an
+/// assertion in tantivy 0.27 for min-should-match booleans, so the scorer is driven directly.)
+fn clause_score(q: &dyn Query, searcher: &Searcher, addr: DocAddress) -> Option<f32> {
+    let weight = q
+        .weight(tantivy::query::EnableScoring::enabled_from_searcher(
+            searcher,
+        ))
+        .ok()?;
+    let reader = searcher.segment_reader(addr.segment_ord);
+    let mut scorer = weight.scorer(reader, 1.0).ok()?;
+    if scorer.doc() > addr.doc_id {
+        return None;
+    }
+    (scorer.seek(addr.doc_id) == addr.doc_id).then(|| scorer.score())
+}
+
+/// How many top candidates are considered when balancing the first page.
+const BALANCE_WINDOW: usize = 60;
+/// The first page: each level 1 present among the candidates gets at least this many places...
+const BALANCE_PER_LEVEL1: usize = 2;
+/// ... in the first this many results ...
+const BALANCE_PAGE: usize = 10;
+/// ... when its best candidate scores at least this share of the top score.
+const BALANCE_MIN_SHARE: f32 = 0.02;
+
+/// Moves the best candidates of under-represented level 1s into the first page, keeping every
+/// other result in score order. Deterministic, so pages stay consistent.
+fn balance_first_page(found: &mut Vec<(Score, Arc<Indicator>)>) {
+    let Some(top) = found.first().map(|f| f.0) else {
+        return;
+    };
+    let page = BALANCE_PAGE.min(found.len());
+    let mut promote = Vec::new();
+    let mut level1s: Vec<&str> = Vec::new();
+    for (_, i) in found.iter() {
+        if !level1s.contains(&i.level1.as_str()) {
+            level1s.push(&i.level1);
+        }
+    }
+    for l1 in level1s {
+        let have = found[..page].iter().filter(|(_, i)| i.level1 == l1).count();
+        let missing = BALANCE_PER_LEVEL1.saturating_sub(have);
+        promote.extend(
+            found
+                .iter()
+                .enumerate()
+                .skip(page)
+                .filter(|(_, (s, i))| i.level1 == l1 && *s >= top * BALANCE_MIN_SHARE)
+                .take(missing)
+                .map(|(n, _)| n),
+        );
+    }
+    if promote.is_empty() {
+        return;
+    }
+    promote.sort_unstable();
+    let moved: Vec<(Score, Arc<Indicator>)> =
+        promote.iter().rev().map(|&n| found.remove(n)).collect();
+    let at = page.saturating_sub(moved.len());
+    for m in moved.into_iter() {
+        found.insert(at, m);
+    }
+    // Within the first page keep score order, so promoted hits sit where their score puts them.
+    found[..page].sort_by(|a, b| b.0.total_cmp(&a.0));
 }
 
 fn facet_label(catalog: &Catalog, facet: Facet, value: &str) -> String {

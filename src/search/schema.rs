@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -23,6 +23,8 @@ pub struct Fields {
     pub name_exact: Field,
     pub aliases: Field,
     pub alias_gram: Field,
+    /// Whole normalised aliases, for the exact-alias tier.
+    pub alias_exact: Field,
     pub definition: Field,
     /// Names and keywords of the project types the indicator fits.
     pub types: Field,
@@ -63,6 +65,7 @@ pub fn build() -> (Schema, Fields) {
         name_exact: b.add_text_field("name_exact", STRING),
         aliases: b.add_text_field("aliases", text(ZH, freqs)),
         alias_gram: b.add_text_field("alias_gram", text(GRAM, positions)),
+        alias_exact: b.add_text_field("alias_exact", STRING),
         definition: b.add_text_field("definition", text(ZH, freqs)),
         types: b.add_text_field("types", text(ZH, freqs)),
         pinyin: b.add_text_field("pinyin", text(PINYIN, basic)),

@@ -1,0 +1,9 @@
+//! Integration tests: the real app (real sled, real tantivy index, temp data directory) served
+//! on a free loopback port and spoken to over HTTP.
+
+mod api;
+mod browser;
+mod cli;
+mod helpers;
+mod pages;
+mod relevance;
