@@ -106,7 +106,7 @@ pub fn diff(before: &Indicator, after: &Indicator) -> Vec<FieldChange> {
         .iter()
         .filter_map(|(field, label, material, view)| {
             let (b, a) = (view(before), view(after));
-            (b != a).then(|| FieldChange {
+            (b != a).then_some(FieldChange {
                 field,
                 label,
                 before: b,

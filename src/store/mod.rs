@@ -161,7 +161,7 @@ impl Store {
                 decode(&k, &v)
             })
             .collect::<Result<_>>()?;
-        eds.sort_by(|a, b| a.frozen_at.cmp(&b.frozen_at));
+        eds.sort_by_key(|e| e.frozen_at);
         Ok(eds)
     }
 

@@ -323,10 +323,13 @@ pub async fn revision(
     render(&indicator_page(&app, &code, Some(n))?)
 }
 
+/// A project type with its indicator count and core count.
+pub type TypeCount = (ProjectType, usize, usize);
+
 #[derive(Template)]
 #[template(path = "browse.html")]
 pub struct BrowsePage {
-    pub groups: Vec<(String, Vec<(ProjectType, usize, usize)>)>,
+    pub groups: Vec<(String, Vec<TypeCount>)>,
     pub edition: String,
 }
 

@@ -30,7 +30,8 @@ fn headless(browser: &PathBuf, profile: &tempfile::TempDir) -> Command {
         "--hide-scrollbars",
         "--window-size=1280,720",
     ])
-    .arg(format!("--user-data-dir={}", profile.path().display()));
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .stderr(std::process::Stdio::null());
     c
 }
 
@@ -71,4 +72,78 @@ fn the_search_page_renders_in_chromium_with_highlights() {
         "screenshot is {} bytes",
         png.len()
     );
+}
+
+/// Where the tests leave screenshots for a person to look at.
+fn screenshot_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[tokio::test]
+async fn suggestions_appear_while_typing_and_the_keyboard_picks_one() {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromium is not installed");
+        return;
+    };
+    if which_chromedriver().is_none() {
+        assert!(std::env::var_os("ZHIBIAO_REQUIRE_BROWSER").is_none(), "chromedriver missing");
+        eprintln!("SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromedriver is not installed");
+        return;
+    }
+    let app = shared_app();
+    let b = crate::webdriver::Browser::start(&chromium).await;
+    b.goto(&app.url("/")).await;
+    let input = b.find("#q").await;
+    b.send_keys(&input, "验收合").await;
+    let n = b
+        .wait_for("return document.querySelectorAll('#suggestions li').length")
+        .await;
+    assert!(n.as_u64().unwrap() >= 1);
+    let first = b
+        .eval("return document.querySelector('#suggestions li span').textContent")
+        .await;
+    assert!(first.as_str().unwrap().contains("验收合格率"), "{first}");
+    let marked = b
+        .eval("return document.querySelector('#suggestions li mark').textContent")
+        .await;
+    assert_eq!(marked, "验收合");
+    std::fs::write(screenshot_dir().join("suggest.png"), b.screenshot().await).unwrap();
+
+    b.send_keys(&input, crate::webdriver::ARROW_DOWN).await;
+    let selected = b
+        .eval("return document.querySelector('#suggestions li').getAttribute('aria-selected')")
+        .await;
+    assert_eq!(selected, "true");
+    b.send_keys(&input, crate::webdriver::ENTER).await;
+    let path = b
+        .wait_for("return location.pathname.startsWith('/indicators/') && location.pathname")
+        .await;
+    let h1 = b.eval("return document.querySelector('h1').textContent").await;
+    assert!(h1.as_str().unwrap().contains("验收合格率"), "{path} {h1}");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_form_still_searches() {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED without_javascript_the_form_still_searches: chromium is not installed");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&chromium, &profile)
+        .args(["--disable-javascript", "--dump-dom"])
+        .arg(shared_app().url(&format!("/?q={}", enc("污水处"))))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("<mark>污水处</mark>"), "{}", &dom[..dom.len().min(3000)]);
+}
+
+fn which_chromedriver() -> Option<PathBuf> {
+    ["/usr/bin/chromedriver", "/usr/local/bin/chromedriver"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
 }
