@@ -16,6 +16,8 @@ pub struct App {
     pub sync: SyncReport,
     /// Whether the index had to be rebuilt at start-up.
     pub rebuilt_index: bool,
+    /// The review rules drafts are checked against (`indicators/review_rules.toml`).
+    pub lint: crate::domain::lint::LintConfig,
 }
 
 /// Loads the library files and applies every rule: the result is either a fully valid library or
@@ -71,12 +73,20 @@ impl App {
             store.indicators()?,
             store.generation()?,
         )?;
+        let lint = match &config.library {
+            LibrarySource::Files(dir) => {
+                crate::web::drafts::load_rules(Some(&dir.join("review_rules.toml")))
+            }
+            LibrarySource::Corpus(_) => crate::web::drafts::load_rules(None),
+        }
+        .context("审核规则配置 review_rules.toml 有误")?;
         Ok(App {
             config,
             store,
             search,
             sync,
             rebuilt_index,
+            lint,
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod draft;
 pub mod edition;
 pub mod evaluation;
 pub mod indicator;
+pub mod lint;
 pub mod quality;
 pub mod revision;
 

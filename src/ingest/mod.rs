@@ -3,5 +3,6 @@
 pub mod corpus;
 pub mod export;
 pub mod library;
+pub mod xlsx;
 
 pub use library::{FileError, Library, LoadError};

@@ -46,7 +46,10 @@ pub(super) struct Docs {
 
 pub struct SearchIndex {
     pub(super) reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    index: Index,
+    /// Serialises writers. A writer is created per write and dropped after its commit: it holds a
+    /// memory arena (tens of MiB) that an idle server should not keep.
+    write_lock: Mutex<()>,
     pub(super) fields: Fields,
     pub(super) words: JiebaTokenizer,
     pub(super) vocab: Arc<Vocabulary>,
@@ -121,8 +124,6 @@ impl SearchIndex {
     ) -> Result<SearchIndex, SearchError> {
         let words = register_tokenizers(&index, &vocab);
         let fields = fields_of(&index.schema());
-        // One writer thread: on two cores it is as fast and leaves one segment per commit.
-        let writer = index.writer_with_num_threads(1, 64_000_000)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -134,13 +135,19 @@ impl SearchIndex {
             .collect();
         Ok(SearchIndex {
             reader,
-            writer: Mutex::new(writer),
+            index,
+            write_lock: Mutex::new(()),
             fields,
             words,
             vocab,
             docs: RwLock::new(Docs { by_code, catalog }),
             dir,
         })
+    }
+
+    /// One writer thread: on two cores it is as fast as two and leaves one segment per commit.
+    fn writer(&self) -> Result<IndexWriter, SearchError> {
+        Ok(self.index.writer_with_num_threads(1, 32_000_000)?)
     }
 
     fn document(&self, ind: &Indicator, catalog: &Catalog) -> TantivyDocument {
@@ -198,13 +205,14 @@ impl SearchIndex {
 
     fn rebuild(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
         let catalog = self.catalog();
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.writer()?;
         w.delete_all_documents()?;
         for ind in indicators.iter().filter(|i| i.is_active()) {
             w.add_document(self.document(ind, &catalog))?;
         }
         w.commit()?;
-        drop(w);
+        w.wait_merging_threads()?;
         self.reader.reload()?;
         self.write_meta(generation)
     }
@@ -214,7 +222,8 @@ impl SearchIndex {
     pub fn upsert(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
         let catalog = self.catalog();
         {
-            let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut w = self.writer()?;
             for ind in indicators {
                 w.delete_term(Term::from_field_text(self.fields.code, ind.code.as_str()));
                 if ind.is_active() {
@@ -222,6 +231,7 @@ impl SearchIndex {
                 }
             }
             w.commit()?;
+            w.wait_merging_threads()?;
         }
         self.reader.reload()?;
         {

@@ -29,8 +29,8 @@ use std::sync::Arc;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RegexQuery,
-    Scorer, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhrasePrefixQuery, PhraseQuery,
+    Query, Scorer, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
@@ -182,17 +182,6 @@ fn segments(norm: &str) -> Vec<String> {
         .collect()
 }
 
-fn escape_regex(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_punctuation() {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn term(field: Field, text: &str) -> Term {
     Term::from_field_text(field, text)
 }
@@ -210,14 +199,8 @@ fn term_query(field: Field, text: &str, freqs: bool) -> Box<dyn Query> {
 fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
     match chars.len() {
         0 => None,
-        1 => {
-            // Every occurrence of a character is the second half of some bigram (the start marker
-            // included), so `.c` finds it wherever it stands.
-            let pattern = format!(".{}", escape_regex(&chars[0].to_string()));
-            RegexQuery::from_pattern(&pattern, field)
-                .ok()
-                .map(|q| Box::new(q) as Box<dyn Query>)
-        }
+        // Single characters are indexed as unigrams beside the bigrams.
+        1 => Some(term_query(field, &chars[0].to_string(), false)),
         2 => Some(term_query(field, &chars.iter().collect::<String>(), false)),
         _ => {
             let terms = chars
@@ -230,9 +213,8 @@ fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
 }
 
 fn prefix_query(field: Field, prefix: &str) -> Option<Box<dyn Query>> {
-    RegexQuery::from_pattern(&format!("{}.*", escape_regex(prefix)), field)
-        .ok()
-        .map(|q| Box::new(q) as Box<dyn Query>)
+    // A one-term phrase prefix is a range scan of the term dictionary: no regex to compile.
+    Some(Box::new(PhrasePrefixQuery::new(vec![term(field, prefix)])))
 }
 
 /// Clauses of one segment, collected with their labels.

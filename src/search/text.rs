@@ -9,7 +9,8 @@ use unicode_normalization::UnicodeNormalization;
 /// Folds one character: full-width forms to ASCII (NFKC when it yields one character), ASCII to
 /// lower case, traditional to simplified Chinese.
 fn fold_char(c: char) -> char {
-    let c = if c.is_ascii() {
+    // Common CJK ideographs are their own NFKC form: skip the normaliser for them (hot path).
+    let c = if c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c) {
         c
     } else {
         let mut it = std::iter::once(c).nfkc();

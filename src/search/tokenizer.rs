@@ -20,8 +20,10 @@ pub const INITIALS: &str = "pyi";
 pub const START: char = '^';
 pub const END: char = '$';
 
-/// Longest pinyin suffix indexed, in characters: enough for any prefix someone types.
-const PINYIN_SPAN: usize = 8;
+/// Longest pinyin run indexed, in syllables. Queries are prefix matches against these terms, so
+/// a short run keeps the number of terms sharing a prefix small (bounded by what can follow,
+/// not by the number of names); nobody types more than four syllables of pinyin.
+const PINYIN_SPAN: usize = 4;
 
 /// A token stream over tokens computed up front (names and definitions are short).
 pub struct VecStream {
@@ -159,17 +161,27 @@ impl Tokenizer for GramTokenizer {
         }
         let end = m.orig(m.norm.len());
         chars.push((END, end, end));
-        let tokens = chars
-            .windows(2)
-            .enumerate()
-            .map(|(pos, w)| Token {
+        let mut tokens = Vec::with_capacity(chars.len() * 2);
+        for (pos, w) in chars.windows(2).enumerate() {
+            // The character itself shares the bigram's position: a one-character query is then a
+            // single term, and phrases of bigrams are not disturbed.
+            if pos > 0 {
+                tokens.push(Token {
+                    offset_from: w[0].1,
+                    offset_to: w[0].2,
+                    position: pos,
+                    text: w[0].0.to_string(),
+                    position_length: 1,
+                });
+            }
+            tokens.push(Token {
                 offset_from: w[0].1,
                 offset_to: w[1].2,
                 position: pos,
                 text: [w[0].0, w[1].0].iter().collect(),
                 position_length: 1,
-            })
-            .collect();
+            });
+        }
         VecStream::new(tokens)
     }
 }
@@ -236,9 +248,9 @@ mod tests {
     fn bigrams_carry_start_and_end_markers_and_skip_punctuation() {
         assert_eq!(
             texts(GramTokenizer, "满意度（%）"),
-            vec!["^满", "满意", "意度", "度%", "%$"]
+            vec!["^满", "满", "满意", "意", "意度", "度", "度%", "%", "%$"]
         );
-        assert_eq!(texts(GramTokenizer, "率"), vec!["^率", "率$"]);
+        assert_eq!(texts(GramTokenizer, "率"), vec!["^率", "率", "率$"]);
     }
 
     #[test]
@@ -246,8 +258,9 @@ mod tests {
         let text = "滿意度";
         let mut t = GramTokenizer;
         let mut st = t.token_stream(text);
-        st.advance();
-        st.advance();
+        for _ in 0..3 {
+            st.advance();
+        }
         let tok = st.token();
         assert_eq!(tok.text, "满意");
         assert_eq!(&text[tok.offset_from..tok.offset_to], "滿意");

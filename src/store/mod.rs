@@ -30,6 +30,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 const CATALOG: &[u8] = b"catalog";
 const GENERATION: &[u8] = b"generation";
 const SOURCE_HASH: &[u8] = b"source_hash";
+/// Indicators per transaction when loading a library (the bundled one fits in one).
+const SYNC_CHUNK: usize = 5_000;
 
 pub struct Store {
     db: sled::Db,
@@ -288,7 +290,7 @@ impl Store {
             .into_iter()
             .map(|i| (i.code.to_string(), i))
             .collect();
-        let mut changes = Vec::new();
+        let mut changes: Vec<Indicator> = Vec::new();
         for ind in &lib.indicators {
             match classify(existing.get(ind.code.as_str()), ind) {
                 None => report.unchanged += 1,
@@ -323,6 +325,14 @@ impl Store {
             reviewer: None,
             reason: format!("载入指标库文件（{} 版）", lib.catalog.edition),
         };
+        // A large corpus is written in chunks (one transaction holds all its writes in memory);
+        // the catalog, source hash and edition go with the last chunk, so a load cut short is
+        // simply resumed at the next start (indicators already written compare unchanged).
+        while changes.len() > SYNC_CHUNK {
+            let rest = changes.split_off(SYNC_CHUNK);
+            self.publish(changes, &meta, None, None, None)?;
+            changes = rest;
+        }
         self.publish(
             changes,
             &meta,

@@ -1,6 +1,7 @@
 //! The web layer: HTML pages (askama) and the JSON API under `/api/v1/`, one router.
 
 pub mod api;
+pub mod drafts;
 pub mod error;
 pub mod pages;
 pub mod params;
@@ -27,6 +28,28 @@ pub fn router(app: AppState) -> Router {
         .route("/browse/{project_type}", get(pages::browse_type))
         .route("/framework", get(pages::framework))
         .route("/stats", get(pages::stats))
+        .route("/drafts/new", get(drafts::new_page))
+        .route("/drafts", axum::routing::post(drafts::create_page))
+        .route("/drafts/import", axum::routing::post(drafts::import_page))
+        .route("/drafts/{id}", get(drafts::edit).post(drafts::save_page))
+        .route("/drafts/{id}/print", get(drafts::print))
+        .route("/drafts/{id}/copy", axum::routing::post(drafts::copy_page))
+        .route("/drafts/{id}/export.xlsx", get(drafts::export_xlsx))
+        .route("/drafts/{id}/export.csv", get(drafts::export_csv))
+        .route(
+            "/api/v1/suggest-targets",
+            axum::routing::post(drafts::suggest_targets),
+        )
+        .route("/api/v1/lint", axum::routing::post(drafts::lint_api))
+        .route("/api/v1/drafts", axum::routing::post(drafts::create_api))
+        .route(
+            "/api/v1/drafts/import",
+            axum::routing::post(drafts::import_api),
+        )
+        .route(
+            "/api/v1/drafts/{id}",
+            get(drafts::get_api).put(drafts::put_api),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/healthz", get(|| async { "ok" }))

@@ -1,9 +1,10 @@
 // Search as you type: suggestions under the search box, with keyboard navigation.
 // Progressive enhancement: without JavaScript the form still submits to the search page.
-(function () {
-  const input = document.querySelector('input[data-suggest]');
-  const list = document.getElementById('suggestions');
-  if (!input || !list) return;
+document.querySelectorAll('input[data-suggest]').forEach(function (input) {
+  // In the drafting table the pick fills the "add" field; in the search box it opens the indicator.
+  const picking = input.id === 'add';
+  const list = document.getElementById(picking ? 'add-suggestions' : 'suggestions');
+  if (!list) return;
   let items = [], active = -1, timer = null, seq = 0;
 
   function close() { list.hidden = true; list.innerHTML = ''; items = []; active = -1; input.setAttribute('aria-expanded', 'false'); }
@@ -11,7 +12,10 @@
     active = i;
     Array.from(list.children).forEach((li, j) => li.setAttribute('aria-selected', j === i ? 'true' : 'false'));
   }
-  function open(code) { window.location.href = '/indicators/' + encodeURIComponent(code); }
+  function open(code) {
+    if (picking) { input.value = code; close(); input.form.requestSubmit(); return; }
+    window.location.href = '/indicators/' + encodeURIComponent(code);
+  }
 
   async function fetchSuggestions() {
     const q = input.value.trim();
@@ -48,4 +52,4 @@
     else if (e.key === 'Escape') { close(); }
   });
   input.addEventListener('blur', () => setTimeout(close, 150));
-})();
+});

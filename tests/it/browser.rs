@@ -84,12 +84,19 @@ fn screenshot_dir() -> PathBuf {
 #[tokio::test]
 async fn suggestions_appear_while_typing_and_the_keyboard_picks_one() {
     let Some(chromium) = chromium() else {
-        eprintln!("SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromium is not installed");
+        eprintln!(
+            "SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromium is not installed"
+        );
         return;
     };
     if which_chromedriver().is_none() {
-        assert!(std::env::var_os("ZHIBIAO_REQUIRE_BROWSER").is_none(), "chromedriver missing");
-        eprintln!("SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromedriver is not installed");
+        assert!(
+            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
+            "chromedriver missing"
+        );
+        eprintln!(
+            "SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromedriver is not installed"
+        );
         return;
     }
     let app = shared_app();
@@ -120,7 +127,9 @@ async fn suggestions_appear_while_typing_and_the_keyboard_picks_one() {
     let path = b
         .wait_for("return location.pathname.startsWith('/indicators/') && location.pathname")
         .await;
-    let h1 = b.eval("return document.querySelector('h1').textContent").await;
+    let h1 = b
+        .eval("return document.querySelector('h1').textContent")
+        .await;
     assert!(h1.as_str().unwrap().contains("验收合格率"), "{path} {h1}");
     b.close().await;
 }
@@ -138,7 +147,11 @@ async fn without_javascript_the_form_still_searches() {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(dom.contains("<mark>污水处</mark>"), "{}", &dom[..dom.len().min(3000)]);
+    assert!(
+        dom.contains("<mark>污水处</mark>"),
+        "{}",
+        &dom[..dom.len().min(3000)]
+    );
 }
 
 fn which_chromedriver() -> Option<PathBuf> {

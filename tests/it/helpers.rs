@@ -54,7 +54,11 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     });
     TestApp {
         addr: rx.recv().expect("the server starts"),
-        client: reqwest::Client::new(),
+        // No connection reuse: a pooled connection the server just closed would fail a test at random.
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap(),
         _dir: dir,
     }
 }

@@ -4,6 +4,8 @@
 mod api;
 mod browser;
 mod cli;
+mod drafting;
+mod durability;
 mod helpers;
 mod pages;
 mod relevance;

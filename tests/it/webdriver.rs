@@ -2,7 +2,7 @@
 //! fantoccini would do, but only with a TLS stack whose build (aws-lc) costs CI minutes for
 //! loopback-only tests; the handful of calls needed here are plain JSON over HTTP.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -25,7 +25,11 @@ pub const ENTER: &str = "\u{E007}";
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session at 1280×720.
     pub async fn start(chromium: &Path) -> Browser {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -87,26 +91,43 @@ impl Browser {
     }
 
     pub async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
     }
 
     pub async fn find(&self, css: &str) -> Element {
         let v = self
-            .call(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": css }))
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({ "using": "css selector", "value": css }),
+            )
             .await;
-        let id = v.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).unwrap();
+        let id = v
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .unwrap();
         Element(id.to_string())
     }
 
     pub async fn send_keys(&self, el: &Element, text: &str) {
-        self.call(reqwest::Method::POST, &format!("/element/{}/value", el.0), json!({ "text": text }))
-            .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", el.0),
+            json!({ "text": text }),
+        )
+        .await;
     }
 
     /// Runs a script and returns its value.
     pub async fn eval(&self, script: &str) -> Value {
-        self.call(reqwest::Method::POST, "/execute/sync", json!({ "script": script, "args": [] }))
-            .await
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
+        .await
     }
 
     /// Polls a script until it returns a truthy value (or gives up after ~5 s).
@@ -123,7 +144,9 @@ impl Browser {
 
     pub async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine;
-        let v = self.call(reqwest::Method::GET, "/screenshot", json!({})).await;
+        let v = self
+            .call(reqwest::Method::GET, "/screenshot", json!({}))
+            .await;
         base64::engine::general_purpose::STANDARD
             .decode(v.as_str().unwrap())
             .unwrap()

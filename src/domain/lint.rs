@@ -1,0 +1,472 @@
+//! The reviewer's rules applied to a draft target table (绩效目标申报表).
+//!
+//! Rules and thresholds come from one configuration file (`indicators/review_rules.toml`) that a
+//! bureau can change; each finding names its rule, severity, row, a Chinese message and a fix.
+
+use super::{Catalog, Direction, Draft, Indicator, UnitKind};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "错误",
+            Severity::Warning => "提示",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Largest share of qualitative rows before `too-many-qualitative`.
+    pub max_qualitative_share: f64,
+    /// Allowed relative gap between quantity × unit cost and the budget.
+    pub budget_tolerance: f64,
+    /// Level 1 headings every table must have.
+    pub required_level1: Vec<String>,
+    pub vague_words: Vec<String>,
+    pub input_words: Vec<String>,
+    /// Words of a relative target (较上年提高 …) that need a stated baseline.
+    pub relative_words: Vec<String>,
+    /// Rule id -> severity; rules not listed are errors.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl LintConfig {
+    pub fn parse(text: &str) -> Result<LintConfig, String> {
+        toml::from_str(text).map_err(|e| format!("审核规则配置有误：{}", e.message()))
+    }
+
+    pub fn bundled() -> LintConfig {
+        Self::parse(include_str!("../../indicators/review_rules.toml"))
+            .expect("the bundled review rules parse")
+    }
+
+    fn severity(&self, rule: &str) -> Severity {
+        if self.warnings.iter().any(|w| w == rule) {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LintFinding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// 0-based row index, when the finding is about one row.
+    pub row: Option<usize>,
+    pub message: String,
+    pub fix: String,
+}
+
+fn number(s: &str) -> Option<f64> {
+    let t = s.trim().trim_end_matches('%').trim();
+    t.parse::<f64>().ok()
+}
+
+/// 元-based costs are converted to 万元 to compare with the budget.
+fn to_wan(value: f64, unit: &str) -> Option<(f64, String)> {
+    let (money, per) = unit.split_once('/')?;
+    let factor = match money {
+        "万元" => 1.0,
+        "元" => 0.0001,
+        "亿元" => 10000.0,
+        _ => return None,
+    };
+    Some((value * factor, per.to_string()))
+}
+
+/// Checks a draft; `library` looks up the indicator a row was taken from.
+pub fn lint(
+    draft: &Draft,
+    config: &LintConfig,
+    catalog: &Catalog,
+    library: &dyn Fn(&str) -> Option<Indicator>,
+) -> Vec<LintFinding> {
+    let mut out = Vec::new();
+    let mut push = |rule: &'static str, row: Option<usize>, message: String, fix: String| {
+        out.push(LintFinding {
+            rule,
+            severity: config.severity(rule),
+            row,
+            message,
+            fix,
+        })
+    };
+    for l1 in &config.required_level1 {
+        if !draft.rows.iter().any(|r| &r.level1 == l1) {
+            push(
+                "missing-level1",
+                None,
+                format!("缺少{l1}"),
+                format!("从指标库为本项目添加至少一个{l1}"),
+            );
+        }
+    }
+    let qualitative = draft
+        .rows
+        .iter()
+        .filter(|r| r.direction == Direction::Qualitative)
+        .count();
+    if !draft.rows.is_empty()
+        && qualitative as f64 / draft.rows.len() as f64 > config.max_qualitative_share
+    {
+        push(
+            "too-many-qualitative",
+            None,
+            format!(
+                "定性指标 {qualitative} 个，占 {:.0}%，超过 {:.0}%",
+                qualitative as f64 * 100.0 / draft.rows.len() as f64,
+                config.max_qualitative_share * 100.0
+            ),
+            "尽量改用可量化的定量指标".into(),
+        );
+    }
+    for (i, r) in draft.rows.iter().enumerate() {
+        let row = Some(i);
+        let unit_kind = catalog.unit(&r.unit).map(|u| u.kind);
+        if r.target.trim().is_empty() {
+            push(
+                "missing-value",
+                row,
+                format!("“{}”未填写指标值", r.name),
+                "填写具体的目标值".into(),
+            );
+        }
+        if r.unit.trim().is_empty() && r.direction != Direction::Qualitative {
+            push(
+                "missing-unit",
+                row,
+                format!("“{}”未填写计量单位", r.name),
+                "从受控列表选择计量单位".into(),
+            );
+        }
+        if r.explanation.trim().is_empty() && r.indicator.is_none() {
+            push(
+                "missing-explanation",
+                row,
+                format!("自拟指标“{}”缺少指标解释", r.name),
+                "写明统计口径、计算方法和数据来源".into(),
+            );
+        }
+        for w in &config.vague_words {
+            if r.name.contains(w.as_str()) || r.target.contains(w.as_str()) {
+                push(
+                    "vague-wording",
+                    row,
+                    format!("“{}”含模糊表述“{w}”，无法衡量", r.name),
+                    "改为具体的数值目标，如“≥95%”".into(),
+                );
+            }
+        }
+        if r.level1 != "满意度指标" {
+            for w in &config.input_words {
+                if r.name.contains(w.as_str()) {
+                    push(
+                        "input-as-output",
+                        row,
+                        format!("“{}”衡量资金投入，不是{}", r.name, r.level1),
+                        "删除该行，改填项目交付的产出或带来的效益".into(),
+                    );
+                }
+            }
+        }
+        let value = number(&r.target);
+        if r.direction != Direction::Qualitative && !r.target.trim().is_empty() {
+            match value {
+                None => push(
+                    "unit-value-mismatch",
+                    row,
+                    format!("“{}”的指标值“{}”不是数字", r.name, r.target),
+                    "填写数字，单位写在计量单位栏".into(),
+                ),
+                Some(_) if r.target.contains('%') && unit_kind != Some(UnitKind::Rate) => push(
+                    "unit-value-mismatch",
+                    row,
+                    format!("“{}”的指标值带 %，计量单位却是“{}”", r.name, r.unit),
+                    "比率类指标的计量单位填 %".into(),
+                ),
+                _ => {}
+            }
+        }
+        if unit_kind == Some(UnitKind::Rate)
+            && let Some(v) = value
+            && (v > 100.0 || (v == 100.0 && r.direction == Direction::AtLeast))
+        {
+            push(
+                "rate-over-100",
+                row,
+                format!(
+                    "“{}”的目标为{}{}%，比率不可能超过 100%",
+                    r.name,
+                    r.direction.label(),
+                    r.target.trim_end_matches('%')
+                ),
+                "写“=100%”或可实现的下限，如“≥98%”".into(),
+            );
+        }
+        // A relative target (较上年提高 …) needs the baseline figure stated in the explanation.
+        let text = format!("{}{}", r.name, r.target);
+        if config
+            .relative_words
+            .iter()
+            .any(|w| text.contains(w.as_str()))
+            && !r.explanation.chars().any(|c| c.is_ascii_digit())
+        {
+            push(
+                "relative-without-baseline",
+                row,
+                format!("“{}”是相对目标，但未写明基数", r.name),
+                "写明上年实际值，或直接填写绝对目标值".into(),
+            );
+        }
+        if let Some(code) = &r.indicator
+            && let Some(ind) = library(code)
+            && let (Some(v), Some(typical)) = (value, number(&ind.target))
+        {
+            let low = match r.direction {
+                Direction::AtLeast => v < typical,
+                Direction::AtMost => v > typical,
+                _ => false,
+            };
+            if low && ind.unit == r.unit {
+                push(
+                    "below-typical",
+                    row,
+                    format!(
+                        "“{}”的目标 {} 低于指标库参考值 {}",
+                        r.name,
+                        r.target,
+                        ind.target_display()
+                    ),
+                    format!(
+                        "参考值依据：{}；如确需降低请在说明中写明原因",
+                        ind.basis.label()
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(budget) = draft.project.budget_wan.filter(|b| *b > 0.0) {
+        for (i, cost) in draft.rows.iter().enumerate() {
+            let Some((unit_cost, per)) = number(&cost.target).and_then(|v| to_wan(v, &cost.unit))
+            else {
+                continue;
+            };
+            let quantity = draft
+                .rows
+                .iter()
+                .find(|q| q.level2 == "数量指标" && q.unit == per);
+            if let Some(q) = quantity
+                && let Some(n) = number(&q.target)
+            {
+                let implied = n * unit_cost;
+                let gap = (implied - budget).abs() / budget;
+                if gap > config.budget_tolerance {
+                    push(
+                        "budget-mismatch",
+                        Some(i),
+                        format!(
+                            "“{}”{}{} × “{}”{}{} ≈ {:.1} 万元，与预算 {:.1} 万元相差 {:.0}%",
+                            q.name,
+                            n,
+                            q.unit,
+                            cost.name,
+                            cost.target,
+                            cost.unit,
+                            implied,
+                            budget,
+                            gap * 100.0
+                        ),
+                        "核对数量、单位成本与预算金额是否匹配".into(),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DraftProject, DraftRow, Term};
+    use crate::ingest::library::{default_dir, load_dir};
+
+    fn row(l1: &str, l2: &str, name: &str, dir: Direction, target: &str, unit: &str) -> DraftRow {
+        DraftRow {
+            level1: l1.into(),
+            level2: l2.into(),
+            name: name.into(),
+            indicator: None,
+            revision: None,
+            direction: dir,
+            target: target.into(),
+            unit: unit.into(),
+            explanation: "统计口径见项目实施方案。".into(),
+        }
+    }
+
+    /// A table a reviewer accepts: every rule passes on it.
+    fn good() -> Draft {
+        let now = chrono::Utc::now();
+        Draft {
+            id: "t".into(),
+            project: DraftProject {
+                name: "城市道路改扩建工程".into(),
+                unit_name: String::new(),
+                description: String::new(),
+                project_type: Some("road".into()),
+                budget_wan: Some(3000.0),
+                year: None,
+                term: Term::Annual,
+            },
+            rows: vec![
+                row(
+                    "产出指标",
+                    "数量指标",
+                    "改扩建道路里程",
+                    Direction::AtLeast,
+                    "1.5",
+                    "公里",
+                ),
+                row(
+                    "产出指标",
+                    "成本指标",
+                    "每公里综合造价",
+                    Direction::AtMost,
+                    "2000",
+                    "万元/公里",
+                ),
+                row(
+                    "产出指标",
+                    "质量指标",
+                    "工程验收合格率",
+                    Direction::Exactly,
+                    "100",
+                    "%",
+                ),
+                row(
+                    "效益指标",
+                    "社会效益指标",
+                    "道路通行时间缩短比例",
+                    Direction::AtLeast,
+                    "15",
+                    "%",
+                ),
+                row(
+                    "满意度指标",
+                    "服务对象满意度指标",
+                    "沿线居民满意度",
+                    Direction::AtLeast,
+                    "90",
+                    "%",
+                ),
+            ],
+            owner: None,
+            created: now,
+            updated: now,
+        }
+    }
+
+    fn rules(d: &Draft) -> Vec<&'static str> {
+        let lib = load_dir(&default_dir()).unwrap();
+        let by_code = |c: &str| {
+            lib.indicators
+                .iter()
+                .find(|i| i.code.as_str() == c)
+                .cloned()
+        };
+        lint(d, &LintConfig::bundled(), &lib.catalog, &by_code)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn the_good_table_passes_every_rule() {
+        assert!(rules(&good()).is_empty(), "{:?}", rules(&good()));
+    }
+
+    /// Each rule: the good table broken in one way, and the rule that must fire.
+    #[test]
+    fn each_rule_fires_on_its_failing_table() {
+        type Breaker = fn(&mut Draft);
+        let cases: &[(&str, Breaker)] = &[
+            ("missing-level1", |d| {
+                d.rows.retain(|r| r.level1 != "满意度指标")
+            }),
+            ("input-as-output", |d| {
+                d.rows[0].name = "项目资金到位率".into()
+            }),
+            ("vague-wording", |d| d.rows[3].target = "明显提高".into()),
+            ("unit-value-mismatch", |d| {
+                d.rows[0].target = "一点五".into()
+            }),
+            ("unit-value-mismatch", |d| d.rows[0].target = "95%".into()),
+            ("rate-over-100", |d| {
+                d.rows[2].direction = Direction::AtLeast;
+                d.rows[2].target = "100".into()
+            }),
+            ("rate-over-100", |d| d.rows[3].target = "120".into()),
+            ("relative-without-baseline", |d| {
+                d.rows[3].name = "通行时间较上年缩短".into()
+            }),
+            ("budget-mismatch", |d| d.project.budget_wan = Some(800.0)),
+            ("too-many-qualitative", |d| {
+                for r in d.rows.iter_mut().take(3) {
+                    r.direction = Direction::Qualitative;
+                    r.target = "达标".into();
+                    r.unit = "等级".into();
+                }
+            }),
+            ("missing-value", |d| d.rows[1].target.clear()),
+            ("missing-unit", |d| d.rows[0].unit.clear()),
+            ("missing-explanation", |d| d.rows[0].explanation.clear()),
+            ("below-typical", |d| {
+                d.rows[4].indicator = Some("GX-JS-012".into());
+                d.rows[4].target = "60".into()
+            }),
+        ];
+        for (rule, breaker) in cases {
+            let mut d = good();
+            breaker(&mut d);
+            assert!(
+                rules(&d).contains(rule),
+                "{rule} did not fire: {:?}",
+                rules(&d)
+            );
+        }
+    }
+
+    #[test]
+    fn thresholds_come_from_the_configuration() {
+        let mut cfg = LintConfig::bundled();
+        cfg.budget_tolerance = 10.0;
+        let mut d = good();
+        d.project.budget_wan = Some(800.0);
+        let lib = load_dir(&default_dir()).unwrap();
+        let none = |_: &str| None;
+        assert!(
+            lint(&d, &cfg, &lib.catalog, &none)
+                .iter()
+                .all(|f| f.rule != "budget-mismatch")
+        );
+        assert_eq!(cfg.severity("below-typical"), Severity::Warning);
+        assert!(
+            LintConfig::parse("max_qualitative_share = \"x\"")
+                .unwrap_err()
+                .contains("审核规则配置")
+        );
+    }
+}

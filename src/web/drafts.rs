@@ -1,0 +1,536 @@
+//! Drafting target tables: suggestions, checking, saving under an unguessable link, export and
+//! import, as JSON API and as pages.
+
+use super::AppState;
+use super::error::{ApiError, AppError, PageError};
+use crate::domain::lint::{LintConfig, LintFinding, lint};
+use crate::domain::{Draft, DraftProject, DraftRow, Term};
+use crate::drafting::{self, DraftingError, ProjectInput};
+use crate::ingest::xlsx;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Most rows a target table may have, and longest text in any one cell.
+const MAX_ROWS: usize = 80;
+const MAX_CELL_CHARS: usize = 2_000;
+
+impl From<DraftingError> for AppError {
+    fn from(e: DraftingError) -> AppError {
+        match e {
+            DraftingError::BadInput(m) => AppError::bad("invalid_project", m),
+            DraftingError::Search(s) => s.into(),
+        }
+    }
+}
+
+impl From<xlsx::SheetError> for AppError {
+    fn from(e: xlsx::SheetError) -> AppError {
+        match e {
+            xlsx::SheetError::Write(w) => AppError::Internal(w.to_string()),
+            xlsx::SheetError::NotXlsx(_) => AppError::bad("not_xlsx", e.to_string()),
+            other => AppError::bad("invalid_sheet", other.to_string()),
+        }
+    }
+}
+
+/// JSON bodies that fail to parse (or are too large) get our error shape, not axum's text.
+fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    r.map(|Json(v)| v).map_err(|e| {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "body_too_large"
+        } else {
+            "invalid_json"
+        };
+        AppError::bad(code, format!("请求内容无法解析：{}", e.body_text()))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DraftBody {
+    pub project: DraftProject,
+    #[serde(default)]
+    pub rows: Vec<DraftRow>,
+}
+
+/// Checks sizes and that every referenced library indicator exists; fills in revisions.
+fn validate(app: &AppState, project: &DraftProject, rows: &mut [DraftRow]) -> Result<(), AppError> {
+    if project.name.trim().is_empty() {
+        return Err(AppError::bad("invalid_project", "请填写项目名称"));
+    }
+    if rows.len() > MAX_ROWS {
+        return Err(AppError::bad(
+            "too_many_rows",
+            format!("指标最多 {MAX_ROWS} 行，收到 {} 行", rows.len()),
+        ));
+    }
+    let long = |s: &str| s.chars().count() > MAX_CELL_CHARS;
+    if long(&project.description) || long(&project.name) || long(&project.unit_name) {
+        return Err(AppError::bad(
+            "field_too_long",
+            format!("项目信息每项最多 {MAX_CELL_CHARS} 字"),
+        ));
+    }
+    if let Some(t) = &project.project_type
+        && !t.is_empty()
+        && app.search.catalog().project_type(t).is_none()
+    {
+        return Err(AppError::bad(
+            "invalid_project",
+            format!("项目类型编码“{t}”不存在"),
+        ));
+    }
+    for (i, r) in rows.iter_mut().enumerate() {
+        if [
+            &r.name,
+            &r.target,
+            &r.unit,
+            &r.explanation,
+            &r.level1,
+            &r.level2,
+        ]
+        .iter()
+        .any(|s| long(s))
+        {
+            return Err(AppError::bad(
+                "field_too_long",
+                format!("第 {} 行内容过长", i + 1),
+            ));
+        }
+        if let Some(code) = &r.indicator {
+            let Some(ind) = app.store.indicator(code)? else {
+                return Err(AppError::bad(
+                    "unknown_indicator",
+                    format!("第 {} 行引用的指标“{code}”不存在", i + 1),
+                ));
+            };
+            if r.revision.is_none() {
+                r.revision = app.store.revisions(code)?.last().map(|v| v.number);
+            }
+            if r.name.trim().is_empty() {
+                r.name = ind.name;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn findings(app: &AppState, d: &Draft) -> Vec<LintFinding> {
+    let catalog = app.search.catalog();
+    let lookup = |code: &str| app.store.indicator(code).ok().flatten();
+    lint(d, &app.lint, &catalog, &lookup)
+}
+
+fn load(app: &AppState, id: &str) -> Result<Draft, AppError> {
+    app.store
+        .draft(id)?
+        .ok_or_else(|| AppError::not_found("draft_not_found", "没有这份申报表草稿（链接可能有误）"))
+}
+
+pub async fn suggest_targets(
+    State(app): State<AppState>,
+    input: Result<Json<ProjectInput>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let input = body(input)?;
+    let (guess, groups) =
+        tokio::task::spawn_blocking(move || drafting::suggest(&app.search, &input)).await??;
+    Ok(Json(json!({ "project_type": guess, "groups": groups })))
+}
+
+pub async fn lint_api(
+    State(app): State<AppState>,
+    input: Result<Json<DraftBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let mut b = body(input)?;
+    validate(&app, &b.project, &mut b.rows)?;
+    let now = chrono::Utc::now();
+    let d = Draft {
+        id: String::new(),
+        project: b.project,
+        rows: b.rows,
+        owner: None,
+        created: now,
+        updated: now,
+    };
+    Ok(Json(json!({ "findings": findings(&app, &d) })))
+}
+
+fn revision_of(app: &AppState) -> impl Fn(&str) -> Option<u32> + '_ {
+    move |code| app.store.revisions(code).ok()?.last().map(|r| r.number)
+}
+
+pub async fn create_api(
+    State(app): State<AppState>,
+    input: Result<Json<ProjectInput>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let input = body(input)?;
+    let draft = drafting::new_draft(&app.search, &input, &revision_of(&app))?;
+    app.store.put_draft(&draft)?;
+    let f = findings(&app, &draft);
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "id": draft.id, "url": format!("/drafts/{}", draft.id), "draft": draft, "findings": f }),
+        ),
+    ))
+}
+
+pub async fn get_api(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let d = load(&app, &id)?;
+    let f = findings(&app, &d);
+    Ok(Json(json!({ "draft": d, "findings": f })))
+}
+
+pub async fn put_api(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    input: Result<Json<DraftBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let mut d = load(&app, &id)?;
+    let mut b = body(input)?;
+    validate(&app, &b.project, &mut b.rows)?;
+    d.project = b.project;
+    d.rows = b.rows;
+    d.updated = chrono::Utc::now();
+    app.store.put_draft(&d)?;
+    let f = findings(&app, &d);
+    Ok(Json(json!({ "draft": d, "findings": f })))
+}
+
+fn type_name(app: &AppState, d: &Draft) -> String {
+    d.project
+        .project_type
+        .as_deref()
+        .map(|t| app.search.catalog().project_type_name(t).to_string())
+        .unwrap_or_default()
+}
+
+pub async fn export_xlsx(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = load(&app, &id)?;
+    let bytes = xlsx::write_draft(&d, &type_name(&app, &d))?;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &d,
+        "xlsx",
+    ))
+}
+
+pub async fn export_csv(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = load(&app, &id)?;
+    let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(download(bytes, "text/csv; charset=utf-8", &d, "csv"))
+}
+
+fn download(bytes: Vec<u8>, mime: &str, d: &Draft, ext: &str) -> Response {
+    let name: String = form_urlencoded::byte_serialize(
+        format!("{}-绩效目标申报表.{ext}", d.project.name).as_bytes(),
+    )
+    .collect();
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{name}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body.
+async fn import_bytes(app: &AppState, bytes: &[u8]) -> Result<Draft, AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::bad("not_xlsx", "未收到文件"));
+    }
+    let (project, mut rows) = xlsx::read_draft(bytes)?;
+    validate(app, &project, &mut rows)?;
+    let now = chrono::Utc::now();
+    let d = Draft {
+        id: drafting::new_id(),
+        project,
+        rows,
+        owner: None,
+        created: now,
+        updated: now,
+    };
+    app.store.put_draft(&d)?;
+    Ok(d)
+}
+
+async fn upload(mut mp: Multipart) -> Result<Bytes, AppError> {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
+    {
+        if field.name() == Some("file") {
+            return field
+                .bytes()
+                .await
+                .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")));
+        }
+    }
+    Err(AppError::bad(
+        "invalid_upload",
+        "请选择要导入的 .xlsx 文件（表单字段 file）",
+    ))
+}
+
+pub async fn import_api(
+    State(app): State<AppState>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let d = import_bytes(&app, &bytes).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": d.id, "url": format!("/drafts/{}", d.id), "draft": d })),
+    ))
+}
+
+pub async fn import_page(
+    State(app): State<AppState>,
+    mp: Multipart,
+) -> Result<Redirect, PageError> {
+    let bytes = upload(mp).await?;
+    let d = import_bytes(&app, &bytes).await?;
+    Ok(Redirect::to(&format!("/drafts/{}", d.id)))
+}
+
+// ---- pages ----
+
+#[derive(Template)]
+#[template(path = "drafts/new.html")]
+pub struct NewPage {
+    pub types: Vec<(String, String, String)>,
+}
+
+pub async fn new_page(State(app): State<AppState>) -> Result<Html<String>, PageError> {
+    let c = app.search.catalog();
+    let types = c
+        .project_types
+        .iter()
+        .map(|t| (t.code.clone(), t.name.clone(), t.group.clone()))
+        .collect();
+    Ok(Html(NewPage { types }.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct NewForm {
+    project_name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    project_type: String,
+    #[serde(default)]
+    budget_wan: String,
+    #[serde(default)]
+    term: String,
+}
+
+pub async fn create_page(
+    State(app): State<AppState>,
+    Form(f): Form<NewForm>,
+) -> Result<Redirect, PageError> {
+    let budget_wan = match f.budget_wan.trim() {
+        "" => None,
+        b => Some(
+            b.parse::<f64>()
+                .map_err(|_| AppError::bad("invalid_project", format!("预算金额“{b}”不是数字")))?,
+        ),
+    };
+    let input = ProjectInput {
+        project_name: f.project_name,
+        description: f.description,
+        project_type: Some(f.project_type).filter(|t| !t.is_empty()),
+        budget_wan,
+        term: Some(f.term),
+    };
+    let draft = drafting::new_draft(&app.search, &input, &revision_of(&app))?;
+    app.store.put_draft(&draft)?;
+    Ok(Redirect::to(&format!("/drafts/{}", draft.id)))
+}
+
+pub struct RowView {
+    pub index: usize,
+    pub row: DraftRow,
+    pub findings: Vec<LintFinding>,
+}
+
+#[derive(Template)]
+#[template(path = "drafts/edit.html")]
+pub struct EditPage {
+    pub d: Draft,
+    pub type_name: String,
+    pub rows: Vec<RowView>,
+    pub general: Vec<LintFinding>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub print: bool,
+}
+
+fn edit_page(app: &AppState, d: Draft, print: bool) -> Result<Html<String>, PageError> {
+    let f = findings(app, &d);
+    let rows = d
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RowView {
+            index: i,
+            row: r.clone(),
+            findings: f.iter().filter(|x| x.row == Some(i)).cloned().collect(),
+        })
+        .collect();
+    let errors = f
+        .iter()
+        .filter(|x| x.severity == crate::domain::lint::Severity::Error)
+        .count();
+    Ok(Html(
+        EditPage {
+            type_name: type_name(app, &d),
+            general: f.iter().filter(|x| x.row.is_none()).cloned().collect(),
+            warnings: f.len() - errors,
+            errors,
+            rows,
+            d,
+            print,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn edit(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    edit_page(&app, load(&app, &id)?, false)
+}
+
+pub async fn print(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    edit_page(&app, load(&app, &id)?, true)
+}
+
+/// The edit form: `rows[i].field` pairs, `remove` (row indices), `add` (an indicator code).
+pub async fn save_page(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, PageError> {
+    let mut d = load(&app, &id)?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    if let Some(n) = get("project_name").filter(|n| !n.is_empty()) {
+        d.project.name = n;
+    }
+    d.project.unit_name = get("unit_name").unwrap_or(d.project.unit_name);
+    d.project.description = get("description").unwrap_or(d.project.description);
+    if let Some(b) = get("budget_wan") {
+        d.project.budget_wan =
+            if b.is_empty() {
+                None
+            } else {
+                Some(b.parse().map_err(|_| {
+                    AppError::bad("invalid_project", format!("预算金额“{b}”不是数字"))
+                })?)
+            };
+    }
+    let mut rows = Vec::new();
+    for (i, r) in d.rows.iter().enumerate() {
+        if fields
+            .iter()
+            .any(|(n, v)| n == "remove" && v == &i.to_string())
+        {
+            continue;
+        }
+        let mut r = r.clone();
+        let f = |name: &str| get(&format!("rows[{i}].{name}"));
+        if let Some(v) = f("target") {
+            r.target = v;
+        }
+        if let Some(v) = f("unit") {
+            r.unit = v;
+        }
+        if let Some(v) = f("explanation") {
+            r.explanation = v;
+        }
+        if let Some(v) = f("direction") {
+            r.direction = drafting::parse_direction(&v).ok_or_else(|| {
+                AppError::bad("invalid_row", format!("第 {} 行指标方向“{v}”无效", i + 1))
+            })?;
+        }
+        let order: f64 = f("order").and_then(|o| o.parse().ok()).unwrap_or(i as f64);
+        rows.push((order, r));
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    d.rows = rows.into_iter().map(|(_, r)| r).collect();
+    if let Some(code) = get("add").filter(|c| !c.is_empty()) {
+        let code = code
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let ind = app
+            .store
+            .indicator(&code)?
+            .ok_or_else(|| AppError::bad("unknown_indicator", format!("指标“{code}”不存在")))?;
+        let rev = app.store.revisions(&code)?.last().map(|r| r.number);
+        // Keep the framework order: after the last row of the same level 2, else at the end.
+        let at = d
+            .rows
+            .iter()
+            .rposition(|r| r.level1 == ind.level1 && r.level2 == ind.level2)
+            .map_or(d.rows.len(), |p| p + 1);
+        d.rows.insert(at, drafting::row_from(&ind, rev));
+    }
+    validate(&app, &d.project, &mut d.rows)?;
+    d.updated = chrono::Utc::now();
+    app.store.put_draft(&d)?;
+    Ok(Redirect::to(&format!("/drafts/{}#table", d.id)))
+}
+
+/// Copies a draft (e.g. to next year): a new link, the same project and rows.
+pub async fn copy_page(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Redirect, PageError> {
+    let mut d = load(&app, &id)?;
+    d.id = drafting::new_id();
+    d.project.year = d.project.year.map(|y| y + 1);
+    d.project.term = Term::Annual;
+    d.created = chrono::Utc::now();
+    d.updated = d.created;
+    app.store.put_draft(&d)?;
+    Ok(Redirect::to(&format!("/drafts/{}", d.id)))
+}
+
+/// The bundled review rules, or the bureau's file when one is configured.
+pub fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<LintConfig> {
+    match path {
+        None => Ok(LintConfig::bundled()),
+        Some(p) => Ok(LintConfig::parse(&std::fs::read_to_string(p)?).map_err(anyhow::Error::msg)?),
+    }
+}

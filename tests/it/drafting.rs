@@ -1,0 +1,335 @@
+//! The drafting assistant over HTTP: suggestions, drafts, checking, Excel export and import.
+
+use crate::helpers::shared_app;
+use serde_json::{Value, json};
+
+async fn post(path: &str, body: Value) -> (u16, Value) {
+    let r = shared_app()
+        .client
+        .post(shared_app().url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Project names a unit really files, with the project type they must be recognised as.
+const PROJECTS: &[(&str, &str)] = &[
+    ("城市道路改扩建工程", "road"),
+    ("黑臭水体治理", "water_env"),
+    ("老旧小区改造", "old_community"),
+    ("中小学校舍维修", "school_building"),
+    ("教师培训", "training"),
+    ("中小企业发展专项资金", "sme_support"),
+    ("政务信息化系统建设", "it_system"),
+    ("困难群众救助补助资金", "assistance"),
+];
+
+#[tokio::test]
+async fn suggestions_cover_the_framework_with_the_types_core_indicators_first() {
+    for (name, expected) in PROJECTS {
+        let (s, body) = post("/api/v1/suggest-targets", json!({ "project_name": name })).await;
+        assert_eq!(s, 200, "{name}: {body}");
+        assert_eq!(
+            body["project_type"]["code"], *expected,
+            "{name} was typed as {}",
+            body["project_type"]
+        );
+        let groups = body["groups"].as_array().unwrap();
+        for l1 in ["产出指标", "效益指标", "满意度指标"] {
+            assert!(groups.iter().any(|g| g["level1"] == l1), "{name}: no {l1}");
+        }
+        // Every core indicator of the type is suggested, and ahead of the rest of its group.
+        let (_, core) = shared_app()
+            .json(&format!(
+                "/api/v1/search?project_type={expected}&core=1&limit=100"
+            ))
+            .await;
+        for c in core["hits"].as_array().unwrap() {
+            let g = groups
+                .iter()
+                .find(|g| g["level2"] == c["level2"] && g["level1"] == c["level1"])
+                .expect("its group");
+            let list = g["indicators"].as_array().unwrap();
+            let pos = list
+                .iter()
+                .position(|i| i["code"] == c["code"])
+                .unwrap_or_else(|| panic!("{name}: core {} missing", c["name"]));
+            assert!(
+                list[..pos].iter().all(|i| i["core"] == true),
+                "{name}: core {} after a non-core",
+                c["name"]
+            );
+        }
+        // Nothing from an unrelated domain in the first five of any group: all fit the type.
+        let (_, of_type) = shared_app()
+            .json(&format!("/api/v1/search?project_type={expected}&limit=100"))
+            .await;
+        let fits: Vec<&Value> = of_type["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| &h["code"])
+            .collect();
+        for g in groups {
+            for i in g["indicators"].as_array().unwrap().iter().take(5) {
+                assert!(
+                    fits.contains(&&i["code"]),
+                    "{name}: {} does not fit {expected}",
+                    i["name"]
+                );
+                assert!(!i["reason"].as_str().unwrap().is_empty());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_draft_is_saved_under_an_unguessable_link_and_checked() {
+    let (s, body) = post(
+        "/api/v1/drafts",
+        json!({ "project_name": "城市道路改扩建工程", "budget_wan": 3000 }),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let id = body["id"].as_str().unwrap();
+    assert!(
+        id.len() >= 32 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let rows = body["draft"]["rows"].as_array().unwrap();
+    assert!(rows.len() >= 8);
+    assert!(
+        rows.iter()
+            .all(|r| r["indicator"].is_string() && r["revision"] == 1)
+    );
+    let (s, got) = shared_app().json(&format!("/api/v1/drafts/{id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(got["draft"]["rows"], body["draft"]["rows"]);
+
+    // A bad edit (unknown indicator) is refused and the saved draft is untouched.
+    let mut bad = got["draft"].clone();
+    bad["rows"][0]["indicator"] = json!("NOPE-1");
+    let r = shared_app()
+        .client
+        .put(shared_app().url(&format!("/api/v1/drafts/{id}")))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "unknown_indicator"
+    );
+    let (_, again) = shared_app().json(&format!("/api/v1/drafts/{id}")).await;
+    assert_eq!(again["draft"], got["draft"]);
+
+    // The page shows the table and the check.
+    let html = shared_app()
+        .get(&format!("/drafts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("审核检查") && html.contains("rows[0].target"));
+}
+
+#[tokio::test]
+async fn lint_reports_rule_row_message_and_fix() {
+    let rows = json!([
+        { "level1": "产出指标", "level2": "数量指标", "name": "新建道路里程", "direction": "≥", "target": "", "unit": "公里", "explanation": "x" },
+        { "level1": "产出指标", "level2": "质量指标", "name": "资金到位率", "direction": "≥", "target": "100", "unit": "%", "explanation": "x" },
+        { "level1": "效益指标", "level2": "社会效益指标", "name": "通行条件明显改善", "direction": "定性", "target": "明显改善", "unit": "等级", "explanation": "x" },
+    ]);
+    let (s, body) = post(
+        "/api/v1/lint",
+        json!({ "project": { "name": "测试", "term": "年度" }, "rows": rows }),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let f = body["findings"].as_array().unwrap();
+    let has = |rule: &str, row: Option<u64>| {
+        f.iter()
+            .any(|x| x["rule"] == rule && x["row"].as_u64() == row)
+    };
+    assert!(has("missing-level1", None), "{body}");
+    assert!(has("missing-value", Some(0)));
+    assert!(has("input-as-output", Some(1)));
+    assert!(has("rate-over-100", Some(1)));
+    assert!(has("vague-wording", Some(2)));
+    assert!(
+        f.iter().all(|x| !x["message"].as_str().unwrap().is_empty()
+            && !x["fix"].as_str().unwrap().is_empty())
+    );
+}
+
+#[tokio::test]
+async fn the_xlsx_export_reads_back_with_merges_and_reimports_to_the_same_draft() {
+    let (_, body) = post("/api/v1/drafts", json!({ "project_name": "黑臭水体治理", "description": "整治 3 条黑臭河道", "budget_wan": 800.5 })).await;
+    let id = body["id"].as_str().unwrap();
+    let draft = &body["draft"];
+    let r = shared_app().get(&format!("/drafts/{id}/export.xlsx")).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    let range = book.worksheet_range("绩效目标申报表").unwrap();
+    assert_eq!(
+        range.get_value((0, 0)).unwrap().to_string(),
+        "项目支出绩效目标申报表"
+    );
+    assert_eq!(range.get_value((2, 1)).unwrap().to_string(), "黑臭水体治理");
+    assert_eq!(range.get_value((7, 2)).unwrap().to_string(), "三级指标");
+    assert_eq!(
+        range.get_value((8, 2)).unwrap().to_string(),
+        draft["rows"][0]["name"].as_str().unwrap()
+    );
+    let merges = book.merge_cells_by_sheet_name("绩效目标申报表").unwrap();
+    let merged = |col: u32| {
+        merges
+            .iter()
+            .any(|d| d.start.1 == col && d.start.0 >= 8 && d.end.0 > d.start.0)
+    };
+    assert!(
+        merged(0) && merged(1),
+        "level-1 and level-2 cells are merged: {merges:?}"
+    );
+
+    let r = shared_app()
+        .client
+        .post(shared_app().url("/api/v1/drafts/import"))
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let imported: Value = r.json().await.unwrap();
+    assert_eq!(
+        imported["draft"]["rows"], draft["rows"],
+        "rows survive the round trip"
+    );
+    assert_eq!(
+        imported["draft"]["project"]["name"],
+        draft["project"]["name"]
+    );
+    assert_eq!(
+        imported["draft"]["project"]["budget_wan"],
+        draft["project"]["budget_wan"]
+    );
+    assert_eq!(
+        imported["draft"]["project"]["project_type"],
+        draft["project"]["project_type"]
+    );
+    assert_eq!(
+        imported["draft"]["project"]["description"],
+        draft["project"]["description"]
+    );
+}
+
+#[tokio::test]
+async fn the_xlsx_opens_in_libreoffice_when_available() {
+    if which("soffice").is_none() && which("libreoffice").is_none() {
+        assert!(
+            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
+            "LibreOffice missing"
+        );
+        eprintln!(
+            "SKIPPED the_xlsx_opens_in_libreoffice_when_available: LibreOffice is not installed"
+        );
+        return;
+    }
+    let (_, body) = post("/api/v1/drafts", json!({ "project_name": "教师培训" })).await;
+    let id = body["id"].as_str().unwrap();
+    let bytes = shared_app()
+        .get(&format!("/drafts/{id}/export.xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let bin = which("soffice").or_else(|| which("libreoffice")).unwrap();
+    let out = std::process::Command::new(bin)
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .arg(&file)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    std::fs::copy(
+        &file,
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("draft.xlsx"),
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap_or_else(|_| {
+        panic!(
+            "LibreOffice did not convert: {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        csv.contains("三级指标") && csv.contains("教师培训"),
+        "{csv}"
+    );
+}
+
+fn which(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| std::path::Path::new(d).join(name))
+        .find(|p| p.exists())
+}
+
+#[tokio::test]
+async fn bad_drafting_input_gets_a_clear_error() {
+    let big = "很".repeat(3_500_000); // ≈ 10 MB
+    let (s, body) = post(
+        "/api/v1/suggest-targets",
+        json!({ "project_name": "道路", "description": big }),
+    )
+    .await;
+    assert_eq!(
+        s,
+        400,
+        "{}",
+        &body.to_string()[..200.min(body.to_string().len())]
+    );
+    let (s, body) = post("/api/v1/suggest-targets", json!({ "project_name": "" })).await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (400, Some("invalid_project"))
+    );
+    for junk in [
+        b"not a spreadsheet".to_vec(),
+        b"PK\x03\x04corrupt zip".to_vec(),
+    ] {
+        let r = shared_app()
+            .client
+            .post(shared_app().url("/api/v1/drafts/import"))
+            .body(junk)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["error"]["code"],
+            "not_xlsx"
+        );
+    }
+    let (s, _) = shared_app()
+        .json("/api/v1/drafts/0123456789abcdef0123456789abcdef")
+        .await;
+    assert_eq!(s, 404);
+}
