@@ -335,7 +335,7 @@ fn main() {
         &index_dir,
         vocab.clone(),
         Arc::new(lib.catalog.clone()),
-        lib.indicators.clone(),
+        || Ok(lib.indicators.clone()),
         1,
     )
     .unwrap();

@@ -57,20 +57,37 @@ impl App {
     /// Validates the library (refusing to start on any problem), brings the store in line with
     /// it, and opens or rebuilds the search index.
     pub fn open(config: Config) -> anyhow::Result<App> {
-        let lib = load_checked(&config.library)?;
         let vocab = Vocabulary::load(&config.vocab_dir)?;
+        // A large corpus already loaded is not parsed again: its hash says it is unchanged.
+        let unchanged_corpus =
+            |store: &Store| -> anyhow::Result<bool> {
+                let LibrarySource::Corpus(path) = &config.library else {
+                    return Ok(false);
+                };
+                let hash = corpus::file_hash(path)
+                    .with_context(|| format!("无法读取 {}", path.display()))?;
+                Ok(store.source_hash()?.as_deref() == Some(hash.as_str())
+                    && store.catalog()?.is_some())
+            };
+        let lib = match &config.library {
+            LibrarySource::Files(_) => Some(load_checked(&config.library)?),
+            LibrarySource::Corpus(_) => None,
+        };
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
         let store = Store::open(&config.store_dir(), config.cache_bytes)
             .with_context(|| format!("无法打开数据库 {}", config.store_dir().display()))?;
-        let sync = store.sync_library(&lib, "指标库文件")?;
-        drop(lib);
+        let sync = match lib {
+            Some(lib) => store.sync_library(&lib, "指标库文件")?,
+            None if unchanged_corpus(&store)? => SyncReport::default(),
+            None => store.sync_library(&load_checked(&config.library)?, "外部语料")?,
+        };
         let catalog = store.catalog()?.context("数据库中没有目录信息")?;
         let (search, rebuilt_index) = SearchIndex::open_or_build(
             &config.index_dir(),
             Arc::new(vocab),
             Arc::new(catalog),
-            store.indicators()?,
+            || store.indicators().map_err(|e| e.to_string()),
             store.generation()?,
         )?;
         let lint = match &config.library {

@@ -27,6 +27,11 @@ struct Line {
     unit: String,
 }
 
+/// The hash `load_jsonl` records for a corpus file, without parsing it.
+pub fn file_hash(path: &Path) -> std::io::Result<String> {
+    Ok(format!("{:x}", Sha256::digest(std::fs::read(path)?)))
+}
+
 /// Reads a corpus; `base` supplies the framework and units.
 pub fn load_jsonl(path: &Path, base: &Catalog) -> Result<Library, LoadError> {
     let err = |line: Option<usize>, message: String| {

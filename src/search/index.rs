@@ -9,10 +9,9 @@ use super::tokenizer::{
 use super::vocab::Vocabulary;
 use crate::domain::{Catalog, Indicator};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
-use tantivy::schema::Schema;
+use tantivy::schema::{Schema, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +24,8 @@ pub enum SearchError {
     QueryTooLong { max: usize, got: usize },
     #[error("{0}")]
     BadRequest(String),
+    #[error("读取指标失败：{0}")]
+    Source(String),
 }
 
 const META_FILE: &str = "zhibiao-index.json";
@@ -38,12 +39,6 @@ struct IndexMeta {
     generation: u64,
 }
 
-/// The published indicators by code, and the catalog they are shown with.
-pub(super) struct Docs {
-    pub by_code: HashMap<String, Arc<Indicator>>,
-    pub catalog: Arc<Catalog>,
-}
-
 pub struct SearchIndex {
     pub(super) reader: IndexReader,
     index: Index,
@@ -53,7 +48,8 @@ pub struct SearchIndex {
     pub(super) fields: Fields,
     pub(super) words: JiebaTokenizer,
     pub(super) vocab: Arc<Vocabulary>,
-    pub(super) docs: RwLock<Docs>,
+    /// The catalog the indicators are shown with (project type names, framework order).
+    catalog: RwLock<Arc<Catalog>>,
     dir: Option<PathBuf>,
 }
 
@@ -70,11 +66,12 @@ fn register_tokenizers(index: &Index, vocab: &Vocabulary) -> JiebaTokenizer {
 impl SearchIndex {
     /// Opens the index in `dir` when it was built from the same schema, vocabulary and store
     /// generation; otherwise rebuilds it from `indicators`. Returns whether it rebuilt.
+    /// `indicators` is only called when the index has to be rebuilt.
     pub fn open_or_build(
         dir: &Path,
         vocab: Arc<Vocabulary>,
         catalog: Arc<Catalog>,
-        indicators: Vec<Indicator>,
+        indicators: impl FnOnce() -> Result<Vec<Indicator>, String>,
         generation: u64,
     ) -> Result<(SearchIndex, bool), SearchError> {
         let wanted = IndexMeta {
@@ -88,7 +85,7 @@ impl SearchIndex {
         if current.as_ref() == Some(&wanted)
             && let Ok(index) = Index::open_in_dir(dir)
         {
-            let s = Self::with_index(index, vocab, catalog, &indicators, Some(dir.into()))?;
+            let s = Self::with_index(index, vocab, catalog, Some(dir.into()))?;
             return Ok((s, false));
         }
         if dir.exists() {
@@ -97,8 +94,8 @@ impl SearchIndex {
         std::fs::create_dir_all(dir)?;
         let (schema, _) = schema::build();
         let index = Index::create_in_dir(dir, schema)?;
-        let s = Self::with_index(index, vocab, catalog, &indicators, Some(dir.into()))?;
-        s.rebuild(&indicators, generation)?;
+        let s = Self::with_index(index, vocab, catalog, Some(dir.into()))?;
+        s.rebuild(&indicators().map_err(SearchError::Source)?, generation)?;
         Ok((s, true))
     }
 
@@ -110,7 +107,7 @@ impl SearchIndex {
     ) -> Result<SearchIndex, SearchError> {
         let (schema, _) = schema::build();
         let index = Index::create_in_ram(schema);
-        let s = Self::with_index(index, vocab, catalog, &indicators, None)?;
+        let s = Self::with_index(index, vocab, catalog, None)?;
         s.rebuild(&indicators, 0)?;
         Ok(s)
     }
@@ -119,7 +116,6 @@ impl SearchIndex {
         index: Index,
         vocab: Arc<Vocabulary>,
         catalog: Arc<Catalog>,
-        indicators: &[Indicator],
         dir: Option<PathBuf>,
     ) -> Result<SearchIndex, SearchError> {
         let words = register_tokenizers(&index, &vocab);
@@ -128,11 +124,6 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let by_code = indicators
-            .iter()
-            .filter(|i| i.is_active())
-            .map(|i| (i.code.to_string(), Arc::new(i.clone())))
-            .collect();
         Ok(SearchIndex {
             reader,
             index,
@@ -140,7 +131,7 @@ impl SearchIndex {
             fields,
             words,
             vocab,
-            docs: RwLock::new(Docs { by_code, catalog }),
+            catalog: RwLock::new(catalog),
             dir,
         })
     }
@@ -165,6 +156,7 @@ impl SearchIndex {
             f.level2 => ind.level2.as_str(),
             f.scope => ind.scope().label(),
             f.name_len => ind.name.chars().count() as u64,
+            f.json => serde_json::to_vec(ind).expect("indicators serialize"),
         );
         for a in &ind.aliases {
             d.add_text(f.aliases, a);
@@ -206,7 +198,8 @@ impl SearchIndex {
     fn rebuild(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
         let catalog = self.catalog();
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut w = self.writer()?;
+        // A full rebuild tokenizes on two threads while this one builds documents.
+        let mut w = self.index.writer_with_num_threads(2, 64_000_000)?;
         w.delete_all_documents()?;
         for ind in indicators.iter().filter(|i| i.is_active()) {
             w.add_document(self.document(ind, &catalog))?;
@@ -234,17 +227,6 @@ impl SearchIndex {
             w.wait_merging_threads()?;
         }
         self.reader.reload()?;
-        {
-            let mut docs = self.docs.write().unwrap_or_else(|e| e.into_inner());
-            for ind in indicators {
-                if ind.is_active() {
-                    docs.by_code
-                        .insert(ind.code.to_string(), Arc::new(ind.clone()));
-                } else {
-                    docs.by_code.remove(ind.code.as_str());
-                }
-            }
-        }
         self.write_meta(generation)
     }
 
@@ -262,28 +244,43 @@ impl SearchIndex {
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.docs
+        self.catalog
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .catalog
             .clone()
     }
 
-    pub fn get(&self, code: &str) -> Option<Arc<Indicator>> {
-        self.docs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .by_code
-            .get(code)
-            .cloned()
+    /// The published indicator stored with a hit.
+    pub(super) fn indicator_at(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: tantivy::DocAddress,
+    ) -> Option<Arc<Indicator>> {
+        let d: TantivyDocument = searcher.doc(addr).ok()?;
+        let bytes = d.get_first(self.fields.json)?.as_bytes()?;
+        serde_json::from_slice(bytes).ok().map(Arc::new)
     }
 
+    /// A published (active) indicator by code.
+    pub fn get(&self, code: &str) -> Option<Arc<Indicator>> {
+        let searcher = self.reader.searcher();
+        let q = tantivy::query::TermQuery::new(
+            Term::from_field_text(self.fields.code, code),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(
+                &q,
+                &tantivy::collector::TopDocs::with_limit(1).order_by_score(),
+            )
+            .ok()?;
+        top.first()
+            .and_then(|(_, a)| self.indicator_at(&searcher, *a))
+    }
+
+    /// Number of published indicators in the index.
     pub fn len(&self) -> usize {
-        self.docs
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .by_code
-            .len()
+        self.reader.searcher().num_docs() as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -330,5 +327,6 @@ fn fields_of(schema: &Schema) -> Fields {
         scope: f("scope"),
         core: f("core"),
         name_len: f("name_len"),
+        json: f("json"),
     }
 }

@@ -32,8 +32,8 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhrasePrefixQuery, PhraseQuery,
     Query, Scorer, TermQuery,
 };
-use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
 
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_LIMIT: usize = 100;
@@ -444,13 +444,6 @@ impl SearchIndex {
             })
     }
 
-    fn code_of(&self, searcher: &Searcher, addr: DocAddress) -> Option<String> {
-        let d: TantivyDocument = searcher.doc(addr).ok()?;
-        d.get_first(self.fields.code)
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    }
-
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
         Self::check(&req.q, req.limit, req.offset)?;
         // Nothing searchable (empty, or only punctuation) and no filter: an empty result, not
@@ -484,7 +477,7 @@ impl SearchIndex {
         let mut found: Vec<(Score, Arc<Indicator>)> = top
             .into_iter()
             .filter_map(|(score, addr)| {
-                let ind = self.code_of(&searcher, addr).and_then(|c| self.get(&c))?;
+                let ind = self.indicator_at(&searcher, addr)?;
                 Some((score, ind))
             })
             .collect();
@@ -549,7 +542,7 @@ impl SearchIndex {
         let top = searcher.search(&plan.query, &Self::top(limit * 3, 0))?;
         let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
         for (_, addr) in top {
-            let Some(ind) = self.code_of(&searcher, addr).and_then(|c| self.get(&c)) else {
+            let Some(ind) = self.indicator_at(&searcher, addr) else {
                 continue;
             };
             if out.iter().any(|s| s.name == ind.name) {

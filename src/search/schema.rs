@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -41,6 +41,9 @@ pub struct Fields {
     pub core: Field,
     /// Name length in characters: among equal scores the shorter (closer) name ranks first.
     pub name_len: Field,
+    /// The whole published indicator as JSON, so hits are read from the index (compressed doc
+    /// store, cached blocks) instead of a copy of the library kept in memory.
+    pub json: Field,
 }
 
 fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
@@ -77,6 +80,7 @@ pub fn build() -> (Schema, Fields) {
         scope: b.add_text_field("scope", facet.clone()),
         core: b.add_text_field("core", facet),
         name_len: b.add_u64_field("name_len", FAST),
+        json: b.add_bytes_field("json", STORED),
     };
     (b.build(), fields)
 }

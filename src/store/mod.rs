@@ -112,6 +112,11 @@ impl Store {
         self.meta.get(key)?.map(|v| decode(key, &v)).transpose()
     }
 
+    /// Hash of the library source last loaded (files or corpus).
+    pub fn source_hash(&self) -> Result<Option<String>> {
+        self.meta_get(SOURCE_HASH)
+    }
+
     pub fn catalog(&self) -> Result<Option<Catalog>> {
         self.meta_get(CATALOG)
     }

@@ -57,7 +57,8 @@ pub async fn search(State(app): State<AppState>, p: Params) -> Result<Json<Value
 pub async fn suggest(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
     let q = p.get("q").unwrap_or("").to_string();
     let limit = p.number("limit", 8)?;
-    let list = tokio::task::spawn_blocking(move || app.search.suggest(&q, limit)).await??;
+    // Bounded like a search (see `run_search`): answered on the worker thread.
+    let list = app.search.suggest(&q, limit)?;
     Ok(Json(json!({ "suggestions": list })))
 }
 

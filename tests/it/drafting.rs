@@ -301,10 +301,14 @@ async fn bad_drafting_input_gets_a_clear_error() {
     )
     .await;
     assert_eq!(
-        s,
-        400,
-        "{}",
-        &body.to_string()[..200.min(body.to_string().len())]
+        (s, body["error"]["code"].as_str()),
+        (400, Some("invalid_project"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("项目概述过长")
     );
     let (s, body) = post("/api/v1/suggest-targets", json!({ "project_name": "" })).await;
     assert_eq!(
