@@ -372,12 +372,16 @@ pub struct RowView {
     pub index: usize,
     pub row: DraftRow,
     pub findings: Vec<LintFinding>,
+    /// The row as JSON, for the page's live check.
+    pub json: String,
 }
 
 #[derive(Template)]
 #[template(path = "drafts/edit.html")]
 pub struct EditPage {
     pub d: Draft,
+    /// The project as JSON, for the page's live check.
+    pub project_json: String,
     pub type_name: String,
     pub rows: Vec<RowView>,
     pub general: Vec<LintFinding>,
@@ -396,6 +400,7 @@ fn edit_page(app: &AppState, d: Draft, print: bool) -> Result<Html<String>, Page
             index: i,
             row: r.clone(),
             findings: f.iter().filter(|x| x.row == Some(i)).cloned().collect(),
+            json: serde_json::to_string(r).unwrap_or_default(),
         })
         .collect();
     let errors = f
@@ -404,6 +409,7 @@ fn edit_page(app: &AppState, d: Draft, print: bool) -> Result<Html<String>, Page
         .count();
     Ok(Html(
         EditPage {
+            project_json: serde_json::to_string(&d.project).unwrap_or_default(),
             type_name: type_name(app, &d),
             general: f.iter().filter(|x| x.row.is_none()).cloned().collect(),
             warnings: f.len() - errors,

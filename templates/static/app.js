@@ -53,3 +53,44 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
   });
   input.addEventListener('blur', () => setTimeout(close, 150));
 });
+
+// Live check of a draft target table: every edit is sent to /api/v1/lint and the findings
+// replace the list above the table (saving still re-checks on the server).
+(function () {
+  const form = document.querySelector('form[data-draft]');
+  const summary = document.getElementById('lint-summary');
+  const general = document.getElementById('lint-general');
+  if (!form || !summary || !general) return;
+  let timer = null;
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  async function check() {
+    const rows = [];
+    const names = [];
+    form.querySelectorAll('tbody tr[data-row]').forEach((tr) => {
+      const i = tr.dataset.index;
+      const removed = form.querySelector('input[name=remove][value="' + i + '"]');
+      if (removed && removed.checked) return;
+      const v = (n) => { const el = form.querySelector('[name="rows[' + i + '].' + n + '"]'); return el ? el.value : ''; };
+      const row = JSON.parse(tr.dataset.row);
+      Object.assign(row, { direction: v('direction'), target: v('target'), unit: v('unit'), explanation: v('explanation') });
+      rows.push(row);
+      names.push(row.name);
+    });
+    const r = await fetch('/api/v1/lint', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: JSON.parse(form.dataset.project), rows }),
+    });
+    if (!r.ok) return;
+    const findings = (await r.json()).findings || [];
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    summary.textContent = '审核检查：' + (findings.length ? errors + ' 个错误，' + (findings.length - errors) + ' 个提示' : '未发现问题');
+    general.innerHTML = findings.map((f) => {
+      const sev = f.severity === 'error' ? '错误' : '提示';
+      const where = f.row === null || f.row === undefined ? '' : '第 ' + (f.row + 1) + ' 行“' + esc(names[f.row] || '') + '”：';
+      return '<li class="' + sev + '"><strong>' + sev + '</strong> ' + where + esc(f.message) + '。<em>建议：' + esc(f.fix) + '</em> <code>' + esc(f.rule) + '</code></li>';
+    }).join('');
+  }
+  const later = () => { clearTimeout(timer); timer = setTimeout(check, 300); };
+  form.addEventListener('input', later);
+  form.addEventListener('change', later);
+})();

@@ -160,3 +160,43 @@ fn which_chromedriver() -> Option<PathBuf> {
         .map(PathBuf::from)
         .find(|p| p.exists())
 }
+
+#[tokio::test]
+async fn the_drafting_page_checks_edits_live() {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED the_drafting_page_checks_edits_live: chromium is not installed");
+        return;
+    };
+    if which_chromedriver().is_none() {
+        assert!(
+            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
+            "chromedriver missing"
+        );
+        eprintln!("SKIPPED the_drafting_page_checks_edits_live: chromedriver is not installed");
+        return;
+    }
+    let app = shared_app();
+    let created: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/drafts"))
+        .json(&serde_json::json!({ "project_name": "老旧小区改造", "budget_wan": 2000 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let b = crate::webdriver::Browser::start(&chromium).await;
+    b.goto(&app.url(&format!("/drafts/{id}"))).await;
+    let target = b.find("input[name='rows[0].target']").await;
+    b.eval("document.querySelector(\"input[name='rows[0].target']\").value = ''; return 1")
+        .await;
+    b.send_keys(&target, "明显提高").await;
+    let text = b
+        .wait_for("const t = document.getElementById('lint-general').textContent; return t.includes('vague-wording') && t")
+        .await;
+    assert!(text.as_str().unwrap().contains("第 1 行"), "{text}");
+    std::fs::write(screenshot_dir().join("draft.png"), b.screenshot().await).unwrap();
+    b.close().await;
+}

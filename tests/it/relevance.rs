@@ -15,6 +15,8 @@ enum Expect {
     AllContainAny(&'static [&'static str], usize),
     /// Hits whose name starts with the query come before every other hit.
     PrefixFirst,
+    /// The first n hits include output, effect and satisfaction indicators.
+    EveryLevel1Within(usize),
     /// The first n hits all fit this project type.
     AllInType(&'static str, usize),
     /// No hit was found through pinyin (Chinese queries never go through pinyin).
@@ -156,6 +158,48 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "",
         AllInType("training", 10),
     ),
+    (
+        "project name: first page has every level 1",
+        "城市道路改扩建",
+        "",
+        EveryLevel1Within(10),
+    ),
+    (
+        "project name: first page has every level 1",
+        "黑臭水体治理",
+        "",
+        EveryLevel1Within(10),
+    ),
+    (
+        "project name: first page has every level 1",
+        "老旧小区改造",
+        "",
+        EveryLevel1Within(10),
+    ),
+    (
+        "project name: first page has every level 1",
+        "教师培训",
+        "",
+        EveryLevel1Within(10),
+    ),
+    (
+        "project name: first page has every level 1",
+        "中小企业扶持资金",
+        "",
+        EveryLevel1Within(10),
+    ),
+    (
+        "project name: first page has every level 1",
+        "政务信息化系统建设",
+        "",
+        EveryLevel1Within(10),
+    ),
+    (
+        "project name: first page has every level 1",
+        "困难群众救助",
+        "",
+        EveryLevel1Within(10),
+    ),
 ];
 
 #[tokio::test]
@@ -188,6 +232,9 @@ async fn the_relevance_table_holds() {
                         .iter()
                         .all(|x| !x.starts_with(q))
             }
+            EveryLevel1Within(k) => ["产出指标", "效益指标", "满意度指标"]
+                .iter()
+                .all(|l| hits.iter().take(*k).any(|h| h["level1"] == *l)),
             AllInType(t, k) => {
                 let (_, of_type) = shared_app()
                     .json(&format!("/api/v1/search?project_type={t}&limit=100"))
