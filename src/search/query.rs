@@ -474,27 +474,27 @@ impl SearchIndex {
                 FacetCollector,
             ),
         )?;
-        let mut found: Vec<(Score, Arc<Indicator>)> = top
-            .into_iter()
-            .filter_map(|(score, addr)| {
-                let ind = self.indicator_at(&searcher, addr)?;
-                Some((score, ind))
-            })
-            .collect();
+        let mut found: Vec<(Score, DocAddress)> = top;
         if balance {
-            balance_first_page(&mut found);
-            found = found.into_iter().skip(req.offset).take(req.limit).collect();
+            // Level 1 of each candidate from its fast-field column: only the page is decoded.
+            let mut with_l1: Vec<(Score, (DocAddress, String))> = found
+                .into_iter()
+                .map(|(s, a)| (s, (a, level1_of(&searcher, a))))
+                .collect();
+            balance_first_page(&mut with_l1, |(_, l1)| l1.as_str());
+            found = with_l1
+                .into_iter()
+                .skip(req.offset)
+                .take(req.limit)
+                .map(|(s, (a, _))| (s, a))
+                .collect();
         }
         let mut hits = Vec::with_capacity(found.len());
-        for (score, ind) in found {
-            let addr = if req.explain {
-                self.address_of(&searcher, ind.code.as_str())
-            } else {
-                None
+        for (score, addr) in found {
+            let Some(ind) = self.indicator_at(&searcher, addr) else {
+                continue;
             };
-            let explain = if req.explain
-                && let Some(addr) = addr
-            {
+            let explain = if req.explain {
                 plan.clauses
                     .iter()
                     .filter_map(|c| {
@@ -519,16 +519,6 @@ impl SearchIndex {
             hits,
             facets,
         })
-    }
-
-    /// The address of an indicator's document (for explanations).
-    fn address_of(&self, searcher: &Searcher, code: &str) -> Option<DocAddress> {
-        let q = TermQuery::new(term(self.fields.code, code), IndexRecordOption::Basic);
-        searcher
-            .search(&q, &TopDocs::with_limit(1).order_by_score())
-            .ok()?
-            .first()
-            .map(|(_, a)| *a)
     }
 
     /// Indicator names for a half-typed input, best first, each name once.
@@ -627,27 +617,27 @@ const BALANCE_MIN_SHARE: f32 = 0.02;
 
 /// Moves the best candidates of under-represented level 1s into the first page, keeping every
 /// other result in score order. Deterministic, so pages stay consistent.
-fn balance_first_page(found: &mut Vec<(Score, Arc<Indicator>)>) {
+fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &str) {
     let Some(top) = found.first().map(|f| f.0) else {
         return;
     };
     let page = BALANCE_PAGE.min(found.len());
-    let mut promote = Vec::new();
-    let mut level1s: Vec<&str> = Vec::new();
-    for (_, i) in found.iter() {
-        if !level1s.contains(&i.level1.as_str()) {
-            level1s.push(&i.level1);
+    let mut level1s: Vec<String> = Vec::new();
+    for (_, t) in found.iter() {
+        if !level1s.iter().any(|l| l == level1(t)) {
+            level1s.push(level1(t).to_string());
         }
     }
-    for l1 in level1s {
-        let have = found[..page].iter().filter(|(_, i)| i.level1 == l1).count();
+    let mut promote = Vec::new();
+    for l1 in &level1s {
+        let have = found[..page].iter().filter(|(_, t)| level1(t) == l1).count();
         let missing = BALANCE_PER_LEVEL1.saturating_sub(have);
         promote.extend(
             found
                 .iter()
                 .enumerate()
                 .skip(page)
-                .filter(|(_, (s, i))| i.level1 == l1 && *s >= top * BALANCE_MIN_SHARE)
+                .filter(|(_, (s, t))| level1(t) == l1 && *s >= top * BALANCE_MIN_SHARE)
                 .take(missing)
                 .map(|(n, _)| n),
         );
@@ -656,14 +646,27 @@ fn balance_first_page(found: &mut Vec<(Score, Arc<Indicator>)>) {
         return;
     }
     promote.sort_unstable();
-    let moved: Vec<(Score, Arc<Indicator>)> =
-        promote.iter().rev().map(|&n| found.remove(n)).collect();
+    let moved: Vec<(Score, T)> = promote.iter().rev().map(|&n| found.remove(n)).collect();
     let at = page.saturating_sub(moved.len());
-    for m in moved.into_iter() {
+    for m in moved {
         found.insert(at, m);
     }
     // Within the first page keep score order, so promoted hits sit where their score puts them.
     found[..page].sort_by(|a, b| b.0.total_cmp(&a.0));
+}
+
+/// A document's level 1, read from its fast-field column.
+fn level1_of(searcher: &Searcher, addr: DocAddress) -> String {
+    let mut out = String::new();
+    if let Ok(Some(col)) = searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .str("level1")
+        && let Some(ord) = col.term_ords(addr.doc_id).next()
+    {
+        let _ = col.ord_to_str(ord, &mut out);
+    }
+    out
 }
 
 fn facet_label(catalog: &Catalog, facet: Facet, value: &str) -> String {
