@@ -174,6 +174,11 @@ impl Indicator {
         }
     }
 
+    /// Whether the indicator fits a project type: written for it, or common to its spending nature.
+    pub fn fits(&self, t: &super::ProjectType) -> bool {
+        self.project_types.contains(&t.code) || self.natures.iter().any(|n| t.natures.contains(n))
+    }
+
     pub fn is_active(&self) -> bool {
         self.status == Status::Active
     }

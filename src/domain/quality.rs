@@ -188,11 +188,7 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
     for t in &catalog.project_types {
         let fits: Vec<&Indicator> = indicators
             .iter()
-            .filter(|i| {
-                i.is_active()
-                    && (i.project_types.contains(&t.code)
-                        || i.natures.iter().any(|n| t.natures.contains(n)))
-            })
+            .filter(|i| i.is_active() && i.fits(t))
             .collect();
         for l1 in &framework.level1 {
             if l1.name == "成本指标" {
@@ -324,13 +320,7 @@ pub fn stats(catalog: &Catalog, indicators: &[Indicator]) -> Stats {
         .project_types
         .iter()
         .map(|t| {
-            let fits: Vec<&&Indicator> = active
-                .iter()
-                .filter(|i| {
-                    i.project_types.contains(&t.code)
-                        || i.natures.iter().any(|n| t.natures.contains(n))
-                })
-                .collect();
+            let fits: Vec<&&Indicator> = active.iter().filter(|i| i.fits(t)).collect();
             TypeStats {
                 code: t.code.clone(),
                 name: t.name.clone(),

@@ -630,7 +630,10 @@ fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &st
     }
     let mut promote = Vec::new();
     for l1 in &level1s {
-        let have = found[..page].iter().filter(|(_, t)| level1(t) == l1).count();
+        let have = found[..page]
+            .iter()
+            .filter(|(_, t)| level1(t) == l1)
+            .count();
         let missing = BALANCE_PER_LEVEL1.saturating_sub(have);
         promote.extend(
             found

@@ -383,14 +383,7 @@ pub async fn browse_type(State(app): State<AppState>, Path(code): Path<String>) 
         )
     })?;
     let all = app.store.indicators()?;
-    let fits: Vec<&Indicator> = all
-        .iter()
-        .filter(|i| {
-            i.is_active()
-                && (i.project_types.contains(&t.code)
-                    || i.natures.iter().any(|n| t.natures.contains(n)))
-        })
-        .collect();
+    let fits: Vec<&Indicator> = all.iter().filter(|i| i.is_active() && i.fits(&t)).collect();
     let tree = catalog
         .framework()
         .level1

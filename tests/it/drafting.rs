@@ -199,15 +199,10 @@ async fn the_xlsx_export_reads_back_with_merges_and_reimports_to_the_same_draft(
         "level-1 and level-2 cells are merged: {merges:?}"
     );
 
-    let r = shared_app()
-        .client
-        .post(shared_app().url("/api/v1/drafts/import"))
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let imported: Value = r.json().await.unwrap();
+    let (status, imported) = shared_app()
+        .post_bytes("/api/v1/drafts/import", bytes)
+        .await;
+    assert_eq!(status, 201);
     assert_eq!(
         imported["draft"]["rows"], draft["rows"],
         "rows survive the round trip"
@@ -319,17 +314,10 @@ async fn bad_drafting_input_gets_a_clear_error() {
         b"not a spreadsheet".to_vec(),
         b"PK\x03\x04corrupt zip".to_vec(),
     ] {
-        let r = shared_app()
-            .client
-            .post(shared_app().url("/api/v1/drafts/import"))
-            .body(junk)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 400);
+        let (status, body) = shared_app().post_bytes("/api/v1/drafts/import", junk).await;
         assert_eq!(
-            r.json::<Value>().await.unwrap()["error"]["code"],
-            "not_xlsx"
+            (status, body["error"]["code"].as_str()),
+            (400, Some("not_xlsx"))
         );
     }
     let (s, _) = shared_app()

@@ -25,6 +25,18 @@ impl TestApp {
             .expect("request reaches the server")
     }
 
+    /// POSTs raw bytes; returns the status and the JSON body.
+    pub async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(self.url(path))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.expect("a JSON body"))
+    }
+
     pub async fn json(&self, path: &str) -> (u16, serde_json::Value) {
         let r = self.get(path).await;
         let status = r.status().as_u16();
