@@ -167,6 +167,7 @@ impl SearchIndex {
         for t in catalog.types_of(&ind.project_types, &ind.natures) {
             d.add_text(f.project_type, &t.code);
             d.add_text(f.types, &t.name);
+            d.add_text(f.types_gram, &t.name);
             for k in &t.keywords {
                 d.add_text(f.types, k);
             }
@@ -181,6 +182,7 @@ impl SearchIndex {
             if catalog.project_type(t).is_none() {
                 d.add_text(f.project_type, t);
                 d.add_text(f.types, t);
+                d.add_text(f.types_gram, t);
             }
         }
         for s in sectors {
@@ -318,6 +320,7 @@ fn fields_of(schema: &Schema) -> Fields {
         alias_exact: f("alias_exact"),
         definition: f("definition"),
         types: f("types"),
+        types_gram: f("types_gram"),
         pinyin: f("pinyin"),
         initials: f("initials"),
         level1: f("level1"),

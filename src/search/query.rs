@@ -13,6 +13,7 @@
 //! | the same through a synonym | 22 / 10 |
 //! | pinyin from the name's start / from any syllable; initials likewise | 20 / 10, 8 / 4 |
 //! | segment inside an alias | 12 |
+//! | segment inside the name of a project type the indicator fits | 6 |
 //! | jieba words (BM25 × 0.3) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~0.3–10 |
 //!
 //! so a name match always outranks a definition-only match, and a completion of a half-typed word
@@ -319,6 +320,12 @@ impl SearchIndex {
         ];
         for (l, q, w, c) in channels {
             p.add(format!("{l} {seg}"), q, w, c);
+        }
+        // Whole words of a type name are found through `types`; this channel is for a type name
+        // typed half-way (养老服), so it starts at three characters and spares short queries.
+        if !name_only && chars.len() >= 3 {
+            let q = gram_query(f.types_gram, &chars);
+            p.add(format!("项目类型包含 {seg}"), q, 6.0, true);
         }
         let wq = self.words_query(&words, name_only);
         p.add(

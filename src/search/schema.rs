@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -28,6 +28,8 @@ pub struct Fields {
     pub definition: Field,
     /// Names and keywords of the project types the indicator fits.
     pub types: Field,
+    /// Names of those project types as bigrams: a half-typed type name (养老服) still matches.
+    pub types_gram: Field,
     /// Pinyin suffixes of the name; prefix matches only, so no frequencies.
     pub pinyin: Field,
     pub initials: Field,
@@ -71,6 +73,7 @@ pub fn build() -> (Schema, Fields) {
         alias_exact: b.add_text_field("alias_exact", STRING),
         definition: b.add_text_field("definition", text(ZH, freqs)),
         types: b.add_text_field("types", text(ZH, freqs)),
+        types_gram: b.add_text_field("types_gram", text(GRAM, positions)),
         pinyin: b.add_text_field("pinyin", text(PINYIN, basic)),
         initials: b.add_text_field("initials", text(INITIALS, basic)),
         level1: b.add_text_field("level1", facet.clone()),

@@ -200,6 +200,12 @@ const CASES: &[(&str, &str, &str, Expect)] = &[
         "",
         EveryLevel1Within(10),
     ),
+    (
+        "half-typed project type name",
+        "养老服",
+        "",
+        Within("享受高龄津贴人数", 60),
+    ),
 ];
 
 #[tokio::test]
