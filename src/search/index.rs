@@ -50,6 +50,7 @@ pub struct SearchIndex {
     pub(super) vocab: Arc<Vocabulary>,
     /// The catalog the indicators are shown with (project type names, framework order).
     catalog: RwLock<Arc<Catalog>>,
+    pub(super) facet_columns: super::query::FacetColumns,
     dir: Option<PathBuf>,
 }
 
@@ -132,6 +133,7 @@ impl SearchIndex {
             words,
             vocab,
             catalog: RwLock::new(catalog),
+            facet_columns: Default::default(),
             dir,
         })
     }

@@ -162,6 +162,17 @@ pub struct Suggestion {
     pub unit: String,
 }
 
+/// Which fields a query plan reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Names and aliases only (suggestions).
+    Names,
+    /// Names, aliases, project types and definitions.
+    Full,
+    /// Also substrings of project type names (the fallback for few results).
+    WithTypeNames,
+}
+
 /// A query clause with a human label, kept for `explain`.
 struct Clause {
     label: String,
@@ -284,7 +295,7 @@ impl SearchIndex {
     fn plan_segment(
         &self,
         seg: &str,
-        name_only: bool,
+        reach: Reach,
         clauses: &mut Vec<Clause>,
         marks: &mut Marks,
     ) -> Box<dyn Query> {
@@ -293,6 +304,7 @@ impl SearchIndex {
             should: Vec::new(),
             clauses,
         };
+        let name_only = reach == Reach::Names;
         let chars: Vec<char> = seg.chars().collect();
         let mut anchored = vec![START];
         anchored.extend(&chars);
@@ -323,7 +335,7 @@ impl SearchIndex {
         }
         // Whole words of a type name are found through `types`; this channel is for a type name
         // typed half-way (养老服), so it starts at three characters and spares short queries.
-        if !name_only && chars.len() >= 3 {
+        if reach == Reach::WithTypeNames && chars.len() >= 3 {
             let q = gram_query(f.types_gram, &chars);
             p.add(format!("项目类型包含 {seg}"), q, 6.0, true);
         }
@@ -375,7 +387,7 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(p.should))
     }
 
-    fn plan(&self, q: &str, filters: &Filters, name_only: bool) -> Plan {
+    fn plan(&self, q: &str, filters: &Filters, reach: Reach) -> Plan {
         let norm = normalize(q);
         let mut clauses = Vec::new();
         let mut marks = Marks::default();
@@ -384,7 +396,7 @@ impl SearchIndex {
             .map(|s| {
                 (
                     Occur::Must,
-                    self.plan_segment(s, name_only, &mut clauses, &mut marks),
+                    self.plan_segment(s, reach, &mut clauses, &mut marks),
                 )
             })
             .collect();
@@ -463,7 +475,6 @@ impl SearchIndex {
                 facets: Facets::default(),
             });
         }
-        let plan = self.plan(&req.q, &req.filters, false);
         let searcher = self.reader.searcher();
         // Longer queries are usually project names: their first page should show every level 1
         // (output, effect, satisfaction) that has a fair candidate, not only outputs.
@@ -473,14 +484,29 @@ impl SearchIndex {
         } else {
             req.limit
         };
-        let (top, total, counts) = searcher.search(
-            &plan.query,
-            &(
-                Self::top(window, if balance { 0 } else { req.offset }),
-                Count,
-                FacetCollector,
-            ),
-        )?;
+        let run = |plan: &Plan| {
+            searcher.search(
+                &plan.query,
+                &(
+                    Self::top(window, if balance { 0 } else { req.offset }),
+                    Count,
+                    FacetCollector {
+                        cache: &self.facet_columns,
+                    },
+                ),
+            )
+        };
+        let mut plan = self.plan(&req.q, &req.filters, Reach::Full);
+        let (mut top, mut total, mut counts) = run(&plan)?;
+        // Too few results: widen to half-typed project type names (养老服 -> 养老服务), a channel
+        // that would otherwise add thousands of weak matches to every query.
+        if total < req.limit {
+            let wider = self.plan(&req.q, &req.filters, Reach::WithTypeNames);
+            let (t2, n2, c2) = run(&wider)?;
+            if n2 > total {
+                (top, total, counts, plan) = (t2, n2, c2, wider);
+            }
+        }
         let mut found: Vec<(Score, DocAddress)> = top;
         if balance {
             // Level 1 of each candidate from its fast-field column: only the page is decoded.
@@ -531,7 +557,7 @@ impl SearchIndex {
     /// Indicator names for a half-typed input, best first, each name once.
     pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Suggestion>, SearchError> {
         Self::check(q, limit, 0)?;
-        let plan = self.plan(q, &Filters::default(), true);
+        let plan = self.plan(q, &Filters::default(), Reach::Names);
         if plan.clauses.is_empty() {
             return Ok(Vec::new());
         }
@@ -703,25 +729,52 @@ fn facet_order(catalog: &Catalog, facet: Facet, value: &str) -> usize {
 }
 
 /// Counts the values of every facet field over all matching documents, from fast-field columns.
-struct FacetCollector;
+struct FacetCollector<'a> {
+    cache: &'a FacetColumns,
+}
+
+/// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
+/// than counting a small result, so they are kept for the life of the segment.
+#[derive(Default)]
+pub(super) struct FacetColumns(
+    std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<Option<StrColumn>>>>>,
+);
+
+impl FacetColumns {
+    fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<Option<StrColumn>>>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = map.get(&reader.segment_id()) {
+            return Ok(c.clone());
+        }
+        let cols = Facet::ALL
+            .iter()
+            .map(|f| reader.fast_fields().str(f.field_name()))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        // Segments die on merges and rebuilds; an occasional reset keeps the map small.
+        if map.len() > 64 {
+            map.clear();
+        }
+        let cols = Arc::new(cols);
+        map.insert(reader.segment_id(), cols.clone());
+        Ok(cols)
+    }
+}
 
 struct FacetSegment {
-    columns: Vec<Option<StrColumn>>,
+    columns: Arc<Vec<Option<StrColumn>>>,
     counts: Vec<Vec<u64>>,
 }
 
-impl Collector for FacetCollector {
+impl Collector for FacetCollector<'_> {
     type Fruit = Vec<HashMap<String, u64>>;
     type Child = FacetSegment;
 
     fn for_segment(&self, _: u32, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
-        let mut columns = Vec::new();
-        let mut counts = Vec::new();
-        for f in Facet::ALL {
-            let col = reader.fast_fields().str(f.field_name())?;
-            counts.push(vec![0; col.as_ref().map_or(0, |c| c.num_terms())]);
-            columns.push(col);
-        }
+        let columns = self.cache.of(reader)?;
+        let counts = columns
+            .iter()
+            .map(|c| vec![0; c.as_ref().map_or(0, |c| c.num_terms())])
+            .collect();
         Ok(FacetSegment { columns, counts })
     }
 
