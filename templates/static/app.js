@@ -94,3 +94,31 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
   form.addEventListener('input', later);
   form.addEventListener('change', later);
 })();
+
+// "My drafts" without an account: this browser remembers the drafts it opened (links are the
+// only key to a draft), and the new-draft page lists them.
+(function () {
+  const KEY = 'zhibiao.drafts';
+  let list = [];
+  try { list = JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (_) { list = []; }
+  const here = document.querySelector('[data-draft-id]');
+  if (here) {
+    list = list.filter((d) => d.id !== here.dataset.draftId);
+    list.unshift({ id: here.dataset.draftId, name: here.dataset.draftName, at: new Date().toISOString().slice(0, 10) });
+    try { localStorage.setItem(KEY, JSON.stringify(list.slice(0, 50))); } catch (_) { /* storage full or off */ }
+  }
+  const box = document.getElementById('my-drafts');
+  if (box && list.length) {
+    const ul = box.querySelector('ul');
+    list.forEach((d) => {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = '/drafts/' + encodeURIComponent(d.id);
+      a.textContent = d.name;
+      li.appendChild(a);
+      li.appendChild(document.createTextNode('（' + d.at + ' 打开）'));
+      ul.appendChild(li);
+    });
+    box.hidden = false;
+  }
+})();

@@ -198,5 +198,13 @@ async fn the_drafting_page_checks_edits_live() {
         .await;
     assert!(text.as_str().unwrap().contains("第 1 行"), "{text}");
     std::fs::write(screenshot_dir().join("draft.png"), b.screenshot().await).unwrap();
+    // The browser remembers the draft, and the new-draft page lists it.
+    b.goto(&app.url("/drafts/new")).await;
+    let mine = b
+        .wait_for(
+            "const s = document.getElementById('my-drafts'); return !s.hidden && s.textContent",
+        )
+        .await;
+    assert!(mine.as_str().unwrap().contains("老旧小区改造"), "{mine}");
     b.close().await;
 }
