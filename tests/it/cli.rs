@@ -25,6 +25,17 @@ fn library_copy() -> tempfile::TempDir {
     dir
 }
 
+/// Runs `check` on a library that must fail it; returns what it printed on stderr.
+fn check_fails(dir: &Path) -> String {
+    let out = bin()
+        .args(["check", "--indicators"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "check passed on a broken library");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn check_passes_on_the_bundled_library_and_reports_statistics() {
     let out = bin().args(["check", "--stats"]).output().unwrap();
@@ -48,13 +59,7 @@ fn check_names_file_line_and_reason_and_the_server_refuses_the_same_library() {
     std::fs::write(&road, &broken).unwrap();
     let line = broken.lines().position(|l| l.contains("公理")).unwrap() + 1;
 
-    let out = bin()
-        .args(["check", "--indicators"])
-        .arg(lib.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = check_fails(lib.path());
     assert!(stderr.contains(&format!("road.toml:{line}")), "{stderr}");
     assert!(stderr.contains("公理"), "{stderr}");
 
@@ -87,13 +92,7 @@ fn check_enforces_reviewer_rules_too() {
         text.replacen(&name_line, "name = \"道路通行能力明显提升\"", 1),
     )
     .unwrap();
-    let out = bin()
-        .args(["check", "--indicators"])
-        .arg(lib.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = check_fails(lib.path());
     assert!(
         stderr.contains("vague-wording") && stderr.contains("road.toml:"),
         "{stderr}"
