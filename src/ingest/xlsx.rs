@@ -2,7 +2,7 @@
 //! 绩效目标申报表 (project block, then 一级/二级/三级 rows with merged cells), read back with
 //! calamine, so that a table exported and imported again is the same draft.
 
-use crate::domain::{Direction, Draft, DraftProject, DraftRow, Term};
+use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use std::io::Cursor;
@@ -34,10 +34,6 @@ pub enum SheetError {
     Row { row: u32, message: String },
 }
 
-fn term_label(t: Term) -> &'static str {
-    t.label()
-}
-
 /// The draft as an `.xlsx` file.
 pub fn write_draft(d: &Draft, catalog_type_name: &str) -> Result<Vec<u8>, SheetError> {
     let mut wb = Workbook::new();
@@ -58,7 +54,7 @@ pub fn write_draft(d: &Draft, catalog_type_name: &str) -> Result<Vec<u8>, SheetE
         0,
         1,
         8,
-        &format!("（{}目标）", term_label(d.project.term)),
+        &format!("（{}目标）", d.project.term.label()),
         &Format::new().set_align(FormatAlign::Center),
     )?;
     let info: [(&str, String, &str, String); 3] = [
@@ -79,7 +75,7 @@ pub fn write_draft(d: &Draft, catalog_type_name: &str) -> Result<Vec<u8>, SheetE
         ),
         (
             "目标期限",
-            term_label(d.project.term).to_string(),
+            d.project.term.label().to_string(),
             "项目类型编码",
             d.project.project_type.clone().unwrap_or_default(),
         ),
@@ -323,9 +319,4 @@ pub fn draft_csv(d: &Draft) -> Result<Vec<u8>, csv::Error> {
         w.flush()?;
     }
     Ok(out)
-}
-
-/// Keeps `Direction` in the public API of this module for callers matching on it.
-pub fn direction_of(s: &str) -> Option<Direction> {
-    crate::drafting::parse_direction(s)
 }
