@@ -83,22 +83,11 @@ fn screenshot_dir() -> PathBuf {
 
 #[tokio::test]
 async fn suggestions_appear_while_typing_and_the_keyboard_picks_one() {
-    let Some(chromium) = chromium() else {
-        eprintln!(
-            "SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromium is not installed"
-        );
+    let Some(chromium) =
+        webdriver_tools("suggestions_appear_while_typing_and_the_keyboard_picks_one")
+    else {
         return;
     };
-    if which_chromedriver().is_none() {
-        assert!(
-            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
-            "chromedriver missing"
-        );
-        eprintln!(
-            "SKIPPED suggestions_appear_while_typing_and_the_keyboard_picks_one: chromedriver is not installed"
-        );
-        return;
-    }
     let app = shared_app();
     let b = crate::webdriver::Browser::start(&chromium).await;
     b.goto(&app.url("/")).await;
@@ -154,6 +143,24 @@ async fn without_javascript_the_form_still_searches() {
     );
 }
 
+/// Chromium and chromedriver for a WebDriver test, or `None` with the skip reason printed
+/// (CI, with ZHIBIAO_REQUIRE_TOOLS set, fails instead of skipping).
+fn webdriver_tools(test: &str) -> Option<PathBuf> {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED {test}: chromium is not installed");
+        return None;
+    };
+    if which_chromedriver().is_none() {
+        assert!(
+            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
+            "chromedriver missing"
+        );
+        eprintln!("SKIPPED {test}: chromedriver is not installed");
+        return None;
+    }
+    Some(chromium)
+}
+
 fn which_chromedriver() -> Option<PathBuf> {
     ["/usr/bin/chromedriver", "/usr/local/bin/chromedriver"]
         .into_iter()
@@ -163,18 +170,9 @@ fn which_chromedriver() -> Option<PathBuf> {
 
 #[tokio::test]
 async fn the_drafting_page_checks_edits_live() {
-    let Some(chromium) = chromium() else {
-        eprintln!("SKIPPED the_drafting_page_checks_edits_live: chromium is not installed");
+    let Some(chromium) = webdriver_tools("the_drafting_page_checks_edits_live") else {
         return;
     };
-    if which_chromedriver().is_none() {
-        assert!(
-            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
-            "chromedriver missing"
-        );
-        eprintln!("SKIPPED the_drafting_page_checks_edits_live: chromedriver is not installed");
-        return;
-    }
     let app = shared_app();
     let created: serde_json::Value = app
         .client
