@@ -18,6 +18,8 @@ pub struct App {
     pub rebuilt_index: bool,
     /// The review rules drafts are checked against (`indicators/review_rules.toml`).
     pub lint: crate::domain::lint::LintConfig,
+    /// Failed logins, for rate limiting.
+    pub logins: crate::web::auth::LoginLimiter,
 }
 
 /// Loads the library files and applies every rule: the result is either a fully valid library or
@@ -104,6 +106,7 @@ impl App {
             sync,
             rebuilt_index,
             lint,
+            logins: Default::default(),
         })
     }
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub vocab_dir: PathBuf,
     /// sled page cache, bytes.
     pub cache_bytes: u64,
+    /// Mark cookies `Secure` (when served over HTTPS, e.g. behind a reverse proxy).
+    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -30,6 +32,7 @@ impl Config {
             library: LibrarySource::Files(crate::ingest::library::default_dir()),
             vocab_dir: crate::search::vocab::default_dir(),
             cache_bytes: 64 << 20,
+            secure_cookies: false,
         }
     }
 

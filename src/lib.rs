@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod config;
+pub mod curation;
 pub mod domain;
 pub mod drafting;
 pub mod ingest;

@@ -63,14 +63,45 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
-    /// Export the whole library, one indicator per line (jsonl) or row (csv).
+    /// Export the library: one indicator per line (jsonl) or row (csv); or, with `--edition`
+    /// and `--to`, an edition as library files that load back as the same edition.
     Export {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Export this edition (default: the published state).
+        #[arg(long)]
+        edition: Option<String>,
+        /// Write library files (library.toml, common/, types/ ...) into this folder.
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
+    /// Curator accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user or reset an existing one's role and password. The password is asked for
+    /// on the terminal, or read from the environment variable ZHIBIAO_PASSWORD.
+    Add {
+        name: String,
+        /// 编辑/editor, 审核/reviewer or 管理员/admin.
+        #[arg(long)]
+        role: String,
+        /// Name shown in revision logs, e.g. 张三（预算科）.
+        #[arg(long, default_value = "")]
+        display: String,
+    },
+    /// List users.
+    List,
+    /// Issue a new API token for a user (printed once).
+    Token { name: String },
 }
 
 impl Cli {
@@ -175,14 +206,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Export { format, out } => {
-            let app = App::open(cli.config(None))?;
-            let inds: Vec<_> = app
-                .store
-                .indicators()?
-                .into_iter()
-                .filter(|i| i.is_active())
-                .collect();
+        Command::User { action } => return user_command(&cli, action),
+        Command::Export {
+            format,
+            out,
+            edition,
+            to,
+        } => {
+            let config = cli.config(None);
+            let app = App::open(config.clone())?;
+            let inds: Vec<_> = match edition {
+                Some(name) => zhibiao::curation::edition_indicators(&app, name)?,
+                None => app.store.indicators()?,
+            }
+            .into_iter()
+            .filter(|i| i.is_active())
+            .collect();
+            if let Some(dir) = to {
+                let LibrarySource::Files(from) = &config.library else {
+                    anyhow::bail!("--to 需要以指标库文件运行（不能与 --library 语料同用）");
+                };
+                let name = match edition {
+                    Some(e) => e.clone(),
+                    None => app.search.catalog().edition.clone(),
+                };
+                let n = export::library_dir(dir, from, &name, &inds)?;
+                println!("已将 {name} 版的 {n} 个指标写入 {}。", dir.display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let mut w: Box<dyn std::io::Write> = match out {
                 Some(p) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(p)
@@ -195,6 +246,82 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Csv => export::csv(&mut w, &inds, &app.search.catalog())?,
             }
             w.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
+    use zhibiao::domain::User;
+    use zhibiao::store::Store;
+    use zhibiao::web::auth;
+    let config = cli.config(None);
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = Store::open(&config.store_dir(), 8 << 20).with_context(|| {
+        format!(
+            "无法打开数据库 {}（服务正在运行时请先停止，或在“用户管理”页面操作）",
+            config.store_dir().display()
+        )
+    })?;
+    let audit = |action: &str, target: &str| zhibiao::domain::AuditEntry {
+        seq: 0,
+        at: chrono::Utc::now(),
+        actor: "命令行".into(),
+        action: action.into(),
+        target: target.into(),
+        detail: String::new(),
+        address: "本机".into(),
+    };
+    match action {
+        UserAction::Add {
+            name,
+            role,
+            display,
+        } => {
+            let password = match std::env::var("ZHIBIAO_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let p = rpassword::prompt_password(format!(
+                        "为 {name} 设置密码（至少 10 个字符）："
+                    ))?;
+                    let again = rpassword::prompt_password("再次输入密码：")?;
+                    anyhow::ensure!(p == again, "两次输入的密码不一致");
+                    p
+                }
+            };
+            let u = zhibiao::web::account::save_user_in(
+                &store,
+                zhibiao::web::account::NewUser {
+                    name: name.clone(),
+                    display: display.clone(),
+                    role: role.clone(),
+                    password,
+                },
+                audit("保存用户", name),
+            )
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
+            println!("已保存用户 {}（角色：{}）。", u.name, u.role);
+        }
+        UserAction::List => {
+            for u in store.users()? {
+                println!(
+                    "{:<16} {:<6} {}{}",
+                    u.name,
+                    u.role.label(),
+                    u.display,
+                    if u.disabled { "（已停用）" } else { "" }
+                );
+            }
+        }
+        UserAction::Token { name } => {
+            let mut u: User = store
+                .user(name)?
+                .with_context(|| format!("用户 {name} 不存在"))?;
+            let token = auth::random_token();
+            u.token_hash = Some(auth::sha256_hex(&token));
+            store.put_user(&u, audit("生成 API 令牌", name))?;
+            println!("{token}");
+            eprintln!("以上为 {name} 的新 API 令牌（只显示一次）；旧令牌已失效。");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,14 +1,17 @@
 //! Pure domain types and rules of the indicator library: no I/O here.
 
+pub mod account;
 pub mod catalog;
 pub mod draft;
 pub mod edition;
 pub mod evaluation;
 pub mod indicator;
 pub mod lint;
+pub mod proposal;
 pub mod quality;
 pub mod revision;
 
+pub use account::{AuditEntry, Role, Session, User};
 pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};
 pub use draft::{Draft, DraftProject, DraftRow};
 pub use edition::Edition;
@@ -16,4 +19,5 @@ pub use evaluation::{EvaluatedProject, EvaluationRow, Grade};
 pub use indicator::{
     Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,
 };
+pub use proposal::{Proposal, ProposalKind, ProposalState, ProposedChange};
 pub use revision::{ChangeKind, FieldChange, Revision};

@@ -8,7 +8,7 @@ use crate::domain::{
     Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
     Provenance, Status, Term, Unit, ValueType,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -100,50 +100,83 @@ struct RawTypes {
 #[serde(deny_unknown_fields)]
 struct RawIndicatorFile {
     #[serde(default)]
-    indicator: Vec<Spanned<RawIndicator>>,
+    indicator: Vec<Spanned<IndicatorInput>>,
 }
 
-/// An indicator exactly as written; strings are checked against the catalog afterwards so that
+/// An indicator exactly as written (in a library file, an API call, a form or a spreadsheet row); strings are checked against the catalog afterwards so that
 /// every error can name its line and explain the allowed values.
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawIndicator {
-    code: String,
-    name: String,
+pub struct IndicatorInput {
+    pub code: String,
+    pub name: String,
     #[serde(default)]
-    aliases: Vec<String>,
-    level1: String,
-    level2: String,
+    pub aliases: Vec<String>,
+    pub level1: String,
+    pub level2: String,
     #[serde(default)]
-    definition: String,
+    pub definition: String,
     #[serde(default)]
-    formula: String,
-    value_type: String,
-    direction: String,
+    pub formula: String,
+    pub value_type: String,
+    pub direction: String,
     #[serde(default)]
-    unit: String,
+    pub unit: String,
     #[serde(default)]
-    target: String,
+    pub target: String,
     #[serde(default)]
-    basis: String,
+    pub basis: String,
     #[serde(default)]
-    data_source: String,
+    pub data_source: String,
     #[serde(default)]
-    scoring: String,
+    pub scoring: String,
     #[serde(default)]
-    weight: i64,
+    pub weight: i64,
     #[serde(default)]
-    project_types: Vec<String>,
+    pub project_types: Vec<String>,
     #[serde(default)]
-    natures: Vec<String>,
+    pub natures: Vec<String>,
     #[serde(default)]
-    core: Vec<String>,
+    pub core: Vec<String>,
     #[serde(default)]
-    term: Option<String>,
+    pub term: Option<String>,
     #[serde(default)]
-    cost_kind: Option<String>,
+    pub cost_kind: Option<String>,
     #[serde(default)]
-    provenance: String,
+    pub provenance: String,
+}
+
+impl From<&Indicator> for IndicatorInput {
+    /// The indicator as it is written in a library file.
+    fn from(i: &Indicator) -> IndicatorInput {
+        IndicatorInput {
+            code: i.code.to_string(),
+            name: i.name.clone(),
+            aliases: i.aliases.clone(),
+            level1: i.level1.clone(),
+            level2: i.level2.clone(),
+            definition: i.definition.clone(),
+            formula: i.formula.clone(),
+            value_type: i.value_type.label().into(),
+            direction: i.direction.label().into(),
+            unit: i.unit.clone(),
+            target: i.target.clone(),
+            basis: i.basis.label().into(),
+            data_source: i.data_source.clone(),
+            scoring: i.scoring.clone(),
+            weight: i.weight.into(),
+            project_types: i.project_types.clone(),
+            natures: i.natures.clone(),
+            core: i.core.clone(),
+            term: Some(i.term.label().into()),
+            cost_kind: Some(
+                i.cost_kind
+                    .map(|k| k.label().to_string())
+                    .unwrap_or_default(),
+            ),
+            provenance: i.provenance.label().into(),
+        }
+    }
 }
 
 /// Reads and validates the library in `dir`.
@@ -381,10 +414,15 @@ fn field_offset(table: &str, field: &str) -> usize {
     0
 }
 
-type Problems = Vec<(&'static str, String)>;
+/// (field, message) pairs.
+pub type Problems = Vec<(&'static str, String)>;
 
-/// Checks one raw indicator against the schema and the catalog.
-fn validate(raw: RawIndicator, catalog: &Catalog) -> Result<Indicator, (Option<String>, Problems)> {
+/// Checks one indicator as written against the schema and the catalog: the indicator, or every
+/// problem with the field it concerns.
+pub fn validate(
+    raw: IndicatorInput,
+    catalog: &Catalog,
+) -> Result<Indicator, (Option<String>, Problems)> {
     let mut p: Problems = Vec::new();
     let code = Code::parse(&raw.code).map_err(|e| p.push(("code", e))).ok();
     let framework = catalog.framework();

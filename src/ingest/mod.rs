@@ -3,6 +3,7 @@
 pub mod corpus;
 pub mod export;
 pub mod library;
+pub mod table;
 pub mod xlsx;
 
 pub use library::{FileError, Library, LoadError};

@@ -247,6 +247,12 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Shows indicators with a new catalog (e.g. after an edition is frozen); the documents are
+    /// unchanged, so nothing is reindexed.
+    pub fn set_catalog(&self, catalog: Catalog) {
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+    }
+
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog
             .read()

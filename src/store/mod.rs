@@ -5,8 +5,13 @@
 //! it is acknowledged; the generation counter tells the search index whether it is current.
 
 use crate::domain::revision::classify;
+mod curation;
+
+pub use curation::{Miss, StoreConflict};
+
 use crate::domain::{
-    Catalog, ChangeKind, Draft, Edition, EvaluatedProject, Indicator, Revision, Status,
+    AuditEntry, Catalog, ChangeKind, Draft, Edition, EvaluatedProject, Indicator, Proposal,
+    Revision, Status,
 };
 use crate::ingest::Library;
 use chrono::Utc;
@@ -23,6 +28,9 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("数据库记录损坏（{key}）：{message}")]
     Corrupt { key: String, message: String },
+    /// A write that no longer fits what is stored (e.g. approving a stale proposal).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -46,6 +54,28 @@ pub struct Store {
     drafts: Tree,
     /// evaluation id -> JSON `EvaluatedProject`.
     evaluations: Tree,
+    /// login name -> JSON `User`.
+    users: Tree,
+    /// SHA-256 of the session token -> JSON `Session`.
+    sessions: Tree,
+    /// id (u64 BE) -> JSON `Proposal`.
+    proposals: Tree,
+    /// sequence (u64 BE) -> JSON `AuditEntry`; only ever appended to.
+    audit: Tree,
+    /// normalised query -> JSON `Miss` (searches that found nothing, no user data).
+    misses: Tree,
+}
+
+/// Everything one versioned write changes, committed as one transaction.
+#[derive(Default)]
+pub struct Commit<'a> {
+    pub changes: Vec<Indicator>,
+    pub catalog: Option<&'a Catalog>,
+    pub source_hash: Option<&'a str>,
+    pub freeze: Option<&'a str>,
+    /// Proposals whose new state is written with the revisions.
+    pub proposals: Vec<Proposal>,
+    pub audit: Vec<AuditEntry>,
 }
 
 /// Who made a change and why, for the revision log.
@@ -104,6 +134,11 @@ impl Store {
             editions: db.open_tree("editions")?,
             drafts: db.open_tree("drafts")?,
             evaluations: db.open_tree("evaluations")?,
+            users: db.open_tree("users")?,
+            sessions: db.open_tree("sessions")?,
+            proposals: db.open_tree("proposals")?,
+            audit: db.open_tree("audit")?,
+            misses: db.open_tree("misses")?,
             db,
         })
     }
@@ -190,23 +225,44 @@ impl Store {
         source_hash: Option<&str>,
         freeze: Option<&str>,
     ) -> Result<Vec<Revision>> {
+        self.commit(
+            Commit {
+                changes,
+                catalog,
+                source_hash,
+                freeze,
+                ..Commit::default()
+            },
+            meta,
+        )
+    }
+
+    /// The last revision number of an indicator (0 when it has none).
+    pub fn last_revision(&self, code: &str) -> Result<u32> {
+        Ok(self
+            .revisions
+            .scan_prefix(rev_prefix(code))
+            .keys()
+            .next_back()
+            .transpose()?
+            .map(|k| u32::from_be_bytes(k[k.len() - 4..].try_into().expect("4-byte suffix")))
+            .unwrap_or(0))
+    }
+
+    /// Commits revisions, catalog, edition, proposal states and audit entries in one sled
+    /// transaction over every tree involved, flushed before returning: a crash leaves all of it
+    /// or none of it.
+    pub fn commit(&self, c: Commit<'_>, meta: &ChangeMeta) -> Result<Vec<Revision>> {
         let now = Utc::now();
         let mut revisions = Vec::new();
         let mut next_numbers: HashMap<String, u32> = HashMap::new();
-        for ind in changes {
+        for ind in c.changes {
             let code = ind.code.to_string();
             let current = self.indicator(&code)?;
             let Some(kind) = classify(current.as_ref(), &ind) else {
                 continue;
             };
-            let last = self
-                .revisions
-                .scan_prefix(rev_prefix(&code))
-                .keys()
-                .next_back()
-                .transpose()?
-                .map(|k| u32::from_be_bytes(k[k.len() - 4..].try_into().expect("4-byte suffix")))
-                .unwrap_or(0);
+            let last = self.last_revision(&code)?;
             let n = next_numbers.entry(code).or_insert(last);
             *n += 1;
             revisions.push(Revision {
@@ -220,7 +276,7 @@ impl Store {
             });
         }
         let generation = self.generation()? + 1;
-        let edition = match freeze {
+        let edition = match c.freeze {
             None => None,
             Some(name) => {
                 let mut current: HashMap<String, u32> = HashMap::new();
@@ -241,30 +297,44 @@ impl Store {
                     frozen_at: now,
                     frozen_by: meta.author.clone(),
                     members,
-                    source_hash: source_hash.map(str::to_string),
+                    source_hash: c.source_hash.map(str::to_string),
                 })
             }
         };
-        let result: std::result::Result<(), TransactionError<()>> = (
+        let mut audit = c.audit;
+        for a in &mut audit {
+            a.seq = self.db.generate_id()?;
+        }
+        let trees = [
             &self.indicators,
             &self.revisions,
             &self.meta,
             &self.editions,
-        )
-            .transaction(|(ind, rev, m, ed)| {
+            &self.proposals,
+            &self.audit,
+        ];
+        let result: std::result::Result<(), TransactionError<()>> =
+            trees.as_slice().transaction(|t| {
+                let (ind, rev, m, ed, props, log) = (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5]);
                 for r in &revisions {
                     let code = r.indicator.code.as_str();
                     ind.insert(code.as_bytes(), encode(&r.indicator))?;
                     rev.insert(rev_key(code, r.number), encode(r))?;
                 }
-                if let Some(c) = catalog {
-                    m.insert(CATALOG, encode(c))?;
+                if let Some(cat) = c.catalog {
+                    m.insert(CATALOG, encode(cat))?;
                 }
-                if let Some(h) = source_hash {
+                if let Some(h) = c.source_hash {
                     m.insert(SOURCE_HASH, encode(&h))?;
                 }
                 if let Some(e) = &edition {
                     ed.insert(e.name.as_bytes(), encode(e))?;
+                }
+                for p in &c.proposals {
+                    props.insert(&p.id.to_be_bytes(), encode(p))?;
+                }
+                for a in &audit {
+                    log.insert(&a.seq.to_be_bytes(), encode(a))?;
                 }
                 m.insert(GENERATION, encode(&generation))?;
                 Ok::<(), ConflictableTransactionError<()>>(())

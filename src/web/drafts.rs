@@ -2,6 +2,7 @@
 //! import, as JSON API and as pages.
 
 use super::AppState;
+use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
@@ -319,17 +320,27 @@ pub async fn import_page(
 #[derive(Template)]
 #[template(path = "drafts/new.html")]
 pub struct NewPage {
+    pub nav: Nav,
     pub types: Vec<(String, String, String)>,
 }
 
-pub async fn new_page(State(app): State<AppState>) -> Result<Html<String>, PageError> {
+pub async fn new_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+) -> Result<Html<String>, PageError> {
     let c = app.search.catalog();
     let types = c
         .project_types
         .iter()
         .map(|t| (t.code.clone(), t.name.clone(), t.group.clone()))
         .collect();
-    Ok(Html(NewPage { types }.render()?))
+    Ok(Html(
+        NewPage {
+            nav: viewer.nav(),
+            types,
+        }
+        .render()?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -379,6 +390,7 @@ pub struct RowView {
 #[derive(Template)]
 #[template(path = "drafts/edit.html")]
 pub struct EditPage {
+    pub nav: Nav,
     pub d: Draft,
     /// The project as JSON, for the page's live check.
     pub project_json: String,
@@ -390,7 +402,7 @@ pub struct EditPage {
     pub print: bool,
 }
 
-fn edit_page(app: &AppState, d: Draft, print: bool) -> Result<Html<String>, PageError> {
+fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<String>, PageError> {
     let f = findings(app, &d);
     let rows = d
         .rows
@@ -409,6 +421,7 @@ fn edit_page(app: &AppState, d: Draft, print: bool) -> Result<Html<String>, Page
         .count();
     Ok(Html(
         EditPage {
+            nav,
             project_json: serde_json::to_string(&d.project).unwrap_or_default(),
             type_name: type_name(app, &d),
             general: f.iter().filter(|x| x.row.is_none()).cloned().collect(),
@@ -424,16 +437,18 @@ fn edit_page(app: &AppState, d: Draft, print: bool) -> Result<Html<String>, Page
 
 pub async fn edit(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    edit_page(&app, load(&app, &id)?, false)
+    edit_page(&app, viewer.nav(), load(&app, &id)?, false)
 }
 
 pub async fn print(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    edit_page(&app, load(&app, &id)?, true)
+    edit_page(&app, viewer.nav(), load(&app, &id)?, true)
 }
 
 /// The edit form: `rows[i].field` pairs, `remove` (row indices), `add` (an indicator code).

@@ -1,6 +1,7 @@
 //! One error type for the web layer: a status, a stable code for the API, a Chinese message.
 //! User-input errors are not logged; internal ones are logged once and answered generically.
 
+use crate::curation::CurationError;
 use crate::search::SearchError;
 use crate::store::StoreError;
 use axum::Json;
@@ -9,8 +10,32 @@ use axum::response::{Html, IntoResponse, Response};
 
 #[derive(Debug)]
 pub enum AppError {
-    NotFound { code: &'static str, message: String },
-    BadRequest { code: &'static str, message: String },
+    NotFound {
+        code: &'static str,
+        message: String,
+    },
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    /// Nobody is signed in (401); pages send the browser to the login page.
+    Unauthorized(String),
+    /// Signed in, but not allowed (403).
+    Forbidden {
+        code: &'static str,
+        message: String,
+    },
+    /// The stored state moved on (409).
+    Conflict {
+        code: &'static str,
+        message: String,
+    },
+    /// Content that breaks the schema or a rule (422), with the problems by field.
+    Invalid {
+        message: String,
+        problems: Vec<(String, String)>,
+    },
+    TooManyRequests(String),
     Internal(String),
 }
 
@@ -33,22 +58,36 @@ impl AppError {
         match self {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::NotFound { code, .. } | AppError::BadRequest { code, .. } => code,
+            AppError::NotFound { code, .. }
+            | AppError::BadRequest { code, .. }
+            | AppError::Forbidden { code, .. }
+            | AppError::Conflict { code, .. } => code,
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Invalid { .. } => "invalid_indicator",
+            AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal(_) => "internal_error",
         }
     }
 
     pub fn message(&self) -> String {
         match self {
-            AppError::NotFound { message, .. } | AppError::BadRequest { message, .. } => {
-                message.clone()
-            }
+            AppError::NotFound { message, .. }
+            | AppError::BadRequest { message, .. }
+            | AppError::Forbidden { message, .. }
+            | AppError::Conflict { message, .. }
+            | AppError::Invalid { message, .. } => message.clone(),
+            AppError::Unauthorized(m) | AppError::TooManyRequests(m) => m.clone(),
             AppError::Internal(_) => "服务器内部错误，请稍后再试；问题已记录。".into(),
         }
     }
@@ -72,7 +111,39 @@ impl From<SearchError> for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
-        AppError::Internal(e.to_string())
+        match e {
+            StoreError::Conflict(m) => AppError::Conflict {
+                code: "conflict",
+                message: m,
+            },
+            e => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<CurationError> for AppError {
+    fn from(e: CurationError) -> AppError {
+        match e {
+            CurationError::Invalid { message, problems } => AppError::Invalid {
+                message,
+                problems: problems
+                    .into_iter()
+                    .map(|(f, m)| (f.to_string(), m))
+                    .collect(),
+            },
+            CurationError::NotFound(m) => AppError::not_found("not_found", m),
+            CurationError::Forbidden(m) => AppError::Forbidden {
+                code: "forbidden",
+                message: m,
+            },
+            CurationError::Conflict(m) => AppError::Conflict {
+                code: "conflict",
+                message: m,
+            },
+            CurationError::BadRequest(m) => AppError::bad("invalid_request", m),
+            CurationError::Store(e) => e.into(),
+            CurationError::Search(e) => e.into(),
+        }
     }
 }
 
@@ -101,9 +172,15 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": { "code": self.0.code(), "message": self.0.message() }
         });
+        if let AppError::Invalid { problems, .. } = &self.0 {
+            body["error"]["problems"] = problems
+                .iter()
+                .map(|(f, m)| serde_json::json!({ "field": f, "message": m }))
+                .collect();
+        }
         (self.0.status(), Json(body)).into_response()
     }
 }
@@ -121,7 +198,11 @@ impl<E: Into<AppError>> From<E> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log();
+        if let AppError::Unauthorized(_) = self.0 {
+            return axum::response::Redirect::to("/login").into_response();
+        }
         let page = super::pages::ErrorPage {
+            nav: Default::default(),
             status: self.0.status().as_u16(),
             message: self.0.message(),
         };

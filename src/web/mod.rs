@@ -1,6 +1,9 @@
 //! The web layer: HTML pages (askama) and the JSON API under `/api/v1/`, one router.
 
+pub mod account;
 pub mod api;
+pub mod auth;
+pub mod curation;
 pub mod drafts;
 pub mod error;
 pub mod pages;
@@ -11,7 +14,7 @@ use crate::search::{Filters, SearchRequest};
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use error::AppError;
 use std::sync::Arc;
 
@@ -60,12 +63,100 @@ pub fn router(app: AppState) -> Router {
         .route("/api/v1/project-types", get(api::project_types))
         .route("/api/v1/framework", get(api::framework))
         .route("/api/v1/stats", get(api::stats))
-        .route("/api/v1/editions", get(api::editions))
+        .route(
+            "/api/v1/editions",
+            get(api::editions).post(curation::freeze_api),
+        )
+        .route("/api/v1/editions/{name}", get(curation::edition_api))
+        .route(
+            "/api/v1/editions/{a}/diff/{b}",
+            get(curation::edition_diff_api),
+        )
+        .route(
+            "/api/v1/indicators/{code}/compare",
+            get(curation::compare_api),
+        )
+        // Curation (roles are checked in the handlers; CSRF in the auth layer).
+        .route(
+            "/api/v1/proposals",
+            get(curation::list_api).post(curation::create_api),
+        )
+        .route(
+            "/api/v1/proposals/approve",
+            post(curation::approve_batch_api),
+        )
+        .route("/api/v1/proposals/{id}", get(curation::get_api))
+        .route(
+            "/api/v1/proposals/{id}/approve",
+            post(curation::approve_api),
+        )
+        .route("/api/v1/proposals/{id}/reject", post(curation::reject_api))
+        .route(
+            "/api/v1/proposals/{id}/withdraw",
+            post(curation::withdraw_api),
+        )
+        .route("/api/v1/import", post(curation::import_api))
+        .route("/api/v1/inbox", get(curation::inbox_api))
+        .route(
+            "/api/v1/session",
+            post(account::session_api).delete(account::logout_api),
+        )
+        .route("/api/v1/me", get(account::me_api))
+        .route("/api/v1/tokens", post(account::token_api))
+        .route(
+            "/api/v1/users",
+            get(account::users_api).post(account::add_user_api),
+        )
+        .route("/api/v1/audit", get(account::audit_api))
+        .route(
+            "/login",
+            get(account::login_page).post(account::login_submit),
+        )
+        .route("/logout", post(account::logout))
+        .route("/account", get(account::account_page))
+        .route("/account/token", post(account::account_token_page))
+        .route(
+            "/admin/users",
+            get(account::users_page).post(account::users_submit),
+        )
+        .route("/admin/audit", get(account::audit_page))
+        .route("/curation", get(curation::inbox_page))
+        .route("/proposals", get(curation::proposals_page))
+        .route("/proposals/batch", post(curation::batch_page))
+        .route(
+            "/proposals/new",
+            get(curation::new_form).post(curation::propose_page),
+        )
+        .route(
+            "/proposals/{id}",
+            get(curation::proposal_page).post(curation::decide_page),
+        )
+        .route(
+            "/indicators/{code}/edit",
+            get(curation::edit_form).post(curation::propose_page),
+        )
+        .route("/indicators/{code}/compare", get(curation::compare_page))
+        .route(
+            "/editions",
+            get(curation::editions_page).post(curation::freeze_page),
+        )
+        .route("/editions/{name}", get(curation::edition_page))
+        .route("/editions/{a}/diff/{b}", get(curation::edition_diff_page))
+        .route(
+            "/import",
+            get(curation::import_form).post(curation::import_page),
+        )
+        .route("/import/template.xlsx", get(curation::template_xlsx))
+        .route("/import/template.csv", get(curation::template_csv))
         .nest("/api", Router::new().fallback(api::not_found))
         .fallback(pages::not_found)
         // Bodies up to 16 MiB are read in full and answered by our own validation (a clear
         // error naming the field) rather than cut off mid-upload.
         .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            auth::layer,
+        ))
         .with_state(app)
 }
 
@@ -149,7 +240,18 @@ async fn run_search(
     req: SearchRequest,
 ) -> Result<crate::search::SearchResults, AppError> {
     check_filters(&app, &req.filters)?;
-    Ok(app.search.search(&req)?)
+    let res = app.search.search(&req)?;
+    // What people look for and do not find feeds the curator inbox (the query only).
+    if res.total == 0 && req.offset == 0 && !req.q.trim().is_empty() {
+        let q: String = crate::search::text::normalize(req.q.trim())
+            .chars()
+            .take(50)
+            .collect();
+        if let Err(e) = app.store.record_miss(&q) {
+            tracing::warn!(error = %e, "could not record a search without results");
+        }
+    }
+    Ok(res)
 }
 
 /// Serves until ctrl-c.
@@ -159,10 +261,23 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("zhibiao 已启动：http://{addr}");
     println!("zhibiao 已启动：http://{addr}");
-    axum::serve(listener, router(Arc::new(app)))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    serve_on(listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves on a bound listener until `shutdown` completes; handlers see the client address.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        router(Arc::new(app)).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! HTML pages: one template struct per page beside its handler.
 
+use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
 use super::params::Params;
 use super::{AppState, run_search};
@@ -20,6 +21,7 @@ fn render<T: Template>(t: &T) -> Page {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
+    pub nav: Nav,
     pub status: u16,
     pub message: String,
 }
@@ -51,6 +53,7 @@ pub struct HitView {
 #[derive(Template)]
 #[template(path = "search.html")]
 pub struct SearchPage {
+    pub nav: Nav,
     pub q: String,
     pub searched: bool,
     pub total: usize,
@@ -103,7 +106,7 @@ fn groups(catalog: &Catalog) -> Vec<(String, Vec<ProjectType>)> {
         .collect()
 }
 
-pub async fn search(State(app): State<AppState>, p: Params) -> Page {
+pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let req = p.search_request(20)?;
     let catalog = app.search.catalog();
     let searched = !req.q.trim().is_empty() || !req.filters.is_empty();
@@ -209,6 +212,7 @@ pub async fn search(State(app): State<AppState>, p: Params) -> Page {
         .collect();
     let last = res.total.min(crate::search::MAX_OFFSET + limit);
     render(&SearchPage {
+        nav: viewer.nav(),
         q: req.q.clone(),
         searched,
         total: res.total,
@@ -234,6 +238,7 @@ pub struct TypeRef {
 #[derive(Template)]
 #[template(path = "indicator.html")]
 pub struct IndicatorPage {
+    pub nav: Nav,
     pub ind: Indicator,
     pub types: Vec<TypeRef>,
     pub natures: Vec<String>,
@@ -247,6 +252,7 @@ pub struct IndicatorPage {
 
 fn indicator_page(
     app: &AppState,
+    nav: Nav,
     code: &str,
     revision: Option<u32>,
 ) -> Result<IndicatorPage, AppError> {
@@ -290,6 +296,7 @@ fn indicator_page(
         }
     };
     Ok(IndicatorPage {
+        nav,
         ind,
         types,
         natures,
@@ -301,8 +308,12 @@ fn indicator_page(
     })
 }
 
-pub async fn indicator(State(app): State<AppState>, Path(code): Path<String>) -> Response {
-    match indicator_page(&app, &code, None) {
+pub async fn indicator(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Response {
+    match indicator_page(&app, viewer.nav(), &code, None) {
         // Old links to a retired indicator lead to its replacement.
         Ok(p) if matches!(&p.retired_note, Some((r, Some(_))) if !r.is_empty()) => {
             let (r, _) = p.retired_note.expect("matched above");
@@ -315,12 +326,13 @@ pub async fn indicator(State(app): State<AppState>, Path(code): Path<String>) ->
 
 pub async fn revision(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path((code, revision)): Path<(String, String)>,
 ) -> Page {
     let n: u32 = revision
         .parse()
         .map_err(|_| AppError::bad("invalid_parameter", format!("版本号“{revision}”不是整数")))?;
-    render(&indicator_page(&app, &code, Some(n))?)
+    render(&indicator_page(&app, viewer.nav(), &code, Some(n))?)
 }
 
 /// A project type with its indicator count and core count.
@@ -329,11 +341,12 @@ pub type TypeCount = (ProjectType, usize, usize);
 #[derive(Template)]
 #[template(path = "browse.html")]
 pub struct BrowsePage {
+    pub nav: Nav,
     pub groups: Vec<(String, Vec<TypeCount>)>,
     pub edition: String,
 }
 
-pub async fn browse(State(app): State<AppState>) -> Page {
+pub async fn browse(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
     let stats = quality::stats(&catalog, &app.store.indicators()?);
     let groups = groups(&catalog)
@@ -350,6 +363,7 @@ pub async fn browse(State(app): State<AppState>) -> Page {
         })
         .collect();
     render(&BrowsePage {
+        nav: viewer.nav(),
         groups,
         edition: catalog.edition.clone(),
     })
@@ -368,13 +382,18 @@ pub struct Level1Block {
 #[derive(Template)]
 #[template(path = "browse_type.html")]
 pub struct BrowseTypePage {
+    pub nav: Nav,
     pub t: ProjectType,
     pub tree: Vec<Level1Block>,
     pub total: usize,
     pub natures: Vec<String>,
 }
 
-pub async fn browse_type(State(app): State<AppState>, Path(code): Path<String>) -> Page {
+pub async fn browse_type(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Page {
     let catalog = app.search.catalog();
     let t = catalog.project_type(&code).cloned().ok_or_else(|| {
         AppError::not_found(
@@ -425,6 +444,7 @@ pub async fn browse_type(State(app): State<AppState>, Path(code): Path<String>) 
         .map(|n| catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone()))
         .collect();
     render(&BrowseTypePage {
+        nav: viewer.nav(),
         total: fits.len(),
         t,
         tree,
@@ -435,13 +455,15 @@ pub async fn browse_type(State(app): State<AppState>, Path(code): Path<String>) 
 #[derive(Template)]
 #[template(path = "framework.html")]
 pub struct FrameworkPage {
+    pub nav: Nav,
     pub frameworks: Vec<Framework>,
     pub units: Vec<Unit>,
 }
 
-pub async fn framework(State(app): State<AppState>) -> Page {
+pub async fn framework(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
     render(&FrameworkPage {
+        nav: viewer.nav(),
         frameworks: catalog.frameworks.clone(),
         units: catalog.units.clone(),
     })
@@ -450,18 +472,21 @@ pub async fn framework(State(app): State<AppState>) -> Page {
 #[derive(Template)]
 #[template(path = "stats.html")]
 pub struct StatsPage {
+    pub nav: Nav,
     pub s: Stats,
 }
 
-pub async fn stats(State(app): State<AppState>) -> Page {
+pub async fn stats(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
     render(&StatsPage {
+        nav: viewer.nav(),
         s: quality::stats(&catalog, &app.store.indicators()?),
     })
 }
 
 pub async fn not_found() -> Response {
     let page = ErrorPage {
+        nav: Nav::default(),
         status: 404,
         message: "页面不存在。请从首页搜索指标，或按项目类型浏览。".into(),
     };

@@ -77,7 +77,8 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
       names.push(row.name);
     });
     const r = await fetch('/api/v1/lint', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      // A signed-in curator's session must prove the request comes from this page.
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': document.querySelector('meta[name=csrf-token]').content },
       body: JSON.stringify({ project: JSON.parse(form.dataset.project), rows }),
     });
     if (!r.ok) return;

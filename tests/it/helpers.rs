@@ -1,13 +1,16 @@
 //! Starting the real application for tests.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use zhibiao::app::App;
 use zhibiao::config::Config;
+use zhibiao::domain::Role;
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The application the server runs, for checks the HTTP API does not offer.
+    pub app: Arc<App>,
     /// Kept so the data directory lives as long as the server.
     _dir: Option<tempfile::TempDir>,
 }
@@ -48,7 +51,8 @@ impl TestApp {
 /// Starts the app from `config` on a free port in a runtime of its own thread, so the server
 /// outlives any one test's runtime.
 pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
-    let app = App::open(config).expect("the app opens");
+    let app = Arc::new(App::open(config).expect("the app opens"));
+    let served = app.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -59,9 +63,12 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, zhibiao::web::router(std::sync::Arc::new(app)))
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                zhibiao::web::router(served).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
     });
     TestApp {
@@ -71,6 +78,7 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
             .pool_max_idle_per_host(0)
             .build()
             .unwrap(),
+        app,
         _dir: dir,
     }
 }
@@ -89,4 +97,146 @@ pub fn shared_app() -> &'static TestApp {
 
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The test accounts, one per role, and a second reviewer. Every password is `PASSWORD`.
+pub const USERS: &[(&str, Role)] = &[
+    ("admin", Role::Admin),
+    ("editor", Role::Editor),
+    ("reviewer", Role::Reviewer),
+    ("reviewer2", Role::Reviewer),
+];
+pub const PASSWORD: &str = "测试密码-correct horse";
+
+/// A fresh app whose store already holds the test accounts.
+pub fn curation_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_tests(dir.path());
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    {
+        let store = zhibiao::store::Store::open(&config.store_dir(), 8 << 20).unwrap();
+        for (name, role) in USERS {
+            zhibiao::web::account::save_user_in(
+                &store,
+                zhibiao::web::account::NewUser {
+                    name: name.to_string(),
+                    display: String::new(),
+                    role: role.label().to_string(),
+                    password: PASSWORD.to_string(),
+                },
+                zhibiao::domain::AuditEntry {
+                    seq: 0,
+                    at: chrono::Utc::now(),
+                    actor: "test".into(),
+                    action: "setup".into(),
+                    target: String::new(),
+                    detail: String::new(),
+                    address: "-".into(),
+                },
+            )
+            .unwrap();
+        }
+    }
+    start(config, Some(dir))
+}
+
+/// A signed-in browser-like client: its own cookie jar and the session's CSRF token.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    base: String,
+}
+
+impl Session {
+    pub async fn login(app: &TestApp, name: &str) -> Session {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .pool_max_idle_per_host(0)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = client
+            .post(app.url("/api/v1/session"))
+            .json(&serde_json::json!({ "name": name, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{name} signs in");
+        let body: serde_json::Value = r.json().await.unwrap();
+        Session {
+            client,
+            csrf: body["csrf"].as_str().unwrap().to_string(),
+            base: format!("http://{}", app.addr),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// POSTs JSON with the session's CSRF header.
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn post_raw(&self, path: &str, bytes: Vec<u8>) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// POSTs a page form (urlencoded) carrying the CSRF field; returns status and Location.
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &self.csrf));
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let s = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        (s, if loc.is_empty() { body } else { loc })
+    }
 }

@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod cli;
+mod curation;
 mod drafting;
 mod durability;
 mod helpers;

@@ -1,0 +1,901 @@
+//! Curation: changes to the published library as proposals that another person approves, and
+//! numbered editions. The web layer only translates requests into these calls, so the pages and
+//! the JSON API follow the same rules.
+
+pub mod import;
+
+use crate::app::App;
+use crate::domain::edition::{NoteEntry, compare};
+use crate::domain::quality::{self, normalized_name};
+use crate::domain::revision::diff;
+use crate::domain::{
+    AuditEntry, ChangeKind, Code, Edition, FieldChange, Indicator, Proposal, ProposalKind,
+    ProposalState, ProposedChange, Role, Status,
+};
+use crate::ingest::library::{IndicatorInput, Problems, validate};
+use crate::search::SearchRequest;
+use crate::store::{ChangeMeta, Commit, StoreError};
+use chrono::Utc;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CurationError {
+    /// The proposed content breaks the schema or a library rule: every problem, by field.
+    #[error("{message}")]
+    Invalid { message: String, problems: Problems },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+}
+
+pub type Result<T> = std::result::Result<T, CurationError>;
+
+/// Who acts, as recorded in revisions and the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Login name.
+    pub user: String,
+    /// How revisions show the person, e.g. 张三（zhang）.
+    pub shown: String,
+    pub role: Role,
+    pub address: String,
+}
+
+impl Actor {
+    pub fn audit(&self, action: &str, target: &str, detail: impl Into<String>) -> AuditEntry {
+        AuditEntry {
+            seq: 0,
+            at: Utc::now(),
+            actor: self.user.clone(),
+            action: action.to_string(),
+            target: target.to_string(),
+            detail: detail.into(),
+            address: self.address.clone(),
+        }
+    }
+}
+
+/// An existing indicator that a new or changed one may duplicate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearDuplicate {
+    pub code: String,
+    pub name: String,
+    pub why: String,
+}
+
+impl NearDuplicate {
+    pub fn warning(&self) -> String {
+        format!(
+            "可能与已有指标 {} “{}”重复（{}），可考虑合并",
+            self.code, self.name, self.why
+        )
+    }
+}
+
+/// Character bigrams of a normalised name (single characters for one-character names).
+fn grams(s: &str) -> HashSet<(char, char)> {
+    let cs: Vec<char> = s.chars().collect();
+    if cs.len() == 1 {
+        return HashSet::from([(cs[0], cs[0])]);
+    }
+    cs.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Dice similarity of the names' bigrams, 0..=1.
+pub fn name_similarity(a: &str, b: &str) -> f32 {
+    let (ga, gb) = (grams(&normalized_name(a)), grams(&normalized_name(b)));
+    if ga.is_empty() || gb.is_empty() {
+        return 0.0;
+    }
+    2.0 * ga.intersection(&gb).count() as f32 / (ga.len() + gb.len()) as f32
+}
+
+/// Published indicators that `ind` may duplicate: the same name once normalised, or a close name
+/// with the same unit and level-2, or a search hit that is almost the same name. Candidates come
+/// from the search index, so this stays cheap on a large library.
+pub fn near_duplicates(app: &App, ind: &Indicator) -> Result<Vec<NearDuplicate>> {
+    let mut req = SearchRequest::new(&ind.name);
+    req.limit = 20;
+    let res = app.search.search(&req)?;
+    let own = normalized_name(&ind.name);
+    let mut out = Vec::new();
+    for h in res.hits {
+        let other = &h.indicator;
+        if other.code == ind.code {
+            continue;
+        }
+        let sim = name_similarity(&ind.name, &other.name);
+        let why = if normalized_name(&other.name) == own
+            || other.aliases.iter().any(|a| normalized_name(a) == own)
+        {
+            "名称规范化后相同".to_string()
+        } else if sim >= 0.6 && other.unit == ind.unit && other.level2 == ind.level2 {
+            format!(
+                "名称相近（相似度 {:.0}%），计量单位与二级指标相同",
+                sim * 100.0
+            )
+        } else if sim >= 0.8 {
+            format!("名称高度相似（相似度 {:.0}%）", sim * 100.0)
+        } else {
+            continue;
+        };
+        out.push(NearDuplicate {
+            code: other.code.to_string(),
+            name: other.name.clone(),
+            why,
+        });
+        if out.len() == 5 {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Codes taken by published indicators or by open proposals.
+pub struct CodeBook {
+    taken: HashSet<String>,
+    /// Prefix (e.g. `JZ`) used for each project type or spending nature.
+    prefixes: HashMap<String, String>,
+}
+
+impl CodeBook {
+    pub fn load(app: &App) -> Result<CodeBook> {
+        let mut taken = HashSet::new();
+        let mut prefixes: HashMap<String, String> = HashMap::new();
+        for i in app.store.indicators()? {
+            let code = i.code.to_string();
+            if let Some((prefix, _)) = code.rsplit_once('-') {
+                for key in i.project_types.iter().chain(&i.natures) {
+                    prefixes
+                        .entry(key.clone())
+                        .or_insert_with(|| prefix.to_string());
+                }
+            }
+            taken.insert(code);
+        }
+        for p in app.store.proposals(Some(ProposalState::Open))? {
+            for c in p.codes() {
+                taken.insert(c.to_string());
+            }
+        }
+        Ok(CodeBook { taken, prefixes })
+    }
+
+    pub fn is_taken(&self, code: &str) -> bool {
+        self.taken.contains(code)
+    }
+
+    pub fn take(&mut self, code: &str) {
+        self.taken.insert(code.to_string());
+    }
+
+    /// The next free code in the series of the indicator's first project type (or nature),
+    /// e.g. `JZ-031`; `ZB-0001` when the type has no series yet.
+    pub fn next_for(&mut self, input: &IndicatorInput) -> String {
+        let prefix = input
+            .natures
+            .iter()
+            .chain(&input.project_types)
+            .find_map(|k| self.prefixes.get(k))
+            .cloned()
+            .unwrap_or_else(|| "ZB".to_string());
+        let code = (1..)
+            .map(|n| format!("{prefix}-{n:03}"))
+            .find(|c| !self.taken.contains(c))
+            .expect("an unbounded range finds a free code");
+        self.take(&code);
+        code
+    }
+}
+
+/// Validates an indicator as written against the schema, the catalog and the single-indicator
+/// library rules.
+pub fn check(app: &App, input: IndicatorInput) -> Result<Indicator> {
+    let catalog = app.search.catalog();
+    let ind = validate(input, &catalog).map_err(|(_, problems)| CurationError::Invalid {
+        message: format!(
+            "指标内容有 {} 处问题：{}",
+            problems.len(),
+            problems
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("；")
+        ),
+        problems,
+    })?;
+    let findings = quality::check_indicator(&ind);
+    if !findings.is_empty() {
+        let problems: Problems = findings
+            .iter()
+            .map(|f| ("rule", format!("{}（规则 {}）", f.message, f.rule)))
+            .collect();
+        return Err(CurationError::Invalid {
+            message: format!(
+                "指标不符合指标库规则：{}",
+                problems
+                    .iter()
+                    .map(|(_, m)| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；")
+            ),
+            problems,
+        });
+    }
+    Ok(ind)
+}
+
+fn current(app: &App, code: &str) -> Result<Indicator> {
+    app.store
+        .indicator(code)?
+        .ok_or_else(|| CurationError::NotFound(format!("指标 {code} 不存在")))
+}
+
+fn active(app: &App, code: &str) -> Result<Indicator> {
+    let i = current(app, code)?;
+    if !i.is_active() {
+        return Err(CurationError::Conflict(format!("指标 {code} 已停用")));
+    }
+    Ok(i)
+}
+
+fn no_open_proposal_on(app: &App, codes: &[&str]) -> Result<()> {
+    for p in app.store.proposals(Some(ProposalState::Open))? {
+        if let Some(c) = p.codes().into_iter().find(|c| codes.contains(c)) {
+            return Err(CurationError::Conflict(format!(
+                "指标 {c} 已有待审核的修改（提案 P{}），请先处理该提案",
+                p.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn require_reason(reason: &str) -> Result<String> {
+    let r = reason.trim();
+    if r.is_empty() {
+        return Err(CurationError::BadRequest("请填写修改理由（reason）".into()));
+    }
+    Ok(r.to_string())
+}
+
+fn open_proposal(
+    app: &App,
+    actor: &Actor,
+    kind: ProposalKind,
+    title: String,
+    reason: String,
+    changes: Vec<ProposedChange>,
+    warnings: Vec<String>,
+) -> Result<Proposal> {
+    let p = Proposal {
+        id: 0,
+        kind,
+        title: title.clone(),
+        reason,
+        author: actor.user.clone(),
+        created: Utc::now(),
+        changes,
+        warnings,
+        state: ProposalState::Open,
+        decided_by: None,
+        decided_at: None,
+        comment: String::new(),
+        published: vec![],
+    };
+    Ok(app
+        .store
+        .create_proposal(p, actor.audit("提出修改", "", title))?)
+}
+
+fn base_of(app: &App, code: &str) -> Result<Option<u32>> {
+    let n = app.store.last_revision(code)?;
+    Ok((n > 0).then_some(n))
+}
+
+/// Proposes a new indicator. Without a code, the next free one of its type's series is given.
+pub fn propose_create(
+    app: &App,
+    actor: &Actor,
+    mut input: IndicatorInput,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    let mut book = CodeBook::load(app)?;
+    if input.code.trim().is_empty() {
+        input.code = book.next_for(&input);
+    } else if book.is_taken(input.code.trim()) {
+        return Err(CurationError::Conflict(format!(
+            "指标编码 {} 已被使用（编码永不复用）",
+            input.code.trim()
+        )));
+    }
+    if input.provenance.is_empty() {
+        input.provenance = "地方参考".into();
+    }
+    let ind = check(app, input)?;
+    let warnings = near_duplicates(app, &ind)?
+        .iter()
+        .map(NearDuplicate::warning)
+        .collect();
+    let title = format!("新增指标 {} {}", ind.code, ind.name);
+    open_proposal(
+        app,
+        actor,
+        ProposalKind::Create,
+        title,
+        reason,
+        vec![ProposedChange {
+            base: None,
+            after: ind,
+        }],
+        warnings,
+    )
+}
+
+/// Applies a JSON object of changed fields (as written in a library file) to an indicator.
+pub fn patched(
+    ind: &Indicator,
+    patch: &serde_json::Map<String, serde_json::Value>,
+) -> Result<IndicatorInput> {
+    let mut v = serde_json::to_value(IndicatorInput::from(ind)).expect("inputs serialize");
+    let obj = v.as_object_mut().expect("an object");
+    for (k, val) in patch {
+        if k == "code" && val.as_str() != Some(ind.code.as_str()) {
+            return Err(CurationError::BadRequest(
+                "指标编码不能修改（需要新编码时请新增指标并停用旧指标）".into(),
+            ));
+        }
+        obj.insert(k.clone(), val.clone());
+    }
+    serde_json::from_value(v).map_err(|e| {
+        CurationError::BadRequest(format!(
+            "修改内容无法识别：{e}（字段名见 indicators/README.md）"
+        ))
+    })
+}
+
+/// Proposes a new state of a published indicator.
+pub fn propose_edit(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+    input: IndicatorInput,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    let before = active(app, code)?;
+    no_open_proposal_on(app, &[code])?;
+    if input.code.trim() != code {
+        return Err(CurationError::BadRequest(
+            "指标编码不能修改（需要新编码时请新增指标并停用旧指标）".into(),
+        ));
+    }
+    let after = check(app, input)?;
+    let changes = diff(&before, &after);
+    if changes.is_empty() {
+        return Err(CurationError::BadRequest(
+            "提交的内容与当前版本相同，没有需要审核的修改".into(),
+        ));
+    }
+    let warnings = if before.name != after.name {
+        near_duplicates(app, &after)?
+            .iter()
+            .map(NearDuplicate::warning)
+            .collect()
+    } else {
+        vec![]
+    };
+    let title = format!(
+        "修改指标 {code} {}（{}）",
+        before.name,
+        changes
+            .iter()
+            .map(|c| c.label)
+            .collect::<Vec<_>>()
+            .join("、")
+    );
+    open_proposal(
+        app,
+        actor,
+        ProposalKind::Edit,
+        title,
+        reason,
+        vec![ProposedChange {
+            base: base_of(app, code)?,
+            after,
+        }],
+        warnings,
+    )
+}
+
+/// Proposes to retire an indicator; links to it will lead to `replaced_by` when given.
+pub fn propose_retire(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+    replaced_by: Option<&str>,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    let before = active(app, code)?;
+    no_open_proposal_on(app, &[code])?;
+    let replacement = match replaced_by.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(r) if r == code => {
+            return Err(CurationError::BadRequest(
+                "替代指标不能是被停用的指标本身".into(),
+            ));
+        }
+        Some(r) => Some(active(app, r)?),
+    };
+    let mut after = before.clone();
+    after.status = Status::Retired {
+        replaced_by: replacement.as_ref().map(|r| r.code.clone()),
+    };
+    let title = match &replacement {
+        Some(r) => format!(
+            "停用指标 {code} {}，由 {} {} 替代",
+            before.name, r.code, r.name
+        ),
+        None => format!("停用指标 {code} {}", before.name),
+    };
+    open_proposal(
+        app,
+        actor,
+        ProposalKind::Retire,
+        title,
+        reason,
+        vec![ProposedChange {
+            base: base_of(app, code)?,
+            after,
+        }],
+        vec![],
+    )
+}
+
+/// Proposes to merge `code` into `into`: `code` is retired with `into` as replacement, and
+/// `into` takes over its name and aliases as aliases and its project types.
+pub fn propose_merge(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+    into: &str,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    if code == into {
+        return Err(CurationError::BadRequest("不能把指标合并到它自身".into()));
+    }
+    let from = active(app, code)?;
+    let target = active(app, into)?;
+    no_open_proposal_on(app, &[code, into])?;
+    let mut retired = from.clone();
+    retired.status = Status::Retired {
+        replaced_by: Some(target.code.clone()),
+    };
+    let mut kept = target.clone();
+    for a in std::iter::once(&from.name).chain(&from.aliases) {
+        if *a != kept.name && !kept.aliases.contains(a) {
+            kept.aliases.push(a.clone());
+        }
+    }
+    for t in &from.project_types {
+        if !kept.project_types.contains(t) {
+            kept.project_types.push(t.clone());
+        }
+    }
+    let title = format!("合并指标 {code} {} → {into} {}", from.name, target.name);
+    open_proposal(
+        app,
+        actor,
+        ProposalKind::Merge,
+        title,
+        reason,
+        vec![
+            ProposedChange {
+                base: base_of(app, code)?,
+                after: retired,
+            },
+            ProposedChange {
+                base: base_of(app, into)?,
+                after: kept,
+            },
+        ],
+        vec![],
+    )
+}
+
+/// Proposes to bring back revision `n` of an indicator as its next revision.
+pub fn propose_restore(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+    n: u32,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    let before = current(app, code)?;
+    no_open_proposal_on(app, &[code])?;
+    let old = app
+        .store
+        .revision(code, n)?
+        .ok_or_else(|| CurationError::NotFound(format!("指标 {code} 没有第 {n} 版")))?;
+    if diff(&before, &old.indicator).is_empty() {
+        return Err(CurationError::BadRequest(format!(
+            "第 {n} 版与当前版本内容相同，无需恢复"
+        )));
+    }
+    let title = format!("恢复指标 {code} {} 的第 {n} 版", before.name);
+    open_proposal(
+        app,
+        actor,
+        ProposalKind::Restore,
+        title,
+        reason,
+        vec![ProposedChange {
+            base: base_of(app, code)?,
+            after: old.indicator,
+        }],
+        vec![],
+    )
+}
+
+/// Opens the batch proposal of a bulk import.
+pub fn propose_import(
+    app: &App,
+    actor: &Actor,
+    file: &str,
+    changes: Vec<ProposedChange>,
+    warnings: Vec<String>,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    if changes.is_empty() {
+        return Err(CurationError::BadRequest(
+            "文件中没有新增或修改的指标".into(),
+        ));
+    }
+    let codes: Vec<&str> = changes.iter().map(|c| c.after.code.as_str()).collect();
+    no_open_proposal_on(app, &codes)?;
+    let title = format!("批量导入 {file}（{} 个指标）", changes.len());
+    open_proposal(
+        app,
+        actor,
+        ProposalKind::Import,
+        title,
+        reason,
+        changes,
+        warnings,
+    )
+}
+
+fn proposal(app: &App, id: u64) -> Result<Proposal> {
+    app.store
+        .proposal(id)?
+        .ok_or_else(|| CurationError::NotFound(format!("提案 P{id} 不存在")))
+}
+
+/// Approves proposals together: every change is published in one transaction (all or none),
+/// then the search index is updated, so search and pages show the new revisions at once.
+pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<Vec<Proposal>> {
+    if !actor.role.allows(Role::Reviewer) {
+        return Err(CurationError::Forbidden(
+            "只有审核或管理员角色可以审核提案".into(),
+        ));
+    }
+    if ids.is_empty() {
+        return Err(CurationError::BadRequest("没有选择要审核的提案".into()));
+    }
+    let mut proposals = Vec::new();
+    let mut seen_codes: HashSet<String> = HashSet::new();
+    let mut changes = Vec::new();
+    for &id in ids {
+        let p = proposal(app, id)?;
+        if !p.is_open() {
+            return Err(CurationError::Conflict(format!(
+                "提案 P{id} 已{}，不能再审核",
+                p.state.label().trim_start_matches('已')
+            )));
+        }
+        if p.author == actor.user {
+            return Err(CurationError::Forbidden(format!(
+                "不能审核自己提出的修改（提案 P{id}），请由其他审核人员审核"
+            )));
+        }
+        for c in &p.changes {
+            let code = c.after.code.to_string();
+            if !seen_codes.insert(code.clone()) {
+                return Err(CurationError::Conflict(format!(
+                    "所选提案中有多个修改同一指标 {code}，请分别审核"
+                )));
+            }
+            let now = base_of(app, &code)?;
+            if now != c.base {
+                return Err(CurationError::Conflict(match (c.base, now) {
+                    (None, Some(_)) => {
+                        format!("指标编码 {code} 在提案提出后已被占用，请重新提出")
+                    }
+                    (Some(b), Some(n)) => format!(
+                        "指标 {code} 在提案提出后已修改（提案基于第 {b} 版，当前为第 {n} 版），请重新提出"
+                    ),
+                    _ => format!("指标 {code} 的状态已变化，请重新提出"),
+                }));
+            }
+            changes.push(c.after.clone());
+        }
+        proposals.push(p);
+    }
+    let now = Utc::now();
+    let comment = comment.trim().to_string();
+    let reason = proposals
+        .iter()
+        .map(|p| format!("{}（P{}）", p.reason, p.id))
+        .collect::<Vec<_>>()
+        .join("；");
+    let authors: Vec<String> = {
+        let mut a: Vec<String> = proposals.iter().map(|p| p.author.clone()).collect();
+        a.dedup();
+        a
+    };
+    let meta = ChangeMeta {
+        author: authors.join("、"),
+        reviewer: Some(actor.user.clone()),
+        reason,
+    };
+    // Revision numbers are known before the commit: the last one plus one per code.
+    for p in &mut proposals {
+        p.state = ProposalState::Approved;
+        p.decided_by = Some(actor.user.clone());
+        p.decided_at = Some(now);
+        p.comment = comment.clone();
+        p.published = p
+            .changes
+            .iter()
+            .map(|c| {
+                let code = c.after.code.to_string();
+                let n = c.base.unwrap_or(0) + 1;
+                (code, n)
+            })
+            .collect();
+    }
+    let audit = proposals
+        .iter()
+        .map(|p| actor.audit("审核通过", &format!("P{}", p.id), p.title.clone()))
+        .collect();
+    let changed = changes.clone();
+    app.store.commit(
+        Commit {
+            changes,
+            proposals: proposals.clone(),
+            audit,
+            ..Commit::default()
+        },
+        &meta,
+    )?;
+    app.search.upsert(&changed, app.store.generation()?)?;
+    Ok(proposals)
+}
+
+/// Rejects a proposal with a comment; nothing published changes.
+pub fn reject(app: &App, actor: &Actor, id: u64, comment: &str) -> Result<Proposal> {
+    if !actor.role.allows(Role::Reviewer) {
+        return Err(CurationError::Forbidden(
+            "只有审核或管理员角色可以驳回提案".into(),
+        ));
+    }
+    let comment = comment.trim();
+    if comment.is_empty() {
+        return Err(CurationError::BadRequest(
+            "驳回时请填写意见（comment）".into(),
+        ));
+    }
+    let mut p = proposal(app, id)?;
+    if !p.is_open() {
+        return Err(CurationError::Conflict(format!(
+            "提案 P{id} 已是“{}”状态",
+            p.state.label()
+        )));
+    }
+    if p.author == actor.user {
+        return Err(CurationError::Forbidden(
+            "不能审核自己提出的修改；撤回请使用“撤回”".into(),
+        ));
+    }
+    p.state = ProposalState::Rejected;
+    p.decided_by = Some(actor.user.clone());
+    p.decided_at = Some(Utc::now());
+    p.comment = comment.to_string();
+    app.store.close_proposal(
+        &p,
+        actor.audit("驳回", &format!("P{id}"), format!("{}：{comment}", p.title)),
+    )?;
+    Ok(p)
+}
+
+/// The author takes an open proposal back.
+pub fn withdraw(app: &App, actor: &Actor, id: u64) -> Result<Proposal> {
+    let mut p = proposal(app, id)?;
+    if p.author != actor.user {
+        return Err(CurationError::Forbidden("只有提出人可以撤回提案".into()));
+    }
+    if !p.is_open() {
+        return Err(CurationError::Conflict(format!(
+            "提案 P{id} 已是“{}”状态",
+            p.state.label()
+        )));
+    }
+    p.state = ProposalState::Withdrawn;
+    p.decided_at = Some(Utc::now());
+    app.store
+        .close_proposal(&p, actor.audit("撤回", &format!("P{id}"), p.title.clone()))?;
+    Ok(p)
+}
+
+/// One change of a proposal as a reviewer sees it: the published state and the field diff.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeView {
+    pub code: String,
+    pub name: String,
+    pub base: Option<u32>,
+    /// The revision now published (differs from `base` when the proposal is stale).
+    pub current: Option<u32>,
+    pub kind: ChangeKind,
+    pub fields: Vec<FieldChange>,
+    pub after: Indicator,
+}
+
+pub fn change_views(app: &App, p: &Proposal) -> Result<Vec<ChangeView>> {
+    p.changes
+        .iter()
+        .map(|c| {
+            let code = c.after.code.as_str();
+            // Compare with the state it was proposed against, so a reviewer sees what the author
+            // meant even when the proposal has been decided since.
+            let before = match c.base {
+                Some(n) => app.store.revision(code, n)?.map(|r| r.indicator),
+                None => None,
+            };
+            let kind = crate::domain::revision::classify(before.as_ref(), &c.after)
+                .unwrap_or(ChangeKind::Immaterial);
+            Ok(ChangeView {
+                code: code.to_string(),
+                name: c.after.name.clone(),
+                base: c.base,
+                current: base_of(app, code)?,
+                kind,
+                fields: before
+                    .as_ref()
+                    .map(|b| diff(b, &c.after))
+                    .unwrap_or_default(),
+                after: c.after.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Checks an edition name: `2026.2`, `2027.1-试行` ...
+pub fn check_edition_name(name: &str) -> Result<()> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 32 {
+        return Err(CurationError::BadRequest(
+            "版本号应为 1–32 个字符，例如 2026.2".into(),
+        ));
+    }
+    if n.chars().any(|c| c.is_whitespace() || "/\\?#%".contains(c)) {
+        return Err(CurationError::BadRequest(
+            "版本号不能含空格或 / \\ ? # %".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Freezes the published state as a new edition (admin only).
+pub fn freeze(app: &App, actor: &Actor, name: &str) -> Result<Edition> {
+    if !actor.role.allows(Role::Admin) {
+        return Err(CurationError::Forbidden("只有管理员可以发布版本".into()));
+    }
+    check_edition_name(name)?;
+    let name = name.trim();
+    let ed = app.store.freeze_edition(
+        name,
+        &actor.user,
+        actor.audit("发布版本", name, "冻结当前已发布指标"),
+    )?;
+    app.search.set_catalog(
+        app.store
+            .catalog()?
+            .ok_or_else(|| CurationError::Conflict("数据库中没有目录信息".into()))?,
+    );
+    Ok(ed)
+}
+
+pub fn edition(app: &App, name: &str) -> Result<Edition> {
+    app.store
+        .edition(name)?
+        .ok_or_else(|| CurationError::NotFound(format!("版本 {name} 不存在")))
+}
+
+/// Release notes from edition `a` to edition `b`.
+pub fn edition_diff(app: &App, a: &str, b: &str) -> Result<Vec<NoteEntry>> {
+    let (ea, eb) = (edition(app, a)?, edition(app, b)?);
+    Ok(compare(&ea, &eb, |code, n| {
+        app.store
+            .revision(code, n)
+            .ok()
+            .flatten()
+            .map(|r| r.indicator)
+    }))
+}
+
+/// Release notes of an edition against the one frozen before it (all new for the first).
+pub fn release_notes(app: &App, name: &str) -> Result<(Option<String>, Vec<NoteEntry>)> {
+    let eds = app.store.editions()?;
+    let Some(pos) = eds.iter().position(|e| e.name == name) else {
+        return Err(CurationError::NotFound(format!("版本 {name} 不存在")));
+    };
+    let empty = Edition {
+        name: String::new(),
+        frozen_at: eds[pos].frozen_at,
+        frozen_by: String::new(),
+        members: vec![],
+        source_hash: None,
+    };
+    let prev = if pos > 0 { &eds[pos - 1] } else { &empty };
+    let notes = compare(prev, &eds[pos], |code, n| {
+        app.store
+            .revision(code, n)
+            .ok()
+            .flatten()
+            .map(|r| r.indicator)
+    });
+    Ok(((pos > 0).then(|| prev.name.clone()), notes))
+}
+
+/// The indicators of an edition, each in the revision it holds.
+pub fn edition_indicators(app: &App, name: &str) -> Result<Vec<Indicator>> {
+    let ed = edition(app, name)?;
+    let mut out = Vec::with_capacity(ed.members.len());
+    for (code, n) in &ed.members {
+        let r = app.store.revision(code, *n)?.ok_or_else(|| {
+            CurationError::Conflict(format!("版本 {name} 引用的 {code} 第 {n} 版缺失"))
+        })?;
+        out.push(r.indicator);
+    }
+    Ok(out)
+}
+
+/// Parses a code given by a user, with a clear error.
+pub fn parse_code(s: &str) -> Result<Code> {
+    Code::parse(s).map_err(CurationError::BadRequest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_similarity_ignores_filler_and_punctuation() {
+        assert!(name_similarity("新建道路里程", "新建道路总里程") > 0.9);
+        assert!(name_similarity("新建道路里程", "道路养护面积") < 0.5);
+        assert_eq!(name_similarity("", "道路"), 0.0);
+    }
+
+    #[test]
+    fn edition_names_are_checked() {
+        assert!(check_edition_name("2026.2").is_ok());
+        assert!(check_edition_name("").is_err());
+        assert!(check_edition_name("2026 2").is_err());
+        assert!(check_edition_name("a/b").is_err());
+    }
+}

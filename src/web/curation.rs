@@ -1,0 +1,1051 @@
+//! Curation over HTTP: proposals (create, edit, retire, merge, restore, import), review,
+//! editions, the curator inbox. Pages and JSON API call the same `crate::curation` functions.
+
+use super::AppState;
+use super::auth::{Nav, Viewer};
+use super::error::{ApiError, AppError, PageError};
+use crate::curation::import::{self as bulk, ImportReport};
+use crate::curation::{self, ChangeView, patched};
+use crate::domain::edition::NoteEntry;
+use crate::domain::{Edition, FieldChange, Indicator, Proposal, ProposalKind, ProposalState, Role};
+use crate::ingest::library::IndicatorInput;
+use crate::store::Miss;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+type Page = Result<Response, PageError>;
+type Api<T> = Result<T, ApiError>;
+
+fn html<T: Template>(t: &T) -> Page {
+    Ok(Html(t.render().map_err(AppError::from)?).into_response())
+}
+
+/// Runs blocking curation work (store transactions, index commits, spreadsheets) off the
+/// async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+/// Parses a JSON body after the caller's role was checked, so an anonymous call is told 401
+/// whatever it sent.
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AppError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}")))
+}
+
+fn parse_id(s: &str) -> Result<u64, AppError> {
+    s.trim_start_matches(['P', 'p'])
+        .parse()
+        .map_err(|_| AppError::not_found("not_found", format!("提案编号“{s}”无效")))
+}
+
+// ---------------------------------------------------------------- JSON API
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProposal {
+    pub kind: ProposalKind,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Create: the whole indicator as in a library file. Edit: only the fields that change.
+    #[serde(default)]
+    pub indicator: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    pub replaced_by: Option<String>,
+    #[serde(default)]
+    pub into: Option<String>,
+    #[serde(default)]
+    pub revision: Option<u32>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn need<'a, T>(v: &'a Option<T>, what: &str) -> Result<&'a T, AppError> {
+    v.as_ref()
+        .ok_or_else(|| AppError::bad("missing_field", format!("缺少字段 {what}")))
+}
+
+fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Proposal, AppError> {
+    let code = p.code.as_deref().map(str::trim).unwrap_or("");
+    Ok(match p.kind {
+        ProposalKind::Create => {
+            let mut obj = need(&p.indicator, "indicator")?.clone();
+            if !code.is_empty() {
+                obj.insert("code".into(), Value::String(code.into()));
+            }
+            obj.entry("code").or_insert(Value::String(String::new()));
+            let input: IndicatorInput =
+                serde_json::from_value(Value::Object(obj)).map_err(|e| {
+                    AppError::bad(
+                        "invalid_indicator",
+                        format!("指标内容无法识别：{e}（字段见 indicators/README.md）"),
+                    )
+                })?;
+            curation::propose_create(app, actor, input, &p.reason)?
+        }
+        ProposalKind::Edit => {
+            let current = app
+                .store
+                .indicator(code)?
+                .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 不存在")))?;
+            let input = patched(&current, need(&p.indicator, "indicator")?)?;
+            curation::propose_edit(app, actor, code, input, &p.reason)?
+        }
+        ProposalKind::Retire => {
+            curation::propose_retire(app, actor, code, p.replaced_by.as_deref(), &p.reason)?
+        }
+        ProposalKind::Merge => {
+            curation::propose_merge(app, actor, code, need(&p.into, "into")?, &p.reason)?
+        }
+        ProposalKind::Restore => {
+            curation::propose_restore(app, actor, code, *need(&p.revision, "revision")?, &p.reason)?
+        }
+        ProposalKind::Import => {
+            return Err(AppError::bad(
+                "invalid_request",
+                "批量导入请使用 POST /api/v1/import",
+            ));
+        }
+    })
+}
+
+pub async fn create_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    body: Bytes,
+) -> Api<(StatusCode, Json<Proposal>)> {
+    let actor = viewer.require(Role::Editor)?;
+    let body: NewProposal = json_body(&body)?;
+    let p = blocking(move || propose(&app, &actor, body)).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+fn state_filter(s: &Option<String>) -> Result<Option<ProposalState>, AppError> {
+    match s.as_deref() {
+        None | Some("") | Some("all") => Ok(None),
+        Some(v) => ProposalState::parse(v).map(Some).ok_or_else(|| {
+            AppError::bad(
+                "invalid_filter",
+                format!("state=“{v}”无效；可选：open、approved、rejected、withdrawn、all"),
+            )
+        }),
+    }
+}
+
+pub async fn list_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Api<Json<Value>> {
+    viewer.require(Role::Editor)?;
+    let state = state_filter(&q.state)?;
+    let list: Vec<Value> = app
+        .store
+        .proposals(state)?
+        .iter()
+        .map(|p| {
+            json!({
+                "id": p.id, "kind": p.kind, "title": p.title, "author": p.author,
+                "created": p.created, "state": p.state, "codes": p.codes(),
+                "warnings": p.warnings, "decided_by": p.decided_by,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "total": list.len(), "proposals": list })))
+}
+
+pub async fn get_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Api<Json<Value>> {
+    viewer.require(Role::Editor)?;
+    let id = parse_id(&id)?;
+    let p = app
+        .store
+        .proposal(id)?
+        .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
+    let changes = curation::change_views(&app, &p)?;
+    Ok(Json(json!({ "proposal": p, "changes": changes })))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Decision {
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub ids: Vec<u64>,
+}
+
+pub async fn approve_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Api<Json<Value>> {
+    let actor = viewer.require(Role::Reviewer)?;
+    let id = parse_id(&id)?;
+    let comment = json_body::<Decision>(&body)?.comment;
+    let done = blocking(move || Ok(curation::approve(&app, &actor, &[id], &comment)?)).await?;
+    Ok(Json(json!({ "approved": done })))
+}
+
+pub async fn approve_batch_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    body: Bytes,
+) -> Api<Json<Value>> {
+    let actor = viewer.require(Role::Reviewer)?;
+    let d: Decision = json_body(&body)?;
+    let done = blocking(move || Ok(curation::approve(&app, &actor, &d.ids, &d.comment)?)).await?;
+    Ok(Json(json!({ "approved": done })))
+}
+
+pub async fn reject_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Api<Json<Proposal>> {
+    let actor = viewer.require(Role::Reviewer)?;
+    let id = parse_id(&id)?;
+    let comment = json_body::<Decision>(&body)?.comment;
+    Ok(Json(
+        blocking(move || Ok(curation::reject(&app, &actor, id, &comment)?)).await?,
+    ))
+}
+
+pub async fn withdraw_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Api<Json<Proposal>> {
+    let actor = viewer.require(Role::Editor)?;
+    let id = parse_id(&id)?;
+    Ok(Json(
+        blocking(move || Ok(curation::withdraw(&app, &actor, id)?)).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CompareQuery {
+    pub a: u32,
+    pub b: u32,
+}
+
+fn compare_revisions(
+    app: &AppState,
+    code: &str,
+    a: u32,
+    b: u32,
+) -> Result<(Indicator, Indicator, Vec<FieldChange>), AppError> {
+    let get = |n: u32| -> Result<Indicator, AppError> {
+        Ok(app
+            .store
+            .revision(code, n)?
+            .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 没有第 {n} 版")))?
+            .indicator)
+    };
+    let (ia, ib) = (get(a)?, get(b)?);
+    let d = crate::domain::revision::diff(&ia, &ib);
+    Ok((ia, ib, d))
+}
+
+pub async fn compare_api(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<CompareQuery>,
+) -> Api<Json<Value>> {
+    let (_, _, d) = compare_revisions(&app, &code, q.a, q.b)?;
+    Ok(Json(
+        json!({ "code": code, "a": q.a, "b": q.b, "changes": d }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct FreezeBody {
+    pub name: String,
+}
+
+pub async fn freeze_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    body: Bytes,
+) -> Api<(StatusCode, Json<Value>)> {
+    let actor = viewer.require(Role::Admin)?;
+    let b: FreezeBody = json_body(&body)?;
+    let (ed, notes) = blocking(move || {
+        let ed = curation::freeze(&app, &actor, &b.name)?;
+        let (_, notes) = curation::release_notes(&app, &ed.name)?;
+        Ok((ed, notes))
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "name": ed.name, "frozen_at": ed.frozen_at, "frozen_by": ed.frozen_by,
+                     "indicators": ed.members.len(), "notes": notes }),
+        ),
+    ))
+}
+
+pub async fn edition_api(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    let ed = curation::edition(&app, &name)?;
+    let (prev, notes) = curation::release_notes(&app, &name)?;
+    Ok(Json(json!({
+        "name": ed.name, "frozen_at": ed.frozen_at, "frozen_by": ed.frozen_by,
+        "indicators": ed.members.len(), "previous": prev, "notes": notes,
+    })))
+}
+
+pub async fn edition_diff_api(
+    State(app): State<AppState>,
+    Path((a, b)): Path<(String, String)>,
+) -> Api<Json<Value>> {
+    let notes = curation::edition_diff(&app, &a, &b)?;
+    Ok(Json(
+        json!({ "from": a, "to": b, "summary": summary(&notes), "notes": notes }),
+    ))
+}
+
+fn summary(notes: &[NoteEntry]) -> Value {
+    use crate::domain::ChangeKind::*;
+    let n = |k| notes.iter().filter(|e| e.kind == k).count();
+    json!({ "new": n(New), "material": n(Material), "immaterial": n(Immaterial), "retired": n(Retired) })
+}
+
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    #[serde(default)]
+    pub dry_run: Option<bool>,
+    #[serde(default)]
+    pub file: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/import?dry_run=true|false&file=名称.xlsx` with the file as the body.
+pub async fn import_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let actor = viewer.require(Role::Editor)?;
+    if body.is_empty() {
+        return Err(AppError::bad("empty_file", "请求体为空：请上传 .xlsx 或 .csv 文件").into());
+    }
+    let file = q.file.unwrap_or_else(|| "导入文件".into());
+    let dry = q.dry_run.unwrap_or(true);
+    let reason = q.reason.unwrap_or_default();
+    let report = blocking(move || {
+        if dry {
+            Ok(bulk::plan(&app, &file, &body)?.0)
+        } else {
+            Ok(bulk::apply(&app, &actor, &file, &body, &reason)?.0)
+        }
+    })
+    .await?;
+    Ok(import_response(report))
+}
+
+fn import_response(report: ImportReport) -> Response {
+    if !report.dry_run && report.proposal.is_none() {
+        let message = if report.rejected > 0 {
+            format!(
+                "有 {} 行被拒绝，未导入任何指标：请按报告修正后重新导入",
+                report.rejected
+            )
+        } else {
+            "文件中没有新增或修改的指标".to_string()
+        };
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": { "code": "import_rejected", "message": message }, "report": report })),
+        )
+            .into_response();
+    }
+    let status = if report.proposal.is_some() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(report)).into_response()
+}
+
+pub async fn inbox_api(State(app): State<AppState>, viewer: Viewer) -> Api<Json<Value>> {
+    viewer.require(Role::Editor)?;
+    let open = app.store.proposals(Some(ProposalState::Open))?;
+    let misses = app.store.misses(50)?;
+    Ok(Json(json!({
+        "awaiting_review": open.iter().map(|p| json!({"id": p.id, "title": p.title, "author": p.author, "created": p.created})).collect::<Vec<_>>(),
+        "searches_without_results": misses,
+    })))
+}
+
+pub async fn template_xlsx() -> Result<Response, PageError> {
+    let bytes = bulk::template_xlsx().map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(attachment(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "指标导入模板.xlsx",
+    ))
+}
+
+pub async fn template_csv() -> Response {
+    attachment(
+        bulk::template_csv(),
+        "text/csv; charset=utf-8",
+        "指标导入模板.csv",
+    )
+}
+
+pub fn attachment(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------- pages
+
+pub struct ProposalRow {
+    pub p: Proposal,
+}
+
+#[derive(Template)]
+#[template(path = "curation/inbox.html")]
+pub struct InboxPage {
+    pub nav: Nav,
+    pub open: Vec<Proposal>,
+    pub misses: Vec<Miss>,
+    pub reviewer: bool,
+    pub me: String,
+}
+
+pub async fn inbox_page(State(app): State<AppState>, viewer: Viewer) -> Page {
+    let actor = viewer.require(Role::Editor)?;
+    html(&InboxPage {
+        nav: viewer.nav(),
+        open: app.store.proposals(Some(ProposalState::Open))?,
+        misses: app.store.misses(30)?,
+        reviewer: actor.role.allows(Role::Reviewer),
+        me: actor.user,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "curation/proposals.html")]
+pub struct ProposalsPage {
+    pub nav: Nav,
+    pub state: String,
+    pub list: Vec<Proposal>,
+}
+
+pub async fn proposals_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Page {
+    viewer.require(Role::Editor)?;
+    let state = state_filter(&q.state)?;
+    html(&ProposalsPage {
+        nav: viewer.nav(),
+        state: q.state.unwrap_or_default(),
+        list: app.store.proposals(state)?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "curation/proposal.html")]
+pub struct ProposalPage {
+    pub nav: Nav,
+    pub p: Proposal,
+    pub changes: Vec<ChangeView>,
+    pub can_decide: bool,
+    pub own: bool,
+}
+
+pub async fn proposal_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Page {
+    let actor = viewer.require(Role::Editor)?;
+    let id = parse_id(&id)?;
+    let p = app
+        .store
+        .proposal(id)?
+        .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
+    let changes = curation::change_views(&app, &p)?;
+    html(&ProposalPage {
+        nav: viewer.nav(),
+        can_decide: p.is_open() && actor.role.allows(Role::Reviewer) && p.author != actor.user,
+        own: p.is_open() && p.author == actor.user,
+        p,
+        changes,
+    })
+}
+
+/// Fields of a form as posted (repeated keys kept).
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
+    f.iter()
+        .find(|(key, _)| key == k)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn all(f: &Fields, k: &str) -> Vec<String> {
+    f.iter()
+        .filter(|(key, v)| key == k && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+        .collect()
+}
+
+pub async fn decide_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<Fields>,
+) -> Page {
+    let id = parse_id(&id)?;
+    let action = field(&f, "action").to_string();
+    let comment = field(&f, "comment").to_string();
+    let actor = viewer.require(if action == "withdraw" {
+        Role::Editor
+    } else {
+        Role::Reviewer
+    })?;
+    blocking(move || {
+        match action.as_str() {
+            "approve" => {
+                curation::approve(&app, &actor, &[id], &comment)?;
+            }
+            "reject" => {
+                curation::reject(&app, &actor, id, &comment)?;
+            }
+            "withdraw" => {
+                curation::withdraw(&app, &actor, id)?;
+            }
+            other => {
+                return Err(AppError::bad(
+                    "invalid_request",
+                    format!("未知操作“{other}”"),
+                ));
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to(&format!("/proposals/{id}")).into_response())
+}
+
+pub async fn batch_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Form(f): Form<Fields>,
+) -> Page {
+    let actor = viewer.require(Role::Reviewer)?;
+    let ids: Vec<u64> = all(&f, "id")
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let comment = field(&f, "comment").to_string();
+    blocking(move || Ok(curation::approve(&app, &actor, &ids, &comment)?)).await?;
+    Ok(Redirect::to("/curation").into_response())
+}
+
+pub struct TypeChoice {
+    pub code: String,
+    pub name: String,
+    pub group: String,
+    pub checked: bool,
+    pub core: bool,
+}
+
+#[derive(Template)]
+#[template(path = "curation/edit.html")]
+pub struct EditPage {
+    pub nav: Nav,
+    /// `None` for a new indicator.
+    pub code: Option<String>,
+    pub input: IndicatorInput,
+    pub reason: String,
+    pub error: Option<String>,
+    pub problems: Vec<(String, String)>,
+    pub types: Vec<TypeChoice>,
+    pub natures: Vec<(String, String, bool)>,
+    pub level1: Vec<(String, Vec<String>)>,
+    pub units: Vec<String>,
+    pub value_types: Vec<&'static str>,
+    pub directions: Vec<&'static str>,
+    pub bases: Vec<&'static str>,
+    pub terms: Vec<&'static str>,
+    pub cost_kinds: Vec<&'static str>,
+    pub provenances: Vec<&'static str>,
+    pub revisions: Vec<u32>,
+}
+
+fn edit_page(
+    app: &AppState,
+    nav: Nav,
+    code: Option<String>,
+    input: IndicatorInput,
+    reason: String,
+    error: Option<AppError>,
+) -> Result<EditPage, AppError> {
+    use crate::domain::{Basis, CostKind, Direction, Provenance, Term, ValueType};
+    let catalog = app.search.catalog();
+    let fw = catalog.framework();
+    let revisions = match &code {
+        Some(c) => app.store.revisions(c)?.iter().map(|r| r.number).collect(),
+        None => vec![],
+    };
+    let (error, problems) = match error {
+        None => (None, vec![]),
+        Some(AppError::Invalid { message, problems }) => (Some(message), problems),
+        Some(e) => (Some(e.message()), vec![]),
+    };
+    Ok(EditPage {
+        nav,
+        types: catalog
+            .project_types
+            .iter()
+            .map(|t| TypeChoice {
+                code: t.code.clone(),
+                name: t.name.clone(),
+                group: t.group.clone(),
+                checked: input.project_types.contains(&t.code),
+                core: input.core.contains(&t.code),
+            })
+            .collect(),
+        natures: catalog
+            .natures
+            .iter()
+            .map(|(c, n)| (c.clone(), n.clone(), input.natures.contains(c)))
+            .collect(),
+        level1: fw
+            .level1
+            .iter()
+            .map(|l| (l.name.clone(), l.level2.clone()))
+            .collect(),
+        units: catalog.units.iter().map(|u| u.name.clone()).collect(),
+        value_types: ValueType::ALL.iter().map(|v| v.label()).collect(),
+        directions: Direction::ALL.iter().map(|v| v.label()).collect(),
+        bases: Basis::ALL.iter().map(|v| v.label()).collect(),
+        terms: Term::ALL.iter().map(|v| v.label()).collect(),
+        cost_kinds: CostKind::ALL.iter().map(|v| v.label()).collect(),
+        provenances: Provenance::ALL.iter().map(|v| v.label()).collect(),
+        code,
+        input,
+        reason,
+        error,
+        problems,
+        revisions,
+    })
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(['、', ',', '，', ';', '；', '\n'])
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+fn input_from_form(f: &Fields, code: &str) -> IndicatorInput {
+    IndicatorInput {
+        code: code.to_string(),
+        name: field(f, "name").trim().to_string(),
+        aliases: split_list(field(f, "aliases")),
+        level1: field(f, "level1").to_string(),
+        level2: field(f, "level2").to_string(),
+        definition: field(f, "definition").to_string(),
+        formula: field(f, "formula").to_string(),
+        value_type: field(f, "value_type").to_string(),
+        direction: field(f, "direction").to_string(),
+        unit: field(f, "unit").to_string(),
+        target: field(f, "target").to_string(),
+        basis: field(f, "basis").to_string(),
+        data_source: field(f, "data_source").to_string(),
+        scoring: field(f, "scoring").to_string(),
+        weight: field(f, "weight").trim().parse().unwrap_or(0),
+        project_types: all(f, "project_types"),
+        natures: all(f, "natures"),
+        core: all(f, "core"),
+        term: Some(field(f, "term").to_string()),
+        cost_kind: Some(field(f, "cost_kind").to_string()),
+        provenance: field(f, "provenance").to_string(),
+    }
+}
+
+pub async fn new_form(State(app): State<AppState>, viewer: Viewer) -> Page {
+    viewer.require(Role::Editor)?;
+    let input = IndicatorInput {
+        level1: "产出指标".into(),
+        level2: "数量指标".into(),
+        value_type: "定量".into(),
+        direction: "≥".into(),
+        basis: "计划标准".into(),
+        weight: 10,
+        term: Some("年度".into()),
+        provenance: "地方参考".into(),
+        ..IndicatorInput::default()
+    };
+    html(&edit_page(
+        &app,
+        viewer.nav(),
+        None,
+        input,
+        String::new(),
+        None,
+    )?)
+}
+
+pub async fn edit_form(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Page {
+    viewer.require(Role::Editor)?;
+    let ind = app
+        .store
+        .indicator(&code)?
+        .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 不存在")))?;
+    html(&edit_page(
+        &app,
+        viewer.nav(),
+        Some(code),
+        IndicatorInput::from(&ind),
+        String::new(),
+        None,
+    )?)
+}
+
+/// Handles the edit page's forms: a new or changed indicator, retire, merge, restore.
+pub async fn propose_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    code: Option<Path<String>>,
+    Form(f): Form<Fields>,
+) -> Page {
+    let actor = viewer.require(Role::Editor)?;
+    let code = code.map(|c| c.0);
+    let action = field(&f, "action").to_string();
+    let reason = field(&f, "reason").to_string();
+    let input = input_from_form(&f, code.as_deref().unwrap_or(field(&f, "code")));
+    let (app2, input2, code2) = (app.clone(), input.clone(), code.clone());
+    let (replaced_by, into) = (
+        field(&f, "replaced_by").to_string(),
+        field(&f, "into").to_string(),
+    );
+    let revision: Option<u32> = field(&f, "revision").parse().ok();
+    let result = blocking(move || {
+        let app = app2;
+        Ok(match (action.as_str(), code2.as_deref()) {
+            ("create", _) => curation::propose_create(&app, &actor, input2, &reason)?,
+            ("edit", Some(c)) => curation::propose_edit(&app, &actor, c, input2, &reason)?,
+            ("retire", Some(c)) => {
+                curation::propose_retire(&app, &actor, c, Some(&replaced_by), &reason)?
+            }
+            ("merge", Some(c)) => curation::propose_merge(&app, &actor, c, &into, &reason)?,
+            ("restore", Some(c)) => curation::propose_restore(
+                &app,
+                &actor,
+                c,
+                revision.ok_or_else(|| AppError::bad("missing_field", "请选择要恢复的版本"))?,
+                &reason,
+            )?,
+            (other, _) => {
+                return Err(AppError::bad(
+                    "invalid_request",
+                    format!("未知操作“{other}”"),
+                ));
+            }
+        })
+    })
+    .await;
+    match result {
+        Ok(p) => Ok(Redirect::to(&format!("/proposals/{}", p.id)).into_response()),
+        // The form comes back with what was typed and every problem named.
+        Err(
+            e
+            @ (AppError::Invalid { .. } | AppError::BadRequest { .. } | AppError::Conflict { .. }),
+        ) => {
+            let status = e.status();
+            let page = edit_page(
+                &app,
+                viewer.nav(),
+                code,
+                input,
+                field(&f, "reason").into(),
+                Some(e),
+            )?;
+            Ok((status, Html(page.render().map_err(AppError::from)?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "curation/compare.html")]
+pub struct ComparePage {
+    pub nav: Nav,
+    pub code: String,
+    pub name: String,
+    pub a: u32,
+    pub b: u32,
+    pub changes: Vec<FieldChange>,
+    pub revisions: Vec<u32>,
+}
+
+pub async fn compare_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
+    let revisions: Vec<u32> = app
+        .store
+        .revisions(&code)?
+        .iter()
+        .map(|r| r.number)
+        .collect();
+    let Some(&last) = revisions.last() else {
+        return Err(AppError::not_found("not_found", format!("指标 {code} 不存在")).into());
+    };
+    let num = |k: &str, d: u32| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let (a, b) = (num("a", last.saturating_sub(1).max(1)), num("b", last));
+    let (_, ib, changes) = compare_revisions(&app, &code, a, b)?;
+    html(&ComparePage {
+        nav: viewer.nav(),
+        name: ib.name,
+        code,
+        a,
+        b,
+        changes,
+        revisions,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "curation/editions.html")]
+pub struct EditionsPage {
+    pub nav: Nav,
+    pub editions: Vec<Edition>,
+    pub error: Option<String>,
+}
+
+pub async fn editions_page(State(app): State<AppState>, viewer: Viewer) -> Page {
+    let mut editions = app.store.editions()?;
+    editions.reverse();
+    html(&EditionsPage {
+        nav: viewer.nav(),
+        editions,
+        error: None,
+    })
+}
+
+pub async fn freeze_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Form(f): Form<Fields>,
+) -> Page {
+    let actor = viewer.require(Role::Admin)?;
+    let name = field(&f, "name").trim().to_string();
+    let app2 = app.clone();
+    match blocking(move || Ok(curation::freeze(&app2, &actor, &name)?)).await {
+        Ok(ed) => Ok(Redirect::to(&format!("/editions/{}", enc(&ed.name))).into_response()),
+        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => {
+            let mut editions = app.store.editions()?;
+            editions.reverse();
+            let page = EditionsPage {
+                nav: viewer.nav(),
+                editions,
+                error: Some(e.message()),
+            };
+            Ok((e.status(), Html(page.render().map_err(AppError::from)?)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[derive(Template)]
+#[template(path = "curation/edition.html")]
+pub struct EditionPage {
+    pub nav: Nav,
+    pub title: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub notes: Vec<NoteEntry>,
+    pub counts: [(&'static str, usize); 4],
+    pub editions: Vec<String>,
+}
+
+fn counts(notes: &[NoteEntry]) -> [(&'static str, usize); 4] {
+    use crate::domain::ChangeKind::*;
+    let n = |k| notes.iter().filter(|e| e.kind == k).count();
+    [
+        ("新增", n(New)),
+        ("实质性修改", n(Material)),
+        ("非实质性修改", n(Immaterial)),
+        ("停用", n(Retired)),
+    ]
+}
+
+pub async fn edition_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(name): Path<String>,
+) -> Page {
+    let (from, notes) = curation::release_notes(&app, &name)?;
+    html(&EditionPage {
+        nav: viewer.nav(),
+        title: format!("{name} 版发布说明"),
+        counts: counts(&notes),
+        from,
+        to: name,
+        notes,
+        editions: app.store.editions()?.into_iter().map(|e| e.name).collect(),
+    })
+}
+
+pub async fn edition_diff_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((a, b)): Path<(String, String)>,
+) -> Page {
+    let notes = curation::edition_diff(&app, &a, &b)?;
+    html(&EditionPage {
+        nav: viewer.nav(),
+        title: format!("{a} 版 → {b} 版 对比"),
+        counts: counts(&notes),
+        from: Some(a),
+        to: b,
+        notes,
+        editions: app.store.editions()?.into_iter().map(|e| e.name).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "curation/import.html")]
+pub struct ImportPage {
+    pub nav: Nav,
+    pub report: Option<ImportReport>,
+    pub error: Option<String>,
+}
+
+pub async fn import_form(viewer: Viewer) -> Page {
+    viewer.require(Role::Editor)?;
+    html(&ImportPage {
+        nav: viewer.nav(),
+        report: None,
+        error: None,
+    })
+}
+
+pub async fn import_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    mut mp: axum::extract::Multipart,
+) -> Page {
+    let actor = viewer.require(Role::Editor)?;
+    let (mut file, mut bytes, mut apply, mut reason) =
+        (String::new(), Vec::new(), false, String::new());
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
+    {
+        match field.name() {
+            Some("file") => {
+                file = field.file_name().unwrap_or("导入文件").to_string();
+                bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::bad("invalid_upload", format!("文件无法读取：{e}")))?
+                    .to_vec();
+            }
+            Some("apply") => apply = field.text().await.unwrap_or_default() == "1",
+            Some("reason") => reason = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    if bytes.is_empty() {
+        return html(&ImportPage {
+            nav: viewer.nav(),
+            report: None,
+            error: Some("请选择要导入的 .xlsx 或 .csv 文件".into()),
+        });
+    }
+    let r = blocking(move || {
+        if apply {
+            Ok(bulk::apply(&app, &actor, &file, &bytes, &reason)?)
+        } else {
+            Ok((bulk::plan(&app, &file, &bytes)?.0, None))
+        }
+    })
+    .await;
+    match r {
+        Ok((_, Some(p))) => Ok(Redirect::to(&format!("/proposals/{}", p.id)).into_response()),
+        Ok((report, None)) => html(&ImportPage {
+            nav: viewer.nav(),
+            error: (!report.dry_run).then(|| {
+                format!(
+                    "有 {} 行被拒绝或没有可导入的内容，未导入任何指标。",
+                    report.rejected
+                )
+            }),
+            report: Some(report),
+        }),
+        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => html(&ImportPage {
+            nav: viewer.nav(),
+            report: None,
+            error: Some(e.message()),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the API returns for the signed-in caller.
+#[derive(Serialize)]
+pub struct Me {
+    pub user: Option<String>,
+    pub role: Option<Role>,
+    pub csrf: String,
+}
