@@ -132,3 +132,60 @@ fn search_and_export_work_from_the_terminal() {
     let rows = r.records().count();
     assert!(rows >= 1000, "{rows}");
 }
+
+#[test]
+fn an_edition_exported_as_files_passes_check_and_loads_as_that_edition() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("indicators");
+    let o = bin()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["export", "--edition", "2026.1", "--to"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2026.1"));
+    let o = bin().arg("--indicators").arg(&dir).arg("check").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let exported = zhibiao::ingest::library::load_dir(&dir).unwrap();
+    let bundled = zhibiao::ingest::library::load_dir(&zhibiao::ingest::library::default_dir()).unwrap();
+    let sorted = |mut v: Vec<zhibiao::domain::Indicator>| {
+        v.sort_by(|a, b| a.code.cmp(&b.code));
+        v
+    };
+    assert_eq!(sorted(exported.indicators), sorted(bundled.indicators));
+    assert_eq!(exported.catalog, bundled.catalog);
+}
+
+#[test]
+fn users_are_added_from_the_command_line_without_storing_the_password() {
+    let data = tempfile::tempdir().unwrap();
+    let o = bin()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["user", "add", "zhang", "--role", "admin", "--display", "张三"])
+        .env("ZHIBIAO_PASSWORD", "一个足够长的密码123")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("管理员"));
+    let o = bin()
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["user", "add", "li", "--role", "root"])
+        .env("ZHIBIAO_PASSWORD", "一个足够长的密码123")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("角色"));
+    let store = zhibiao::store::Store::open(&data.path().join("store"), 8 << 20).unwrap();
+    let u = store.user("zhang").unwrap().unwrap();
+    assert!(u.password_hash.starts_with("$argon2id$"));
+    let raw = std::fs::read_dir(data.path().join("store"))
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .any(|b| b.windows("一个足够长的密码123".len()).any(|w| w == "一个足够长的密码123".as_bytes()));
+    assert!(!raw, "the password is nowhere in the database files");
+}

@@ -117,3 +117,155 @@ fn a_vocabulary_change_rebuilds_the_index_and_its_words_are_found() {
         );
     }
 }
+
+/// A server child process on a free port, with its address read from its first line.
+struct Child {
+    proc: std::process::Child,
+    addr: String,
+}
+
+fn serve(data: &Path) -> Child {
+    use std::io::BufRead;
+    let mut proc = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(proc.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("the server prints its address")
+        .to_string();
+    Child { proc, addr }
+}
+
+fn cli(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("ZHIBIAO_PASSWORD", "durability-test-password")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
+    let data = tempfile::tempdir().unwrap();
+    cli(data.path(), &["user", "add", "editor", "--role", "editor"]);
+    cli(data.path(), &["user", "add", "reviewer", "--role", "reviewer"]);
+    let editor = cli(data.path(), &["user", "token", "editor"]).trim().to_string();
+    let reviewer = cli(data.path(), &["user", "token", "reviewer"]).trim().to_string();
+    let codes: Vec<String> = zhibiao::app::load_checked(&Config::for_tests(data.path()).library)
+        .unwrap()
+        .indicators
+        .iter()
+        .map(|i| i.code.to_string())
+        .collect();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let (mut applied, mut untouched) = (0, 0);
+    for (round, delay_ms) in [0u64, 15, 40, 80, 150, 300, 600, 1500].into_iter().enumerate() {
+        let source = format!("批量修订后的数据来源（第 {round} 轮）");
+        let mut csv = String::from("编码,指标名称,数据来源\n");
+        for c in &codes {
+            csv.push_str(&format!("{c},,{source}\n"));
+        }
+        let server = serve(data.path());
+        let base = format!("http://{}", server.addr);
+        let r = client
+            .post(format!("{base}/api/v1/import?dry_run=false&file=all.csv"))
+            .bearer_auth(&editor)
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let report: serde_json::Value = r.json().await.unwrap();
+        let id = report["proposal"].as_u64().unwrap();
+        assert_eq!(report["changed"].as_u64(), Some(codes.len() as u64));
+        let approve = client
+            .post(format!("{base}/api/v1/proposals/{id}/approve"))
+            .bearer_auth(&reviewer)
+            .send();
+        let mut proc = server.proc;
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            proc.kill().unwrap(); // SIGKILL mid-approval
+            proc.wait().unwrap();
+        });
+        let _ = approve.await; // the connection may die with the server
+        killer.join().unwrap();
+
+        let store = Store::open(&data.path().join("store"), 16 << 20).unwrap();
+        let inds = store.indicators().unwrap();
+        let changed = inds.iter().filter(|i| i.data_source == source).count();
+        let p = store.proposal(id).unwrap().unwrap();
+        match changed {
+            0 => {
+                assert!(p.is_open(), "nothing applied, the proposal stays open");
+                untouched += 1;
+            }
+            n if n == codes.len() => {
+                assert_eq!(p.state, zhibiao::domain::ProposalState::Approved);
+                applied += 1;
+            }
+            n => panic!("a half-applied batch: {n} of {}", codes.len()),
+        }
+        for i in inds.iter().step_by(53) {
+            let revs = store.revisions(i.code.as_str()).unwrap();
+            assert_eq!(revs.last().map(|r| &r.indicator), Some(i));
+        }
+        // An open proposal left by the kill is withdrawn so the next round can propose again.
+        if p.is_open() {
+            let mut p = p;
+            p.state = zhibiao::domain::ProposalState::Withdrawn;
+            store
+                .close_proposal(
+                    &p,
+                    zhibiao::domain::AuditEntry {
+                        seq: 0,
+                        at: chrono::Utc::now(),
+                        actor: "test".into(),
+                        action: "撤回".into(),
+                        target: String::new(),
+                        detail: String::new(),
+                        address: "-".into(),
+                    },
+                )
+                .unwrap();
+        }
+        drop(store);
+        // The restarted server's index agrees with the store.
+        let server = serve(data.path());
+        let r: serde_json::Value = client
+            .get(format!("http://{}/api/v1/indicators/{}", server.addr, codes[0]))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            r["indicator"]["data_source"] == source.as_str(),
+            changed == codes.len()
+        );
+        let mut proc = server.proc;
+        proc.kill().unwrap();
+        proc.wait().unwrap();
+    }
+    eprintln!("{applied} approvals committed before the kill, {untouched} left nothing");
+    assert_eq!(applied + untouched, 8);
+}
