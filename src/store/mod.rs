@@ -64,6 +64,9 @@ pub struct Store {
     audit: Tree,
     /// normalised query -> JSON `Miss` (searches that found nothing, no user data).
     misses: Tree,
+    /// code -> hash of the indicator as the library files last gave it. Loading changed files
+    /// applies only what changed in the files, so curated changes made since are kept.
+    file_states: Tree,
 }
 
 /// Everything one versioned write changes, committed as one transaction.
@@ -76,6 +79,8 @@ pub struct Commit<'a> {
     /// Proposals whose new state is written with the revisions.
     pub proposals: Vec<Proposal>,
     pub audit: Vec<AuditEntry>,
+    /// (code, hash of its state in the library files; `None` when no longer there).
+    pub file_states: Vec<(String, Option<String>)>,
 }
 
 /// Who made a change and why, for the revision log.
@@ -115,6 +120,12 @@ fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
     })
 }
 
+/// Hash of an indicator as the library files give it.
+fn file_hash(i: &Indicator) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(encode(i)))
+}
+
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("domain types serialize")
 }
@@ -139,6 +150,7 @@ impl Store {
             proposals: db.open_tree("proposals")?,
             audit: db.open_tree("audit")?,
             misses: db.open_tree("misses")?,
+            file_states: db.open_tree("file_states")?,
             db,
         })
     }
@@ -312,10 +324,12 @@ impl Store {
             &self.editions,
             &self.proposals,
             &self.audit,
+            &self.file_states,
         ];
         let result: std::result::Result<(), TransactionError<()>> =
             trees.as_slice().transaction(|t| {
-                let (ind, rev, m, ed, props, log) = (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5]);
+                let (ind, rev, m, ed, props, log, files) =
+                    (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6]);
                 for r in &revisions {
                     let code = r.indicator.code.as_str();
                     ind.insert(code.as_bytes(), encode(&r.indicator))?;
@@ -336,6 +350,12 @@ impl Store {
                 for a in &audit {
                     log.insert(&a.seq.to_be_bytes(), encode(a))?;
                 }
+                for (code, h) in &c.file_states {
+                    match h {
+                        Some(h) => files.insert(code.as_bytes(), h.as_bytes())?,
+                        None => files.remove(code.as_bytes())?,
+                    };
+                }
                 m.insert(GENERATION, encode(&generation))?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
@@ -348,9 +368,13 @@ impl Store {
         Ok(revisions)
     }
 
-    /// Brings the store in line with library files: new indicators are added, changed ones get a
-    /// revision, ones no longer in the files are retired; the edition is frozen when new.
-    /// Nothing happens when the files are the ones last loaded.
+    /// Brings the store in line with library files: indicators new in the files are added,
+    /// ones whose file entry changed get a revision, ones removed from the files are retired;
+    /// the edition is frozen when new. Nothing happens when the files are the ones last loaded.
+    ///
+    /// The comparison is with the files as last loaded, not with the published state: a change
+    /// approved in the application since then (or an indicator created there) is kept unless
+    /// the files change that same indicator.
     pub fn sync_library(&self, lib: &Library, author: &str) -> Result<SyncReport> {
         let last: Option<String> = self.meta_get(SOURCE_HASH)?;
         if last.as_deref() == Some(lib.source_hash.as_str()) && self.catalog()?.is_some() {
@@ -365,28 +389,54 @@ impl Store {
             .into_iter()
             .map(|i| (i.code.to_string(), i))
             .collect();
-        let mut changes: Vec<Indicator> = Vec::new();
+        let loaded: HashMap<String, String> = self
+            .file_states
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ))
+            })
+            .collect::<Result<_>>()?;
+        // Stores written before file states were kept compare with the published state.
+        let legacy = loaded.is_empty() && !existing.is_empty();
+        let mut changes: Vec<(Indicator, Option<String>)> = Vec::new();
+        let mut same: Vec<(String, Option<String>)> = Vec::new();
         for ind in &lib.indicators {
-            match classify(existing.get(ind.code.as_str()), ind) {
-                None => report.unchanged += 1,
+            let code = ind.code.to_string();
+            let h = file_hash(ind);
+            if loaded.get(&code) == Some(&h) {
+                report.unchanged += 1;
+                continue;
+            }
+            match classify(existing.get(code.as_str()), ind) {
+                None => {
+                    report.unchanged += 1;
+                    same.push((code, Some(h)));
+                }
                 Some(ChangeKind::New) => {
                     report.created += 1;
-                    changes.push(ind.clone());
+                    changes.push((ind.clone(), Some(h)));
                 }
                 Some(_) => {
                     report.changed += 1;
-                    changes.push(ind.clone());
+                    changes.push((ind.clone(), Some(h)));
                 }
             }
         }
         let in_files: std::collections::HashSet<&str> =
             lib.indicators.iter().map(|i| i.code.as_str()).collect();
         for (code, ind) in &existing {
-            if ind.is_active() && !in_files.contains(code.as_str()) {
+            let from_files = legacy || loaded.contains_key(code);
+            if ind.is_active() && !in_files.contains(code.as_str()) && from_files {
                 let mut retired = ind.clone();
                 retired.status = Status::Retired { replaced_by: None };
                 report.retired += 1;
-                changes.push(retired);
+                changes.push((retired, None));
+            } else if !in_files.contains(code.as_str()) && loaded.contains_key(code) {
+                same.push((code.clone(), None));
             }
         }
         let edition = lib.catalog.edition.clone();
@@ -402,18 +452,42 @@ impl Store {
         };
         // A large corpus is written in chunks (one transaction holds all its writes in memory);
         // the catalog, source hash and edition go with the last chunk, so a load cut short is
-        // simply resumed at the next start (indicators already written compare unchanged).
+        // simply resumed at the next start (chunks already written compare unchanged).
+        let split = |chunk: Vec<(Indicator, Option<String>)>| {
+            let states = chunk
+                .iter()
+                .map(|(i, h)| (i.code.to_string(), h.clone()))
+                .collect::<Vec<_>>();
+            (
+                chunk.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
+                states,
+            )
+        };
         while changes.len() > SYNC_CHUNK {
             let rest = changes.split_off(SYNC_CHUNK);
-            self.publish(changes, &meta, None, None, None)?;
+            let (inds, file_states) = split(changes);
+            self.commit(
+                Commit {
+                    changes: inds,
+                    file_states,
+                    ..Commit::default()
+                },
+                &meta,
+            )?;
             changes = rest;
         }
-        self.publish(
-            changes,
+        let (inds, mut file_states) = split(changes);
+        file_states.extend(same);
+        self.commit(
+            Commit {
+                changes: inds,
+                catalog: Some(&lib.catalog),
+                source_hash: Some(&lib.source_hash),
+                freeze,
+                file_states,
+                ..Commit::default()
+            },
             &meta,
-            Some(&lib.catalog),
-            Some(&lib.source_hash),
-            freeze,
         )?;
         Ok(report)
     }
@@ -505,6 +579,50 @@ mod tests {
         assert_eq!(
             store.revisions(gone.code.as_str()).unwrap()[1].kind,
             ChangeKind::Retired
+        );
+    }
+
+    #[test]
+    fn changed_files_keep_what_was_curated_in_the_application() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 16 << 20).unwrap();
+        let mut lib = bundled();
+        store.sync_library(&lib, "test").unwrap();
+        let meta = ChangeMeta {
+            author: "editor".into(),
+            reviewer: Some("reviewer".into()),
+            reason: "审核通过".into(),
+        };
+        // Curated in the application: one indicator changed, one created.
+        let mut curated = lib.indicators[0].clone();
+        curated.target = "99".into();
+        let mut created = lib.indicators[1].clone();
+        created.code = crate::domain::Code::parse("NEW-001").unwrap();
+        created.name = "应用内新增的指标".into();
+        store
+            .publish(
+                vec![curated.clone(), created.clone()],
+                &meta,
+                None,
+                None,
+                None,
+            )
+            .unwrap();
+        // The files then change another indicator.
+        lib.source_hash = "next".into();
+        lib.indicators[2].aliases.push("文件里的新别名".into());
+        let r = store.sync_library(&lib, "files").unwrap();
+        assert_eq!((r.changed, r.retired, r.created), (1, 0, 0));
+        let code0 = curated.code.as_str();
+        assert_eq!(store.indicator(code0).unwrap().unwrap().target, "99");
+        assert!(store.indicator("NEW-001").unwrap().unwrap().is_active());
+        // A file change to the curated indicator itself does win.
+        lib.source_hash = "again".into();
+        lib.indicators[0].data_source = "文件修改".into();
+        store.sync_library(&lib, "files").unwrap();
+        assert_eq!(
+            store.indicator(code0).unwrap().unwrap().data_source,
+            "文件修改"
         );
     }
 

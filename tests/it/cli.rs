@@ -147,10 +147,16 @@ fn an_edition_exported_as_files_passes_check_and_loads_as_that_edition() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("2026.1"));
-    let o = bin().arg("--indicators").arg(&dir).arg("check").output().unwrap();
+    let o = bin()
+        .arg("--indicators")
+        .arg(&dir)
+        .arg("check")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let exported = zhibiao::ingest::library::load_dir(&dir).unwrap();
-    let bundled = zhibiao::ingest::library::load_dir(&zhibiao::ingest::library::default_dir()).unwrap();
+    let bundled =
+        zhibiao::ingest::library::load_dir(&zhibiao::ingest::library::default_dir()).unwrap();
     let sorted = |mut v: Vec<zhibiao::domain::Indicator>| {
         v.sort_by(|a, b| a.code.cmp(&b.code));
         v
@@ -165,7 +171,15 @@ fn users_are_added_from_the_command_line_without_storing_the_password() {
     let o = bin()
         .arg("--data-dir")
         .arg(data.path())
-        .args(["user", "add", "zhang", "--role", "admin", "--display", "张三"])
+        .args([
+            "user",
+            "add",
+            "zhang",
+            "--role",
+            "admin",
+            "--display",
+            "张三",
+        ])
         .env("ZHIBIAO_PASSWORD", "一个足够长的密码123")
         .output()
         .unwrap();
@@ -186,6 +200,9 @@ fn users_are_added_from_the_command_line_without_storing_the_password() {
     let raw = std::fs::read_dir(data.path().join("store"))
         .unwrap()
         .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
-        .any(|b| b.windows("一个足够长的密码123".len()).any(|w| w == "一个足够长的密码123".as_bytes()));
+        .any(|b| {
+            b.windows("一个足够长的密码123".len())
+                .any(|w| w == "一个足够长的密码123".as_bytes())
+        });
     assert!(!raw, "the password is nowhere in the database files");
 }

@@ -155,7 +155,11 @@ fn cli(data: &Path, args: &[&str]) -> String {
         .env("ZHIBIAO_PASSWORD", "durability-test-password")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -163,9 +167,16 @@ fn cli(data: &Path, args: &[&str]) -> String {
 async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
     let data = tempfile::tempdir().unwrap();
     cli(data.path(), &["user", "add", "editor", "--role", "editor"]);
-    cli(data.path(), &["user", "add", "reviewer", "--role", "reviewer"]);
-    let editor = cli(data.path(), &["user", "token", "editor"]).trim().to_string();
-    let reviewer = cli(data.path(), &["user", "token", "reviewer"]).trim().to_string();
+    cli(
+        data.path(),
+        &["user", "add", "reviewer", "--role", "reviewer"],
+    );
+    let editor = cli(data.path(), &["user", "token", "editor"])
+        .trim()
+        .to_string();
+    let reviewer = cli(data.path(), &["user", "token", "reviewer"])
+        .trim()
+        .to_string();
     let codes: Vec<String> = zhibiao::app::load_checked(&Config::for_tests(data.path()).library)
         .unwrap()
         .indicators
@@ -177,7 +188,10 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
         .build()
         .unwrap();
     let (mut applied, mut untouched) = (0, 0);
-    for (round, delay_ms) in [0u64, 15, 40, 80, 150, 300, 600, 1500].into_iter().enumerate() {
+    for (round, delay_ms) in [0u64, 15, 40, 80, 150, 300, 600, 1500]
+        .into_iter()
+        .enumerate()
+    {
         let source = format!("批量修订后的数据来源（第 {round} 轮）");
         let mut csv = String::from("编码,指标名称,数据来源\n");
         for c in &codes {
@@ -251,7 +265,10 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
         // The restarted server's index agrees with the store.
         let server = serve(data.path());
         let r: serde_json::Value = client
-            .get(format!("http://{}/api/v1/indicators/{}", server.addr, codes[0]))
+            .get(format!(
+                "http://{}/api/v1/indicators/{}",
+                server.addr, codes[0]
+            ))
             .send()
             .await
             .unwrap()
