@@ -8,6 +8,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod drafting;
+pub mod evaluations;
 pub mod ingest;
 pub mod search;
 pub mod store;

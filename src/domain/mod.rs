@@ -12,7 +12,10 @@ pub mod revision;
 pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};
 pub use draft::{Draft, DraftProject, DraftRow};
 pub use edition::Edition;
-pub use evaluation::{EvaluatedProject, EvaluationRow, Grade};
+pub use evaluation::{
+    Candidate, EvaluatedProject, EvaluationRow, Evidence, Grade, ImportBatch, Match, MatchMethod,
+    SourceRef,
+};
 pub use indicator::{
     Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,
 };
