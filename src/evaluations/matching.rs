@@ -178,6 +178,11 @@ impl<'a> Matcher<'a> {
             .is_some_and(|t| i.fits(t))
     }
 
+    /// Written for the type itself (个性), not only common to its spending nature.
+    fn written_for(i: &Indicator, project_type: Option<&str>) -> bool {
+        project_type.is_some_and(|t| i.project_types.iter().any(|c| c == t))
+    }
+
     /// Among indicators sharing a key, the one agreeing most (level 2, type, unit).
     fn best_of(
         &self,
@@ -191,7 +196,8 @@ impl<'a> Matcher<'a> {
             .max_by_key(|&&n| {
                 let i = &self.inds[n];
                 (
-                    (i.level2 == row.level2) as u8 * 4
+                    (i.level2 == row.level2) as u8 * 8
+                        + Self::written_for(i, project_type) as u8 * 4
                         + self.fits(i, project_type) as u8 * 2
                         + (unit_key(&i.unit) == unit) as u8,
                     std::cmp::Reverse(i.code.clone()),
@@ -286,7 +292,10 @@ impl<'a> Matcher<'a> {
             let conf = 0.7 * overlap
                 + 0.1 * (unit_key(&i.unit) == unit) as u8 as f32
                 + 0.1 * (i.level2 == row.level2) as u8 as f32
-                + 0.1 * self.fits(i, project_type) as u8 as f32;
+                + 0.1 * self.fits(i, project_type) as u8 as f32
+                // Between equally similar names, the type's own indicator before a common one.
+                + 0.01 * Self::written_for(i, project_type) as u8 as f32;
+            let conf = conf.min(1.0);
             let better = match best {
                 None => true,
                 Some((c, o, m)) => {

@@ -293,3 +293,90 @@ pub fn all_stats(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library;
+    use crate::search::Vocabulary;
+    use std::path::Path;
+    use std::sync::Arc;
+
+    fn demo(name: &str) -> (String, Vec<u8>) {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("evaluations/demo")
+            .join(name);
+        (name.to_string(), std::fs::read(p).unwrap())
+    }
+
+    /// (file stem, row) -> the code the generator wrote the row from (or NEW:…).
+    fn answer_key() -> HashMap<(String, u32), String> {
+        let (_, bytes) = demo("answer_key.csv");
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        r.records()
+            .map(|rec| {
+                let rec = rec.unwrap();
+                ((rec[0].to_string(), rec[1].parse().unwrap()), rec[2].to_string())
+            })
+            .collect()
+    }
+
+    /// The bar: ≥ 90% of the demo set's rows linked automatically (with certainty), and
+    /// those links right (checked against the generator's answer key); the indicators the
+    /// library lacks are not linked with certainty.
+    #[test]
+    fn the_demo_set_links_at_least_90_percent_automatically_and_correctly() {
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let vocab = Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+        let search = SearchIndex::in_ram(
+            Arc::new(vocab),
+            Arc::new(lib.catalog.clone()),
+            lib.indicators.clone(),
+        )
+        .unwrap();
+        let matcher = matching::Matcher::new(&search, lib.indicators.clone());
+        let key = answer_key();
+        let (mut rows, mut certain, mut wrong, mut new_rows, mut new_linked) = (0, 0, 0, 0, 0);
+        let mut mistakes = Vec::new();
+        for file in ["self-evaluations-2024.csv", "self-evaluations-2025.xlsx"] {
+            let (name, bytes) = demo(file);
+            let parsed = import::parse(&name, &bytes, &lib.catalog).unwrap();
+            assert!(parsed.errors.is_empty(), "{file}: {:?}", &parsed.errors[..3.min(parsed.errors.len())]);
+            let stem = file.rsplit_once('.').unwrap().0.to_string();
+            for p in &parsed.projects {
+                for r in &p.rows {
+                    rows += 1;
+                    let truth = &key[&(stem.clone(), r.source.row)];
+                    let m = matcher.match_row(r, p.project_type.as_deref());
+                    let sure = m.as_ref().filter(|m| m.is_certain());
+                    if truth.starts_with("NEW:") {
+                        new_rows += 1;
+                        new_linked += sure.is_some() as usize;
+                        continue;
+                    }
+                    if let Some(m) = sure {
+                        certain += 1;
+                        if &m.code != truth {
+                            wrong += 1;
+                            mistakes.push(format!("{} -> {} (should be {truth}, {:?} {})", r.name, m.code, m.method, m.confidence));
+                        }
+                    }
+                }
+            }
+        }
+        let rate = certain as f64 / rows as f64;
+        eprintln!(
+            "demo set: {rows} rows, {certain} linked automatically ({:.1}%), {wrong} wrong; {new_rows} rows of new indicators, {new_linked} linked",
+            rate * 100.0
+        );
+        for m in mistakes.iter().take(30) {
+            eprintln!("  {m}");
+        }
+        assert!(rate >= 0.90, "automatic linking {:.1}% < 90%", rate * 100.0);
+        assert!(
+            (wrong as f64) / (certain as f64) < 0.02,
+            "{wrong} of {certain} automatic links are wrong"
+        );
+        assert!(new_linked * 10 < new_rows, "{new_linked} of {new_rows} new-indicator rows were linked");
+    }
+}
