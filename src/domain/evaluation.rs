@@ -127,7 +127,7 @@ impl MatchMethod {
 
 /// Matches at or above this confidence count without review; below it they wait for a curator
 /// on the review page and stay out of the statistics.
-pub const CERTAIN: f32 = 0.8;
+pub const CERTAIN: f64 = 0.8;
 
 /// The library indicator a row was linked to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,7 +135,7 @@ pub struct Match {
     pub code: String,
     pub method: MatchMethod,
     /// 0..=1: 1 for code and exact matches, lower for name, alias and similarity matches.
-    pub confidence: f32,
+    pub confidence: f64,
     /// The curator who confirmed or corrected it.
     #[serde(default)]
     pub confirmed_by: Option<String>,

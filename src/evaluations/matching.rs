@@ -17,7 +17,7 @@ use crate::search::{Filters, SearchIndex, SearchRequest};
 use std::collections::{HashMap, HashSet};
 
 /// Below this confidence a similarity match is not kept at all.
-pub const MIN_SIMILAR: f32 = 0.55;
+pub const MIN_SIMILAR: f64 = 0.55;
 /// Below this character overlap a search hit is not a match, whatever else agrees.
 const MIN_OVERLAP: f32 = 0.5;
 
@@ -282,19 +282,20 @@ impl<'a> Matcher<'a> {
                     .map(|(n, _)| n),
             );
         }
-        let mut best: Option<(f32, f32, usize)> = None;
+        let mut best: Option<(f64, f32, usize)> = None;
         for n in pool {
             let i = &self.inds[n];
             let overlap = self.keys[n]
                 .iter()
                 .map(|k| similarity(key, k))
                 .fold(0.0f32, f32::max);
-            let conf = 0.7 * overlap
-                + 0.1 * (unit_key(&i.unit) == unit) as u8 as f32
-                + 0.1 * (i.level2 == row.level2) as u8 as f32
-                + 0.1 * self.fits(i, project_type) as u8 as f32
+            let flag = |b: bool| if b { 1.0 } else { 0.0 };
+            let conf = 0.7 * overlap as f64
+                + 0.1 * flag(unit_key(&i.unit) == unit)
+                + 0.1 * flag(i.level2 == row.level2)
+                + 0.1 * flag(self.fits(i, project_type))
                 // Between equally similar names, the type's own indicator before a common one.
-                + 0.01 * Self::written_for(i, project_type) as u8 as f32;
+                + 0.01 * flag(Self::written_for(i, project_type));
             let conf = conf.min(1.0);
             let better = match best {
                 None => true,

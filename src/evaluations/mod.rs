@@ -6,6 +6,7 @@
 //! (same sha256) is recognised and changes nothing, and the projects, the batch record and the
 //! recomputed candidates are written in one transaction (`Store::write_evaluation_import`).
 
+pub mod charts;
 pub mod cluster;
 pub mod import;
 pub mod matching;

@@ -116,6 +116,11 @@ pub struct IndicatorStats {
     pub achievement: Option<Achievement>,
     /// First and last year seen.
     pub years: Option<(i32, i32)>,
+    /// The values behind `target` and `actual` (for the charts).
+    #[serde(skip)]
+    pub target_values: Vec<f64>,
+    #[serde(skip)]
+    pub actual_values: Vec<f64>,
 }
 
 impl IndicatorStats {
@@ -228,6 +233,8 @@ pub fn indicator_stats(
             .collect(),
         target: Spread::of(&targets),
         actual: Spread::of(&actuals),
+        target_values: targets,
+        actual_values: actuals,
         achievement: (assessed > 0).then(|| Achievement {
             assessed,
             met: met_n,
@@ -310,6 +317,8 @@ mod tests {
             actual: Spread::of(&[97.0]),
             achievement: Some(Achievement { assessed: 23, met: 20, rate: round(20.0 / 23.0) }),
             years: Some((2024, 2025)),
+            target_values: vec![],
+            actual_values: vec![],
         };
         assert_eq!(
             reference_text(&s),

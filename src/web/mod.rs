@@ -3,6 +3,7 @@
 pub mod api;
 pub mod drafts;
 pub mod error;
+pub mod evaluations;
 pub mod pages;
 pub mod params;
 
@@ -50,6 +51,35 @@ pub fn router(app: AppState) -> Router {
             "/api/v1/drafts/{id}",
             get(drafts::get_api).put(drafts::put_api),
         )
+        .route("/evaluations", get(evaluations::index))
+        .route("/evaluations/import", axum::routing::post(evaluations::import_page))
+        .route("/evaluations/template.xlsx", get(evaluations::template_xlsx))
+        .route("/evaluations/template.csv", get(evaluations::template_csv))
+        .route(
+            "/evaluations/review",
+            get(evaluations::review).post(evaluations::decide_page),
+        )
+        .route("/evaluations/candidates", get(evaluations::candidates))
+        .route("/evaluations/rows", get(evaluations::rows))
+        .route(
+            "/api/v1/evaluations/import",
+            axum::routing::post(evaluations::import_api),
+        )
+        .route("/api/v1/evaluations", get(evaluations::list_api))
+        .route(
+            "/api/v1/evaluations/projects/{id}",
+            get(evaluations::project_api),
+        )
+        .route("/api/v1/evaluations/review", get(evaluations::review_api))
+        .route(
+            "/api/v1/evaluations/decisions",
+            axum::routing::post(evaluations::decide_api),
+        )
+        .route(
+            "/api/v1/evaluations/candidates",
+            get(evaluations::candidates_api),
+        )
+        .route("/api/v1/indicators/{code}/stats", get(evaluations::stats_api))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/healthz", get(|| async { "ok" }))
