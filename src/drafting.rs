@@ -280,8 +280,7 @@ pub fn suggest_with(
             if cands.is_empty() {
                 continue;
             }
-            let text_rel =
-                |i: &Indicator| relevance.get(i.code.as_str()).copied().unwrap_or(0.0);
+            let text_rel = |i: &Indicator| relevance.get(i.code.as_str()).copied().unwrap_or(0.0);
             let rel = |i: &Indicator| {
                 text_rel(i)
                     + practice

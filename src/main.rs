@@ -204,18 +204,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);
                         if !r.matched.is_empty() {
-                            let by: Vec<String> = r
-                                .matched
-                                .iter()
-                                .map(|(k, n)| format!("{k} {n}"))
-                                .collect();
+                            let by: Vec<String> =
+                                r.matched.iter().map(|(k, n)| format!("{k} {n}")).collect();
                             println!("  关联方式：{}", by.join("，"));
                         }
                         for e in r.errors.iter().take(50) {
                             println!(
                                 "  {}{}：{}",
                                 e.source,
-                                e.column.as_ref().map(|c| format!("【{c}】")).unwrap_or_default(),
+                                e.column
+                                    .as_ref()
+                                    .map(|c| format!("【{c}】"))
+                                    .unwrap_or_default(),
                                 e.message
                             );
                         }

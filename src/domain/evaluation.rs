@@ -266,7 +266,11 @@ pub struct Candidate {
 impl Candidate {
     /// Distinct projects behind the candidate.
     pub fn projects(&self) -> usize {
-        let mut ids: Vec<&str> = self.evidence.iter().map(|e| e.project_id.as_str()).collect();
+        let mut ids: Vec<&str> = self
+            .evidence
+            .iter()
+            .map(|e| e.project_id.as_str())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.len()

@@ -29,8 +29,15 @@ pub fn spread_svg(s: &IndicatorStats) -> Option<String> {
         return None;
     }
     let lo = rows.iter().map(|r| r.1.min).fold(f64::INFINITY, f64::min);
-    let hi = rows.iter().map(|r| r.1.max).fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, hi + 1.0) };
+    let hi = rows
+        .iter()
+        .map(|r| r.1.max)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    };
     let x = |v: f64| LEFT + (v - lo) / (hi - lo) * (W - LEFT - RIGHT);
     let h = 40.0 * rows.len() as f64 + 30.0;
     let mut out = format!(
@@ -106,7 +113,11 @@ mod tests {
 
     #[test]
     fn bars_escape_labels_and_skip_empty_data() {
-        let c = vec![Count { key: "x".into(), label: "<b>".into(), count: 3 }];
+        let c = vec![Count {
+            key: "x".into(),
+            label: "<b>".into(),
+            count: 3,
+        }];
         let svg = bars_svg("t", &c, "#000").unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         assert!(bars_svg("t", &[], "#000").is_none());

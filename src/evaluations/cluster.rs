@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Overlap at which two wordings are taken for the same indicator.
-pub const JOIN: f32 = 0.75;
+pub const JOIN: f32 = 0.7;
 
 fn most_common(values: impl Iterator<Item = String>) -> String {
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -74,8 +74,9 @@ pub fn candidates(projects: &[EvaluatedProject]) -> Vec<Candidate> {
             b.1.source.row,
         ))
     });
-    // (level1, representative key, members: (evidence, level2))
-    let mut clusters: Vec<(String, String, Vec<(Evidence, String)>)> = Vec::new();
+    /// Level 1, representative key, members (evidence, level 2).
+    type Cluster = (String, String, Vec<(Evidence, String)>);
+    let mut clusters: Vec<Cluster> = Vec::new();
     for (key, ev, l1, l2) in rows {
         match clusters
             .iter_mut()
@@ -119,11 +120,7 @@ pub fn candidates(projects: &[EvaluatedProject]) -> Vec<Candidate> {
             }
         })
         .collect();
-    out.sort_by(|a, b| {
-        b.projects()
-            .cmp(&a.projects())
-            .then(a.name.cmp(&b.name))
-    });
+    out.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
     out
 }
 
@@ -221,10 +218,7 @@ pub fn candidate_to_indicator(c: &Candidate, catalog: &Catalog) -> Indicator {
         natures: vec![],
         core: vec![],
         term: Term::Annual,
-        cost_kind: c
-            .level2
-            .contains("成本")
-            .then_some(CostKind::Economic),
+        cost_kind: c.level2.contains("成本").then_some(CostKind::Economic),
         provenance: Provenance::Evaluations,
         status: Status::Active,
     }
@@ -275,16 +269,34 @@ mod tests {
     #[test]
     fn near_identical_wordings_from_different_projects_become_one_candidate() {
         let ps = vec![
-            project("甲", "road", &[("智慧路灯远程监控覆盖率", "90", "93"), ("垃圾桶满溢率", "5", "4")]),
-            project("乙", "lighting", &[("智慧路灯远程监控覆盖率（%）", "95", "96")]),
-            project("丙", "lighting", &[("智慧路灯远程监控覆盖比例", "92", "90")]),
+            project(
+                "甲",
+                "road",
+                &[
+                    ("智慧路灯远程监控覆盖率", "90", "93"),
+                    ("垃圾桶满溢率", "5", "4"),
+                ],
+            ),
+            project(
+                "乙",
+                "lighting",
+                &[("智慧路灯远程监控覆盖率（%）", "95", "96")],
+            ),
+            project(
+                "丙",
+                "lighting",
+                &[("智慧路灯远程监控覆盖比例", "92", "90")],
+            ),
         ];
         let cs = candidates(&ps);
         assert_eq!(cs.len(), 2, "{cs:#?}");
         let c = &cs[0];
         assert_eq!(c.projects(), 3);
         assert_eq!(c.evidence.len(), 3);
-        assert!(c.variants.contains(&"智慧路灯远程监控覆盖率（%）".to_string()));
+        assert!(
+            c.variants
+                .contains(&"智慧路灯远程监控覆盖率（%）".to_string())
+        );
         // The same data clusters to the same ids.
         assert_eq!(candidates(&ps)[0].id, c.id);
     }

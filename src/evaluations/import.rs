@@ -78,7 +78,9 @@ pub enum FileError {
     BadCsv(String),
     #[error("JSON 文件无法解析：{0}")]
     BadJson(String),
-    #[error("找不到自评表的表头：前 20 行中没有同时含“项目名称”和“三级指标”的一行（请使用下载的模板）")]
+    #[error(
+        "找不到自评表的表头：前 20 行中没有同时含“项目名称”和“三级指标”的一行（请使用下载的模板）"
+    )]
     NoHeader,
     #[error("工作表“{sheet}”缺少必需的列：{}（请使用下载的模板）", missing.join("、"))]
     MissingColumns { sheet: String, missing: Vec<String> },
@@ -133,7 +135,10 @@ fn col(name: &str) -> usize {
 }
 
 fn fold_header(s: &str) -> String {
-    normalize(s).chars().filter(|c| !c.is_whitespace()).collect()
+    normalize(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
 }
 
 /// Maps a header row to template columns; errors name the missing required ones.
@@ -142,11 +147,7 @@ fn header_map(sheet: &str, header: &[String]) -> Result<Vec<Option<usize>>, File
         .iter()
         .enumerate()
         .map(|(i, (c, _))| (fold_header(c), i))
-        .chain(
-            HEADER_ALIASES
-                .iter()
-                .map(|(a, c)| (fold_header(a), col(c))),
-        )
+        .chain(HEADER_ALIASES.iter().map(|(a, c)| (fold_header(a), col(c))))
         .collect();
     let map: Vec<Option<usize>> = header
         .iter()
@@ -330,7 +331,10 @@ fn read_json(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
             .as_object()
             .ok_or_else(|| FileError::BadJson(format!("第 {} 个项目不是对象", p + 1)))?;
         let field = |o: &serde_json::Map<String, serde_json::Value>, en: &str, zh: &str| {
-            o.get(en).or_else(|| o.get(zh)).map(json_text).unwrap_or_default()
+            o.get(en)
+                .or_else(|| o.get(zh))
+                .map(json_text)
+                .unwrap_or_default()
         };
         let mut head = vec![String::new(); COLUMNS.len()];
         for (en, zh) in JSON_PROJECT_FIELDS {
@@ -390,7 +394,9 @@ pub fn detect(file: &str, bytes: &[u8]) -> &'static str {
 /// signs and trailing units are ignored). `None` for text such as 达到预期.
 pub fn number(s: &str) -> Option<f64> {
     let s = normalize(s);
-    let s = s.trim().trim_start_matches(['≥', '≤', '>', '<', '=', '约', '不', '低', '高', '于']);
+    let s = s
+        .trim()
+        .trim_start_matches(['≥', '≤', '>', '<', '=', '约', '不', '低', '高', '于']);
     let num: String = s
         .chars()
         .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+'))
@@ -782,7 +788,13 @@ pub fn table_xlsx(
     let ws = wb.add_worksheet();
     ws.set_name(sheet)?;
     let bold = Format::new().set_bold().set_background_color("#EEF1F5");
-    let numeric = ["年度", "预算金额(万元)", "预算执行率(%)", "自评得分", "得分"];
+    let numeric = [
+        "年度",
+        "预算金额(万元)",
+        "预算执行率(%)",
+        "自评得分",
+        "得分",
+    ];
     let numeric_cols: Vec<bool> = rows
         .first()
         .map(|h| h.iter().map(|c| numeric.contains(&c.as_str())).collect())
@@ -917,7 +929,10 @@ mod tests {
         let rows = &p.projects[0].rows;
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].level2, "数量指标", "level 2 filled down");
-        assert_eq!((rows[1].direction.as_str(), rows[1].target.as_str()), ("≥", "3"));
+        assert_eq!(
+            (rows[1].direction.as_str(), rows[1].target.as_str()),
+            ("≥", "3")
+        );
     }
 
     #[test]

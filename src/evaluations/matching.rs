@@ -71,10 +71,7 @@ pub fn unit_key(s: &str) -> String {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    let s = s
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .to_string();
+    let s = s.trim_start_matches('(').trim_end_matches(')').to_string();
     let mapped = match s.as_str() {
         "km" | "千米" => "公里",
         "m" => "米",
@@ -184,12 +181,7 @@ impl<'a> Matcher<'a> {
     }
 
     /// Among indicators sharing a key, the one agreeing most (level 2, type, unit).
-    fn best_of(
-        &self,
-        cands: &[usize],
-        row: &EvaluationRow,
-        project_type: Option<&str>,
-    ) -> usize {
+    fn best_of(&self, cands: &[usize], row: &EvaluationRow, project_type: Option<&str>) -> usize {
         let unit = unit_key(&row.unit);
         *cands
             .iter()
@@ -300,7 +292,9 @@ impl<'a> Matcher<'a> {
             let better = match best {
                 None => true,
                 Some((c, o, m)) => {
-                    conf > c || (conf == c && (overlap > o || (overlap == o && i.code < self.inds[m].code)))
+                    conf > c
+                        || (conf == c
+                            && (overlap > o || (overlap == o && i.code < self.inds[m].code)))
                 }
             };
             if better {

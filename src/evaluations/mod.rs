@@ -135,8 +135,11 @@ pub fn import_file(
         }
     }
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut stored: BTreeMap<String, EvaluatedProject> =
-        store.evaluations()?.into_iter().map(|p| (p.id(), p)).collect();
+    let mut stored: BTreeMap<String, EvaluatedProject> = store
+        .evaluations()?
+        .into_iter()
+        .map(|p| (p.id(), p))
+        .collect();
     for p in &mut projects {
         match stored.get(&p.id()) {
             Some(old) => {
@@ -151,7 +154,10 @@ pub fn import_file(
             match &r.matched {
                 None => report.unmatched += 1,
                 Some(m) => {
-                    *report.matched.entry(m.method.key().to_string()).or_default() += 1;
+                    *report
+                        .matched
+                        .entry(m.method.key().to_string())
+                        .or_default() += 1;
                     if m.is_certain() {
                         report.certain += 1;
                     } else {
@@ -252,7 +258,10 @@ pub fn decide(
     let row = p.rows.get_mut(index).ok_or(DecisionError::NoRow(index))?;
     match decision {
         Decision::Confirm => {
-            let m = row.matched.as_mut().ok_or(DecisionError::NothingToConfirm)?;
+            let m = row
+                .matched
+                .as_mut()
+                .ok_or(DecisionError::NothingToConfirm)?;
             m.confirmed_by = Some(by.to_string());
         }
         Decision::Link(code) => {
@@ -290,7 +299,10 @@ pub fn all_stats(
         .into_iter()
         .filter_map(|(code, rows)| {
             let ind = indicator(code)?;
-            Some((code.to_string(), stats::indicator_stats(&ind, &rows, type_name)))
+            Some((
+                code.to_string(),
+                stats::indicator_stats(&ind, &rows, type_name),
+            ))
         })
         .collect()
 }
@@ -317,7 +329,10 @@ mod tests {
         r.records()
             .map(|rec| {
                 let rec = rec.unwrap();
-                ((rec[0].to_string(), rec[1].parse().unwrap()), rec[2].to_string())
+                (
+                    (rec[0].to_string(), rec[1].parse().unwrap()),
+                    rec[2].to_string(),
+                )
             })
             .collect()
     }
@@ -342,7 +357,11 @@ mod tests {
         for file in ["self-evaluations-2024.csv", "self-evaluations-2025.xlsx"] {
             let (name, bytes) = demo(file);
             let parsed = import::parse(&name, &bytes, &lib.catalog).unwrap();
-            assert!(parsed.errors.is_empty(), "{file}: {:?}", &parsed.errors[..3.min(parsed.errors.len())]);
+            assert!(
+                parsed.errors.is_empty(),
+                "{file}: {:?}",
+                &parsed.errors[..3.min(parsed.errors.len())]
+            );
             let stem = file.rsplit_once('.').unwrap().0.to_string();
             for p in &parsed.projects {
                 for r in &p.rows {
@@ -359,7 +378,10 @@ mod tests {
                         certain += 1;
                         if &m.code != truth {
                             wrong += 1;
-                            mistakes.push(format!("{} -> {} (should be {truth}, {:?} {})", r.name, m.code, m.method, m.confidence));
+                            mistakes.push(format!(
+                                "{} -> {} (should be {truth}, {:?} {})",
+                                r.name, m.code, m.method, m.confidence
+                            ));
                         }
                     }
                 }
@@ -378,6 +400,30 @@ mod tests {
             (wrong as f64) / (certain as f64) < 0.02,
             "{wrong} of {certain} automatic links are wrong"
         );
-        assert!(new_linked * 10 < new_rows, "{new_linked} of {new_rows} new-indicator rows were linked");
+        assert!(
+            new_linked * 10 < new_rows,
+            "{new_linked} of {new_rows} new-indicator rows were linked"
+        );
+    }
+
+    #[test]
+    fn the_demo_xlsx_reads_exactly_like_its_csv() {
+        let catalog = library::load_dir(&library::default_dir()).unwrap().catalog;
+        let read = |f: &str| {
+            let (name, bytes) = demo(f);
+            let mut p = import::parse(&name, &bytes, &catalog).unwrap();
+            assert!(p.errors.is_empty());
+            for r in p.projects.iter_mut().flat_map(|p| p.rows.iter_mut()) {
+                r.source.file.clear();
+                r.source.sheet.clear();
+            }
+            p.projects
+        };
+        let (x, c) = (
+            read("self-evaluations-2025.xlsx"),
+            read("self-evaluations-2025.csv"),
+        );
+        assert!(x.len() >= 150);
+        assert_eq!(x, c);
     }
 }

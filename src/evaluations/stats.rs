@@ -64,12 +64,24 @@ pub fn met(direction: &str, target: &str, actual: &str) -> Option<bool> {
         if a.is_empty() {
             return None;
         }
-        let reached = ["达到", "达标", "已完成", "完成", "实现", "合格", "良好", "优", "是"];
+        let reached = [
+            "达到",
+            "达标",
+            "已完成",
+            "完成",
+            "实现",
+            "合格",
+            "良好",
+            "优",
+            "是",
+        ];
         let missed = ["未", "不", "部分", "基本"];
         if a == target.trim() {
             return Some(true);
         }
-        return Some(reached.iter().any(|w| a.starts_with(w)) && !missed.iter().any(|w| a.contains(w)));
+        return Some(
+            reached.iter().any(|w| a.starts_with(w)) && !missed.iter().any(|w| a.contains(w)),
+        );
     }
     let (t, a) = (number(target)?, number(actual)?);
     match direction {
@@ -146,7 +158,9 @@ pub fn rows_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, Vec<LinkedRo
     for p in projects {
         for r in &p.rows {
             if let Some(c) = r.certain_code() {
-                m.entry(c).or_default().push(LinkedRow { project: p, row: r });
+                m.entry(c)
+                    .or_default()
+                    .push(LinkedRow { project: p, row: r });
             }
         }
     }
@@ -288,7 +302,10 @@ mod tests {
         assert_eq!(percentile(&[7.0], 0.25), Some(7.0));
         assert_eq!(percentile(&[], 0.5), None);
         let s = Spread::of(&[95.0, 90.0, 100.0]).unwrap();
-        assert_eq!((s.min, s.p25, s.median, s.p75, s.max), (90.0, 92.5, 95.0, 97.5, 100.0));
+        assert_eq!(
+            (s.min, s.p25, s.median, s.p75, s.max),
+            (90.0, 92.5, 95.0, 97.5, 100.0)
+        );
     }
 
     #[test]
@@ -315,7 +332,11 @@ mod tests {
             by_grade: vec![],
             target: Spread::of(&[95.0]),
             actual: Spread::of(&[97.0]),
-            achievement: Some(Achievement { assessed: 23, met: 20, rate: round(20.0 / 23.0) }),
+            achievement: Some(Achievement {
+                assessed: 23,
+                met: 20,
+                rate: round(20.0 / 23.0),
+            }),
             years: Some((2024, 2025)),
             target_values: vec![],
             actual_values: vec![],

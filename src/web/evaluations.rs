@@ -46,9 +46,7 @@ impl From<DecisionError> for AppError {
             DecisionError::NoProject(_) => AppError::not_found("project_not_found", e.to_string()),
             DecisionError::NoRow(_) => AppError::not_found("row_not_found", e.to_string()),
             DecisionError::NothingToConfirm => AppError::bad("nothing_to_confirm", e.to_string()),
-            DecisionError::UnknownIndicator(_) => {
-                AppError::bad("unknown_indicator", e.to_string())
-            }
+            DecisionError::UnknownIndicator(_) => AppError::bad("unknown_indicator", e.to_string()),
             DecisionError::Store(s) => s.into(),
         }
     }
@@ -168,12 +166,20 @@ async fn upload(mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
                 let name = field.file_name().unwrap_or("上传文件").to_string();
                 file = Some((name, field.bytes().await.map_err(bad)?));
             }
-            Some("dry_run") => dry_run = matches!(field.text().await.map_err(bad)?.as_str(), "1" | "true" | "on"),
+            Some("dry_run") => {
+                dry_run = matches!(
+                    field.text().await.map_err(bad)?.as_str(),
+                    "1" | "true" | "on"
+                )
+            }
             _ => {}
         }
     }
     let (name, bytes) = file.ok_or_else(|| {
-        AppError::bad("invalid_upload", "请选择要导入的自评表文件（.xlsx、.csv 或 .json）")
+        AppError::bad(
+            "invalid_upload",
+            "请选择要导入的自评表文件（.xlsx、.csv 或 .json）",
+        )
     })?;
     Ok((name, bytes, dry_run))
 }
@@ -192,11 +198,7 @@ fn methods(r: &ImportReport) -> Vec<(&'static str, usize)> {
         .collect()
 }
 
-pub async fn import_page(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    mp: Multipart,
-) -> Page {
+pub async fn import_page(State(app): State<AppState>, headers: HeaderMap, mp: Multipart) -> Page {
     // AUTH: curator role required to import.
     let by = require_curator(&headers)?;
     let (name, bytes, dry_run) = upload(mp).await?;
@@ -259,7 +261,9 @@ fn project_filter(app: &AppState, p: &Params) -> Result<ProjectFilter, AppError>
                 .ok_or_else(|| {
                     AppError::bad(
                         "invalid_filter",
-                        format!("筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"),
+                        format!(
+                            "筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"
+                        ),
                     )
                 })?,
         ),
@@ -321,7 +325,12 @@ fn summaries(app: &AppState, f: &ProjectFilter) -> Result<Vec<ProjectSummary>, A
             }
         })
         .collect();
-    v.sort_by(|a, b| b.year.cmp(&a.year).then(a.type_name.cmp(&b.type_name)).then(a.name.cmp(&b.name)));
+    v.sort_by(|a, b| {
+        b.year
+            .cmp(&a.year)
+            .then(a.type_name.cmp(&b.type_name))
+            .then(a.name.cmp(&b.name))
+    });
     Ok(v)
 }
 
@@ -356,7 +365,9 @@ pub async fn stats_api(
         AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标"))
     })?;
     let s = stats_of(&app, &ind)?;
-    Ok(Json(json!({ "stats": s, "reference": stats::reference_text(&s) })))
+    Ok(Json(
+        json!({ "stats": s, "reference": stats::reference_text(&s) }),
+    ))
 }
 
 // ---- the indicator page's section ----
@@ -383,8 +394,7 @@ pub fn practice_view(app: &AppState, ind: &Indicator) -> Result<Option<PracticeV
         year_svg: charts::bars_svg("按年度的项目数", &s.by_year, "#3b6ea5").unwrap_or_default(),
         grade_svg: charts::bars_svg("按评价等级的项目数", &s.by_grade, "#5a9e6f")
             .unwrap_or_default(),
-        type_svg: charts::bars_svg("按项目类型的项目数", &top_types, "#8a6fb0")
-            .unwrap_or_default(),
+        type_svg: charts::bars_svg("按项目类型的项目数", &top_types, "#8a6fb0").unwrap_or_default(),
         s,
     }))
 }
@@ -411,7 +421,14 @@ pub struct IndexPage {
 
 pub async fn index(State(app): State<AppState>, p: Params) -> Page {
     let f = project_filter(&app, &p)?;
-    let all = summaries(&app, &ProjectFilter { year: None, project_type: None, grade: None })?;
+    let all = summaries(
+        &app,
+        &ProjectFilter {
+            year: None,
+            project_type: None,
+            grade: None,
+        },
+    )?;
     let mut years: Vec<i32> = all.iter().map(|s| s.year).collect();
     years.sort_unstable();
     years.dedup();
@@ -442,7 +459,8 @@ pub async fn index(State(app): State<AppState>, p: Params) -> Page {
 }
 
 pub async fn template_xlsx() -> Result<Response, ApiError> {
-    let bytes = evaluations::import::template_xlsx().map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes =
+        evaluations::import::template_xlsx().map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -529,7 +547,12 @@ fn review_items(app: &AppState) -> Result<Vec<ReviewItem>, AppError> {
             });
         }
     }
-    v.sort_by(|a, b| a.confidence.total_cmp(&b.confidence).reverse().then(a.name.cmp(&b.name)));
+    v.sort_by(|a, b| {
+        a.confidence
+            .total_cmp(&b.confidence)
+            .reverse()
+            .then(a.name.cmp(&b.name))
+    });
     Ok(v)
 }
 
@@ -570,7 +593,11 @@ fn decision(b: &DecisionBody) -> Result<Decision, AppError> {
     match b.action.as_str() {
         "confirm" => Ok(Decision::Confirm),
         "link" if !b.code.trim().is_empty() => Ok(Decision::Link(
-            b.code.split_whitespace().next().unwrap_or_default().to_string(),
+            b.code
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
         )),
         "link" => Err(AppError::bad("invalid_decision", "请填写要关联的指标编码")),
         "new" => Ok(Decision::New),
@@ -597,9 +624,12 @@ pub async fn decide_api(
 ) -> Result<Json<Value>, ApiError> {
     // AUTH: curator role required to confirm or correct a match.
     let by = require_curator(&headers)?;
-    let b = body
-        .map(|Json(b)| b)
-        .map_err(|e| AppError::bad("invalid_json", format!("请求内容无法解析：{}", e.body_text())))?;
+    let b = body.map(|Json(b)| b).map_err(|e| {
+        AppError::bad(
+            "invalid_json",
+            format!("请求内容无法解析：{}", e.body_text()),
+        )
+    })?;
     let index = b.index;
     let p = apply(app, b, by).await?;
     Ok(Json(json!({ "id": p.id(), "row": p.rows.get(index) })))

@@ -52,8 +52,14 @@ pub fn router(app: AppState) -> Router {
             get(drafts::get_api).put(drafts::put_api),
         )
         .route("/evaluations", get(evaluations::index))
-        .route("/evaluations/import", axum::routing::post(evaluations::import_page))
-        .route("/evaluations/template.xlsx", get(evaluations::template_xlsx))
+        .route(
+            "/evaluations/import",
+            axum::routing::post(evaluations::import_page),
+        )
+        .route(
+            "/evaluations/template.xlsx",
+            get(evaluations::template_xlsx),
+        )
         .route("/evaluations/template.csv", get(evaluations::template_csv))
         .route(
             "/evaluations/review",
@@ -79,7 +85,10 @@ pub fn router(app: AppState) -> Router {
             "/api/v1/evaluations/candidates",
             get(evaluations::candidates_api),
         )
-        .route("/api/v1/indicators/{code}/stats", get(evaluations::stats_api))
+        .route(
+            "/api/v1/indicators/{code}/stats",
+            get(evaluations::stats_api),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/healthz", get(|| async { "ok" }))

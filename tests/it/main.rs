@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod drafting;
 mod durability;
+mod evaluations;
 mod helpers;
 mod pages;
 mod relevance;
