@@ -45,6 +45,60 @@ pub struct Suggested {
     pub reference_value: String,
     pub core: bool,
     pub reason: String,
+    /// What imported evaluations say about it (absent when none used it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<PracticeReference>,
+}
+
+/// Statistics from imported evaluations, by indicator code (see `evaluations::all_stats`).
+pub type Practice = HashMap<String, crate::evaluations::stats::IndicatorStats>;
+
+/// The evaluation-derived reference values of a suggested indicator, e.g.
+/// “2024–2025 年 23 个项目：目标中位数 95%，实际中位数 97%，达成率 87%”.
+#[derive(Debug, Clone, Serialize)]
+pub struct PracticeReference {
+    pub projects: usize,
+    /// Of them, projects of the type being drafted.
+    pub projects_of_type: usize,
+    pub first_year: i32,
+    pub last_year: i32,
+    pub target_median: Option<f64>,
+    pub actual_median: Option<f64>,
+    /// Share of targets met, 0..=1.
+    pub achievement_rate: Option<f64>,
+    pub text: String,
+}
+
+impl PracticeReference {
+    fn of(s: &crate::evaluations::stats::IndicatorStats, type_code: &str) -> PracticeReference {
+        let (first_year, last_year) = s.years.unwrap_or_default();
+        PracticeReference {
+            projects: s.projects,
+            projects_of_type: s.projects_of_type(type_code),
+            first_year,
+            last_year,
+            target_median: s.target.as_ref().map(|t| t.median),
+            actual_median: s.actual.as_ref().map(|t| t.median),
+            achievement_rate: s.achievement.as_ref().map(|a| a.rate),
+            text: crate::evaluations::stats::reference_text(s),
+        }
+    }
+}
+
+/// The most the evaluations may add to an indicator's relevance when ordering suggestions: an
+/// indicator used by many projects of the type, with its targets met, moves up among the
+/// non-core ones, but never past a clear text match (name matches score 25 and more).
+pub const PRACTICE_BOOST: f32 = 3.0;
+
+/// `PRACTICE_BOOST` × (projects of the type, up to 10, / 10) × achievement rate; nothing below
+/// 3 projects of the type.
+pub fn practice_boost(s: &crate::evaluations::stats::IndicatorStats, type_code: &str) -> f32 {
+    let n = s.projects_of_type(type_code);
+    if n < 3 {
+        return 0.0;
+    }
+    let rate = s.achievement.as_ref().map_or(0.0, |a| a.rate) as f32;
+    PRACTICE_BOOST * (n.min(10) as f32 / 10.0) * rate
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +177,15 @@ fn check_input(input: &ProjectInput) -> Result<(), DraftingError> {
 pub fn suggest(
     search: &SearchIndex,
     input: &ProjectInput,
+) -> Result<(Option<TypeGuess>, Vec<Group>), DraftingError> {
+    suggest_with(search, input, &Practice::new())
+}
+
+/// `suggest`, with reference values from imported evaluations and their bounded ranking nudge.
+pub fn suggest_with(
+    search: &SearchIndex,
+    input: &ProjectInput,
+    practice: &Practice,
 ) -> Result<(Option<TypeGuess>, Vec<Group>), DraftingError> {
     check_input(input)?;
     let catalog = search.catalog();
@@ -217,7 +280,13 @@ pub fn suggest(
             if cands.is_empty() {
                 continue;
             }
-            let rel = |i: &Indicator| relevance.get(i.code.as_str()).copied().unwrap_or(0.0);
+            let text_rel = |i: &Indicator| relevance.get(i.code.as_str()).copied().unwrap_or(0.0);
+            let rel = |i: &Indicator| {
+                text_rel(i)
+                    + practice
+                        .get(i.code.as_str())
+                        .map_or(0.0, |s| practice_boost(s, &t.code))
+            };
             cands.sort_by(|a, b| {
                 b.core
                     .contains(&t.code)
@@ -230,7 +299,20 @@ pub fn suggest(
             let indicators = cands
                 .into_iter()
                 .take(PER_GROUP.max(cores))
-                .map(|i| suggested(i, &t, &catalog, rel(i) > 0.0))
+                .map(|i| {
+                    let mut s = suggested(i, &t, &catalog, text_rel(i) > 0.0);
+                    if let Some(st) = practice.get(i.code.as_str()) {
+                        let r = PracticeReference::of(st, &t.code);
+                        if r.projects_of_type >= 3 {
+                            s.reason.push_str(&format!(
+                                "；{} 个同类项目评价中使用",
+                                r.projects_of_type
+                            ));
+                        }
+                        s.evaluations = Some(r);
+                    }
+                    s
+                })
                 .collect();
             groups.push(Group {
                 level1: l1.name.clone(),
@@ -272,6 +354,7 @@ fn suggested(i: &Indicator, t: &ProjectType, catalog: &Catalog, relevant: bool) 
         reference_value: i.target_display(),
         core,
         reason: reasons.join("；"),
+        evaluations: None,
     }
 }
 

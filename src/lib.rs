@@ -9,6 +9,7 @@ pub mod config;
 pub mod curation;
 pub mod domain;
 pub mod drafting;
+pub mod evaluations;
 pub mod ingest;
 pub mod search;
 pub mod store;

@@ -63,6 +63,13 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Import evaluation results (自评表: .xlsx, .csv or .json); all or nothing per file.
+    ImportEvaluations {
+        files: Vec<PathBuf>,
+        /// Check and link only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Export the library: one indicator per line (jsonl) or row (csv); or, with `--edition`
     /// and `--to`, an edition as library files that load back as the same edition.
     Export {
@@ -204,6 +211,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for e in &h.explain {
                     println!("      {e}");
                 }
+            }
+        }
+        Command::ImportEvaluations { files, dry_run } => {
+            let app = App::open(cli.config(None))?;
+            let mut failed = false;
+            for f in files {
+                let bytes =
+                    std::fs::read(f).with_context(|| format!("无法读取 {}", f.display()))?;
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                // AUTH: the command line acts as the local curator.
+                match zhibiao::evaluations::import_file(
+                    &app.store,
+                    &app.search,
+                    &name,
+                    &bytes,
+                    *dry_run,
+                    "命令行",
+                ) {
+                    Ok(r) => {
+                        println!("{}：{}", f.display(), r.message);
+                        if !r.matched.is_empty() {
+                            let by: Vec<String> =
+                                r.matched.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                            println!("  关联方式：{}", by.join("，"));
+                        }
+                        for e in r.errors.iter().take(50) {
+                            println!(
+                                "  {}{}：{}",
+                                e.source,
+                                e.column
+                                    .as_ref()
+                                    .map(|c| format!("【{c}】"))
+                                    .unwrap_or_default(),
+                                e.message
+                            );
+                        }
+                        if r.errors.len() > 50 {
+                            println!("  …… 共 {} 处错误", r.errors.len());
+                        }
+                        failed |= !r.errors.is_empty();
+                    }
+                    Err(e) => {
+                        eprintln!("{}：{e}，未导入任何内容。", f.display());
+                        failed = true;
+                    }
+                }
+            }
+            if failed {
+                return Ok(ExitCode::FAILURE);
             }
         }
         Command::User { action } => return user_command(&cli, action),

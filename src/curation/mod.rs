@@ -10,7 +10,7 @@ use crate::domain::quality::{self, normalized_name};
 use crate::domain::revision::diff;
 use crate::domain::{
     AuditEntry, ChangeKind, Code, Edition, FieldChange, Indicator, Proposal, ProposalKind,
-    ProposalState, ProposedChange, Role, Status,
+    ProposalState, ProposedChange, Provenance, Role, Status,
 };
 use crate::ingest::library::{IndicatorInput, Problems, validate};
 use crate::search::SearchRequest;
@@ -684,6 +684,22 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
         &meta,
     )?;
     app.search.upsert(&changed, app.store.generation()?)?;
+    // A new indicator drafted from evaluation practice takes over the rows it was drafted from.
+    let catalog = app.search.catalog();
+    for ind in changed
+        .iter()
+        .filter(|i| i.provenance == Provenance::Evaluations)
+    {
+        let n = crate::evaluations::adopt_candidate(
+            &app.store,
+            &catalog,
+            ind.code.as_str(),
+            &actor.user,
+        )?;
+        if n > 0 {
+            tracing::info!(code = %ind.code, rows = n, "evaluation rows linked to the new indicator");
+        }
+    }
     Ok(proposals)
 }
 

@@ -15,7 +15,10 @@ pub use account::{AuditEntry, Role, Session, User};
 pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};
 pub use draft::{Draft, DraftProject, DraftRow};
 pub use edition::Edition;
-pub use evaluation::{EvaluatedProject, EvaluationRow, Grade};
+pub use evaluation::{
+    Candidate, EvaluatedProject, EvaluationRow, Evidence, Grade, ImportBatch, Match, MatchMethod,
+    SourceRef,
+};
 pub use indicator::{
     Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,
 };

@@ -4,6 +4,8 @@
 //! Every versioned edit is one transaction over all the trees it touches and is flushed before
 //! it is acknowledged; the generation counter tells the search index whether it is current.
 
+mod evaluations;
+
 use crate::domain::revision::classify;
 mod curation;
 

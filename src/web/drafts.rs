@@ -139,8 +139,11 @@ pub async fn suggest_targets(
     input: Result<Json<ProjectInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let input = body(input)?;
-    let (guess, groups) =
-        tokio::task::spawn_blocking(move || drafting::suggest(&app.search, &input)).await??;
+    let (guess, groups) = tokio::task::spawn_blocking(move || {
+        let practice = super::evaluations::practice(&app)?;
+        Ok::<_, AppError>(drafting::suggest_with(&app.search, &input, &practice)?)
+    })
+    .await??;
     Ok(Json(json!({ "project_type": guess, "groups": groups })))
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod curation;
 pub mod drafts;
 pub mod error;
+pub mod evaluations;
 pub mod pages;
 pub mod params;
 
@@ -52,6 +53,52 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/api/v1/drafts/{id}",
             get(drafts::get_api).put(drafts::put_api),
+        )
+        .route("/evaluations", get(evaluations::index))
+        .route(
+            "/evaluations/import",
+            axum::routing::post(evaluations::import_page),
+        )
+        .route(
+            "/evaluations/template.xlsx",
+            get(evaluations::template_xlsx),
+        )
+        .route("/evaluations/template.csv", get(evaluations::template_csv))
+        .route(
+            "/evaluations/review",
+            get(evaluations::review).post(evaluations::decide_page),
+        )
+        .route("/evaluations/candidates", get(evaluations::candidates))
+        .route(
+            "/evaluations/candidates/{id}/propose",
+            post(evaluations::propose_candidate_page),
+        )
+        .route(
+            "/api/v1/evaluations/candidates/{id}/propose",
+            post(evaluations::propose_candidate_api),
+        )
+        .route("/evaluations/rows", get(evaluations::rows))
+        .route(
+            "/api/v1/evaluations/import",
+            axum::routing::post(evaluations::import_api),
+        )
+        .route("/api/v1/evaluations", get(evaluations::list_api))
+        .route(
+            "/api/v1/evaluations/projects/{id}",
+            get(evaluations::project_api),
+        )
+        .route("/api/v1/evaluations/review", get(evaluations::review_api))
+        .route(
+            "/api/v1/evaluations/decisions",
+            axum::routing::post(evaluations::decide_api),
+        )
+        .route(
+            "/api/v1/evaluations/candidates",
+            get(evaluations::candidates_api),
+        )
+        .route(
+            "/api/v1/indicators/{code}/stats",
+            get(evaluations::stats_api),
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))

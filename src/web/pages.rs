@@ -248,6 +248,8 @@ pub struct IndicatorPage {
     pub current: u32,
     pub edition: String,
     pub retired_note: Option<(String, Option<String>)>,
+    /// What imported evaluations say about it (the 评价实践 section).
+    pub practice: Option<super::evaluations::PracticeView>,
 }
 
 fn indicator_page(
@@ -295,8 +297,10 @@ fn indicator_page(
             Some((r.unwrap_or_default(), name))
         }
     };
+    let practice = super::evaluations::practice_view(app, &ind)?;
     Ok(IndicatorPage {
         nav,
+        practice,
         ind,
         types,
         natures,

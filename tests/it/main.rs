@@ -7,6 +7,7 @@ mod cli;
 mod curation;
 mod drafting;
 mod durability;
+mod evaluations;
 mod helpers;
 mod pages;
 mod relevance;

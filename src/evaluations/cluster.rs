@@ -1,0 +1,320 @@
+//! New indicators from practice: unmatched rows are cleaned (normalised names), clustered so
+//! that near-identical wordings from different projects become one candidate with its evidence,
+//! and a candidate can be turned into a full indicator draft for the curator's review queue.
+//!
+//! Clustering is greedy single-pass over rows in a fixed order (level 1, key): a row joins the
+//! first cluster of the same level 1 whose representative key has a bigram overlap of at least
+//! `JOIN` with its own; otherwise it starts a cluster. The order makes the result deterministic.
+
+use super::matching::{name_key, similarity, unit_key};
+use super::stats::{Spread, fmt_num};
+use crate::domain::{
+    Basis, Candidate, Catalog, Code, CostKind, Direction, EvaluatedProject, Evidence, Indicator,
+    Provenance, Status, Term, ValueType,
+};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Overlap at which two wordings are taken for the same indicator.
+pub const JOIN: f32 = 0.7;
+
+fn most_common(values: impl Iterator<Item = String>) -> String {
+    let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (n, v) in values.enumerate() {
+        let e = counts.entry(v).or_insert((0, n));
+        e.0 += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| {
+            (a.1.0)
+                .cmp(&b.1.0)
+                .then(b.0.chars().count().cmp(&a.0.chars().count()))
+                .then(b.1.1.cmp(&a.1.1))
+        })
+        .map(|(v, _)| v)
+        .unwrap_or_default()
+}
+
+/// Clusters every unmatched row of `projects` into candidates, most evidence first.
+pub fn candidates(projects: &[EvaluatedProject]) -> Vec<Candidate> {
+    let mut rows: Vec<(String, Evidence, String, String)> = Vec::new();
+    for p in projects {
+        for r in p.rows.iter().filter(|r| r.matched.is_none()) {
+            let key = name_key(&r.name);
+            if key.is_empty() {
+                continue;
+            }
+            rows.push((
+                key,
+                Evidence {
+                    project_id: p.id(),
+                    project: p.name.clone(),
+                    unit_name: p.unit_name.clone(),
+                    year: p.year,
+                    project_type: p.project_type.clone(),
+                    name: r.name.clone(),
+                    unit: r.unit.clone(),
+                    direction: r.direction.clone(),
+                    target: r.target.clone(),
+                    actual: r.actual.clone(),
+                    grade: p.grade,
+                    source: r.source.clone(),
+                },
+                r.level1.clone(),
+                r.level2.clone(),
+            ));
+        }
+    }
+    rows.sort_by(|a, b| {
+        (a.2.as_str(), a.0.as_str(), &a.1.source.file, a.1.source.row).cmp(&(
+            b.2.as_str(),
+            b.0.as_str(),
+            &b.1.source.file,
+            b.1.source.row,
+        ))
+    });
+    /// Level 1, representative key, members (evidence, level 2).
+    type Cluster = (String, String, Vec<(Evidence, String)>);
+    let mut clusters: Vec<Cluster> = Vec::new();
+    for (key, ev, l1, l2) in rows {
+        match clusters
+            .iter_mut()
+            .find(|c| c.0 == l1 && (c.1 == key || similarity(&c.1, &key) >= JOIN))
+        {
+            Some(c) => c.2.push((ev, l2)),
+            None => clusters.push((l1, key, vec![(ev, l2)])),
+        }
+    }
+    let mut out: Vec<Candidate> = clusters
+        .into_iter()
+        .map(|(level1, _, members)| {
+            let name = most_common(members.iter().map(|(e, _)| e.name.clone()));
+            let mut variants: Vec<String> = members
+                .iter()
+                .map(|(e, _)| e.name.clone())
+                .filter(|n| *n != name)
+                .collect();
+            variants.sort();
+            variants.dedup();
+            let level2 = most_common(members.iter().map(|(_, l2)| l2.clone()));
+            let unit = most_common(members.iter().map(|(e, _)| unit_key(&e.unit)));
+            let direction = most_common(members.iter().map(|(e, _)| e.direction.clone()));
+            let mut h = Sha256::new();
+            h.update(format!("{level1}|{}", name_key(&name)));
+            let id: String = h
+                .finalize()
+                .iter()
+                .take(5)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            Candidate {
+                id,
+                name,
+                variants,
+                level1,
+                level2,
+                unit,
+                direction,
+                evidence: members.into_iter().map(|(e, _)| e).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
+    out
+}
+
+/// A full indicator draft from a candidate: code `PJ-<last year>-<id>`, provenance 评价沉淀,
+/// the median target as reference value (历史标准), definition, formula and scoring rule written
+/// from the evidence, fitted to the project types it was used in. A curator reviews it before
+/// it joins the library.
+pub fn candidate_to_indicator(c: &Candidate, catalog: &Catalog) -> Indicator {
+    let year = c.evidence.iter().map(|e| e.year).max().unwrap_or(0);
+    let code = Code::parse(&format!("PJ-{year}-{}", c.id.to_ascii_uppercase()))
+        .expect("hex id makes a valid code");
+    let direction = Direction::parse(&c.direction).unwrap_or(Direction::AtLeast);
+    let qualitative = direction == Direction::Qualitative;
+    let targets: Vec<f64> = c
+        .evidence
+        .iter()
+        .filter_map(|e| super::import::number(&e.target))
+        .collect();
+    let target = if qualitative {
+        most_common(c.evidence.iter().map(|e| e.target.clone()))
+    } else {
+        Spread::of(&targets)
+            .map(|s| fmt_num(s.median))
+            .unwrap_or_default()
+    };
+    let mut types: Vec<String> = c
+        .evidence
+        .iter()
+        .filter_map(|e| e.project_type.clone())
+        .filter(|t| catalog.project_type(t).is_some())
+        .collect();
+    types.sort();
+    types.dedup();
+    let projects = c.projects();
+    let years: Vec<i32> = c.evidence.iter().map(|e| e.year).collect();
+    let (y0, y1) = (
+        years.iter().min().copied().unwrap_or(year),
+        years.iter().max().copied().unwrap_or(year),
+    );
+    let span = if y0 == y1 {
+        format!("{y0} 年")
+    } else {
+        format!("{y0}–{y1} 年")
+    };
+    let is_rate = matches!(c.unit.as_str(), "%" | "‰");
+    let subject = c
+        .name
+        .trim_end_matches("率")
+        .trim_end_matches("度")
+        .to_string();
+    let definition = format!(
+        "反映项目{}情况。由 {span} {projects} 个项目的绩效自评实践沉淀，各项目表述：{}。",
+        c.name,
+        std::iter::once(c.name.as_str())
+            .chain(c.variants.iter().map(String::as_str))
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("、")
+    );
+    let formula = if is_rate {
+        format!("{subject}达到要求的数量÷应达到要求的总数×100%（请结合项目实际细化分子分母）")
+    } else if qualitative {
+        String::new()
+    } else {
+        format!("按年度内实际完成的{}累计（以{}计）", c.name, c.unit)
+    };
+    let scoring = match direction {
+        Direction::AtLeast => "实际完成值÷目标值×分值，最高得满分。",
+        Direction::AtMost => "实际值不超过目标值得满分；超过的，按目标值÷实际值×分值计分。",
+        Direction::Exactly => "实际值等于目标值得满分；每偏离目标值的1%扣分值的10%，扣完为止。",
+        Direction::Qualitative => "达到目标得满分，部分达到得分值的60%，未达到不得分。",
+    };
+    let weight = if c.level1 == "满意度指标" { 10 } else { 5 };
+    Indicator {
+        code,
+        name: c.name.clone(),
+        aliases: c.variants.clone(),
+        level1: c.level1.clone(),
+        level2: c.level2.clone(),
+        definition,
+        formula,
+        value_type: if qualitative {
+            ValueType::Qualitative
+        } else {
+            ValueType::Quantitative
+        },
+        direction,
+        unit: c.unit.clone(),
+        target,
+        basis: Basis::History,
+        data_source: "项目绩效自评报告及佐证材料".into(),
+        scoring: scoring.into(),
+        weight,
+        project_types: types,
+        natures: vec![],
+        core: vec![],
+        term: Term::Annual,
+        cost_kind: c.level2.contains("成本").then_some(CostKind::Economic),
+        provenance: Provenance::Evaluations,
+        status: Status::Active,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{EvaluationRow, Grade, SourceRef};
+    use crate::ingest::library;
+
+    fn project(name: &str, t: &str, rows: &[(&str, &str, &str)]) -> EvaluatedProject {
+        EvaluatedProject {
+            name: name.into(),
+            unit_name: "区某局".into(),
+            year: 2024,
+            project_type: Some(t.into()),
+            budget_wan: 100.0,
+            execution_rate: 98.0,
+            score: 91.0,
+            grade: Grade::Excellent,
+            import: String::new(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(n, (ind, target, actual))| EvaluationRow {
+                    level1: "产出指标".into(),
+                    level2: "质量指标".into(),
+                    name: ind.to_string(),
+                    code: None,
+                    unit: "%".into(),
+                    direction: "≥".into(),
+                    target: target.to_string(),
+                    actual: actual.to_string(),
+                    score: None,
+                    deviation_reason: String::new(),
+                    matched: None,
+                    source: SourceRef {
+                        file: "f.csv".into(),
+                        sheet: "CSV".into(),
+                        row: n as u32 + 2,
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn near_identical_wordings_from_different_projects_become_one_candidate() {
+        let ps = vec![
+            project(
+                "甲",
+                "road",
+                &[
+                    ("智慧路灯远程监控覆盖率", "90", "93"),
+                    ("垃圾桶满溢率", "5", "4"),
+                ],
+            ),
+            project(
+                "乙",
+                "lighting",
+                &[("智慧路灯远程监控覆盖率（%）", "95", "96")],
+            ),
+            project(
+                "丙",
+                "lighting",
+                &[("智慧路灯远程监控覆盖比例", "92", "90")],
+            ),
+        ];
+        let cs = candidates(&ps);
+        assert_eq!(cs.len(), 2, "{cs:#?}");
+        let c = &cs[0];
+        assert_eq!(c.projects(), 3);
+        assert_eq!(c.evidence.len(), 3);
+        assert!(
+            c.variants
+                .contains(&"智慧路灯远程监控覆盖率（%）".to_string())
+        );
+        // The same data clusters to the same ids.
+        assert_eq!(candidates(&ps)[0].id, c.id);
+    }
+
+    #[test]
+    fn a_candidate_becomes_an_indicator_that_passes_the_library_rules() {
+        let catalog = library::load_dir(&library::default_dir()).unwrap().catalog;
+        let ps = vec![
+            project("甲", "lighting", &[("智慧路灯远程监控覆盖率", "90", "93")]),
+            project("乙", "lighting", &[("智慧路灯远程监控覆盖率", "96", "96")]),
+        ];
+        let c = &candidates(&ps)[0];
+        let i = candidate_to_indicator(c, &catalog);
+        assert!(i.code.as_str().starts_with("PJ-2024-"), "{}", i.code);
+        assert_eq!(i.provenance, Provenance::Evaluations);
+        assert_eq!(i.target, "93");
+        assert_eq!(i.project_types, vec!["lighting".to_string()]);
+        let findings = crate::domain::quality::check_indicator(&i);
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+}

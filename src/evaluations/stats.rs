@@ -1,0 +1,349 @@
+//! What the library learns from imported evaluations, per indicator: how many projects used it
+//! (by year, project type and grade), the spread of targets and actuals, and how often targets
+//! were met. Only rows linked with certainty (or confirmed by a curator) count.
+//!
+//! Percentiles use linear interpolation between closest ranks (Excel's PERCENTILE.INC, numpy's
+//! default): for sorted values x[0..n] and p in [0,1], h = (n−1)·p and
+//! P = x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
+//!
+//! Values count toward the spread when they read as numbers and the row's unit is the
+//! indicator's unit (or blank), so that 米 and 公里 are never mixed.
+
+use super::import::number;
+use super::matching::unit_key;
+use crate::domain::{EvaluatedProject, EvaluationRow, Grade, Indicator, SourceRef};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// The percentile `p` (0..=1) of `sorted` values, by the method in the module comment.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spread {
+    pub n: usize,
+    pub min: f64,
+    pub p25: f64,
+    pub median: f64,
+    pub p75: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    pub fn of(values: &[f64]) -> Option<Spread> {
+        let mut v: Vec<f64> = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        Some(Spread {
+            n: v.len(),
+            min: *v.first()?,
+            p25: round(percentile(&v, 0.25)?),
+            median: round(percentile(&v, 0.5)?),
+            p75: round(percentile(&v, 0.75)?),
+            max: *v.last()?,
+        })
+    }
+}
+
+/// Rounded to 4 decimals, so that JSON shows 95.5, not 95.49999999999999.
+pub fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Whether a row met its target: ≥ actual ≥ target, ≤ actual ≤ target, = equal (to 1e-9);
+/// 定性 when the actual repeats the target or says it was reached. `None` when it cannot tell.
+pub fn met(direction: &str, target: &str, actual: &str) -> Option<bool> {
+    if direction == "定性" || (number(target).is_none() && number(actual).is_none()) {
+        let a = actual.trim();
+        if a.is_empty() {
+            return None;
+        }
+        let reached = [
+            "达到",
+            "达标",
+            "已完成",
+            "完成",
+            "实现",
+            "合格",
+            "良好",
+            "优",
+            "是",
+        ];
+        let missed = ["未", "不", "部分", "基本"];
+        if a == target.trim() {
+            return Some(true);
+        }
+        return Some(
+            reached.iter().any(|w| a.starts_with(w)) && !missed.iter().any(|w| a.contains(w)),
+        );
+    }
+    let (t, a) = (number(target)?, number(actual)?);
+    match direction {
+        "≥" => Some(a >= t),
+        "≤" => Some(a <= t),
+        "=" => Some((a - t).abs() < 1e-9),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Count {
+    pub key: String,
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Achievement {
+    /// Rows where it could be told whether the target was met.
+    pub assessed: usize,
+    pub met: usize,
+    /// met / assessed, 0..=1 (rounded to 4 decimals).
+    pub rate: f64,
+}
+
+/// Everything the evaluations say about one indicator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorStats {
+    pub code: String,
+    pub unit: String,
+    /// Indicator rows linked to it.
+    pub rows: usize,
+    /// Distinct projects that used it.
+    pub projects: usize,
+    /// Projects by year (ascending).
+    pub by_year: Vec<Count>,
+    /// Projects by project type (most first).
+    pub by_type: Vec<Count>,
+    /// Projects by grade (优, 良, 中, 差).
+    pub by_grade: Vec<Count>,
+    pub target: Option<Spread>,
+    pub actual: Option<Spread>,
+    pub achievement: Option<Achievement>,
+    /// First and last year seen.
+    pub years: Option<(i32, i32)>,
+    /// The values behind `target` and `actual` (for the charts).
+    #[serde(skip)]
+    pub target_values: Vec<f64>,
+    #[serde(skip)]
+    pub actual_values: Vec<f64>,
+}
+
+impl IndicatorStats {
+    /// Projects of one type that used it.
+    pub fn projects_of_type(&self, code: &str) -> usize {
+        self.by_type
+            .iter()
+            .find(|c| c.key == code)
+            .map_or(0, |c| c.count)
+    }
+}
+
+/// One linked row with its project, as listed for tracing a statistic to its sources.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkedRow<'a> {
+    pub project: &'a EvaluatedProject,
+    pub row: &'a EvaluationRow,
+}
+
+/// Rows linked (with certainty) to each indicator code.
+pub fn rows_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, Vec<LinkedRow<'_>>> {
+    let mut m: HashMap<&str, Vec<LinkedRow>> = HashMap::new();
+    for p in projects {
+        for r in &p.rows {
+            if let Some(c) = r.certain_code() {
+                m.entry(c)
+                    .or_default()
+                    .push(LinkedRow { project: p, row: r });
+            }
+        }
+    }
+    m
+}
+
+/// The statistics of one indicator from the rows linked to it.
+pub fn indicator_stats(
+    ind: &Indicator,
+    rows: &[LinkedRow<'_>],
+    type_name: &dyn Fn(&str) -> String,
+) -> IndicatorStats {
+    let unit = unit_key(&ind.unit);
+    let mut projects: BTreeMap<String, &EvaluatedProject> = BTreeMap::new();
+    let (mut targets, mut actuals) = (Vec::new(), Vec::new());
+    let (mut assessed, mut met_n) = (0, 0);
+    for lr in rows {
+        projects.insert(lr.project.id(), lr.project);
+        let r = lr.row;
+        let same_unit = r.unit.trim().is_empty() || unit_key(&r.unit) == unit;
+        if same_unit {
+            if let Some(t) = number(&r.target) {
+                targets.push(t);
+            }
+            if let Some(a) = number(&r.actual) {
+                actuals.push(a);
+            }
+        }
+        let dir = if r.direction.is_empty() {
+            ind.direction.label()
+        } else {
+            r.direction.as_str()
+        };
+        if let Some(m) = met(dir, &r.target, &r.actual) {
+            assessed += 1;
+            met_n += m as usize;
+        }
+    }
+    let mut by_year: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_grade: BTreeMap<Grade, usize> = BTreeMap::new();
+    for p in projects.values() {
+        *by_year.entry(p.year).or_default() += 1;
+        *by_type
+            .entry(p.project_type.clone().unwrap_or_default())
+            .or_default() += 1;
+        *by_grade.entry(p.grade).or_default() += 1;
+    }
+    let mut types: Vec<Count> = by_type
+        .into_iter()
+        .map(|(k, count)| Count {
+            label: type_name(&k),
+            key: k,
+            count,
+        })
+        .collect();
+    types.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
+    IndicatorStats {
+        code: ind.code.to_string(),
+        unit: ind.unit.clone(),
+        rows: rows.len(),
+        projects: projects.len(),
+        years: by_year
+            .keys()
+            .next()
+            .copied()
+            .zip(by_year.keys().next_back().copied()),
+        by_year: by_year
+            .into_iter()
+            .map(|(y, count)| Count {
+                key: y.to_string(),
+                label: format!("{y}年"),
+                count,
+            })
+            .collect(),
+        by_type: types,
+        by_grade: Grade::ALL
+            .iter()
+            .map(|g| Count {
+                key: g.label().into(),
+                label: g.label().into(),
+                count: by_grade.get(g).copied().unwrap_or(0),
+            })
+            .collect(),
+        target: Spread::of(&targets),
+        actual: Spread::of(&actuals),
+        target_values: targets,
+        actual_values: actuals,
+        achievement: (assessed > 0).then(|| Achievement {
+            assessed,
+            met: met_n,
+            rate: round(met_n as f64 / assessed as f64),
+        }),
+    }
+}
+
+/// A number as people read it: at most two decimals, no trailing zeros.
+pub fn fmt_num(x: f64) -> String {
+    let s = format!("{:.2}", x);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The reference line the drafting assistant shows, e.g.
+/// `2024–2025 年 23 个项目：目标中位数 95%，实际中位数 97%，达成率 87%`.
+pub fn reference_text(s: &IndicatorStats) -> String {
+    let years = match s.years {
+        Some((a, b)) if a == b => format!("{a} 年"),
+        Some((a, b)) => format!("{a}–{b} 年"),
+        None => String::new(),
+    };
+    let mut parts = Vec::new();
+    if let Some(t) = &s.target {
+        parts.push(format!("目标中位数 {}{}", fmt_num(t.median), s.unit));
+    }
+    if let Some(a) = &s.actual {
+        parts.push(format!("实际中位数 {}{}", fmt_num(a.median), s.unit));
+    }
+    if let Some(a) = &s.achievement {
+        parts.push(format!("达成率 {}%", fmt_num(a.rate * 100.0)));
+    }
+    format!("{years} {} 个项目：{}", s.projects, parts.join("，"))
+}
+
+/// Where a row came from, for lists: `file › sheet › 第 n 行`.
+pub fn source_label(s: &SourceRef) -> String {
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate_between_closest_ranks() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(percentile(&v, 0.5), Some(2.5));
+        assert_eq!(percentile(&v, 0.25), Some(1.75));
+        assert_eq!(percentile(&v, 0.75), Some(3.25));
+        assert_eq!(percentile(&[7.0], 0.25), Some(7.0));
+        assert_eq!(percentile(&[], 0.5), None);
+        let s = Spread::of(&[95.0, 90.0, 100.0]).unwrap();
+        assert_eq!(
+            (s.min, s.p25, s.median, s.p75, s.max),
+            (90.0, 92.5, 95.0, 97.5, 100.0)
+        );
+    }
+
+    #[test]
+    fn targets_are_met_by_direction() {
+        assert_eq!(met("≥", "95", "96.2"), Some(true));
+        assert_eq!(met("≥", "95%", "94"), Some(false));
+        assert_eq!(met("≤", "30", "28"), Some(true));
+        assert_eq!(met("=", "100", "100"), Some(true));
+        assert_eq!(met("=", "100", "98"), Some(false));
+        assert_eq!(met("定性", "达到预期", "达到预期"), Some(true));
+        assert_eq!(met("定性", "达到预期", "基本达到"), Some(false));
+        assert_eq!(met("≥", "95", ""), None);
+    }
+
+    #[test]
+    fn the_reference_line_reads_like_a_sentence() {
+        let s = IndicatorStats {
+            code: "X".into(),
+            unit: "%".into(),
+            rows: 23,
+            projects: 23,
+            by_year: vec![],
+            by_type: vec![],
+            by_grade: vec![],
+            target: Spread::of(&[95.0]),
+            actual: Spread::of(&[97.0]),
+            achievement: Some(Achievement {
+                assessed: 23,
+                met: 20,
+                rate: round(20.0 / 23.0),
+            }),
+            years: Some((2024, 2025)),
+            target_values: vec![],
+            actual_values: vec![],
+        };
+        assert_eq!(
+            reference_text(&s),
+            "2024–2025 年 23 个项目：目标中位数 95%，实际中位数 97%，达成率 86.96%"
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! The evaluations' part of the store: imported projects (`evaluations`, by project id), import
+//! batches (`evaluation_imports`, by file sha256) and new-indicator candidates
+//! (`evaluation_candidates`, by id). Each import or curator decision is one transaction over the
+//! trees it touches, flushed before it returns, so a crash applies all of it or nothing.
+
+use super::{Result, Store, StoreError, decode, encode};
+use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
+use sled::Tree;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+impl Store {
+    fn evaluation_trees(&self) -> Result<(Tree, Tree)> {
+        // sled returns the already-open tree: cheap after the first call.
+        Ok((
+            self.db.open_tree("evaluation_imports")?,
+            self.db.open_tree("evaluation_candidates")?,
+        ))
+    }
+
+    pub fn evaluation(&self, id: &str) -> Result<Option<EvaluatedProject>> {
+        self.evaluations
+            .get(id.as_bytes())?
+            .map(|v| decode(id.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// The import of the file with this sha256, if it was imported.
+    pub fn evaluation_import(&self, sha256: &str) -> Result<Option<ImportBatch>> {
+        let (imports, _) = self.evaluation_trees()?;
+        imports
+            .get(sha256.as_bytes())?
+            .map(|v| decode(sha256.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Every import, oldest first.
+    pub fn evaluation_imports(&self) -> Result<Vec<ImportBatch>> {
+        let (imports, _) = self.evaluation_trees()?;
+        let mut v: Vec<ImportBatch> = imports
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect::<Result<_>>()?;
+        v.sort_by_key(|b| b.imported_at);
+        Ok(v)
+    }
+
+    pub fn evaluation_candidates(&self) -> Result<Vec<Candidate>> {
+        let (_, cands) = self.evaluation_trees()?;
+        let mut v: Vec<Candidate> = cands
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode(&k, &v)
+            })
+            .collect::<Result<_>>()?;
+        v.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
+        Ok(v)
+    }
+
+    pub fn evaluation_candidate(&self, id: &str) -> Result<Option<Candidate>> {
+        let (_, cands) = self.evaluation_trees()?;
+        cands
+            .get(id.as_bytes())?
+            .map(|v| decode(id.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// Writes a whole import: its projects (replacing those with the same id), the batch record
+    /// and the new set of candidates, in one transaction, flushed.
+    pub fn write_evaluation_import(
+        &self,
+        batch: &ImportBatch,
+        projects: &[EvaluatedProject],
+        candidates: &[Candidate],
+    ) -> Result<()> {
+        self.write_evaluations(Some(batch), projects, candidates)
+    }
+
+    /// Writes one project after a curator's decision, with the recomputed candidates.
+    pub fn write_evaluation_decision(
+        &self,
+        project: &EvaluatedProject,
+        candidates: &[Candidate],
+    ) -> Result<()> {
+        self.write_evaluations(None, std::slice::from_ref(project), candidates)
+    }
+
+    /// Several projects changed by one decision (e.g. a candidate's rows linked at once).
+    pub fn write_evaluation_decisions(
+        &self,
+        projects: &[EvaluatedProject],
+        candidates: &[Candidate],
+    ) -> Result<()> {
+        self.write_evaluations(None, projects, candidates)
+    }
+
+    fn write_evaluations(
+        &self,
+        batch: Option<&ImportBatch>,
+        projects: &[EvaluatedProject],
+        candidates: &[Candidate],
+    ) -> Result<()> {
+        let (imports, cands) = self.evaluation_trees()?;
+        let old_candidates: Vec<sled::IVec> = cands.iter().keys().collect::<sled::Result<_>>()?;
+        let encoded: Vec<(String, Vec<u8>)> =
+            projects.iter().map(|p| (p.id(), encode(p))).collect();
+        let result: std::result::Result<(), TransactionError<()>> =
+            (&self.evaluations, &imports, &cands).transaction(|(ev, im, ca)| {
+                for (id, bytes) in &encoded {
+                    ev.insert(id.as_bytes(), bytes.as_slice())?;
+                }
+                if let Some(b) = batch {
+                    im.insert(b.sha256.as_bytes(), encode(b))?;
+                }
+                for k in &old_candidates {
+                    ca.remove(k)?;
+                }
+                for c in candidates {
+                    ca.insert(c.id.as_bytes(), encode(c))?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Storage(e)) => return Err(StoreError::from(e)),
+            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+}

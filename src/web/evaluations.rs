@@ -1,0 +1,880 @@
+//! Evaluation results: import (page and API), the projects imported, the curator's review of
+//! uncertain matches, the new-indicator candidates, the rows behind a statistic, per-indicator
+//! statistics, and the downloadable template.
+//!
+//! Writes (import, match decisions, proposing a candidate) need the curator role (编辑 or
+//! higher); reading is open, so units can see what the library learned.
+
+use super::AppState;
+use super::auth::{Nav, Viewer};
+use super::error::{ApiError, AppError, PageError};
+use super::params::Params;
+use crate::domain::Role;
+use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
+use crate::drafting::Practice;
+use crate::evaluations::import::FileError;
+use crate::evaluations::stats::{self, IndicatorStats};
+use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, charts};
+use askama::Template;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+type Page = Result<Html<String>, PageError>;
+
+/// The signed-in curator's login name, recorded with imports and decisions.
+fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
+    Ok(viewer.require(Role::Editor)?.user)
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> AppError {
+        match e {
+            ImportError::File(f) => AppError::bad(f.code(), f.to_string()),
+            ImportError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<DecisionError> for AppError {
+    fn from(e: DecisionError) -> AppError {
+        match e {
+            DecisionError::NoProject(_) => AppError::not_found("project_not_found", e.to_string()),
+            DecisionError::NoRow(_) => AppError::not_found("row_not_found", e.to_string()),
+            DecisionError::NothingToConfirm => AppError::bad("nothing_to_confirm", e.to_string()),
+            DecisionError::UnknownIndicator(_) => AppError::bad("unknown_indicator", e.to_string()),
+            DecisionError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Statistics of every indicator linked in the stored evaluations.
+pub fn practice(app: &AppState) -> Result<Practice, AppError> {
+    let projects = app.store.evaluations()?;
+    if projects.is_empty() {
+        return Ok(Practice::new());
+    }
+    let catalog = app.search.catalog();
+    let lookup = |code: &str| app.store.indicator(code).ok().flatten();
+    let type_name = |code: &str| catalog.project_type_name(code).to_string();
+    Ok(evaluations::all_stats(&projects, &lookup, &type_name))
+}
+
+/// One indicator's statistics (zero counts when no evaluation used it).
+fn stats_of(app: &AppState, ind: &Indicator) -> Result<IndicatorStats, AppError> {
+    let projects = app.store.evaluations()?;
+    let by_code = stats::rows_by_code(&projects);
+    let catalog = app.search.catalog();
+    let type_name = |code: &str| catalog.project_type_name(code).to_string();
+    let rows = by_code.get(ind.code.as_str()).map_or(&[][..], |v| &v[..]);
+    Ok(stats::indicator_stats(ind, rows, &type_name))
+}
+
+// ---- import ----
+
+async fn run_import(
+    app: AppState,
+    file: String,
+    bytes: Vec<u8>,
+    dry_run: bool,
+    by: String,
+) -> Result<ImportReport, AppError> {
+    if bytes.is_empty() {
+        return Err(ImportError::File(FileError::Empty).into());
+    }
+    // Parsing, matching (searches) and the transaction are CPU and disk work.
+    Ok(tokio::task::spawn_blocking(move || {
+        evaluations::import_file(&app.store, &app.search, &file, &bytes, dry_run, &by)
+    })
+    .await??)
+}
+
+fn file_name(p: &Params, headers: &HeaderMap) -> String {
+    p.text("file")
+        .or_else(|| {
+            headers
+                .get("x-file-name")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| {
+                    form_urlencoded::parse(format!("n={v}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                })
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "上传文件".to_string())
+        .chars()
+        .take(200)
+        .collect()
+}
+
+fn dry_run_flag(p: &Params) -> Result<bool, AppError> {
+    match p.get("dry_run") {
+        None | Some("" | "false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(v) => Err(AppError::bad(
+            "invalid_parameter",
+            format!("参数 dry_run 应为 true 或 false，收到“{v}”"),
+        )),
+    }
+}
+
+/// `POST /api/v1/evaluations/import?dry_run=true|false&file=<name>`: the file is the raw body
+/// (`.xlsx`, CSV or JSON). 201 when written; 200 for a dry run or a file imported before; 422
+/// with the per-row errors when any row is bad (nothing written); 400 for an unreadable file.
+pub async fn import_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    p: Params,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let by = require_curator(&viewer)?;
+    let dry_run = dry_run_flag(&p)?;
+    let report = run_import(app, file_name(&p, &headers), bytes.to_vec(), dry_run, by).await?;
+    let status = if !report.errors.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if report.written {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = if report.errors.is_empty() {
+        json!({ "report": report })
+    } else {
+        json!({
+            "error": { "code": "invalid_rows", "message": report.message },
+            "report": report,
+        })
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+async fn upload(mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::bad("invalid_upload", format!("上传内容无法读取：{e}"))
+    };
+    let (mut file, mut dry_run) = (None, false);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("file") => {
+                let name = field.file_name().unwrap_or("上传文件").to_string();
+                file = Some((name, field.bytes().await.map_err(bad)?));
+            }
+            Some("dry_run") => {
+                dry_run = matches!(
+                    field.text().await.map_err(bad)?.as_str(),
+                    "1" | "true" | "on"
+                )
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) = file.ok_or_else(|| {
+        AppError::bad(
+            "invalid_upload",
+            "请选择要导入的自评表文件（.xlsx、.csv 或 .json）",
+        )
+    })?;
+    Ok((name, bytes, dry_run))
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/report.html")]
+pub struct ReportPage {
+    pub nav: Nav,
+    pub r: ImportReport,
+    pub methods: Vec<(&'static str, usize)>,
+}
+
+fn methods(r: &ImportReport) -> Vec<(&'static str, usize)> {
+    crate::domain::MatchMethod::ALL
+        .iter()
+        .filter_map(|m| r.matched.get(m.key()).map(|n| (m.label(), *n)))
+        .collect()
+}
+
+pub async fn import_page(State(app): State<AppState>, viewer: Viewer, mp: Multipart) -> Page {
+    let by = require_curator(&viewer)?;
+    let (name, bytes, dry_run) = upload(mp).await?;
+    let r = run_import(app, name, bytes.to_vec(), dry_run, by).await?;
+    Ok(Html(
+        ReportPage {
+            nav: viewer.nav(),
+            methods: methods(&r),
+            r,
+        }
+        .render()?,
+    ))
+}
+
+// ---- projects ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub project_type: Option<String>,
+    pub type_name: String,
+    pub budget_wan: f64,
+    pub execution_rate: f64,
+    pub score: f64,
+    pub grade: Grade,
+    pub rows: usize,
+    /// Rows linked with certainty.
+    pub linked: usize,
+    pub uncertain: usize,
+    pub unmatched: usize,
+    /// File the project was last imported from.
+    pub file: String,
+}
+
+/// Filters of the project list: year, type (code or name), grade.
+struct ProjectFilter {
+    year: Option<i32>,
+    project_type: Option<String>,
+    grade: Option<Grade>,
+}
+
+fn project_filter(app: &AppState, p: &Params) -> Result<ProjectFilter, AppError> {
+    let year = match p.text("year") {
+        None => None,
+        Some(y) => Some(y.parse::<i32>().map_err(|_| {
+            AppError::bad("invalid_filter", format!("筛选条件 year=“{y}”不是年份"))
+        })?),
+    };
+    let catalog = app.search.catalog();
+    let project_type = match p.text("type").or_else(|| p.text("project_type")) {
+        None => None,
+        Some(t) => Some(
+            catalog
+                .project_types
+                .iter()
+                .find(|x| x.code == t || x.name == t)
+                .map(|x| x.code.clone())
+                .ok_or_else(|| {
+                    AppError::bad(
+                        "invalid_filter",
+                        format!(
+                            "筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let grade = match p.text("grade") {
+        None => None,
+        Some(g) => Some(Grade::parse(&g).ok_or_else(|| {
+            AppError::bad(
+                "invalid_filter",
+                format!("筛选条件 grade=“{g}”无效；可选：优、良、中、差"),
+            )
+        })?),
+    };
+    Ok(ProjectFilter {
+        year,
+        project_type,
+        grade,
+    })
+}
+
+fn summaries(app: &AppState, f: &ProjectFilter) -> Result<Vec<ProjectSummary>, AppError> {
+    let catalog = app.search.catalog();
+    let imports: std::collections::HashMap<String, String> = app
+        .store
+        .evaluation_imports()?
+        .into_iter()
+        .map(|b| (b.sha256, b.file))
+        .collect();
+    let mut v: Vec<ProjectSummary> = app
+        .store
+        .evaluations()?
+        .into_iter()
+        .filter(|p| f.year.is_none_or(|y| p.year == y))
+        .filter(|p| f.project_type.is_none() || p.project_type == f.project_type)
+        .filter(|p| f.grade.is_none_or(|g| p.grade == g))
+        .map(|p| {
+            let linked = p.rows.iter().filter(|r| r.certain_code().is_some()).count();
+            let unmatched = p.rows.iter().filter(|r| r.matched.is_none()).count();
+            ProjectSummary {
+                id: p.id(),
+                type_name: p
+                    .project_type
+                    .as_deref()
+                    .map(|t| catalog.project_type_name(t).to_string())
+                    .unwrap_or_default(),
+                file: imports.get(&p.import).cloned().unwrap_or_default(),
+                uncertain: p.rows.len() - linked - unmatched,
+                linked,
+                unmatched,
+                rows: p.rows.len(),
+                name: p.name,
+                unit_name: p.unit_name,
+                year: p.year,
+                project_type: p.project_type,
+                budget_wan: p.budget_wan,
+                execution_rate: p.execution_rate,
+                score: p.score,
+                grade: p.grade,
+            }
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.year
+            .cmp(&a.year)
+            .then(a.type_name.cmp(&b.type_name))
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(v)
+}
+
+/// `GET /api/v1/evaluations?year=&type=&grade=&limit=&offset=`: the projects imported.
+pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
+    let f = project_filter(&app, &p)?;
+    let limit = p.number("limit", 100)?.clamp(1, 1000);
+    let offset = p.number("offset", 0)?;
+    let all = summaries(&app, &f)?;
+    let page: Vec<&ProjectSummary> = all.iter().skip(offset).take(limit).collect();
+    Ok(Json(json!({ "total": all.len(), "projects": page })))
+}
+
+/// `GET /api/v1/evaluations/projects/{id}`: one project with its rows, matches and sources.
+pub async fn project_api(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let p = app
+        .store
+        .evaluation(&id)?
+        .ok_or_else(|| AppError::not_found("project_not_found", format!("没有这个项目：{id}")))?;
+    Ok(Json(json!({ "id": p.id(), "project": p })))
+}
+
+/// `GET /api/v1/indicators/{code}/stats`.
+pub async fn stats_api(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ind = app.store.indicator(&code)?.ok_or_else(|| {
+        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标"))
+    })?;
+    let s = stats_of(&app, &ind)?;
+    Ok(Json(
+        json!({ "stats": s, "reference": stats::reference_text(&s) }),
+    ))
+}
+
+// ---- the indicator page's section ----
+
+/// The 评价实践 section of an indicator page.
+pub struct PracticeView {
+    pub s: IndicatorStats,
+    pub reference: String,
+    pub spread_svg: String,
+    pub year_svg: String,
+    pub grade_svg: String,
+    pub type_svg: String,
+}
+
+pub fn practice_view(app: &AppState, ind: &Indicator) -> Result<Option<PracticeView>, AppError> {
+    let s = stats_of(app, ind)?;
+    if s.rows == 0 {
+        return Ok(None);
+    }
+    let top_types: Vec<stats::Count> = s.by_type.iter().take(6).cloned().collect();
+    Ok(Some(PracticeView {
+        reference: stats::reference_text(&s),
+        spread_svg: charts::spread_svg(&s).unwrap_or_default(),
+        year_svg: charts::bars_svg("按年度的项目数", &s.by_year, "#3b6ea5").unwrap_or_default(),
+        grade_svg: charts::bars_svg("按评价等级的项目数", &s.by_grade, "#5a9e6f")
+            .unwrap_or_default(),
+        type_svg: charts::bars_svg("按项目类型的项目数", &top_types, "#8a6fb0").unwrap_or_default(),
+        s,
+    }))
+}
+
+// ---- pages ----
+
+#[derive(Template)]
+#[template(path = "evaluations/index.html")]
+pub struct IndexPage {
+    pub nav: Nav,
+    pub projects: Vec<ProjectSummary>,
+    pub total: usize,
+    pub imports: Vec<crate::domain::ImportBatch>,
+    pub rows: usize,
+    pub linked: usize,
+    pub uncertain: usize,
+    pub unmatched: usize,
+    pub candidates: usize,
+    pub years: Vec<i32>,
+    pub types: Vec<(String, String)>,
+    pub year: String,
+    pub project_type: String,
+    pub grade: String,
+}
+
+pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
+    let f = project_filter(&app, &p)?;
+    let all = summaries(
+        &app,
+        &ProjectFilter {
+            year: None,
+            project_type: None,
+            grade: None,
+        },
+    )?;
+    let mut years: Vec<i32> = all.iter().map(|s| s.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let projects = summaries(&app, &f)?;
+    let catalog = app.search.catalog();
+    Ok(Html(
+        IndexPage {
+            nav: viewer.nav(),
+            total: projects.len(),
+            rows: all.iter().map(|s| s.rows).sum(),
+            linked: all.iter().map(|s| s.linked).sum(),
+            uncertain: all.iter().map(|s| s.uncertain).sum(),
+            unmatched: all.iter().map(|s| s.unmatched).sum(),
+            candidates: app.store.evaluation_candidates()?.len(),
+            imports: app.store.evaluation_imports()?,
+            projects: projects.into_iter().take(500).collect(),
+            years,
+            types: catalog
+                .project_types
+                .iter()
+                .map(|t| (t.code.clone(), t.name.clone()))
+                .collect(),
+            year: f.year.map(|y| y.to_string()).unwrap_or_default(),
+            project_type: f.project_type.unwrap_or_default(),
+            grade: f.grade.map(|g| g.label().to_string()).unwrap_or_default(),
+        }
+        .render()?,
+    ))
+}
+
+pub async fn template_xlsx() -> Result<Response, ApiError> {
+    let bytes =
+        evaluations::import::template_xlsx().map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "绩效自评表模板.xlsx",
+    ))
+}
+
+pub async fn template_csv() -> Response {
+    download(
+        evaluations::import::template_csv(),
+        "text/csv; charset=utf-8",
+        "绩效自评表模板.csv",
+    )
+}
+
+fn download(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
+    let enc: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename*=UTF-8''{enc}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A row waiting for a curator.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewItem {
+    pub project_id: String,
+    pub project: String,
+    pub year: i32,
+    pub type_name: String,
+    pub index: usize,
+    pub name: String,
+    pub level1: String,
+    pub level2: String,
+    pub unit: String,
+    pub target: String,
+    pub actual: String,
+    pub code: String,
+    pub indicator: String,
+    pub indicator_unit: String,
+    pub method: String,
+    pub confidence: f64,
+    pub source: String,
+}
+
+fn review_items(app: &AppState) -> Result<Vec<ReviewItem>, AppError> {
+    let catalog = app.search.catalog();
+    let mut v = Vec::new();
+    for p in app.store.evaluations()? {
+        for (i, r) in p.rows.iter().enumerate() {
+            let Some(m) = r.matched.as_ref().filter(|m| !m.is_certain()) else {
+                continue;
+            };
+            let ind = app.store.indicator(&m.code)?;
+            v.push(ReviewItem {
+                project_id: p.id(),
+                project: p.name.clone(),
+                year: p.year,
+                type_name: p
+                    .project_type
+                    .as_deref()
+                    .map(|t| catalog.project_type_name(t).to_string())
+                    .unwrap_or_default(),
+                index: i,
+                name: r.name.clone(),
+                level1: r.level1.clone(),
+                level2: r.level2.clone(),
+                unit: r.unit.clone(),
+                target: r.target.clone(),
+                actual: r.actual.clone(),
+                code: m.code.clone(),
+                indicator: ind.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
+                indicator_unit: ind.map(|i| i.unit).unwrap_or_default(),
+                method: m.method.label().to_string(),
+                confidence: m.confidence,
+                source: r.source.to_string(),
+            });
+        }
+    }
+    v.sort_by(|a, b| {
+        a.confidence
+            .total_cmp(&b.confidence)
+            .reverse()
+            .then(a.name.cmp(&b.name))
+    });
+    Ok(v)
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/review.html")]
+pub struct ReviewPage {
+    pub nav: Nav,
+    pub items: Vec<ReviewItem>,
+    pub total: usize,
+}
+
+pub async fn review(State(app): State<AppState>, viewer: Viewer) -> Page {
+    require_curator(&viewer)?;
+    let items = review_items(&app)?;
+    Ok(Html(
+        ReviewPage {
+            nav: viewer.nav(),
+            total: items.len(),
+            items: items.into_iter().take(300).collect(),
+        }
+        .render()?,
+    ))
+}
+
+pub async fn review_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+) -> Result<Json<Value>, ApiError> {
+    require_curator(&viewer)?;
+    let items = review_items(&app)?;
+    Ok(Json(json!({ "total": items.len(), "items": items })))
+}
+
+/// A curator's decision: `action` = `confirm` | `link` (with `code`) | `new`.
+#[derive(Debug, Deserialize)]
+pub struct DecisionBody {
+    pub project_id: String,
+    pub index: usize,
+    pub action: String,
+    #[serde(default)]
+    pub code: String,
+}
+
+fn decision(b: &DecisionBody) -> Result<Decision, AppError> {
+    match b.action.as_str() {
+        "confirm" => Ok(Decision::Confirm),
+        "link" if !b.code.trim().is_empty() => Ok(Decision::Link(
+            b.code
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        )),
+        "link" => Err(AppError::bad("invalid_decision", "请填写要关联的指标编码")),
+        "new" => Ok(Decision::New),
+        other => Err(AppError::bad(
+            "invalid_decision",
+            format!("操作“{other}”无效（confirm、link 或 new）"),
+        )),
+    }
+}
+
+async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedProject, AppError> {
+    let d = decision(&b)?;
+    Ok(tokio::task::spawn_blocking(move || {
+        evaluations::decide(&app.store, &b.project_id, b.index, d, &by)
+    })
+    .await??)
+}
+
+/// `POST /api/v1/evaluations/decisions`.
+pub async fn decide_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    body: Result<Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let by = require_curator(&viewer)?;
+    let b = body.map(|Json(b)| b).map_err(|e| {
+        AppError::bad(
+            "invalid_json",
+            format!("请求内容无法解析：{}", e.body_text()),
+        )
+    })?;
+    let index = b.index;
+    let p = apply(app, b, by).await?;
+    Ok(Json(json!({ "id": p.id(), "row": p.rows.get(index) })))
+}
+
+pub async fn decide_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    axum::Form(b): axum::Form<DecisionBody>,
+) -> Result<Redirect, PageError> {
+    let by = require_curator(&viewer)?;
+    apply(app, b, by).await?;
+    Ok(Redirect::to("/evaluations/review"))
+}
+
+pub struct CandidateView {
+    pub c: Candidate,
+    pub draft: Indicator,
+    pub findings: Vec<String>,
+    pub type_names: Vec<String>,
+}
+
+fn candidate_views(app: &AppState) -> Result<Vec<CandidateView>, AppError> {
+    let catalog = app.search.catalog();
+    Ok(app
+        .store
+        .evaluation_candidates()?
+        .into_iter()
+        .map(|c| {
+            let draft = evaluations::cluster::candidate_to_indicator(&c, &catalog);
+            CandidateView {
+                findings: crate::domain::quality::check_indicator(&draft)
+                    .into_iter()
+                    .map(|f| f.message)
+                    .collect(),
+                type_names: draft
+                    .project_types
+                    .iter()
+                    .map(|t| catalog.project_type_name(t).to_string())
+                    .collect(),
+                draft,
+                c,
+            }
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/candidates.html")]
+pub struct CandidatesPage {
+    pub nav: Nav,
+    pub items: Vec<CandidateView>,
+}
+
+pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
+    Ok(Html(
+        CandidatesPage {
+            nav: viewer.nav(),
+            items: candidate_views(&app)?,
+        }
+        .render()?,
+    ))
+}
+
+/// `GET /api/v1/evaluations/candidates`: candidates with their evidence and indicator draft.
+pub async fn candidates_api(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let items: Vec<Value> = candidate_views(&app)?
+        .into_iter()
+        .map(|v| {
+            json!({
+                "candidate": v.c,
+                "projects": v.c.projects(),
+                "indicator": v.draft,
+                "findings": v.findings,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "total": items.len(), "candidates": items })))
+}
+
+pub struct SourceRow {
+    pub project_id: String,
+    pub project: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub grade: Grade,
+    pub name: String,
+    pub unit: String,
+    pub direction: String,
+    pub target: String,
+    pub actual: String,
+    pub met: String,
+    pub reason: String,
+    pub method: String,
+    pub confidence: f64,
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/rows.html")]
+pub struct RowsPage {
+    pub nav: Nav,
+    pub ind: Indicator,
+    pub rows: Vec<SourceRow>,
+}
+
+/// `/evaluations/rows?indicator=CODE`: every row counted in the indicator's statistics, with
+/// its file, sheet and row.
+pub async fn rows(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
+    let code = p
+        .text("indicator")
+        .ok_or_else(|| AppError::bad("invalid_parameter", "请指定指标编码：?indicator=编码"))?;
+    let ind = app.store.indicator(&code)?.ok_or_else(|| {
+        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
+    })?;
+    let projects = app.store.evaluations()?;
+    let by_code = stats::rows_by_code(&projects);
+    let mut rows: Vec<SourceRow> = by_code
+        .get(ind.code.as_str())
+        .map(|v| &v[..])
+        .unwrap_or_default()
+        .iter()
+        .map(|lr| {
+            let r = lr.row;
+            let m = r.matched.as_ref().expect("linked rows have a match");
+            let dir = if r.direction.is_empty() {
+                ind.direction.label()
+            } else {
+                r.direction.as_str()
+            };
+            SourceRow {
+                project_id: lr.project.id(),
+                project: lr.project.name.clone(),
+                unit_name: lr.project.unit_name.clone(),
+                year: lr.project.year,
+                grade: lr.project.grade,
+                name: r.name.clone(),
+                unit: r.unit.clone(),
+                direction: dir.to_string(),
+                target: r.target.clone(),
+                actual: r.actual.clone(),
+                met: match stats::met(dir, &r.target, &r.actual) {
+                    Some(true) => "达成".into(),
+                    Some(false) => "未达成".into(),
+                    None => "—".into(),
+                },
+                reason: r.deviation_reason.clone(),
+                method: m.method.label().to_string(),
+                confidence: m.confidence,
+                source: r.source.to_string(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.year.cmp(&b.year).then(a.project.cmp(&b.project)));
+    Ok(Html(
+        RowsPage {
+            nav: viewer.nav(),
+            ind,
+            rows,
+        }
+        .render()?,
+    ))
+}
+
+/// Turns a candidate into a proposal to create its indicator (provenance 评价沉淀), with the
+/// evidence in the reason, so reviewers see which projects used it and how they did.
+fn propose_candidate(
+    app: &AppState,
+    actor: &crate::curation::Actor,
+    id: &str,
+) -> Result<crate::domain::Proposal, AppError> {
+    let c = app
+        .store
+        .evaluation_candidates()?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| {
+            AppError::not_found("candidate_not_found", format!("没有这个新指标候选：{id}"))
+        })?;
+    let ind = evaluations::cluster::candidate_to_indicator(&c, &app.search.catalog());
+    let mut years: Vec<i32> = c.evidence.iter().map(|e| e.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let grades: Vec<String> = crate::domain::Grade::ALL
+        .iter()
+        .map(|g| {
+            let n = c.evidence.iter().filter(|e| e.grade == *g).count();
+            format!("{}{n}", g.label())
+        })
+        .collect();
+    let reason = format!(
+        "由评价结果沉淀：{} 个项目（{} 年）使用，表述 {}；项目等级 {}。证据见 /evaluations/candidates#c-{}",
+        c.projects(),
+        years
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join("、"),
+        std::iter::once(&c.name)
+            .chain(&c.variants)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("、"),
+        grades.join(" "),
+        c.id
+    );
+    Ok(crate::curation::propose_create(
+        app,
+        actor,
+        crate::ingest::library::IndicatorInput::from(&ind),
+        &reason,
+    )?)
+}
+
+/// `POST /evaluations/candidates/{id}/propose`.
+pub async fn propose_candidate_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Redirect, PageError> {
+    let actor = viewer.require(Role::Editor)?;
+    let p = tokio::task::spawn_blocking(move || propose_candidate(&app, &actor, &id))
+        .await
+        .map_err(AppError::from)??;
+    Ok(Redirect::to(&format!("/proposals/{}", p.id)))
+}
+
+/// `POST /api/v1/evaluations/candidates/{id}/propose`.
+pub async fn propose_candidate_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<crate::domain::Proposal>), ApiError> {
+    let actor = viewer.require(Role::Editor)?;
+    let p = tokio::task::spawn_blocking(move || propose_candidate(&app, &actor, &id))
+        .await
+        .map_err(AppError::from)??;
+    Ok((StatusCode::CREATED, Json(p)))
+}
