@@ -19,6 +19,11 @@ use axum::routing::{get, post};
 use error::AppError;
 use std::sync::Arc;
 
+/// Times are stored in UTC and shown in China Standard Time (UTC+8), the users' clock.
+pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
+    t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset"))
+}
+
 /// Shared state: the whole application behind one `Arc`.
 pub type AppState = Arc<App>;
 

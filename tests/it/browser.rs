@@ -206,3 +206,66 @@ async fn the_drafting_page_checks_edits_live() {
     assert!(mine.as_str().unwrap().contains("老旧小区改造"), "{mine}");
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_curator_proposes_in_the_browser_and_a_reviewer_approves_it() {
+    let Some(chromium) =
+        webdriver_tools("a_curator_proposes_in_the_browser_and_a_reviewer_approves_it")
+    else {
+        return;
+    };
+    let app = crate::helpers::curation_app();
+    let pw = crate::helpers::PASSWORD;
+    let b = crate::webdriver::Browser::start(&chromium).await;
+    let login = |name: &'static str| {
+        let (b, app) = (&b, &app);
+        async move {
+            b.goto(&app.url("/login")).await;
+            let n = b.find("input[name=name]").await;
+            b.send_keys(&n, name).await;
+            let p = b.find("input[name=password]").await;
+            b.send_keys(&p, pw).await;
+            b.eval("document.querySelector('main form button').click(); return 1")
+                .await;
+            b.wait_for("return location.pathname === '/curation'").await;
+        }
+    };
+    login("editor").await;
+    // The editor opens the indicator, changes the target and gives a reason.
+    b.goto(&app.url("/indicators/JZ-001")).await;
+    b.eval("document.querySelector('a[href=\"/indicators/JZ-001/edit\"]').click(); return 1")
+        .await;
+    b.wait_for("return location.pathname === '/indicators/JZ-001/edit'")
+        .await;
+    b.eval("document.querySelector('input[name=target]').value = ''; return 1")
+        .await;
+    let target = b.find("input[name=target]").await;
+    b.send_keys(&target, "12800").await;
+    let reason = b.find("form.indicator-form textarea[name=reason]").await;
+    b.send_keys(&reason, "按 2026 年在册人数上调").await;
+    b.eval("document.querySelector('form.indicator-form button[type=submit]').click(); return 1")
+        .await;
+    let page = b
+        .wait_for("return location.pathname.startsWith('/proposals/') && document.body.innerText")
+        .await;
+    let page = page.as_str().unwrap();
+    assert!(page.contains("待审核") && page.contains("12800"), "{page}");
+    assert!(page.contains("需由其他审核人员审核"), "no approve button for the author");
+    // The reviewer signs in (after the editor signs out) and approves on the page.
+    let proposal = b.eval("return location.pathname").await;
+    b.eval("document.querySelector('header form button').click(); return 1")
+        .await;
+    b.wait_for("return location.pathname === '/'").await;
+    login("reviewer").await;
+    b.goto(&app.url(proposal.as_str().unwrap())).await;
+    std::fs::write(screenshot_dir().join("proposal.png"), b.screenshot().await).unwrap();
+    b.eval("document.querySelector('button[value=approve]').click(); return 1")
+        .await;
+    b.wait_for("return document.body.innerText.includes('已通过')")
+        .await;
+    b.goto(&app.url("/indicators/JZ-001")).await;
+    let text = b.eval("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("12800") && text.contains("第 2 版"), "{text}");
+    b.close().await;
+}
