@@ -278,7 +278,22 @@ fn open_proposal(
     changes: Vec<ProposedChange>,
     warnings: Vec<String>,
 ) -> Result<Proposal> {
+    open_proposal_with(app, actor, kind, title, reason, changes, warnings, vec![])
+}
+
+#[allow(clippy::too_many_arguments)]
+fn open_proposal_with(
+    app: &App,
+    actor: &Actor,
+    kind: ProposalKind,
+    title: String,
+    reason: String,
+    changes: Vec<ProposedChange>,
+    warnings: Vec<String>,
+    duplicates: Vec<(String, String)>,
+) -> Result<Proposal> {
     let p = Proposal {
+        duplicates,
         id: 0,
         kind,
         title: title.clone(),
@@ -324,12 +339,9 @@ pub fn propose_create(
         input.provenance = "地方参考".into();
     }
     let ind = check(app, input)?;
-    let warnings = near_duplicates(app, &ind)?
-        .iter()
-        .map(NearDuplicate::warning)
-        .collect();
+    let dups = near_duplicates(app, &ind)?;
     let title = format!("新增指标 {} {}", ind.code, ind.name);
-    open_proposal(
+    open_proposal_with(
         app,
         actor,
         ProposalKind::Create,
@@ -339,8 +351,46 @@ pub fn propose_create(
             base: None,
             after: ind,
         }],
-        warnings,
+        dups.iter().map(NearDuplicate::warning).collect(),
+        dups.into_iter().map(|d| (d.code, d.name)).collect(),
     )
+}
+
+/// Turns an open proposal for a new indicator into adding its name (and aliases) to an existing
+/// indicator it duplicates: the edit is proposed, then the original proposal is withdrawn.
+pub fn fold_into(app: &App, actor: &Actor, id: u64, into: &str) -> Result<Proposal> {
+    let mut p = proposal(app, id)?;
+    if !p.is_open() || p.kind != ProposalKind::Create {
+        return Err(CurationError::Conflict(format!(
+            "提案 P{id} 不是待审核的新增指标提案"
+        )));
+    }
+    if p.author != actor.user && !actor.role.allows(Role::Reviewer) {
+        return Err(CurationError::Forbidden(
+            "只有提出人或审核人员可以把新增提案改为合并".into(),
+        ));
+    }
+    let new = p.changes[0].after.clone();
+    let target = active(app, into)?;
+    let mut input = IndicatorInput::from(&target);
+    for a in std::iter::once(&new.name).chain(&new.aliases) {
+        if *a != target.name && !input.aliases.contains(a) {
+            input.aliases.push(a.clone());
+        }
+    }
+    let reason = format!(
+        "{}（由新增提案 P{id}“{}”改为在已有指标增加别名）",
+        p.reason, new.name
+    );
+    let edit = propose_edit(app, actor, into, input, &reason)?;
+    p.state = ProposalState::Withdrawn;
+    p.decided_at = Some(Utc::now());
+    p.comment = format!("改为合并到 {into}（提案 P{}）", edit.id);
+    app.store.close_proposal(
+        &p,
+        actor.audit("改为合并", &format!("P{id}"), p.comment.clone()),
+    )?;
+    Ok(edit)
 }
 
 /// Applies a JSON object of changed fields (as written in a library file) to an indicator.

@@ -86,6 +86,10 @@ pub struct Proposal {
     /// Near-duplicates and other advice found when it was made.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Published indicators a new one may duplicate, as (code, name): the proposal can be turned
+    /// into adding its name to one of them as an alias.
+    #[serde(default)]
+    pub duplicates: Vec<(String, String)>,
     pub state: ProposalState,
     #[serde(default)]
     pub decided_by: Option<String>,

@@ -294,6 +294,7 @@ mod tests {
             created: Utc::now(),
             changes: vec![],
             warnings: vec![],
+            duplicates: vec![],
             state: ProposalState::Open,
             decided_by: None,
             decided_at: None,

@@ -235,6 +235,26 @@ pub async fn reject_api(
     ))
 }
 
+#[derive(Deserialize)]
+pub struct FoldBody {
+    pub into: String,
+}
+
+/// `POST /api/v1/proposals/{id}/fold` `{"into": code}`: a new-indicator proposal becomes an
+/// alias on an existing indicator.
+pub async fn fold_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Api<(StatusCode, Json<Proposal>)> {
+    let actor = viewer.require(Role::Editor)?;
+    let id = parse_id(&id)?;
+    let b: FoldBody = json_body(&body)?;
+    let p = blocking(move || Ok(curation::fold_into(&app, &actor, id, &b.into)?)).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
 pub async fn withdraw_api(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -543,13 +563,15 @@ pub async fn decide_page(
     let id = parse_id(&id)?;
     let action = field(&f, "action").to_string();
     let comment = field(&f, "comment").to_string();
-    let actor = viewer.require(if action == "withdraw" {
+    let actor = viewer.require(if matches!(action.as_str(), "withdraw" | "fold") {
         Role::Editor
     } else {
         Role::Reviewer
     })?;
-    blocking(move || {
+    let into = field(&f, "into").to_string();
+    let next = blocking(move || {
         match action.as_str() {
+            "fold" => return Ok(curation::fold_into(&app, &actor, id, &into)?.id),
             "approve" => {
                 curation::approve(&app, &actor, &[id], &comment)?;
             }
@@ -566,10 +588,10 @@ pub async fn decide_page(
                 ));
             }
         }
-        Ok(())
+        Ok(id)
     })
     .await?;
-    Ok(Redirect::to(&format!("/proposals/{id}")).into_response())
+    Ok(Redirect::to(&format!("/proposals/{next}")).into_response())
 }
 
 pub async fn batch_page(

@@ -147,6 +147,7 @@ pub fn router(app: AppState) -> Router {
             "/api/v1/proposals/{id}/withdraw",
             post(curation::withdraw_api),
         )
+        .route("/api/v1/proposals/{id}/fold", post(curation::fold_api))
         .route("/api/v1/import", post(curation::import_api))
         .route("/api/v1/inbox", get(curation::inbox_api))
         .route(

@@ -250,7 +250,10 @@ async fn a_curator_proposes_in_the_browser_and_a_reviewer_approves_it() {
         .await;
     let page = page.as_str().unwrap();
     assert!(page.contains("待审核") && page.contains("12800"), "{page}");
-    assert!(page.contains("需由其他审核人员审核"), "no approve button for the author");
+    assert!(
+        page.contains("需由其他审核人员审核"),
+        "no approve button for the author"
+    );
     // The reviewer signs in (after the editor signs out) and approves on the page.
     let proposal = b.eval("return location.pathname").await;
     b.eval("document.querySelector('header form button').click(); return 1")
