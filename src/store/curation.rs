@@ -1,6 +1,6 @@
 //! Accounts, sessions, proposals, the audit log and the curator inbox.
 
-use super::{ChangeMeta, Commit, Result, Store, StoreError, decode, encode};
+use super::{ChangeMeta, Commit, Result, Store, StoreError, decode, decode_kv, encode};
 use crate::domain::{AuditEntry, Edition, Proposal, ProposalState, Session, User};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -43,13 +43,7 @@ impl Store {
     }
 
     pub fn users(&self) -> Result<Vec<User>> {
-        self.users
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        self.users.iter().map(decode_kv).collect()
     }
 
     /// The enabled user whose API token hashes to `hash`.
@@ -205,10 +199,7 @@ impl Store {
             .rev()
             .skip(skip)
             .take(limit)
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
+            .map(decode_kv)
             .collect()
     }
 
@@ -236,14 +227,7 @@ impl Store {
 
     /// Searches that found nothing, most frequent first.
     pub fn misses(&self, limit: usize) -> Result<Vec<Miss>> {
-        let mut all: Vec<Miss> = self
-            .misses
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_>>()?;
+        let mut all: Vec<Miss> = self.misses.iter().map(decode_kv).collect::<Result<_>>()?;
         all.sort_by(|a, b| b.count.cmp(&a.count).then(b.last.cmp(&a.last)));
         all.truncate(limit);
         Ok(all)

@@ -3,7 +3,7 @@
 //! (`evaluation_candidates`, by id). Each import or curator decision is one transaction over the
 //! trees it touches, flushed before it returns, so a crash applies all of it or nothing.
 
-use super::{Result, Store, StoreError, decode, encode};
+use super::{Result, Store, StoreError, decode, decode_kv, encode};
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -36,26 +36,14 @@ impl Store {
     /// Every import, oldest first.
     pub fn evaluation_imports(&self) -> Result<Vec<ImportBatch>> {
         let (imports, _) = self.evaluation_trees()?;
-        let mut v: Vec<ImportBatch> = imports
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_>>()?;
+        let mut v: Vec<ImportBatch> = imports.iter().map(decode_kv).collect::<Result<_>>()?;
         v.sort_by_key(|b| b.imported_at);
         Ok(v)
     }
 
     pub fn evaluation_candidates(&self) -> Result<Vec<Candidate>> {
         let (_, cands) = self.evaluation_trees()?;
-        let mut v: Vec<Candidate> = cands
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_>>()?;
+        let mut v: Vec<Candidate> = cands.iter().map(decode_kv).collect::<Result<_>>()?;
         v.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
         Ok(v)
     }

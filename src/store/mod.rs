@@ -122,6 +122,12 @@ fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
     })
 }
 
+/// Decodes one entry of a tree scan.
+fn decode_kv<T: DeserializeOwned>(kv: sled::Result<(sled::IVec, sled::IVec)>) -> Result<T> {
+    let (k, v) = kv?;
+    decode(&k, &v)
+}
+
 /// Hash of an indicator as the library files give it.
 fn file_hash(i: &Indicator) -> String {
     use sha2::{Digest, Sha256};
@@ -184,22 +190,13 @@ impl Store {
 
     /// Every indicator in its current revision, retired ones included, by code.
     pub fn indicators(&self) -> Result<Vec<Indicator>> {
-        self.indicators
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        self.indicators.iter().map(decode_kv).collect()
     }
 
     pub fn revisions(&self, code: &str) -> Result<Vec<Revision>> {
         self.revisions
             .scan_prefix(rev_prefix(code))
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
+            .map(decode_kv)
             .collect()
     }
 
@@ -209,14 +206,7 @@ impl Store {
     }
 
     pub fn editions(&self) -> Result<Vec<Edition>> {
-        let mut eds: Vec<Edition> = self
-            .editions
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_>>()?;
+        let mut eds: Vec<Edition> = self.editions.iter().map(decode_kv).collect::<Result<_>>()?;
         eds.sort_by_key(|e| e.frozen_at);
         Ok(eds)
     }
@@ -516,13 +506,7 @@ impl Store {
     }
 
     pub fn evaluations(&self) -> Result<Vec<EvaluatedProject>> {
-        self.evaluations
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        self.evaluations.iter().map(decode_kv).collect()
     }
 
     /// Bytes used by the database on disk.
