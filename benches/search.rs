@@ -221,10 +221,13 @@ fn summary(mut v: Vec<f64>) -> (f64, f64) {
     (percentile(&v, 0.5), percentile(&v, 0.99))
 }
 
-fn url_for(port: u16, q: &str, f: &Filters) -> String {
+fn url_for(port: u16, class: &str, q: &str, f: &Filters) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     s.append_pair("q", q);
     s.append_pair("limit", "10");
+    if class == "faceted" {
+        s.append_pair("facets", "1");
+    }
     if let Some(l) = &f.level1 {
         s.append_pair("level1", l);
     }
@@ -257,7 +260,7 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .expect("zhibiao serve starts");
-        let url = url_for(port, "满意度", &Filters::default());
+        let url = url_for(port, "word", "满意度", &Filters::default());
         loop {
             if let Ok(r) = wait::http_ok(&url)
                 && r
@@ -356,6 +359,7 @@ fn main() {
         for (class, q, f) in &qs {
             let mut req = SearchRequest::new(q);
             req.filters = f.clone();
+            req.facets = class == "faceted";
             let t = Instant::now();
             let r = index.search(&req).unwrap();
             let ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -399,7 +403,7 @@ fn main() {
     let client = reqwest::Client::new();
     let urls: Vec<(String, String)> = qs
         .iter()
-        .map(|(c, q, f)| (c.clone(), url_for(port, q, f)))
+        .map(|(c, q, f)| (c.clone(), url_for(port, c, q, f)))
         .collect();
     let mut http_by_class: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut http_all = Vec::new();

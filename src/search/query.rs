@@ -70,6 +70,9 @@ pub struct SearchRequest {
     pub offset: usize,
     pub filters: Filters,
     pub explain: bool,
+    /// Count facets over every match. They cost a pass over all matching documents' columns,
+    /// so only callers that show them (the search page, API calls with `facets=1`) ask.
+    pub facets: bool,
 }
 
 impl SearchRequest {
@@ -80,6 +83,7 @@ impl SearchRequest {
             offset: 0,
             filters: Filters::default(),
             explain: false,
+            facets: false,
         }
     }
 }
@@ -490,9 +494,9 @@ impl SearchIndex {
                 &(
                     Self::top(window, if balance { 0 } else { req.offset }),
                     Count,
-                    FacetCollector {
+                    req.facets.then_some(FacetCollector {
                         cache: &self.facet_columns,
-                    },
+                    }),
                 ),
             )
         };
@@ -546,7 +550,10 @@ impl SearchIndex {
                 explain,
             });
         }
-        let facets = self.facets(counts, &req.filters);
+        let facets = match counts {
+            Some(counts) => self.facets(counts, &req.filters),
+            None => Facets::default(),
+        };
         Ok(SearchResults {
             total,
             hits,

@@ -107,7 +107,8 @@ fn groups(catalog: &Catalog) -> Vec<(String, Vec<ProjectType>)> {
 }
 
 pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
-    let req = p.search_request(20)?;
+    let mut req = p.search_request(20)?;
+    req.facets = true;
     let catalog = app.search.catalog();
     let searched = !req.q.trim().is_empty() || !req.filters.is_empty();
     let (limit, offset) = (req.limit, req.offset);

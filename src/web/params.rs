@@ -88,6 +88,7 @@ impl Params {
                 core: self.flag("core"),
             },
             explain: self.flag("explain"),
+            facets: self.flag("facets"),
         })
     }
 }

@@ -87,7 +87,7 @@ async fn a_word_only_in_definitions_finds_them_below_name_matches() {
 
 #[tokio::test]
 async fn facets_count_level1_level2_and_project_types() {
-    let body = search("道路", "").await;
+    let body = search("道路", "&facets=1").await;
     let f = &body["facets"];
     let total: u64 = f["level1"]
         .as_array()
