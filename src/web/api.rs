@@ -29,6 +29,7 @@ struct ApiHit<'a> {
 
 pub async fn search(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
     let req = p.search_request(10)?;
+    let with_facets = req.facets;
     let res = run_search(app, req).await?;
     let hits: Vec<ApiHit> = res
         .hits
@@ -49,9 +50,11 @@ pub async fn search(State(app): State<AppState>, p: Params) -> Result<Json<Value
             explain: &h.explain,
         })
         .collect();
-    Ok(Json(
-        json!({ "total": res.total, "hits": hits, "facets": res.facets }),
-    ))
+    let mut body = json!({ "total": res.total, "hits": hits });
+    if with_facets {
+        body["facets"] = json!(res.facets);
+    }
+    Ok(Json(body))
 }
 
 pub async fn suggest(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
