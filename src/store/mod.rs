@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -394,7 +395,8 @@ impl Store {
             .collect::<Result<_>>()?;
         // Stores written before file states were kept compare with the published state.
         let legacy = loaded.is_empty() && !existing.is_empty();
-        let mut changes: Vec<(Indicator, Option<String>)> = Vec::new();
+        // Borrowed until written, chunk by chunk: a 100,000-indicator corpus is not held twice.
+        let mut changes: Vec<(Cow<'_, Indicator>, Option<String>)> = Vec::new();
         let mut same: Vec<(String, Option<String>)> = Vec::new();
         for ind in &lib.indicators {
             let code = ind.code.to_string();
@@ -410,11 +412,11 @@ impl Store {
                 }
                 Some(ChangeKind::New) => {
                     report.created += 1;
-                    changes.push((ind.clone(), Some(h)));
+                    changes.push((Cow::Borrowed(ind), Some(h)));
                 }
                 Some(_) => {
                     report.changed += 1;
-                    changes.push((ind.clone(), Some(h)));
+                    changes.push((Cow::Borrowed(ind), Some(h)));
                 }
             }
         }
@@ -426,7 +428,7 @@ impl Store {
                 let mut retired = ind.clone();
                 retired.status = Status::Retired { replaced_by: None };
                 report.retired += 1;
-                changes.push((retired, None));
+                changes.push((Cow::Owned(retired), None));
             } else if !in_files.contains(code.as_str()) && loaded.contains_key(code) {
                 same.push((code.clone(), None));
             }
@@ -445,13 +447,16 @@ impl Store {
         // A large corpus is written in chunks (one transaction holds all its writes in memory);
         // the catalog, source hash and edition go with the last chunk, so a load cut short is
         // simply resumed at the next start (chunks already written compare unchanged).
-        let split = |chunk: Vec<(Indicator, Option<String>)>| {
+        let split = |chunk: Vec<(Cow<'_, Indicator>, Option<String>)>| {
             let states = chunk
                 .iter()
                 .map(|(i, h)| (i.code.to_string(), h.clone()))
                 .collect::<Vec<_>>();
             (
-                chunk.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
+                chunk
+                    .into_iter()
+                    .map(|(i, _)| i.into_owned())
+                    .collect::<Vec<_>>(),
                 states,
             )
         };
