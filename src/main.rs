@@ -436,9 +436,17 @@ fn print_stats(s: &quality::Stats) {
 fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::training::Example]) {
     use zhibiao::domain::training::annotate;
     let config = zhibiao::domain::lint::LintConfig::bundled();
-    let by_code = |c: &str| lib.indicators.iter().find(|i| i.code.as_str() == c).cloned();
+    let by_code = |c: &str| {
+        lib.indicators
+            .iter()
+            .find(|i| i.code.as_str() == c)
+            .cloned()
+    };
     for ex in list {
-        println!("\n== {} {}（{} 万元）", ex.project_type, ex.title, ex.budget_wan);
+        println!(
+            "\n== {} {}（{} 万元）",
+            ex.project_type, ex.title, ex.budget_wan
+        );
         for (label, rows) in [("反例", &ex.bad), ("正例", &ex.good)] {
             let t = annotate(&ex.draft(rows), &config, &lib.catalog, &by_code);
             println!("  {label}：{} 个错误；规则 {:?}", t.errors(), t.rules());
@@ -449,11 +457,7 @@ fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::train
                 let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
                 println!(
                     "    {} {}{}{} {:?}",
-                    r.row.name,
-                    r.row.direction,
-                    r.row.target,
-                    r.row.unit,
-                    rules
+                    r.row.name, r.row.direction, r.row.target, r.row.unit, rules
                 );
             }
         }

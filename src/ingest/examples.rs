@@ -220,10 +220,7 @@ fn parse_one(
             if let Some(d) = &r.direction {
                 match parse_direction(d) {
                     Some(d) => row.direction = d,
-                    None => err(
-                        line,
-                        format!("指标方向“{d}”无效（可选：≥、≤、=、定性）"),
-                    ),
+                    None => err(line, format!("指标方向“{d}”无效（可选：≥、≤、=、定性）")),
                 }
             }
             if let Some(v) = r.level1 {
@@ -331,8 +328,14 @@ target = "2"
             .replace("level2 = \"数量指标\"", "level2 = \"经济效益指标\"");
         let e = load(&[("road.toml", &broken)]).unwrap_err();
         let text = e.to_string();
-        assert!(text.contains("road.toml:7") && text.contains("不属于"), "{text}");
-        assert!(text.contains("road.toml:14") && text.contains("DL-999"), "{text}");
+        assert!(
+            text.contains("road.toml:7") && text.contains("不属于"),
+            "{text}"
+        );
+        assert!(
+            text.contains("road.toml:14") && text.contains("DL-999"),
+            "{text}"
+        );
         let e = load(&[("pipe.toml", GOOD)]).unwrap_err().to_string();
         assert!(e.contains("文件名应与项目类型一致"), "{e}");
         let e = load(&[("road.toml", "title = ")]).unwrap_err().to_string();

@@ -42,7 +42,7 @@ impl Store {
                 decode(&k, &v)
             })
             .collect::<Result<_>>()?;
-        v.sort_by(|a, b| b.updated.cmp(&a.updated));
+        v.sort_by_key(|s| std::cmp::Reverse(s.updated));
         Ok(v)
     }
 
@@ -146,7 +146,9 @@ mod tests {
             created: now,
             updated: now,
         };
-        store.put_training_session(&s, &[ex.clone()]).unwrap();
+        store
+            .put_training_session(&s, std::slice::from_ref(&ex))
+            .unwrap();
         assert_eq!(store.training_session("s1").unwrap(), Some(s));
         assert_eq!(store.exercise("ABCDEF").unwrap(), Some(ex));
         let a = Attempt {

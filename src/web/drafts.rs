@@ -61,7 +61,11 @@ pub struct DraftBody {
 }
 
 /// Checks sizes and that every referenced library indicator exists; fills in revisions.
-pub(crate) fn validate(app: &AppState, project: &DraftProject, rows: &mut [DraftRow]) -> Result<(), AppError> {
+pub(crate) fn validate(
+    app: &AppState,
+    project: &DraftProject,
+    rows: &mut [DraftRow],
+) -> Result<(), AppError> {
     if project.name.trim().is_empty() {
         return Err(AppError::bad("invalid_project", "请填写项目名称"));
     }
@@ -411,7 +415,9 @@ pub struct EditPage {
 
 fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<String>, PageError> {
     let action = format!("/drafts/{}", d.id);
-    Ok(Html(draft_page(app, nav, d, print, action, None)?.render()?))
+    Ok(Html(
+        draft_page(app, nav, d, print, action, None)?.render()?,
+    ))
 }
 
 /// The drafting page for a draft, shared by real drafts and trainees' attempts.

@@ -239,7 +239,11 @@ pub async fn session(State(app): State<AppState>, Path(id): Path<String>) -> Pag
                 }
             }
             SessionItem::Example { project_type } => {
-                if let Some(ex) = app.examples.iter().find(|e| &e.project_type == project_type) {
+                if let Some(ex) = app
+                    .examples
+                    .iter()
+                    .find(|e| &e.project_type == project_type)
+                {
                     examples.push(super::training::example_view(&app, ex));
                 }
             }

@@ -115,7 +115,10 @@ pub fn router(app: AppState) -> Router {
             get(training::session_page).post(training::session_submit),
         )
         .route("/training/sessions/{id}/present", get(training::present))
-        .route("/training/sessions/{id}/summary", get(training::summary_page))
+        .route(
+            "/training/sessions/{id}/summary",
+            get(training::summary_page),
+        )
         .route("/training/sessions/{id}/handbook", get(handbook::session))
         .route("/t", get(training::join_form))
         .route("/t/go", get(training::join_lookup))

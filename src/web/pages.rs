@@ -358,7 +358,10 @@ pub async fn edition_indicator(
     Path((name, code)): Path<(String, String)>,
 ) -> Page {
     let edition = app.store.edition(&name)?.ok_or_else(|| {
-        AppError::not_found("edition_not_found", format!("没有名为“{name}”的指标库版本。"))
+        AppError::not_found(
+            "edition_not_found",
+            format!("没有名为“{name}”的指标库版本。"),
+        )
     })?;
     let n = edition.revision_of(&code).ok_or_else(|| {
         AppError::not_found(

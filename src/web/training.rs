@@ -52,9 +52,9 @@ fn annotated(app: &AppState, ex: &Example, rows: &[crate::domain::DraftRow]) -> 
 }
 
 fn session(app: &AppState, id: &str) -> Result<TrainingSession, AppError> {
-    app.store.training_session(id)?.ok_or_else(|| {
-        AppError::not_found("session_not_found", "没有这个培训课程（链接可能有误）")
-    })
+    app.store
+        .training_session(id)?
+        .ok_or_else(|| AppError::not_found("session_not_found", "没有这个培训课程（链接可能有误）"))
 }
 
 fn exercise(app: &AppState, code: &str) -> Result<Exercise, AppError> {
@@ -111,7 +111,11 @@ fn resolve(
             (SessionItem::Framework { part }, None)
         }
         ItemSpec::Indicator { code } => {
-            let code = code.split_whitespace().next().unwrap_or_default().to_string();
+            let code = code
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             if app.store.indicator(&code)?.is_none() {
                 return Err(AppError::bad(
                     "unknown_indicator",
@@ -380,7 +384,10 @@ pub async fn create_api(
     input: Result<Json<SessionBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(b) = input.map_err(|e| {
-        AppError::bad("invalid_json", format!("请求内容无法解析：{}", e.body_text()))
+        AppError::bad(
+            "invalid_json",
+            format!("请求内容无法解析：{}", e.body_text()),
+        )
     })?;
     let s = create_session(&app, &viewer, &b.title, b.items)?;
     Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
@@ -612,7 +619,9 @@ pub async fn session_submit(
                     start: Some(get("start")),
                 },
                 k => {
-                    return Err(AppError::bad("invalid_item", format!("未知的内容类型“{k}”")).into());
+                    return Err(
+                        AppError::bad("invalid_item", format!("未知的内容类型“{k}”")).into(),
+                    );
                 }
             };
             let (item, ex) = resolve(&app, &s.id, spec)?;
@@ -725,7 +734,10 @@ fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>,
         .cloned();
     let mut out = vec![Slide::Title {
         title: s.title.clone(),
-        subtitle: format!("预算绩效目标编制培训 · {}", s.updated.format("%Y年%m月%d日")),
+        subtitle: format!(
+            "预算绩效目标编制培训 · {}",
+            s.updated.format("%Y年%m月%d日")
+        ),
     }];
     for item in &s.items {
         match item {
@@ -1017,7 +1029,10 @@ pub async fn attempt_api(
     input: Result<Json<DraftBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let Json(mut b) = input.map_err(|e| {
-        AppError::bad("invalid_json", format!("请求内容无法解析：{}", e.body_text()))
+        AppError::bad(
+            "invalid_json",
+            format!("请求内容无法解析：{}", e.body_text()),
+        )
     })?;
     let ex = exercise(&app, &code)?;
     let mut a = new_attempt(&app, &ex)?;

@@ -243,7 +243,8 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     // The trainer signs in and assembles a session on the pages.
     let b = Browser::start(&chromium).await;
     b.goto(&app.url("/login")).await;
-    b.send_keys(&b.find("input[name=name]").await, "editor").await;
+    b.send_keys(&b.find("input[name=name]").await, "editor")
+        .await;
     b.send_keys(
         &b.find("input[name=password]").await,
         crate::helpers::PASSWORD,
@@ -252,14 +253,23 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     b.click(&b.find("form[action='/login'] button").await).await;
     b.wait_for("return location.pathname === '/curation'").await;
     b.goto(&app.url("/training")).await;
-    b.send_keys(&b.find("input[name=title]").await, "绩效目标编制培训（第一期）")
-        .await;
+    b.send_keys(
+        &b.find("input[name=title]").await,
+        "绩效目标编制培训（第一期）",
+    )
+    .await;
     b.click(&b.find("form[action='/training/sessions'] button").await)
         .await;
     let path = b
         .wait_for("return location.pathname.startsWith('/training/sessions/') && location.pathname")
         .await;
-    let id = path.as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let id = path
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
     b.send_keys(&b.find("#add-indicator").await, "DL-001").await;
     b.click(&b.find("#add-indicator-button").await).await;
     b.wait_for("return document.querySelectorAll('.session-items li').length === 4")
@@ -291,7 +301,10 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
             v["bad"].as_array().unwrap().is_empty(),
             "slide {n} overflows: {v}"
         );
-        assert!(v["font"].as_f64().unwrap() >= 18.0, "slide {n} type too small: {v}");
+        assert!(
+            v["font"].as_f64().unwrap() >= 18.0,
+            "slide {n} type too small: {v}"
+        );
         assert!(v["small"].as_array().unwrap().is_empty(), "slide {n}: {v}");
         let png = b.screenshot().await;
         assert_eq!(png_size(&png), (1280, 720));
@@ -326,8 +339,10 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     t.wait_for(&format!("return location.pathname === '/t/{join_code}'"))
         .await;
     t.click(&t.find("#start-attempt").await).await;
-    t.wait_for("return location.pathname.includes('/a/') && document.getElementById('lint-summary')")
-        .await;
+    t.wait_for(
+        "return location.pathname.includes('/a/') && document.getElementById('lint-summary')",
+    )
+    .await;
     // The live check reacts as on the normal drafting page.
     t.eval("const s = document.querySelector(\"select[name='rows[2].direction']\"); s.value = '='; s.dispatchEvent(new Event('change', { bubbles: true })); return 1")
         .await;

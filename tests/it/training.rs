@@ -43,7 +43,12 @@ async fn every_examples_annotations_equal_what_the_lint_engine_reports() {
         assert!(types.contains(t.code.as_str()), "no example for {}", t.code);
     }
     let config = zhibiao::domain::lint::LintConfig::bundled();
-    let by_code = |c: &str| lib.indicators.iter().find(|i| i.code.as_str() == c).cloned();
+    let by_code = |c: &str| {
+        lib.indicators
+            .iter()
+            .find(|i| i.code.as_str() == c)
+            .cloned()
+    };
     let app = shared_app();
     for ex in &list {
         let (s, body) = app
@@ -59,7 +64,11 @@ async fn every_examples_annotations_equal_what_the_lint_engine_reports() {
             if which == "bad" {
                 assert!(errors >= 1, "{}: the bad table breaks no rule", ex.source);
             } else {
-                assert_eq!(errors, 0, "{}: the corrected table has errors: {found:?}", ex.source);
+                assert_eq!(
+                    errors, 0,
+                    "{}: the corrected table has errors: {found:?}",
+                    ex.source
+                );
             }
             let per_row: Vec<Vec<String>> = (0..rows.len())
                 .map(|i| {
@@ -138,7 +147,10 @@ async fn sessions_need_an_account_and_are_presented_by_their_link() {
     let doc = Html::parse_document(&html);
     // Title, 3 framework pages, 1 indicator, 3 example slides, 1 exercise.
     assert_eq!(doc.select(&sel("section.slide")).count(), 9);
-    assert!(doc.select(&sel("header.top")).next().is_none(), "no site chrome");
+    assert!(
+        doc.select(&sel("header.top")).next().is_none(),
+        "no site chrome"
+    );
     let join: Vec<String> = doc
         .select(&sel("[data-join-code]"))
         .map(|e| e.text().collect())
@@ -181,7 +193,12 @@ async fn sessions_need_an_account_and_are_presented_by_their_link() {
 async fn example_slides_show_exactly_the_rules_lint_reports() {
     let app = curation_app();
     let editor = Session::login(&app, "editor").await;
-    let types: Vec<String> = app.app.examples.iter().map(|e| e.project_type.clone()).collect();
+    let types: Vec<String> = app
+        .app
+        .examples
+        .iter()
+        .map(|e| e.project_type.clone())
+        .collect();
     let items: Vec<Value> = types
         .iter()
         .map(|t| json!({ "kind": "example", "project_type": t }))
@@ -252,7 +269,10 @@ async fn indicator_slides_keep_their_revision_and_flag_a_newer_one() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("有更新版本（当前第 2 版）"), "no newer-revision flag");
+    assert!(
+        html.contains("有更新版本（当前第 2 版）"),
+        "no newer-revision flag"
+    );
     assert!(html.contains(&old_definition) && !html.contains("2026 年修订"));
     assert!(html.contains("/editions/2026.1/indicators/DL-001"));
 
@@ -267,8 +287,14 @@ async fn indicator_slides_keep_their_revision_and_flag_a_newer_one() {
     assert!(page.contains("/editions/2026.1/indicators/DL-002"));
     let page = app.get("/indicators/DL-001").await.text().await.unwrap();
     assert!(page.contains("/indicators/DL-001/r/2") && page.contains("尚未收入已发布的版本"));
-    assert_eq!(app.get("/editions/2026.1/indicators/NOPE").await.status(), 404);
-    assert_eq!(app.get("/editions/1999.9/indicators/DL-001").await.status(), 404);
+    assert_eq!(
+        app.get("/editions/2026.1/indicators/NOPE").await.status(),
+        404
+    );
+    assert_eq!(
+        app.get("/editions/1999.9/indicators/DL-001").await.status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -284,7 +310,11 @@ async fn trainees_get_feedback_and_nothing_reaches_drafts_or_the_library() {
     let r = app
         .get(&format!("/t/go?code={}", crate::helpers::enc(&typed)))
         .await;
-    assert!(r.url().path().ends_with(&format!("/t/{code}")), "{}", r.url());
+    assert!(
+        r.url().path().ends_with(&format!("/t/{code}")),
+        "{}",
+        r.url()
+    );
     assert_eq!(app.get("/t/go?code=ZZZZZZ").await.status(), 404);
 
     let row = |name: &str, code: Option<&str>, target: &str, unit: &str| {
@@ -316,7 +346,10 @@ async fn trainees_get_feedback_and_nothing_reaches_drafts_or_the_library() {
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert!(rules.contains("vague-wording") && rules.contains("missing-level1"), "{rules:?}");
+    assert!(
+        rules.contains("vague-wording") && rules.contains("missing-level1"),
+        "{rules:?}"
+    );
     assert_eq!(a["comparison"]["covered"], 1, "{}", a["comparison"]);
     let (s, b) = submit(vec![row("道路建设", None, "", "")]).await;
     assert_eq!(s, 201, "{b}");
@@ -335,7 +368,10 @@ async fn trainees_get_feedback_and_nothing_reaches_drafts_or_the_library() {
         .await;
     assert_eq!(s, 200, "{sum}");
     let ex = &sum["exercises"][0];
-    assert_eq!((ex["attempts"].as_u64(), ex["submitted"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (ex["attempts"].as_u64(), ex["submitted"].as_u64()),
+        (Some(2), Some(2))
+    );
     let count = |rule: &str| {
         ex["rules"]
             .as_array()
@@ -347,7 +383,10 @@ async fn trainees_get_feedback_and_nothing_reaches_drafts_or_the_library() {
     assert_eq!(count("missing-level1"), Some(2));
     assert_eq!(count("vague-wording"), Some(1));
     assert_eq!(count("missing-value"), Some(1));
-    assert!(!sum.to_string().contains(a["id"].as_str().unwrap()), "summary is anonymous");
+    assert!(
+        !sum.to_string().contains(a["id"].as_str().unwrap()),
+        "summary is anonymous"
+    );
     let (s, _) = Session::login(&app, "reviewer")
         .await
         .get(&format!("/api/v1/training/sessions/{id}/summary"))
@@ -394,11 +433,24 @@ async fn a_trainee_drafts_with_the_drafting_page_and_submits_for_feedback() {
         .unwrap();
     assert_eq!(r.status(), 303);
     let at = r.headers()["location"].to_str().unwrap().to_string();
-    let page = trainee.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    let page = trainee
+        .get(app.url(&at))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     // The bad table to correct, in the normal drafting page, with the review check.
-    assert!(page.contains("工程验收合格率") && page.contains("比率不可能超过 100%"), "{page}");
+    assert!(
+        page.contains("工程验收合格率") && page.contains("比率不可能超过 100%"),
+        "{page}"
+    );
     assert!(page.contains("提交并对照参考答案"));
-    assert!(!page.contains("导出 Excel"), "no exports of a practice table");
+    assert!(
+        !page.contains("导出 Excel"),
+        "no exports of a practice table"
+    );
     // Fix the rate, drop the funding row, add a library indicator, submit.
     let r = trainee
         .post(app.url(&at))
@@ -413,7 +465,14 @@ async fn a_trainee_drafts_with_the_drafting_page_and_submits_for_feedback() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let page = trainee.get(app.url(&at)).send().await.unwrap().text().await.unwrap();
+    let page = trainee
+        .get(app.url(&at))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let doc = Html::parse_document(&page);
     let head: String = doc
         .select(&sel("#feedback h2"))
@@ -433,38 +492,66 @@ async fn the_handbook_has_every_field_of_every_indicator_of_the_type() {
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     let doc = Html::parse_document(&html);
-    let (_, hits) = app
-        .json("/api/v1/search?project_type=road&limit=100")
-        .await;
+    let (_, hits) = app.json("/api/v1/search?project_type=road&limit=100").await;
     let total = hits["total"].as_u64().unwrap() as usize;
     let blocks: Vec<_> = doc.select(&sel("article.indicator-block")).collect();
     assert_eq!(blocks.len(), total);
     for b in &blocks {
         let text: String = b.text().collect();
-        for field in ["指标解释", "计算公式", "指标方向", "计量单位", "参考值", "取值依据", "数据来源", "评(扣)分标准", "默认分值", "适用项目类型", "来源与版本"] {
+        for field in [
+            "指标解释",
+            "计算公式",
+            "指标方向",
+            "计量单位",
+            "参考值",
+            "取值依据",
+            "数据来源",
+            "评(扣)分标准",
+            "默认分值",
+            "适用项目类型",
+            "来源与版本",
+        ] {
             assert!(text.contains(field), "{field} missing in {text}");
         }
     }
     assert!(html.contains("@page") && html.contains("size: A4"));
-    assert!(doc.select(&sel(".toc a[href='#framework']")).next().is_some());
-    assert!(doc.select(&sel("#ex-road")).next().is_some(), "the type's example");
+    assert!(
+        doc.select(&sel(".toc a[href='#framework']"))
+            .next()
+            .is_some()
+    );
+    assert!(
+        doc.select(&sel("#ex-road")).next().is_some(),
+        "the type's example"
+    );
     assert_eq!(app.get("/handbook/nope").await.status(), 404);
     let whole = app.get("/handbook").await.text().await.unwrap();
-    assert!(Html::parse_document(&whole).select(&sel("article.indicator-block")).count() > 1000);
+    assert!(
+        Html::parse_document(&whole)
+            .select(&sel("article.indicator-block"))
+            .count()
+            > 1000
+    );
 }
 
 /// Headless Chromium, or `None` with the reason printed (CI requires it).
 fn chromium() -> Option<std::path::PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
-        .into_iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists());
+    let found = [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .into_iter()
+    .map(std::path::PathBuf::from)
+    .find(|p| p.exists());
     if found.is_none() {
         assert!(
             std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
             "chromium missing"
         );
-        eprintln!("SKIPPED the handbook PDF test: chromium is not installed (apt-get install chromium)");
+        eprintln!(
+            "SKIPPED the handbook PDF test: chromium is not installed (apt-get install chromium)"
+        );
     }
     found
 }
@@ -522,7 +609,10 @@ fn the_handbook_of_one_type_prints_to_a_pdf_with_the_expected_pages_and_headings
             "--no-pdf-header-footer",
             "--generate-pdf-document-outline",
         ])
-        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(app.url("/handbook/road"))
         .stderr(std::process::Stdio::null())
@@ -533,7 +623,13 @@ fn the_handbook_of_one_type_prints_to_a_pdf_with_the_expected_pages_and_headings
     assert!(bytes.starts_with(b"%PDF"));
     let (pages, titles) = pdf_pages_and_outline(&bytes);
     let store = &app.app.store;
-    let t = app.app.search.catalog().project_type("road").cloned().unwrap();
+    let t = app
+        .app
+        .search
+        .catalog()
+        .project_type("road")
+        .cloned()
+        .unwrap();
     let names: Vec<String> = store
         .indicators()
         .unwrap()
@@ -545,15 +641,40 @@ fn the_handbook_of_one_type_prints_to_a_pdf_with_the_expected_pages_and_headings
     // least two and at most six indicators fit on an A4 page; the example adds a page or two.
     let n = names.len();
     let (low, high) = (3 + n / 6, 6 + n / 2 + 3);
-    eprintln!("handbook/road: {n} indicators, {pages} PDF pages, {} outline entries", titles.len());
-    assert!((low..=high).contains(&pages), "{pages} pages for {n} indicators, expected {low}..={high}");
+    eprintln!(
+        "handbook/road: {n} indicators, {pages} PDF pages, {} outline entries",
+        titles.len()
+    );
+    assert!(
+        (low..=high).contains(&pages),
+        "{pages} pages for {n} indicators, expected {low}..={high}"
+    );
     eprintln!("{titles:?}");
     // Chromium sometimes repeats a heading's text in its bookmark: compare by containment.
-    for h in ["城市道路建设与改造指标手册", "目录", "一、指标体系说明", "二、产出指标", "三、效益指标", "四、满意度指标", "数量指标", "反例与正例"] {
-        assert!(titles.iter().any(|t| t.contains(h)), "heading {h} not in the outline: {titles:?}");
+    for h in [
+        "城市道路建设与改造指标手册",
+        "目录",
+        "一、指标体系说明",
+        "二、产出指标",
+        "三、效益指标",
+        "四、满意度指标",
+        "数量指标",
+        "反例与正例",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.contains(h)),
+            "heading {h} not in the outline: {titles:?}"
+        );
     }
     for name in &names {
-        assert!(titles.iter().any(|t| t.contains(name.as_str())), "{name} not in the outline");
+        assert!(
+            titles.iter().any(|t| t.contains(name.as_str())),
+            "{name} not in the outline"
+        );
     }
-    std::fs::copy(&pdf, crate::browser::screenshot_dir().join("handbook-road.pdf")).unwrap();
+    std::fs::copy(
+        &pdf,
+        crate::browser::screenshot_dir().join("handbook-road.pdf"),
+    )
+    .unwrap();
 }

@@ -155,7 +155,10 @@ impl Browser {
             if (n(0), n(1)) == (width, height) {
                 return;
             }
-            let (w, h) = (width + n(2).saturating_sub(n(0)), height + n(3).saturating_sub(n(1)));
+            let (w, h) = (
+                width + n(2).saturating_sub(n(0)),
+                height + n(3).saturating_sub(n(1)),
+            );
             self.call(
                 reqwest::Method::POST,
                 "/window/rect",
