@@ -18,6 +18,9 @@ pub struct App {
     pub rebuilt_index: bool,
     /// The review rules drafts are checked against (`indicators/review_rules.toml`).
     pub lint: crate::domain::lint::LintConfig,
+    /// Worked examples for training, in project-type order (none for an external corpus, whose
+    /// codes the examples do not use).
+    pub examples: Vec<crate::domain::training::Example>,
     /// Failed logins, for rate limiting.
     pub logins: crate::web::auth::LoginLimiter,
 }
@@ -75,6 +78,14 @@ impl App {
             LibrarySource::Files(_) => Some(load_checked(&config.library)?),
             LibrarySource::Corpus(_) => None,
         };
+        let examples = match &lib {
+            Some(lib) => crate::ingest::examples::load_dir(
+                &config.examples_dir,
+                &lib.catalog,
+                &lib.indicators,
+            )?,
+            None => Vec::new(),
+        };
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
         let store = Store::open(&config.store_dir(), config.cache_bytes)
@@ -106,6 +117,7 @@ impl App {
             sync,
             rebuilt_index,
             lint,
+            examples,
             logins: Default::default(),
         })
     }

@@ -18,6 +18,8 @@ pub struct Config {
     pub bind: SocketAddr,
     pub library: LibrarySource,
     pub vocab_dir: PathBuf,
+    /// Worked examples for training (`training/examples/`); only read with the library files.
+    pub examples_dir: PathBuf,
     /// sled page cache, bytes.
     pub cache_bytes: u64,
     /// Mark cookies `Secure` (when served over HTTPS, e.g. behind a reverse proxy).
@@ -31,6 +33,7 @@ impl Config {
             bind,
             library: LibrarySource::Files(crate::ingest::library::default_dir()),
             vocab_dir: crate::search::vocab::default_dir(),
+            examples_dir: crate::ingest::examples::default_dir(),
             cache_bytes: 64 << 20,
             secure_cookies: false,
         }

@@ -52,6 +52,9 @@ enum Command {
         /// Also print coverage statistics.
         #[arg(long)]
         stats: bool,
+        /// Also print what the review rules find in every worked example (training/examples).
+        #[arg(long)]
+        examples: bool,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -158,7 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(zhibiao::web::serve(app))?;
         }
-        Command::Check { stats } => {
+        Command::Check { stats, examples } => {
             let config = cli.config(None);
             match load_checked(&config.library) {
                 Ok(lib) => {
@@ -170,6 +173,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                     if *stats {
                         print_stats(&quality::stats(&lib.catalog, &lib.indicators));
+                    }
+                    match zhibiao::ingest::examples::load_dir(
+                        &config.examples_dir,
+                        &lib.catalog,
+                        &lib.indicators,
+                    ) {
+                        Ok(list) => {
+                            println!("培训示例检查通过：{} 个项目类型的正例/反例。", list.len());
+                            if *examples {
+                                print_examples(&lib, &list);
+                            }
+                        }
+                        Err(e) => {
+                            eprint!("{e}");
+                            return Ok(ExitCode::FAILURE);
+                        }
                     }
                 }
                 Err(e) => {
@@ -411,4 +430,36 @@ fn print_stats(s: &quality::Stats) {
         );
     }
     println!("\n质量规则问题：{} 处", s.findings);
+}
+
+/// Each example's tables with what the review rules report, for whoever writes examples.
+fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::training::Example]) {
+    use zhibiao::domain::training::annotate;
+    let config = zhibiao::domain::lint::LintConfig::bundled();
+    let by_code = |c: &str| {
+        lib.indicators
+            .iter()
+            .find(|i| i.code.as_str() == c)
+            .cloned()
+    };
+    for ex in list {
+        println!(
+            "\n== {} {}（{} 万元）",
+            ex.project_type, ex.title, ex.budget_wan
+        );
+        for (label, rows) in [("反例", &ex.bad), ("正例", &ex.good)] {
+            let t = annotate(&ex.draft(rows), &config, &lib.catalog, &by_code);
+            println!("  {label}：{} 个错误；规则 {:?}", t.errors(), t.rules());
+            for f in &t.general {
+                println!("    [表] {} {}", f.rule, f.message);
+            }
+            for r in &t.rows {
+                let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
+                println!(
+                    "    {} {}{}{} {:?}",
+                    r.row.name, r.row.direction, r.row.target, r.row.unit, rules
+                );
+            }
+        }
+    }
 }

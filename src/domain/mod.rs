@@ -10,6 +10,7 @@ pub mod lint;
 pub mod proposal;
 pub mod quality;
 pub mod revision;
+pub mod training;
 
 pub use account::{AuditEntry, Role, Session, User};
 pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};

@@ -5,6 +5,7 @@
 //! it is acknowledged; the generation counter tells the search index whether it is current.
 
 mod evaluations;
+mod training;
 
 use crate::domain::revision::classify;
 mod curation;

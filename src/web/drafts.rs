@@ -61,7 +61,11 @@ pub struct DraftBody {
 }
 
 /// Checks sizes and that every referenced library indicator exists; fills in revisions.
-fn validate(app: &AppState, project: &DraftProject, rows: &mut [DraftRow]) -> Result<(), AppError> {
+pub(crate) fn validate(
+    app: &AppState,
+    project: &DraftProject,
+    rows: &mut [DraftRow],
+) -> Result<(), AppError> {
     if project.name.trim().is_empty() {
         return Err(AppError::bad("invalid_project", "请填写项目名称"));
     }
@@ -122,7 +126,7 @@ fn validate(app: &AppState, project: &DraftProject, rows: &mut [DraftRow]) -> Re
     Ok(())
 }
 
-fn findings(app: &AppState, d: &Draft) -> Vec<LintFinding> {
+pub(crate) fn findings(app: &AppState, d: &Draft) -> Vec<LintFinding> {
     let catalog = app.search.catalog();
     let lookup = |code: &str| app.store.indicator(code).ok().flatten();
     lint(d, &app.lint, &catalog, &lookup)
@@ -403,9 +407,28 @@ pub struct EditPage {
     pub errors: usize,
     pub warnings: usize,
     pub print: bool,
+    /// Where the table form posts.
+    pub action: String,
+    /// Set when a trainee works on an exercise: no exports, and the model-answer feedback.
+    pub training: Option<super::training::TraineeView>,
 }
 
 fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<String>, PageError> {
+    let action = format!("/drafts/{}", d.id);
+    Ok(Html(
+        draft_page(app, nav, d, print, action, None)?.render()?,
+    ))
+}
+
+/// The drafting page for a draft, shared by real drafts and trainees' attempts.
+pub(crate) fn draft_page(
+    app: &AppState,
+    nav: Nav,
+    d: Draft,
+    print: bool,
+    action: String,
+    training: Option<super::training::TraineeView>,
+) -> Result<EditPage, AppError> {
     let f = findings(app, &d);
     let rows = d
         .rows
@@ -422,20 +445,19 @@ fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<Str
         .iter()
         .filter(|x| x.severity == crate::domain::lint::Severity::Error)
         .count();
-    Ok(Html(
-        EditPage {
-            nav,
-            project_json: serde_json::to_string(&d.project).unwrap_or_default(),
-            type_name: type_name(app, &d),
-            general: f.iter().filter(|x| x.row.is_none()).cloned().collect(),
-            warnings: f.len() - errors,
-            errors,
-            rows,
-            d,
-            print,
-        }
-        .render()?,
-    ))
+    Ok(EditPage {
+        nav,
+        project_json: serde_json::to_string(&d.project).unwrap_or_default(),
+        type_name: type_name(app, &d),
+        general: f.iter().filter(|x| x.row.is_none()).cloned().collect(),
+        warnings: f.len() - errors,
+        errors,
+        rows,
+        d,
+        print,
+        action,
+        training,
+    })
 }
 
 pub async fn edit(
@@ -461,6 +483,17 @@ pub async fn save_page(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
     let mut d = load(&app, &id)?;
+    apply_form(&app, &mut d, &fields)?;
+    app.store.put_draft(&d)?;
+    Ok(Redirect::to(&format!("/drafts/{}#table", d.id)))
+}
+
+/// Applies the edit form to a draft and checks the result (the caller stores it).
+pub(crate) fn apply_form(
+    app: &AppState,
+    d: &mut Draft,
+    fields: &[(String, String)],
+) -> Result<(), AppError> {
     let get = |k: &str| {
         fields
             .iter()
@@ -470,8 +503,8 @@ pub async fn save_page(
     if let Some(n) = get("project_name").filter(|n| !n.is_empty()) {
         d.project.name = n;
     }
-    d.project.unit_name = get("unit_name").unwrap_or(d.project.unit_name);
-    d.project.description = get("description").unwrap_or(d.project.description);
+    d.project.unit_name = get("unit_name").unwrap_or_else(|| d.project.unit_name.clone());
+    d.project.description = get("description").unwrap_or_else(|| d.project.description.clone());
     if let Some(b) = get("budget_wan") {
         d.project.budget_wan =
             if b.is_empty() {
@@ -530,10 +563,9 @@ pub async fn save_page(
             .map_or(d.rows.len(), |p| p + 1);
         d.rows.insert(at, drafting::row_from(&ind, rev));
     }
-    validate(&app, &d.project, &mut d.rows)?;
+    validate(app, &d.project, &mut d.rows)?;
     d.updated = chrono::Utc::now();
-    app.store.put_draft(&d)?;
-    Ok(Redirect::to(&format!("/drafts/{}#table", d.id)))
+    Ok(())
 }
 
 /// Copies a draft (e.g. to next year): a new link, the same project and rows.

@@ -7,8 +7,10 @@ pub mod curation;
 pub mod drafts;
 pub mod error;
 pub mod evaluations;
+pub mod handbook;
 pub mod pages;
 pub mod params;
+pub mod training;
 
 use crate::app::App;
 use crate::search::{Filters, SearchRequest};
@@ -105,6 +107,51 @@ pub fn router(app: AppState) -> Router {
             "/api/v1/indicators/{code}/stats",
             get(evaluations::stats_api),
         )
+        // Training mode: sessions need an account (checked in the handlers); trainees join anonymously.
+        .route("/training", get(training::index))
+        .route("/training/examples", get(training::examples_page))
+        .route(
+            "/training/examples/{project_type}",
+            get(training::example_page),
+        )
+        .route("/training/sessions", post(training::create_page))
+        .route(
+            "/training/sessions/{id}",
+            get(training::session_page).post(training::session_submit),
+        )
+        .route("/training/sessions/{id}/present", get(training::present))
+        .route(
+            "/training/sessions/{id}/summary",
+            get(training::summary_page),
+        )
+        .route("/training/sessions/{id}/handbook", get(handbook::session))
+        .route("/t", get(training::join_form))
+        .route("/t/go", get(training::join_lookup))
+        .route(
+            "/t/{code}",
+            get(training::join_page).post(training::start_attempt),
+        )
+        .route(
+            "/t/{code}/a/{id}",
+            get(training::attempt_page).post(training::attempt_submit),
+        )
+        .route("/handbook", get(handbook::library))
+        .route("/handbook/{project_type}", get(handbook::project_type))
+        .route("/api/v1/training/examples", get(training::examples_api))
+        .route(
+            "/api/v1/training/examples/{project_type}",
+            get(training::example_api),
+        )
+        .route("/api/v1/training/sessions", post(training::create_api))
+        .route("/api/v1/training/sessions/{id}", get(training::get_api))
+        .route(
+            "/api/v1/training/sessions/{id}/summary",
+            get(training::summary_api),
+        )
+        .route(
+            "/api/v1/training/exercises/{code}/attempts",
+            post(training::attempt_api),
+        )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/healthz", get(|| async { "ok" }))
@@ -194,6 +241,10 @@ pub fn router(app: AppState) -> Router {
             get(curation::editions_page).post(curation::freeze_page),
         )
         .route("/editions/{name}", get(curation::edition_page))
+        .route(
+            "/editions/{name}/indicators/{code}",
+            get(pages::edition_indicator),
+        )
         .route("/editions/{a}/diff/{b}", get(curation::edition_diff_page))
         .route(
             "/import",

@@ -247,7 +247,10 @@ pub struct IndicatorPage {
     /// The revision shown, and whether it is the current one.
     pub shown: u32,
     pub current: u32,
-    pub edition: String,
+    /// The newest frozen edition holding the revision shown (its permanent link names it).
+    pub edition: Option<String>,
+    /// Set when the page was reached through an edition's permanent link.
+    pub via_edition: Option<String>,
     pub retired_note: Option<(String, Option<String>)>,
     /// What imported evaluations say about it (the 评价实践 section).
     pub practice: Option<super::evaluations::PracticeView>,
@@ -299,6 +302,13 @@ fn indicator_page(
         }
     };
     let practice = super::evaluations::practice_view(app, &ind)?;
+    let edition = app
+        .store
+        .editions()?
+        .into_iter()
+        .rev()
+        .find(|e| e.revision_of(code) == Some(shown))
+        .map(|e| e.name);
     Ok(IndicatorPage {
         nav,
         practice,
@@ -308,7 +318,8 @@ fn indicator_page(
         revisions,
         shown,
         current: current_n,
-        edition: catalog.edition.clone(),
+        edition,
+        via_edition: None,
         retired_note,
     })
 }
@@ -338,6 +349,31 @@ pub async fn revision(
         .parse()
         .map_err(|_| AppError::bad("invalid_parameter", format!("版本号“{revision}”不是整数")))?;
     render(&indicator_page(&app, viewer.nav(), &code, Some(n))?)
+}
+
+/// `/editions/{edition}/indicators/{code}`: the revision that edition holds, for good. Handouts
+/// and slides link here so they keep showing what was taught after the library moves on.
+pub async fn edition_indicator(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((name, code)): Path<(String, String)>,
+) -> Page {
+    let edition = app.store.edition(&name)?.ok_or_else(|| {
+        AppError::not_found(
+            "edition_not_found",
+            format!("没有名为“{name}”的指标库版本。"),
+        )
+    })?;
+    let n = edition.revision_of(&code).ok_or_else(|| {
+        AppError::not_found(
+            "indicator_not_in_edition",
+            format!("指标库 {name} 版没有收录编码为“{code}”的指标。"),
+        )
+    })?;
+    let mut p = indicator_page(&app, viewer.nav(), &code, Some(n))?;
+    p.edition = Some(name.clone());
+    p.via_edition = Some(name);
+    render(&p)
 }
 
 /// A project type with its indicator count and core count.

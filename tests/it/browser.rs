@@ -75,7 +75,7 @@ fn the_search_page_renders_in_chromium_with_highlights() {
 }
 
 /// Where the tests leave screenshots for a person to look at.
-fn screenshot_dir() -> PathBuf {
+pub fn screenshot_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -145,7 +145,7 @@ async fn without_javascript_the_form_still_searches() {
 
 /// Chromium and chromedriver for a WebDriver test, or `None` with the skip reason printed
 /// (CI, with ZHIBIAO_REQUIRE_TOOLS set, fails instead of skipping).
-fn webdriver_tools(test: &str) -> Option<PathBuf> {
+pub fn webdriver_tools(test: &str) -> Option<PathBuf> {
     let Some(chromium) = chromium() else {
         eprintln!("SKIPPED {test}: chromium is not installed");
         return None;
@@ -204,6 +204,174 @@ async fn the_drafting_page_checks_edits_live() {
         )
         .await;
     assert!(mine.as_str().unwrap().contains("老旧小区改造"), "{mine}");
+    b.close().await;
+}
+
+/// The PNG's width and height, from its header.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    let n = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    (n(16), n(20))
+}
+
+/// Everything on the active slide that would need a scroll bar, the slide's font size, the
+/// counter, and the viewport.
+const SLIDE_CHECK: &str = r#"
+const s = document.querySelector('.slide.active');
+const bad = [];
+for (const el of [s, ...s.querySelectorAll('*')]) {
+  const tall = el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 1;
+  const wide = el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1;
+  if (tall || wide) bad.push(el.tagName + '.' + el.className + ' ' + el.scrollWidth + 'x' + el.scrollHeight + ' in ' + el.clientWidth + 'x' + el.clientHeight);
+}
+const d = document.documentElement;
+if (d.scrollHeight > d.clientHeight + 1 || d.scrollWidth > d.clientWidth + 1) bad.push('document');
+const small = [...s.querySelectorAll('*')].filter((el) => el.childElementCount === 0 && el.textContent.trim() && parseFloat(getComputedStyle(el).fontSize) < 12).map((el) => el.textContent.trim().slice(0, 20));
+return { bad, small, font: parseFloat(getComputedStyle(s).fontSize), counter: document.getElementById('counter').textContent, slide: s.dataset.slide, w: innerWidth, h: innerHeight };
+"#;
+
+#[tokio::test]
+async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
+    use crate::webdriver::{ARROW_LEFT, ARROW_RIGHT, Browser, ENTER, PAGE_DOWN, PAGE_UP};
+    let Some(chromium) =
+        webdriver_tools("a_training_session_runs_in_the_browser_from_slides_to_feedback")
+    else {
+        return;
+    };
+    let app = crate::helpers::curation_app();
+    let shots = screenshot_dir();
+
+    // The trainer signs in and assembles a session on the pages.
+    let b = Browser::start(&chromium).await;
+    b.goto(&app.url("/login")).await;
+    b.send_keys(&b.find("input[name=name]").await, "editor")
+        .await;
+    b.send_keys(
+        &b.find("input[name=password]").await,
+        crate::helpers::PASSWORD,
+    )
+    .await;
+    b.click(&b.find("form[action='/login'] button").await).await;
+    b.wait_for("return location.pathname === '/curation'").await;
+    b.goto(&app.url("/training")).await;
+    b.send_keys(
+        &b.find("input[name=title]").await,
+        "绩效目标编制培训（第一期）",
+    )
+    .await;
+    b.click(&b.find("form[action='/training/sessions'] button").await)
+        .await;
+    let path = b
+        .wait_for("return location.pathname.startsWith('/training/sessions/') && location.pathname")
+        .await;
+    let id = path
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    b.send_keys(&b.find("#add-indicator").await, "DL-001").await;
+    b.click(&b.find("#add-indicator-button").await).await;
+    b.wait_for("return document.querySelectorAll('.session-items li').length === 4")
+        .await;
+    b.click(&b.find("#add-example").await).await;
+    b.wait_for("return document.querySelectorAll('.session-items li').length === 5")
+        .await;
+    b.click(&b.find("#add-exercise").await).await;
+    b.wait_for("return document.querySelectorAll('.session-items li').length === 6")
+        .await;
+
+    // Present it at projector resolution, with the keyboard only.
+    b.set_viewport(1280, 720).await;
+    b.goto(&app.url(&format!("/training/sessions/{id}/present")))
+        .await;
+    let total = b
+        .eval("return document.querySelectorAll('.slide').length")
+        .await
+        .as_u64()
+        .unwrap();
+    // Title, three framework pages, one indicator, three example slides, one exercise.
+    assert_eq!(total, 9);
+    let mut join_code = String::new();
+    for n in 1..=total {
+        let v = b.eval(SLIDE_CHECK).await;
+        assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(1280), Some(720)));
+        assert_eq!(v["counter"], format!("{n} / {total}"), "{v}");
+        assert!(
+            v["bad"].as_array().unwrap().is_empty(),
+            "slide {n} overflows: {v}"
+        );
+        assert!(
+            v["font"].as_f64().unwrap() >= 18.0,
+            "slide {n} type too small: {v}"
+        );
+        assert!(v["small"].as_array().unwrap().is_empty(), "slide {n}: {v}");
+        let png = b.screenshot().await;
+        assert_eq!(png_size(&png), (1280, 720));
+        std::fs::write(shots.join(format!("training-slide-{n:02}.png")), &png).unwrap();
+        let code = b
+            .eval("const c = document.querySelector('.slide.active [data-join-code]'); return c ? c.textContent : ''")
+            .await;
+        if let Some(c) = code.as_str().filter(|c| !c.is_empty()) {
+            join_code = c.to_string();
+        }
+        // Every way forward works.
+        b.press([ARROW_RIGHT, PAGE_DOWN, " "][n as usize % 3]).await;
+    }
+    assert_eq!(join_code.len(), 6, "the exercise slide shows the join code");
+    b.press(PAGE_UP).await;
+    b.press(ARROW_LEFT).await;
+    let v = b.eval(SLIDE_CHECK).await;
+    assert_eq!(v["counter"], format!("{} / {total}", total - 2));
+    assert!(b.eval("return location.hash").await == format!("#{}", total - 2));
+    b.press("f").await;
+    let full = b
+        .wait_for("return document.fullscreenElement !== null")
+        .await;
+    assert_eq!(full, true);
+
+    // A trainee opens the code on their own laptop and corrects the bad table.
+    let t = Browser::start(&chromium).await;
+    t.goto(&app.url("/t")).await;
+    let input = t.find("input[name=code]").await;
+    t.send_keys(&input, &join_code.to_lowercase()).await;
+    t.send_keys(&input, ENTER).await;
+    t.wait_for(&format!("return location.pathname === '/t/{join_code}'"))
+        .await;
+    t.click(&t.find("#start-attempt").await).await;
+    t.wait_for(
+        "return location.pathname.includes('/a/') && document.getElementById('lint-summary')",
+    )
+    .await;
+    // The live check reacts as on the normal drafting page.
+    t.eval("const s = document.querySelector(\"select[name='rows[2].direction']\"); s.value = '='; s.dispatchEvent(new Event('change', { bubbles: true })); return 1")
+        .await;
+    t.wait_for("const t = document.getElementById('lint-general').textContent; return t.includes('input-as-output') && !t.includes('rate-over-100')")
+        .await;
+    t.click(&t.find("#submit-attempt").await).await;
+    let head = t
+        .wait_for("const h = document.querySelector('#feedback h2'); return h && h.textContent")
+        .await;
+    assert!(head.as_str().unwrap().contains("覆盖"), "{head}");
+    let lint = t
+        .eval("return document.getElementById('lint-summary').textContent")
+        .await;
+    assert!(lint.as_str().unwrap().contains("个错误"), "{lint}");
+    std::fs::write(shots.join("training-feedback.png"), t.screenshot().await).unwrap();
+    t.close().await;
+
+    // The trainer sees the room's anonymous summary.
+    b.goto(&app.url(&format!("/training/sessions/{id}/summary")))
+        .await;
+    let summary = b
+        .eval("return document.querySelector('.rule-counts').textContent")
+        .await;
+    let summary = summary.as_str().unwrap();
+    assert!(
+        summary.contains("input-as-output") && summary.contains("missing-level1"),
+        "{summary}"
+    );
+    assert!(!summary.contains("rate-over-100"), "{summary}");
     b.close().await;
 }
 

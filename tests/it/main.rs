@@ -11,4 +11,5 @@ mod evaluations;
 mod helpers;
 mod pages;
 mod relevance;
+mod training;
 mod webdriver;

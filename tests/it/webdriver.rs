@@ -21,6 +21,10 @@ pub struct Element(String);
 /// The W3C key code for arrow down / enter.
 pub const ARROW_DOWN: &str = "\u{E015}";
 pub const ENTER: &str = "\u{E007}";
+pub const ARROW_RIGHT: &str = "\u{E014}";
+pub const ARROW_LEFT: &str = "\u{E012}";
+pub const PAGE_UP: &str = "\u{E00E}";
+pub const PAGE_DOWN: &str = "\u{E00F}";
 
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session at 1280×720.
@@ -118,6 +122,50 @@ impl Browser {
             json!({ "text": text }),
         )
         .await;
+    }
+
+    pub async fn click(&self, el: &Element) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", el.0),
+            json!({}),
+        )
+        .await;
+    }
+
+    /// Presses one key on whatever has the focus (a real key event, as a person would).
+    pub async fn press(&self, key: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+                { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }
+            ]}]}),
+        )
+        .await;
+    }
+
+    /// Sizes the window so that the page itself (the viewport) is `width` × `height`.
+    pub async fn set_viewport(&self, width: u64, height: u64) {
+        for _ in 0..3 {
+            let v = self
+                .eval("return [window.innerWidth, window.innerHeight, window.outerWidth, window.outerHeight]")
+                .await;
+            let n = |i: usize| v[i].as_u64().unwrap();
+            if (n(0), n(1)) == (width, height) {
+                return;
+            }
+            let (w, h) = (
+                width + n(2).saturating_sub(n(0)),
+                height + n(3).saturating_sub(n(1)),
+            );
+            self.call(
+                reqwest::Method::POST,
+                "/window/rect",
+                json!({ "width": w, "height": h }),
+            )
+            .await;
+        }
     }
 
     /// Runs a script and returns its value.

@@ -1,0 +1,1152 @@
+//! Training mode: worked examples, sessions a trainer assembles and presents, exercises trainees
+//! join with a short code, the room's anonymous summary, and the printable handbook.
+//!
+//! Creating and changing a session needs a signed-in account (编辑 or above): it does not change
+//! the library, but it names its trainer and reads the room's results. Presenting needs only the
+//! session's unguessable link, and trainees join anonymously; their work lives in training's own
+//! trees, never in the library or in real drafts.
+
+use super::AppState;
+use super::auth::{Nav, Viewer};
+use super::drafts::{DraftBody, apply_form, draft_page, findings, validate};
+use super::error::{ApiError, AppError, PageError};
+use crate::domain::lint::{LintFinding, Severity};
+use crate::domain::training::{
+    AnnotatedTable, Attempt, Comparison, Example, Exercise, ExerciseStart, FrameworkPart,
+    SessionItem, TrainingSession, annotate, compare, join_code, normalize_join_code, rule_counts,
+    rule_label,
+};
+use crate::domain::{Draft, Framework, Indicator, Role};
+use askama::Template;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+type Page = Result<Html<String>, PageError>;
+
+/// Most items in one session: a long day of training is well under this.
+const MAX_ITEMS: usize = 200;
+
+fn example<'a>(app: &'a AppState, project_type: &str) -> Result<&'a Example, AppError> {
+    app.examples
+        .iter()
+        .find(|e| e.project_type == project_type)
+        .ok_or_else(|| {
+            AppError::not_found(
+                "example_not_found",
+                format!("项目类型“{project_type}”没有培训示例"),
+            )
+        })
+}
+
+/// The review rules over one of an example's tables, with the store's current library.
+fn annotated(app: &AppState, ex: &Example, rows: &[crate::domain::DraftRow]) -> AnnotatedTable {
+    let catalog = app.search.catalog();
+    let lookup = |code: &str| app.store.indicator(code).ok().flatten();
+    annotate(&ex.draft(rows), &app.lint, &catalog, &lookup)
+}
+
+fn session(app: &AppState, id: &str) -> Result<TrainingSession, AppError> {
+    app.store
+        .training_session(id)?
+        .ok_or_else(|| AppError::not_found("session_not_found", "没有这个培训课程（链接可能有误）"))
+}
+
+fn exercise(app: &AppState, code: &str) -> Result<Exercise, AppError> {
+    let missing = || AppError::not_found("exercise_not_found", "没有这个练习码，请核对后重新输入");
+    let code = normalize_join_code(code).ok_or_else(missing)?;
+    app.store.exercise(&code)?.ok_or_else(missing)
+}
+
+/// The newest frozen edition that holds this revision of the indicator.
+fn edition_of(app: &AppState, code: &str, revision: u32) -> Result<Option<String>, AppError> {
+    Ok(app
+        .store
+        .editions()?
+        .into_iter()
+        .rev()
+        .find(|e| e.revision_of(code) == Some(revision))
+        .map(|e| e.name))
+}
+
+/// What a trainer asks to add to a session (JSON API and forms alike).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ItemSpec {
+    Framework {
+        part: String,
+    },
+    Indicator {
+        code: String,
+    },
+    Example {
+        project_type: String,
+    },
+    Exercise {
+        project_type: String,
+        #[serde(default)]
+        start: Option<String>,
+    },
+}
+
+/// Turns a request into a session item; an exercise gets its join code here.
+fn resolve(
+    app: &AppState,
+    session_id: &str,
+    spec: ItemSpec,
+) -> Result<(SessionItem, Option<Exercise>), AppError> {
+    Ok(match spec {
+        ItemSpec::Framework { part } => {
+            let part = FrameworkPart::parse(&part).ok_or_else(|| {
+                AppError::bad(
+                    "invalid_item",
+                    format!("指标体系说明页“{part}”不存在（可选：levels、central2021、rules）"),
+                )
+            })?;
+            (SessionItem::Framework { part }, None)
+        }
+        ItemSpec::Indicator { code } => {
+            let code = code
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if app.store.indicator(&code)?.is_none() {
+                return Err(AppError::bad(
+                    "unknown_indicator",
+                    format!("指标“{code}”不存在"),
+                ));
+            }
+            let revision = app.store.last_revision(&code)?;
+            let edition = edition_of(app, &code, revision)?;
+            (
+                SessionItem::Indicator {
+                    code,
+                    revision,
+                    edition,
+                },
+                None,
+            )
+        }
+        ItemSpec::Example { project_type } => {
+            example(app, &project_type)?;
+            (SessionItem::Example { project_type }, None)
+        }
+        ItemSpec::Exercise {
+            project_type,
+            start,
+        } => {
+            let ex = example(app, &project_type)?;
+            let start = match start.as_deref() {
+                None | Some("") | Some("blank") => ExerciseStart::Blank,
+                Some("bad") => ExerciseStart::Bad,
+                Some(o) => {
+                    return Err(AppError::bad(
+                        "invalid_item",
+                        format!("练习起点“{o}”无效（可选：blank、bad）"),
+                    ));
+                }
+            };
+            let code = new_join_code(app)?;
+            let exercise = Exercise {
+                code: code.clone(),
+                session: session_id.to_string(),
+                project_type,
+                project: ex.project(),
+                start,
+                start_rows: match start {
+                    ExerciseStart::Blank => vec![],
+                    ExerciseStart::Bad => ex.bad.clone(),
+                },
+                model: ex.good.clone(),
+                created: Utc::now(),
+            };
+            (SessionItem::Exercise { code }, Some(exercise))
+        }
+    })
+}
+
+/// A join code no other exercise uses (31⁶ ≈ 9 × 10⁸ codes: collisions are rare but checked).
+fn new_join_code(app: &AppState) -> Result<String, AppError> {
+    for _ in 0..20 {
+        let code = join_code(uuid::Uuid::new_v4().as_bytes());
+        if app.store.exercise(&code)?.is_none() {
+            return Ok(code);
+        }
+    }
+    Err(AppError::Internal("no free join code".into()))
+}
+
+/// Trainers may change their own sessions; administrators any.
+fn may_edit(viewer: &Viewer, s: &TrainingSession) -> Result<(), AppError> {
+    let actor = viewer.require(Role::Editor)?;
+    if actor.user != s.owner && !actor.role.allows(Role::Admin) {
+        return Err(AppError::Forbidden {
+            code: "forbidden",
+            message: format!("这个培训课程由 {} 创建，只有创建人可以修改", s.owner),
+        });
+    }
+    Ok(())
+}
+
+/// The address trainees type: this server as the trainer's browser reached it.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+// ---- examples ----
+
+pub struct ExampleView {
+    pub ex: Example,
+    pub type_name: String,
+    pub bad: AnnotatedTable,
+    pub good: AnnotatedTable,
+}
+
+pub(crate) fn example_view(app: &AppState, ex: &Example) -> ExampleView {
+    ExampleView {
+        type_name: app
+            .search
+            .catalog()
+            .project_type_name(&ex.project_type)
+            .to_string(),
+        bad: annotated(app, ex, &ex.bad),
+        good: annotated(app, ex, &ex.good),
+        ex: ex.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "training/examples.html")]
+pub struct ExamplesPage {
+    pub nav: Nav,
+    pub examples: Vec<ExampleView>,
+}
+
+pub async fn examples_page(State(app): State<AppState>, viewer: Viewer) -> Page {
+    let examples = app.examples.iter().map(|e| example_view(&app, e)).collect();
+    Ok(Html(
+        ExamplesPage {
+            nav: viewer.nav(),
+            examples,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "training/example.html")]
+pub struct ExamplePage {
+    pub nav: Nav,
+    pub v: ExampleView,
+}
+
+pub async fn example_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(project_type): Path<String>,
+) -> Page {
+    let v = example_view(&app, example(&app, &project_type)?);
+    Ok(Html(
+        ExamplePage {
+            nav: viewer.nav(),
+            v,
+        }
+        .render()?,
+    ))
+}
+
+fn example_json(v: &ExampleView) -> Value {
+    json!({
+        "project_type": v.ex.project_type,
+        "type_name": v.type_name,
+        "title": v.ex.title,
+        "unit_name": v.ex.unit_name,
+        "description": v.ex.description,
+        "budget_wan": v.ex.budget_wan,
+        "note": v.ex.note,
+        "source": v.ex.source,
+        "bad": v.bad,
+        "good": v.good,
+    })
+}
+
+pub async fn examples_api(State(app): State<AppState>) -> Json<Value> {
+    let list: Vec<Value> = app
+        .examples
+        .iter()
+        .map(|e| example_json(&example_view(&app, e)))
+        .collect();
+    Json(json!({ "examples": list }))
+}
+
+pub async fn example_api(
+    State(app): State<AppState>,
+    Path(project_type): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let ex = example(&app, &project_type)?;
+    Ok(Json(example_json(&example_view(&app, ex))))
+}
+
+// ---- sessions ----
+
+#[derive(Debug, Deserialize)]
+pub struct SessionBody {
+    pub title: String,
+    #[serde(default)]
+    pub items: Vec<ItemSpec>,
+}
+
+fn check_title(title: &str) -> Result<String, AppError> {
+    let t = title.trim();
+    if t.is_empty() || t.chars().count() > 100 {
+        return Err(AppError::bad(
+            "invalid_session",
+            "请填写培训课程名称（最多 100 字）",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+fn create_session(
+    app: &AppState,
+    viewer: &Viewer,
+    title: &str,
+    specs: Vec<ItemSpec>,
+) -> Result<TrainingSession, AppError> {
+    let actor = viewer.require(Role::Editor)?;
+    let title = check_title(title)?;
+    if specs.len() > MAX_ITEMS {
+        return Err(AppError::bad(
+            "too_many_items",
+            format!("一个培训课程最多 {MAX_ITEMS} 项"),
+        ));
+    }
+    let now = Utc::now();
+    let mut s = TrainingSession {
+        id: crate::drafting::new_id(),
+        title,
+        owner: actor.user,
+        items: Vec::new(),
+        created: now,
+        updated: now,
+    };
+    let mut new = Vec::new();
+    for spec in specs {
+        let (item, ex) = resolve(app, &s.id, spec)?;
+        s.items.push(item);
+        new.extend(ex);
+    }
+    app.store.put_training_session(&s, &new)?;
+    Ok(s)
+}
+
+fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Value {
+    let base = base_url(headers);
+    let exercises: Vec<Value> = s
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            SessionItem::Exercise { code } => Some(json!({
+                "code": code,
+                "url": format!("{base}/t/{code}"),
+                "attempts": app.store.attempts(code).map(|a| a.len()).unwrap_or(0),
+            })),
+            _ => None,
+        })
+        .collect();
+    json!({
+        "session": s,
+        "url": format!("/training/sessions/{}", s.id),
+        "present": format!("/training/sessions/{}/present", s.id),
+        "handbook": format!("/training/sessions/{}/handbook", s.id),
+        "exercises": exercises,
+    })
+}
+
+pub async fn create_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    input: Result<Json<SessionBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(b) = input.map_err(|e| {
+        AppError::bad(
+            "invalid_json",
+            format!("请求内容无法解析：{}", e.body_text()),
+        )
+    })?;
+    let s = create_session(&app, &viewer, &b.title, b.items)?;
+    Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
+}
+
+pub async fn get_api(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let s = session(&app, &id)?;
+    Ok(Json(session_json(&app, &s, &headers)))
+}
+
+#[derive(Template)]
+#[template(path = "training/index.html")]
+pub struct IndexPage {
+    pub nav: Nav,
+    pub sessions: Vec<TrainingSession>,
+    pub examples: usize,
+}
+
+pub async fn index(State(app): State<AppState>, viewer: Viewer) -> Page {
+    let sessions = match &viewer.user {
+        Some(u) if u.role.allows(Role::Editor) => app
+            .store
+            .training_sessions()?
+            .into_iter()
+            .filter(|s| s.owner == u.name || u.role.allows(Role::Admin))
+            .collect(),
+        _ => vec![],
+    };
+    Ok(Html(
+        IndexPage {
+            nav: viewer.nav(),
+            sessions,
+            examples: app.examples.len(),
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct NewSessionForm {
+    title: String,
+    /// `standard` adds the framework pages; anything else starts empty.
+    #[serde(default)]
+    template: String,
+}
+
+pub async fn create_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Form(f): Form<NewSessionForm>,
+) -> Result<Redirect, PageError> {
+    let specs = if f.template == "standard" {
+        FrameworkPart::ALL
+            .iter()
+            .map(|p| ItemSpec::Framework {
+                part: p.key().into(),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let s = create_session(&app, &viewer, &f.title, specs)?;
+    Ok(Redirect::to(&format!("/training/sessions/{}", s.id)))
+}
+
+/// One line of the session editor.
+pub struct ItemView {
+    pub kind: &'static str,
+    pub label: String,
+    pub detail: String,
+}
+
+fn item_view(app: &AppState, item: &SessionItem) -> ItemView {
+    let catalog = app.search.catalog();
+    match item {
+        SessionItem::Framework { part } => ItemView {
+            kind: "指标体系",
+            label: part.title().into(),
+            detail: String::new(),
+        },
+        SessionItem::Indicator {
+            code,
+            revision,
+            edition,
+        } => {
+            let name = app
+                .store
+                .revision(code, *revision)
+                .ok()
+                .flatten()
+                .map(|r| r.indicator.name)
+                .unwrap_or_else(|| "（已不存在）".into());
+            ItemView {
+                kind: "指标",
+                label: format!("{name}（{code}）"),
+                detail: match edition {
+                    Some(e) => format!("{e} 版，第 {revision} 版"),
+                    None => format!("第 {revision} 版"),
+                },
+            }
+        }
+        SessionItem::Example { project_type } => ItemView {
+            kind: "正例/反例",
+            label: catalog.project_type_name(project_type).to_string(),
+            detail: String::new(),
+        },
+        SessionItem::Exercise { code } => {
+            let ex = app.store.exercise(code).ok().flatten();
+            ItemView {
+                kind: "练习",
+                label: ex
+                    .as_ref()
+                    .map(|e| e.project.name.clone())
+                    .unwrap_or_default(),
+                detail: format!(
+                    "练习码 {code}{}",
+                    ex.map(|e| format!("，{}", e.start.label()))
+                        .unwrap_or_default()
+                ),
+            }
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "training/session.html")]
+pub struct SessionPage {
+    pub nav: Nav,
+    pub s: TrainingSession,
+    pub items: Vec<ItemView>,
+    pub parts: Vec<(&'static str, &'static str)>,
+    pub types: Vec<(String, String)>,
+}
+
+pub async fn session_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Page {
+    let s = session(&app, &id)?;
+    may_edit(&viewer, &s)?;
+    let catalog = app.search.catalog();
+    Ok(Html(
+        SessionPage {
+            nav: viewer.nav(),
+            items: s.items.iter().map(|i| item_view(&app, i)).collect(),
+            parts: FrameworkPart::ALL
+                .iter()
+                .map(|p| (p.key(), p.title()))
+                .collect(),
+            types: app
+                .examples
+                .iter()
+                .map(|e| {
+                    (
+                        e.project_type.clone(),
+                        catalog.project_type_name(&e.project_type).to_string(),
+                    )
+                })
+                .collect(),
+            s,
+        }
+        .render()?,
+    ))
+}
+
+/// The editor's form: `action` is one of title, add, remove, up, down.
+pub async fn session_submit(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, PageError> {
+    let mut s = session(&app, &id)?;
+    may_edit(&viewer, &s)?;
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let index = || -> Result<usize, AppError> {
+        get("index")
+            .parse::<usize>()
+            .ok()
+            .filter(|i| *i < s.items.len())
+            .ok_or_else(|| AppError::bad("invalid_item", "没有这一项"))
+    };
+    let mut new = Vec::new();
+    match get("action").as_str() {
+        "title" => s.title = check_title(&get("title"))?,
+        "remove" => {
+            let i = index()?;
+            s.items.remove(i);
+        }
+        "up" => {
+            let i = index()?;
+            if i > 0 {
+                s.items.swap(i, i - 1);
+            }
+        }
+        "down" => {
+            let i = index()?;
+            if i + 1 < s.items.len() {
+                s.items.swap(i, i + 1);
+            }
+        }
+        "add" => {
+            if s.items.len() >= MAX_ITEMS {
+                return Err(AppError::bad(
+                    "too_many_items",
+                    format!("一个培训课程最多 {MAX_ITEMS} 项"),
+                )
+                .into());
+            }
+            let spec = match get("kind").as_str() {
+                "framework" => ItemSpec::Framework { part: get("part") },
+                "indicator" => ItemSpec::Indicator { code: get("code") },
+                "example" => ItemSpec::Example {
+                    project_type: get("project_type"),
+                },
+                "exercise" => ItemSpec::Exercise {
+                    project_type: get("project_type"),
+                    start: Some(get("start")),
+                },
+                k => {
+                    return Err(
+                        AppError::bad("invalid_item", format!("未知的内容类型“{k}”")).into(),
+                    );
+                }
+            };
+            let (item, ex) = resolve(&app, &s.id, spec)?;
+            s.items.push(item);
+            new.extend(ex);
+        }
+        a => return Err(AppError::bad("invalid_action", format!("未知操作“{a}”")).into()),
+    }
+    s.updated = Utc::now();
+    app.store.put_training_session(&s, &new)?;
+    Ok(Redirect::to(&format!("/training/sessions/{}#items", s.id)))
+}
+
+// ---- presentation ----
+
+/// One slide; the presentation template matches on it.
+pub enum Slide {
+    Title {
+        title: String,
+        subtitle: String,
+    },
+    Framework {
+        part: FrameworkPart,
+        local: Framework,
+        central: Option<Framework>,
+        rules: Vec<(String, String)>,
+    },
+    Indicator {
+        ind: Box<Indicator>,
+        revision: u32,
+        edition: Option<String>,
+        current: u32,
+        permalink: String,
+    },
+    ExampleBad {
+        v: Box<ExampleView>,
+    },
+    ExampleGood {
+        v: Box<ExampleView>,
+    },
+    ExampleNote {
+        v: Box<ExampleView>,
+    },
+    Exercise {
+        code: String,
+        join_url: String,
+        title: String,
+        description: String,
+        budget: f64,
+        start: &'static str,
+    },
+    Gone {
+        what: String,
+    },
+}
+
+/// What reviewers send back, from the configured rules (so slides follow the bureau's settings).
+pub(crate) fn rule_lines(app: &AppState) -> Vec<(String, String)> {
+    let c = &app.lint;
+    let take = |v: &[String]| v.iter().take(6).cloned().collect::<Vec<_>>().join("、");
+    vec![
+        (
+            "把投入当产出".into(),
+            format!("{} 等衡量的是花钱，不是交付的成果", take(&c.input_words)),
+        ),
+        (
+            "模糊表述".into(),
+            format!("{} 等无法衡量，改写为具体数值", take(&c.vague_words)),
+        ),
+        (
+            "比率超过 100%".into(),
+            "合格率、完成率写“=100%”或“≥98%”，不写“≥100%”".into(),
+        ),
+        (
+            "相对目标没有基数".into(),
+            format!("{} 须写明上年实际值", take(&c.relative_words)),
+        ),
+        (
+            "缺少一级指标".into(),
+            format!("每张表都要有{}", c.required_level1.join("、")),
+        ),
+        (
+            "定性指标过多".into(),
+            format!(
+                "定性指标不超过 {:.0}%，能量化的要量化",
+                c.max_qualitative_share * 100.0
+            ),
+        ),
+        (
+            "缺值、缺单位".into(),
+            "每个定量指标都要有指标值和受控列表中的计量单位".into(),
+        ),
+        (
+            "与预算不匹配".into(),
+            format!(
+                "数量 × 单位成本与预算相差不超过 {:.0}%",
+                c.budget_tolerance * 100.0
+            ),
+        ),
+    ]
+}
+
+fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>, AppError> {
+    let catalog = app.search.catalog();
+    let local = catalog.framework().clone();
+    let central = catalog
+        .frameworks
+        .iter()
+        .find(|f| f.code == "central2021")
+        .cloned();
+    let mut out = vec![Slide::Title {
+        title: s.title.clone(),
+        subtitle: format!(
+            "预算绩效目标编制培训 · {}",
+            s.updated.format("%Y年%m月%d日")
+        ),
+    }];
+    for item in &s.items {
+        match item {
+            SessionItem::Framework { part } => out.push(Slide::Framework {
+                part: *part,
+                local: local.clone(),
+                central: central.clone(),
+                rules: rule_lines(app),
+            }),
+            SessionItem::Indicator {
+                code,
+                revision,
+                edition,
+            } => match app.store.revision(code, *revision)? {
+                Some(r) => out.push(Slide::Indicator {
+                    ind: Box::new(r.indicator),
+                    revision: *revision,
+                    current: app.store.last_revision(code)?,
+                    permalink: match edition {
+                        Some(e) => format!("/editions/{e}/indicators/{code}"),
+                        None => format!("/indicators/{code}/r/{revision}"),
+                    },
+                    edition: edition.clone(),
+                }),
+                None => out.push(Slide::Gone {
+                    what: format!("指标 {code} 第 {revision} 版"),
+                }),
+            },
+            SessionItem::Example { project_type } => match example(app, project_type) {
+                Ok(ex) => {
+                    let v = example_view(app, ex);
+                    out.push(Slide::ExampleBad {
+                        v: Box::new(ExampleView {
+                            ex: v.ex.clone(),
+                            type_name: v.type_name.clone(),
+                            bad: v.bad.clone(),
+                            good: v.good.clone(),
+                        }),
+                    });
+                    out.push(Slide::ExampleGood {
+                        v: Box::new(example_view(app, ex)),
+                    });
+                    out.push(Slide::ExampleNote { v: Box::new(v) });
+                }
+                Err(_) => out.push(Slide::Gone {
+                    what: format!("项目类型 {project_type} 的示例"),
+                }),
+            },
+            SessionItem::Exercise { code } => match app.store.exercise(code)? {
+                Some(e) => out.push(Slide::Exercise {
+                    code: code.clone(),
+                    join_url: format!("{base}/t/{code}"),
+                    title: e.project.name.clone(),
+                    description: e.project.description.clone(),
+                    budget: e.project.budget_wan.unwrap_or_default(),
+                    start: e.start.label(),
+                }),
+                None => out.push(Slide::Gone {
+                    what: format!("练习 {code}"),
+                }),
+            },
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "training/present.html")]
+pub struct PresentPage {
+    pub s: TrainingSession,
+    pub slides: Vec<Slide>,
+    pub base: String,
+}
+
+impl PresentPage {
+    fn sev(&self, f: &LintFinding) -> &'static str {
+        if f.severity == Severity::Error {
+            "err"
+        } else {
+            "warn"
+        }
+    }
+
+    fn label(&self, rule: &str) -> &'static str {
+        rule_label(rule)
+    }
+}
+
+pub async fn present(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Page {
+    let s = session(&app, &id)?;
+    let base = base_url(&headers);
+    let slides = slides(&app, &s, &base)?;
+    Ok(Html(PresentPage { s, slides, base }.render()?))
+}
+
+// ---- trainees ----
+
+#[derive(Template)]
+#[template(path = "training/join.html")]
+pub struct JoinPage {
+    pub nav: Nav,
+    pub ex: Option<Exercise>,
+    pub type_name: String,
+    pub error: Option<String>,
+}
+
+/// `/t`: a box to type the code into (what the exercise slide tells trainees to open).
+pub async fn join_form(viewer: Viewer) -> Page {
+    Ok(Html(
+        JoinPage {
+            nav: viewer.nav(),
+            ex: None,
+            type_name: String::new(),
+            error: None,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn join_lookup(
+    axum::extract::Query(q): axum::extract::Query<CodeQuery>,
+    State(app): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    match exercise(&app, &q.code) {
+        Ok(e) => Ok(Redirect::to(&format!("/t/{}", e.code)).into_response()),
+        Err(e) => Ok((
+            StatusCode::NOT_FOUND,
+            Html(
+                JoinPage {
+                    nav: viewer.nav(),
+                    ex: None,
+                    type_name: String::new(),
+                    error: Some(e.message()),
+                }
+                .render()?,
+            ),
+        )
+            .into_response()),
+    }
+}
+
+pub async fn join_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(code): Path<String>,
+) -> Page {
+    let ex = exercise(&app, &code)?;
+    Ok(Html(
+        JoinPage {
+            nav: viewer.nav(),
+            type_name: app
+                .search
+                .catalog()
+                .project_type_name(&ex.project_type)
+                .to_string(),
+            ex: Some(ex),
+            error: None,
+        }
+        .render()?,
+    ))
+}
+
+fn new_attempt(app: &AppState, ex: &Exercise) -> Result<Attempt, AppError> {
+    let now = Utc::now();
+    let id = crate::drafting::new_id();
+    let a = Attempt {
+        id: id.clone(),
+        exercise: ex.code.clone(),
+        draft: Draft {
+            id,
+            project: ex.project.clone(),
+            rows: ex.start_rows.clone(),
+            owner: None,
+            created: now,
+            updated: now,
+        },
+        submitted: None,
+        rules: vec![],
+    };
+    app.store.put_attempt(&a)?;
+    Ok(a)
+}
+
+pub async fn start_attempt(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Redirect, PageError> {
+    let ex = exercise(&app, &code)?;
+    let a = new_attempt(&app, &ex)?;
+    Ok(Redirect::to(&format!("/t/{}/a/{}", ex.code, a.id)))
+}
+
+fn attempt(app: &AppState, code: &str, id: &str) -> Result<(Exercise, Attempt), AppError> {
+    let ex = exercise(app, code)?;
+    let a = app
+        .store
+        .attempt(&ex.code, id)?
+        .ok_or_else(|| AppError::not_found("attempt_not_found", "没有这份练习（链接可能有误）"))?;
+    Ok((ex, a))
+}
+
+/// What the drafting page shows a trainee beyond the normal review check.
+pub struct TraineeView {
+    pub code: String,
+    pub submitted: bool,
+    pub comparison: Comparison,
+    /// The trainee's row names, by index (for the rows the model answer does not have).
+    pub names: Vec<String>,
+    pub note: String,
+}
+
+impl TraineeView {
+    pub fn extra_names(&self) -> Vec<&str> {
+        self.comparison
+            .extra
+            .iter()
+            .filter_map(|i| self.names.get(*i).map(String::as_str))
+            .collect()
+    }
+}
+
+fn trainee_view(app: &AppState, ex: &Exercise, a: &Attempt) -> TraineeView {
+    TraineeView {
+        code: ex.code.clone(),
+        submitted: a.submitted.is_some(),
+        comparison: compare(&ex.model, &a.draft.rows),
+        names: a.draft.rows.iter().map(|r| r.name.clone()).collect(),
+        note: example(app, &ex.project_type)
+            .map(|e| e.note.clone())
+            .unwrap_or_default(),
+    }
+}
+
+pub async fn attempt_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path((code, id)): Path<(String, String)>,
+) -> Page {
+    let (ex, a) = attempt(&app, &code, &id)?;
+    let view = trainee_view(&app, &ex, &a);
+    let action = format!("/t/{}/a/{}", ex.code, a.id);
+    Ok(Html(
+        draft_page(&app, viewer.nav(), a.draft, false, action, Some(view))?.render()?,
+    ))
+}
+
+/// Records a submission: the rules the table breaks now, for the room's summary.
+fn submit(app: &AppState, a: &mut Attempt) -> Vec<LintFinding> {
+    let f = findings(app, &a.draft);
+    let mut rules: Vec<String> = f.iter().map(|x| x.rule.to_string()).collect();
+    rules.sort();
+    rules.dedup();
+    a.rules = rules;
+    a.submitted = Some(Utc::now());
+    f
+}
+
+pub async fn attempt_submit(
+    State(app): State<AppState>,
+    Path((code, id)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Redirect, PageError> {
+    let (ex, mut a) = attempt(&app, &code, &id)?;
+    apply_form(&app, &mut a.draft, &fields)?;
+    let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
+    if submitted {
+        submit(&app, &mut a);
+    }
+    app.store.put_attempt(&a)?;
+    let anchor = if submitted { "#feedback" } else { "#table" };
+    Ok(Redirect::to(&format!("/t/{}/a/{}{anchor}", ex.code, a.id)))
+}
+
+/// A whole attempt in one call: the rows, checked, compared and (by default) submitted.
+pub async fn attempt_api(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    input: Result<Json<DraftBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Json(mut b) = input.map_err(|e| {
+        AppError::bad(
+            "invalid_json",
+            format!("请求内容无法解析：{}", e.body_text()),
+        )
+    })?;
+    let ex = exercise(&app, &code)?;
+    let mut a = new_attempt(&app, &ex)?;
+    // The practice case is the trainer's: a trainee changes the rows, not the project.
+    validate(&app, &ex.project, &mut b.rows)?;
+    a.draft.rows = b.rows;
+    let f = submit(&app, &mut a);
+    app.store.put_attempt(&a)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": a.id,
+            "url": format!("/t/{}/a/{}", ex.code, a.id),
+            "findings": f,
+            "comparison": compare(&ex.model, &a.draft.rows),
+        })),
+    ))
+}
+
+// ---- the room's summary ----
+
+pub struct ExerciseSummary {
+    pub code: String,
+    pub title: String,
+    pub attempts: usize,
+    pub submitted: usize,
+    /// (rule, label, attempts that broke it)
+    pub rules: Vec<(String, &'static str, usize)>,
+    /// Share of model rows covered, averaged over submitted attempts (0..=100).
+    pub coverage: Option<f64>,
+}
+
+fn summaries(app: &AppState, s: &TrainingSession) -> Result<Vec<ExerciseSummary>, AppError> {
+    let mut out = Vec::new();
+    for item in &s.items {
+        let SessionItem::Exercise { code } = item else {
+            continue;
+        };
+        let Some(ex) = app.store.exercise(code)? else {
+            continue;
+        };
+        let attempts = app.store.attempts(code)?;
+        let submitted: Vec<&Attempt> = attempts.iter().filter(|a| a.submitted.is_some()).collect();
+        let coverage = (!submitted.is_empty() && !ex.model.is_empty()).then(|| {
+            submitted
+                .iter()
+                .map(|a| compare(&ex.model, &a.draft.rows).covered as f64 / ex.model.len() as f64)
+                .sum::<f64>()
+                * 100.0
+                / submitted.len() as f64
+        });
+        out.push(ExerciseSummary {
+            code: code.clone(),
+            title: ex.project.name.clone(),
+            attempts: attempts.len(),
+            submitted: submitted.len(),
+            rules: rule_counts(&attempts)
+                .into_iter()
+                .map(|(r, n)| {
+                    let label = rule_label(&r);
+                    (r, label, n)
+                })
+                .collect(),
+            coverage,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "training/summary.html")]
+pub struct SummaryPage {
+    pub nav: Nav,
+    pub s: TrainingSession,
+    pub exercises: Vec<ExerciseSummary>,
+}
+
+pub async fn summary_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Page {
+    let s = session(&app, &id)?;
+    may_edit(&viewer, &s)?;
+    let exercises = summaries(&app, &s)?;
+    Ok(Html(
+        SummaryPage {
+            nav: viewer.nav(),
+            s,
+            exercises,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn summary_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let s = session(&app, &id)?;
+    may_edit(&viewer, &s)?;
+    let list: Vec<Value> = summaries(&app, &s)?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "code": e.code,
+                "title": e.title,
+                "attempts": e.attempts,
+                "submitted": e.submitted,
+                "coverage_percent": e.coverage,
+                "rules": e.rules.iter().map(|(r, l, n)| json!({ "rule": r, "label": l, "attempts": n })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "session": s.id, "exercises": list })))
+}
