@@ -184,6 +184,26 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
         .filter(|i| i.is_active())
         .flat_map(check_indicator)
         .collect();
+    // An alias that is another indicator's name makes search and evaluation matching ambiguous.
+    let names: HashMap<&str, &Indicator> = indicators
+        .iter()
+        .filter(|i| i.is_active())
+        .map(|i| (i.name.as_str(), i))
+        .collect();
+    for i in indicators.iter().filter(|i| i.is_active()) {
+        for a in &i.aliases {
+            if let Some(other) = names.get(a.as_str()).filter(|o| o.code != i.code) {
+                out.push(Finding {
+                    rule: "alias-is-other-name",
+                    code: Some(i.code.to_string()),
+                    message: format!(
+                        "别名“{a}”是指标 {} 的名称：检索和评价结果匹配将无法区分两者",
+                        other.code
+                    ),
+                });
+            }
+        }
+    }
     let framework = catalog.framework();
     for t in &catalog.project_types {
         let fits: Vec<&Indicator> = indicators
@@ -468,12 +488,17 @@ mod tests {
         near.name = format!("{}情况", good.name);
         let mut plain = good.clone();
         plain.core.clear();
-        let found: Vec<&str> = check_library(&catalog, &[good.clone(), dup, near])
+        let mut alias = good.clone();
+        alias.code = crate::domain::Code::parse("ZZ-997").unwrap();
+        alias.name = "完全不同的指标名称".into();
+        alias.aliases = vec![good.name.clone()];
+        let found: Vec<&str> = check_library(&catalog, &[good.clone(), dup, near, alias])
             .iter()
             .map(|f| f.rule)
             .collect();
         assert!(found.contains(&"duplicate-name"), "{found:?}");
         assert!(found.contains(&"near-duplicate-name"), "{found:?}");
+        assert!(found.contains(&"alias-is-other-name"), "{found:?}");
         let only = check_library(&catalog, &[plain]);
         let for_type = |rule: &str| {
             only.iter()
