@@ -1,6 +1,6 @@
 //! Accounts, sessions, proposals, the audit log and the curator inbox.
 
-use super::{ChangeMeta, Commit, Result, Store, StoreError, decode, decode_kv, encode};
+use super::{ChangeMeta, Commit, Result, Store, StoreError, decode, decode_kv, encode, tx_result};
 use crate::domain::{AuditEntry, Edition, Proposal, ProposalState, Session, User};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -111,11 +111,7 @@ impl Store {
                 log.insert(&a.seq.to_be_bytes(), encode(&a))?;
                 Ok::<u64, ConflictableTransactionError<()>>(next)
             });
-        let id = match r {
-            Ok(id) => id,
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
-            Err(TransactionError::Abort(())) => unreachable!("never aborts"),
-        };
+        let id = tx_result(r)?;
         self.db.flush()?;
         p.id = id;
         Ok(p)
@@ -237,14 +233,6 @@ impl Store {
     pub fn dismiss_miss(&self, query: &str) -> Result<()> {
         self.misses.remove(query.as_bytes())?;
         Ok(())
-    }
-}
-
-fn tx_result<T>(r: std::result::Result<T, TransactionError<()>>) -> Result<T> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(TransactionError::Storage(e)) => Err(e.into()),
-        Err(TransactionError::Abort(())) => unreachable!("never aborts"),
     }
 }
 

@@ -3,7 +3,7 @@
 //! (`evaluation_candidates`, by id). Each import or curator decision is one transaction over the
 //! trees it touches, flushed before it returns, so a crash applies all of it or nothing.
 
-use super::{Result, Store, StoreError, decode, decode_kv, encode};
+use super::{Result, Store, decode, decode_kv, encode, tx_result};
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -111,11 +111,7 @@ impl Store {
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Storage(e)) => return Err(StoreError::from(e)),
-            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
-        }
+        tx_result(result)?;
         self.db.flush()?;
         Ok(())
     }

@@ -124,6 +124,15 @@ fn decode<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
     })
 }
 
+/// The outcome of a transaction whose closure never aborts.
+fn tx_result<T>(r: std::result::Result<T, TransactionError<()>>) -> Result<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(TransactionError::Storage(e)) => Err(e.into()),
+        Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
+    }
+}
+
 /// Decodes one entry of a tree scan.
 fn decode_kv<T: DeserializeOwned>(kv: sled::Result<(sled::IVec, sled::IVec)>) -> Result<T> {
     let (k, v) = kv?;
@@ -353,11 +362,7 @@ impl Store {
                 m.insert(GENERATION, encode(&generation))?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
-            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
-        }
+        tx_result(result)?;
         self.db.flush()?;
         Ok(revisions)
     }

@@ -3,7 +3,7 @@
 //! `training_attempts` (join code 0x00 attempt id → attempt). Nothing here touches the
 //! library's trees or the `drafts` tree, so a room of trainees cannot change either.
 
-use super::{Result, Store, StoreError, decode, encode};
+use super::{Result, Store, decode, encode, tx_result};
 use crate::domain::training::{Attempt, Exercise, TrainingSession};
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -57,11 +57,7 @@ impl Store {
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Storage(e)) => return Err(StoreError::from(e)),
-            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
-        }
+        tx_result(result)?;
         self.db.flush()?;
         Ok(())
     }

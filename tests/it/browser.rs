@@ -16,7 +16,9 @@ fn chromium() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
-fn headless(browser: &PathBuf, profile: &tempfile::TempDir) -> Command {
+/// Headless Chromium with the flags this machine needs (no background networking: its connections
+/// are refused here), a 1280×720 window and its own profile.
+pub fn headless(browser: &PathBuf, profile: &tempfile::TempDir) -> Command {
     let mut c = Command::new(browser);
     c.args([
         "--headless",

@@ -596,23 +596,8 @@ fn the_handbook_of_one_type_prints_to_a_pdf_with_the_expected_pages_and_headings
     let app = shared_app();
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("road.pdf");
-    let status = std::process::Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-pdf-header-footer",
-            "--generate-pdf-document-outline",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            dir.path().join("profile").display()
-        ))
+    let status = crate::browser::headless(&browser, &dir)
+        .args(["--no-pdf-header-footer", "--generate-pdf-document-outline"])
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(app.url("/handbook/road"))
         .stderr(std::process::Stdio::null())
