@@ -4,6 +4,7 @@
 //! Like the library, loading is all or nothing with file and line for every problem: a broken
 //! example must stop the server rather than show a trainer a half-read table.
 
+use super::library::line_of;
 use super::{FileError, LoadError};
 use crate::domain::training::Example;
 use crate::domain::{Catalog, Direction, DraftRow, Indicator};
@@ -59,14 +60,6 @@ pub fn default_dir() -> PathBuf {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("training/examples")
     }
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// Reads every `*.toml` in `dir`, checked against the catalog and the library's indicators.

@@ -390,7 +390,8 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset, for file:line errors.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
         .bytes()
         .filter(|&b| b == b'\n')
