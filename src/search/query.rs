@@ -22,7 +22,7 @@
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
 use super::text::{is_word_char, looks_like_pinyin, normalize};
-use super::tokenizer::START;
+use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -211,19 +211,25 @@ fn term_query(field: Field, text: &str, freqs: bool) -> Box<dyn Query> {
     Box::new(TermQuery::new(term(field, text), opt))
 }
 
-/// A query matching `chars` as a contiguous run in a bigram field.
+/// A query matching `chars` as a contiguous run in a gram field.
 fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
     match chars.len() {
         0 => None,
         // Single characters are indexed as unigrams beside the bigrams.
         1 => Some(term_query(field, &chars[0].to_string(), false)),
-        2 => Some(term_query(field, &chars.iter().collect::<String>(), false)),
-        _ => {
-            let terms = chars
-                .windows(2)
-                .map(|w| term(field, &w.iter().collect::<String>()))
+        2 | 3 => Some(term_query(field, &chars.iter().collect::<String>(), false)),
+        n => {
+            // Trigrams covering the run, the last one flush with its end: 4 characters are two
+            // overlapping trigrams, 6 are two adjacent ones.
+            let mut starts: Vec<usize> = (0..n - 2).step_by(3).collect();
+            if starts.last() != Some(&(n - 3)) {
+                starts.push(n - 3);
+            }
+            let terms = starts
+                .into_iter()
+                .map(|i| (i, term(field, &chars[i..i + 3].iter().collect::<String>())))
                 .collect();
-            Some(Box::new(PhraseQuery::new(terms)))
+            Some(Box::new(PhraseQuery::new_with_offset(terms)))
         }
     }
 }
@@ -256,6 +262,36 @@ impl SegmentPlan<'_> {
 }
 
 impl SearchIndex {
+    /// Adds the words channel. One word (the usual case) becomes one clause per field in the
+    /// segment's own disjunction: the same score as the nested form, without a union inside a
+    /// union, which costs a second pass over every matching document.
+    fn add_words(
+        &self,
+        p: &mut SegmentPlan,
+        label: &str,
+        words: &[String],
+        weight: f32,
+        name_only: bool,
+    ) {
+        let f = &self.fields;
+        if let [w] = words {
+            let fields = [
+                ("名称", f.name, 3.0),
+                ("别名", f.aliases, 2.0),
+                ("项目类型", f.types, 1.0),
+                ("定义", f.definition, 0.6),
+            ];
+            let take = if name_only { 2 } else { fields.len() };
+            for (l, field, boost) in fields.into_iter().take(take) {
+                let q = Some(term_query(field, w, true));
+                p.add(format!("{label}（{l}）{w}"), q, weight * boost, false);
+            }
+        } else {
+            let q = self.words_query(words, name_only);
+            p.add(format!("{label} {}", words.join("/")), q, weight, false);
+        }
+    }
+
     /// Jieba words of a segment, each to be found in the name, aliases, project types or
     /// definition; with three or more words, two thirds of them suffice.
     fn words_query(&self, words: &[String], name_only: bool) -> Option<Box<dyn Query>> {
@@ -296,6 +332,44 @@ impl SearchIndex {
         )))
     }
 
+    /// Indicators of every project type whose name contains `seg`. There are a few dozen types,
+    /// so their names are matched here rather than indexed with every indicator. Types unknown to
+    /// the catalog (external corpora) are indexed under their name.
+    fn types_containing(&self, seg: &str) -> Option<Box<dyn Query>> {
+        let catalog = self.catalog();
+        let searcher = self.reader.searcher();
+        let mut values: Vec<String> = Vec::new();
+        for reader in searcher.segment_readers() {
+            let Ok(inverted) = reader.inverted_index(self.fields.project_type) else {
+                continue;
+            };
+            let Ok(mut terms) = inverted.terms().stream() else {
+                continue;
+            };
+            while terms.advance() {
+                let Ok(value) = std::str::from_utf8(terms.key()) else {
+                    continue;
+                };
+                let name = catalog
+                    .project_type(value)
+                    .map_or(value, |t| t.name.as_str());
+                if normalize(name).contains(seg) && !values.iter().any(|v| v == value) {
+                    values.push(value.to_string());
+                }
+            }
+        }
+        if values.is_empty() {
+            return None;
+        }
+        let f = self.fields.project_type;
+        Some(Box::new(BooleanQuery::new(
+            values
+                .iter()
+                .map(|v| (Occur::Should, term_query(f, v, false)))
+                .collect(),
+        )))
+    }
+
     fn plan_segment(
         &self,
         seg: &str,
@@ -310,8 +384,13 @@ impl SearchIndex {
         };
         let name_only = reach == Reach::Names;
         let chars: Vec<char> = seg.chars().collect();
-        let mut anchored = vec![START];
-        anchored.extend(&chars);
+        let name_start = if chars.len() <= PREFIX_CHARS {
+            Some(term_query(f.name_prefix, seg, false))
+        } else {
+            let mut anchored = vec![START];
+            anchored.extend(&chars);
+            gram_query(f.name_gram, &anchored)
+        };
         let words = self.words.query_words(seg);
         let label = if name_only { "名称词语" } else { "词语" };
         let code = seg.is_ascii().then(|| term_query(f.code_lc, seg, false));
@@ -330,7 +409,7 @@ impl SearchIndex {
                 60.0,
                 true,
             ),
-            ("名称开头", gram_query(f.name_gram, &anchored), 40.0, true),
+            ("名称开头", name_start, 40.0, true),
             ("名称包含", gram_query(f.name_gram, &chars), 25.0, true),
             ("别名包含", gram_query(f.alias_gram, &chars), 12.0, true),
         ];
@@ -340,16 +419,10 @@ impl SearchIndex {
         // Whole words of a type name are found through `types`; this channel is for a type name
         // typed half-way (养老服), so it starts at three characters and spares short queries.
         if reach == Reach::WithTypeNames && chars.len() >= 3 {
-            let q = gram_query(f.types_gram, &chars);
+            let q = self.types_containing(seg);
             p.add(format!("项目类型包含 {seg}"), q, 6.0, true);
         }
-        let wq = self.words_query(&words, name_only);
-        p.add(
-            format!("{label} {}", words.join("/")),
-            wq,
-            WORDS_WEIGHT,
-            false,
-        );
+        self.add_words(&mut p, label, &words, WORDS_WEIGHT, name_only);
         marks.add(seg);
         for w in &words {
             // A lone character would light up every occurrence; the segment itself covers it.
@@ -361,18 +434,14 @@ impl SearchIndex {
             let rc: Vec<char> = r.chars().collect();
             let rw = self.words.query_words(&r);
             let channels = [
-                ("名称", gram_query(f.name_gram, &rc), 22.0, true),
-                ("别名", gram_query(f.alias_gram, &rc), 10.0, true),
-                (
-                    "词语",
-                    self.words_query(&rw, name_only),
-                    WORDS_WEIGHT * 0.8,
-                    false,
-                ),
+                ("名称", gram_query(f.name_gram, &rc), 22.0),
+                ("别名", gram_query(f.alias_gram, &rc), 10.0),
             ];
-            for (l, q, w, c) in channels {
-                p.add(format!("同义词 {r}（{l}）"), q, w, c);
+            for (l, q, w) in channels {
+                p.add(format!("同义词 {r}（{l}）"), q, w, true);
             }
+            let label = format!("同义词 {r}（词语）");
+            self.add_words(&mut p, &label, &rw, WORDS_WEIGHT * 0.8, name_only);
             marks.add(&r);
         }
         if looks_like_pinyin(seg) {

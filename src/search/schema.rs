@@ -1,13 +1,13 @@
 //! The tantivy schema: one place, with the reason for each field's options.
 
-use super::tokenizer::{GRAM, INITIALS, PINYIN, ZH};
+use super::tokenizer::{GRAM, INITIALS, PINYIN, PREFIX, ZH};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, SchemaBuilder, TextFieldIndexing,
     TextOptions,
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 9;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -21,6 +21,9 @@ pub struct Fields {
     pub name_gram: Field,
     /// Whole normalised name, for the exact-match tier.
     pub name_exact: Field,
+    /// Every prefix of the name (word characters, up to `tokenizer::PREFIX_CHARS`): "the name
+    /// starts with" is then one term instead of a phrase of bigrams.
+    pub name_prefix: Field,
     pub aliases: Field,
     pub alias_gram: Field,
     /// Whole normalised aliases, for the exact-alias tier.
@@ -28,8 +31,6 @@ pub struct Fields {
     pub definition: Field,
     /// Names and keywords of the project types the indicator fits.
     pub types: Field,
-    /// Names of those project types as bigrams: a half-typed type name (养老服) still matches.
-    pub types_gram: Field,
     /// Pinyin suffixes of the name; prefix matches only, so no frequencies.
     pub pinyin: Field,
     pub initials: Field,
@@ -68,12 +69,12 @@ pub fn build() -> (Schema, Fields) {
         name: b.add_text_field("name", text(ZH, freqs)),
         name_gram: b.add_text_field("name_gram", text(GRAM, positions)),
         name_exact: b.add_text_field("name_exact", STRING),
+        name_prefix: b.add_text_field("name_prefix", text(PREFIX, basic)),
         aliases: b.add_text_field("aliases", text(ZH, freqs)),
         alias_gram: b.add_text_field("alias_gram", text(GRAM, positions)),
         alias_exact: b.add_text_field("alias_exact", STRING),
         definition: b.add_text_field("definition", text(ZH, freqs)),
         types: b.add_text_field("types", text(ZH, freqs)),
-        types_gram: b.add_text_field("types_gram", text(GRAM, positions)),
         pinyin: b.add_text_field("pinyin", text(PINYIN, basic)),
         initials: b.add_text_field("initials", text(INITIALS, basic)),
         level1: b.add_text_field("level1", facet.clone()),

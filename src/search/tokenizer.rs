@@ -14,6 +14,10 @@ pub const ZH: &str = "zh";
 pub const GRAM: &str = "gram";
 pub const PINYIN: &str = "py";
 pub const INITIALS: &str = "pyi";
+pub const PREFIX: &str = "prefix";
+
+/// Longest name prefix indexed as a term; longer typed prefixes fall back to a bigram phrase.
+pub const PREFIX_CHARS: usize = 16;
 
 /// Start and end markers of the bigram field: a phrase that begins with `^x` matches only at the
 /// start of a name, so a half-typed word ranks its completions first.
@@ -134,8 +138,8 @@ impl Tokenizer for JiebaTokenizer {
     }
 }
 
-/// Character bigrams with start and end markers, each at its own position, so that a phrase of
-/// bigrams finds any contiguous substring whatever the segmentation.
+/// Character bigrams and trigrams with start and end markers, at the position of their first
+/// character, so that a phrase of them finds any contiguous substring whatever the segmentation.
 #[derive(Clone, Default)]
 pub struct GramTokenizer;
 
@@ -161,7 +165,7 @@ impl Tokenizer for GramTokenizer {
         }
         let end = m.orig(m.norm.len());
         chars.push((END, end, end));
-        let mut tokens = Vec::with_capacity(chars.len() * 2);
+        let mut tokens = Vec::with_capacity(chars.len() * 3);
         for (pos, w) in chars.windows(2).enumerate() {
             // The character itself shares the bigram's position: a one-character query is then a
             // single term, and phrases of bigrams are not disturbed.
@@ -179,6 +183,46 @@ impl Tokenizer for GramTokenizer {
                 offset_to: w[1].2,
                 position: pos,
                 text: [w[0].0, w[1].0].iter().collect(),
+                position_length: 1,
+            });
+            // Trigrams too: a three-character query is one term, a longer one a phrase of
+            // fewer, rarer terms; phrases are the costliest part of a search.
+            if let Some(third) = chars.get(pos + 2) {
+                tokens.push(Token {
+                    offset_from: w[0].1,
+                    offset_to: third.2,
+                    position: pos,
+                    text: [w[0].0, w[1].0, third.0].iter().collect(),
+                    position_length: 1,
+                });
+            }
+        }
+        VecStream::new(tokens)
+    }
+}
+
+/// Every prefix of the normalised text's word characters, up to `PREFIX_CHARS`: 满意度 gives
+/// 满, 满意, 满意度. A half-typed name is then found by one term lookup, the cheapest query there is.
+#[derive(Clone, Default)]
+pub struct PrefixTokenizer;
+
+impl Tokenizer for PrefixTokenizer {
+    type TokenStream<'a> = VecStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
+        let m = OffsetMap::new(text);
+        let mut prefix = String::new();
+        let mut tokens = Vec::new();
+        for (i, c) in m.norm.char_indices().filter(|(_, c)| is_word_char(*c)) {
+            if tokens.len() == PREFIX_CHARS {
+                break;
+            }
+            prefix.push(c);
+            tokens.push(Token {
+                offset_from: m.orig(0),
+                offset_to: m.orig(i + c.len_utf8()),
+                position: tokens.len(),
+                text: prefix.clone(),
                 position_length: 1,
             });
         }
@@ -248,9 +292,33 @@ mod tests {
     fn bigrams_carry_start_and_end_markers_and_skip_punctuation() {
         assert_eq!(
             texts(GramTokenizer, "满意度（%）"),
-            vec!["^满", "满", "满意", "意", "意度", "度", "度%", "%", "%$"]
+            vec![
+                "^满",
+                "^满意",
+                "满",
+                "满意",
+                "满意度",
+                "意",
+                "意度",
+                "意度%",
+                "度",
+                "度%",
+                "度%$",
+                "%",
+                "%$"
+            ]
         );
-        assert_eq!(texts(GramTokenizer, "率"), vec!["^率", "率", "率$"]);
+        assert_eq!(texts(GramTokenizer, "率"), vec!["^率", "^率$", "率", "率$"]);
+    }
+
+    #[test]
+    fn prefixes_skip_punctuation_and_stop_at_the_limit() {
+        assert_eq!(
+            texts(PrefixTokenizer, "滿意度（%）"),
+            vec!["满", "满意", "满意度", "满意度%"]
+        );
+        let long = "一".repeat(PREFIX_CHARS + 5);
+        assert_eq!(texts(PrefixTokenizer, &long).len(), PREFIX_CHARS);
     }
 
     #[test]
@@ -258,7 +326,7 @@ mod tests {
         let text = "滿意度";
         let mut t = GramTokenizer;
         let mut st = t.token_stream(text);
-        for _ in 0..3 {
+        for _ in 0..4 {
             st.advance();
         }
         let tok = st.token();

@@ -110,7 +110,9 @@ fn a_vocabulary_change_rebuilds_the_index_and_its_words_are_found() {
         .filter(|h| h.indicator.name.contains("改造提升"))
     {
         assert!(
-            h.explain.iter().any(|e| e.starts_with("词语 改造提升")),
+            h.explain
+                .iter()
+                .any(|e| e.starts_with("词语（名称）改造提升")),
             "{} was not found as the new word: {:?}",
             h.indicator.name,
             h.explain
