@@ -269,20 +269,9 @@ fn require_reason(reason: &str) -> Result<String> {
     Ok(r.to_string())
 }
 
-fn open_proposal(
-    app: &App,
-    actor: &Actor,
-    kind: ProposalKind,
-    title: String,
-    reason: String,
-    changes: Vec<ProposedChange>,
-    warnings: Vec<String>,
-) -> Result<Proposal> {
-    open_proposal_with(app, actor, kind, title, reason, changes, warnings, vec![])
-}
-
+/// Opens a proposal; `duplicates` are the (code, name) pairs a create may be folded into.
 #[allow(clippy::too_many_arguments)]
-fn open_proposal_with(
+fn open_proposal(
     app: &App,
     actor: &Actor,
     kind: ProposalKind,
@@ -341,7 +330,7 @@ pub fn propose_create(
     let ind = check(app, input)?;
     let dups = near_duplicates(app, &ind)?;
     let title = format!("新增指标 {} {}", ind.code, ind.name);
-    open_proposal_with(
+    open_proposal(
         app,
         actor,
         ProposalKind::Create,
@@ -466,6 +455,7 @@ pub fn propose_edit(
             after,
         }],
         warnings,
+        Vec::new(),
     )
 }
 
@@ -511,6 +501,7 @@ pub fn propose_retire(
             after,
         }],
         vec![],
+        Vec::new(),
     )
 }
 
@@ -563,6 +554,7 @@ pub fn propose_merge(
             },
         ],
         vec![],
+        Vec::new(),
     )
 }
 
@@ -598,6 +590,7 @@ pub fn propose_restore(
             after: old.indicator,
         }],
         vec![],
+        Vec::new(),
     )
 }
 
@@ -627,6 +620,7 @@ pub fn propose_import(
         reason,
         changes,
         warnings,
+        Vec::new(),
     )
 }
 

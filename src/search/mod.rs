@@ -1,5 +1,5 @@
 //! Search: a tantivy index of the published indicators with Chinese tokenization (jieba words,
-//! character bigrams for infix recall, pinyin), synonyms, facets, explanations and highlights.
+//! character bi- and trigrams for infix recall, name prefixes, pinyin), synonyms, facets, explanations and highlights.
 
 pub mod highlight;
 mod index;

@@ -9,7 +9,7 @@
 //! | whole name equals the segment | 100 |
 //! | an alias equals the segment | 60 |
 //! | name starts with the segment | 40 |
-//! | segment inside the name (bigram phrase: no segmentation luck needed) | 25 |
+//! | segment inside the name (gram term or phrase: no segmentation luck needed) | 25 |
 //! | the same through a synonym | 22 / 10 |
 //! | pinyin from the name's start / from any syllable; initials likewise | 20 / 10, 8 / 4 |
 //! | segment inside an alias | 12 |
@@ -215,7 +215,7 @@ fn term_query(field: Field, text: &str, freqs: bool) -> Box<dyn Query> {
 fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
     match chars.len() {
         0 => None,
-        // Single characters are indexed as unigrams beside the bigrams.
+        // Single characters are indexed as unigrams beside the bi- and trigrams.
         1 => Some(term_query(field, &chars[0].to_string(), false)),
         2 | 3 => Some(term_query(field, &chars.iter().collect::<String>(), false)),
         n => {

@@ -17,7 +17,8 @@ pub struct Fields {
     pub code_lc: Field,
     /// Name in jieba search mode. Frequencies for BM25, no positions (no phrase queries on it).
     pub name: Field,
-    /// Name as character bigrams with positions: any contiguous substring is a phrase.
+    /// Name as character bi- and trigrams with positions: any contiguous substring is one term
+    /// (up to three characters) or a phrase.
     pub name_gram: Field,
     /// Whole normalised name, for the exact-match tier.
     pub name_exact: Field,
