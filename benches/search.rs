@@ -338,7 +338,7 @@ fn main() {
         &index_dir,
         vocab.clone(),
         Arc::new(lib.catalog.clone()),
-        || Ok(lib.indicators.clone()),
+        || lib.indicators.iter().cloned().map(Ok),
         1,
     )
     .unwrap();
@@ -408,8 +408,23 @@ fn main() {
     let mut http_by_class: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut http_all = Vec::new();
     let mut http_suggest = Vec::new();
+    let mut http_floor = Vec::new();
+    let health = format!("http://127.0.0.1:{port}/healthz");
     rt.block_on(async {
         for _ in 0..rounds {
+            // The cost of a request that does no work: what HTTP on loopback adds to a search.
+            for _ in 0..urls.len() {
+                let t = Instant::now();
+                let _ = client
+                    .get(&health)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                http_floor.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
             for (class, url) in &urls {
                 let t = Instant::now();
                 let r = client.get(url).send().await.unwrap();
@@ -441,6 +456,8 @@ fn main() {
     });
     let (h50, h99) = summary(http_all);
     let (hs50, hs99) = summary(http_suggest);
+    let (f50, f99) = summary(http_floor);
+    println!("| HTTP floor (GET /healthz, same client) | p50 {f50:.3} ms, p99 {f99:.3} ms |");
     println!("| search over HTTP, single client | p50 {h50:.3} ms, p99 {h99:.3} ms |");
     println!("| suggest over HTTP | p50 {hs50:.3} ms, p99 {hs99:.3} ms |");
 

@@ -91,16 +91,16 @@ impl App {
         let store = Store::open(&config.store_dir(), config.cache_bytes)
             .with_context(|| format!("无法打开数据库 {}", config.store_dir().display()))?;
         let sync = match lib {
-            Some(lib) => store.sync_library(&lib, "指标库文件")?,
+            Some(lib) => store.sync_library(lib, "指标库文件")?,
             None if unchanged_corpus(&store)? => SyncReport::default(),
-            None => store.sync_library(&load_checked(&config.library)?, "外部语料")?,
+            None => store.sync_library(load_checked(&config.library)?, "外部语料")?,
         };
         let catalog = store.catalog()?.context("数据库中没有目录信息")?;
         let (search, rebuilt_index) = SearchIndex::open_or_build(
             &config.index_dir(),
             Arc::new(vocab),
             Arc::new(catalog),
-            || store.indicators().map_err(|e| e.to_string()),
+            || store.each_indicator().map(|i| i.map_err(|e| e.to_string())),
             store.generation()?,
         )?;
         let lint = match &config.library {

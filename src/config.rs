@@ -20,7 +20,8 @@ pub struct Config {
     pub vocab_dir: PathBuf,
     /// Worked examples for training (`training/examples/`); only read with the library files.
     pub examples_dir: PathBuf,
-    /// sled page cache, bytes.
+    /// sled page cache, bytes. Small: searches are answered by the index, not the store, and a
+    /// larger cache raised the first-load peak of a 100,000-indicator corpus past 300 MB.
     pub cache_bytes: u64,
     /// Mark cookies `Secure` (when served over HTTPS, e.g. behind a reverse proxy).
     pub secure_cookies: bool,
@@ -34,7 +35,7 @@ impl Config {
             library: LibrarySource::Files(crate::ingest::library::default_dir()),
             vocab_dir: crate::search::vocab::default_dir(),
             examples_dir: crate::ingest::examples::default_dir(),
-            cache_bytes: 64 << 20,
+            cache_bytes: 8 << 20,
             secure_cookies: false,
         }
     }

@@ -11,6 +11,13 @@ use zhibiao::domain::quality;
 use zhibiao::ingest::export;
 use zhibiao::search::SearchRequest;
 
+/// jemalloc returns the large buffers of a first load (sled's write batches, tantivy's indexing
+/// arenas) to the system; glibc's malloc kept them, and the first load of a 100,000-indicator
+/// corpus peaked well above the 300 MB target (docs/PERFORMANCE.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "zhibiao",

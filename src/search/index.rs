@@ -78,14 +78,18 @@ fn register_tokenizers(index: &Index, vocab: &Vocabulary) -> JiebaTokenizer {
 impl SearchIndex {
     /// Opens the index in `dir` when it was built from the same schema, vocabulary and store
     /// generation; otherwise rebuilds it from `indicators`. Returns whether it rebuilt.
-    /// `indicators` is only called when the index has to be rebuilt.
-    pub fn open_or_build(
+    /// `indicators` is only called when the index has to be rebuilt, and is read one indicator
+    /// at a time: a 100,000-indicator library is never held in memory beside the indexer.
+    pub fn open_or_build<I>(
         dir: &Path,
         vocab: Arc<Vocabulary>,
         catalog: Arc<Catalog>,
-        indicators: impl FnOnce() -> Result<Vec<Indicator>, String>,
+        indicators: impl FnOnce() -> I,
         generation: u64,
-    ) -> Result<(SearchIndex, bool), SearchError> {
+    ) -> Result<(SearchIndex, bool), SearchError>
+    where
+        I: IntoIterator<Item = Result<Indicator, String>>,
+    {
         let wanted = IndexMeta {
             schema: SCHEMA_VERSION,
             vocabulary: vocab.hash.clone(),
@@ -109,7 +113,7 @@ impl SearchIndex {
             .settings(settings())
             .create_in_dir(dir)?;
         let s = Self::with_index(index, vocab, catalog, Some(dir.into()))?;
-        s.rebuild(&indicators().map_err(SearchError::Source)?, generation)?;
+        s.rebuild(indicators(), generation)?;
         Ok((s, true))
     }
 
@@ -124,7 +128,7 @@ impl SearchIndex {
             .settings(settings())
             .create_in_ram()?;
         let s = Self::with_index(index, vocab, catalog, None)?;
-        s.rebuild(&indicators, 0)?;
+        s.rebuild(indicators.into_iter().map(Ok), 0)?;
         Ok(s)
     }
 
@@ -213,7 +217,11 @@ impl SearchIndex {
         d
     }
 
-    fn rebuild(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
+    fn rebuild(
+        &self,
+        indicators: impl IntoIterator<Item = Result<Indicator, String>>,
+        generation: u64,
+    ) -> Result<(), SearchError> {
         let catalog = self.catalog();
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
         // A full rebuild tokenizes on two threads while this one builds documents.
@@ -221,8 +229,11 @@ impl SearchIndex {
         // fast as one merged segment (a merge would add half the build time).
         let mut w = self.index.writer_with_num_threads(2, 128_000_000)?;
         w.delete_all_documents()?;
-        for ind in indicators.iter().filter(|i| i.is_active()) {
-            w.add_document(self.document(ind, &catalog))?;
+        for ind in indicators {
+            let ind = ind.map_err(SearchError::Source)?;
+            if ind.is_active() {
+                w.add_document(self.document(&ind, &catalog))?;
+            }
         }
         w.commit()?;
         w.wait_merging_threads()?;

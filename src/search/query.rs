@@ -585,7 +585,7 @@ impl SearchIndex {
             // Level 1 of each candidate from its fast-field column: only the page is decoded.
             let mut with_l1: Vec<(Score, (DocAddress, String))> = found
                 .into_iter()
-                .map(|(s, a)| (s, (a, level1_of(&searcher, a))))
+                .map(|(s, a)| (s, (a, self.level1_of(&searcher, a))))
                 .collect();
             balance_first_page(&mut with_l1, |(_, l1)| l1.as_str());
             found = with_l1
@@ -660,6 +660,21 @@ impl SearchIndex {
             }
         }
         Ok(out)
+    }
+
+    /// A document's level 1, from the segment's facet columns (opened once per segment).
+    fn level1_of(&self, searcher: &Searcher, addr: DocAddress) -> String {
+        let mut out = String::new();
+        let level1 = Facet::ALL.iter().position(|f| *f == Facet::Level1);
+        if let Ok(cols) = self
+            .facet_columns
+            .of(searcher.segment_reader(addr.segment_ord))
+            && let Some(Some(col)) = level1.and_then(|i| cols.get(i))
+            && let Some(ord) = col.term_ords(addr.doc_id).next()
+        {
+            let _ = col.ord_to_str(ord, &mut out);
+        }
+        out
     }
 
     fn facets(&self, counts: Vec<HashMap<String, u64>>, filters: &Filters) -> Facets {
@@ -765,20 +780,6 @@ fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &st
     }
     // Within the first page keep score order, so promoted hits sit where their score puts them.
     found[..page].sort_by(|a, b| b.0.total_cmp(&a.0));
-}
-
-/// A document's level 1, read from its fast-field column.
-fn level1_of(searcher: &Searcher, addr: DocAddress) -> String {
-    let mut out = String::new();
-    if let Ok(Some(col)) = searcher
-        .segment_reader(addr.segment_ord)
-        .fast_fields()
-        .str("level1")
-        && let Some(ord) = col.term_ords(addr.doc_id).next()
-    {
-        let _ = col.ord_to_str(ord, &mut out);
-    }
-    out
 }
 
 fn facet_label(catalog: &Catalog, facet: Facet, value: &str) -> String {

@@ -22,7 +22,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -201,7 +200,12 @@ impl Store {
 
     /// Every indicator in its current revision, retired ones included, by code.
     pub fn indicators(&self) -> Result<Vec<Indicator>> {
-        self.indicators.iter().map(decode_kv).collect()
+        self.each_indicator().collect()
+    }
+
+    /// Every indicator's current record, read one at a time.
+    pub fn each_indicator(&self) -> impl Iterator<Item = Result<Indicator>> + '_ {
+        self.indicators.iter().map(decode_kv)
     }
 
     pub fn revisions(&self, code: &str) -> Result<Vec<Revision>> {
@@ -374,7 +378,10 @@ impl Store {
     /// The comparison is with the files as last loaded, not with the published state: a change
     /// approved in the application since then (or an indicator created there) is kept unless
     /// the files change that same indicator.
-    pub fn sync_library(&self, lib: &Library, author: &str) -> Result<SyncReport> {
+    ///
+    /// The library is consumed: each chunk's indicators are freed once written, so a large
+    /// corpus and the store's write buffers do not peak together.
+    pub fn sync_library(&self, lib: Library, author: &str) -> Result<SyncReport> {
         let last: Option<String> = self.meta_get(SOURCE_HASH)?;
         if last.as_deref() == Some(lib.source_hash.as_str()) && self.catalog()?.is_some() {
             return Ok(SyncReport {
@@ -401,45 +408,50 @@ impl Store {
             .collect::<Result<_>>()?;
         // Stores written before file states were kept compare with the published state.
         let legacy = loaded.is_empty() && !existing.is_empty();
-        // Borrowed until written, chunk by chunk: a 100,000-indicator corpus is not held twice.
-        let mut changes: Vec<(Cow<'_, Indicator>, Option<String>)> = Vec::new();
+        let Library {
+            catalog,
+            indicators,
+            source_hash,
+            ..
+        } = lib;
+        let in_files: std::collections::HashSet<String> =
+            indicators.iter().map(|i| i.code.to_string()).collect();
+        let mut changes: Vec<(Indicator, Option<String>)> = Vec::new();
         let mut same: Vec<(String, Option<String>)> = Vec::new();
-        for ind in &lib.indicators {
+        for ind in indicators {
             let code = ind.code.to_string();
-            let h = file_hash(ind);
+            let h = file_hash(&ind);
             if loaded.get(&code) == Some(&h) {
                 report.unchanged += 1;
                 continue;
             }
-            match classify(existing.get(code.as_str()), ind) {
+            match classify(existing.get(code.as_str()), &ind) {
                 None => {
                     report.unchanged += 1;
                     same.push((code, Some(h)));
                 }
                 Some(ChangeKind::New) => {
                     report.created += 1;
-                    changes.push((Cow::Borrowed(ind), Some(h)));
+                    changes.push((ind, Some(h)));
                 }
                 Some(_) => {
                     report.changed += 1;
-                    changes.push((Cow::Borrowed(ind), Some(h)));
+                    changes.push((ind, Some(h)));
                 }
             }
         }
-        let in_files: std::collections::HashSet<&str> =
-            lib.indicators.iter().map(|i| i.code.as_str()).collect();
         for (code, ind) in &existing {
             let from_files = legacy || loaded.contains_key(code);
             if ind.is_active() && !in_files.contains(code.as_str()) && from_files {
                 let mut retired = ind.clone();
                 retired.status = Status::Retired { replaced_by: None };
                 report.retired += 1;
-                changes.push((Cow::Owned(retired), None));
+                changes.push((retired, None));
             } else if !in_files.contains(code.as_str()) && loaded.contains_key(code) {
                 same.push((code.clone(), None));
             }
         }
-        let edition = lib.catalog.edition.clone();
+        let edition = catalog.edition.clone();
         let freeze = self
             .edition(&edition)?
             .is_none()
@@ -448,27 +460,25 @@ impl Store {
         let meta = ChangeMeta {
             author: author.to_string(),
             reviewer: None,
-            reason: format!("载入指标库文件（{} 版）", lib.catalog.edition),
+            reason: format!("载入指标库文件（{} 版）", catalog.edition),
         };
         // A large corpus is written in chunks (one transaction holds all its writes in memory);
         // the catalog, source hash and edition go with the last chunk, so a load cut short is
         // simply resumed at the next start (chunks already written compare unchanged).
-        let split = |chunk: Vec<(Cow<'_, Indicator>, Option<String>)>| {
-            let states = chunk
-                .iter()
-                .map(|(i, h)| (i.code.to_string(), h.clone()))
-                .collect::<Vec<_>>();
-            (
-                chunk
-                    .into_iter()
-                    .map(|(i, _)| i.into_owned())
-                    .collect::<Vec<_>>(),
-                states,
-            )
+        let chunks = changes.len().div_ceil(SYNC_CHUNK).max(1);
+        let mut changes = changes.into_iter();
+        let mut chunk = || {
+            changes
+                .by_ref()
+                .take(SYNC_CHUNK)
+                .map(|(i, h)| {
+                    let state = (i.code.to_string(), h);
+                    (i, state)
+                })
+                .unzip::<_, _, Vec<Indicator>, Vec<(String, Option<String>)>>()
         };
-        while changes.len() > SYNC_CHUNK {
-            let rest = changes.split_off(SYNC_CHUNK);
-            let (inds, file_states) = split(changes);
+        for _ in 1..chunks {
+            let (inds, file_states) = chunk();
             self.commit(
                 Commit {
                     changes: inds,
@@ -477,15 +487,14 @@ impl Store {
                 },
                 &meta,
             )?;
-            changes = rest;
         }
-        let (inds, mut file_states) = split(changes);
+        let (inds, mut file_states) = chunk();
         file_states.extend(same);
         self.commit(
             Commit {
                 changes: inds,
-                catalog: Some(&lib.catalog),
-                source_hash: Some(&lib.source_hash),
+                catalog: Some(&catalog),
+                source_hash: Some(&source_hash),
                 freeze,
                 file_states,
                 ..Commit::default()
@@ -540,7 +549,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 16 << 20).unwrap();
         let lib = bundled();
-        let r = store.sync_library(&lib, "test").unwrap();
+        let r = store.sync_library(lib.clone(), "test").unwrap();
         assert_eq!(r.created, lib.indicators.len());
         assert_eq!(r.edition.as_deref(), Some(lib.catalog.edition.as_str()));
         let code = lib.indicators[0].code.as_str();
@@ -551,7 +560,7 @@ mod tests {
         assert_eq!(ed.members.len(), lib.indicators.len());
         assert_eq!(ed.revision_of(code), Some(1));
         // The same files again: nothing to do.
-        let again = store.sync_library(&lib, "test").unwrap();
+        let again = store.sync_library(lib.clone(), "test").unwrap();
         assert_eq!(again.created + again.changed + again.retired, 0);
     }
 
@@ -560,12 +569,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 16 << 20).unwrap();
         let mut lib = bundled();
-        store.sync_library(&lib, "test").unwrap();
+        store.sync_library(lib.clone(), "test").unwrap();
         let gen1 = store.generation().unwrap();
         lib.source_hash = "changed".into();
         lib.indicators[0].aliases.push("新别名".into());
         let gone = lib.indicators.pop().unwrap();
-        let r = store.sync_library(&lib, "test").unwrap();
+        let r = store.sync_library(lib.clone(), "test").unwrap();
         assert_eq!((r.changed, r.retired), (1, 1));
         assert!(store.generation().unwrap() > gen1);
         let revs = store.revisions(lib.indicators[0].code.as_str()).unwrap();
@@ -579,12 +588,40 @@ mod tests {
         );
     }
 
+    /// A corpus larger than one write chunk is written in several transactions; every indicator
+    /// gets its record, one revision and its place in the edition.
+    #[test]
+    fn a_library_larger_than_one_chunk_is_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let mut lib = bundled();
+        let base = lib.indicators.clone();
+        let n = 2 * SYNC_CHUNK + 7;
+        lib.indicators = (0..n)
+            .map(|i| {
+                let mut ind = base[i % base.len()].clone();
+                ind.code = crate::domain::indicator::Code::parse(&format!("T{i:06}")).unwrap();
+                ind
+            })
+            .collect();
+        let r = store.sync_library(lib.clone(), "test").unwrap();
+        assert_eq!(r.created, n);
+        assert_eq!(store.indicators().unwrap().len(), n);
+        let last = format!("T{:06}", n - 1);
+        assert_eq!(store.revisions(&last).unwrap().len(), 1);
+        let ed = store.edition(&lib.catalog.edition).unwrap().unwrap();
+        assert_eq!(ed.members.len(), n);
+        assert_eq!(store.source_hash().unwrap(), Some(lib.source_hash.clone()));
+        let again = store.sync_library(lib, "test").unwrap();
+        assert_eq!(again.unchanged, n);
+    }
+
     #[test]
     fn changed_files_keep_what_was_curated_in_the_application() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 16 << 20).unwrap();
         let mut lib = bundled();
-        store.sync_library(&lib, "test").unwrap();
+        store.sync_library(lib.clone(), "test").unwrap();
         let meta = ChangeMeta {
             author: "editor".into(),
             reviewer: Some("reviewer".into()),
@@ -608,7 +645,7 @@ mod tests {
         // The files then change another indicator.
         lib.source_hash = "next".into();
         lib.indicators[2].aliases.push("文件里的新别名".into());
-        let r = store.sync_library(&lib, "files").unwrap();
+        let r = store.sync_library(lib.clone(), "files").unwrap();
         assert_eq!((r.changed, r.retired, r.created), (1, 0, 0));
         let code0 = curated.code.as_str();
         assert_eq!(store.indicator(code0).unwrap().unwrap().target, "99");
@@ -616,7 +653,7 @@ mod tests {
         // A file change to the curated indicator itself does win.
         lib.source_hash = "again".into();
         lib.indicators[0].data_source = "文件修改".into();
-        store.sync_library(&lib, "files").unwrap();
+        store.sync_library(lib.clone(), "files").unwrap();
         assert_eq!(
             store.indicator(code0).unwrap().unwrap().data_source,
             "文件修改"
@@ -629,7 +666,7 @@ mod tests {
         let lib = bundled();
         {
             let store = Store::open(dir.path(), 16 << 20).unwrap();
-            store.sync_library(&lib, "test").unwrap();
+            store.sync_library(lib.clone(), "test").unwrap();
         }
         let store = Store::open(dir.path(), 16 << 20).unwrap();
         assert_eq!(store.indicators().unwrap().len(), lib.indicators.len());
