@@ -237,6 +237,15 @@ fn url_for(port: u16, class: &str, q: &str, f: &Filters) -> String {
     format!("http://127.0.0.1:{port}/api/v1/search?{}", s.finish())
 }
 
+/// Milliseconds for one GET answered with success, body read in full.
+async fn timed_get(client: &reqwest::Client, url: &str) -> f64 {
+    let t = Instant::now();
+    let r = client.get(url).send().await.unwrap();
+    assert!(r.status().is_success(), "{url}");
+    let _ = r.bytes().await.unwrap();
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
 struct Server {
     child: Child,
     port: u16,
@@ -414,23 +423,10 @@ fn main() {
         for _ in 0..rounds {
             // The cost of a request that does no work: what HTTP on loopback adds to a search.
             for _ in 0..urls.len() {
-                let t = Instant::now();
-                let _ = client
-                    .get(&health)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-                http_floor.push(t.elapsed().as_secs_f64() * 1000.0);
+                http_floor.push(timed_get(&client, &health).await);
             }
             for (class, url) in &urls {
-                let t = Instant::now();
-                let r = client.get(url).send().await.unwrap();
-                assert!(r.status().is_success(), "{url}");
-                let _ = r.bytes().await.unwrap();
-                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                let ms = timed_get(&client, url).await;
                 http_by_class.entry(class.clone()).or_default().push(ms);
                 http_all.push(ms);
             }
@@ -441,16 +437,7 @@ fn main() {
                     "http://127.0.0.1:{port}/api/v1/suggest?limit=8&{}",
                     s.finish()
                 );
-                let t = Instant::now();
-                let _ = client
-                    .get(&url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
-                http_suggest.push(t.elapsed().as_secs_f64() * 1000.0);
+                http_suggest.push(timed_get(&client, &url).await);
             }
         }
     });
