@@ -1,6 +1,7 @@
 //! Search: a tantivy index of the published indicators with Chinese tokenization (jieba words,
 //! character bi- and trigrams for infix recall, name prefixes, pinyin), synonyms, facets, explanations and highlights.
 
+mod collect;
 pub mod highlight;
 mod index;
 mod query;

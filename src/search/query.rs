@@ -19,6 +19,7 @@
 //! so a name match always outranks a definition-only match, and a completion of a half-typed word
 //! (污水处 -> 污水处理率) outranks a name that merely contains its words (污水投诉处理率).
 
+use super::collect::TopCount;
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
 use super::text::{is_word_char, looks_like_pinyin, normalize};
@@ -27,7 +28,7 @@ use crate::domain::{Catalog, Indicator};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhrasePrefixQuery, PhraseQuery,
@@ -520,22 +521,6 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// Top documents by score, shorter names first among equals.
-    fn top(limit: usize, offset: usize) -> impl Collector<Fruit = Vec<(Score, DocAddress)>> {
-        TopDocs::with_limit(limit)
-            .and_offset(offset)
-            .tweak_score(|reader: &SegmentReader| {
-                let len = reader
-                    .fast_fields()
-                    .u64("name_len")
-                    .map(|c| c.first_or_default_col(0))
-                    .ok();
-                move |doc: DocId, score: Score| {
-                    score - len.as_ref().map_or(0.0, |l| l.get_val(doc) as f32 * 0.01)
-                }
-            })
-    }
-
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
         Self::check(&req.q, req.limit, req.offset)?;
         // Nothing searchable (empty, or only punctuation) and no filter: an empty result, not
@@ -558,16 +543,20 @@ impl SearchIndex {
             req.limit
         };
         let run = |plan: &Plan| {
-            searcher.search(
-                &plan.query,
-                &(
-                    Self::top(window, if balance { 0 } else { req.offset }),
-                    Count,
-                    req.facets.then_some(FacetCollector {
-                        cache: &self.facet_columns,
-                    }),
-                ),
-            )
+            searcher
+                .search(
+                    &plan.query,
+                    &(
+                        TopCount {
+                            limit: window,
+                            offset: if balance { 0 } else { req.offset },
+                        },
+                        req.facets.then_some(FacetCollector {
+                            cache: &self.facet_columns,
+                        }),
+                    ),
+                )
+                .map(|((top, total), counts)| (top, total, counts))
         };
         let mut plan = self.plan(&req.q, &req.filters, Reach::Full);
         let (mut top, mut total, mut counts) = run(&plan)?;
@@ -638,7 +627,13 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
-        let top = searcher.search(&plan.query, &Self::top(limit * 3, 0))?;
+        let (top, _) = searcher.search(
+            &plan.query,
+            &TopCount {
+                limit: limit * 3,
+                offset: 0,
+            },
+        )?;
         let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
         for (_, addr) in top {
             let Some(ind) = self.indicator_at(&searcher, addr) else {
