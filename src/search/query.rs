@@ -43,6 +43,9 @@ pub const MAX_OFFSET: usize = 10_000;
 /// BM25 of words is unbounded (rare words score high); scaled down so that it orders results
 /// within a tier instead of jumping tiers.
 const WORDS_WEIGHT: f32 = 0.3;
+/// Share of definitions above which a word of a several-word segment no longer has to match in
+/// definitions (see `words_query`).
+const COMMON_IN_DEFINITIONS: f64 = 0.2;
 /// More segments than this are ignored: nobody types ten separate words into a search box.
 const MAX_SEGMENTS: usize = 8;
 
@@ -295,14 +298,45 @@ impl SearchIndex {
 
     /// Jieba words of a segment, each to be found in the name, aliases, project types or
     /// definition; with three or more words, two thirds of them suffice.
+    ///
+    /// A word found in more than `COMMON_IN_DEFINITIONS` of all definitions (项目, 资金: "……项目
+    /// 实施后……") says next to nothing there. As with Lucene's cutoff frequency, it still scores in
+    /// definitions but counts towards the words a document must match only through its name,
+    /// aliases or project types: requiring it in definitions made the matcher walk nearly every
+    /// document for each such query (docs/PERFORMANCE.md). If every word is that common, the rule
+    /// is off.
     fn words_query(&self, words: &[String], name_only: bool) -> Option<Box<dyn Query>> {
         if words.is_empty() {
             return None;
         }
         let f = &self.fields;
+        let common: Vec<bool> = if name_only {
+            vec![false; words.len()]
+        } else {
+            let searcher = self.reader.searcher();
+            let cutoff = searcher.num_docs() as f64 * COMMON_IN_DEFINITIONS;
+            let c: Vec<bool> = words
+                .iter()
+                .map(|w| {
+                    searcher
+                        .doc_freq(&term(f.definition, w))
+                        .is_ok_and(|n| n as f64 > cutoff)
+                })
+                .collect();
+            if c.iter().all(|c| *c) {
+                vec![false; words.len()]
+            } else {
+                c
+            }
+        };
+        let definition = |w: &str| -> Box<dyn Query> {
+            Box::new(BoostQuery::new(term_query(f.definition, w, true), 0.6))
+        };
+        let mut scoring_only: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let per_word: Vec<(Occur, Box<dyn Query>)> = words
             .iter()
-            .map(|w| {
+            .zip(&common)
+            .map(|(w, common)| {
                 let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![
                     (
                         Occur::Should,
@@ -315,10 +349,11 @@ impl SearchIndex {
                 ];
                 if !name_only {
                     alts.push((Occur::Should, term_query(f.types, w, true)));
-                    alts.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(term_query(f.definition, w, true), 0.6)),
-                    ));
+                    if *common {
+                        scoring_only.push((Occur::Should, definition(w)));
+                    } else {
+                        alts.push((Occur::Should, definition(w)));
+                    }
                 }
                 (
                     Occur::Should,
@@ -328,9 +363,13 @@ impl SearchIndex {
             .collect();
         let n = per_word.len();
         let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
-        Some(Box::new(BooleanQuery::with_minimum_required_clauses(
-            per_word, min,
-        )))
+        let matching: Box<dyn Query> =
+            Box::new(BooleanQuery::with_minimum_required_clauses(per_word, min));
+        if scoring_only.is_empty() {
+            return Some(matching);
+        }
+        scoring_only.push((Occur::Must, matching));
+        Some(Box::new(BooleanQuery::new(scoring_only)))
     }
 
     /// Indicators of every project type whose name contains `seg`. There are a few dozen types,
@@ -897,5 +936,63 @@ impl SegmentCollector for FacetSegment {
                 m
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library;
+    use crate::search::{Vocabulary, vocab};
+
+    fn ind(code: &str, name: &str, definition: &str) -> Indicator {
+        serde_json::from_value(serde_json::json!({
+            "code": code, "name": name, "level1": "产出指标", "level2": "数量指标",
+            "definition": definition, "value_type": "定量", "direction": "≥", "unit": "%",
+            "basis": "计划标准", "weight": 10, "term": "年度", "provenance": "地方参考"
+        }))
+        .unwrap()
+    }
+
+    /// Names found for `q` in an index of two candidates and 20 fillers whose definitions
+    /// mention 项目 or not.
+    fn names_found(q: &str, fillers_say_project: bool) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let mut inds = vec![
+            ind("C001", "桥梁完好率", "反映桥梁的完好情况。"),
+            // Matches only 完好率 in its name and 项目 in its definition.
+            ind("C002", "路灯完好率", "反映项目实施后路灯的完好情况。"),
+        ];
+        for i in 0..20 {
+            let def = if fillers_say_project {
+                "反映项目实施后的受益情况。"
+            } else {
+                "反映实施后的受益情况。"
+            };
+            inds.push(ind(&format!("F{i:03}"), &format!("受益人数{i}"), def));
+        }
+        let (index, _) = SearchIndex::open_or_build(
+            dir.path(),
+            Arc::new(Vocabulary::load(&vocab::default_dir()).unwrap()),
+            Arc::new(lib.catalog),
+            || inds.into_iter().map(Ok),
+            1,
+        )
+        .unwrap();
+        let mut req = SearchRequest::new(q);
+        req.limit = 50;
+        let res = index.search(&req).unwrap();
+        res.hits.iter().map(|h| h.indicator.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_word_in_most_definitions_need_not_match_there() {
+        // 项目 in 2 of 22 definitions: it counts there like any word.
+        let rare = names_found("项目桥梁完好率", false);
+        assert_eq!(rare, vec!["桥梁完好率", "路灯完好率"], "rare: {rare:?}");
+        // 项目 in 21 of 22: 路灯完好率 holds only one other word, and drops out.
+        let common = names_found("项目桥梁完好率", true);
+        assert_eq!(common, vec!["桥梁完好率"], "common: {common:?}");
     }
 }
