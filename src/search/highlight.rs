@@ -162,6 +162,16 @@ mod tests {
     }
 
     #[test]
+    fn every_occurrence_is_marked_overlapping_ones_too() {
+        assert_eq!(
+            marks(&["验收"], &[]).html("验收合格率与验收及时率"),
+            "<mark>验收</mark>合格率与<mark>验收</mark>及时率"
+        );
+        assert_eq!(marks(&["aa"], &[]).html("aaab"), "<mark>aaa</mark>b");
+        assert_eq!(marks(&["率"], &[]).html("完成率"), "完成<mark>率</mark>");
+    }
+
+    #[test]
     fn html_is_escaped() {
         assert_eq!(marks(&["a"], &[]).html("<a>"), "&lt;<mark>a</mark>&gt;");
     }
