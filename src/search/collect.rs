@@ -1,8 +1,8 @@
 //! The ranking collector: the best documents and the number of matches, in one pass.
 //!
-//! tantivy's `TopDocs::tweak_score` plus `Count` did the same through two collectors and a
-//! generic optional-column read per match; on a two-character query that matches a fifth of the
-//! library, that bookkeeping was a third of the search (docs/PERFORMANCE.md).
+//! It replaces tantivy's `TopDocs::tweak_score` plus `Count` (two collectors, and each match's name
+//! length read through the column's optional-value index). Counted instructions barely moved (a
+//! few percent of a search was collection; docs/PERFORMANCE.md): it is one pass, not a speed-up.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -30,7 +30,8 @@ pub(super) struct TopCountSegment {
     count: usize,
 }
 
-fn best_first(a: &(Score, DocId), b: &(Score, DocId)) -> Ordering {
+/// Higher score first; among equals, the earlier document (by id, or by segment then id).
+fn best_first<T: Ord>(a: &(Score, T), b: &(Score, T)) -> Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
@@ -72,7 +73,7 @@ impl Collector for TopCount {
             all.extend(found);
             count += n;
         }
-        all.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        all.sort_by(best_first);
         let page = all.into_iter().skip(self.offset).take(self.limit).collect();
         Ok((page, count))
     }
@@ -85,14 +86,10 @@ impl TopCountSegment {
             self.found.clear();
             return;
         }
-        self.found.select_nth_unstable_by(keep - 1, best_first);
+        // After the selection the element at `keep - 1` is the worst of the kept ones.
+        let (_, worst, _) = self.found.select_nth_unstable_by(keep - 1, best_first);
+        self.floor = worst.0;
         self.found.truncate(keep);
-        self.floor = self
-            .found
-            .iter()
-            .map(|f| f.0)
-            .min_by(|a, b| a.total_cmp(b))
-            .unwrap_or(Score::NEG_INFINITY);
     }
 }
 
