@@ -98,6 +98,10 @@ impl SegmentCollector for TopCountSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.count += 1;
+        // Every name has a character: a match that cannot beat the floor even so is not read.
+        if score - PER_NAME_CHAR <= self.floor {
+            return;
+        }
         let len = self.name_len.as_ref().map_or(0, |c| c.get_val(doc));
         let score = score - len as f32 * PER_NAME_CHAR;
         // Documents arrive in increasing order, so one tied with the worst kept one ranks below it.

@@ -19,7 +19,11 @@ impl Marks {
 
     /// Which characters of `text` match (by character index).
     fn mask(&self, text: &str) -> Vec<bool> {
-        let norm: Vec<char> = normalize(text).chars().collect();
+        self.mask_of(&normalize(text).chars().collect::<Vec<char>>())
+    }
+
+    /// The same for a text already normalised (one character per character of the original).
+    fn mask_of(&self, norm: &[char]) -> Vec<bool> {
         let mut mask = vec![false; norm.len()];
         for s in &self.strings {
             let pat: Vec<char> = s.chars().collect();
@@ -49,13 +53,23 @@ impl Marks {
         render(text, &self.mask(text), 0, text.chars().count())
     }
 
+    /// `html` for a text whose normalised form is known.
+    pub fn html_of(&self, text: &str, norm: &[char]) -> String {
+        render(text, &self.mask_of(norm), 0, norm.len())
+    }
+
     pub fn matches(&self, text: &str) -> bool {
         self.mask(text).iter().any(|m| *m)
     }
 
     /// A window of about `width` characters around the first match (the start when none).
     pub fn snippet(&self, text: &str, width: usize) -> String {
-        let mask = self.mask(text);
+        self.snippet_of(text, &normalize(text).chars().collect::<Vec<char>>(), width)
+    }
+
+    /// `snippet` for a text whose normalised form is known.
+    pub fn snippet_of(&self, text: &str, norm: &[char], width: usize) -> String {
+        let mask = self.mask_of(norm);
         let n = mask.len();
         let first = mask.iter().position(|m| *m).unwrap_or(0);
         let start = first.saturating_sub(width / 4);

@@ -2,7 +2,7 @@
 //! are read from.
 
 use super::schema::{self, Fields, SCHEMA_VERSION};
-use super::text::normalize;
+use super::text::{normalize, word_chars};
 use super::tokenizer::{
     GRAM, GramTokenizer, INITIALS, JiebaTokenizer, PINYIN, PREFIX, PinyinTokenizer,
     PrefixTokenizer, ZH,
@@ -10,10 +10,12 @@ use super::tokenizer::{
 use super::vocab::Vocabulary;
 use crate::domain::{Catalog, Indicator};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use tantivy::index::SegmentId;
 use tantivy::schema::{Schema, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
+use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, doc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -30,6 +32,22 @@ pub enum SearchError {
 }
 
 const META_FILE: &str = "zhibiao-index.json";
+
+/// A hit as shown: the indicator, with its name and definition normalised for highlighting.
+pub(super) struct Shown {
+    pub indicator: Arc<Indicator>,
+    pub name: Vec<char>,
+    pub definition: Vec<char>,
+}
+
+/// Hits shown lately, by segment and document (a segment never changes, so neither does an
+/// entry). The same indicators come up query after query (满意度 ones above all), and reading one
+/// from the doc store, parsing its JSON and normalising its text cost as much as matching a small
+/// query. Entries of merged-away segments are never asked for again: the map is emptied when full.
+#[derive(Default)]
+struct ShownCache(Mutex<HashMap<(SegmentId, DocId), Arc<Shown>>>);
+
+const SHOWN_CAPACITY: usize = 4096;
 
 /// What an index on disk was built from; any difference means a rebuild.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +70,8 @@ pub struct SearchIndex {
     /// The catalog the indicators are shown with (project type names, framework order).
     catalog: RwLock<Arc<Catalog>>,
     pub(super) facet_columns: super::query::FacetColumns,
+    pub(super) names: super::matcher::NameColumns,
+    shown: ShownCache,
     dir: Option<PathBuf>,
 }
 
@@ -153,6 +173,8 @@ impl SearchIndex {
             vocab,
             catalog: RwLock::new(catalog),
             facet_columns: Default::default(),
+            names: Default::default(),
+            shown: Default::default(),
             dir,
         })
     }
@@ -178,6 +200,7 @@ impl SearchIndex {
             f.level2 => ind.level2.as_str(),
             f.scope => ind.scope().label(),
             f.name_len => ind.name.chars().count() as u64,
+            f.name_chars => word_chars(&ind.name),
             f.json => serde_json::to_vec(ind).expect("indicators serialize"),
         );
         for a in &ind.aliases {
@@ -298,6 +321,34 @@ impl SearchIndex {
         serde_json::from_slice(bytes).ok().map(Arc::new)
     }
 
+    /// A hit ready to be shown, from the cache when it was shown lately.
+    pub(super) fn shown(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: tantivy::DocAddress,
+    ) -> Option<Arc<Shown>> {
+        let key = (
+            searcher.segment_reader(addr.segment_ord).segment_id(),
+            addr.doc_id,
+        );
+        let cache = || self.shown.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = cache().get(&key) {
+            return Some(s.clone());
+        }
+        let indicator = self.indicator_at(searcher, addr)?;
+        let shown = Arc::new(Shown {
+            name: normalize(&indicator.name).chars().collect(),
+            definition: normalize(&indicator.definition).chars().collect(),
+            indicator,
+        });
+        let mut map = cache();
+        if map.len() >= SHOWN_CAPACITY {
+            map.clear();
+        }
+        map.insert(key, shown.clone());
+        Some(shown)
+    }
+
     /// A published (active) indicator by code.
     pub fn get(&self, code: &str) -> Option<Arc<Indicator>> {
         let searcher = self.reader.searcher();
@@ -365,6 +416,7 @@ fn fields_of(schema: &Schema) -> Fields {
         scope: f("scope"),
         core: f("core"),
         name_len: f("name_len"),
+        name_chars: f("name_chars"),
         json: f("json"),
     }
 }

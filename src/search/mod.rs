@@ -4,6 +4,7 @@
 mod collect;
 pub mod highlight;
 mod index;
+mod matcher;
 mod query;
 pub mod schema;
 pub mod text;

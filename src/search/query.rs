@@ -9,19 +9,23 @@
 //! | whole name equals the segment | 100 |
 //! | an alias equals the segment | 60 |
 //! | name starts with the segment | 40 |
-//! | segment inside the name (gram term or phrase: no segmentation luck needed) | 25 |
+//! | segment inside the name (a gram term, or trigrams checked against the name) | 25 |
 //! | the same through a synonym | 22 / 10 |
 //! | pinyin from the name's start / from any syllable; initials likewise | 20 / 10, 8 / 4 |
 //! | segment inside an alias | 12 |
 //! | segment inside the name of a project type the indicator fits | 6 |
-//! | jieba words (BM25 × 0.3) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~0.3–10 |
+//! | each jieba word (its idf × 0.3) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~0.1–10 |
 //!
 //! so a name match always outranks a definition-only match, and a completion of a half-typed word
-//! (污水处 -> 污水处理率) outranks a name that merely contains its words (污水投诉处理率).
+//! (污水处 -> 污水处理率) outranks a name that merely contains its words (污水投诉处理率). A match
+//! scores the sum of the weights it earns, minus 0.01 per character of its name: among equals the
+//! shorter, closer name first. Every weight is fixed per query, which lets `matcher` compute the
+//! matches as bitsets and score them without walking tantivy's scorers (docs/PERFORMANCE.md).
 
 use super::collect::TopCount;
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
+use super::matcher::{Channel, Found, How, Matcher, Part};
 use super::text::{is_word_char, looks_like_pinyin, normalize};
 use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
@@ -30,12 +34,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhrasePrefixQuery, PhraseQuery,
-    Query, Scorer, TermQuery,
-};
+use tantivy::query::{BooleanQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_LIMIT: usize = 100;
@@ -43,8 +44,8 @@ pub const MAX_OFFSET: usize = 10_000;
 /// BM25 of words is unbounded (rare words score high); scaled down so that it orders results
 /// within a tier instead of jumping tiers.
 const WORDS_WEIGHT: f32 = 0.3;
-/// Share of definitions above which a word of a several-word segment no longer has to match in
-/// definitions (see `words_query`).
+/// Share of definitions above which a word of a several-word segment is no longer looked for in
+/// definitions (see `words_channel`).
 const COMMON_IN_DEFINITIONS: f64 = 0.2;
 /// More segments than this are ignored: nobody types ten separate words into a search box.
 const MAX_SEGMENTS: usize = 8;
@@ -181,15 +182,8 @@ enum Reach {
     WithTypeNames,
 }
 
-/// A query clause with a human label, kept for `explain`.
-struct Clause {
-    label: String,
-    query: Box<dyn Query>,
-}
-
 struct Plan {
-    query: Box<dyn Query>,
-    clauses: Vec<Clause>,
+    matcher: Matcher,
     marks: Marks,
 }
 
@@ -206,22 +200,22 @@ fn term(field: Field, text: &str) -> Term {
     Term::from_field_text(field, text)
 }
 
-fn term_query(field: Field, text: &str, freqs: bool) -> Box<dyn Query> {
-    let opt = if freqs {
-        IndexRecordOption::WithFreqs
-    } else {
-        IndexRecordOption::Basic
-    };
-    Box::new(TermQuery::new(term(field, text), opt))
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term(field, text), IndexRecordOption::Basic))
+}
+
+fn term_of(field: Field, text: &str) -> Option<How> {
+    Some(How::Term(term(field, text)))
 }
 
 /// A query matching `chars` as a contiguous run in a gram field.
-fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
+/// A query matching `chars` as a contiguous run in a gram field. `names`: the field is
+/// `name_gram`, whose text the matcher can check directly.
+fn gram_query(field: Field, chars: &[char], names: bool) -> Option<How> {
     match chars.len() {
         0 => None,
         // Single characters are indexed as unigrams beside the bi- and trigrams.
-        1 => Some(term_query(field, &chars[0].to_string(), false)),
-        2 | 3 => Some(term_query(field, &chars.iter().collect::<String>(), false)),
+        1..=3 => term_of(field, &chars.iter().collect::<String>()),
         n => {
             // Trigrams covering the run, the last one flush with its end: 4 characters are two
             // overlapping trigrams, 6 are two adjacent ones.
@@ -229,155 +223,131 @@ fn gram_query(field: Field, chars: &[char]) -> Option<Box<dyn Query>> {
             if starts.last() != Some(&(n - 3)) {
                 starts.push(n - 3);
             }
-            let terms = starts
+            let terms: Vec<(usize, Term)> = starts
                 .into_iter()
                 .map(|i| (i, term(field, &chars[i..i + 3].iter().collect::<String>())))
                 .collect();
-            Some(Box::new(PhraseQuery::new_with_offset(terms)))
+            if names {
+                let anchored = chars[0] == START;
+                let text = chars[usize::from(anchored)..].iter().collect();
+                return Some(How::Contains {
+                    grams: terms.into_iter().map(|(_, t)| t).collect(),
+                    text,
+                    anchored,
+                });
+            }
+            Some(How::Query(Box::new(PhraseQuery::new_with_offset(terms))))
         }
     }
 }
 
-fn prefix_query(field: Field, prefix: &str) -> Option<Box<dyn Query>> {
+fn prefix_query(field: Field, prefix: &str) -> Option<How> {
     // A one-term phrase prefix is a range scan of the term dictionary: no regex to compile.
-    Some(Box::new(PhrasePrefixQuery::new(vec![term(field, prefix)])))
+    Some(How::Query(Box::new(PhrasePrefixQuery::new(vec![term(
+        field, prefix,
+    )]))))
 }
 
-/// Clauses of one segment, collected with their labels.
-struct SegmentPlan<'a> {
-    should: Vec<(Occur, Box<dyn Query>)>,
-    clauses: &'a mut Vec<Clause>,
+/// BM25's inverse document frequency: what finding this word in this field says.
+fn idf(searcher: &Searcher, t: &Term) -> Score {
+    let n = searcher.num_docs() as f64;
+    let df = searcher.doc_freq(t).unwrap_or(0) as f64;
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln() as Score
 }
 
-impl SegmentPlan<'_> {
-    fn add(&mut self, label: String, query: Option<Box<dyn Query>>, weight: f32, constant: bool) {
-        let Some(query) = query else { return };
-        let q: Box<dyn Query> = if constant {
-            Box::new(ConstScoreQuery::new(query, weight))
-        } else {
-            Box::new(BoostQuery::new(query, weight))
-        };
-        self.clauses.push(Clause {
-            label,
-            query: q.box_clone(),
-        });
-        self.should.push((Occur::Should, q));
+/// The channels of one segment.
+#[derive(Default)]
+struct Channels(Vec<Channel>);
+
+impl Channels {
+    fn add(&mut self, label: String, how: Option<How>, weight: Score) {
+        if let Some(how) = how {
+            self.0.push(Channel {
+                label,
+                weight,
+                how,
+                parts: Vec::new(),
+            });
+        }
     }
 }
 
 impl SearchIndex {
-    /// Adds the words channel. One word (the usual case) becomes one clause per field in the
-    /// segment's own disjunction: the same score as the nested form, without a union inside a
-    /// union, which costs a second pass over every matching document.
-    fn add_words(
-        &self,
-        p: &mut SegmentPlan,
-        label: &str,
-        words: &[String],
-        weight: f32,
-        name_only: bool,
-    ) {
-        let f = &self.fields;
-        if let [w] = words {
-            let fields = [
-                ("名称", f.name, 3.0),
-                ("别名", f.aliases, 2.0),
-                ("项目类型", f.types, 1.0),
-                ("定义", f.definition, 0.6),
-            ];
-            let take = if name_only { 2 } else { fields.len() };
-            for (l, field, boost) in fields.into_iter().take(take) {
-                let q = Some(term_query(field, w, true));
-                p.add(format!("{label}（{l}）{w}"), q, weight * boost, false);
-            }
-        } else {
-            let q = self.words_query(words, name_only);
-            p.add(format!("{label} {}", words.join("/")), q, weight, false);
-        }
-    }
-
-    /// Jieba words of a segment, each to be found in the name, aliases, project types or
-    /// definition; with three or more words, two thirds of them suffice.
+    /// The words channel: the segment's jieba words, each found in the name, aliases, project
+    /// types or definition; with three or more words, two thirds of them suffice. Each word earns
+    /// its BM25 weight at an average length (its idf) in each field it is found in, times the
+    /// field's boost: a fixed weight, so a match is scored by which bits it has.
     ///
     /// A word found in more than `COMMON_IN_DEFINITIONS` of all definitions (项目, 资金: "……项目
-    /// 实施后……") says next to nothing there. As with Lucene's cutoff frequency, it still scores in
-    /// definitions but counts towards the words a document must match only through its name,
-    /// aliases or project types: requiring it in definitions made the matcher walk nearly every
-    /// document for each such query (docs/PERFORMANCE.md). If every word is that common, the rule
-    /// is off.
-    fn words_query(&self, words: &[String], name_only: bool) -> Option<Box<dyn Query>> {
+    /// 实施后……") says next to nothing there (its idf is under 0.25), so, as with Lucene's cutoff
+    /// frequency, it is looked for in names, aliases and project types only. If every word is that
+    /// common, the rule is off.
+    fn words_channel(
+        &self,
+        searcher: &Searcher,
+        label: &str,
+        words: &[String],
+        weight: Score,
+        name_only: bool,
+    ) -> Option<Channel> {
         if words.is_empty() {
             return None;
         }
         let f = &self.fields;
-        let common: Vec<bool> = if name_only {
-            vec![false; words.len()]
-        } else {
-            let searcher = self.reader.searcher();
-            let cutoff = searcher.num_docs() as f64 * COMMON_IN_DEFINITIONS;
-            let c: Vec<bool> = words
-                .iter()
-                .map(|w| {
-                    searcher
+        let fields = [
+            ("名称", f.name, 3.0),
+            ("别名", f.aliases, 2.0),
+            ("项目类型", f.types, 1.0),
+            ("定义", f.definition, 0.6),
+        ];
+        let take = if name_only { 2 } else { fields.len() };
+        let cutoff = searcher.num_docs() as f64 * COMMON_IN_DEFINITIONS;
+        let common: Vec<bool> = words
+            .iter()
+            .map(|w| {
+                !name_only
+                    && searcher
                         .doc_freq(&term(f.definition, w))
                         .is_ok_and(|n| n as f64 > cutoff)
-                })
-                .collect();
-            if c.iter().all(|c| *c) {
-                vec![false; words.len()]
-            } else {
-                c
-            }
-        };
-        let definition = |w: &str| -> Box<dyn Query> {
-            Box::new(BoostQuery::new(term_query(f.definition, w, true), 0.6))
-        };
-        let mut scoring_only: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let per_word: Vec<(Occur, Box<dyn Query>)> = words
-            .iter()
-            .zip(&common)
-            .map(|(w, common)| {
-                let mut alts: Vec<(Occur, Box<dyn Query>)> = vec![
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(term_query(f.name, w, true), 3.0)),
-                    ),
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(term_query(f.aliases, w, true), 2.0)),
-                    ),
-                ];
-                if !name_only {
-                    alts.push((Occur::Should, term_query(f.types, w, true)));
-                    if *common {
-                        scoring_only.push((Occur::Should, definition(w)));
-                    } else {
-                        alts.push((Occur::Should, definition(w)));
-                    }
-                }
-                (
-                    Occur::Should,
-                    Box::new(BooleanQuery::new(alts)) as Box<dyn Query>,
-                )
             })
             .collect();
-        let n = per_word.len();
-        let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
-        let matching: Box<dyn Query> =
-            Box::new(BooleanQuery::with_minimum_required_clauses(per_word, min));
-        if scoring_only.is_empty() {
-            return Some(matching);
+        let all_common = common.iter().all(|c| *c);
+        let mut parts = Vec::new();
+        let mut per_word = Vec::new();
+        for (w, common) in words.iter().zip(common) {
+            let mut found_by = Vec::new();
+            for (l, field, boost) in fields.iter().take(take) {
+                if *field == f.definition && common && !all_common {
+                    continue;
+                }
+                let t = term(*field, w);
+                found_by.push(parts.len());
+                parts.push(Part {
+                    label: format!("{label}（{l}）{w}"),
+                    weight: weight * boost * idf(searcher, &t),
+                    term: t,
+                });
+            }
+            per_word.push(found_by);
         }
-        scoring_only.push((Occur::Must, matching));
-        Some(Box::new(BooleanQuery::new(scoring_only)))
+        let n = words.len();
+        let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
+        Some(Channel {
+            label: format!("{label} {}", words.join("/")),
+            weight: 0.0,
+            how: How::Words {
+                words: per_word,
+                min,
+            },
+            parts,
+        })
     }
 
     /// Indicators of every project type whose name contains `seg`. There are a few dozen types,
     /// so their names are matched here rather than indexed with every indicator. Types unknown to
     /// the catalog (external corpora) are indexed under their name.
-    fn types_containing(&self, seg: &str) -> Option<Box<dyn Query>> {
+    fn types_containing(&self, searcher: &Searcher, seg: &str) -> Option<How> {
         let catalog = self.catalog();
-        let searcher = self.reader.searcher();
         let mut values: Vec<String> = Vec::new();
         for reader in searcher.segment_readers() {
             let Ok(inverted) = reader.inverted_index(self.fields.project_type) else {
@@ -402,67 +372,57 @@ impl SearchIndex {
             return None;
         }
         let f = self.fields.project_type;
-        Some(Box::new(BooleanQuery::new(
+        Some(How::Query(Box::new(BooleanQuery::new(
             values
                 .iter()
-                .map(|v| (Occur::Should, term_query(f, v, false)))
+                .map(|v| (Occur::Should, term_query(f, v)))
                 .collect(),
-        )))
+        ))))
     }
 
     fn plan_segment(
         &self,
+        searcher: &Searcher,
         seg: &str,
         reach: Reach,
-        clauses: &mut Vec<Clause>,
         marks: &mut Marks,
-    ) -> Box<dyn Query> {
+    ) -> Vec<Channel> {
         let f = self.fields;
-        let mut p = SegmentPlan {
-            should: Vec::new(),
-            clauses,
-        };
+        let mut p = Channels::default();
         let name_only = reach == Reach::Names;
         let chars: Vec<char> = seg.chars().collect();
         let name_start = if chars.len() <= PREFIX_CHARS {
-            Some(term_query(f.name_prefix, seg, false))
+            term_of(f.name_prefix, seg)
         } else {
             let mut anchored = vec![START];
             anchored.extend(&chars);
-            gram_query(f.name_gram, &anchored)
+            gram_query(f.name_gram, &anchored, true)
         };
         let words = self.words.query_words(seg);
         let label = if name_only { "名称词语" } else { "词语" };
-        let code = seg.is_ascii().then(|| term_query(f.code_lc, seg, false));
-        // (label, query, weight, constant score?)
+        let code = if seg.is_ascii() {
+            term_of(f.code_lc, seg)
+        } else {
+            None
+        };
         let channels = [
-            ("编码", code, 200.0, true),
-            (
-                "名称完全一致",
-                Some(term_query(f.name_exact, seg, false)),
-                100.0,
-                true,
-            ),
-            (
-                "别名完全一致",
-                Some(term_query(f.alias_exact, seg, false)),
-                60.0,
-                true,
-            ),
-            ("名称开头", name_start, 40.0, true),
-            ("名称包含", gram_query(f.name_gram, &chars), 25.0, true),
-            ("别名包含", gram_query(f.alias_gram, &chars), 12.0, true),
+            ("编码", code, 200.0),
+            ("名称完全一致", term_of(f.name_exact, seg), 100.0),
+            ("别名完全一致", term_of(f.alias_exact, seg), 60.0),
+            ("名称开头", name_start, 40.0),
+            ("名称包含", gram_query(f.name_gram, &chars, true), 25.0),
+            ("别名包含", gram_query(f.alias_gram, &chars, false), 12.0),
         ];
-        for (l, q, w, c) in channels {
-            p.add(format!("{l} {seg}"), q, w, c);
+        for (l, q, w) in channels {
+            p.add(format!("{l} {seg}"), q, w);
         }
         // Whole words of a type name are found through `types`; this channel is for a type name
         // typed half-way (养老服), so it starts at three characters and spares short queries.
         if reach == Reach::WithTypeNames && chars.len() >= 3 {
-            let q = self.types_containing(seg);
-            p.add(format!("项目类型包含 {seg}"), q, 6.0, true);
+            let q = self.types_containing(searcher, seg);
+            p.add(format!("项目类型包含 {seg}"), q, 6.0);
         }
-        self.add_words(&mut p, label, &words, WORDS_WEIGHT, name_only);
+        p.0.extend(self.words_channel(searcher, label, &words, WORDS_WEIGHT, name_only));
         marks.add(seg);
         for w in &words {
             // A lone character would light up every occurrence; the segment itself covers it.
@@ -474,14 +434,14 @@ impl SearchIndex {
             let rc: Vec<char> = r.chars().collect();
             let rw = self.words.query_words(&r);
             let channels = [
-                ("名称", gram_query(f.name_gram, &rc), 22.0),
-                ("别名", gram_query(f.alias_gram, &rc), 10.0),
+                ("名称", gram_query(f.name_gram, &rc, true), 22.0),
+                ("别名", gram_query(f.alias_gram, &rc, false), 10.0),
             ];
             for (l, q, w) in channels {
-                p.add(format!("同义词 {r}（{l}）"), q, w, true);
+                p.add(format!("同义词 {r}（{l}）"), q, w);
             }
             let label = format!("同义词 {r}（词语）");
-            self.add_words(&mut p, &label, &rw, WORDS_WEIGHT * 0.8, name_only);
+            p.0.extend(self.words_channel(searcher, &label, &rw, WORDS_WEIGHT * 0.8, name_only));
             marks.add(&r);
         }
         if looks_like_pinyin(seg) {
@@ -493,31 +453,23 @@ impl SearchIndex {
                 ("首字母", prefix_query(f.initials, seg), 4.0),
             ];
             for (l, q, w) in channels {
-                p.add(format!("{l} {seg}"), q, w, true);
+                p.add(format!("{l} {seg}"), q, w);
             }
             marks.pinyin.push(seg.to_string());
         }
-        Box::new(BooleanQuery::new(p.should))
+        p.0
     }
 
-    fn plan(&self, q: &str, filters: &Filters, reach: Reach) -> Plan {
+    fn plan(&self, searcher: &Searcher, q: &str, filters: &Filters, reach: Reach) -> Plan {
         let norm = normalize(q);
-        let mut clauses = Vec::new();
         let mut marks = Marks::default();
-        let mut must: Vec<(Occur, Box<dyn Query>)> = segments(&norm)
+        let segments = segments(&norm)
             .iter()
-            .map(|s| {
-                (
-                    Occur::Must,
-                    self.plan_segment(s, reach, &mut clauses, &mut marks),
-                )
-            })
+            .map(|s| self.plan_segment(searcher, s, reach, &mut marks))
             .collect();
         let f = &self.fields;
-        let filter = |field: Field, v: &Option<String>| {
-            v.as_deref()
-                .map(|v| (Occur::Must, term_query(field, v.trim(), false)))
-        };
+        let mut must: Vec<Term> = Vec::new();
+        let filter = |field: Field, v: &Option<String>| v.as_deref().map(|v| term(field, v.trim()));
         must.extend(filter(f.level1, &filters.level1));
         must.extend(filter(f.level2, &filters.level2));
         must.extend(filter(f.project_type, &filters.project_type));
@@ -525,16 +477,13 @@ impl SearchIndex {
         must.extend(filter(f.scope, &filters.scope));
         if filters.core {
             let which = filters.project_type.as_deref().unwrap_or("*");
-            must.push((Occur::Must, term_query(f.core, which, false)));
+            must.push(term(f.core, which));
         }
-        let query: Box<dyn Query> = if must.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            Box::new(BooleanQuery::new(must))
-        };
         Plan {
-            query,
-            clauses,
+            matcher: Matcher {
+                segments,
+                filters: must,
+            },
             marks,
         }
     }
@@ -581,33 +530,39 @@ impl SearchIndex {
         } else {
             req.limit
         };
-        let run = |plan: &Plan| {
-            searcher
-                .search(
-                    &plan.query,
-                    &(
-                        TopCount {
-                            limit: window,
-                            offset: if balance { 0 } else { req.offset },
-                        },
-                        req.facets.then_some(FacetCollector {
-                            cache: &self.facet_columns,
-                        }),
-                    ),
-                )
-                .map(|((top, total), counts)| (top, total, counts))
+        let top = TopCount {
+            limit: window,
+            offset: if balance { 0 } else { req.offset },
         };
-        let mut plan = self.plan(&req.q, &req.filters, Reach::Full);
-        let (mut top, mut total, mut counts) = run(&plan)?;
+        let facets = FacetCollector {
+            cache: &self.facet_columns,
+        };
+        let run = |plan: &Plan| {
+            plan.matcher.run(
+                &searcher,
+                &self.names,
+                &top,
+                req.facets.then_some(&facets),
+                req.explain,
+            )
+        };
+        let mut plan = self.plan(&searcher, &req.q, &req.filters, Reach::Full);
+        let mut found = run(&plan)?;
         // Too few results: widen to half-typed project type names (养老服 -> 养老服务), a channel
         // that would otherwise add thousands of weak matches to every query.
-        if total < req.limit {
-            let wider = self.plan(&req.q, &req.filters, Reach::WithTypeNames);
-            let (t2, n2, c2) = run(&wider)?;
-            if n2 > total {
-                (top, total, counts, plan) = (t2, n2, c2, wider);
+        if found.total < req.limit {
+            let wider = self.plan(&searcher, &req.q, &req.filters, Reach::WithTypeNames);
+            let more = run(&wider)?;
+            if more.total > found.total {
+                (found, plan) = (more, wider);
             }
         }
+        let Found {
+            top,
+            total,
+            facets: counts,
+            explain,
+        } = found;
         let mut found: Vec<(Score, DocAddress)> = top;
         if balance {
             // Level 1 of each candidate from its fast-field column: only the page is decoded.
@@ -625,24 +580,21 @@ impl SearchIndex {
         }
         let mut hits = Vec::with_capacity(found.len());
         for (score, addr) in found {
-            let Some(ind) = self.indicator_at(&searcher, addr) else {
+            let Some(shown) = self.shown(&searcher, addr) else {
                 continue;
             };
-            let explain = if req.explain {
-                plan.clauses
-                    .iter()
-                    .filter_map(|c| {
-                        clause_score(c.query.as_ref(), &searcher, addr)
-                            .map(|s| format!("{}：{s:.2}", c.label))
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let explain = explain
+                .iter()
+                .find(|(a, _)| *a == addr)
+                .map(|(_, e)| e.clone())
+                .unwrap_or_default();
+            let ind = &shown.indicator;
             hits.push(Hit {
-                name_html: plan.marks.html(&ind.name),
-                snippet_html: plan.marks.snippet(&ind.definition, 60),
-                indicator: ind,
+                name_html: plan.marks.html_of(&ind.name, &shown.name),
+                snippet_html: plan
+                    .marks
+                    .snippet_of(&ind.definition, &shown.definition, 60),
+                indicator: ind.clone(),
                 score,
                 explain,
             });
@@ -661,29 +613,31 @@ impl SearchIndex {
     /// Indicator names for a half-typed input, best first, each name once.
     pub fn suggest(&self, q: &str, limit: usize) -> Result<Vec<Suggestion>, SearchError> {
         Self::check(q, limit, 0)?;
-        let plan = self.plan(q, &Filters::default(), Reach::Names);
-        if plan.clauses.is_empty() {
+        let searcher = self.reader.searcher();
+        let plan = self.plan(&searcher, q, &Filters::default(), Reach::Names);
+        if plan.matcher.segments.is_empty() {
             return Ok(Vec::new());
         }
-        let searcher = self.reader.searcher();
-        let (top, _) = searcher.search(
-            &plan.query,
-            &TopCount {
-                limit: limit * 3,
-                offset: 0,
-            },
-        )?;
+        let top = TopCount {
+            limit: limit * 3,
+            offset: 0,
+        };
+        let found =
+            plan.matcher
+                .run(&searcher, &self.names, &top, None::<&FacetCollector>, false)?;
+        let top = found.top;
         let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
         for (_, addr) in top {
-            let Some(ind) = self.indicator_at(&searcher, addr) else {
+            let Some(shown) = self.shown(&searcher, addr) else {
                 continue;
             };
+            let ind = &shown.indicator;
             if out.iter().any(|s| s.name == ind.name) {
                 continue;
             }
             out.push(Suggestion {
                 code: ind.code.to_string(),
-                name_html: plan.marks.html(&ind.name),
+                name_html: plan.marks.html_of(&ind.name, &shown.name),
                 name: ind.name.clone(),
                 level1: ind.level1.clone(),
                 level2: ind.level2.clone(),
@@ -746,22 +700,6 @@ impl SearchIndex {
             core: take("core"),
         }
     }
-}
-
-/// What one clause contributes to one document, if it matches it. (`Query::explain` trips an
-/// assertion in tantivy 0.27 for min-should-match booleans, so the scorer is driven directly.)
-fn clause_score(q: &dyn Query, searcher: &Searcher, addr: DocAddress) -> Option<f32> {
-    let weight = q
-        .weight(tantivy::query::EnableScoring::enabled_from_searcher(
-            searcher,
-        ))
-        .ok()?;
-    let reader = searcher.segment_reader(addr.segment_ord);
-    let mut scorer = weight.scorer(reader, 1.0).ok()?;
-    if scorer.doc() > addr.doc_id {
-        return None;
-    }
-    (scorer.seek(addr.doc_id) == addr.doc_id).then(|| scorer.score())
 }
 
 /// How many top candidates are considered when balancing the first page.
@@ -984,6 +922,45 @@ mod tests {
         req.limit = 50;
         let res = index.search(&req).unwrap();
         res.hits.iter().map(|h| h.indicator.name.clone()).collect()
+    }
+
+    fn index_of(names: &[&str]) -> (tempfile::TempDir, SearchIndex) {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let inds: Vec<Indicator> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ind(&format!("N{i:03}"), n, "反映情况。"))
+            .collect();
+        let (index, _) = SearchIndex::open_or_build(
+            dir.path(),
+            Arc::new(Vocabulary::load(&vocab::default_dir()).unwrap()),
+            Arc::new(lib.catalog),
+            || inds.into_iter().map(Ok),
+            1,
+        )
+        .unwrap();
+        (dir, index)
+    }
+
+    #[test]
+    fn a_long_segment_needs_its_characters_in_a_row_not_only_its_trigrams() {
+        // 甲乙丙乙丙丁 holds both trigrams of 甲乙丙丁 (甲乙丙, 乙丙丁) but not the run itself.
+        let (_dir, index) = index_of(&["甲乙丙丁数量", "甲乙丙乙丙丁数量", "戊己数量"]);
+        let found = |q: &str| {
+            let res = index.search(&SearchRequest::new(q)).unwrap();
+            let names: Vec<String> = res.hits.iter().map(|h| h.indicator.name.clone()).collect();
+            (res.total, names)
+        };
+        assert_eq!(found("甲乙丙丁"), (1, vec!["甲乙丙丁数量".to_string()]));
+        assert_eq!(found("乙丙乙丙丁"), (1, vec!["甲乙丙乙丙丁数量".to_string()]));
+        // The same run at the start of the name ranks first, and explains why.
+        let mut req = SearchRequest::new("甲乙丙丁数");
+        req.explain = true;
+        let res = index.search(&req).unwrap();
+        assert_eq!(res.total, 1, "{:?}", res.hits);
+        let why = res.hits[0].explain.join(" ");
+        assert!(why.contains("名称开头 甲乙丙丁数") && why.contains("名称包含"), "{why}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -45,6 +45,9 @@ pub struct Fields {
     pub core: Field,
     /// Name length in characters: among equal scores the shorter (closer) name ranks first.
     pub name_len: Field,
+    /// The name's word characters, normalised (what `name_gram` is made of), as a column: a
+    /// phrase of trigrams is checked against it instead of against positions.
+    pub name_chars: Field,
     /// The whole published indicator as JSON, so hits are read from the index (compressed doc
     /// store, cached blocks) instead of a copy of the library kept in memory.
     pub json: Field,
@@ -85,6 +88,7 @@ pub fn build() -> (Schema, Fields) {
         scope: b.add_text_field("scope", facet.clone()),
         core: b.add_text_field("core", facet),
         name_len: b.add_u64_field("name_len", FAST),
+        name_chars: b.add_text_field("name_chars", FAST),
         json: b.add_bytes_field("json", STORED),
     };
     (b.build(), fields)

@@ -31,6 +31,14 @@ pub fn normalize(text: &str) -> String {
     simplified
 }
 
+/// The normalised word characters of a text, as the gram tokenizer sees them.
+pub fn word_chars(text: &str) -> String {
+    normalize(text)
+        .chars()
+        .filter(|c| is_word_char(*c))
+        .collect()
+}
+
 /// Characters that carry meaning for search (CJK, letters, digits, a few symbols used in names).
 pub fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '%' | '‰' | '.' | '+' | '#')

@@ -1,0 +1,578 @@
+//! Runs a query plan with one bitset per channel and segment.
+//!
+//! tantivy's boolean machinery scores every match through nested unions and intersections, and
+//! checks phrase positions for documents that another part of the query then rejects; a search of
+//! 100,000 indicators spent 55 ns per match there (docs/PERFORMANCE.md). Here every channel of the
+//! plan is read once, without scores, into a bitset of its documents; the query's matches are
+//! unions and intersections of those bitsets ("two thirds of the words" is a bit-sliced counter),
+//! the total is a population count, and a match's score is the sum of the fixed weights of the
+//! channels and word parts whose bits it has.
+
+use super::collect::TopCount;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::index::SegmentId;
+use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{
+    COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader,
+    TERMINATED, Term,
+};
+
+/// The documents of one segment, one bit each.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub fn empty(max_doc: DocId) -> Bits {
+        Bits(vec![0; (max_doc as usize).div_ceil(64)])
+    }
+
+    pub fn full(max_doc: DocId) -> Bits {
+        let mut b = Bits(vec![u64::MAX; (max_doc as usize).div_ceil(64)]);
+        let tail = max_doc % 64;
+        if tail != 0
+            && let Some(last) = b.0.last_mut()
+        {
+            *last = (1u64 << tail) - 1;
+        }
+        b
+    }
+
+    pub fn insert(&mut self, doc: DocId) {
+        self.0[(doc / 64) as usize] |= 1 << (doc % 64);
+    }
+
+    /// Keeps the documents `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(DocId) -> bool) {
+        for (i, word) in self.0.iter_mut().enumerate() {
+            let mut w = *word;
+            while w != 0 {
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                if !keep(i as DocId * 64 + bit) {
+                    *word &= !(1 << bit);
+                }
+            }
+        }
+    }
+
+    pub fn contains(&self, doc: DocId) -> bool {
+        self.0[(doc / 64) as usize] & (1 << (doc % 64)) != 0
+    }
+
+    pub fn union_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    pub fn intersect_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    pub fn docs(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros();
+                    w &= w - 1;
+                    i as DocId * 64 + bit
+                })
+            })
+        })
+    }
+
+    /// Documents in at least `min` of `sets`: per 64 documents, `at[k]` holds those seen in at
+    /// least `k + 1` sets so far.
+    pub fn at_least(sets: &[Bits], min: usize, max_doc: DocId) -> Bits {
+        let mut out = Bits::empty(max_doc);
+        if min == 0 || sets.len() < min {
+            return out;
+        }
+        let mut at = vec![0u64; min];
+        for (i, word) in out.0.iter_mut().enumerate() {
+            at.fill(0);
+            for s in sets {
+                let b = s.0[i];
+                for k in (1..min).rev() {
+                    at[k] |= at[k - 1] & b;
+                }
+                at[0] |= b;
+            }
+            *word = at[min - 1];
+        }
+        out
+    }
+}
+
+/// A query's documents in a segment, read without scores; `None` when it has none (most
+/// channels of most queries: no allocation for them).
+fn pour(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<Option<Bits>> {
+    let mut docs = weight.scorer(reader, 1.0)?;
+    if docs.doc() == TERMINATED {
+        return Ok(None);
+    }
+    let mut bits = Bits::empty(reader.max_doc());
+    let mut buffer = [0; COLLECT_BLOCK_BUFFER_LEN];
+    loop {
+        let n = docs.fill_buffer(&mut buffer);
+        for &d in &buffer[..n] {
+            bits.insert(d);
+        }
+        if n < buffer.len() {
+            return Ok(Some(bits));
+        }
+    }
+}
+
+/// A term's documents in a segment, straight from its posting blocks.
+fn pour_term(term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Bits>> {
+    let inverted = reader.inverted_index(term.field())?;
+    let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {
+        return Ok(None);
+    };
+    let mut bits = Bits::empty(reader.max_doc());
+    loop {
+        let docs = block.docs();
+        if docs.is_empty() {
+            return Ok(Some(bits));
+        }
+        for &d in docs {
+            bits.insert(d);
+        }
+        block.advance();
+    }
+}
+
+/// Documents whose name holds `text`: those with every trigram, checked one by one.
+fn pour_contains(
+    grams: &[Term],
+    text: &str,
+    anchored: bool,
+    reader: &SegmentReader,
+    names: &NameColumns,
+) -> tantivy::Result<Option<Bits>> {
+    let mut found: Option<Bits> = None;
+    for g in grams {
+        let Some(docs) = pour_term(g, reader)? else {
+            return Ok(None);
+        };
+        match &mut found {
+            Some(f) => f.intersect_with(&docs),
+            None => found = Some(docs),
+        }
+    }
+    let Some(mut found) = found else {
+        return Ok(None);
+    };
+    let names = names.of(reader)?;
+    let finder = memchr::memmem::Finder::new(text.as_bytes());
+    found.retain(|d| {
+        let name = names.get(d).as_bytes();
+        if anchored {
+            name.starts_with(text.as_bytes())
+        } else {
+            finder.find(name).is_some()
+        }
+    });
+    Ok(Some(found))
+}
+
+/// Every document's `name_chars` in one segment.
+pub(super) struct Names {
+    /// Per document, the index of its name in `texts`.
+    ords: Vec<u32>,
+    texts: Vec<Box<str>>,
+}
+
+impl Names {
+    fn get(&self, doc: DocId) -> &str {
+        self.ords
+            .get(doc as usize)
+            .and_then(|o| self.texts.get(*o as usize))
+            .map_or("", |t| t)
+    }
+}
+
+/// The name column of each segment, decoded once (a few megabytes at 100,000 indicators) and
+/// kept for the life of the segment, like the facet columns.
+#[derive(Default)]
+pub(super) struct NameColumns(Mutex<HashMap<SegmentId, Arc<Names>>>);
+
+impl NameColumns {
+    fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Names>> {
+        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = lock().get(&reader.segment_id()) {
+            return Ok(n.clone());
+        }
+        let mut texts = Vec::new();
+        let mut ords = vec![u32::MAX; reader.max_doc() as usize];
+        if let Some(col) = reader.fast_fields().str("name_chars")? {
+            let mut terms = col.dictionary().stream()?;
+            while terms.advance() {
+                texts.push(String::from_utf8_lossy(terms.key()).into());
+            }
+            for (doc, ord) in ords.iter_mut().enumerate() {
+                if let Some(o) = col.term_ords(doc as DocId).next() {
+                    *ord = o as u32;
+                }
+            }
+        }
+        let names = Arc::new(Names { ords, texts });
+        let mut map = lock();
+        // Segments die on merges and rebuilds; an occasional reset keeps the map small.
+        if map.len() > 64 {
+            map.clear();
+        }
+        map.insert(reader.segment_id(), names.clone());
+        Ok(names)
+    }
+}
+
+/// A word of a segment, scored in one field.
+pub(super) struct Part {
+    pub label: String,
+    pub weight: Score,
+    pub term: Term,
+}
+
+pub(super) enum How {
+    /// The documents of a term.
+    Term(Term),
+    /// Names holding `text` (at their start when `anchored`): the documents of every trigram,
+    /// then each candidate's name checked against the segment's name column. tantivy's phrase
+    /// query reads and compares positions for every candidate, which was the largest cost of
+    /// searches with four characters or more.
+    Contains {
+        grams: Vec<Term>,
+        text: String,
+        anchored: bool,
+    },
+    /// The documents of a query.
+    Query(Box<dyn Query>),
+    /// At least `min` of the words, each found through any of its parts (indices into the
+    /// channel's parts).
+    Words { words: Vec<Vec<usize>>, min: usize },
+}
+
+/// One way a segment of the query can match: its documents, and what a match earns.
+pub(super) struct Channel {
+    pub label: String,
+    pub weight: Score,
+    pub how: How,
+    /// Scored for the documents this channel matches.
+    pub parts: Vec<Part>,
+}
+
+/// Every segment (space-separated part of the query) must match through one of its channels,
+/// and every filter must match.
+pub(super) struct Matcher {
+    pub segments: Vec<Vec<Channel>>,
+    pub filters: Vec<Term>,
+}
+
+enum WeightOf {
+    Term(Term),
+    Contains {
+        grams: Vec<Term>,
+        text: String,
+        anchored: bool,
+    },
+    Query(Box<dyn Weight>),
+    Words {
+        words: Vec<Vec<usize>>,
+        min: usize,
+    },
+}
+
+struct ChannelWeights {
+    weight: Score,
+    how: WeightOf,
+    parts: Vec<(Score, Term)>,
+    /// Index of the channel's label; its parts follow it.
+    label: usize,
+}
+
+/// What one search found.
+pub(super) struct Found {
+    /// The `offset + limit` best (or the page only, see `Matcher::run`), best first.
+    pub top: Vec<(Score, DocAddress)>,
+    pub total: usize,
+    /// Per facet collector fruit, when asked.
+    pub facets: Option<Vec<std::collections::HashMap<String, u64>>>,
+    /// With `explain`: for each document of `top`, the channels and parts it matched.
+    pub explain: Vec<(DocAddress, Vec<String>)>,
+}
+
+impl Matcher {
+    /// Labels of channels and parts in the order `ChannelWeights::label` counts them.
+    fn labels(&self) -> Vec<(&str, Score)> {
+        let mut out = Vec::new();
+        for ch in self.segments.iter().flatten() {
+            out.push((ch.label.as_str(), ch.weight));
+            for p in &ch.parts {
+                out.push((p.label.as_str(), p.weight));
+            }
+        }
+        out
+    }
+
+    /// Runs the plan over every segment of `searcher`. `top` picks and counts; `facets`, when
+    /// given, counts facet values over all matches.
+    pub fn run<F>(
+        &self,
+        searcher: &Searcher,
+        names: &NameColumns,
+        top: &TopCount,
+        facets: Option<&F>,
+        explain: bool,
+    ) -> tantivy::Result<Found>
+    where
+        F: Collector<Fruit = Vec<std::collections::HashMap<String, u64>>>,
+    {
+        let scoring = EnableScoring::disabled_from_searcher(searcher);
+        let mut label = 0;
+        let mut segments = Vec::with_capacity(self.segments.len());
+        for seg in &self.segments {
+            let mut channels = Vec::with_capacity(seg.len());
+            for ch in seg {
+                let how = match &ch.how {
+                    How::Term(t) => WeightOf::Term(t.clone()),
+                    How::Contains {
+                        grams,
+                        text,
+                        anchored,
+                    } => WeightOf::Contains {
+                        grams: grams.clone(),
+                        text: text.clone(),
+                        anchored: *anchored,
+                    },
+                    How::Query(q) => WeightOf::Query(q.weight(scoring)?),
+                    How::Words { words, min } => WeightOf::Words {
+                        words: words.clone(),
+                        min: *min,
+                    },
+                };
+                let parts = ch
+                    .parts
+                    .iter()
+                    .map(|p| (p.weight, p.term.clone()))
+                    .collect();
+                channels.push(ChannelWeights {
+                    weight: ch.weight,
+                    how,
+                    parts,
+                    label,
+                });
+                label += 1 + ch.parts.len();
+            }
+            segments.push(channels);
+        }
+        let labels = if explain { self.labels() } else { Vec::new() };
+
+        let mut tops = Vec::new();
+        let mut facet_fruits = Vec::new();
+        let mut explained = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let ord = ord as u32;
+            let (matched, scored) = match_segment(&segments, &self.filters, reader, names)?;
+            let mut child = top.for_segment(ord, reader)?;
+            score_into(&matched, &scored, |doc, score| child.collect(doc, score));
+            let fruit = child.harvest();
+            if explain {
+                for (_, addr) in &fruit.0 {
+                    let said = scored
+                        .iter()
+                        .filter(|(_, _, bits)| bits.contains(addr.doc_id))
+                        .map(|(l, w, _)| format!("{}：{w:.2}", labels[*l].0))
+                        .collect();
+                    explained.push((*addr, said));
+                }
+            }
+            tops.push(fruit);
+            if let Some(f) = facets {
+                let mut child = f.for_segment(ord, reader)?;
+                for doc in matched.docs() {
+                    child.collect(doc, 0.0);
+                }
+                facet_fruits.push(child.harvest());
+            }
+        }
+        let (top, total) = top.merge_fruits(tops)?;
+        let facets = match facets {
+            Some(f) => Some(f.merge_fruits(facet_fruits)?),
+            None => None,
+        };
+        Ok(Found {
+            top,
+            total,
+            facets,
+            explain: explained,
+        })
+    }
+}
+
+/// (label index, weight, documents that earn it)
+type Scored = Vec<(usize, Score, Bits)>;
+
+/// The segment's matches (alive documents only) and the bitsets that score them.
+fn match_segment(
+    segments: &[Vec<ChannelWeights>],
+    filters: &[Term],
+    reader: &SegmentReader,
+    names: &NameColumns,
+) -> tantivy::Result<(Bits, Scored)> {
+    let max_doc = reader.max_doc();
+    let mut matched: Option<Bits> = None;
+    let mut scored: Scored = Vec::new();
+    for seg in segments {
+        let mut any = Bits::empty(max_doc);
+        for ch in seg {
+            let mut parts = Vec::with_capacity(ch.parts.len());
+            for (w, term) in &ch.parts {
+                parts.push((*w, pour_term(term, reader)?));
+            }
+            let docs = match &ch.how {
+                WeightOf::Term(t) => pour_term(t, reader)?,
+                WeightOf::Contains {
+                    grams,
+                    text,
+                    anchored,
+                } => pour_contains(grams, text, *anchored, reader, names)?,
+                WeightOf::Query(w) => pour(w.as_ref(), reader)?,
+                WeightOf::Words { words, min } => {
+                    let mut per_word: Vec<Bits> = words
+                        .iter()
+                        .map(|idx| {
+                            let mut b = Bits::empty(max_doc);
+                            for p in idx.iter().filter_map(|&i| parts[i].1.as_ref()) {
+                                b.union_with(p);
+                            }
+                            b
+                        })
+                        .collect();
+                    if per_word.len() == 1 {
+                        per_word.pop()
+                    } else {
+                        Some(Bits::at_least(&per_word, *min, max_doc))
+                    }
+                }
+            };
+            let Some(docs) = docs.filter(|d| !d.is_empty()) else {
+                continue;
+            };
+            any.union_with(&docs);
+            for (i, (w, bits)) in parts.into_iter().enumerate() {
+                if let Some(mut bits) = bits {
+                    bits.intersect_with(&docs);
+                    scored.push((ch.label + 1 + i, w, bits));
+                }
+            }
+            scored.push((ch.label, ch.weight, docs));
+        }
+        match &mut matched {
+            Some(m) => m.intersect_with(&any),
+            None => matched = Some(any),
+        }
+    }
+    let mut matched = matched.unwrap_or_else(|| Bits::full(max_doc));
+    for f in filters {
+        if matched.is_empty() {
+            break;
+        }
+        match pour_term(f, reader)? {
+            Some(docs) => matched.intersect_with(&docs),
+            None => matched = Bits::empty(max_doc),
+        }
+    }
+    if let Some(alive) = reader.alive_bitset() {
+        matched.retain(|d| alive.is_alive(d));
+    }
+    scored.retain(|(_, w, _)| *w != 0.0);
+    Ok((matched, scored))
+}
+
+/// Calls `each` with every match and its score, in document order.
+fn score_into(matched: &Bits, scored: &Scored, mut each: impl FnMut(DocId, Score)) {
+    let mut local = [0.0 as Score; 64];
+    for (i, &m) in matched.0.iter().enumerate() {
+        if m == 0 {
+            continue;
+        }
+        for (_, w, bits) in scored {
+            let mut b = bits.0[i] & m;
+            while b != 0 {
+                local[b.trailing_zeros() as usize] += w;
+                b &= b - 1;
+            }
+        }
+        let mut b = m;
+        while b != 0 {
+            let j = b.trailing_zeros() as usize;
+            b &= b - 1;
+            each(i as DocId * 64 + j as DocId, local[j]);
+            local[j] = 0.0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(max: DocId, docs: &[DocId]) -> Bits {
+        let mut b = Bits::empty(max);
+        for d in docs {
+            b.insert(*d);
+        }
+        b
+    }
+
+    #[test]
+    fn at_least_counts_the_sets_a_document_is_in() {
+        let sets = [
+            bits(200, &[1, 2, 3, 130]),
+            bits(200, &[2, 3, 130, 199]),
+            bits(200, &[3, 5, 199]),
+        ];
+        let docs = |min| Bits::at_least(&sets, min, 200).docs().collect::<Vec<_>>();
+        assert_eq!(docs(1), vec![1, 2, 3, 5, 130, 199]);
+        assert_eq!(docs(2), vec![2, 3, 130, 199]);
+        assert_eq!(docs(3), vec![3]);
+        assert!(docs(4).is_empty());
+    }
+
+    #[test]
+    fn full_sets_only_the_segment_s_documents() {
+        let f = Bits::full(130);
+        assert_eq!(f.len(), 130);
+        assert_eq!(f.docs().last(), Some(129));
+        assert_eq!(Bits::full(128).len(), 128);
+    }
+
+    #[test]
+    fn scores_add_the_weights_a_document_earns() {
+        let matched = bits(100, &[3, 70, 99]);
+        let scored: Scored = vec![
+            (0, 25.0, bits(100, &[3, 70, 80])),
+            (1, 0.5, bits(100, &[70, 99])),
+        ];
+        let mut got = Vec::new();
+        score_into(&matched, &scored, |d, s| got.push((d, s)));
+        assert_eq!(got, vec![(3, 25.0), (70, 25.5), (99, 0.5)]);
+    }
+}
