@@ -71,6 +71,7 @@ pub struct SearchIndex {
     catalog: RwLock<Arc<Catalog>>,
     pub(super) facet_columns: super::query::FacetColumns,
     pub(super) names: super::matcher::NameColumns,
+    pub(super) doc_freqs: super::query::DocFreqs,
     shown: ShownCache,
     dir: Option<PathBuf>,
 }
@@ -174,6 +175,7 @@ impl SearchIndex {
             catalog: RwLock::new(catalog),
             facet_columns: Default::default(),
             names: Default::default(),
+            doc_freqs: Default::default(),
             shown: Default::default(),
             dir,
         })

@@ -158,17 +158,11 @@ fn pour_term(term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Bits
     }
 }
 
-/// Documents whose name holds `text`: those with every trigram, checked one by one.
-fn pour_contains(
-    grams: &[Term],
-    text: &str,
-    anchored: bool,
-    reader: &SegmentReader,
-    names: &NameColumns,
-) -> tantivy::Result<Option<Bits>> {
+/// Documents with every one of `terms`.
+fn pour_all(terms: &[Term], reader: &SegmentReader) -> tantivy::Result<Option<Bits>> {
     let mut found: Option<Bits> = None;
-    for g in grams {
-        let Some(docs) = pour_term(g, reader)? else {
+    for t in terms {
+        let Some(docs) = pour_term(t, reader)? else {
             return Ok(None);
         };
         match &mut found {
@@ -176,35 +170,35 @@ fn pour_contains(
             None => found = Some(docs),
         }
     }
-    let Some(mut found) = found else {
-        return Ok(None);
-    };
-    let names = names.of(reader)?;
-    let finder = memchr::memmem::Finder::new(text.as_bytes());
-    found.retain(|d| {
-        let name = names.get(d).as_bytes();
-        if anchored {
-            name.starts_with(text.as_bytes())
-        } else {
-            finder.find(name).is_some()
-        }
-    });
-    Ok(Some(found))
+    Ok(found)
 }
 
-/// Every document's `name_chars` in one segment.
+/// Every document's `name_chars` in one segment, one after the other in document order (a check
+/// walks candidates in that order, so it reads memory forwards).
 pub(super) struct Names {
-    /// Per document, the index of its name in `texts`.
-    ords: Vec<u32>,
-    texts: Vec<Box<str>>,
+    bytes: Vec<u8>,
+    /// Where each document's name ends in `bytes`.
+    ends: Vec<u32>,
 }
 
 impl Names {
-    fn get(&self, doc: DocId) -> &str {
-        self.ords
-            .get(doc as usize)
-            .and_then(|o| self.texts.get(*o as usize))
-            .map_or("", |t| t)
+    fn get(&self, doc: DocId) -> &[u8] {
+        let d = doc as usize;
+        let start = if d == 0 { 0 } else { self.ends[d - 1] as usize };
+        &self.bytes[start..self.ends[d] as usize]
+    }
+
+    /// Keeps the documents of `docs` whose name holds `text` (starts with it, when `anchored`).
+    fn keep_holding(&self, docs: &mut Bits, text: &str, anchored: bool) {
+        let finder = memchr::memmem::Finder::new(text.as_bytes());
+        docs.retain(|d| {
+            let name = self.get(d);
+            if anchored {
+                name.starts_with(text.as_bytes())
+            } else {
+                finder.find(name).is_some()
+            }
+        });
     }
 }
 
@@ -219,20 +213,28 @@ impl NameColumns {
         if let Some(n) = lock().get(&reader.segment_id()) {
             return Ok(n.clone());
         }
-        let mut texts = Vec::new();
-        let mut ords = vec![u32::MAX; reader.max_doc() as usize];
+        let mut bytes = Vec::new();
+        let mut ends = Vec::with_capacity(reader.max_doc() as usize);
         if let Some(col) = reader.fast_fields().str("name_chars")? {
+            let mut texts: Vec<Vec<u8>> = Vec::with_capacity(col.num_terms());
             let mut terms = col.dictionary().stream()?;
             while terms.advance() {
-                texts.push(String::from_utf8_lossy(terms.key()).into());
+                texts.push(terms.key().to_vec());
             }
-            for (doc, ord) in ords.iter_mut().enumerate() {
-                if let Some(o) = col.term_ords(doc as DocId).next() {
-                    *ord = o as u32;
+            for doc in 0..reader.max_doc() {
+                if let Some(t) = col
+                    .term_ords(doc)
+                    .next()
+                    .and_then(|o| texts.get(o as usize))
+                {
+                    bytes.extend_from_slice(t);
                 }
+                ends.push(bytes.len() as u32);
             }
+        } else {
+            ends.resize(reader.max_doc() as usize, 0);
         }
-        let names = Arc::new(Names { ords, texts });
+        let names = Arc::new(Names { bytes, ends });
         let mut map = lock();
         // Segments die on merges and rebuilds; an occasional reset keeps the map small.
         if map.len() > 64 {
@@ -430,6 +432,15 @@ impl Matcher {
 type Scored = Vec<(usize, Score, Bits)>;
 
 /// The segment's matches (alive documents only) and the bitsets that score them.
+/// A channel's documents in one segment. A substring channel owes a check of its candidates
+/// (its trigrams only say "maybe"): `check` holds the text and whether it must start the name.
+struct ChannelDocs<'a> {
+    label: usize,
+    weight: Score,
+    docs: Bits,
+    check: Option<(&'a str, bool)>,
+}
+
 fn match_segment(
     segments: &[Vec<ChannelWeights>],
     filters: &[Term],
@@ -437,22 +448,27 @@ fn match_segment(
     names: &NameColumns,
 ) -> tantivy::Result<(Bits, Scored)> {
     let max_doc = reader.max_doc();
-    let mut matched: Option<Bits> = None;
     let mut scored: Scored = Vec::new();
+    // Per segment of the query, each channel's documents.
+    let mut found: Vec<Vec<ChannelDocs>> = Vec::new();
     for seg in segments {
-        let mut any = Bits::empty(max_doc);
+        let mut channels = Vec::new();
         for ch in seg {
             let mut parts = Vec::with_capacity(ch.parts.len());
             for (w, term) in &ch.parts {
                 parts.push((*w, pour_term(term, reader)?));
             }
+            let mut check = None;
             let docs = match &ch.how {
                 WeightOf::Term(t) => pour_term(t, reader)?,
                 WeightOf::Contains {
                     grams,
                     text,
                     anchored,
-                } => pour_contains(grams, text, *anchored, reader, names)?,
+                } => {
+                    check = Some((text.as_str(), *anchored));
+                    pour_all(grams, reader)?
+                }
                 WeightOf::Query(w) => pour(w.as_ref(), reader)?,
                 WeightOf::Words { words, min } => {
                     let mut per_word: Vec<Bits> = words
@@ -475,21 +491,36 @@ fn match_segment(
             let Some(docs) = docs.filter(|d| !d.is_empty()) else {
                 continue;
             };
-            any.union_with(&docs);
             for (i, (w, bits)) in parts.into_iter().enumerate() {
                 if let Some(mut bits) = bits {
                     bits.intersect_with(&docs);
                     scored.push((ch.label + 1 + i, w, bits));
                 }
             }
-            scored.push((ch.label, ch.weight, docs));
+            channels.push(ChannelDocs {
+                label: ch.label,
+                weight: ch.weight,
+                docs,
+                check,
+            });
         }
-        match &mut matched {
-            Some(m) => m.intersect_with(&any),
-            None => matched = Some(any),
-        }
+        found.push(channels);
     }
-    let mut matched = matched.unwrap_or_else(|| Bits::full(max_doc));
+    let matched_by = |found: &[Vec<ChannelDocs>]| {
+        let mut matched: Option<Bits> = None;
+        for channels in found {
+            let mut any = Bits::empty(max_doc);
+            for c in channels {
+                any.union_with(&c.docs);
+            }
+            match &mut matched {
+                Some(m) => m.intersect_with(&any),
+                None => matched = Some(any),
+            }
+        }
+        matched.unwrap_or_else(|| Bits::full(max_doc))
+    };
+    let mut matched = matched_by(&found);
     for f in filters {
         if matched.is_empty() {
             break;
@@ -499,8 +530,24 @@ fn match_segment(
             None => matched = Bits::empty(max_doc),
         }
     }
+    // Substrings are checked only where the rest of the query matches too: a long segment beside
+    // a selective one checks a handful of names, not thousands.
+    let owed = found.iter().flatten().any(|c| c.check.is_some());
+    if owed && !matched.is_empty() {
+        let names = names.of(reader)?;
+        for c in found.iter_mut().flatten() {
+            if let Some((text, anchored)) = c.check.take() {
+                c.docs.intersect_with(&matched);
+                names.keep_holding(&mut c.docs, text, anchored);
+            }
+        }
+        matched.intersect_with(&matched_by(&found));
+    }
     if let Some(alive) = reader.alive_bitset() {
         matched.retain(|d| alive.is_alive(d));
+    }
+    for c in found.into_iter().flatten() {
+        scored.push((c.label, c.weight, c.docs));
     }
     scored.retain(|(_, w, _)| *w != 0.0);
     Ok((matched, scored))
