@@ -295,25 +295,11 @@ pub(super) struct Matcher {
     pub filters: Vec<Term>,
 }
 
-enum WeightOf {
-    Term(Term),
-    Contains {
-        grams: Vec<Term>,
-        text: String,
-        anchored: bool,
-    },
-    Query(Box<dyn Weight>),
-    Words {
-        words: Vec<Vec<usize>>,
-        min: usize,
-    },
-}
-
-struct ChannelWeights {
-    weight: Score,
-    how: WeightOf,
-    parts: Vec<(Score, Term)>,
-    /// Index of the channel's label; its parts follow it.
+/// A channel ready to run on every index segment: a query's weight is built once.
+struct Prepared<'a> {
+    channel: &'a Channel,
+    query: Option<Box<dyn Weight>>,
+    /// Index of the channel's label; its parts' labels follow it.
     label: usize,
 }
 
@@ -323,20 +309,18 @@ pub(super) struct Found {
     pub top: Vec<(Score, DocAddress)>,
     pub total: usize,
     /// Per facet collector fruit, when asked.
-    pub facets: Option<Vec<std::collections::HashMap<String, u64>>>,
+    pub facets: Option<Vec<HashMap<String, u64>>>,
     /// With `explain`: for each document of `top`, the channels and parts it matched.
     pub explain: Vec<(DocAddress, Vec<String>)>,
 }
 
 impl Matcher {
-    /// Labels of channels and parts in the order `ChannelWeights::label` counts them.
-    fn labels(&self) -> Vec<(&str, Score)> {
+    /// Labels of channels and parts in the order `Prepared::label` counts them.
+    fn labels(&self) -> Vec<&str> {
         let mut out = Vec::new();
         for ch in self.segments.iter().flatten() {
-            out.push((ch.label.as_str(), ch.weight));
-            for p in &ch.parts {
-                out.push((p.label.as_str(), p.weight));
-            }
+            out.push(ch.label.as_str());
+            out.extend(ch.parts.iter().map(|p| p.label.as_str()));
         }
         out
     }
@@ -352,43 +336,24 @@ impl Matcher {
         explain: bool,
     ) -> tantivy::Result<Found>
     where
-        F: Collector<Fruit = Vec<std::collections::HashMap<String, u64>>>,
+        F: Collector<Fruit = Vec<HashMap<String, u64>>>,
     {
         let scoring = EnableScoring::disabled_from_searcher(searcher);
         let mut label = 0;
         let mut segments = Vec::with_capacity(self.segments.len());
         for seg in &self.segments {
             let mut channels = Vec::with_capacity(seg.len());
-            for ch in seg {
-                let how = match &ch.how {
-                    How::Term(t) => WeightOf::Term(t.clone()),
-                    How::Contains {
-                        grams,
-                        text,
-                        anchored,
-                    } => WeightOf::Contains {
-                        grams: grams.clone(),
-                        text: text.clone(),
-                        anchored: *anchored,
-                    },
-                    How::Query(q) => WeightOf::Query(q.weight(scoring)?),
-                    How::Words { words, min } => WeightOf::Words {
-                        words: words.clone(),
-                        min: *min,
-                    },
+            for channel in seg {
+                let query = match &channel.how {
+                    How::Query(q) => Some(q.weight(scoring)?),
+                    _ => None,
                 };
-                let parts = ch
-                    .parts
-                    .iter()
-                    .map(|p| (p.weight, p.term.clone()))
-                    .collect();
-                channels.push(ChannelWeights {
-                    weight: ch.weight,
-                    how,
-                    parts,
+                channels.push(Prepared {
+                    channel,
+                    query,
                     label,
                 });
-                label += 1 + ch.parts.len();
+                label += 1 + channel.parts.len();
             }
             segments.push(channels);
         }
@@ -408,7 +373,7 @@ impl Matcher {
                     let said = scored
                         .iter()
                         .filter(|(_, _, bits)| bits.contains(addr.doc_id))
-                        .map(|(l, w, _)| format!("{}：{w:.2}", labels[*l].0))
+                        .map(|(l, w, _)| format!("{}：{w:.2}", labels[*l]))
                         .collect();
                     explained.push((*addr, said));
                 }
@@ -450,7 +415,7 @@ struct ChannelDocs<'a> {
 }
 
 fn match_segment(
-    segments: &[Vec<ChannelWeights>],
+    segments: &[Vec<Prepared>],
     filters: &[Term],
     reader: &SegmentReader,
     names: &NameColumns,
@@ -461,24 +426,29 @@ fn match_segment(
     let mut found: Vec<Vec<ChannelDocs>> = Vec::new();
     for seg in segments {
         let mut channels = Vec::new();
-        for ch in seg {
+        for prepared in seg {
+            let ch = prepared.channel;
             let mut parts = Vec::with_capacity(ch.parts.len());
-            for (w, term) in &ch.parts {
-                parts.push((*w, pour_term(term, reader)?));
+            for p in &ch.parts {
+                parts.push((p.weight, pour_term(&p.term, reader)?));
             }
             let mut check = None;
-            let docs = match &ch.how {
-                WeightOf::Term(t) => pour_term(t, reader)?,
-                WeightOf::Contains {
-                    grams,
-                    text,
-                    anchored,
-                } => {
+            let docs = match (&ch.how, &prepared.query) {
+                (How::Term(t), _) => pour_term(t, reader)?,
+                (
+                    How::Contains {
+                        grams,
+                        text,
+                        anchored,
+                    },
+                    _,
+                ) => {
                     check = Some((text.as_str(), *anchored));
                     pour_all(grams, reader)?
                 }
-                WeightOf::Query(w) => pour(w.as_ref(), reader)?,
-                WeightOf::Words { words, min } => {
+                (How::Query(_), Some(w)) => pour(w.as_ref(), reader)?,
+                (How::Query(_), None) => None,
+                (How::Words { words, min }, _) => {
                     let mut per_word: Vec<Bits> = words
                         .iter()
                         .map(|idx| {
@@ -502,11 +472,11 @@ fn match_segment(
             for (i, (w, bits)) in parts.into_iter().enumerate() {
                 if let Some(mut bits) = bits {
                     bits.intersect_with(&docs);
-                    scored.push((ch.label + 1 + i, w, bits));
+                    scored.push((prepared.label + 1 + i, w, bits));
                 }
             }
             channels.push(ChannelDocs {
-                label: ch.label,
+                label: prepared.label,
                 weight: ch.weight,
                 docs,
                 check,
