@@ -922,8 +922,6 @@ mod tests {
     /// Names found for `q` in an index of two candidates and 20 fillers whose definitions
     /// mention 项目 or not.
     fn names_found(q: &str, fillers_say_project: bool) -> Vec<String> {
-        let dir = tempfile::tempdir().unwrap();
-        let lib = library::load_dir(&library::default_dir()).unwrap();
         let mut inds = vec![
             ind("C001", "桥梁完好率", "反映桥梁的完好情况。"),
             // Matches only 完好率 in its name and 项目 in its definition.
@@ -937,28 +935,17 @@ mod tests {
             };
             inds.push(ind(&format!("F{i:03}"), &format!("受益人数{i}"), def));
         }
-        let (index, _) = SearchIndex::open_or_build(
-            dir.path(),
-            Arc::new(Vocabulary::load(&vocab::default_dir()).unwrap()),
-            Arc::new(lib.catalog),
-            || inds.into_iter().map(Ok),
-            1,
-        )
-        .unwrap();
+        let (_dir, index) = index_of(inds);
         let mut req = SearchRequest::new(q);
         req.limit = 50;
         let res = index.search(&req).unwrap();
         res.hits.iter().map(|h| h.indicator.name.clone()).collect()
     }
 
-    fn index_of(names: &[&str]) -> (tempfile::TempDir, SearchIndex) {
+    /// An index of `inds` with the bundled catalog and vocabulary, in a temporary directory.
+    fn index_of(inds: Vec<Indicator>) -> (tempfile::TempDir, SearchIndex) {
         let dir = tempfile::tempdir().unwrap();
         let lib = library::load_dir(&library::default_dir()).unwrap();
-        let inds: Vec<Indicator> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| ind(&format!("N{i:03}"), n, "反映情况。"))
-            .collect();
         let (index, _) = SearchIndex::open_or_build(
             dir.path(),
             Arc::new(Vocabulary::load(&vocab::default_dir()).unwrap()),
@@ -973,7 +960,13 @@ mod tests {
     #[test]
     fn a_long_segment_needs_its_characters_in_a_row_not_only_its_trigrams() {
         // 甲乙丙乙丙丁 holds both trigrams of 甲乙丙丁 (甲乙丙, 乙丙丁) but not the run itself.
-        let (_dir, index) = index_of(&["甲乙丙丁数量", "甲乙丙乙丙丁数量", "戊己数量"]);
+        let names = ["甲乙丙丁数量", "甲乙丙乙丙丁数量", "戊己数量"];
+        let inds = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ind(&format!("N{i:03}"), n, "反映情况。"))
+            .collect();
+        let (_dir, index) = index_of(inds);
         let found = |q: &str| {
             let res = index.search(&SearchRequest::new(q)).unwrap();
             let names: Vec<String> = res.hits.iter().map(|h| h.indicator.name.clone()).collect();
