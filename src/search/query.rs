@@ -41,7 +41,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, Term};
 pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_LIMIT: usize = 100;
 pub const MAX_OFFSET: usize = 10_000;
-/// BM25 of words is unbounded (rare words score high); scaled down so that it orders results
+/// A word's idf is unbounded (rare words weigh much); scaled down so that words order results
 /// within a tier instead of jumping tiers.
 const WORDS_WEIGHT: f32 = 0.3;
 /// Share of definitions above which a word of a several-word segment is no longer looked for in
