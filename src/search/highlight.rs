@@ -2,6 +2,7 @@
 //! channel (words, substrings, synonyms, pinyin), so marks never land on the wrong characters.
 
 use super::text::{normalize, syllables};
+use std::borrow::Cow;
 
 /// What to mark: normalised strings, and pinyin (full or initials) typed by the user.
 #[derive(Debug, Default, Clone)]
@@ -31,7 +32,8 @@ impl Marks {
                 continue;
             }
             for start in 0..=norm.len() - pat.len() {
-                if norm[start..start + pat.len()] == pat[..] {
+                // First character first: most starts fail there, without a slice comparison.
+                if norm[start] == pat[0] && norm[start..start + pat.len()] == pat[..] {
                     mask[start..start + pat.len()]
                         .iter_mut()
                         .for_each(|m| *m = true);
@@ -88,13 +90,13 @@ impl Marks {
 }
 
 /// Marks the characters whose pinyin (full syllables, or initials) spells `q` from a syllable start.
-fn mark_pinyin(syl: &[(usize, String)], q: &str, mask: &mut [bool]) {
+fn mark_pinyin(syl: &[(usize, Cow<str>)], q: &str, mask: &mut [bool]) {
     for initials in [false, true] {
         for i in 0..syl.len() {
             let mut spelled = String::new();
             let mut j = i;
             while spelled.len() < q.len() && j < syl.len() {
-                let s = &syl[j].1;
+                let s: &str = &syl[j].1;
                 spelled.push_str(if initials { &s[..1] } else { s });
                 j += 1;
             }
@@ -114,7 +116,7 @@ fn mark_pinyin(syl: &[(usize, String)], q: &str, mask: &mut [bool]) {
 }
 
 fn render(text: &str, mask: &[bool], start: usize, end: usize) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(text.len() + 16);
     let mut open = false;
     for (i, c) in text.chars().enumerate().skip(start).take(end - start) {
         let m = mask.get(i).copied().unwrap_or(false);

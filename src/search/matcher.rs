@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
+use tantivy::postings::TermInfo;
 use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
-    COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Score, Searcher, SegmentReader,
-    TERMINATED, Term,
+    COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, InvertedIndexReader, Score, Searcher,
+    SegmentReader, TERMINATED, Term,
 };
 
 /// The documents of one segment, one bit each.
@@ -140,16 +141,17 @@ fn pour(weight: &dyn Weight, reader: &SegmentReader) -> tantivy::Result<Option<B
 }
 
 /// A term's documents in a segment, straight from its posting blocks.
-fn pour_term(term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Bits>> {
-    let inverted = reader.inverted_index(term.field())?;
-    let Some(mut block) = inverted.read_block_postings(term, IndexRecordOption::Basic)? else {
-        return Ok(None);
-    };
-    let mut bits = Bits::empty(reader.max_doc());
+fn pour_term(
+    inverted: &InvertedIndexReader,
+    info: &TermInfo,
+    max_doc: DocId,
+) -> tantivy::Result<Bits> {
+    let mut block = inverted.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+    let mut bits = Bits::empty(max_doc);
     loop {
         let docs = block.docs();
         if docs.is_empty() {
-            return Ok(Some(bits));
+            return Ok(bits);
         }
         for &d in docs {
             bits.insert(d);
@@ -158,15 +160,89 @@ fn pour_term(term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Bits
     }
 }
 
+/// The document sets of the terms searches read again and again, per index segment: 满意度,
+/// 完成率 or 项目 in each field, and the grams a half-typed word shares with its next keystroke.
+/// Every set the matcher reads is a non-scoring clause, which is what Lucene's query cache
+/// keeps; as there, only sets worth more than a lookup are kept (a few posting blocks or more),
+/// the least recently used go first, and the whole is bounded in bytes.
+#[derive(Default)]
+pub(super) struct TermSets(Mutex<TermSetsInner>);
+
+#[derive(Default)]
+struct TermSetsInner {
+    sets: HashMap<(SegmentId, Term), (Arc<Bits>, u64)>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl TermSets {
+    /// Terms with fewer documents in a segment are read from their postings each time.
+    const MIN_DOCS: u32 = 256;
+    /// 16 MiB: about 2,700 sets of a 50,000-document segment.
+    const MAX_BYTES: usize = 16 << 20;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TermSetsInner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `term`'s documents in the segment of `reader`; `None` when it has none.
+    fn get(&self, term: &Term, reader: &SegmentReader) -> tantivy::Result<Option<Arc<Bits>>> {
+        let key = (reader.segment_id(), term.clone());
+        {
+            let mut inner = self.lock();
+            inner.tick += 1;
+            let tick = inner.tick;
+            if let Some((bits, used)) = inner.sets.get_mut(&key) {
+                *used = tick;
+                return Ok(Some(bits.clone()));
+            }
+        }
+        let inverted = reader.inverted_index(term.field())?;
+        let Some(info) = inverted.get_term_info(term)? else {
+            return Ok(None);
+        };
+        let bits = Arc::new(pour_term(&inverted, &info, reader.max_doc())?);
+        if info.doc_freq >= Self::MIN_DOCS {
+            let mut inner = self.lock();
+            let size = bits.0.len() * 8;
+            if inner.bytes + size > Self::MAX_BYTES {
+                inner.evict_oldest_quarter();
+            }
+            let tick = inner.tick;
+            if inner.sets.insert(key, (bits.clone(), tick)).is_none() {
+                inner.bytes += size;
+            }
+        }
+        Ok(Some(bits))
+    }
+}
+
+impl TermSetsInner {
+    /// Drops the least recently used quarter, so eviction is paid once per many insertions.
+    /// Sets of segments gone after a rebuild or merge age out the same way.
+    fn evict_oldest_quarter(&mut self) {
+        let mut ticks: Vec<u64> = self.sets.values().map(|(_, t)| *t).collect();
+        let cut = ticks.len() / 4;
+        let (_, limit, _) = ticks.select_nth_unstable(cut);
+        let limit = *limit;
+        self.sets.retain(|_, (_, t)| *t > limit);
+        self.bytes = self.sets.values().map(|(b, _)| b.0.len() * 8).sum();
+    }
+}
+
 /// Documents with every one of `terms`.
-fn pour_all(terms: &[Term], reader: &SegmentReader) -> tantivy::Result<Option<Bits>> {
-    let mut found: Option<Bits> = None;
+fn pour_all(
+    terms: &[Term],
+    reader: &SegmentReader,
+    sets: &TermSets,
+) -> tantivy::Result<Option<Arc<Bits>>> {
+    let mut found: Option<Arc<Bits>> = None;
     for t in terms {
-        let Some(docs) = pour_term(t, reader)? else {
+        let Some(docs) = sets.get(t, reader)? else {
             return Ok(None);
         };
         match &mut found {
-            Some(f) => f.intersect_with(&docs),
+            Some(f) => Arc::make_mut(f).intersect_with(&docs),
             None => found = Some(docs),
         }
     }
@@ -203,11 +279,13 @@ impl Names {
 }
 
 /// Whether `hay` contains `needle` (at least two bytes). Names are a few dozen bytes: a plain
-/// scan that compares two bytes before the rest beats a general substring searcher's set-up.
+/// scan beats a general substring searcher's set-up. The first two bytes of a Chinese character
+/// are shared by hundreds of others, so the needle's last byte is compared too before the rest.
 fn holds(hay: &[u8], needle: &[u8]) -> bool {
-    let (a, b) = (needle[0], needle[1]);
-    hay.windows(needle.len())
-        .any(|w| w[0] == a && w[1] == b && w == needle)
+    let n = needle.len();
+    let (a, b, z) = (needle[0], needle[1], needle[n - 1]);
+    hay.windows(n)
+        .any(|w| w[0] == a && w[1] == b && w[n - 1] == z && w == needle)
 }
 
 /// The name column of each segment, decoded once (a few megabytes at 100,000 indicators) and
@@ -331,6 +409,7 @@ impl Matcher {
         &self,
         searcher: &Searcher,
         names: &NameColumns,
+        sets: &TermSets,
         top: &TopCount,
         facets: Option<&F>,
         explain: bool,
@@ -364,7 +443,7 @@ impl Matcher {
         let mut explained = Vec::new();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             let ord = ord as u32;
-            let (matched, scored) = match_segment(&segments, &self.filters, reader, names)?;
+            let (matched, scored) = match_segment(&segments, &self.filters, reader, names, sets)?;
             let mut child = top.for_segment(ord, reader)?;
             score_into(&matched, &scored, |doc, score| child.collect(doc, score));
             let fruit = child.harvest();
@@ -372,8 +451,8 @@ impl Matcher {
                 for (_, addr) in &fruit.0 {
                     let said = scored
                         .iter()
-                        .filter(|(_, _, bits)| bits.contains(addr.doc_id))
-                        .map(|(l, w, _)| format!("{}：{w:.2}", labels[*l]))
+                        .filter(|e| e.contains(addr.doc_id))
+                        .map(|e| format!("{}：{:.2}", labels[e.label], e.weight))
                         .collect();
                     explained.push((*addr, said));
                 }
@@ -401,24 +480,48 @@ impl Matcher {
     }
 }
 
-/// (label index, weight, documents that earn it)
-type Scored = Vec<(usize, Score, Bits)>;
+/// What a match earns: `weight` for each document of `docs` (and of `within`, when given: a
+/// word part earns only where its channel matched). Sets are shared with the term cache, so a
+/// part is masked when scored rather than intersected in a copy.
+struct Earner {
+    label: usize,
+    weight: Score,
+    docs: Arc<Bits>,
+    within: Option<Arc<Bits>>,
+}
 
-/// The segment's matches (alive documents only) and the bitsets that score them.
+impl Earner {
+    fn word(&self, i: usize) -> u64 {
+        let w = self.docs.0[i];
+        match &self.within {
+            Some(m) => w & m.0[i],
+            None => w,
+        }
+    }
+
+    fn contains(&self, doc: DocId) -> bool {
+        self.docs.contains(doc) && self.within.as_ref().is_none_or(|m| m.contains(doc))
+    }
+}
+
+type Scored = Vec<Earner>;
+
 /// A channel's documents in one segment. A substring channel owes a check of its candidates
 /// (its trigrams only say "maybe"): `check` holds the text and whether it must start the name.
 struct ChannelDocs<'a> {
     label: usize,
     weight: Score,
-    docs: Bits,
+    docs: Arc<Bits>,
     check: Option<(&'a str, bool)>,
 }
 
+/// The segment's matches (alive documents only) and the sets that score them.
 fn match_segment(
     segments: &[Vec<Prepared>],
     filters: &[Term],
     reader: &SegmentReader,
     names: &NameColumns,
+    sets: &TermSets,
 ) -> tantivy::Result<(Bits, Scored)> {
     let max_doc = reader.max_doc();
     let mut scored: Scored = Vec::new();
@@ -430,11 +533,11 @@ fn match_segment(
             let ch = prepared.channel;
             let mut parts = Vec::with_capacity(ch.parts.len());
             for p in &ch.parts {
-                parts.push((p.weight, pour_term(&p.term, reader)?));
+                parts.push((p.weight, sets.get(&p.term, reader)?));
             }
             let mut check = None;
             let docs = match (&ch.how, &prepared.query) {
-                (How::Term(t), _) => pour_term(t, reader)?,
+                (How::Term(t), _) => sets.get(t, reader)?,
                 (
                     How::Contains {
                         grams,
@@ -444,9 +547,9 @@ fn match_segment(
                     _,
                 ) => {
                     check = Some((text.as_str(), *anchored));
-                    pour_all(grams, reader)?
+                    pour_all(grams, reader, sets)?
                 }
-                (How::Query(_), Some(w)) => pour(w.as_ref(), reader)?,
+                (How::Query(_), Some(w)) => pour(w.as_ref(), reader)?.map(Arc::new),
                 (How::Query(_), None) => None,
                 (How::Words { words, min }, _) => {
                     let mut per_word: Vec<Bits> = words
@@ -459,20 +562,25 @@ fn match_segment(
                             b
                         })
                         .collect();
-                    if per_word.len() == 1 {
+                    let docs = if per_word.len() == 1 {
                         per_word.pop()
                     } else {
                         Some(Bits::at_least(&per_word, *min, max_doc))
-                    }
+                    };
+                    docs.map(Arc::new)
                 }
             };
             let Some(docs) = docs.filter(|d| !d.is_empty()) else {
                 continue;
             };
-            for (i, (w, bits)) in parts.into_iter().enumerate() {
-                if let Some(mut bits) = bits {
-                    bits.intersect_with(&docs);
-                    scored.push((prepared.label + 1 + i, w, bits));
+            for (i, (weight, bits)) in parts.into_iter().enumerate() {
+                if let Some(bits) = bits {
+                    scored.push(Earner {
+                        label: prepared.label + 1 + i,
+                        weight,
+                        docs: bits,
+                        within: Some(docs.clone()),
+                    });
                 }
             }
             channels.push(ChannelDocs {
@@ -503,7 +611,7 @@ fn match_segment(
         if matched.is_empty() {
             break;
         }
-        match pour_term(f, reader)? {
+        match sets.get(f, reader)? {
             Some(docs) => matched.intersect_with(&docs),
             None => matched = Bits::empty(max_doc),
         }
@@ -515,8 +623,9 @@ fn match_segment(
         let names = names.of(reader)?;
         for c in found.iter_mut().flatten() {
             if let Some((text, anchored)) = c.check.take() {
-                c.docs.intersect_with(&matched);
-                names.keep_holding(&mut c.docs, text, anchored);
+                let docs = Arc::make_mut(&mut c.docs);
+                docs.intersect_with(&matched);
+                names.keep_holding(docs, text, anchored);
             }
         }
         matched.intersect_with(&matched_by(&found));
@@ -525,9 +634,14 @@ fn match_segment(
         matched.retain(|d| alive.is_alive(d));
     }
     for c in found.into_iter().flatten() {
-        scored.push((c.label, c.weight, c.docs));
+        scored.push(Earner {
+            label: c.label,
+            weight: c.weight,
+            docs: c.docs,
+            within: None,
+        });
     }
-    scored.retain(|(_, w, _)| *w != 0.0);
+    scored.retain(|e| e.weight != 0.0);
     Ok((matched, scored))
 }
 
@@ -538,10 +652,10 @@ fn score_into(matched: &Bits, scored: &Scored, mut each: impl FnMut(DocId, Score
         if m == 0 {
             continue;
         }
-        for (_, w, bits) in scored {
-            let mut b = bits.0[i] & m;
+        for e in scored {
+            let mut b = e.word(i) & m;
             while b != 0 {
-                local[b.trailing_zeros() as usize] += w;
+                local[b.trailing_zeros() as usize] += e.weight;
                 b &= b - 1;
             }
         }
@@ -582,6 +696,22 @@ mod tests {
     }
 
     #[test]
+    fn term_sets_drop_the_least_recently_used_quarter() {
+        let field = tantivy::schema::Field::from_field_id(0);
+        let mut inner = TermSetsInner::default();
+        for i in 0..8u64 {
+            let key = (SegmentId::generate_random(), Term::from_field_u64(field, i));
+            inner.sets.insert(key, (Arc::new(Bits::empty(640)), i));
+            inner.bytes += 80;
+        }
+        inner.evict_oldest_quarter();
+        let mut left: Vec<u64> = inner.sets.values().map(|(_, t)| *t).collect();
+        left.sort_unstable();
+        assert_eq!(left, vec![3, 4, 5, 6, 7]);
+        assert_eq!(inner.bytes, 5 * 80);
+    }
+
+    #[test]
     fn holds_finds_a_run_anywhere_in_a_name() {
         let name = "甲乙丙乙丙丁数量".as_bytes();
         assert!(holds(name, "乙丙丁".as_bytes()));
@@ -602,12 +732,20 @@ mod tests {
     #[test]
     fn scores_add_the_weights_a_document_earns() {
         let matched = bits(100, &[3, 70, 99]);
+        let earner = |weight, docs: &[DocId], within: Option<&[DocId]>| Earner {
+            label: 0,
+            weight,
+            docs: Arc::new(bits(100, docs)),
+            within: within.map(|w| Arc::new(bits(100, w))),
+        };
         let scored: Scored = vec![
-            (0, 25.0, bits(100, &[3, 70, 80])),
-            (1, 0.5, bits(100, &[70, 99])),
+            earner(25.0, &[3, 70, 80], None),
+            earner(0.5, &[70, 99], None),
+            // A word part earns only where its channel matched.
+            earner(3.0, &[3, 99], Some(&[99])),
         ];
         let mut got = Vec::new();
         score_into(&matched, &scored, |d, s| got.push((d, s)));
-        assert_eq!(got, vec![(3, 25.0), (70, 25.5), (99, 0.5)]);
+        assert_eq!(got, vec![(3, 25.0), (70, 25.5), (99, 3.5)]);
     }
 }

@@ -208,34 +208,48 @@ fn term_of(field: Field, text: &str) -> Option<How> {
     Some(How::Term(term(field, text)))
 }
 
-/// A query matching `chars` as a contiguous run in a gram field.
-/// A query matching `chars` as a contiguous run in a gram field. `names`: the field is
-/// `name_gram`, whose text the matcher can check directly.
-fn gram_query(field: Field, chars: &[char], names: bool) -> Option<How> {
+/// Where the trigrams covering a run of `n > 3` characters start, the last flush with its end:
+/// 4 characters are two overlapping trigrams, 6 are two adjacent ones.
+fn covering(n: usize) -> Vec<usize> {
+    let mut starts: Vec<usize> = (0..n - 2).step_by(3).collect();
+    if starts.last() != Some(&(n - 3)) {
+        starts.push(n - 3);
+    }
+    starts
+}
+
+/// Names holding `chars` as a run (starting with it, when `anchored`), through `name_gram`: one
+/// term for a run of up to three characters; otherwise the trigrams covering it, and each
+/// candidate's name checked by the matcher.
+fn name_run(field: Field, chars: &[char], anchored: bool) -> Option<How> {
+    let text: String = chars.iter().collect();
+    let grams = match chars.len() {
+        0 => return None,
+        1..=3 if !anchored => return term_of(field, &text),
+        1..=3 => vec![term(field, &text)],
+        n => covering(n)
+            .into_iter()
+            .map(|i| term(field, &chars[i..i + 3].iter().collect::<String>()))
+            .collect(),
+    };
+    Some(How::Contains {
+        grams,
+        text,
+        anchored,
+    })
+}
+
+/// Aliases holding `chars` as a run: one term, or a phrase of the trigrams covering it (an
+/// indicator has several aliases and no column to check a run against).
+fn alias_run(field: Field, chars: &[char]) -> Option<How> {
     match chars.len() {
         0 => None,
-        // Single characters are indexed as unigrams beside the bi- and trigrams.
         1..=3 => term_of(field, &chars.iter().collect::<String>()),
         n => {
-            // Trigrams covering the run, the last one flush with its end: 4 characters are two
-            // overlapping trigrams, 6 are two adjacent ones.
-            let mut starts: Vec<usize> = (0..n - 2).step_by(3).collect();
-            if starts.last() != Some(&(n - 3)) {
-                starts.push(n - 3);
-            }
-            let terms: Vec<(usize, Term)> = starts
+            let terms: Vec<(usize, Term)> = covering(n)
                 .into_iter()
                 .map(|i| (i, term(field, &chars[i..i + 3].iter().collect::<String>())))
                 .collect();
-            if names {
-                let anchored = chars[0] == START;
-                let text = chars[usize::from(anchored)..].iter().collect();
-                return Some(How::Contains {
-                    grams: terms.into_iter().map(|(_, t)| t).collect(),
-                    text,
-                    anchored,
-                });
-            }
             Some(How::Query(Box::new(PhraseQuery::new_with_offset(terms))))
         }
     }
@@ -421,9 +435,7 @@ impl SearchIndex {
         let name_start = if chars.len() <= PREFIX_CHARS {
             term_of(f.name_prefix, seg)
         } else {
-            let mut anchored = vec![START];
-            anchored.extend(&chars);
-            gram_query(f.name_gram, &anchored, true)
+            name_run(f.name_gram, &chars, true)
         };
         let words = self.words.query_words(seg);
         let label = if name_only { "名称词语" } else { "词语" };
@@ -437,8 +449,8 @@ impl SearchIndex {
             ("名称完全一致", term_of(f.name_exact, seg), 100.0),
             ("别名完全一致", term_of(f.alias_exact, seg), 60.0),
             ("名称开头", name_start, 40.0),
-            ("名称包含", gram_query(f.name_gram, &chars, true), 25.0),
-            ("别名包含", gram_query(f.alias_gram, &chars, false), 12.0),
+            ("名称包含", name_run(f.name_gram, &chars, false), 25.0),
+            ("别名包含", alias_run(f.alias_gram, &chars), 12.0),
         ];
         for (l, q, w) in channels {
             p.add(format!("{l} {seg}"), q, w);
@@ -461,8 +473,8 @@ impl SearchIndex {
             let rc: Vec<char> = r.chars().collect();
             let rw = self.words.query_words(&r);
             let channels = [
-                ("名称", gram_query(f.name_gram, &rc, true), 22.0),
-                ("别名", gram_query(f.alias_gram, &rc, false), 10.0),
+                ("名称", name_run(f.name_gram, &rc, false), 22.0),
+                ("别名", alias_run(f.alias_gram, &rc), 10.0),
             ];
             for (l, q, w) in channels {
                 p.add(format!("同义词 {r}（{l}）"), q, w);
@@ -568,6 +580,7 @@ impl SearchIndex {
             plan.matcher.run(
                 &searcher,
                 &self.names,
+                &self.term_sets,
                 &top,
                 req.facets.then_some(&facets),
                 req.explain,
@@ -649,9 +662,14 @@ impl SearchIndex {
             limit: limit * 3,
             offset: 0,
         };
-        let found =
-            plan.matcher
-                .run(&searcher, &self.names, &top, None::<&FacetCollector>, false)?;
+        let found = plan.matcher.run(
+            &searcher,
+            &self.names,
+            &self.term_sets,
+            &top,
+            None::<&FacetCollector>,
+            false,
+        )?;
         let top = found.top;
         let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
         for (_, addr) in top {

@@ -7,7 +7,7 @@ use tantivy::schema::{
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -15,10 +15,11 @@ pub struct Fields {
     pub code: Field,
     /// Lower-cased code, so a typed code finds its indicator.
     pub code_lc: Field,
-    /// Name in jieba search mode. Frequencies for BM25, no positions (no phrase queries on it).
+    /// Name in jieba search mode. Documents only: a word earns a fixed weight from its document
+    /// frequency (see `query::words_channel`), so neither frequencies nor positions are read.
     pub name: Field,
-    /// Name as character bi- and trigrams with positions: any contiguous substring is one term
-    /// (up to three characters) or a phrase.
+    /// Name as character uni-, bi- and trigrams: any contiguous substring is one term (up to three
+    /// characters) or the trigrams covering it, checked against `name_chars`; no positions.
     pub name_gram: Field,
     /// Whole normalised name, for the exact-match tier.
     pub name_exact: Field,
@@ -63,22 +64,23 @@ fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
 
 pub fn build() -> (Schema, Fields) {
     let mut b = SchemaBuilder::new();
-    let freqs = IndexRecordOption::WithFreqs;
     let positions = IndexRecordOption::WithFreqsAndPositions;
     let basic = IndexRecordOption::Basic;
     let facet = STRING | FAST;
     let fields = Fields {
         code: b.add_text_field("code", STRING | STORED | FAST),
         code_lc: b.add_text_field("code_lc", STRING),
-        name: b.add_text_field("name", text(ZH, freqs)),
-        name_gram: b.add_text_field("name_gram", text(GRAM, positions)),
+        name: b.add_text_field("name", text(ZH, basic)),
+        name_gram: b.add_text_field("name_gram", text(GRAM, basic)),
         name_exact: b.add_text_field("name_exact", STRING),
         name_prefix: b.add_text_field("name_prefix", text(PREFIX, basic)),
-        aliases: b.add_text_field("aliases", text(ZH, freqs)),
+        aliases: b.add_text_field("aliases", text(ZH, basic)),
+        // Aliases are several per indicator, with no column to check a run against: a run of
+        // four or more characters is a phrase of trigrams, so positions stay.
         alias_gram: b.add_text_field("alias_gram", text(GRAM, positions)),
         alias_exact: b.add_text_field("alias_exact", STRING),
-        definition: b.add_text_field("definition", text(ZH, freqs)),
-        types: b.add_text_field("types", text(ZH, freqs)),
+        definition: b.add_text_field("definition", text(ZH, basic)),
+        types: b.add_text_field("types", text(ZH, basic)),
         pinyin: b.add_text_field("pinyin", text(PINYIN, basic)),
         initials: b.add_text_field("initials", text(INITIALS, basic)),
         level1: b.add_text_field("level1", facet.clone()),

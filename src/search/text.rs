@@ -4,6 +4,7 @@
 //! match found in normalised text marks exactly the same characters in the original.
 
 use pinyin::ToPinyin;
+use std::borrow::Cow;
 use unicode_normalization::UnicodeNormalization;
 
 /// Folds one character: full-width forms to ASCII (NFKC when it yields one character), ASCII to
@@ -24,6 +25,32 @@ fn fold_char(c: char) -> char {
 
 /// The searchable form of a text, with exactly as many characters as the input.
 pub fn normalize(text: &str) -> String {
+    // Indexing normalises each name once per field made from it (words, grams, prefixes, pinyin,
+    // initials): the last few short texts of this thread are remembered.
+    const SHORT: usize = 96;
+    thread_local! {
+        static RECENT: std::cell::RefCell<Vec<(String, String)>> = const {
+            std::cell::RefCell::new(Vec::new())
+        };
+    }
+    if text.len() > SHORT {
+        return fold(text);
+    }
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some((_, norm)) = recent.iter().find(|(t, _)| t == text) {
+            return norm.clone();
+        }
+        let norm = fold(text);
+        if recent.len() == 4 {
+            recent.remove(0);
+        }
+        recent.push((text.to_string(), norm.clone()));
+        norm
+    })
+}
+
+fn fold(text: &str) -> String {
     let folded: String = text.chars().map(fold_char).collect();
     // fast2s maps character to character (with a little context), keeping the count.
     let simplified = fast2s::convert(&folded);
@@ -41,7 +68,10 @@ pub fn word_chars(text: &str) -> String {
 
 /// Characters that carry meaning for search (CJK, letters, digits, a few symbols used in names).
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '%' | '‰' | '.' | '+' | '#')
+    // Common ideographs first: `is_alphanumeric` looks them up in a slow table.
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+        || c.is_alphanumeric()
+        || matches!(c, '%' | '‰' | '.' | '+' | '#')
 }
 
 pub fn is_cjk(c: char) -> bool {
@@ -50,9 +80,9 @@ pub fn is_cjk(c: char) -> bool {
 
 /// Plain pinyin of one character, `ü` written `v` as on a keyboard; digits and letters stand for
 /// themselves; anything else has none.
-pub fn char_pinyin(c: char) -> Option<String> {
+pub fn char_pinyin(c: char) -> Option<Cow<'static, str>> {
     if c.is_ascii_alphanumeric() {
-        return Some(c.to_ascii_lowercase().to_string());
+        return Some(Cow::Owned(c.to_ascii_lowercase().to_string()));
     }
     // Readings that matter in indicator names and that the default (most common) reading misses.
     let fixed = match c {
@@ -67,13 +97,20 @@ pub fn char_pinyin(c: char) -> Option<String> {
         _ => None,
     };
     if let Some(f) = fixed {
-        return Some(f.to_string());
+        return Some(Cow::Borrowed(f));
     }
-    c.to_pinyin().map(|p| p.plain().replace('ü', "v"))
+    c.to_pinyin().map(|p| {
+        let plain = p.plain();
+        if plain.contains('ü') {
+            Cow::Owned(plain.replace('ü', "v"))
+        } else {
+            Cow::Borrowed(plain)
+        }
+    })
 }
 
 /// The pinyin syllables of a text, one entry per character that has one.
-pub fn syllables(text: &str) -> Vec<(usize, String)> {
+pub fn syllables(text: &str) -> Vec<(usize, Cow<'static, str>)> {
     text.chars()
         .enumerate()
         .filter_map(|(i, c)| char_pinyin(c).map(|p| (i, p)))
@@ -106,9 +143,9 @@ mod tests {
 
     #[test]
     fn pinyin_uses_the_reading_of_rates() {
-        let s: Vec<String> = syllables("及时率").into_iter().map(|(_, p)| p).collect();
+        let s: Vec<Cow<str>> = syllables("及时率").into_iter().map(|(_, p)| p).collect();
         assert_eq!(s.concat(), "jishilv");
-        let s: Vec<String> = syllables("满意度").into_iter().map(|(_, p)| p).collect();
+        let s: Vec<Cow<str>> = syllables("满意度").into_iter().map(|(_, p)| p).collect();
         assert_eq!(s.concat(), "manyidu");
     }
 }

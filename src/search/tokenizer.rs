@@ -6,6 +6,7 @@
 use super::text::{is_word_char, normalize, syllables};
 use super::vocab::Vocabulary;
 use jieba_rs::Jieba;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -16,13 +17,14 @@ pub const PINYIN: &str = "py";
 pub const INITIALS: &str = "pyi";
 pub const PREFIX: &str = "prefix";
 
-/// Longest name prefix indexed as a term; longer typed prefixes fall back to a bigram phrase.
-pub const PREFIX_CHARS: usize = 16;
+/// Longest name prefix indexed as a term. Longer typed prefixes are found through their trigrams
+/// and a check of the name: they are rare, selective queries, while every prefix indexed is a
+/// term of its own (a name of eight characters would add eight mostly unique terms).
+pub const PREFIX_CHARS: usize = 4;
 
-/// Start and end markers of the bigram field: a phrase that begins with `^x` matches only at the
-/// start of a name, so a half-typed word ranks its completions first.
+/// Marks the pinyin of a name's first syllable (`^manyidu`): pinyin typed from the start of a
+/// name ranks its completions first.
 pub const START: char = '^';
-pub const END: char = '$';
 
 /// Longest pinyin run indexed, in syllables. Queries are prefix matches against these terms, so
 /// a short run keeps the number of terms sharing a prefix small (bounded by what can follow,
@@ -138,18 +140,12 @@ impl Tokenizer for JiebaTokenizer {
     }
 }
 
-/// Character bigrams and trigrams with start and end markers, at the position of their first
-/// character, so that a phrase of them finds any contiguous substring whatever the segmentation.
+/// Each word character with the bigram and trigram it starts: any run of up to three characters
+/// is one term, and a longer run is found through the trigrams covering it (see
+/// `query::gram_query`). No positions are kept, so no markers either: "starts with" is checked
+/// against the name itself.
 #[derive(Clone, Default)]
 pub struct GramTokenizer;
-
-/// The bigrams of a normalised string, markers included when asked for.
-pub fn bigrams(chars: &[char]) -> Vec<String> {
-    chars
-        .windows(2)
-        .map(|w| w.iter().collect::<String>())
-        .collect()
-}
 
 impl Tokenizer for GramTokenizer {
     type TokenStream<'a> = VecStream;
@@ -157,42 +153,22 @@ impl Tokenizer for GramTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
         let m = OffsetMap::new(text);
         // (char, byte start, byte end) in original offsets, word characters only.
-        let mut chars: Vec<(char, usize, usize)> = vec![(START, m.orig(0), m.orig(0))];
-        for (i, c) in m.norm.char_indices() {
-            if is_word_char(c) {
-                chars.push((c, m.orig(i), m.orig(i + c.len_utf8())));
-            }
-        }
-        let end = m.orig(m.norm.len());
-        chars.push((END, end, end));
+        let chars: Vec<(char, usize, usize)> = m
+            .norm
+            .char_indices()
+            .filter(|(_, c)| is_word_char(*c))
+            .map(|(i, c)| (c, m.orig(i), m.orig(i + c.len_utf8())))
+            .collect();
         let mut tokens = Vec::with_capacity(chars.len() * 3);
-        for (pos, w) in chars.windows(2).enumerate() {
-            // The character itself shares the bigram's position: a one-character query is then a
-            // single term, and phrases of bigrams are not disturbed.
-            if pos > 0 {
+        for (pos, &(_, from, to)) in chars.iter().enumerate() {
+            let mut text = String::with_capacity(12);
+            for (k, &(next, _, end)) in chars[pos..].iter().take(3).enumerate() {
+                text.push(next);
                 tokens.push(Token {
-                    offset_from: w[0].1,
-                    offset_to: w[0].2,
+                    offset_from: from,
+                    offset_to: if k == 0 { to } else { end },
                     position: pos,
-                    text: w[0].0.to_string(),
-                    position_length: 1,
-                });
-            }
-            tokens.push(Token {
-                offset_from: w[0].1,
-                offset_to: w[1].2,
-                position: pos,
-                text: [w[0].0, w[1].0].iter().collect(),
-                position_length: 1,
-            });
-            // Trigrams too: a three-character query is one term, a longer one a phrase of
-            // fewer, rarer terms; phrases are the costliest part of a search.
-            if let Some(third) = chars.get(pos + 2) {
-                tokens.push(Token {
-                    offset_from: w[0].1,
-                    offset_to: third.2,
-                    position: pos,
-                    text: [w[0].0, w[1].0, third.0].iter().collect(),
+                    text: text.clone(),
                     position_length: 1,
                 });
             }
@@ -244,14 +220,13 @@ impl Tokenizer for PinyinTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
         let norm = normalize(text);
-        let syl: Vec<String> = syllables(&norm)
+        // Syllables are ASCII (`ü` is written `v`): an initial is the first byte.
+        let syl: Vec<Cow<str>> = syllables(&norm)
             .into_iter()
-            .map(|(_, p)| {
-                if self.initials {
-                    p.chars().next().map(String::from).unwrap_or_default()
-                } else {
-                    p
-                }
+            .map(|(_, p)| match p {
+                Cow::Borrowed(p) if self.initials => Cow::Borrowed(&p[..1.min(p.len())]),
+                Cow::Owned(p) if self.initials => Cow::Owned(p[..1.min(p.len())].to_string()),
+                p => p,
             })
             .collect();
         let mut tokens = Vec::new();
@@ -289,12 +264,10 @@ mod tests {
     }
 
     #[test]
-    fn bigrams_carry_start_and_end_markers_and_skip_punctuation() {
+    fn grams_are_every_run_of_up_to_three_word_characters() {
         assert_eq!(
             texts(GramTokenizer, "满意度（%）"),
             vec![
-                "^满",
-                "^满意",
                 "满",
                 "满意",
                 "满意度",
@@ -303,12 +276,10 @@ mod tests {
                 "意度%",
                 "度",
                 "度%",
-                "度%$",
-                "%",
-                "%$"
+                "%"
             ]
         );
-        assert_eq!(texts(GramTokenizer, "率"), vec!["^率", "^率$", "率", "率$"]);
+        assert_eq!(texts(GramTokenizer, "率"), vec!["率"]);
     }
 
     #[test]
@@ -326,7 +297,7 @@ mod tests {
         let text = "滿意度";
         let mut t = GramTokenizer;
         let mut st = t.token_stream(text);
-        for _ in 0..4 {
+        for _ in 0..2 {
             st.advance();
         }
         let tok = st.token();
