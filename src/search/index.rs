@@ -37,7 +37,15 @@ const META_FILE: &str = "zhibiao-index.json";
 pub(super) struct Shown {
     pub indicator: Arc<Indicator>,
     pub name: Vec<char>,
-    pub definition: Vec<char>,
+    /// Normalised when a snippet first needs it: suggestions show names only.
+    definition: std::sync::OnceLock<Vec<char>>,
+}
+
+impl Shown {
+    pub fn definition(&self) -> &[char] {
+        self.definition
+            .get_or_init(|| normalize(&self.indicator.definition).chars().collect())
+    }
 }
 
 /// Hits shown lately, by segment and document (a segment never changes, so neither does an
@@ -342,7 +350,7 @@ impl SearchIndex {
         let indicator = self.indicator_at(searcher, addr)?;
         let shown = Arc::new(Shown {
             name: normalize(&indicator.name).chars().collect(),
-            definition: normalize(&indicator.definition).chars().collect(),
+            definition: Default::default(),
             indicator,
         });
         let mut map = cache();

@@ -45,6 +45,10 @@ impl Bits {
         self.0[(doc / 64) as usize] |= 1 << (doc % 64);
     }
 
+    pub fn remove(&mut self, doc: DocId) {
+        self.0[(doc / 64) as usize] &= !(1 << (doc % 64));
+    }
+
     /// Keeps the documents `keep` says yes to.
     pub fn retain(&mut self, mut keep: impl FnMut(DocId) -> bool) {
         for (i, word) in self.0.iter_mut().enumerate() {
@@ -264,17 +268,14 @@ impl Names {
         &self.bytes[start..self.ends[d] as usize]
     }
 
-    /// Keeps the documents of `docs` whose name holds `text` (starts with it, when `anchored`).
-    fn keep_holding(&self, docs: &mut Bits, text: &str, anchored: bool) {
-        let text = text.as_bytes();
-        docs.retain(|d| {
-            let name = self.get(d);
-            if anchored {
-                name.starts_with(text)
-            } else {
-                holds(name, text)
-            }
-        });
+    /// Whether the name of `doc` holds `text` (starts with it, when `anchored`).
+    fn has(&self, doc: DocId, text: &str, anchored: bool) -> bool {
+        let name = self.get(doc);
+        if anchored {
+            name.starts_with(text.as_bytes())
+        } else {
+            holds(name, text.as_bytes())
+        }
     }
 }
 
@@ -443,10 +444,20 @@ impl Matcher {
         let mut explained = Vec::new();
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
             let ord = ord as u32;
-            let (matched, scored) = match_segment(&segments, &self.filters, reader, names, sets)?;
-            let mut child = top.for_segment(ord, reader)?;
-            score_into(&matched, &scored, |doc, score| child.collect(doc, score));
-            let fruit = child.harvest();
+            let (matched, mut scored, mut unsure) =
+                match_segment(&segments, &self.filters, reader, names, sets)?;
+            // Scored as if every unchecked run held; the page's documents are then checked, and
+            // if one did not hold, the segment is scored again without it (rare: trigrams of a
+            // run seldom meet in a name without the run).
+            let fruit = loop {
+                let mut child = top.for_segment(ord, reader)?;
+                score_into(&matched, &scored, |doc, score| child.collect(doc, score));
+                let fruit = child.harvest();
+                let docs: Vec<DocId> = fruit.0.iter().map(|(_, a)| a.doc_id).collect();
+                if !settle(&docs, &mut scored, &mut unsure) {
+                    break fruit;
+                }
+            };
             if explain {
                 for (_, addr) in &fruit.0 {
                     let said = scored
@@ -515,14 +526,46 @@ struct ChannelDocs<'a> {
     check: Option<(&'a str, bool)>,
 }
 
-/// The segment's matches (alive documents only) and the sets that score them.
+/// Documents a substring channel earns its weight for on trust so far: they match through
+/// another channel of their segment anyway, so only their score depends on the check, and only
+/// the page's documents are checked (`settle`).
+struct Unsure {
+    label: usize,
+    text: String,
+    docs: Bits,
+    names: Arc<Names>,
+}
+
+/// Checks the documents of `page` still taken on trust; a document whose name does not hold the
+/// run loses that channel's weight. Whether any did (the page must then be scored again).
+fn settle(page: &[DocId], scored: &mut Scored, unsure: &mut [Unsure]) -> bool {
+    let mut changed = false;
+    for u in unsure.iter_mut() {
+        for &doc in page {
+            if !u.docs.contains(doc) {
+                continue;
+            }
+            u.docs.remove(doc);
+            if !u.names.has(doc, &u.text, false) {
+                for e in scored.iter_mut().filter(|e| e.label == u.label) {
+                    Arc::make_mut(&mut e.docs).remove(doc);
+                }
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// The segment's matches (alive documents only), the sets that score them, and what is still
+/// taken on trust.
 fn match_segment(
     segments: &[Vec<Prepared>],
     filters: &[Term],
     reader: &SegmentReader,
     names: &NameColumns,
     sets: &TermSets,
-) -> tantivy::Result<(Bits, Scored)> {
+) -> tantivy::Result<(Bits, Scored, Vec<Unsure>)> {
     let max_doc = reader.max_doc();
     let mut scored: Scored = Vec::new();
     // Per segment of the query, each channel's documents.
@@ -617,15 +660,44 @@ fn match_segment(
         }
     }
     // Substrings are checked only where the rest of the query matches too: a long segment beside
-    // a selective one checks a handful of names, not thousands.
+    // a selective one checks a handful of names, not thousands. A name's start is one comparison
+    // and is checked at once; a run anywhere in the name is checked at once only where the
+    // segment has no other way to match (the match itself depends on it), and otherwise only for
+    // the documents that reach the page (see `Unsure`).
+    let mut unsure = Vec::new();
     let owed = found.iter().flatten().any(|c| c.check.is_some());
     if owed && !matched.is_empty() {
         let names = names.of(reader)?;
         for c in found.iter_mut().flatten() {
-            if let Some((text, anchored)) = c.check.take() {
+            if let Some((text, true)) = c.check {
+                c.check = None;
                 let docs = Arc::make_mut(&mut c.docs);
                 docs.intersect_with(&matched);
-                names.keep_holding(docs, text, anchored);
+                docs.retain(|d| names.has(d, text, true));
+            }
+        }
+        for channels in found.iter_mut() {
+            let mut sure = Bits::empty(max_doc);
+            for c in channels.iter().filter(|c| c.check.is_none()) {
+                sure.union_with(&c.docs);
+            }
+            for c in channels.iter_mut() {
+                let Some((text, _)) = c.check.take() else {
+                    continue;
+                };
+                let docs = Arc::make_mut(&mut c.docs);
+                docs.intersect_with(&matched);
+                docs.retain(|d| sure.contains(d) || names.has(d, text, false));
+                let mut trusted = docs.clone();
+                trusted.intersect_with(&sure);
+                if !trusted.is_empty() {
+                    unsure.push(Unsure {
+                        label: c.label,
+                        text: text.to_string(),
+                        docs: trusted,
+                        names: names.clone(),
+                    });
+                }
             }
         }
         matched.intersect_with(&matched_by(&found));
@@ -642,7 +714,7 @@ fn match_segment(
         });
     }
     scored.retain(|e| e.weight != 0.0);
-    Ok((matched, scored))
+    Ok((matched, scored, unsure))
 }
 
 /// Calls `each` with every match and its score, in document order.

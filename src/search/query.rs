@@ -633,7 +633,7 @@ impl SearchIndex {
                 name_html: plan.marks.html_of(&ind.name, &shown.name),
                 snippet_html: plan
                     .marks
-                    .snippet_of(&ind.definition, &shown.definition, 60),
+                    .snippet_of(&ind.definition, shown.definition(), 60),
                 indicator: ind.clone(),
                 score,
                 explain,
@@ -1005,6 +1005,34 @@ mod tests {
             why.contains("名称开头 甲乙丙丁数") && why.contains("名称包含"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn a_run_taken_on_trust_is_checked_before_its_weight_counts() {
+        // 乙丙丁甲乙丙 holds both trigrams of 甲乙丙丁 but not the run; it matches through its
+        // definition, so the name is checked only once it reaches the page, and then loses the
+        // substring's weight: the longer name holding the run ranks first.
+        let inds = vec![
+            ind("T001", "甲乙丙丁数量统计指标", "反映情况。"),
+            ind("T002", "乙丙丁甲乙丙", "甲乙丙丁的情况。"),
+        ];
+        let (_dir, index) = index_of(inds);
+        let mut req = SearchRequest::new("甲乙丙丁");
+        req.explain = true;
+        let res = index.search(&req).unwrap();
+        let names: Vec<&str> = res.hits.iter().map(|h| h.indicator.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec!["甲乙丙丁数量统计指标", "乙丙丁甲乙丙"],
+            "{res:?}"
+        );
+        assert_eq!(res.total, 2);
+        let why = res.hits[1].explain.join(" ");
+        assert!(!why.contains("名称包含"), "{why}");
+        assert!(why.contains("定义"), "{why}");
+        // Suggestions come from the same check.
+        let s = index.suggest("甲乙丙丁", 8).unwrap();
+        assert_eq!(s[0].name, "甲乙丙丁数量统计指标");
     }
 
     #[test]
