@@ -60,10 +60,6 @@ impl Marks {
         render(text, &self.mask_of(norm), 0, norm.len())
     }
 
-    pub fn matches(&self, text: &str) -> bool {
-        self.mask(text).iter().any(|m| *m)
-    }
-
     /// A window of about `width` characters around the first match (the start when none).
     pub fn snippet(&self, text: &str, width: usize) -> String {
         self.snippet_of(text, &normalize(text).chars().collect::<Vec<char>>(), width)

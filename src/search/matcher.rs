@@ -677,6 +677,9 @@ fn match_segment(
             }
         }
         for channels in found.iter_mut() {
+            if !channels.iter().any(|c| c.check.is_some()) {
+                continue;
+            }
             let mut sure = Bits::empty(max_doc);
             for c in channels.iter().filter(|c| c.check.is_none()) {
                 sure.union_with(&c.docs);
