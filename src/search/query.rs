@@ -5,13 +5,13 @@
 //!
 //! | channel | weight |
 //! |---|---|
-//! | code typed exactly | 200 |
+//! | code typed exactly, in either case (a code with punctuation is one segment) | 200 |
 //! | whole name equals the segment | 100 |
 //! | an alias equals the segment | 60 |
 //! | name starts with the segment | 40 |
 //! | segment inside the name (a gram term, or trigrams checked against the name) | 25 |
 //! | the same through a synonym | 22 / 10 |
-//! | pinyin from the name's start / from any syllable; initials likewise | 20 / 10, 8 / 4 |
+//! | pinyin from the name's start / from any word start; initials likewise | 20 / 10, 8 / 4 |
 //! | segment inside an alias | 12 |
 //! | segment inside the name of a project type the indicator fits | 6 |
 //! | each jieba word (its idf × 0.3) in name ×3, alias ×2, project types ×1, definition ×0.6 | ~0.1–10 |
@@ -439,13 +439,17 @@ impl SearchIndex {
         };
         let words = self.words.query_words(seg);
         let label = if name_only { "名称词语" } else { "词语" };
-        let code = if seg.is_ascii() {
-            term_of(f.code_lc, seg)
-        } else {
-            None
+        // `seg` is lower-cased: a code written in lower case is in `code`, any other in `code_lc`.
+        let code = |field| {
+            if seg.is_ascii() {
+                term_of(field, seg)
+            } else {
+                None
+            }
         };
         let channels = [
-            ("编码", code, 200.0),
+            ("编码", code(f.code), 200.0),
+            ("编码", code(f.code_lc), 200.0),
             ("名称完全一致", term_of(f.name_exact, seg), 100.0),
             ("别名完全一致", term_of(f.alias_exact, seg), 60.0),
             ("名称开头", name_start, 40.0),
@@ -502,10 +506,13 @@ impl SearchIndex {
     fn plan(&self, searcher: &Searcher, q: &str, filters: &Filters, reach: Reach) -> Plan {
         let norm = normalize(q);
         let mut marks = Marks::default();
-        let segments = segments(&norm)
-            .iter()
-            .map(|s| self.plan_segment(searcher, s, reach, &mut marks))
-            .collect();
+        let segments = match self.whole_code(searcher, &norm) {
+            Some(code) => vec![self.plan_segment(searcher, code, reach, &mut marks)],
+            None => segments(&norm)
+                .iter()
+                .map(|s| self.plan_segment(searcher, s, reach, &mut marks))
+                .collect(),
+        };
         let f = &self.fields;
         let mut must: Vec<Term> = Vec::new();
         let filter = |field: Field, v: &Option<String>| v.as_deref().map(|v| term(field, v.trim()));
@@ -525,6 +532,24 @@ impl SearchIndex {
             },
             marks,
         }
+    }
+
+    /// The query as one indicator code, when it is one: a code such as GX-HD-001 holds
+    /// punctuation, which would otherwise split it into segments (gx, hd, 001) that each must
+    /// match. Text that only looks like a code (2023-2024) is split as usual.
+    fn whole_code<'q>(&self, searcher: &Searcher, norm: &'q str) -> Option<&'q str> {
+        let code = norm.trim();
+        let looks_like_code = code.is_ascii()
+            && code.chars().any(|c| c.is_ascii_alphanumeric())
+            && code.chars().any(|c| !is_word_char(c))
+            && !code.chars().any(|c| c.is_whitespace());
+        if !looks_like_code {
+            return None;
+        }
+        let known = [self.fields.code, self.fields.code_lc]
+            .iter()
+            .any(|&f| searcher.doc_freq(&term(f, code)).is_ok_and(|n| n > 0));
+        known.then_some(code)
     }
 
     fn check(q: &str, limit: usize, offset: usize) -> Result<(), SearchError> {
@@ -973,6 +998,32 @@ mod tests {
         )
         .unwrap();
         (dir, index)
+    }
+
+    #[test]
+    fn a_code_is_found_typed_in_either_case_whatever_case_it_is_written_in() {
+        let inds = vec![
+            ind("GX-HD-001", "培训人次", "反映培训的人次。"),
+            ind("ind-000002", "验收合格率", "反映验收合格的比例。"),
+            ind("Mx-7", "路灯完好率", "反映路灯的完好情况。"),
+        ];
+        let (_dir, index) = index_of(inds);
+        for (q, name) in [
+            ("GX-HD-001", "培训人次"),
+            ("gx-hd-001", "培训人次"),
+            ("IND-000002", "验收合格率"),
+            ("ind-000002", "验收合格率"),
+            ("mx-7", "路灯完好率"),
+            ("MX-7", "路灯完好率"),
+        ] {
+            let res = index.search(&SearchRequest::new(q)).unwrap();
+            assert_eq!(
+                res.hits.first().map(|h| h.indicator.name.as_str()),
+                Some(name),
+                "{q}"
+            );
+        }
+        assert!(index.get("ind-000002").is_some() && index.get("IND-000002").is_none());
     }
 
     #[test]

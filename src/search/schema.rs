@@ -1,19 +1,21 @@
 //! The tantivy schema: one place, with the reason for each field's options.
 
-use super::tokenizer::{GRAM, INITIALS, PINYIN, PREFIX, ZH};
+use super::tokenizer::{GRAM, INITIALS, LIST, PINYIN, PREFIX, ZH};
 use tantivy::schema::{
     FAST, Field, IndexRecordOption, STORED, STRING, Schema, SchemaBuilder, TextFieldIndexing,
     TextOptions,
 };
 
 /// Bumped whenever fields or tokenizers change: an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// Indicator code as written: stored and a fast field, to map hits back to indicators.
+    /// Indicator code as written: replaces and finds an indicator's document. Not stored: hits
+    /// are read from `json`.
     pub code: Field,
-    /// Lower-cased code, so a typed code finds its indicator.
+    /// The code lower-cased, only where that differs from `code` (a code is a term of its own,
+    /// and most are written in one case): a typed code is looked for in both.
     pub code_lc: Field,
     /// Name in jieba search mode. Documents only: a word earns a fixed weight from its document
     /// frequency (see `query::words_channel`), so neither frequencies nor positions are read.
@@ -31,9 +33,10 @@ pub struct Fields {
     /// Whole normalised aliases, for the exact-alias tier.
     pub alias_exact: Field,
     pub definition: Field,
-    /// Names and keywords of the project types the indicator fits.
+    /// Words of the names and keywords of the project types the indicator fits, split by jieba
+    /// once per type and indexed as a list.
     pub types: Field,
-    /// Pinyin suffixes of the name; prefix matches only, so no frequencies.
+    /// Pinyin of the name from each word start; prefix matches only, so no frequencies.
     pub pinyin: Field,
     pub initials: Field,
     // Filters and facet counts: raw strings with fast-field columns.
@@ -68,7 +71,7 @@ pub fn build() -> (Schema, Fields) {
     let basic = IndexRecordOption::Basic;
     let facet = STRING | FAST;
     let fields = Fields {
-        code: b.add_text_field("code", STRING | STORED | FAST),
+        code: b.add_text_field("code", STRING),
         code_lc: b.add_text_field("code_lc", STRING),
         name: b.add_text_field("name", text(ZH, basic)),
         name_gram: b.add_text_field("name_gram", text(GRAM, basic)),
@@ -80,7 +83,7 @@ pub fn build() -> (Schema, Fields) {
         alias_gram: b.add_text_field("alias_gram", text(GRAM, positions)),
         alias_exact: b.add_text_field("alias_exact", STRING),
         definition: b.add_text_field("definition", text(ZH, basic)),
-        types: b.add_text_field("types", text(ZH, basic)),
+        types: b.add_text_field("types", text(LIST, basic)),
         pinyin: b.add_text_field("pinyin", text(PINYIN, basic)),
         initials: b.add_text_field("initials", text(INITIALS, basic)),
         level1: b.add_text_field("level1", facet.clone()),

@@ -51,11 +51,53 @@ pub fn normalize(text: &str) -> String {
 }
 
 fn fold(text: &str) -> String {
-    let folded: String = text.chars().map(fold_char).collect();
+    let mut folded = String::with_capacity(text.len());
+    let mut traditional = false;
+    for c in text.chars().map(fold_char) {
+        traditional |= may_simplify(c);
+        folded.push(c);
+    }
+    if !traditional {
+        return folded;
+    }
     // fast2s maps character to character (with a little context), keeping the count.
     let simplified = fast2s::convert(&folded);
     debug_assert_eq!(simplified.chars().count(), text.chars().count());
     simplified
+}
+
+/// Whether fast2s could change this character. It looks every three-byte character up in three
+/// hash maps, while names and definitions are nearly always simplified already: a bitmap of the
+/// characters it changes lets such texts skip it, with exactly the same result.
+fn may_simplify(c: char) -> bool {
+    use std::sync::LazyLock;
+    // fast2s converts only characters of three UTF-8 bytes.
+    const FIRST: u32 = 0x800;
+    const LAST: u32 = 0xFFFF;
+    static CHANGED: LazyLock<Vec<u64>> = LazyLock::new(|| {
+        let all: Vec<char> = (FIRST..=LAST).filter_map(char::from_u32).collect();
+        let text: String = all.iter().collect();
+        let mut bits = vec![0u64; ((LAST - FIRST) / 64 + 1) as usize];
+        let mut mark = |c: char| {
+            let i = (c as u32 - FIRST) as usize;
+            bits[i / 64] |= 1 << (i % 64);
+        };
+        // Converted in one pass, a character changes unless a neighbour prevents it; the only
+        // characters whose conversion depends on a neighbour are marked below as well.
+        for (a, b) in all.iter().zip(fast2s::convert(&text).chars()) {
+            if *a != b {
+                mark(*a);
+            }
+        }
+        "兒覆夥藉瞭麽幺於乾著苧闔鍾讎畫".chars().for_each(mark);
+        bits
+    });
+    let code = c as u32;
+    if !(FIRST..=LAST).contains(&code) {
+        return false;
+    }
+    let i = (code - FIRST) as usize;
+    CHANGED[i / 64] & (1 << (i % 64)) != 0
 }
 
 /// The normalised word characters of a text, as the gram tokenizer sees them.
@@ -138,6 +180,31 @@ mod tests {
     fn normalisation_keeps_the_character_count_for_highlighting() {
         for s in ["㎡改造面积", "（一）滿意度", "ⅣⅤ类水体", "Ａ级"] {
             assert_eq!(normalize(s).chars().count(), s.chars().count(), "{s}");
+        }
+    }
+
+    #[test]
+    fn only_characters_fast2s_would_change_take_the_slow_path() {
+        assert!(may_simplify('滿') && may_simplify('訓') && may_simplify('畫'));
+        assert!(!may_simplify('满') && !may_simplify('率') && !may_simplify('a'));
+        // Every character alone, and the context-dependent pairs, fold as through fast2s.
+        let slow = |s: &str| fast2s::convert(&s.chars().map(fold_char).collect::<String>());
+        for c in ('\u{3400}'..='\u{9FFF}').chain('\u{F900}'..='\u{FFEF}') {
+            let s = c.to_string();
+            assert_eq!(fold(&s), slow(&s), "{c}");
+        }
+        for s in [
+            "計畫",
+            "企畫案",
+            "藉口",
+            "憑藉",
+            "慰藉",
+            "看著",
+            "乾隆",
+            "乾淨",
+            "苧麻",
+        ] {
+            assert_eq!(fold(s), slow(s), "{s}");
         }
     }
 

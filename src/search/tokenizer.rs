@@ -6,8 +6,10 @@
 use super::text::{is_word_char, normalize, syllables};
 use super::vocab::Vocabulary;
 use jieba_rs::Jieba;
+use rustc_hash::FxHashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
@@ -16,6 +18,7 @@ pub const GRAM: &str = "gram";
 pub const PINYIN: &str = "py";
 pub const INITIALS: &str = "pyi";
 pub const PREFIX: &str = "prefix";
+pub const LIST: &str = "list";
 
 /// Longest name prefix indexed as a term. Longer typed prefixes are found through their trigrams
 /// and a check of the name: they are rare, selective queries, while every prefix indexed is a
@@ -90,14 +93,15 @@ impl OffsetMap {
 #[derive(Clone)]
 pub struct JiebaTokenizer {
     jieba: Arc<Jieba>,
-    stop_words: Arc<HashSet<String>>,
+    /// Looked up for every word of every definition: a fast hasher, as the keys are our own.
+    stop_words: Arc<FxHashSet<String>>,
 }
 
 impl JiebaTokenizer {
     pub fn new(vocab: &Vocabulary) -> JiebaTokenizer {
         JiebaTokenizer {
             jieba: vocab.jieba(),
-            stop_words: Arc::new(vocab.stop_words.clone()),
+            stop_words: Arc::new(vocab.stop_words.iter().cloned().collect()),
         }
     }
 
@@ -118,25 +122,129 @@ impl JiebaTokenizer {
     }
 }
 
-impl Tokenizer for JiebaTokenizer {
-    type TokenStream<'a> = VecStream;
+/// Byte spans of tokens in a normalised text.
+type Spans = Rc<Vec<(usize, usize)>>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
-        let m = OffsetMap::new(text);
-        let mut tokens = Vec::new();
-        for t in self.jieba.cut_for_search(&m.norm, false) {
-            if !t.word.chars().any(is_word_char) || self.stop_words.contains(t.word) {
-                continue;
-            }
-            tokens.push(Token {
-                offset_from: m.orig(t.byte_start),
-                offset_to: m.orig(t.byte_end),
-                position: tokens.len(),
-                text: t.word.to_string(),
-                position_length: 1,
+impl JiebaTokenizer {
+    /// Words and sub-words of a normalised text, as byte spans, punctuation and stop words left
+    /// out. A name's spans are kept a little while: its pinyin fields need its word starts just
+    /// after (see `name_pinyin`), on the same indexing thread.
+    fn spans(&self, norm: &str) -> Spans {
+        const SHORT: usize = 96;
+        thread_local! {
+            static RECENT: RefCell<Vec<(String, Spans)>> = const {
+                RefCell::new(Vec::new())
+            };
+        }
+        let short = norm.len() <= SHORT;
+        if short
+            && let Some(found) = RECENT.with_borrow(|recent| {
+                recent
+                    .iter()
+                    .find(|(t, _)| t == norm)
+                    .map(|(_, s)| s.clone())
+            })
+        {
+            return found;
+        }
+        let spans: Spans = Rc::new(
+            self.jieba
+                .cut_for_search(norm, false)
+                .into_iter()
+                .filter(|t| t.word.chars().any(is_word_char) && !self.stop_words.contains(t.word))
+                .map(|t| (t.byte_start, t.byte_end))
+                .collect(),
+        );
+        if short {
+            RECENT.with_borrow_mut(|recent| {
+                if recent.len() == 4 {
+                    recent.remove(0);
+                }
+                recent.push((norm.to_string(), spans.clone()));
             });
         }
-        VecStream::new(tokens)
+        spans
+    }
+}
+
+impl Tokenizer for JiebaTokenizer {
+    type TokenStream<'a> = SpanStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
+        let m = OffsetMap::new(text);
+        let spans = self.spans(&m.norm);
+        SpanStream::new(m, spans)
+    }
+}
+
+/// Tokens that are slices of the normalised text, written one after another into one token:
+/// tantivy copies each token's text into its own arena, so a fresh string per token would only
+/// be allocated and freed again.
+pub struct SpanStream {
+    map: OffsetMap,
+    spans: Spans,
+    next: usize,
+    token: Token,
+}
+
+impl SpanStream {
+    fn new(map: OffsetMap, spans: Spans) -> SpanStream {
+        SpanStream {
+            map,
+            spans,
+            next: 0,
+            token: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for SpanStream {
+    fn advance(&mut self) -> bool {
+        let Some(&(from, to)) = self.spans.get(self.next) else {
+            return false;
+        };
+        self.token.text.clear();
+        self.token.text.push_str(&self.map.norm[from..to]);
+        self.token.offset_from = self.map.orig(from);
+        self.token.offset_to = self.map.orig(to);
+        self.token.position = self.next;
+        self.next += 1;
+        true
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+/// A list of terms split beforehand, one per line. Project-type words are split by jieba once
+/// per type, not once per indicator (see `index::TypeWords`); tantivy's own pre-tokenized values
+/// would cost more, as it passes them through JSON.
+#[derive(Clone, Default)]
+pub struct ListTokenizer;
+
+/// Separates the terms of a `ListTokenizer` text.
+pub const LIST_SEPARATOR: char = '\n';
+
+impl Tokenizer for ListTokenizer {
+    type TokenStream<'a> = SpanStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> SpanStream {
+        let mut spans = Vec::new();
+        let mut from = 0;
+        for (i, _) in text.match_indices(LIST_SEPARATOR).chain([(text.len(), "")]) {
+            if i > from {
+                spans.push((from, i));
+            }
+            from = i + LIST_SEPARATOR.len_utf8();
+        }
+        let map = OffsetMap {
+            norm: text.to_string(),
+            map: None,
+        };
+        SpanStream::new(map, Rc::new(spans))
     }
 }
 
@@ -148,32 +256,57 @@ impl Tokenizer for JiebaTokenizer {
 pub struct GramTokenizer;
 
 impl Tokenizer for GramTokenizer {
-    type TokenStream<'a> = VecStream;
+    type TokenStream<'a> = GramStream;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream {
         let m = OffsetMap::new(text);
-        // (char, byte start, byte end) in original offsets, word characters only.
-        let chars: Vec<(char, usize, usize)> = m
+        let chars = m
             .norm
             .char_indices()
             .filter(|(_, c)| is_word_char(*c))
             .map(|(i, c)| (c, m.orig(i), m.orig(i + c.len_utf8())))
             .collect();
-        let mut tokens = Vec::with_capacity(chars.len() * 3);
-        for (pos, &(_, from, to)) in chars.iter().enumerate() {
-            let mut text = String::with_capacity(12);
-            for (k, &(next, _, end)) in chars[pos..].iter().take(3).enumerate() {
-                text.push(next);
-                tokens.push(Token {
-                    offset_from: from,
-                    offset_to: if k == 0 { to } else { end },
-                    position: pos,
-                    text: text.clone(),
-                    position_length: 1,
-                });
-            }
+        GramStream {
+            chars,
+            start: 0,
+            len: 0,
+            token: Token::default(),
         }
-        VecStream::new(tokens)
+    }
+}
+
+/// The grams of `GramTokenizer`, made one at a time in one token (see `SpanStream`).
+pub struct GramStream {
+    /// (char, byte start, byte end) in original offsets, word characters only.
+    chars: Vec<(char, usize, usize)>,
+    start: usize,
+    /// Characters in the current gram.
+    len: usize,
+    token: Token,
+}
+
+impl TokenStream for GramStream {
+    fn advance(&mut self) -> bool {
+        if self.len == 3 || self.start + self.len == self.chars.len() {
+            self.start += 1;
+            self.len = 0;
+            self.token.text.clear();
+        }
+        let Some(&(c, _, end)) = self.chars.get(self.start + self.len) else {
+            return false;
+        };
+        self.token.text.push(c);
+        self.token.offset_from = self.chars[self.start].1;
+        self.token.offset_to = end;
+        self.token.position = self.start;
+        self.len += 1;
+        true
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
     }
 }
 
@@ -206,13 +339,27 @@ impl Tokenizer for PrefixTokenizer {
     }
 }
 
-/// Pinyin of every suffix of the text (up to 8 syllables), full or initials only; the suffix that
-/// starts the text is also indexed with a `^` so that prefix matches can rank first. Queries are
-/// prefix (regex) matches against these terms, so `daolu` finds 新建道路里程 and `jishilv` finds
-/// 完成及时率 even though jieba splits 及时 + 率.
+/// Pinyin of the text from each of its word starts (up to `PINYIN_SPAN` syllables), full or
+/// initials only; the pinyin that starts the text is also indexed with a `^` so that prefix
+/// matches can rank first. Queries are prefix (regex) matches against these terms, so `daolu`
+/// finds 新建道路里程 and `jishilv` finds 完成及时率 even though jieba splits 及时 + 率.
+///
+/// Word starts are those of jieba in search mode (stop words aside), sub-words included (验收合格率 starts 验收,
+/// 合格, 合格率): pinyin is typed from the start of a word, and a suffix from every syllable
+/// would double the field's terms for spellings nobody types (`yidu` for 满意度).
 #[derive(Clone)]
 pub struct PinyinTokenizer {
-    pub initials: bool,
+    words: JiebaTokenizer,
+    initials: bool,
+}
+
+impl PinyinTokenizer {
+    pub fn new(words: &JiebaTokenizer, initials: bool) -> PinyinTokenizer {
+        PinyinTokenizer {
+            words: words.clone(),
+            initials,
+        }
+    }
 }
 
 impl Tokenizer for PinyinTokenizer {
@@ -220,16 +367,20 @@ impl Tokenizer for PinyinTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecStream {
         let norm = normalize(text);
+        let name = name_pinyin(&self.words, &norm);
         // Syllables are ASCII (`ü` is written `v`): an initial is the first byte.
-        let syl: Vec<Cow<str>> = syllables(&norm)
-            .into_iter()
-            .map(|(_, p)| match p {
-                Cow::Borrowed(p) if self.initials => Cow::Borrowed(&p[..1.min(p.len())]),
-                Cow::Owned(p) if self.initials => Cow::Owned(p[..1.min(p.len())].to_string()),
-                p => p,
+        let syl: Vec<&str> = name
+            .syllables
+            .iter()
+            .map(|p| {
+                if self.initials {
+                    &p[..1.min(p.len())]
+                } else {
+                    p
+                }
             })
             .collect();
-        let mut tokens = Vec::new();
+        let mut tokens = Vec::with_capacity(name.starts.len() + 1);
         let mut push = |text: String| {
             tokens.push(Token {
                 offset_from: 0,
@@ -239,7 +390,7 @@ impl Tokenizer for PinyinTokenizer {
                 position_length: 1,
             })
         };
-        for i in 0..syl.len() {
+        for &i in &name.starts {
             let s = syl[i..(i + PINYIN_SPAN).min(syl.len())].concat();
             if i == 0 {
                 push(format!("{START}{s}"));
@@ -248,6 +399,49 @@ impl Tokenizer for PinyinTokenizer {
         }
         VecStream::new(tokens)
     }
+}
+
+/// A name's syllables, and the indexes of those that start a word (the first always does).
+struct NamePinyin {
+    syllables: Vec<Cow<'static, str>>,
+    starts: Vec<usize>,
+}
+
+/// The pinyin of a normalised name. Both pinyin fields are made from the same name one after the
+/// other on one indexing thread, so the last name's pinyin is kept for the second.
+fn name_pinyin(words: &JiebaTokenizer, norm: &str) -> Rc<NamePinyin> {
+    thread_local! {
+        static LAST: RefCell<Option<(String, Rc<NamePinyin>)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((text, pinyin)) = last.as_ref()
+            && text == norm
+        {
+            return pinyin.clone();
+        }
+        let (chars, syllables): (Vec<usize>, Vec<Cow<'static, str>>) =
+            syllables(norm).into_iter().unzip();
+        let mut starts = vec![0];
+        if !chars.is_empty() {
+            let char_of: Vec<usize> = norm.char_indices().map(|(b, _)| b).collect();
+            for &(from, _) in words.spans(norm).iter() {
+                let c = char_of.partition_point(|&b| b < from);
+                // The syllable of the word's first character, or of the next one that has one.
+                let i = chars.partition_point(|&sc| sc < c);
+                if i < chars.len() {
+                    starts.push(i);
+                }
+            }
+            starts.sort_unstable();
+            starts.dedup();
+        } else {
+            starts.clear();
+        }
+        let pinyin = Rc::new(NamePinyin { syllables, starts });
+        *last = Some((norm.to_string(), pinyin.clone()));
+        pinyin
+    })
 }
 
 #[cfg(test)]
@@ -283,6 +477,15 @@ mod tests {
     }
 
     #[test]
+    fn a_list_is_split_at_its_separator_only() {
+        assert_eq!(
+            texts(ListTokenizer, "道路\n道路 建设\n\n养护"),
+            vec!["道路", "道路 建设", "养护"]
+        );
+        assert!(texts(ListTokenizer, "").is_empty());
+    }
+
+    #[test]
     fn prefixes_skip_punctuation_and_stop_at_the_limit() {
         assert_eq!(
             texts(PrefixTokenizer, "滿意度（%）"),
@@ -315,13 +518,22 @@ mod tests {
     }
 
     #[test]
-    fn pinyin_suffixes_cover_every_syllable_start() {
-        let toks = texts(PinyinTokenizer { initials: false }, "新建道路");
+    fn pinyin_starts_at_every_word_start() {
+        let words = JiebaTokenizer::new(&Vocabulary::empty());
+        let pinyin = |initials, text| texts(PinyinTokenizer::new(&words, initials), text);
         assert_eq!(
-            toks,
-            vec!["^xinjiandaolu", "xinjiandaolu", "jiandaolu", "daolu", "lu"]
+            pinyin(false, "新建道路"),
+            vec!["^xinjiandaolu", "xinjiandaolu", "daolu"]
         );
-        let toks = texts(PinyinTokenizer { initials: true }, "满意度");
-        assert_eq!(toks, vec!["^myd", "myd", "yd", "d"]);
+        assert_eq!(pinyin(true, "满意度"), vec!["^myd", "myd"]);
+        // Across words (及时 + 率), and from a word inside a longer one (合格 in 验收合格率).
+        assert!(pinyin(false, "完成及时率").contains(&"jishilv".to_string()));
+        assert!(pinyin(true, "验收合格率").contains(&"hgl".to_string()));
+        // Punctuation and letters: the first syllable still starts a word.
+        assert_eq!(
+            pinyin(true, "（一）PM2.5"),
+            vec!["^ypm2", "ypm2", "pm25", "5"]
+        );
+        assert!(pinyin(false, "（）").is_empty());
     }
 }
