@@ -9,6 +9,7 @@ use super::tokenizer::{
 };
 use super::vocab::Vocabulary;
 use crate::domain::{Catalog, Indicator};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -58,22 +59,32 @@ struct ShownCache(Mutex<HashMap<(SegmentId, DocId), Arc<Shown>>>);
 
 const SHOWN_CAPACITY: usize = 4096;
 
-/// Project-type names and keywords split into words once per write: a catalog has a few dozen
-/// types, and every indicator of a type repeats its words. They are indexed pre-tokenized.
+/// The words of project types, split once per write: a catalog has a few dozen types, and every
+/// indicator of a type repeats its words. Keyed by type code (a catalog type: its name and
+/// keywords) or by name (a type the catalog does not know).
 #[derive(Default)]
-struct TypeWords(HashMap<String, Vec<String>>);
+struct TypeWords(FxHashMap<String, Vec<String>>);
 
 impl TypeWords {
-    fn of(&mut self, words: &JiebaTokenizer, text: &str) -> &[String] {
-        if !self.0.contains_key(text) {
-            let mut stream = words.clone().token_stream(text);
+    fn of<'t>(
+        &mut self,
+        words: &JiebaTokenizer,
+        key: &str,
+        texts: impl IntoIterator<Item = &'t String>,
+    ) -> &[String] {
+        if !self.0.contains_key(key) {
             let mut found = Vec::new();
-            while stream.advance() {
-                found.push(stream.token().text.clone());
+            for text in texts {
+                let mut stream = words.clone().token_stream(text);
+                while stream.advance() {
+                    found.push(stream.token().text.clone());
+                }
             }
-            self.0.insert(text.to_string(), found);
+            found.sort_unstable();
+            found.dedup();
+            self.0.insert(key.to_string(), found);
         }
-        &self.0[text]
+        &self.0[key]
     }
 }
 
@@ -227,6 +238,9 @@ impl SearchIndex {
         type_words: &mut TypeWords,
     ) -> TantivyDocument {
         let f = &self.fields;
+        // An indicator's JSON is about a kilobyte: one allocation instead of a doubling series.
+        let mut json = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut json, ind).expect("indicators serialize");
         let mut d = doc!(
             f.code => ind.code.as_str(),
             f.name => ind.name.as_str(),
@@ -241,7 +255,7 @@ impl SearchIndex {
             f.scope => ind.scope().label(),
             f.name_len => ind.name.chars().count() as u64,
             f.name_chars => word_chars(&ind.name),
-            f.json => serde_json::to_vec(ind).expect("indicators serialize"),
+            f.json => json,
         );
         let code_lc = ind.code.as_str().to_ascii_lowercase();
         if code_lc != ind.code.as_str() {
@@ -256,10 +270,8 @@ impl SearchIndex {
         let mut words: Vec<String> = Vec::new();
         for t in catalog.types_of(&ind.project_types, &ind.natures) {
             d.add_text(f.project_type, &t.code);
-            words.extend_from_slice(type_words.of(&self.words, &t.name));
-            for k in &t.keywords {
-                words.extend_from_slice(type_words.of(&self.words, k));
-            }
+            let texts = std::iter::once(&t.name).chain(&t.keywords);
+            words.extend_from_slice(type_words.of(&self.words, &t.code, texts));
             for s in &t.sectors {
                 if !sectors.contains(&s.as_str()) {
                     sectors.push(s);
@@ -270,7 +282,7 @@ impl SearchIndex {
         for t in &ind.project_types {
             if catalog.project_type(t).is_none() {
                 d.add_text(f.project_type, t);
-                words.extend_from_slice(type_words.of(&self.words, t));
+                words.extend_from_slice(type_words.of(&self.words, t, [t]));
             }
         }
         if !words.is_empty() {
