@@ -95,13 +95,18 @@ pub struct JiebaTokenizer {
     jieba: Arc<Jieba>,
     /// Looked up for every word of every definition: a fast hasher, as the keys are our own.
     stop_words: Arc<FxHashSet<String>>,
+    /// Tells this tokenizer's (and its clones') remembered results from those of another
+    /// vocabulary on the same thread.
+    id: u64,
 }
 
 impl JiebaTokenizer {
     pub fn new(vocab: &Vocabulary) -> JiebaTokenizer {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         JiebaTokenizer {
             jieba: vocab.jieba(),
             stop_words: Arc::new(vocab.stop_words.iter().cloned().collect()),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -132,7 +137,7 @@ impl JiebaTokenizer {
     fn spans(&self, norm: &str) -> Spans {
         const SHORT: usize = 96;
         thread_local! {
-            static RECENT: RefCell<Vec<(String, Spans)>> = const {
+            static RECENT: RefCell<Vec<(u64, String, Spans)>> = const {
                 RefCell::new(Vec::new())
             };
         }
@@ -141,8 +146,8 @@ impl JiebaTokenizer {
             && let Some(found) = RECENT.with_borrow(|recent| {
                 recent
                     .iter()
-                    .find(|(t, _)| t == norm)
-                    .map(|(_, s)| s.clone())
+                    .find(|(id, t, _)| *id == self.id && t == norm)
+                    .map(|(_, _, s)| s.clone())
             })
         {
             return found;
@@ -160,7 +165,7 @@ impl JiebaTokenizer {
                 if recent.len() == 4 {
                     recent.remove(0);
                 }
-                recent.push((norm.to_string(), spans.clone()));
+                recent.push((self.id, norm.to_string(), spans.clone()));
             });
         }
         spans
@@ -411,11 +416,14 @@ struct NamePinyin {
 /// other on one indexing thread, so the last name's pinyin is kept for the second.
 fn name_pinyin(words: &JiebaTokenizer, norm: &str) -> Rc<NamePinyin> {
     thread_local! {
-        static LAST: RefCell<Option<(String, Rc<NamePinyin>)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<(u64, String, Rc<NamePinyin>)>> = const {
+            RefCell::new(None)
+        };
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if let Some((text, pinyin)) = last.as_ref()
+        if let Some((id, text, pinyin)) = last.as_ref()
+            && *id == words.id
             && text == norm
         {
             return pinyin.clone();
@@ -439,7 +447,7 @@ fn name_pinyin(words: &JiebaTokenizer, norm: &str) -> Rc<NamePinyin> {
             starts.clear();
         }
         let pinyin = Rc::new(NamePinyin { syllables, starts });
-        *last = Some((norm.to_string(), pinyin.clone()));
+        *last = Some((words.id, norm.to_string(), pinyin.clone()));
         pinyin
     })
 }
@@ -515,6 +523,19 @@ mod tests {
         assert!(toks.contains(&"满意度".to_string()), "{toks:?}");
         assert!(toks.contains(&"满意".to_string()), "{toks:?}");
         assert!(!toks.iter().any(|t| t == "（" || t == "）"), "{toks:?}");
+    }
+
+    #[test]
+    fn tokenizers_of_two_vocabularies_on_one_thread_keep_their_own_words() {
+        let plain = JiebaTokenizer::new(&Vocabulary::empty());
+        let vocab = Vocabulary::parse("", "", "合格\n", std::path::Path::new(".")).unwrap();
+        let no_pass = JiebaTokenizer::new(&vocab);
+        // The same short text, one after the other: each remembers its own split.
+        let pass = "合格".to_string();
+        assert!(texts(plain.clone(), "验收合格").contains(&pass));
+        assert!(!texts(no_pass.clone(), "验收合格").contains(&pass));
+        assert!(!texts(no_pass.clone(), "资料合格").contains(&pass));
+        assert!(texts(plain.clone(), "资料合格").contains(&pass));
     }
 
     #[test]
