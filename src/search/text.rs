@@ -23,31 +23,51 @@ fn fold_char(c: char) -> char {
     c.to_ascii_lowercase()
 }
 
+/// Results worked out lately for a few short texts of a thread. Indexing makes several fields
+/// from one name in a row (words, grams, prefixes, pinyin, initials), so the same name comes back
+/// at once; definitions are long and seldom repeat, so callers only remember texts up to
+/// `RECENT_TEXT` bytes.
+pub(super) struct Recent<K, V>(Vec<(K, V)>);
+
+/// Longest text worth remembering in a `Recent`.
+pub(super) const RECENT_TEXT: usize = 96;
+
+impl<K, V: Clone> Recent<K, V> {
+    pub const fn new() -> Self {
+        Recent(Vec::new())
+    }
+
+    /// The value remembered under a key `is` accepts; else `make`'s, remembered under `key()`
+    /// in place of the oldest of four.
+    pub fn get_or_make(
+        &mut self,
+        is: impl Fn(&K) -> bool,
+        key: impl FnOnce() -> K,
+        make: impl FnOnce() -> V,
+    ) -> V {
+        if let Some((_, v)) = self.0.iter().find(|(k, _)| is(k)) {
+            return v.clone();
+        }
+        let v = make();
+        if self.0.len() == 4 {
+            self.0.remove(0);
+        }
+        self.0.push((key(), v.clone()));
+        v
+    }
+}
+
 /// The searchable form of a text, with exactly as many characters as the input.
 pub fn normalize(text: &str) -> String {
-    // Indexing normalises each name once per field made from it (words, grams, prefixes, pinyin,
-    // initials): the last few short texts of this thread are remembered.
-    const SHORT: usize = 96;
     thread_local! {
-        static RECENT: std::cell::RefCell<Vec<(String, String)>> = const {
-            std::cell::RefCell::new(Vec::new())
+        static RECENT: std::cell::RefCell<Recent<String, String>> = const {
+            std::cell::RefCell::new(Recent::new())
         };
     }
-    if text.len() > SHORT {
+    if text.len() > RECENT_TEXT {
         return fold(text);
     }
-    RECENT.with(|recent| {
-        let mut recent = recent.borrow_mut();
-        if let Some((_, norm)) = recent.iter().find(|(t, _)| t == text) {
-            return norm.clone();
-        }
-        let norm = fold(text);
-        if recent.len() == 4 {
-            recent.remove(0);
-        }
-        recent.push((text.to_string(), norm.clone()));
-        norm
-    })
+    RECENT.with_borrow_mut(|r| r.get_or_make(|t| t == text, || text.to_string(), || fold(text)))
 }
 
 fn fold(text: &str) -> String {

@@ -3,7 +3,7 @@
 //! All of them tokenize the normalised text (see `text::normalize`). Offsets point into the
 //! original text: normalisation keeps the character count, so byte offsets are mapped back.
 
-use super::text::{is_word_char, normalize, syllables};
+use super::text::{RECENT_TEXT, Recent, is_word_char, normalize, syllables};
 use super::vocab::Vocabulary;
 use jieba_rs::Jieba;
 use rustc_hash::FxHashSet;
@@ -125,52 +125,43 @@ impl JiebaTokenizer {
         }
         out
     }
+
+    /// Words and sub-words of a normalised text, as byte spans, punctuation and stop words left
+    /// out. A name's spans are remembered a little while: its pinyin fields need its word starts
+    /// just after (see `name_pinyin`), on the same indexing thread.
+    fn spans(&self, norm: &str) -> Spans {
+        thread_local! {
+            static RECENT: RefCell<Recent<(u64, String), Spans>> = const {
+                RefCell::new(Recent::new())
+            };
+        }
+        let split = || -> Spans {
+            Rc::new(
+                self.jieba
+                    .cut_for_search(norm, false)
+                    .into_iter()
+                    .filter(|t| {
+                        t.word.chars().any(is_word_char) && !self.stop_words.contains(t.word)
+                    })
+                    .map(|t| (t.byte_start, t.byte_end))
+                    .collect(),
+            )
+        };
+        if norm.len() > RECENT_TEXT {
+            return split();
+        }
+        RECENT.with_borrow_mut(|r| {
+            r.get_or_make(
+                |(id, t)| *id == self.id && t == norm,
+                || (self.id, norm.to_string()),
+                split,
+            )
+        })
+    }
 }
 
 /// Byte spans of tokens in a normalised text.
 type Spans = Rc<Vec<(usize, usize)>>;
-
-impl JiebaTokenizer {
-    /// Words and sub-words of a normalised text, as byte spans, punctuation and stop words left
-    /// out. A name's spans are kept a little while: its pinyin fields need its word starts just
-    /// after (see `name_pinyin`), on the same indexing thread.
-    fn spans(&self, norm: &str) -> Spans {
-        const SHORT: usize = 96;
-        thread_local! {
-            static RECENT: RefCell<Vec<(u64, String, Spans)>> = const {
-                RefCell::new(Vec::new())
-            };
-        }
-        let short = norm.len() <= SHORT;
-        if short
-            && let Some(found) = RECENT.with_borrow(|recent| {
-                recent
-                    .iter()
-                    .find(|(id, t, _)| *id == self.id && t == norm)
-                    .map(|(_, _, s)| s.clone())
-            })
-        {
-            return found;
-        }
-        let spans: Spans = Rc::new(
-            self.jieba
-                .cut_for_search(norm, false)
-                .into_iter()
-                .filter(|t| t.word.chars().any(is_word_char) && !self.stop_words.contains(t.word))
-                .map(|t| (t.byte_start, t.byte_end))
-                .collect(),
-        );
-        if short {
-            RECENT.with_borrow_mut(|recent| {
-                if recent.len() == 4 {
-                    recent.remove(0);
-                }
-                recent.push((self.id, norm.to_string(), spans.clone()));
-            });
-        }
-        spans
-    }
-}
 
 impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = SpanStream;
@@ -413,25 +404,19 @@ struct NamePinyin {
 }
 
 /// The pinyin of a normalised name. Both pinyin fields are made from the same name one after the
-/// other on one indexing thread, so the last name's pinyin is kept for the second.
+/// other on one indexing thread, so the pinyin of the last few names is remembered.
 fn name_pinyin(words: &JiebaTokenizer, norm: &str) -> Rc<NamePinyin> {
     thread_local! {
-        static LAST: RefCell<Option<(u64, String, Rc<NamePinyin>)>> = const {
-            RefCell::new(None)
+        static RECENT: RefCell<Recent<(u64, String), Rc<NamePinyin>>> = const {
+            RefCell::new(Recent::new())
         };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((id, text, pinyin)) = last.as_ref()
-            && *id == words.id
-            && text == norm
-        {
-            return pinyin.clone();
-        }
+    let make = || {
         let (chars, syllables): (Vec<usize>, Vec<Cow<'static, str>>) =
             syllables(norm).into_iter().unzip();
-        let mut starts = vec![0];
+        let mut starts = Vec::new();
         if !chars.is_empty() {
+            starts.push(0);
             let char_of: Vec<usize> = norm.char_indices().map(|(b, _)| b).collect();
             for &(from, _) in words.spans(norm).iter() {
                 let c = char_of.partition_point(|&b| b < from);
@@ -443,12 +428,15 @@ fn name_pinyin(words: &JiebaTokenizer, norm: &str) -> Rc<NamePinyin> {
             }
             starts.sort_unstable();
             starts.dedup();
-        } else {
-            starts.clear();
         }
-        let pinyin = Rc::new(NamePinyin { syllables, starts });
-        *last = Some((words.id, norm.to_string(), pinyin.clone()));
-        pinyin
+        Rc::new(NamePinyin { syllables, starts })
+    };
+    RECENT.with_borrow_mut(|r| {
+        r.get_or_make(
+            |(id, t)| *id == words.id && t == norm,
+            || (words.id, norm.to_string()),
+            make,
+        )
     })
 }
 
