@@ -4,6 +4,7 @@
 //! length read through the column's optional-value index). Counted instructions barely moved (a
 //! few percent of a search was collection; docs/PERFORMANCE.md): it is one pass, not a speed-up.
 
+use super::per_segment::PerSegment;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
@@ -15,9 +16,33 @@ const PER_NAME_CHAR: f32 = 0.01;
 
 /// Keeps the `offset + limit` best documents by score minus the name-length penalty (ties:
 /// earlier documents first), and counts every match.
-pub(super) struct TopCount {
+pub(super) struct TopCount<'a> {
     pub limit: usize,
     pub offset: usize,
+    pub lengths: &'a NameLengths,
+}
+
+/// Each segment's name-length column, opened once.
+#[derive(Default)]
+pub(super) struct NameLengths(PerSegment<Option<Arc<dyn ColumnValues<u64>>>>);
+
+impl NameLengths {
+    fn of(
+        &self,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Arc<Option<Arc<dyn ColumnValues<u64>>>>> {
+        // Every document has a name length: read the values directly where the column says so,
+        // instead of going through the optional-value index for each match.
+        self.0.get_or(reader, |reader| {
+            Ok(reader.fast_fields().u64("name_len").ok().map(|col| {
+                if col.get_cardinality() == Cardinality::Full {
+                    col.values
+                } else {
+                    col.first_or_default_col(0)
+                }
+            }))
+        })
+    }
 }
 
 pub(super) struct TopCountSegment {
@@ -35,28 +60,16 @@ fn best_first<T: Ord>(a: &(Score, T), b: &(Score, T)) -> Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
-impl Collector for TopCount {
+impl Collector for TopCount<'_> {
     type Fruit = (Vec<(Score, DocAddress)>, usize);
     type Child = TopCountSegment;
 
     fn for_segment(&self, segment: u32, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
-        // Every document has a name length: read the values directly where the column says so,
-        // instead of going through the optional-value index for each match.
-        let name_len = reader.fast_fields().u64("name_len").ok().map(|col| {
-            if col.get_cardinality() == Cardinality::Full {
-                col.values
-            } else {
-                col.first_or_default_col(0)
-            }
-        });
-        Ok(TopCountSegment {
+        Ok(TopCountSegment::new(
             segment,
-            name_len,
-            keep: self.limit + self.offset,
-            found: Vec::new(),
-            floor: Score::NEG_INFINITY,
-            count: 0,
-        })
+            Option::clone(&*self.lengths.of(reader)?),
+            self.limit + self.offset,
+        ))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -80,6 +93,21 @@ impl Collector for TopCount {
 }
 
 impl TopCountSegment {
+    fn new(
+        segment: u32,
+        name_len: Option<Arc<dyn ColumnValues<u64>>>,
+        keep: usize,
+    ) -> TopCountSegment {
+        TopCountSegment {
+            segment,
+            name_len,
+            keep,
+            found: Vec::new(),
+            floor: Score::NEG_INFINITY,
+            count: 0,
+        }
+    }
+
     fn cut(&mut self) {
         let keep = self.keep;
         if keep == 0 {
@@ -133,20 +161,9 @@ impl SegmentCollector for TopCountSegment {
 mod tests {
     use super::*;
 
-    fn segment(keep: usize) -> TopCountSegment {
-        TopCountSegment {
-            segment: 0,
-            name_len: None,
-            keep,
-            found: Vec::new(),
-            floor: Score::NEG_INFINITY,
-            count: 0,
-        }
-    }
-
     #[test]
     fn keeps_the_best_and_counts_all_with_ties_in_document_order() {
-        let mut s = segment(3);
+        let mut s = TopCountSegment::new(0, None, 3);
         // Many more documents than kept, so the buffer is cut several times.
         for doc in 0..100u32 {
             s.collect(doc, (doc % 7) as f32);
@@ -163,6 +180,7 @@ mod tests {
         let c = TopCount {
             limit: 2,
             offset: 1,
+            lengths: &NameLengths::default(),
         };
         let a = (
             vec![(5.0, DocAddress::new(0, 1)), (3.0, DocAddress::new(0, 2))],

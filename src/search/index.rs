@@ -109,6 +109,7 @@ pub struct SearchIndex {
     /// The catalog the indicators are shown with (project type names, framework order).
     catalog: RwLock<Arc<Catalog>>,
     pub(super) facet_columns: super::query::FacetColumns,
+    pub(super) name_lengths: super::collect::NameLengths,
     pub(super) names: super::matcher::NameColumns,
     pub(super) term_sets: super::matcher::TermSets,
     pub(super) doc_freqs: super::query::DocFreqs,
@@ -218,6 +219,7 @@ impl SearchIndex {
             vocab,
             catalog: RwLock::new(catalog),
             facet_columns: Default::default(),
+            name_lengths: Default::default(),
             names: Default::default(),
             term_sets: Default::default(),
             doc_freqs: Default::default(),

@@ -9,6 +9,7 @@
 //! channels and word parts whose bits it has.
 
 use super::collect::TopCount;
+use super::per_segment::PerSegment;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
@@ -292,14 +293,16 @@ fn holds(hay: &[u8], needle: &[u8]) -> bool {
 /// The name column of each segment, decoded once (a few megabytes at 100,000 indicators) and
 /// kept for the life of the segment, like the facet columns.
 #[derive(Default)]
-pub(super) struct NameColumns(Mutex<HashMap<SegmentId, Arc<Names>>>);
+pub(super) struct NameColumns(PerSegment<Names>);
 
 impl NameColumns {
     fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Names>> {
-        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = lock().get(&reader.segment_id()) {
-            return Ok(n.clone());
-        }
+        self.0.get_or(reader, Names::decode)
+    }
+}
+
+impl Names {
+    fn decode(reader: &SegmentReader) -> tantivy::Result<Names> {
         let mut bytes = Vec::new();
         let mut ends = Vec::with_capacity(reader.max_doc() as usize);
         if let Some(col) = reader.fast_fields().str("name_chars")? {
@@ -321,14 +324,7 @@ impl NameColumns {
         } else {
             ends.resize(reader.max_doc() as usize, 0);
         }
-        let names = Arc::new(Names { bytes, ends });
-        let mut map = lock();
-        // Segments die on merges and rebuilds; an occasional reset keeps the map small.
-        if map.len() > 64 {
-            map.clear();
-        }
-        map.insert(reader.segment_id(), names.clone());
-        Ok(names)
+        Ok(Names { bytes, ends })
     }
 }
 

@@ -5,6 +5,7 @@ mod collect;
 pub mod highlight;
 mod index;
 mod matcher;
+mod per_segment;
 mod query;
 pub mod schema;
 pub mod text;

@@ -26,6 +26,8 @@ use super::collect::TopCount;
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
 use super::matcher::{Channel, Found, How, Matcher, Part};
+use super::per_segment::PerSegment;
+use super::schema::Fields;
 use super::text::{is_word_char, looks_like_pinyin, normalize};
 use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
@@ -218,24 +220,46 @@ fn covering(n: usize) -> Vec<usize> {
     starts
 }
 
-/// Names holding `chars` as a run (starting with it, when `anchored`), through `name_gram`: one
-/// term for a run of up to three characters; otherwise the trigrams covering it, and each
-/// candidate's name checked by the matcher.
-fn name_run(field: Field, chars: &[char], anchored: bool) -> Option<How> {
+/// Names holding `chars` as a run, through `name_gram`: one term for a run of up to three
+/// characters; otherwise the trigrams covering it, and each candidate's name checked by the
+/// matcher.
+fn name_run(field: Field, chars: &[char]) -> Option<How> {
     let text: String = chars.iter().collect();
-    let grams = match chars.len() {
-        0 => return None,
-        1..=3 if !anchored => return term_of(field, &text),
-        1..=3 => vec![term(field, &text)],
-        n => covering(n)
-            .into_iter()
-            .map(|i| term(field, &chars[i..i + 3].iter().collect::<String>()))
-            .collect(),
-    };
+    match chars.len() {
+        0 => None,
+        1..=3 => term_of(field, &text),
+        n => Some(How::Contains {
+            grams: trigrams(field, chars, n),
+            text,
+            anchored: false,
+        }),
+    }
+}
+
+fn trigrams(field: Field, chars: &[char], n: usize) -> Vec<Term> {
+    covering(n)
+        .into_iter()
+        .map(|i| term(field, &chars[i..i + 3].iter().collect::<String>()))
+        .collect()
+}
+
+/// Names starting with `chars`: the name-prefix term of up to `PREFIX_CHARS` characters. A longer
+/// run is checked name by name, on the names that start with its first `PREFIX_CHARS` characters
+/// and hold its trigrams: without the prefix term every name holding the run anywhere (thousands,
+/// for 预算执行率) would be checked.
+fn name_start(f: &Fields, chars: &[char]) -> Option<How> {
+    let text: String = chars.iter().collect();
+    if chars.len() <= PREFIX_CHARS {
+        return term_of(f.name_prefix, &text);
+    }
+    let head: String = chars[..PREFIX_CHARS].iter().collect();
+    // Trigrams first: one without documents ends the lookup before the prefix is read.
+    let mut grams = trigrams(f.name_gram, chars, chars.len());
+    grams.push(term(f.name_prefix, &head));
     Some(How::Contains {
         grams,
         text,
-        anchored,
+        anchored: true,
     })
 }
 
@@ -432,11 +456,7 @@ impl SearchIndex {
         let mut p = Channels::default();
         let name_only = reach == Reach::Names;
         let chars: Vec<char> = seg.chars().collect();
-        let name_start = if chars.len() <= PREFIX_CHARS {
-            term_of(f.name_prefix, seg)
-        } else {
-            name_run(f.name_gram, &chars, true)
-        };
+        let name_start = name_start(&f, &chars);
         let words = self.words.query_words(seg);
         let label = if name_only { "名称词语" } else { "词语" };
         // `seg` is lower-cased: a code written in lower case is in `code`, any other in `code_lc`.
@@ -453,7 +473,7 @@ impl SearchIndex {
             ("名称完全一致", term_of(f.name_exact, seg), 100.0),
             ("别名完全一致", term_of(f.alias_exact, seg), 60.0),
             ("名称开头", name_start, 40.0),
-            ("名称包含", name_run(f.name_gram, &chars, false), 25.0),
+            ("名称包含", name_run(f.name_gram, &chars), 25.0),
             ("别名包含", alias_run(f.alias_gram, &chars), 12.0),
         ];
         for (l, q, w) in channels {
@@ -477,7 +497,7 @@ impl SearchIndex {
             let rc: Vec<char> = r.chars().collect();
             let rw = self.words.query_words(&r);
             let channels = [
-                ("名称", name_run(f.name_gram, &rc, false), 22.0),
+                ("名称", name_run(f.name_gram, &rc), 22.0),
                 ("别名", alias_run(f.alias_gram, &rc), 10.0),
             ];
             for (l, q, w) in channels {
@@ -597,6 +617,7 @@ impl SearchIndex {
         let top = TopCount {
             limit: window,
             offset: if balance { 0 } else { req.offset },
+            lengths: &self.name_lengths,
         };
         let facets = FacetCollector {
             cache: &self.facet_columns,
@@ -686,6 +707,7 @@ impl SearchIndex {
         let top = TopCount {
             limit: limit * 3,
             offset: 0,
+            lengths: &self.name_lengths,
         };
         let found = plan.matcher.run(
             &searcher,
@@ -853,29 +875,18 @@ struct FacetCollector<'a> {
 }
 
 /// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
-/// than counting a small result, so they are kept for the life of the segment.
+/// than counting a small result.
 #[derive(Default)]
-pub(super) struct FacetColumns(
-    std::sync::Mutex<HashMap<tantivy::index::SegmentId, Arc<Vec<Option<StrColumn>>>>>,
-);
+pub(super) struct FacetColumns(PerSegment<Vec<Option<StrColumn>>>);
 
 impl FacetColumns {
     fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<Option<StrColumn>>>> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(c) = map.get(&reader.segment_id()) {
-            return Ok(c.clone());
-        }
-        let cols = Facet::ALL
-            .iter()
-            .map(|f| reader.fast_fields().str(f.field_name()))
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        // Segments die on merges and rebuilds; an occasional reset keeps the map small.
-        if map.len() > 64 {
-            map.clear();
-        }
-        let cols = Arc::new(cols);
-        map.insert(reader.segment_id(), cols.clone());
-        Ok(cols)
+        self.0.get_or(reader, |reader| {
+            Facet::ALL
+                .iter()
+                .map(|f| reader.fast_fields().str(f.field_name()))
+                .collect()
+        })
     }
 }
 
@@ -1000,6 +1011,16 @@ mod tests {
         (dir, index)
     }
 
+    /// An index of indicators with these names and one plain definition.
+    fn index_of_names(names: &[&str]) -> (tempfile::TempDir, SearchIndex) {
+        let inds = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ind(&format!("N{i:03}"), n, "反映情况。"))
+            .collect();
+        index_of(inds)
+    }
+
     #[test]
     fn a_code_is_found_typed_in_either_case_whatever_case_it_is_written_in() {
         let inds = vec![
@@ -1029,13 +1050,7 @@ mod tests {
     #[test]
     fn a_long_segment_needs_its_characters_in_a_row_not_only_its_trigrams() {
         // 甲乙丙乙丙丁 holds both trigrams of 甲乙丙丁 (甲乙丙, 乙丙丁) but not the run itself.
-        let names = ["甲乙丙丁数量", "甲乙丙乙丙丁数量", "戊己数量"];
-        let inds = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| ind(&format!("N{i:03}"), n, "反映情况。"))
-            .collect();
-        let (_dir, index) = index_of(inds);
+        let (_dir, index) = index_of_names(&["甲乙丙丁数量", "甲乙丙乙丙丁数量", "戊己数量"]);
         let found = |q: &str| {
             let res = index.search(&SearchRequest::new(q)).unwrap();
             let names: Vec<String> = res.hits.iter().map(|h| h.indicator.name.clone()).collect();
@@ -1055,6 +1070,34 @@ mod tests {
         assert!(
             why.contains("名称开头 甲乙丙丁数") && why.contains("名称包含"),
             "{why}"
+        );
+    }
+
+    #[test]
+    fn a_long_run_starts_a_name_only_where_the_name_begins_with_all_of_it() {
+        // The second name begins with the run's first four characters and holds the whole run
+        // later: the name-prefix term lets it through, the check must not.
+        let (_dir, index) =
+            index_of_names(&["甲乙丙丁戊数量", "甲乙丙丁己甲乙丙丁戊", "庚甲乙丙丁戊"]);
+        let mut req = SearchRequest::new("甲乙丙丁戊");
+        req.explain = true;
+        let res = index.search(&req).unwrap();
+        assert_eq!(res.total, 3, "{:?}", res.hits);
+        for h in &res.hits {
+            let why = h.explain.join(" ");
+            let starts = h.indicator.name.starts_with("甲乙丙丁戊");
+            assert_eq!(
+                why.contains("名称开头"),
+                starts,
+                "{}: {why}",
+                h.indicator.name
+            );
+            assert!(why.contains("名称包含"), "{}: {why}", h.indicator.name);
+        }
+        assert_eq!(res.hits[0].indicator.name, "甲乙丙丁戊数量");
+        assert_eq!(
+            index.suggest("甲乙丙丁戊", 8).unwrap()[0].name,
+            "甲乙丙丁戊数量"
         );
     }
 
