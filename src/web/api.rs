@@ -6,6 +6,7 @@ use super::{AppState, run_search};
 use crate::domain::{Indicator, Revision, quality};
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -27,11 +28,21 @@ struct ApiHit<'a> {
     explain: &'a Vec<String>,
 }
 
-pub async fn search(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
+/// A search's answer, serialised straight from the hits: no intermediate JSON tree.
+#[derive(Serialize)]
+struct SearchBody<'a> {
+    total: usize,
+    hits: Vec<ApiHit<'a>>,
+    /// Only when asked for (`facets=1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facets: Option<&'a crate::search::Facets>,
+}
+
+pub async fn search(State(app): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let req = p.search_request(10)?;
     let with_facets = req.facets;
     let res = run_search(app, req).await?;
-    let hits: Vec<ApiHit> = res
+    let hits = res
         .hits
         .iter()
         .map(|h| ApiHit {
@@ -50,19 +61,25 @@ pub async fn search(State(app): State<AppState>, p: Params) -> Result<Json<Value
             explain: &h.explain,
         })
         .collect();
-    let mut body = json!({ "total": res.total, "hits": hits });
-    if with_facets {
-        body["facets"] = json!(res.facets);
-    }
-    Ok(Json(body))
+    let body = SearchBody {
+        total: res.total,
+        hits,
+        facets: with_facets.then_some(&res.facets),
+    };
+    Ok(Json(body).into_response())
 }
 
-pub async fn suggest(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
+#[derive(Serialize)]
+struct SuggestBody {
+    suggestions: Vec<crate::search::Suggestion>,
+}
+
+pub async fn suggest(State(app): State<AppState>, p: Params) -> Result<Response, ApiError> {
     let q = p.get("q").unwrap_or("").to_string();
     let limit = p.number("limit", 8)?;
     // Bounded like a search (see `run_search`): answered on the worker thread.
-    let list = app.search.suggest(&q, limit)?;
-    Ok(Json(json!({ "suggestions": list })))
+    let suggestions = app.search.suggest(&q, limit)?;
+    Ok(Json(SuggestBody { suggestions }).into_response())
 }
 
 /// An indicator's current record, whether it is published, and its revision log.
