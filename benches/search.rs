@@ -433,14 +433,17 @@ fn main() {
 
     // The real server, over HTTP on loopback.
     let data = tmp.path().join("data");
-    let (server, first_start) = Server::start(&corpus_path, &data);
-    let port = server.port;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One client waits for one answer at a time: a current-thread runtime polls its socket on
+    // the thread that waits, as wrk does. A multi-thread runtime would add a hand-over between
+    // its I/O thread and the waiting thread to every request (0.03-0.04 ms at p50 here,
+    // docs/PERFORMANCE.md); the concurrent clients below use one.
+    let single = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = reqwest::Client::new();
+    let (server, first_start) = Server::start(&corpus_path, &data);
+    let port = server.port;
     let urls: Vec<(String, String)> = qs
         .iter()
         .map(|(c, q, f)| (c.clone(), url_for(port, c, q, f)))
@@ -451,7 +454,7 @@ fn main() {
     let mut http_suggest = Vec::new();
     let mut http_floor = Vec::new();
     let health = format!("http://127.0.0.1:{port}/healthz");
-    rt.block_on(async {
+    single.block_on(async {
         for round in 0..rounds {
             // The cost of a request that does no work: what HTTP on loopback adds to a search.
             for _ in 0..urls.len() {
@@ -486,6 +489,12 @@ fn main() {
     println!("| suggest over HTTP | p50 {hs50:.3} ms, p99 {hs99:.3} ms |");
 
     // Throughput: 16 concurrent clients for a bounded time.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
     let deadline = Duration::from_secs(load_secs);
     let done = rt.block_on(async {
         let urls = Arc::new(urls.iter().map(|(_, u)| u.clone()).collect::<Vec<_>>());
