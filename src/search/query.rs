@@ -228,16 +228,17 @@ fn name_run(field: Field, chars: &[char]) -> Option<How> {
     match chars.len() {
         0 => None,
         1..=3 => term_of(field, &text),
-        n => Some(How::Contains {
-            grams: trigrams(field, chars, n),
+        _ => Some(How::Contains {
+            grams: trigrams(field, chars),
             text,
             anchored: false,
         }),
     }
 }
 
-fn trigrams(field: Field, chars: &[char], n: usize) -> Vec<Term> {
-    covering(n)
+/// The trigrams covering a run of more than three characters.
+fn trigrams(field: Field, chars: &[char]) -> Vec<Term> {
+    covering(chars.len())
         .into_iter()
         .map(|i| term(field, &chars[i..i + 3].iter().collect::<String>()))
         .collect()
@@ -254,7 +255,7 @@ fn name_start(f: &Fields, chars: &[char]) -> Option<How> {
     }
     let head: String = chars[..PREFIX_CHARS].iter().collect();
     // Trigrams first: one without documents ends the lookup before the prefix is read.
-    let mut grams = trigrams(f.name_gram, chars, chars.len());
+    let mut grams = trigrams(f.name_gram, chars);
     grams.push(term(f.name_prefix, &head));
     Some(How::Contains {
         grams,
