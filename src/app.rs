@@ -51,11 +51,14 @@ pub fn load_checked(source: &LibrarySource) -> Result<Library, LoadError> {
                     .collect(),
             ))
         }
-        LibrarySource::Corpus(path) => {
-            let base = library::load_dir(&library::default_dir())?;
-            corpus::load_jsonl(path, &base.catalog)
-        }
+        LibrarySource::Corpus(path) => read_corpus(path).map(corpus::Corpus::into_library),
     }
+}
+
+/// A corpus in the peers' format, with the bundled library's framework and units.
+fn read_corpus(path: &std::path::Path) -> Result<corpus::Corpus, LoadError> {
+    let base = library::load_dir(&library::default_dir())?;
+    corpus::Corpus::read(path, &base.catalog)
 }
 
 impl App {
@@ -90,10 +93,19 @@ impl App {
             .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
         let store = Store::open(&config.store_dir(), config.cache_bytes)
             .with_context(|| format!("无法打开数据库 {}", config.store_dir().display()))?;
-        let sync = match lib {
-            Some(lib) => store.sync_library(lib, "指标库文件")?,
-            None if unchanged_corpus(&store)? => SyncReport::default(),
-            None => store.sync_library(load_checked(&config.library)?, "外部语料")?,
+        let sync = match (lib, &config.library) {
+            (Some(lib), _) => store.sync_library(lib, "指标库文件")?,
+            (None, LibrarySource::Corpus(path)) if !unchanged_corpus(&store)? => {
+                let corpus = read_corpus(path)?;
+                store.sync_source(
+                    &corpus.catalog,
+                    &corpus.source_hash,
+                    corpus.len,
+                    corpus.indicators(),
+                    "外部语料",
+                )?
+            }
+            (None, _) => SyncReport::default(),
         };
         let catalog = store.catalog()?.context("数据库中没有目录信息")?;
         let (search, rebuilt_index) = SearchIndex::open_or_build(

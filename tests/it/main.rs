@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod cli;
+mod corpus;
 mod curation;
 mod drafting;
 mod durability;
