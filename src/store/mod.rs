@@ -151,9 +151,10 @@ fn decode_kv<T: DeserializeOwned>(kv: sled::Result<(sled::IVec, sled::IVec)>) ->
     decode(&k, &v)
 }
 
-/// Indicators to write, and the file state each leaves behind.
+/// (code, hash of its state in the library files; `None` once gone from them).
 type FileState = (String, Option<String>);
 
+/// Indicators to write, and beside them the file state each leaves behind.
 fn with_file_states(
     pending: impl Iterator<Item = (Indicator, Option<String>)>,
 ) -> (Vec<Indicator>, Vec<FileState>) {
