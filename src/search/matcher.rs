@@ -80,7 +80,6 @@ impl Bits {
         }
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
@@ -532,23 +531,40 @@ struct Unsure {
     names: Arc<Names>,
 }
 
+/// Once a document of the page fails its check, its channel's other trusted documents are as
+/// likely to fail, and each that reached the page would cost another scoring of the segment: up
+/// to this many are then checked at once (a check is one short scan; a scoring visits every match).
+const SETTLE_AT_ONCE: usize = 4096;
+
 /// Checks the documents of `page` still taken on trust; a document whose name does not hold the
 /// run loses that channel's weight. Whether any did (the page must then be scored again).
 fn settle(page: &[DocId], scored: &mut Scored, unsure: &mut [Unsure]) -> bool {
     let mut changed = false;
     for u in unsure.iter_mut() {
+        let mut lost = Vec::new();
         for &doc in page {
-            if !u.docs.contains(doc) {
-                continue;
-            }
-            u.docs.remove(doc);
-            if !u.names.has(doc, &u.text, false) {
-                for e in scored.iter_mut().filter(|e| e.label == u.label) {
-                    Arc::make_mut(&mut e.docs).remove(doc);
+            if u.docs.contains(doc) {
+                u.docs.remove(doc);
+                if !u.names.has(doc, &u.text, false) {
+                    lost.push(doc);
                 }
-                changed = true;
             }
         }
+        if lost.is_empty() {
+            continue;
+        }
+        if u.docs.len() <= SETTLE_AT_ONCE {
+            let none = Bits(vec![0; u.docs.0.len()]);
+            let rest = std::mem::replace(&mut u.docs, none);
+            lost.extend(rest.docs().filter(|&d| !u.names.has(d, &u.text, false)));
+        }
+        for e in scored.iter_mut().filter(|e| e.label == u.label) {
+            let docs = Arc::make_mut(&mut e.docs);
+            for &doc in &lost {
+                docs.remove(doc);
+            }
+        }
+        changed = true;
     }
     changed
 }
@@ -818,5 +834,44 @@ mod tests {
         let mut got = Vec::new();
         score_into(&matched, &scored, |d, s| got.push((d, s)));
         assert_eq!(got, vec![(3, 25.0), (70, 25.5), (99, 3.5)]);
+    }
+
+    #[test]
+    fn a_failed_check_on_the_page_settles_the_channel_s_other_trusted_documents() {
+        let list = [
+            "食品抽检合格率",
+            "食品抽检数量",
+            "抽检合格食品数",
+            "食品抽检合格批次",
+        ];
+        let mut names = Names {
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        };
+        for n in list {
+            names.bytes.extend_from_slice(n.as_bytes());
+            names.ends.push(names.bytes.len() as u32);
+        }
+        let all = bits(4, &[0, 1, 2, 3]);
+        let mut scored: Scored = vec![Earner {
+            label: 7,
+            weight: 10.0,
+            docs: Arc::new(all.clone()),
+            within: None,
+        }];
+        let mut unsure = vec![Unsure {
+            label: 7,
+            text: "食品抽检合".into(),
+            docs: all,
+            names: Arc::new(names),
+        }];
+        // The page holds document 0, which passes: nothing changes, nothing else is checked.
+        assert!(!settle(&[0], &mut scored, &mut unsure));
+        assert_eq!(unsure[0].docs.docs().collect::<Vec<_>>(), vec![1, 2, 3]);
+        // Document 1 fails: document 2 (not on the page) is settled with it, 3 keeps its weight.
+        assert!(settle(&[1], &mut scored, &mut unsure));
+        assert_eq!(scored[0].docs.docs().collect::<Vec<_>>(), vec![0, 3]);
+        assert!(unsure[0].docs.is_empty());
+        assert!(!settle(&[0, 3], &mut scored, &mut unsure));
     }
 }
