@@ -298,6 +298,12 @@ impl NameColumns {
     fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Names>> {
         self.0.get_or(reader, Names::decode)
     }
+
+    /// The name's searchable characters (`word_chars`): tells names apart without reading the
+    /// document store.
+    pub(super) fn word_chars(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<String> {
+        Ok(String::from_utf8_lossy(self.of(reader)?.get(doc)).into_owned())
+    }
 }
 
 impl Names {

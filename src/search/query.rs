@@ -720,14 +720,21 @@ impl SearchIndex {
         )?;
         let top = found.top;
         let mut out: Vec<Suggestion> = Vec::with_capacity(limit);
+        // Names that differ only in punctuation, case or traditional characters are one
+        // suggestion. Telling them apart by the name column skips reading and decoding the
+        // stored indicator of every repeat (a large library repeats common names many times).
+        let mut seen: Vec<String> = Vec::with_capacity(limit);
         for (_, addr) in top {
+            let reader = searcher.segment_reader(addr.segment_ord);
+            let chars = self.names.word_chars(reader, addr.doc_id)?;
+            if seen.contains(&chars) {
+                continue;
+            }
             let Some(shown) = self.shown(&searcher, addr) else {
                 continue;
             };
+            seen.push(chars);
             let ind = &shown.indicator;
-            if out.iter().any(|s| s.name == ind.name) {
-                continue;
-            }
             out.push(Suggestion {
                 code: ind.code.to_string(),
                 name_html: plan.marks.html_of(&ind.name, &shown.name),
@@ -1138,5 +1145,24 @@ mod tests {
         // 项目 in 21 of 22: 路灯完好率 holds only one other word, and drops out.
         let common = names_found("项目桥梁完好率", true);
         assert_eq!(common, vec!["桥梁完好率"], "common: {common:?}");
+    }
+
+    #[test]
+    fn suggestions_show_a_name_once_whatever_its_punctuation_or_script() {
+        let (_dir, index) = index_of_names(&[
+            "群众满意度",
+            "群眾滿意度",
+            "群众 满意度",
+            "群众满意度",
+            "群众满意率",
+        ]);
+        let names: Vec<String> = index
+            .suggest("群众满意", 8)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&"群众满意率".to_string()), "{names:?}");
     }
 }
