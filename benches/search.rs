@@ -326,6 +326,36 @@ mod wait {
     }
 }
 
+/// About a thousand distinct inputs as a unit types them: the first two to five characters of a name,
+/// or a run from its second or third character (a unit seldom remembers how a name begins).
+/// Each is asked once, so no answer of its own is cached.
+fn typed_inputs(lib: &library::Library) -> Vec<String> {
+    let step = (lib.indicators.len() / 2_000).max(1);
+    let mut out: Vec<String> = lib
+        .indicators
+        .iter()
+        .enumerate()
+        .step_by(step)
+        .filter_map(|(i, ind)| {
+            let chars: Vec<char> = ind.name.chars().collect();
+            let (start, len) = (i % 3, 2 + i % 4);
+            (chars.len() >= start + len).then(|| chars[start..start + len].iter().collect())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn suggest_url(port: u16, q: &str) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", q);
+    format!(
+        "http://127.0.0.1:{port}/api/v1/suggest?limit=8&{}",
+        s.finish()
+    )
+}
+
 fn main() {
     let n = env_usize("ZHIBIAO_BENCH_N", 100_000);
     let rounds = env_usize("ZHIBIAO_BENCH_ROUNDS", 5);
@@ -423,6 +453,18 @@ fn main() {
     }
     let (s50, s99) = summary(suggest);
     println!("| suggest in process | p50 {s50:.3} ms, p99 {s99:.3} ms |");
+    let typed = typed_inputs(&lib);
+    let mut first_time = Vec::new();
+    for q in &typed {
+        let t = Instant::now();
+        std::hint::black_box(index.suggest(q, 8).unwrap());
+        first_time.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let (t50, t99) = summary(first_time);
+    println!(
+        "| suggest in process, {} inputs cut from names, each once | p50 {t50:.3} ms, p99 {t99:.3} ms |",
+        typed.len()
+    );
     let pinyin_answered = qs
         .iter()
         .filter(|(c, _, _)| c == "pinyin")
@@ -453,6 +495,7 @@ fn main() {
     let mut http_first = Vec::new();
     let mut http_suggest = Vec::new();
     let mut http_floor = Vec::new();
+    let mut http_typed = Vec::new();
     let health = format!("http://127.0.0.1:{port}/healthz");
     single.block_on(async {
         for round in 0..rounds {
@@ -469,14 +512,11 @@ fn main() {
                 }
             }
             for (_, q, _) in qs.iter().filter(|(c, _, _)| c != "faceted") {
-                let mut s = form_urlencoded::Serializer::new(String::new());
-                s.append_pair("q", q);
-                let url = format!(
-                    "http://127.0.0.1:{port}/api/v1/suggest?limit=8&{}",
-                    s.finish()
-                );
-                http_suggest.push(timed_get(&client, &url).await);
+                http_suggest.push(timed_get(&client, &suggest_url(port, q)).await);
             }
+        }
+        for q in &typed {
+            http_typed.push(timed_get(&client, &suggest_url(port, q)).await);
         }
     });
     let (h50, h99) = summary(http_all);
@@ -487,6 +527,11 @@ fn main() {
     println!("| search over HTTP, single client | p50 {h50:.3} ms, p99 {h99:.3} ms |");
     println!("| search over HTTP, first round only | p50 {hf50:.3} ms, p99 {hf99:.3} ms |");
     println!("| suggest over HTTP | p50 {hs50:.3} ms, p99 {hs99:.3} ms |");
+    let (ht50, ht99) = summary(http_typed);
+    println!(
+        "| suggest over HTTP, {} inputs cut from names, each once | p50 {ht50:.3} ms, p99 {ht99:.3} ms |",
+        typed.len()
+    );
 
     // Throughput: 16 concurrent clients for a bounded time.
     let rt = tokio::runtime::Builder::new_multi_thread()
