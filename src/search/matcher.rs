@@ -80,6 +80,12 @@ impl Bits {
         }
     }
 
+    /// The documents, leaving this set empty (same size).
+    pub fn take(&mut self) -> Bits {
+        let none = Bits(vec![0; self.0.len()]);
+        std::mem::replace(self, none)
+    }
+
     pub fn len(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
@@ -560,8 +566,7 @@ fn settle(page: &[DocId], scored: &mut Scored, unsure: &mut [Unsure]) -> bool {
             continue;
         }
         if u.docs.len() <= SETTLE_AT_ONCE {
-            let none = Bits(vec![0; u.docs.0.len()]);
-            let rest = std::mem::replace(&mut u.docs, none);
+            let rest = u.docs.take();
             lost.extend(rest.docs().filter(|&d| !u.names.has(d, &u.text, false)));
         }
         for e in scored.iter_mut().filter(|e| e.label == u.label) {
