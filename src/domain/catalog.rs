@@ -69,6 +69,9 @@ pub struct ProjectType {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub description: String,
+    /// 支出功能分类科目 codes the type's projects are budgeted under: 类 (3 digits) or 款 (5 digits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
 }
 
 /// Everything but the indicators: stored beside them so that the store is self-contained.
@@ -136,6 +139,7 @@ impl Catalog {
                 natures: vec![],
                 keywords: vec![],
                 description: String::new(),
+                functions: vec![],
             })
             .collect();
         c

@@ -119,6 +119,8 @@ fn indicator(l: &str) -> Result<Indicator, String> {
         unit: line.unit,
         target: String::new(),
         basis: Basis::Other,
+        basis_doc: String::new(),
+        valid_year: String::new(),
         data_source: String::new(),
         scoring: String::new(),
         weight: 10,

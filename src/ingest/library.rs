@@ -126,6 +126,10 @@ pub struct IndicatorInput {
     pub target: String,
     #[serde(default)]
     pub basis: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub basis_doc: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub valid_year: String,
     #[serde(default)]
     pub data_source: String,
     #[serde(default)]
@@ -162,6 +166,8 @@ impl From<&Indicator> for IndicatorInput {
             unit: i.unit.clone(),
             target: i.target.clone(),
             basis: i.basis.label().into(),
+            basis_doc: i.basis_doc.clone(),
+            valid_year: i.valid_year.clone(),
             data_source: i.data_source.clone(),
             scoring: i.scoring.clone(),
             weight: i.weight.into(),
@@ -592,6 +598,8 @@ pub fn validate(
         unit: raw.unit,
         target: raw.target.trim().to_string(),
         basis,
+        basis_doc: raw.basis_doc.trim().to_string(),
+        valid_year: raw.valid_year.trim().to_string(),
         data_source: raw.data_source,
         scoring: raw.scoring,
         weight: raw.weight as u32,

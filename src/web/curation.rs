@@ -720,6 +720,8 @@ fn input_from_form(f: &Fields, code: &str) -> IndicatorInput {
         unit: field(f, "unit").to_string(),
         target: field(f, "target").to_string(),
         basis: field(f, "basis").to_string(),
+        basis_doc: field(f, "basis_doc").trim().to_string(),
+        valid_year: field(f, "valid_year").trim().to_string(),
         data_source: field(f, "data_source").to_string(),
         scoring: field(f, "scoring").to_string(),
         weight: field(f, "weight").trim().parse().unwrap_or(0),
