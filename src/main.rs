@@ -95,6 +95,15 @@ enum Command {
         #[arg(long)]
         to: Option<PathBuf>,
     },
+    /// Measure relevance on case files (`query<TAB>on-topic keywords<TAB>wrong-domain keywords`):
+    /// search hits, precision@10, wrong-domain share, and the drafting tables, per case and overall.
+    /// Uses the library files and vocabulary (not the store), so it runs beside a server.
+    Eval {
+        files: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Curator accounts.
     User {
         #[command(subcommand)]
@@ -289,6 +298,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if failed {
                 return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Eval { files, json } => {
+            let config = cli.config(None);
+            let lib = load_checked(&config.library)?;
+            let vocab = zhibiao::search::Vocabulary::load(&config.vocab_dir)?;
+            let index = zhibiao::search::SearchIndex::in_ram(
+                std::sync::Arc::new(vocab),
+                std::sync::Arc::new(lib.catalog),
+                lib.indicators,
+            )?;
+            let mut cases = Vec::new();
+            for f in files {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("无法读取 {}", f.display()))?;
+                cases.extend(
+                    zhibiao::relevance::parse_cases(&text)
+                        .map_err(|e| anyhow::anyhow!("{}：{e}", f.display()))?,
+                );
+            }
+            let report = zhibiao::relevance::evaluate(&index, &cases)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", zhibiao::relevance::render(&report));
             }
         }
         Command::User { action } => return user_command(&cli, action),

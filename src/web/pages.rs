@@ -119,6 +119,7 @@ pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
             total: 0,
             hits: vec![],
             facets: Default::default(),
+            relaxed: None,
         }
     };
     let facet =
