@@ -52,6 +52,9 @@ const COMMON_IN_DEFINITIONS: f64 = 0.2;
 /// Syllables of a segment's pinyin looked for when it may hold a same-sound typo: the index keeps
 /// pinyin runs of up to four syllables from each word start.
 const PINYIN_SYLLABLES: usize = 4;
+/// A query whose words together match fewer documents than this (or than the page asked for,
+/// if smaller) is relaxed: a first page of a search box.
+const RELAX_BELOW: usize = 10;
 /// More segments than this are ignored: nobody types ten separate words into a search box.
 const MAX_SEGMENTS: usize = 8;
 
@@ -678,27 +681,32 @@ impl SearchIndex {
         (groups, aside)
     }
 
-    /// A plan of one segment: at least `min` of the word groups, anywhere in the indicator.
+    /// `strict` widened: every segment may also match through at least `min` of the word
+    /// groups, anywhere in the indicator. What the strict plan matched still matches, and keeps
+    /// its channels' weights, so it stays ahead.
     fn relaxed_plan(
         &self,
         searcher: &Searcher,
+        q: &str,
         groups: &[Vec<String>],
         min: usize,
         filters: &Filters,
     ) -> Plan {
-        let mut marks = Marks::default();
+        let mut plan = self.plan(searcher, q, filters, Reach::WithTypeNames);
         for w in groups.iter().flatten() {
-            marks.add(w);
+            plan.marks.add(w);
         }
-        let channel =
-            self.word_groups_channel(searcher, "放宽词语", groups, min, WORDS_WEIGHT, false);
-        Plan {
-            matcher: Matcher {
-                segments: vec![channel.into_iter().collect()],
-                filters: self.filter_terms(filters),
-            },
-            marks,
+        for seg in &mut plan.matcher.segments {
+            seg.extend(self.word_groups_channel(
+                searcher,
+                "放宽词语",
+                groups,
+                min,
+                WORDS_WEIGHT,
+                false,
+            ));
         }
+        plan
     }
 
     /// Whether a segment of Chinese characters holds a pair of adjacent characters that no name
@@ -833,7 +841,8 @@ impl SearchIndex {
         // unit's name). Set aside boilerplate, then the least informative words, until a page is
         // found or one word is left; more matched words still rank first.
         let mut relaxed = None;
-        if found.total < req.limit && self.whole_code(&searcher, &normalize(&req.q)).is_none() {
+        let page = req.limit.min(RELAX_BELOW);
+        if found.total < page && self.whole_code(&searcher, &normalize(&req.q)).is_none() {
             let (groups, aside) = self.relaxable_words(&normalize(&req.q));
             let n = groups.len();
             if n > 0 {
@@ -843,7 +852,7 @@ impl SearchIndex {
                     .collect();
                 by_frequency.sort_by(|a, b| b.0.cmp(&a.0));
                 for min in (1..=n).rev() {
-                    let p = self.relaxed_plan(&searcher, &groups, min, &req.filters);
+                    let p = self.relaxed_plan(&searcher, &req.q, &groups, min, &req.filters);
                     let more = run(&p)?;
                     if more.total > found.total {
                         let mut set_aside = aside.clone();
@@ -856,7 +865,7 @@ impl SearchIndex {
                         });
                         (found, plan) = (more, p);
                     }
-                    if found.total >= req.limit {
+                    if found.total >= page {
                         break;
                     }
                 }
