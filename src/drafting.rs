@@ -34,6 +34,34 @@ pub struct TypeGuess {
     pub alternatives: Vec<(String, String)>,
 }
 
+/// A project type ranked for a project, with its scores (`recognise`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeCandidate {
+    pub code: String,
+    pub name: String,
+    /// Keywords and search evidence, each scaled to the best type: 0..=2.
+    pub score: f32,
+    /// Share of the name's information the type accounts for: 0..=1. A type is taken without the
+    /// user's word from `MIN_COVERAGE`.
+    pub coverage: f32,
+}
+
+/// What the drafting assistant suggests for a project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestions {
+    /// The type given, or recognised with enough confidence; `None` when the library has no
+    /// type for the project.
+    pub project_type: Option<TypeGuess>,
+    /// The best-ranked types, for the user to confirm or change.
+    pub candidates: Vec<TypeCandidate>,
+    pub groups: Vec<Group>,
+}
+
+impl Suggestions {
+    /// Said on the page and in the API when no project type fits.
+    pub const NO_TYPE: &'static str = "指标库尚无该类项目的个性指标：下表由与项目名称相关的指标和同类支出的共性指标组成，请结合项目实际补充自拟指标，或告知指标库维护人员。";
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggested {
     pub id: String,
@@ -313,10 +341,7 @@ fn check_input(input: &ProjectInput) -> Result<(), DraftingError> {
 }
 
 /// The project type (given or guessed) and the suggested indicators by framework heading.
-pub fn suggest(
-    search: &SearchIndex,
-    input: &ProjectInput,
-) -> Result<(Option<TypeGuess>, Vec<Group>), DraftingError> {
+pub fn suggest(search: &SearchIndex, input: &ProjectInput) -> Result<Suggestions, DraftingError> {
     suggest_with(search, input, &Practice::new())
 }
 
@@ -325,7 +350,7 @@ pub fn suggest_with(
     search: &SearchIndex,
     input: &ProjectInput,
     practice: &Practice,
-) -> Result<(Option<TypeGuess>, Vec<Group>), DraftingError> {
+) -> Result<Suggestions, DraftingError> {
     check_input(input)?;
     let catalog = search.catalog();
     // One search for the name feeds recognition and the rows from the project's own words.
@@ -518,7 +543,21 @@ pub fn suggest_with(
             });
         }
     }
-    Ok((guess, groups))
+    let candidates = recognised
+        .iter()
+        .take(5)
+        .map(|r| TypeCandidate {
+            code: r.project_type.code.clone(),
+            name: r.project_type.name.clone(),
+            score: (r.score * 100.0).round() / 100.0,
+            coverage: (r.coverage * 100.0).round() / 100.0,
+        })
+        .collect();
+    Ok(Suggestions {
+        project_type: guess,
+        candidates,
+        groups,
+    })
 }
 
 /// Hits of the name search taken into the table (those scoring at least `RELATED_SHARE` of the
@@ -637,7 +676,11 @@ pub fn new_draft(
     input: &ProjectInput,
     revision_of: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Draft, DraftingError> {
-    let (guess, groups) = suggest(search, input)?;
+    let Suggestions {
+        project_type: guess,
+        groups,
+        ..
+    } = suggest(search, input)?;
     let mut rows = Vec::new();
     for g in &groups {
         for (n, s) in g.indicators.iter().enumerate() {

@@ -124,7 +124,11 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
             budget_wan: None,
             term: None,
         };
-        let (guess, groups) = drafting::suggest(search, &input)?;
+        let drafting::Suggestions {
+            project_type: guess,
+            groups,
+            ..
+        } = drafting::suggest(search, &input)?;
         let has = |l1: &str| {
             groups
                 .iter()

@@ -143,12 +143,21 @@ pub async fn suggest_targets(
     input: Result<Json<ProjectInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let input = body(input)?;
-    let (guess, groups) = tokio::task::spawn_blocking(move || {
+    let s = tokio::task::spawn_blocking(move || {
         let practice = super::evaluations::practice(&app)?;
         Ok::<_, AppError>(drafting::suggest_with(&app.search, &input, &practice)?)
     })
     .await??;
-    Ok(Json(json!({ "project_type": guess, "groups": groups })))
+    let notice = s
+        .project_type
+        .is_none()
+        .then_some(drafting::Suggestions::NO_TYPE);
+    Ok(Json(json!({
+        "project_type": s.project_type,
+        "candidates": s.candidates,
+        "notice": notice,
+        "groups": s.groups,
+    })))
 }
 
 pub async fn lint_api(
