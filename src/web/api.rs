@@ -36,6 +36,9 @@ struct SearchBody<'a> {
     /// Only when asked for (`facets=1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<&'a crate::search::Facets>,
+    /// When the query's words together matched too little: the words used and set aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relaxed: Option<&'a crate::search::Relaxed>,
 }
 
 pub async fn search(State(app): State<AppState>, p: Params) -> Result<Response, ApiError> {
@@ -65,6 +68,7 @@ pub async fn search(State(app): State<AppState>, p: Params) -> Result<Response, 
         total: res.total,
         hits,
         facets: with_facets.then_some(&res.facets),
+        relaxed: res.relaxed.as_ref(),
     };
     Ok(Json(body).into_response())
 }

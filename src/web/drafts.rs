@@ -469,6 +469,21 @@ pub(crate) fn draft_page(
     })
 }
 
+/// A unit tells the curators that the library has no type for its project: the project name
+/// joins the searches that found nothing in the curator inbox.
+pub async fn report_gap(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Redirect, PageError> {
+    let d = load(&app, &id)?;
+    let name: String = crate::search::text::normalize(d.project.name.trim())
+        .chars()
+        .take(50)
+        .collect();
+    app.store.record_miss(&name)?;
+    Ok(Redirect::to(&format!("/drafts/{}", d.id)))
+}
+
 pub async fn edit(
     State(app): State<AppState>,
     viewer: Viewer,

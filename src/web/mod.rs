@@ -45,6 +45,7 @@ pub fn router(app: AppState) -> Router {
         .route("/drafts/{id}", get(drafts::edit).post(drafts::save_page))
         .route("/drafts/{id}/print", get(drafts::print))
         .route("/drafts/{id}/copy", axum::routing::post(drafts::copy_page))
+        .route("/drafts/{id}/gap", axum::routing::post(drafts::report_gap))
         .route("/drafts/{id}/export.xlsx", get(drafts::export_xlsx))
         .route("/drafts/{id}/export.csv", get(drafts::export_csv))
         .route(

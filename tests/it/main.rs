@@ -11,6 +11,7 @@ mod durability;
 mod evaluations;
 mod helpers;
 mod pages;
+mod project_names;
 mod relevance;
 mod training;
 mod webdriver;
