@@ -21,8 +21,6 @@ pub struct App {
     /// Worked examples for training, in project-type order (none for an external corpus, whose
     /// codes the examples do not use).
     pub examples: Vec<crate::domain::training::Example>,
-    /// Failed logins, for rate limiting.
-    pub logins: crate::web::auth::LoginLimiter,
 }
 
 /// Loads the library files and applies every rule: the result is either a fully valid library or
@@ -130,7 +128,6 @@ impl App {
             rebuilt_index,
             lint,
             examples,
-            logins: Default::default(),
         })
     }
 }

@@ -454,12 +454,6 @@ pub fn template_xlsx() -> std::result::Result<Vec<u8>, TableError> {
 
 pub fn template_csv() -> Vec<u8> {
     let (headers, example) = template_rows();
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(&headers).expect("in memory");
-        w.write_record(&example).expect("in memory");
-        w.flush().expect("in memory");
-    }
-    out
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    crate::ingest::csv_safe::to_bytes([headers, example]).expect("in memory")
 }

@@ -268,7 +268,12 @@ fn read_csv(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
     for rec in r.records() {
         let rec = rec.map_err(|e| FileError::BadCsv(e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line() as u32);
-        rows.push((line, rec.iter().map(str::to_string).collect()));
+        rows.push((
+            line,
+            rec.iter()
+                .map(|c| crate::ingest::csv_safe::restore(c).to_string())
+                .collect(),
+        ));
         if rows.len() > MAX_ROWS + 20 {
             return Err(FileError::TooManyRows);
         }
@@ -768,14 +773,8 @@ pub fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
 /// The template as CSV (UTF-8 with BOM, for Excel).
 pub fn template_csv() -> Vec<u8> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let _ = w.write_record(COLUMNS.iter().map(|(c, _)| *c));
-        let _ = w.write_record(EXAMPLE);
-        let _ = w.flush();
-    }
-    out
+    let header: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
+    crate::ingest::csv_safe::to_bytes([header, EXAMPLE.to_vec()]).expect("in memory")
 }
 
 /// A plain table as an `.xlsx` sheet: the first row bold, numbers written as numbers.

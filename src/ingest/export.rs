@@ -1,5 +1,5 @@
 //! Exports of the whole library: JSON Lines (one indicator per line) and CSV (one per row, with
-//! Chinese headers and a byte-order mark so that Excel opens it as UTF-8).
+//! Chinese headers and a byte-order mark so that Excel opens it as UTF-8, formulas neutralised).
 
 use crate::domain::{Catalog, Indicator};
 use std::io::Write;
@@ -38,9 +38,8 @@ pub const CSV_HEADER: [&str; 22] = [
 ];
 
 pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -> csv::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(CSV_HEADER)?;
+    let mut w = super::csv_safe::Writer::new(out)?;
+    w.row(CSV_HEADER)?;
     for i in indicators {
         let types: Vec<&str> = i
             .project_types
@@ -57,7 +56,7 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
             .iter()
             .map(|n| catalog.natures.get(n).map_or(n.as_str(), String::as_str))
             .collect();
-        w.write_record([
+        w.row([
             i.code.as_str(),
             &i.name,
             &i.aliases.join("、"),
@@ -82,8 +81,7 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
             if i.is_active() { "启用" } else { "停用" },
         ])?;
     }
-    w.flush()?;
-    Ok(())
+    w.finish()
 }
 
 /// Files copied unchanged from the source library: the catalog is not edited through proposals.

@@ -1,6 +1,7 @@
 //! Files in and out: the `indicators/` library files, external corpora, exports.
 
 pub mod corpus;
+pub mod csv_safe;
 pub mod examples;
 pub mod export;
 pub mod library;

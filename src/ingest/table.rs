@@ -82,7 +82,9 @@ pub fn read(bytes: &[u8], marker: &str) -> Result<Table, TableError> {
             let rec = rec.map_err(|e| TableError::Csv(e.to_string()))?;
             grid.push((
                 i as u32 + 1,
-                rec.iter().map(|c| c.trim().to_string()).collect(),
+                rec.iter()
+                    .map(|c| super::csv_safe::restore(c).trim().to_string())
+                    .collect(),
             ));
         }
         ("CSV".to_string(), grid)

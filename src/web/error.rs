@@ -36,6 +36,12 @@ pub enum AppError {
         problems: Vec<(String, String)>,
     },
     TooManyRequests(String),
+    /// A limit reached: 413 (too large), 429 (too often) or 507 (storage full); the code names it.
+    Limited {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     Internal(String),
 }
 
@@ -63,6 +69,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Limited { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +79,8 @@ impl AppError {
             AppError::NotFound { code, .. }
             | AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
-            | AppError::Conflict { code, .. } => code,
+            | AppError::Conflict { code, .. }
+            | AppError::Limited { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Invalid { .. } => "invalid_indicator",
             AppError::TooManyRequests(_) => "too_many_requests",
@@ -86,6 +94,7 @@ impl AppError {
             | AppError::BadRequest { message, .. }
             | AppError::Forbidden { message, .. }
             | AppError::Conflict { message, .. }
+            | AppError::Limited { message, .. }
             | AppError::Invalid { message, .. } => message.clone(),
             AppError::Unauthorized(m) | AppError::TooManyRequests(m) => m.clone(),
             AppError::Internal(_) => "服务器内部错误，请稍后再试；问题已记录。".into(),

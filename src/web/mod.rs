@@ -1,6 +1,7 @@
 //! The web layer: HTML pages (askama) and the JSON API under `/api/v1/`, one router.
 
 pub mod account;
+pub mod address;
 pub mod api;
 pub mod auth;
 pub mod curation;
@@ -10,6 +11,7 @@ pub mod evaluations;
 pub mod handbook;
 pub mod pages;
 pub mod params;
+pub mod throttle;
 pub mod training;
 
 use crate::app::App;
@@ -262,6 +264,7 @@ pub fn router(app: AppState) -> Router {
             app.clone(),
             auth::layer,
         ))
+        .layer(axum::Extension(throttle::Guards::new(&app.config.limits)))
         .with_state(app)
 }
 
@@ -378,9 +381,11 @@ pub async fn serve_on(
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let app = Arc::new(app);
+    drafts::spawn_expiry(app.clone());
     axum::serve(
         listener,
-        router(Arc::new(app)).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await?;

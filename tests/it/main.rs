@@ -1,6 +1,7 @@
 //! Integration tests: the real app (real sled, real tantivy index, temp data directory) served
 //! on a free loopback port and spoken to over HTTP.
 
+mod abuse;
 mod api;
 mod browser;
 mod cli;
