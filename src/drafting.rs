@@ -446,8 +446,13 @@ pub fn suggest_with(
             }
         }
     }
+    // With a type, its own indicators make the table; other types' hits would crowd them out.
+    // Without one, the name's best hits are the specific indicators the table can offer.
     let best_hit = name_hits.first().map_or(0.0, |h| h.score);
-    for h in name_hits.iter().take(NAME_ROWS) {
+    for h in name_hits
+        .iter()
+        .take(if t.is_some() { 0 } else { NAME_ROWS })
+    {
         if h.score >= best_hit * RELATED_SHARE
             && coverage(&h.indicator, &words) >= RELATED_COVERAGE
             && seen.insert(h.indicator.code.to_string())

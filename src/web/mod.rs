@@ -349,8 +349,13 @@ async fn run_search(
 ) -> Result<crate::search::SearchResults, AppError> {
     check_filters(&app, &req.filters)?;
     let res = app.search.search(&req)?;
-    // What people look for and do not find feeds the curator inbox (the query only).
-    if res.total == 0 && req.offset == 0 && !req.q.trim().is_empty() {
+    // What people look for and do not find feeds the curator inbox (the query only): no hit at
+    // all, or hits only for fewer than half of the query's informative words.
+    let mostly_missed = res
+        .relaxed
+        .as_ref()
+        .is_some_and(|r| r.min_words * 2 < r.words.len());
+    if (res.total == 0 || mostly_missed) && req.offset == 0 && !req.q.trim().is_empty() {
         let q: String = crate::search::text::normalize(req.q.trim())
             .chars()
             .take(50)
