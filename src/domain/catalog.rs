@@ -74,6 +74,27 @@ pub struct ProjectType {
     pub functions: Vec<String>,
 }
 
+/// One 款 (5-digit code) of the 支出功能分类科目.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionItem {
+    pub code: String,
+    pub name: String,
+}
+
+/// One 类 (3-digit code) of the 支出功能分类科目 with the 款 a county budget uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionClass {
+    pub code: String,
+    pub name: String,
+    /// Whether a 区县 budget carries project spending (and so performance targets) under it.
+    #[serde(default)]
+    pub project_spending: bool,
+    #[serde(default)]
+    pub items: Vec<FunctionItem>,
+}
+
 /// Everything but the indicators: stored beside them so that the store is self-contained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
@@ -87,6 +108,12 @@ pub struct Catalog {
     /// Spending nature code -> label (construction -> 工程建设类).
     pub natures: BTreeMap<String, String>,
     pub project_types: Vec<ProjectType>,
+    /// 支出功能分类科目 (functions.toml); empty in stores written before it existed.
+    #[serde(default)]
+    pub functions: Vec<FunctionClass>,
+    /// Aliases several indicators may carry on purpose (library.toml `shared_aliases`).
+    #[serde(default)]
+    pub shared_aliases: Vec<String>,
 }
 
 impl Catalog {
@@ -108,6 +135,36 @@ impl Catalog {
 
     pub fn project_type_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.project_type(code).map_or(code, |t| t.name.as_str())
+    }
+
+    /// The 类 a 类 or 款 code belongs to (its first three digits).
+    pub fn function_class(&self, code: &str) -> Option<&FunctionClass> {
+        let class = code.get(..3)?;
+        self.functions.iter().find(|c| c.code == class)
+    }
+
+    /// The official name of a 类 or 款 code, when it is in functions.toml.
+    pub fn function_name(&self, code: &str) -> Option<&str> {
+        let class = self.function_class(code)?;
+        if code.len() == 3 {
+            return Some(&class.name);
+        }
+        class
+            .items
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.name.as_str())
+    }
+
+    /// The 类 a project type is budgeted under, each once, in the order of its codes.
+    pub fn classes_of(&self, t: &ProjectType) -> Vec<&FunctionClass> {
+        let mut out: Vec<&FunctionClass> = Vec::new();
+        for c in t.functions.iter().filter_map(|f| self.function_class(f)) {
+            if !out.iter().any(|o| o.code == c.code) {
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// The project types an indicator fits: named directly, or sharing a spending nature.

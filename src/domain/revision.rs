@@ -70,6 +70,10 @@ const FIELDS: &[FieldView] = &[
     ("unit", "计量单位", true, |i| i.unit.clone()),
     ("target", "参考值", false, |i| i.target.clone()),
     ("basis", "取值依据", false, |i| i.basis.label().into()),
+    ("basis_doc", "依据文件", false, |i| i.basis_doc.clone()),
+    ("valid_year", "适用年度", false, |i| {
+        i.valid_year.clone()
+    }),
     ("data_source", "数据来源", false, |i| {
         i.data_source.clone()
     }),
