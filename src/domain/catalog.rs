@@ -72,6 +72,10 @@ pub struct ProjectType {
     /// 支出功能分类科目 codes the type's projects are budgeted under: 类 (3 digits) or 款 (5 digits).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<String>,
+    /// The framework its indicators are written against when not the library's default
+    /// (`department` for 部门整体支出).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub framework: String,
 }
 
 /// One 款 (5-digit code) of the 支出功能分类科目.
@@ -123,6 +127,27 @@ impl Catalog {
             .find(|f| f.code == self.default_framework)
             .or_else(|| self.frameworks.first())
             .expect("a catalog always has a framework")
+    }
+
+    /// The framework a project type's indicators are written against.
+    pub fn framework_of(&self, t: &ProjectType) -> &Framework {
+        self.frameworks
+            .iter()
+            .find(|f| !t.framework.is_empty() && f.code == t.framework)
+            .unwrap_or_else(|| self.framework())
+    }
+
+    /// The framework an indicator written for these project types is checked against: the
+    /// types' own when they all share one, else the default (common indicators, mixed types).
+    pub fn framework_for(&self, project_types: &[String]) -> &Framework {
+        let mut own = project_types
+            .iter()
+            .filter_map(|c| self.project_type(c))
+            .map(|t| self.framework_of(t));
+        match own.next() {
+            Some(first) if own.all(|f| f.code == first.code) => first,
+            _ => self.framework(),
+        }
     }
 
     pub fn unit(&self, name: &str) -> Option<&Unit> {
@@ -197,6 +222,7 @@ impl Catalog {
                 keywords: vec![],
                 description: String::new(),
                 functions: vec![],
+                framework: String::new(),
             })
             .collect();
         c

@@ -238,8 +238,10 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             );
         }
     }
+    // Under 过程指标 (部门整体支出) budget execution is what is measured, not an input in disguise.
+    let output_or_effect = i.level1 == "产出指标" || i.level1 == "效益指标";
     for w in INPUT_WORDS {
-        if i.name.contains(w) {
+        if output_or_effect && i.name.contains(w) {
             f(
                 "input-as-output",
                 format!("“{}”衡量的是资金投入（{w}），不是产出或效益", i.name),
@@ -261,13 +263,13 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             format!("“{}”衡量质量，应列在产出指标—质量指标下", i.name),
         );
     }
-    if i.name.contains("满意") && i.level1 != "满意度指标" {
+    if i.name.contains("满意") && !i.level2.contains("满意度") {
         f(
             "wrong-category",
             format!("“{}”是满意度，应列在满意度指标下", i.name),
         );
     }
-    if i.name.ends_with("及时率") && i.level2 != "时效指标" {
+    if i.name.ends_with("及时率") && !i.level2.contains("时效") {
         f(
             "wrong-category",
             format!("“{}”衡量时效，应列在时效指标下", i.name),
@@ -383,7 +385,7 @@ pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
             ),
         );
     }
-    if i.level2 == "成本指标" && kind == Some(UnitKind::Money) {
+    if i.level2.contains("成本") && kind == Some(UnitKind::Money) {
         if PER_UNIT_WORDS.iter().any(|w| i.name.contains(w)) {
             f(
                 "cost-unit-mismatch",
@@ -434,8 +436,8 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
             }
         }
     }
-    let framework = catalog.framework();
     for t in &catalog.project_types {
+        let framework = catalog.framework_of(t);
         let fits: Vec<&Indicator> = indicators
             .iter()
             .filter(|i| i.is_active() && i.fits(t))
@@ -460,10 +462,16 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
             });
         }
         // 财预〔2021〕101号 makes cost a level 1 of its own: every type names the cost a target
-        // table must carry.
-        if !fits
+        // table must carry (under whichever heading its framework files cost).
+        let costs = framework
+            .level1
             .iter()
-            .any(|i| i.level2 == "成本指标" && i.core.contains(&t.code))
+            .flat_map(|l| &l.level2)
+            .any(|l2| l2.contains("成本"));
+        if costs
+            && !fits
+                .iter()
+                .any(|i| i.level2.contains("成本") && i.core.contains(&t.code))
         {
             out.push(Finding {
                 rule: "type-missing-core-cost",
@@ -614,7 +622,8 @@ pub fn stats(catalog: &Catalog, indicators: &[Indicator]) -> Stats {
                 specific: fits.iter().filter(|i| i.natures.is_empty()).count(),
                 common: fits.iter().filter(|i| !i.natures.is_empty()).count(),
                 core: fits.iter().filter(|i| i.core.contains(&t.code)).count(),
-                by_level1: framework
+                by_level1: catalog
+                    .framework_of(t)
                     .level1
                     .iter()
                     .map(|l| {

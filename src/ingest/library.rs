@@ -294,6 +294,12 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         if !types.groups.contains(&t.group) {
             bad(format!("项目类型分组“{}”不在 groups 列表中", t.group));
         }
+        if !t.framework.is_empty() && !frameworks.framework.iter().any(|f| f.code == t.framework) {
+            bad(format!(
+                "指标体系框架“{}”未在 framework.toml 中定义",
+                t.framework
+            ));
+        }
         for s in &t.sectors {
             if !types.sectors.contains(s) {
                 bad(format!("行业“{s}”不在 sectors 列表中"));
@@ -528,7 +534,12 @@ pub fn validate(
 ) -> Result<Indicator, (Option<String>, Problems)> {
     let mut p: Problems = Vec::new();
     let code = Code::parse(&raw.code).map_err(|e| p.push(("code", e))).ok();
-    let framework = catalog.framework();
+    // Indicators of types with a framework of their own (部门整体支出) use its headings.
+    let framework = if raw.natures.is_empty() {
+        catalog.framework_for(&raw.project_types)
+    } else {
+        catalog.framework()
+    };
 
     let name = raw.name.trim().to_string();
     if name.is_empty() {
@@ -552,9 +563,10 @@ pub fn validate(
         Some(l1) if !l1.level2.contains(&raw.level2) => p.push((
             "level2",
             format!(
-                "二级指标“{}”不属于一级指标“{}”（可选：{}）",
+                "二级指标“{}”不属于一级指标“{}”（框架“{}”，可选：{}）",
                 raw.level2,
                 raw.level1,
+                framework.code,
                 l1.level2.join("、")
             ),
         )),
@@ -674,7 +686,8 @@ pub fn validate(
     .map_err(|e| p.push(("cost_kind", e)))
     .ok()
     .flatten();
-    if cost_kind.is_some() && raw.level2 != "成本指标" {
+    let cost = raw.level2.contains("成本");
+    if cost_kind.is_some() && !cost {
         p.push((
             "cost_kind",
             "只有成本指标可以填写成本类型（cost_kind）".into(),
@@ -696,7 +709,7 @@ pub fn validate(
     else {
         unreachable!("every None above recorded a problem")
     };
-    let cost_kind = cost_kind.or((raw.level2 == "成本指标").then_some(CostKind::Economic));
+    let cost_kind = cost_kind.or(cost.then_some(CostKind::Economic));
     Ok(Indicator {
         code,
         name,
@@ -975,6 +988,64 @@ provenance = "地方参考"
             "{messages:?}"
         );
         assert!(errs.iter().all(|e| e.line.is_some()), "{errs:?}");
+    }
+
+    /// 部门整体支出: a type on the `department` framework takes 决策/过程 headings, where budget
+    /// execution is a process measure; the local headings are refused for it.
+    #[test]
+    fn a_type_on_the_department_framework_uses_its_headings() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = default_dir();
+        for f in [
+            "library.toml",
+            "framework.toml",
+            "units.toml",
+            "functions.toml",
+        ] {
+            std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+        }
+        let types = std::fs::read_to_string(src.join("project_types.toml")).unwrap()
+            + r#"
+[[type]]
+code = "dept_whole"
+prefix = "BM"
+name = "部门整体支出"
+group = "专项业务"
+sectors = ["一般公共服务"]
+natures = []
+functions = ["201"]
+framework = "department"
+"#;
+        std::fs::write(dir.path().join("project_types.toml"), types).unwrap();
+        std::fs::create_dir(dir.path().join("common")).unwrap();
+        std::fs::create_dir(dir.path().join("types")).unwrap();
+        let process = GOOD
+            .replace("DL-001", "BM-001")
+            .replace("新建道路里程", "部门预算执行率")
+            .replace("产出指标", "过程指标")
+            .replace("数量指标", "预算执行指标")
+            .replace(
+                "unit = \"公里\"",
+                "unit = \"%\"\nformula = \"实际支出÷预算数×100%\"",
+            )
+            .replace("target = \"5\"", "target = \"95\"")
+            .replace("\"road\"", "\"dept_whole\"");
+        std::fs::write(dir.path().join("types/dept_whole.toml"), &process).unwrap();
+        let lib = load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let findings = crate::domain::quality::check_library(&lib.catalog, &lib.indicators);
+        assert!(
+            !findings.iter().any(|f| f.rule == "input-as-output"),
+            "{findings:?}"
+        );
+        let local = process
+            .replace("过程指标", "产出指标")
+            .replace("预算执行指标", "数量指标");
+        std::fs::write(dir.path().join("types/dept_whole.toml"), local).unwrap();
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        assert!(
+            errs.iter().any(|e| e.message.contains("department")),
+            "{errs:?}"
+        );
     }
 
     #[test]

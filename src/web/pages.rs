@@ -474,7 +474,7 @@ pub async fn browse_type(
     let all = app.store.indicators()?;
     let fits: Vec<&Indicator> = all.iter().filter(|i| i.is_active() && i.fits(&t)).collect();
     let tree = catalog
-        .framework()
+        .framework_of(&t)
         .level1
         .iter()
         .map(|l1| Level1Block {

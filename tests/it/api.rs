@@ -169,7 +169,7 @@ async fn catalog_endpoints_describe_types_framework_stats_and_editions() {
     let (_, types) = shared_app().json("/api/v1/project-types").await;
     assert_eq!(types["edition"], "2026.1");
     let (_, fw) = shared_app().json("/api/v1/framework").await;
-    assert_eq!(fw["frameworks"].as_array().unwrap().len(), 2);
+    assert_eq!(fw["frameworks"].as_array().unwrap().len(), 3);
     let (_, stats) = shared_app().json("/api/v1/stats").await;
     assert!(stats["indicators"].as_u64().unwrap() >= 1000);
     assert_eq!(stats["findings"], 0);
