@@ -469,3 +469,17 @@ pub fn template_csv() -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_has_a_column_for_the_document_and_the_year_of_a_value() {
+        let (headers, example) = template_rows();
+        assert_eq!(headers.len(), example.len());
+        for c in ["依据文件", "适用年度"] {
+            assert!(headers.contains(&c), "{headers:?}");
+        }
+    }
+}

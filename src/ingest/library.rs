@@ -280,14 +280,7 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
     for t in types.types {
         let line = Some(line_of(types_text, t.span().start));
         let t = t.into_inner();
-        let mut bad = |message: String| {
-            errors.push(FileError {
-                file: types_path.clone(),
-                line,
-                code: Some(t.code.clone()),
-                message,
-            })
-        };
+        let mut bad = |message| push_error(&mut errors, &types_path, line, &t.code, message);
         if !seen_types.insert(t.code.clone()) {
             bad(format!("项目类型编码“{}”重复", t.code));
         }
@@ -408,6 +401,22 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
     }
 }
 
+/// Records a problem of one catalog entry (a project type, a 类) at its line.
+fn push_error(
+    errors: &mut Vec<FileError>,
+    file: &Path,
+    line: Option<usize>,
+    code: &str,
+    message: String,
+) {
+    errors.push(FileError {
+        file: file.to_path_buf(),
+        line,
+        code: Some(code.to_string()),
+        message,
+    });
+}
+
 /// Checks the 类/款 list (codes of the right length, each 款 under its 类, no repeats) and returns it.
 fn check_functions(
     raw: RawFunctions,
@@ -420,14 +429,7 @@ fn check_functions(
     for c in raw.classes {
         let line = Some(line_of(text, c.span().start));
         let c = c.into_inner();
-        let mut bad = |message: String| {
-            errors.push(FileError {
-                file: path.clone(),
-                line,
-                code: Some(c.code.clone()),
-                message,
-            })
-        };
+        let mut bad = |message| push_error(errors, &path, line, &c.code, message);
         if c.code.len() != 3 || !c.code.bytes().all(|b| b.is_ascii_digit()) {
             bad(format!("类级科目编码“{}”应为 3 位数字", c.code));
         }
