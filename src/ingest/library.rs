@@ -956,8 +956,8 @@ provenance = "地方参考"
         assert!(e.message.contains("适用年度"), "{e}");
     }
 
-    #[test]
-    fn a_type_must_name_known_functional_codes() {
+    /// The bundled catalog files, with project_types.toml changed by `edit`, and no indicators.
+    fn catalog_with_types(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let src = default_dir();
         for f in [
@@ -968,14 +968,21 @@ provenance = "地方参考"
         ] {
             std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
         }
-        let types = std::fs::read_to_string(src.join("project_types.toml"))
-            .unwrap()
-            .replacen("functions = [\"21203\"]", "functions = [\"21204\"]", 1)
-            .replacen("functions = [\"21203\"]", "functions = [\"999\"]", 1)
-            .replacen("functions = [\"21203\"]", "functions = []", 1);
-        std::fs::write(dir.path().join("project_types.toml"), types).unwrap();
+        let types = std::fs::read_to_string(src.join("project_types.toml")).unwrap();
+        std::fs::write(dir.path().join("project_types.toml"), edit(&types)).unwrap();
         std::fs::create_dir(dir.path().join("common")).unwrap();
         std::fs::create_dir(dir.path().join("types")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_type_must_name_known_functional_codes() {
+        let dir = catalog_with_types(|types| {
+            types
+                .replacen("functions = [\"21203\"]", "functions = [\"21204\"]", 1)
+                .replacen("functions = [\"21203\"]", "functions = [\"999\"]", 1)
+                .replacen("functions = [\"21203\"]", "functions = []", 1)
+        });
         let errs = load_dir(dir.path()).unwrap_err().0;
         let messages: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
         assert!(
@@ -996,18 +1003,9 @@ provenance = "地方参考"
     /// execution is a process measure; the local headings are refused for it.
     #[test]
     fn a_type_on_the_department_framework_uses_its_headings() {
-        let dir = tempfile::tempdir().unwrap();
-        let src = default_dir();
-        for f in [
-            "library.toml",
-            "framework.toml",
-            "units.toml",
-            "functions.toml",
-        ] {
-            std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
-        }
-        let types = std::fs::read_to_string(src.join("project_types.toml")).unwrap()
-            + r#"
+        let dir = catalog_with_types(|types| {
+            types.to_string()
+                + r#"
 [[type]]
 code = "dept_whole"
 prefix = "BM"
@@ -1017,10 +1015,8 @@ sectors = ["一般公共服务"]
 natures = []
 functions = ["201"]
 framework = "department"
-"#;
-        std::fs::write(dir.path().join("project_types.toml"), types).unwrap();
-        std::fs::create_dir(dir.path().join("common")).unwrap();
-        std::fs::create_dir(dir.path().join("types")).unwrap();
+"#
+        });
         let process = GOOD
             .replace("DL-001", "BM-001")
             .replace("新建道路里程", "部门预算执行率")
