@@ -260,6 +260,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = cli.config(None);
             match load_checked(&config.library) {
                 Ok(lib) => {
+                    // The search vocabulary is checked against the library it searches.
+                    let vocab = zhibiao::search::vocab::Vocabulary::load(&config.vocab_dir)?;
+                    let problems = quality::check_vocabulary(
+                        &lib.catalog,
+                        &lib.indicators,
+                        &vocab.synonyms,
+                        &vocab.stop_words,
+                    );
+                    if !problems.is_empty() {
+                        eprintln!("检索词表有 {} 处问题：", problems.len());
+                        for f in &problems {
+                            let code = f.code.as_ref().map(|c| format!(" {c}"));
+                            eprintln!(
+                                "  {}: [{}{}] {}",
+                                config.vocab_dir.display(),
+                                f.rule,
+                                code.unwrap_or_default(),
+                                f.message
+                            );
+                        }
+                        return Ok(ExitCode::FAILURE);
+                    }
                     println!(
                         "指标库检查通过：{} 版，{} 个项目类型，{} 个指标，0 处问题。",
                         lib.catalog.edition,
@@ -542,11 +564,43 @@ fn print_stats(s: &quality::Stats) {
     for (k, n) in &s.by_scope {
         println!("  {k} {n:>5}");
     }
-    println!("\n按项目类型（指标数 个性/共性 核心）：");
+    println!("\n按项目类型（指标数 个性/共性 核心 支出功能分类）：");
     for t in &s.by_type {
         println!(
-            "  {:<8} {:<14} {:>4}  {:>3}/{:<3} 核心 {}",
-            t.group, t.name, t.total, t.specific, t.common, t.core
+            "  {:<8} {:<14} {:>4}  {:>3}/{:<3} 核心 {:<3} {}",
+            t.group,
+            t.name,
+            t.total,
+            t.specific,
+            t.common,
+            t.core,
+            t.functions.join(" ")
+        );
+    }
+    println!("\n按支出功能分类（类级科目：项目类型数 指标数）：");
+    for f in &s.by_function {
+        let mark = if !f.project_spending {
+            "（不设项目）"
+        } else if f.types.is_empty() {
+            "  ← 有项目支出，尚无项目类型"
+        } else {
+            ""
+        };
+        println!(
+            "  {} {:<14} {:>3} {:>5}{mark}",
+            f.code,
+            f.name,
+            f.types.len(),
+            f.indicators
+        );
+    }
+    if s.uncovered_functions.is_empty() {
+        println!("有项目支出的类级科目均已有项目类型。");
+    } else {
+        println!(
+            "有项目支出但没有项目类型的类级科目 {} 个：{}",
+            s.uncovered_functions.len(),
+            s.uncovered_functions.join("、")
         );
     }
     println!("\n质量规则问题：{} 处", s.findings);

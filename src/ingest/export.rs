@@ -12,7 +12,7 @@ pub fn jsonl<W: Write>(out: &mut W, indicators: &[Indicator]) -> std::io::Result
     Ok(())
 }
 
-pub const CSV_HEADER: [&str; 22] = [
+pub const CSV_HEADER: [&str; 24] = [
     "编码",
     "指标名称",
     "别名",
@@ -25,6 +25,8 @@ pub const CSV_HEADER: [&str; 22] = [
     "计量单位",
     "参考值",
     "取值依据",
+    "依据文件",
+    "适用年度",
     "数据来源",
     "评(扣)分标准",
     "分值",
@@ -69,6 +71,8 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
             &i.unit,
             &i.target,
             i.basis.label(),
+            &i.basis_doc,
+            &i.valid_year,
             &i.data_source,
             &i.scoring,
             &i.weight.to_string(),
@@ -88,6 +92,7 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
 const CATALOG_FILES: &[&str] = &[
     "framework.toml",
     "units.toml",
+    "functions.toml",
     "project_types.toml",
     "review_rules.toml",
     "README.md",

@@ -138,10 +138,21 @@ pub async fn project_types(State(app): State<AppState>) -> Json<Value> {
                 .filter(|t| &t.group == g)
                 .map(|t| {
                     let s = stats.by_type.iter().find(|s| s.code == t.code);
+                    let functions: Vec<Value> = t
+                        .functions
+                        .iter()
+                        .map(|f| json!({ "code": f, "name": catalog.function_name(f) }))
+                        .collect();
+                    let classes: Vec<Value> = catalog
+                        .classes_of(t)
+                        .iter()
+                        .map(|c| json!({ "code": c.code, "name": c.name }))
+                        .collect();
                     json!({
                         "code": t.code, "name": t.name, "subgroup": t.subgroup,
                         "sectors": t.sectors, "natures": t.natures, "keywords": t.keywords,
                         "description": t.description,
+                        "functions": functions, "function_classes": classes,
                         "indicators": s.map_or(0, |s| s.total),
                         "core_indicators": s.map_or(0, |s| s.core),
                     })
@@ -150,7 +161,21 @@ pub async fn project_types(State(app): State<AppState>) -> Json<Value> {
             json!({ "group": g, "project_types": types })
         })
         .collect();
-    Json(json!({ "edition": catalog.edition, "groups": groups, "sectors": catalog.sectors }))
+    // The same types by 支出功能分类 类, with the 类 that have project spending and no type yet.
+    let functions: Vec<Value> = stats
+        .by_function
+        .iter()
+        .map(|f| {
+            json!({
+                "code": f.code, "name": f.name, "project_spending": f.project_spending,
+                "project_types": f.types, "indicators": f.indicators,
+            })
+        })
+        .collect();
+    Json(json!({
+        "edition": catalog.edition, "groups": groups, "sectors": catalog.sectors,
+        "function_classes": functions,
+    }))
 }
 
 pub async fn framework(State(app): State<AppState>) -> Json<Value> {

@@ -220,7 +220,7 @@ async fn a_rejected_proposal_changes_nothing_and_nobody_approves_their_own() {
         .await;
     assert_eq!(s, 200);
     let (_, ind) = app.json("/api/v1/indicators/JZ-002").await;
-    assert_eq!(ind["indicator"]["target"], "1500");
+    assert_eq!(ind["indicator"]["target"], "100");
     let (_, revs) = app.json("/api/v1/indicators/JZ-002/revisions").await;
     assert_eq!(revs["revisions"].as_array().unwrap().len(), 1);
     let (s, _) = reviewer2
