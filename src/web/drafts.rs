@@ -4,17 +4,16 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Form, Json, Path};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
 use crate::ingest::xlsx;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -41,22 +40,14 @@ impl From<xlsx::SheetError> for AppError {
     }
 }
 
-/// JSON bodies that fail to parse (or are too large) get our error shape, not axum's text.
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    r.map(|Json(v)| v).map_err(|e| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "body_too_large"
-        } else {
-            "invalid_json"
-        };
-        AppError::bad(code, format!("请求内容无法解析：{}", e.body_text()))
-    })
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DraftBody {
+    /// name, unit_name, description, project_type, budget_wan, year, term.
+    #[schema(value_type = Object)]
     pub project: DraftProject,
+    /// level1, level2, name, indicator, revision, direction, target, unit, explanation.
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DraftRow>,
 }
 
@@ -140,9 +131,8 @@ fn load(app: &AppState, id: &str) -> Result<Draft, AppError> {
 
 pub async fn suggest_targets(
     State(app): State<AppState>,
-    input: Result<Json<ProjectInput>, JsonRejection>,
+    Json(input): Json<ProjectInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let input = body(input)?;
     let (guess, groups) = tokio::task::spawn_blocking(move || {
         let practice = super::evaluations::practice(&app)?;
         Ok::<_, AppError>(drafting::suggest_with(&app.search, &input, &practice)?)
@@ -153,9 +143,8 @@ pub async fn suggest_targets(
 
 pub async fn lint_api(
     State(app): State<AppState>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut b = body(input)?;
     validate(&app, &b.project, &mut b.rows)?;
     let now = chrono::Utc::now();
     let d = Draft {
@@ -175,9 +164,8 @@ fn revision_of(app: &AppState) -> impl Fn(&str) -> Option<u32> + '_ {
 
 pub async fn create_api(
     State(app): State<AppState>,
-    input: Result<Json<ProjectInput>, JsonRejection>,
+    Json(input): Json<ProjectInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = body(input)?;
     let draft = drafting::new_draft(&app.search, &input, &revision_of(&app))?;
     app.store.put_draft(&draft)?;
     let f = findings(&app, &draft);
@@ -201,10 +189,9 @@ pub async fn get_api(
 pub async fn put_api(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut d = load(&app, &id)?;
-    let mut b = body(input)?;
     validate(&app, &b.project, &mut b.rows)?;
     d.project = b.project;
     d.rows = b.rows;
@@ -225,7 +212,7 @@ fn type_name(app: &AppState, d: &Draft) -> String {
 pub async fn export_xlsx(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = load(&app, &id)?;
     let bytes = xlsx::write_draft(&d, &type_name(&app, &d))?;
     Ok(download(
@@ -239,7 +226,7 @@ pub async fn export_xlsx(
 pub async fn export_csv(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = load(&app, &id)?;
     let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(bytes, "text/csv; charset=utf-8", &d, "csv"))

@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::drafts::{DraftBody, apply_form, draft_page, findings, validate};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Editor, Form, Json, Path, Query, Require};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
     AnnotatedTable, Attempt, Comparison, Example, Exercise, ExerciseStart, FrameworkPart,
@@ -18,11 +19,9 @@ use crate::domain::training::{
 };
 use crate::domain::{Draft, Framework, Indicator, Role};
 use askama::Template;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -75,7 +74,7 @@ fn edition_of(app: &AppState, code: &str, revision: u32) -> Result<Option<String
 }
 
 /// What a trainer asks to add to a session (JSON API and forms alike).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemSpec {
     Framework {
@@ -303,7 +302,7 @@ pub async fn example_api(
 
 // ---- sessions ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SessionBody {
     pub title: String,
     #[serde(default)]
@@ -380,15 +379,10 @@ fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Val
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     headers: HeaderMap,
-    input: Result<Json<SessionBody>, JsonRejection>,
+    Json(b): Json<SessionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(b) = input.map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let s = create_session(&app, &viewer, &b.title, b.items)?;
     Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
 }
@@ -441,6 +435,7 @@ pub struct NewSessionForm {
 pub async fn create_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Form(f): Form<NewSessionForm>,
 ) -> Result<Redirect, PageError> {
     let specs = if f.template == "standard" {
@@ -529,6 +524,7 @@ pub struct SessionPage {
 pub async fn session_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let s = session(&app, &id)?;
@@ -562,6 +558,7 @@ pub async fn session_page(
 pub async fn session_submit(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
@@ -868,7 +865,7 @@ pub struct CodeQuery {
 }
 
 pub async fn join_lookup(
-    axum::extract::Query(q): axum::extract::Query<CodeQuery>,
+    Query(q): Query<CodeQuery>,
     State(app): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
@@ -1026,14 +1023,8 @@ pub async fn attempt_submit(
 pub async fn attempt_api(
     State(app): State<AppState>,
     Path(code): Path<String>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(mut b) = input.map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let ex = exercise(&app, &code)?;
     let mut a = new_attempt(&app, &ex)?;
     // The practice case is the trainer's: a trainee changes the rows, not the project.
@@ -1113,6 +1104,7 @@ pub struct SummaryPage {
 pub async fn summary_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let s = session(&app, &id)?;
@@ -1131,6 +1123,7 @@ pub async fn summary_page(
 pub async fn summary_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let s = session(&app, &id)?;

@@ -2,6 +2,8 @@
 //! on a free loopback port and spoken to over HTTP.
 
 mod api;
+mod api_edge;
+mod api_fuzz;
 mod browser;
 mod cli;
 mod corpus;
@@ -10,6 +12,7 @@ mod drafting;
 mod durability;
 mod evaluations;
 mod helpers;
+mod openapi;
 mod pages;
 mod relevance;
 mod training;
