@@ -10,6 +10,7 @@ mod corpus;
 mod curation;
 mod drafting;
 mod durability;
+mod escaping;
 mod evaluations;
 mod helpers;
 mod openapi;
