@@ -115,6 +115,21 @@ fn the_script_never_parses_api_data_as_html() {
     }
 }
 
+/// No element the data carried is in the page (`ids`: those it would have made), and the hit is
+/// still marked.
+async fn only_text_and_the_mark(b: &crate::webdriver::Browser, ids: &str) {
+    let injected = b
+        .eval(&format!(
+            "return document.querySelectorAll('#suggestions b, #suggestions img, {ids}').length"
+        ))
+        .await;
+    assert_eq!(injected, 0);
+    let marked = b
+        .eval("return document.querySelector('#suggestions li mark').textContent")
+        .await;
+    assert_eq!(marked, "养护");
+}
+
 /// In a real browser: a suggestion whose name holds markup shows it as text, and the hit is
 /// still marked.
 #[tokio::test]
@@ -143,14 +158,7 @@ async fn suggestions_show_markup_in_a_name_as_text() {
         text.as_str().unwrap().contains("<b id=injected>粗</b><img"),
         "{text}"
     );
-    let injected = b
-        .eval("return document.querySelectorAll('#suggestions b, #suggestions img, #injected').length")
-        .await;
-    assert_eq!(injected, 0);
-    let marked = b
-        .eval("return document.querySelector('#suggestions li mark').textContent")
-        .await;
-    assert_eq!(marked, "养护");
+    only_text_and_the_mark(&b, "#injected").await;
     let small = b
         .eval("return document.querySelector('#suggestions li small').textContent")
         .await;
@@ -172,14 +180,7 @@ async fn suggestions_show_markup_in_a_name_as_text() {
         text,
         "<b id=l2>二级</b> · <img id=u src=x onerror=\"document.title=2\">"
     );
-    let injected = b
-        .eval("return document.querySelectorAll('#suggestions b, #suggestions img, #n, #u, #l2').length")
-        .await;
-    assert_eq!(injected, 0);
-    let marked = b
-        .eval("return document.querySelector('#suggestions li mark').textContent")
-        .await;
-    assert_eq!(marked, "养护");
+    only_text_and_the_mark(&b, "#n, #u, #l2").await;
     let title = b.eval("return document.title").await;
     assert!(title != "1" && title != "2", "{title}");
     b.close().await;
