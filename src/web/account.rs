@@ -4,12 +4,12 @@ use super::AppState;
 use super::auth::{self, CSRF_COOKIE, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie};
 use super::error::{ApiError, AppError, PageError};
 use super::throttle::{Guards, too_many};
+use super::extract::{Admin, Form, Json, Query, Require};
 use crate::domain::{AuditEntry, Role, User};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -123,7 +123,7 @@ pub async fn login_page(viewer: Viewer) -> Page {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginForm {
     #[serde(default)]
     pub name: String,
@@ -157,7 +157,7 @@ pub async fn login_submit(
         }
         Err(
             e
-            @ (AppError::Unauthorized(_) | AppError::Limited { .. } | AppError::BadRequest { .. }),
+            @ (AppError::Unauthorized(_) | AppError::Refused { .. } | AppError::BadRequest { .. }),
         ) => {
             let status = e.status();
             let mut name = f.name;
@@ -293,7 +293,7 @@ pub async fn account_token_page(State(app): State<AppState>, viewer: Viewer) -> 
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     pub name: String,
     #[serde(default)]
@@ -388,6 +388,7 @@ pub async fn users_api(
 pub async fn add_user_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     viewer.require(Role::Admin)?;
@@ -421,6 +422,7 @@ pub async fn users_page(State(app): State<AppState>, viewer: Viewer) -> Page {
 pub async fn users_submit(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Form(n): Form<NewUser>,
 ) -> Page {
     viewer.require(Role::Admin)?;
@@ -444,7 +446,8 @@ pub async fn users_submit(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     #[serde(default)]
     pub offset: usize,
@@ -477,6 +480,7 @@ fn audit_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, AppError> {
 pub async fn audit_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     viewer.require(Role::Admin)?;
@@ -509,6 +513,7 @@ pub struct AuditPage {
 pub async fn audit_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Query(q): Query<AuditQuery>,
 ) -> Page {
     viewer.require(Role::Admin)?;

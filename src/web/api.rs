@@ -1,11 +1,11 @@
 //! The JSON API under `/api/v1/`.
 
 use super::error::{ApiError, AppError};
+use super::extract::{Json, Path};
 use super::params::Params;
 use super::{AppState, run_search};
 use crate::domain::{Indicator, Revision, quality};
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};

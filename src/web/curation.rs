@@ -4,6 +4,7 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer};
 use crate::curation::import::{self as bulk, ImportReport};
 use crate::curation::{self, ChangeView, patched};
 use crate::domain::edition::NoteEntry;
@@ -12,10 +13,9 @@ use crate::ingest::library::IndicatorInput;
 use crate::store::Miss;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -55,14 +55,17 @@ fn parse_id(s: &str) -> Result<u64, AppError> {
 
 // ---------------------------------------------------------------- JSON API
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProposal {
+    /// `create`, `edit`, `retire`, `merge` or `restore`.
+    #[schema(value_type = String)]
     pub kind: ProposalKind,
     #[serde(default)]
     pub code: Option<String>,
     /// Create: the whole indicator as in a library file. Edit: only the fields that change.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub indicator: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
     pub replaced_by: Option<String>,
@@ -126,6 +129,7 @@ fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Pr
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Proposal>)> {
     let actor = viewer.require(Role::Editor)?;
@@ -134,7 +138,8 @@ pub async fn create_api(
     Ok((StatusCode::CREATED, Json(p)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     pub state: Option<String>,
@@ -155,6 +160,7 @@ fn state_filter(s: &Option<String>) -> Result<Option<ProposalState>, AppError> {
 pub async fn list_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Query(q): Query<ListQuery>,
 ) -> Api<Json<Value>> {
     viewer.require(Role::Editor)?;
@@ -177,6 +183,7 @@ pub async fn list_api(
 pub async fn get_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Api<Json<Value>> {
     viewer.require(Role::Editor)?;
@@ -189,7 +196,7 @@ pub async fn get_api(
     Ok(Json(json!({ "proposal": p, "changes": changes })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct Decision {
     #[serde(default)]
     pub comment: String,
@@ -200,6 +207,7 @@ pub struct Decision {
 pub async fn approve_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Json<Value>> {
@@ -213,6 +221,7 @@ pub async fn approve_api(
 pub async fn approve_batch_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     body: Bytes,
 ) -> Api<Json<Value>> {
     let actor = viewer.require(Role::Reviewer)?;
@@ -224,6 +233,7 @@ pub async fn approve_batch_api(
 pub async fn reject_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Json<Proposal>> {
@@ -235,7 +245,7 @@ pub async fn reject_api(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FoldBody {
     pub into: String,
 }
@@ -245,6 +255,7 @@ pub struct FoldBody {
 pub async fn fold_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Proposal>)> {
@@ -258,6 +269,7 @@ pub async fn fold_api(
 pub async fn withdraw_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Api<Json<Proposal>> {
     let actor = viewer.require(Role::Editor)?;
@@ -267,7 +279,8 @@ pub async fn withdraw_api(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompareQuery {
     pub a: u32,
     pub b: u32,
@@ -302,7 +315,7 @@ pub async fn compare_api(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FreezeBody {
     pub name: String,
 }
@@ -310,6 +323,7 @@ pub struct FreezeBody {
 pub async fn freeze_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Value>)> {
     let actor = viewer.require(Role::Admin)?;
@@ -357,7 +371,8 @@ fn summary(notes: &[NoteEntry]) -> Value {
     json!({ "new": n(New), "material": n(Material), "immaterial": n(Immaterial), "retired": n(Retired) })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     #[serde(default)]
     pub dry_run: Option<bool>,
@@ -371,6 +386,7 @@ pub struct ImportQuery {
 pub async fn import_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -496,6 +512,7 @@ pub struct ProposalsPage {
 pub async fn proposals_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Query(q): Query<ListQuery>,
 ) -> Page {
     viewer.require(Role::Editor)?;
@@ -520,6 +537,7 @@ pub struct ProposalPage {
 pub async fn proposal_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let actor = viewer.require(Role::Editor)?;
@@ -557,6 +575,7 @@ fn all(f: &Fields, k: &str) -> Vec<String> {
 pub async fn decide_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Page {
@@ -597,6 +616,7 @@ pub async fn decide_page(
 pub async fn batch_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     Form(f): Form<Fields>,
 ) -> Page {
     let actor = viewer.require(Role::Reviewer)?;
@@ -760,6 +780,7 @@ pub async fn new_form(State(app): State<AppState>, viewer: Viewer) -> Page {
 pub async fn edit_form(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(code): Path<String>,
 ) -> Page {
     viewer.require(Role::Editor)?;
@@ -781,6 +802,7 @@ pub async fn edit_form(
 pub async fn propose_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     code: Option<Path<String>>,
     Form(f): Form<Fields>,
 ) -> Page {
@@ -904,6 +926,7 @@ pub async fn editions_page(State(app): State<AppState>, viewer: Viewer) -> Page 
 pub async fn freeze_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Form(f): Form<Fields>,
 ) -> Page {
     let actor = viewer.require(Role::Admin)?;
@@ -1006,6 +1029,7 @@ pub async fn import_form(viewer: Viewer) -> Page {
 pub async fn import_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     mut mp: axum::extract::Multipart,
 ) -> Page {
     let actor = viewer.require(Role::Editor)?;

@@ -6,6 +6,7 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::throttle::{Guards, too_many};
+use super::extract::{Form, Json, Path};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
@@ -13,11 +14,9 @@ use crate::ingest::xlsx;
 use crate::store::{DraftError, DraftQuota};
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -40,7 +39,7 @@ impl From<DraftError> for AppError {
             DraftError::Full { .. } => (StatusCode::INSUFFICIENT_STORAGE, "draft_storage_full"),
             DraftError::Store(_) => return AppError::Internal(e.to_string()),
         };
-        AppError::Limited {
+        AppError::Refused {
             status,
             code,
             message: e.to_string(),
@@ -137,22 +136,14 @@ impl From<xlsx::SheetError> for AppError {
     }
 }
 
-/// JSON bodies that fail to parse (or are too large) get our error shape, not axum's text.
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    r.map(|Json(v)| v).map_err(|e| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "body_too_large"
-        } else {
-            "invalid_json"
-        };
-        AppError::bad(code, format!("请求内容无法解析：{}", e.body_text()))
-    })
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DraftBody {
+    /// name, unit_name, description, project_type, budget_wan, year, term.
+    #[schema(value_type = Object)]
     pub project: DraftProject,
+    /// level1, level2, name, indicator, revision, direction, target, unit, explanation.
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DraftRow>,
 }
 
@@ -167,7 +158,7 @@ pub(crate) fn validate(
     }
     let max_rows = app.config.limits.draft_max_rows;
     if rows.len() > max_rows {
-        return Err(AppError::Limited {
+        return Err(AppError::Refused {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "too_many_rows",
             message: format!("指标最多 {max_rows} 行，收到 {} 行", rows.len()),
@@ -238,9 +229,8 @@ fn load(app: &AppState, id: &str) -> Result<Draft, AppError> {
 
 pub async fn suggest_targets(
     State(app): State<AppState>,
-    input: Result<Json<ProjectInput>, JsonRejection>,
+    Json(input): Json<ProjectInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let input = body(input)?;
     let s = tokio::task::spawn_blocking(move || {
         let practice = super::evaluations::practice(&app)?;
         Ok::<_, AppError>(drafting::suggest_with(&app.search, &input, &practice)?)
@@ -260,9 +250,8 @@ pub async fn suggest_targets(
 
 pub async fn lint_api(
     State(app): State<AppState>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut b = body(input)?;
     validate(&app, &b.project, &mut b.rows)?;
     let now = chrono::Utc::now();
     let d = Draft {
@@ -284,9 +273,8 @@ pub async fn create_api(
     State(app): State<AppState>,
     guards: Guards,
     viewer: Viewer,
-    input: Result<Json<ProjectInput>, JsonRejection>,
+    Json(input): Json<ProjectInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = body(input)?;
     let draft = drafting::new_draft(&app.search, &input, &revision_of(&app))?;
     admit(&guards, &viewer)?;
     save(&app, &draft)?;
@@ -311,10 +299,9 @@ pub async fn get_api(
 pub async fn put_api(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut d = load(&app, &id)?;
-    let mut b = body(input)?;
     validate(&app, &b.project, &mut b.rows)?;
     d.project = b.project;
     d.rows = b.rows;
@@ -335,7 +322,7 @@ fn type_name(app: &AppState, d: &Draft) -> String {
 pub async fn export_xlsx(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = load(&app, &id)?;
     let bytes = xlsx::write_draft(&d, &type_name(&app, &d))?;
     Ok(download(
@@ -349,7 +336,7 @@ pub async fn export_xlsx(
 pub async fn export_csv(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = load(&app, &id)?;
     let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(bytes, "text/csv; charset=utf-8", &d, "csv"))

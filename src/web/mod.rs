@@ -8,7 +8,9 @@ pub mod curation;
 pub mod drafts;
 pub mod error;
 pub mod evaluations;
+pub mod extract;
 pub mod handbook;
+pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod throttle;
@@ -27,6 +29,9 @@ use std::sync::Arc;
 pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
     t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset"))
 }
+
+/// Largest request body read in full; uploads have tighter limits of their own.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Shared state: the whole application behind one `Arc`.
 pub type AppState = Arc<App>;
@@ -211,6 +216,7 @@ pub fn router(app: AppState) -> Router {
             get(account::users_api).post(account::add_user_api),
         )
         .route("/api/v1/audit", get(account::audit_api))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .route(
             "/login",
             get(account::login_page).post(account::login_submit),
@@ -259,12 +265,13 @@ pub fn router(app: AppState) -> Router {
         .fallback(pages::not_found)
         // Bodies up to 16 MiB are read in full and answered by our own validation (a clear
         // error naming the field) rather than cut off mid-upload.
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::layer,
         ))
         .layer(axum::Extension(throttle::Guards::new(&app.config.limits)))
+        .layer(axum::middleware::from_fn(error::uniform))
         .with_state(app)
 }
 

@@ -2,13 +2,14 @@
 
 use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
+use super::extract::Path;
 use super::params::Params;
 use super::{AppState, run_search};
 use crate::domain::quality::{self, Stats};
 use crate::domain::{Catalog, Framework, Indicator, ProjectType, Revision, Status, Unit};
 use crate::search::{FacetCount, SearchResults};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 

@@ -252,7 +252,7 @@ pub fn wait_text(d: Duration) -> String {
 
 /// 429 with a stable code and a Chinese message saying how long to wait.
 pub fn too_many(code: &'static str, what: &str, wait: Duration) -> AppError {
-    AppError::Limited {
+    AppError::Refused {
         status: StatusCode::TOO_MANY_REQUESTS,
         code,
         message: format!("{what}，请 {}后再试", wait_text(wait)),

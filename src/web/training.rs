@@ -11,6 +11,7 @@ use super::auth::{Nav, Viewer};
 use super::drafts::{DraftBody, admit, apply_form, check_size, draft_page, findings, validate};
 use super::error::{ApiError, AppError, PageError};
 use super::throttle::{Guards, too_many};
+use super::extract::{Editor, Form, Json, Path, Query, Require};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
     AnnotatedTable, Attempt, Comparison, Example, Exercise, ExerciseStart, FrameworkPart,
@@ -19,11 +20,9 @@ use crate::domain::training::{
 };
 use crate::domain::{Draft, Framework, Indicator, Role};
 use askama::Template;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -96,7 +95,7 @@ fn edition_of(app: &AppState, code: &str, revision: u32) -> Result<Option<String
 }
 
 /// What a trainer asks to add to a session (JSON API and forms alike).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemSpec {
     Framework {
@@ -324,7 +323,7 @@ pub async fn example_api(
 
 // ---- sessions ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SessionBody {
     pub title: String,
     #[serde(default)]
@@ -401,15 +400,10 @@ fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Val
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     headers: HeaderMap,
-    input: Result<Json<SessionBody>, JsonRejection>,
+    Json(b): Json<SessionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(b) = input.map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let s = create_session(&app, &viewer, &b.title, b.items)?;
     Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
 }
@@ -462,6 +456,7 @@ pub struct NewSessionForm {
 pub async fn create_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Form(f): Form<NewSessionForm>,
 ) -> Result<Redirect, PageError> {
     let specs = if f.template == "standard" {
@@ -550,6 +545,7 @@ pub struct SessionPage {
 pub async fn session_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let s = session(&app, &id)?;
@@ -583,6 +579,7 @@ pub async fn session_page(
 pub async fn session_submit(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
@@ -889,14 +886,14 @@ pub struct CodeQuery {
 }
 
 pub async fn join_lookup(
-    axum::extract::Query(q): axum::extract::Query<CodeQuery>,
+    Query(q): Query<CodeQuery>,
     State(app): State<AppState>,
     guards: Guards,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
     match exercise(&app, &guards, &viewer, &q.code) {
         Ok(e) => Ok(Redirect::to(&format!("/t/{}", e.code)).into_response()),
-        Err(e @ (AppError::NotFound { .. } | AppError::Limited { .. })) => Ok((
+        Err(e @ (AppError::NotFound { .. } | AppError::Refused { .. })) => Ok((
             e.status(),
             Html(
                 JoinPage {
@@ -1065,14 +1062,8 @@ pub async fn attempt_api(
     guards: Guards,
     viewer: Viewer,
     Path(code): Path<String>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(mut b) = input.map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let ex = exercise(&app, &guards, &viewer, &code)?;
     // The practice case is the trainer's: a trainee changes the rows, not the project.
     validate(&app, &ex.project, &mut b.rows)?;
@@ -1154,6 +1145,7 @@ pub struct SummaryPage {
 pub async fn summary_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let s = session(&app, &id)?;
@@ -1172,6 +1164,7 @@ pub async fn summary_page(
 pub async fn summary_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let s = session(&app, &id)?;

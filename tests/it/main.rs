@@ -3,14 +3,18 @@
 
 mod abuse;
 mod api;
+mod api_edge;
+mod api_fuzz;
 mod browser;
 mod cli;
 mod corpus;
 mod curation;
 mod drafting;
 mod durability;
+mod escaping;
 mod evaluations;
 mod helpers;
+mod openapi;
 mod pages;
 mod project_names;
 mod relevance;
