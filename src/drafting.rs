@@ -469,8 +469,9 @@ pub fn suggest_with(
         .into_iter()
         .map(str::to_string)
         .collect();
-    if let Some(t) = &t {
-        natures.retain(|n| !t.natures.contains(n));
+    if t.is_some() {
+        // The type's own natures already bring their common indicators.
+        natures.clear();
     } else if natures.is_empty() {
         // No cue in the name: the natures of the types its words point to.
         natures.extend(ranked.iter().take(1).flat_map(|(_, t)| t.natures.clone()));
