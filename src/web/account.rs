@@ -3,8 +3,8 @@
 use super::AppState;
 use super::auth::{self, CSRF_COOKIE, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie};
 use super::error::{ApiError, AppError, PageError};
-use super::throttle::{Guards, too_many};
 use super::extract::{Admin, Form, Json, Query, Require};
+use super::throttle::{Guards, too_many};
 use crate::domain::{AuditEntry, Role, User};
 use askama::Template;
 use axum::extract::State;

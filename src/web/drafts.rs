@@ -5,8 +5,8 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
-use super::throttle::{Guards, too_many};
 use super::extract::{Form, Json, Path};
+use super::throttle::{Guards, too_many};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};

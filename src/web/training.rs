@@ -10,8 +10,8 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::drafts::{DraftBody, admit, apply_form, check_size, draft_page, findings, validate};
 use super::error::{ApiError, AppError, PageError};
-use super::throttle::{Guards, too_many};
 use super::extract::{Editor, Form, Json, Path, Query, Require};
+use super::throttle::{Guards, too_many};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
     AnnotatedTable, Attempt, Comparison, Example, Exercise, ExerciseStart, FrameworkPart,
