@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zhibiao::app::{App, load_checked};
-use zhibiao::config::{Config, LibrarySource};
+use zhibiao::config::{Config, LibrarySource, Limits};
 use zhibiao::domain::quality;
 use zhibiao::ingest::export;
 use zhibiao::search::SearchRequest;
@@ -122,7 +122,7 @@ enum UserAction {
 }
 
 impl Cli {
-    fn config(&self, bind: Option<SocketAddr>) -> Config {
+    fn config(&self, bind: Option<SocketAddr>) -> anyhow::Result<Config> {
         let mut c = Config::new(
             self.data_dir.clone(),
             bind.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
@@ -136,7 +136,8 @@ impl Cli {
         if let Some(v) = &self.vocab {
             c.vocab_dir = v.clone();
         }
-        c
+        c.limits = Limits::from_env(|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
+        Ok(c)
     }
 }
 
@@ -161,7 +162,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve { bind } => {
-            let app = App::open(cli.config(Some(*bind)))?;
+            let app = App::open(cli.config(Some(*bind))?)?;
             tracing::info!(sync = ?app.sync, rebuilt_index = app.rebuilt_index, indicators = app.search.len(), "library loaded");
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -169,7 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(zhibiao::web::serve(app))?;
         }
         Command::Check { stats, examples } => {
-            let config = cli.config(None);
+            let config = cli.config(None)?;
             match load_checked(&config.library) {
                 Ok(lib) => {
                     println!(
@@ -205,7 +206,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reindex => {
-            let config = cli.config(None);
+            let config = cli.config(None)?;
             // Removing the index meta forces the rebuild that `App::open` would do on a change.
             let _ = std::fs::remove_dir_all(config.index_dir());
             let app = App::open(config)?;
@@ -216,7 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             explain,
         } => {
-            let app = App::open(cli.config(None))?;
+            let app = App::open(cli.config(None)?)?;
             let mut req = SearchRequest::new(query);
             req.limit = *limit;
             req.explain = *explain;
@@ -240,7 +241,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::ImportEvaluations { files, dry_run } => {
-            let app = App::open(cli.config(None))?;
+            let app = App::open(cli.config(None)?)?;
             let mut failed = false;
             for f in files {
                 let bytes =
@@ -257,6 +258,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &bytes,
                     *dry_run,
                     "命令行",
+                    &app.config.limits.sheet,
                 ) {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);
@@ -298,7 +300,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             edition,
             to,
         } => {
-            let config = cli.config(None);
+            let config = cli.config(None)?;
             let app = App::open(config.clone())?;
             let inds: Vec<_> = match edition {
                 Some(name) => zhibiao::curation::edition_indicators(&app, name)?,
@@ -340,7 +342,7 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
     use zhibiao::domain::User;
     use zhibiao::store::Store;
     use zhibiao::web::auth;
-    let config = cli.config(None);
+    let config = cli.config(None)?;
     std::fs::create_dir_all(&config.data_dir)?;
     let store = Store::open(&config.store_dir(), 8 << 20).with_context(|| {
         format!(

@@ -4,12 +4,13 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::uploads;
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
 use crate::ingest::xlsx;
 use askama::Template;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
@@ -35,7 +36,7 @@ impl From<xlsx::SheetError> for AppError {
     fn from(e: xlsx::SheetError) -> AppError {
         match e {
             xlsx::SheetError::Write(w) => AppError::Internal(w.to_string()),
-            xlsx::SheetError::NotXlsx(_) => AppError::bad("not_xlsx", e.to_string()),
+            xlsx::SheetError::Read(r) => r.into(),
             other => AppError::bad("invalid_sheet", other.to_string()),
         }
     }
@@ -263,12 +264,16 @@ fn download(bytes: Vec<u8>, mime: &str, d: &Draft, ext: &str) -> Response {
         .into_response()
 }
 
-/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body.
-async fn import_bytes(app: &AppState, bytes: &[u8]) -> Result<Draft, AppError> {
+/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body. Anyone
+/// may send one, so it is read within the draft ceiling of the upload limits, off the async
+/// workers, in one of the bounded parse slots.
+async fn import_bytes(app: &AppState, bytes: Bytes) -> Result<Draft, AppError> {
     if bytes.is_empty() {
         return Err(AppError::bad("not_xlsx", "未收到文件"));
     }
-    let (project, mut rows) = xlsx::read_draft(bytes)?;
+    let limits = app.config.limits.sheet.for_drafts();
+    let (project, mut rows) =
+        uploads::parse(app, move || Ok(xlsx::read_draft(&bytes, &limits)?)).await?;
     validate(app, &project, &mut rows)?;
     let now = chrono::Utc::now();
     let d = Draft {
@@ -283,17 +288,12 @@ async fn import_bytes(app: &AppState, bytes: &[u8]) -> Result<Draft, AppError> {
     Ok(d)
 }
 
-async fn upload(mut mp: Multipart) -> Result<Bytes, AppError> {
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
-    {
+async fn upload(app: &AppState, mut mp: Multipart) -> Result<Bytes, AppError> {
+    let limits = app.config.limits.sheet.for_drafts();
+    let bad = |e| uploads::multipart_error(e, &limits);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
         if field.name() == Some("file") {
-            return field
-                .bytes()
-                .await
-                .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")));
+            return field.bytes().await.map_err(bad);
         }
     }
     Err(AppError::bad(
@@ -304,9 +304,10 @@ async fn upload(mut mp: Multipart) -> Result<Bytes, AppError> {
 
 pub async fn import_api(
     State(app): State<AppState>,
-    bytes: Bytes,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let d = import_bytes(&app, &bytes).await?;
+    let bytes = uploads::read_body(body, &app.config.limits.sheet.for_drafts()).await?;
+    let d = import_bytes(&app, bytes).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": d.id, "url": format!("/drafts/{}", d.id), "draft": d })),
@@ -317,8 +318,8 @@ pub async fn import_page(
     State(app): State<AppState>,
     mp: Multipart,
 ) -> Result<Redirect, PageError> {
-    let bytes = upload(mp).await?;
-    let d = import_bytes(&app, &bytes).await?;
+    let bytes = upload(&app, mp).await?;
+    let d = import_bytes(&app, bytes).await?;
     Ok(Redirect::to(&format!("/drafts/{}", d.id)))
 }
 

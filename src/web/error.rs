@@ -36,6 +36,13 @@ pub enum AppError {
         problems: Vec<(String, String)>,
     },
     TooManyRequests(String),
+    /// An upload past a size or count limit (413, 422), or no parse slot free (503); the code
+    /// names the limit (`web::uploads`).
+    Limit {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     Internal(String),
 }
 
@@ -63,6 +70,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Limit { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +80,8 @@ impl AppError {
             AppError::NotFound { code, .. }
             | AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
-            | AppError::Conflict { code, .. } => code,
+            | AppError::Conflict { code, .. }
+            | AppError::Limit { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Invalid { .. } => "invalid_indicator",
             AppError::TooManyRequests(_) => "too_many_requests",
@@ -86,7 +95,8 @@ impl AppError {
             | AppError::BadRequest { message, .. }
             | AppError::Forbidden { message, .. }
             | AppError::Conflict { message, .. }
-            | AppError::Invalid { message, .. } => message.clone(),
+            | AppError::Invalid { message, .. }
+            | AppError::Limit { message, .. } => message.clone(),
             AppError::Unauthorized(m) | AppError::TooManyRequests(m) => m.clone(),
             AppError::Internal(_) => "服务器内部错误，请稍后再试；问题已记录。".into(),
         }
@@ -141,6 +151,7 @@ impl From<CurationError> for AppError {
                 message: m,
             },
             CurationError::BadRequest(m) => AppError::bad("invalid_request", m),
+            CurationError::Limit(l) => l.into(),
             CurationError::Store(e) => e.into(),
             CurationError::Search(e) => e.into(),
         }

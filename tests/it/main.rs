@@ -13,4 +13,6 @@ mod helpers;
 mod pages;
 mod relevance;
 mod training;
+mod upload_fuzz;
+mod uploads;
 mod webdriver;
