@@ -345,6 +345,7 @@ fn cell_text(v: DataRef<'_>) -> String {
 /// A CSV file (decoded, its size checked by `check_upload`) as one sheet named `CSV`; row
 /// numbers are the lines rows start on.
 pub fn read_csv(text: &str, limits: &SheetLimits) -> Result<Sheet, ReadError> {
+    check_csv_shape(text, limits)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -381,6 +382,60 @@ pub fn read_csv(text: &str, limits: &SheetLimits) -> Result<Sheet, ReadError> {
         }
     }
     Ok(grid.finish("CSV"))
+}
+
+/// The shape of a CSV file, measured with csv-core (which keeps nothing) before the csv crate
+/// builds a single record: a record of millions of fields, or a field of megabytes, would be
+/// buffered whole before it could be looked at.
+fn check_csv_shape(text: &str, limits: &SheetLimits) -> Result<(), LimitError> {
+    use csv_core::ReadFieldResult;
+    let mut rdr = csv_core::Reader::new();
+    let mut input = text.as_bytes();
+    let mut out = [0u8; 8 * 1024];
+    // Bytes, not characters: a character is at most four; `Grid::put` counts them exactly.
+    let max_field = limits.cell_chars.saturating_mul(4);
+    let (mut field, mut fields, mut filled) = (0usize, 0u32, 0u32);
+    let (mut records, mut cells) = (0u32, 0u64);
+    loop {
+        let (res, nin, nout) = rdr.read_field(input, &mut out);
+        input = &input[nin..];
+        field += nout;
+        if field > max_field {
+            return Err(LimitError::CellChars {
+                row: records + 1,
+                limit: limits.cell_chars,
+            });
+        }
+        match res {
+            ReadFieldResult::InputEmpty | ReadFieldResult::OutputFull => {}
+            ReadFieldResult::Field { record_end } => {
+                fields += 1;
+                if fields > limits.columns {
+                    return Err(LimitError::Columns {
+                        limit: limits.columns,
+                    });
+                }
+                if field > 0 {
+                    filled = fields;
+                }
+                field = 0;
+                if record_end {
+                    records += 1;
+                    if records > limits.rows {
+                        return Err(LimitError::Rows { limit: limits.rows });
+                    }
+                    cells += u64::from(filled);
+                    if cells > limits.cells {
+                        return Err(LimitError::Cells {
+                            limit: limits.cells,
+                        });
+                    }
+                    (fields, filled) = (0, 0);
+                }
+            }
+            ReadFieldResult::End => return Ok(()),
+        }
+    }
 }
 
 /// Chunk of inflated bytes read at a time while measuring an entry.

@@ -35,13 +35,22 @@ impl From<ReadError> for AppError {
 /// The body of an upload, refused with 413 `upload_too_large` as soon as it passes
 /// `limits.upload_bytes`, without reading further.
 pub async fn read_body(body: Body, limits: &SheetLimits) -> Result<Bytes, AppError> {
+    use axum::body::HttpBody as _;
     use futures_util::StreamExt;
+    // The declared length (capped by the limit) saves doubling the buffer as it fills.
+    let declared = body
+        .size_hint()
+        .upper()
+        .unwrap_or(0)
+        .min(limits.upload_bytes);
     let mut stream = body.into_data_stream();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?;
         if (out.len() + chunk.len()) as u64 > limits.upload_bytes {
+            drop(out);
+            drain(stream).await;
             return Err(LimitError::Upload {
                 limit: limits.upload_bytes,
             }
@@ -51,6 +60,26 @@ pub async fn read_body(body: Body, limits: &SheetLimits) -> Result<Bytes, AppErr
     }
     Ok(out.into())
 }
+
+/// Reads and discards what is left of a refused body, for a while: a client still sending
+/// when the connection closes sees a reset, not the 413 that explains it.
+async fn drain(mut stream: axum::body::BodyDataStream) {
+    use futures_util::StreamExt;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        let mut left = DRAIN_BYTES;
+        while let Some(Ok(chunk)) = stream.next().await {
+            left = left.saturating_sub(chunk.len());
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// How much of a refused body is read and thrown away before the connection is closed.
+const DRAIN_BYTES: usize = 64 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// A multipart field's failure: 413 `upload_too_large` when the form passed the upload limit.
 pub fn multipart_error(
