@@ -49,8 +49,11 @@ impl Default for Limits {
     }
 }
 
+/// Sets one upload limit.
+type SetLimit = fn(&mut Limits, u64);
+
 /// Each upload setting: its environment variable and the field it sets.
-const LIMIT_SETTINGS: [(&str, fn(&mut Limits, u64)); 11] = [
+const LIMIT_SETTINGS: [(&str, SetLimit); 11] = [
     ("ZHIBIAO_MAX_UPLOAD_BYTES", |l, v| l.sheet.upload_bytes = v),
     ("ZHIBIAO_MAX_ZIP_ENTRIES", |l, v| {
         l.sheet.zip_entries = usize::try_from(v).unwrap_or(usize::MAX)

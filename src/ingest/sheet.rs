@@ -133,7 +133,7 @@ pub enum LimitError {
 }
 
 fn bytes(n: u64) -> String {
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else {
         format!("{n} 字节")

@@ -205,8 +205,24 @@ fn apply(mut bytes: Vec<u8>, m: &Mutation) -> Vec<u8> {
                     }
                 }
                 Mutation::EntrySplice(e, i, s) => {
-                    let data = &mut es[e % n].1;
-                    let i = at(*i, data.len() + 1);
+                    // Into a sheet or the shared strings, before a tag, where the fragment is
+                    // most likely to be parsed as cells.
+                    let parts: Vec<usize> = (0..n)
+                        .filter(|&k| {
+                            es[k].0.contains("worksheets/") || es[k].0.contains("sharedStrings")
+                        })
+                        .collect();
+                    let k = if parts.is_empty() {
+                        e % n
+                    } else {
+                        parts[e % parts.len()]
+                    };
+                    let data = &mut es[k].1;
+                    let tags: Vec<usize> = (0..data.len()).filter(|&p| data[p] == b'<').collect();
+                    let i = match tags.len() {
+                        0 => at(*i, data.len() + 1),
+                        t => tags[*i % t],
+                    };
                     data.splice(i..i, s.bytes());
                 }
                 Mutation::EntrySwap(a, b) => {
@@ -285,8 +301,10 @@ fn every_seed_reads_before_it_is_mutated() {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 400,
+        cases: 1000,
         failure_persistence: None,
+        // Reproducible in CI; change the seed to explore further.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20_251_207),
         ..ProptestConfig::default()
     })]
 
@@ -297,7 +315,7 @@ proptest! {
     ) {
         let bytes = mutations
             .iter()
-            .fold(seeds()[seed].clone(), |b, m| apply(b, m));
+            .fold(seeds()[seed].clone(), apply);
         read_all(&bytes);
     }
 }
