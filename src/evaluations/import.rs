@@ -1013,6 +1013,33 @@ mod tests {
     }
 
     #[test]
+    fn files_past_the_upload_limits_are_refused_by_name() {
+        let c = catalog();
+        let limits = SheetLimits {
+            rows: 3,
+            ..SheetLimits::default()
+        };
+        let rows: Vec<&[&str]> = vec![&EXAMPLE; 4];
+        let e = parse("x.csv", &csv_of(&rows), &c, &limits).unwrap_err();
+        assert_eq!(e.code(), "too_many_rows", "{e}");
+        // `[0,0,…]` grows many times its size once parsed: its values are counted first.
+        let json = format!("[{}]", vec!["0"; 50].join(","));
+        let limits = SheetLimits {
+            cells: 40,
+            ..SheetLimits::default()
+        };
+        let e = parse("x.json", json.as_bytes(), &c, &limits).unwrap_err();
+        assert_eq!(e.code(), "too_many_cells", "{e}");
+        let tiny = SheetLimits {
+            upload_bytes: 10,
+            ..SheetLimits::default()
+        };
+        let e = parse("x.csv", &csv_of(&[&EXAMPLE]), &c, &tiny).unwrap_err();
+        assert_eq!(e, FileError::Limit(LimitError::Upload { limit: 10 }));
+        assert!(e.to_string().contains("10 字节"), "{e}");
+    }
+
+    #[test]
     fn numbers_are_read_as_forms_write_them() {
         assert_eq!(number("98.5%"), Some(98.5));
         assert_eq!(number("≥95"), Some(95.0));

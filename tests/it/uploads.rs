@@ -482,3 +482,123 @@ async fn hostile_uploads_are_refused_by_limit_and_the_server_keeps_serving_in_bo
         .await;
     assert_eq!((s, code.as_str()), (200, ""));
 }
+
+#[tokio::test]
+async fn an_upload_waits_for_a_free_parse_slot() {
+    let app = super::helpers::fresh_app();
+    let r = app
+        .client
+        .post(app.url("/api/v1/drafts"))
+        .json(&serde_json::json!({ "project_name": "黑臭水体治理", "description": "整治 3 条黑臭河道" }))
+        .send()
+        .await
+        .unwrap();
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let xlsx = app
+        .get(&format!("/drafts/{id}/export.xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    // Every slot taken, as by parses still running.
+    let slots = app.app.config.limits.parallel_parses as u32;
+    let held = app
+        .app
+        .parses
+        .clone()
+        .acquire_many_owned(slots)
+        .await
+        .unwrap();
+    let url = app.url("/api/v1/drafts/import");
+    let client = app.client.clone();
+    let upload = tokio::spawn(async move {
+        let r = client.post(url).body(xlsx).send().await.unwrap();
+        r.status().as_u16()
+    });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        !upload.is_finished(),
+        "the upload waits while no slot is free"
+    );
+    drop(held);
+    assert_eq!(upload.await.unwrap(), 201, "and is imported once one is");
+}
+
+#[tokio::test]
+async fn limits_are_settings_read_at_start_and_named_in_the_answer() {
+    // A lowered row limit, in the configuration an embedding program or a test builds.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = zhibiao::config::Config::for_tests(dir.path());
+    config.limits.sheet.rows = 500;
+    let app = super::helpers::start(config, Some(dir));
+    let demo = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("evaluations/demo/self-evaluations-2025.xlsx"),
+    )
+    .unwrap();
+    let (status, body) = app.post_bytes("/api/v1/drafts/import", demo).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("sheet_dimension_too_large")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("最多 500 行"),
+        "{body}"
+    );
+
+    // The same settings from the environment, as `zhibiao serve` reads them.
+    let data = tempfile::tempdir().unwrap();
+    let mut proc = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("ZHIBIAO_MAX_UPLOAD_BYTES", "1000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(proc.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/drafts/import"))
+        .body(vec![b'x'; 2000])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.unwrap();
+    let _ = proc.kill();
+    let _ = proc.wait();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("upload_too_large"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000 字节"),
+        "{body}"
+    );
+
+    // A setting that is not a positive whole number stops the server with its name.
+    let out = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("ZHIBIAO_MAX_ROWS", "十万")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ZHIBIAO_MAX_ROWS"));
+}
