@@ -31,47 +31,46 @@ fn catalog() -> &'static Catalog {
     })
 }
 
+/// A target table as the drafting page exports it (merged level cells included).
 fn draft_xlsx() -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("绩效目标申报表").unwrap();
-    let head = [
-        "一级指标",
-        "二级指标",
-        "三级指标",
-        "指标方向",
-        "指标值",
-        "计量单位",
-        "指标解释",
-        "指标编码",
-        "指标版本",
-    ];
-    ws.write_string(0, 0, "项目名称").unwrap();
-    ws.write_string(0, 1, "城区道路改造").unwrap();
-    ws.write_string(1, 0, "预算金额（万元）").unwrap();
-    ws.write_number(1, 1, 1200.5).unwrap();
-    for (c, h) in head.iter().enumerate() {
-        ws.write_string(2, c as u16, *h).unwrap();
-    }
-    for r in 3..8u32 {
-        let row = [
-            "产出指标",
-            "数量指标",
-            "改造道路里程",
-            "≥",
-            "8",
-            "公里",
-            "年度内完成改造的道路长度",
-            "DL-002",
-            "1",
-        ];
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r, c as u16, *v).unwrap();
-        }
-    }
-    ws.merge_range(8, 0, 9, 0, "效益指标", &rust_xlsxwriter::Format::new())
-        .unwrap();
-    wb.save_to_buffer().unwrap()
+    use zhibiao::domain::{Direction, Draft, DraftProject, DraftRow, Term};
+    let row = |level1: &str, level2: &str, name: &str, direction| DraftRow {
+        level1: level1.into(),
+        level2: level2.into(),
+        name: name.into(),
+        indicator: Some("DL-002".into()),
+        revision: Some(1),
+        direction,
+        target: "8".into(),
+        unit: "公里".into(),
+        explanation: "年度内完成改造的道路长度".into(),
+    };
+    let draft = Draft {
+        id: "0".repeat(32),
+        project: DraftProject {
+            name: "城区道路改造".into(),
+            unit_name: "区住房和城乡建设局".into(),
+            description: "改造主次干道 8 公里".into(),
+            project_type: Some("road".into()),
+            budget_wan: Some(1200.5),
+            year: None,
+            term: Term::Annual,
+        },
+        rows: vec![
+            row("产出指标", "数量指标", "改造道路里程", Direction::AtLeast),
+            row("产出指标", "数量指标", "人行道铺装面积", Direction::AtLeast),
+            row(
+                "效益指标",
+                "社会效益指标",
+                "群众出行改善",
+                Direction::Qualitative,
+            ),
+        ],
+        owner: None,
+        created: chrono::Utc::now(),
+        updated: chrono::Utc::now(),
+    };
+    zhibiao::ingest::xlsx::write_draft(&draft, "城市道路建设与改造").unwrap()
 }
 
 /// The seeds: the three kinds of upload, as the application itself writes them.

@@ -2,9 +2,10 @@
 //! import route of a real server process, which must refuse each with a 4xx naming the limit,
 //! keep serving, and stay within 200 MB of the memory it had before.
 
-use std::io::{BufRead, Write};
+use super::helpers::{ServerProcess, run_cli};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use zip::write::SimpleFileOptions;
 
@@ -160,59 +161,24 @@ pub fn csv_huge_field() -> Vec<u8> {
 
 /// A server child process with an editor's API token, so its memory is its own.
 struct Server {
-    proc: std::process::Child,
+    child: ServerProcess,
     base: String,
     token: String,
     client: reqwest::Client,
     _data: tempfile::TempDir,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.proc.kill();
-        let _ = self.proc.wait();
-    }
-}
-
-fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("ZHIBIAO_PASSWORD", "uploads-test-password")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 impl Server {
     fn start() -> Server {
         let data = tempfile::tempdir().unwrap();
-        cli(data.path(), &["user", "add", "editor", "--role", "editor"]);
-        let token = cli(data.path(), &["user", "token", "editor"])
+        run_cli(data.path(), &["user", "add", "editor", "--role", "editor"]);
+        let token = run_cli(data.path(), &["user", "token", "editor"])
             .trim()
             .to_string();
-        let mut proc = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(["serve", "--bind", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(proc.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+        let child = ServerProcess::start(data.path(), &[]);
         Server {
-            proc,
-            base: format!("http://{addr}"),
+            base: child.base.clone(),
+            child,
             token,
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(0)
@@ -226,7 +192,7 @@ impl Server {
 
     /// A line of `/proc/PID/status`, in MB.
     fn status_mb(&self, key: &str) -> u64 {
-        let s = std::fs::read_to_string(format!("/proc/{}/status", self.proc.id()))
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.proc.id()))
             .expect("the server process is alive");
         let kb: u64 = s
             .lines()
@@ -239,7 +205,7 @@ impl Server {
 
     /// Forgets the process's peak resident size, so `VmHWM` is the peak from now on.
     fn reset_peak(&self) -> bool {
-        std::fs::write(format!("/proc/{}/clear_refs", self.proc.id()), "5").is_ok()
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.proc.id()), "5").is_ok()
     }
 
     async fn healthz(&self) -> Duration {
@@ -555,30 +521,16 @@ async fn limits_are_settings_read_at_start_and_named_in_the_answer() {
 
     // The same settings from the environment, as `zhibiao serve` reads them.
     let data = tempfile::tempdir().unwrap();
-    let mut proc = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("ZHIBIAO_MAX_UPLOAD_BYTES", "1000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(proc.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let child = ServerProcess::start(data.path(), &[("ZHIBIAO_MAX_UPLOAD_BYTES", "1000")]);
     let r = reqwest::Client::new()
-        .post(format!("http://{addr}/api/v1/drafts/import"))
+        .post(format!("{}/api/v1/drafts/import", child.base))
         .body(vec![b'x'; 2000])
         .send()
         .await
         .unwrap();
     let status = r.status().as_u16();
     let body: serde_json::Value = r.json().await.unwrap();
-    let _ = proc.kill();
-    let _ = proc.wait();
+    drop(child);
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (413, Some("upload_too_large"))
