@@ -23,7 +23,7 @@ pub struct App {
     pub examples: Vec<crate::domain::training::Example>,
     /// Failed logins, for rate limiting.
     pub logins: crate::web::auth::LoginLimiter,
-    /// Slots for parsing uploads, `config.limits.parallel_parses` of them: a parse holds one
+    /// Slots for parsing uploads, `config.uploads.parallel_parses` of them: a parse holds one
     /// until it ends, so hostile files cannot take every core or unbounded memory at once.
     pub parses: Arc<tokio::sync::Semaphore>,
 }
@@ -126,7 +126,7 @@ impl App {
         }
         .context("审核规则配置 review_rules.toml 有误")?;
         Ok(App {
-            parses: Arc::new(tokio::sync::Semaphore::new(config.limits.parallel_parses)),
+            parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,
             search,

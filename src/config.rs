@@ -27,22 +27,22 @@ pub struct Config {
     /// Mark cookies `Secure` (when served over HTTPS, e.g. behind a reverse proxy).
     pub secure_cookies: bool,
     /// How much of an uploaded spreadsheet or CSV is read, and how many are parsed at once.
-    pub limits: Limits,
+    pub uploads: UploadLimits,
 }
 
 /// Upload limits (docs/SECURITY.md): `sheet` for curators' imports; anonymous draft imports are
 /// further capped by `SheetLimits::DRAFT_CEILING`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct UploadLimits {
     pub sheet: SheetLimits,
     /// Uploads parsed at once (on the blocking pool); others wait up to
     /// `web::uploads::PARSE_WAIT`, then get 503. Two: the machines this serves have two cores.
     pub parallel_parses: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
+impl Default for UploadLimits {
+    fn default() -> UploadLimits {
+        UploadLimits {
             sheet: SheetLimits::default(),
             parallel_parses: 2,
         }
@@ -50,7 +50,7 @@ impl Default for Limits {
 }
 
 /// Sets one upload limit.
-type SetLimit = fn(&mut Limits, u64);
+type SetLimit = fn(&mut UploadLimits, u64);
 
 /// Each upload setting: its environment variable and the field it sets.
 const LIMIT_SETTINGS: [(&str, SetLimit); 11] = [
@@ -79,11 +79,11 @@ const LIMIT_SETTINGS: [(&str, SetLimit); 11] = [
     }),
 ];
 
-impl Limits {
+impl UploadLimits {
     /// The defaults, changed by whichever `ZHIBIAO_MAX_*` variables `var` finds; each must be a
     /// positive whole number.
-    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Limits, String> {
-        let mut limits = Limits::default();
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<UploadLimits, String> {
+        let mut limits = UploadLimits::default();
         for (name, set) in LIMIT_SETTINGS {
             let Some(raw) = var(name) else { continue };
             match raw.trim().replace('_', "").parse::<u64>() {
@@ -105,7 +105,7 @@ impl Config {
             examples_dir: crate::ingest::examples::default_dir(),
             cache_bytes: 8 << 20,
             secure_cookies: false,
-            limits: Limits::default(),
+            uploads: UploadLimits::default(),
         }
     }
 
@@ -140,8 +140,11 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        assert_eq!(Limits::from_env(env(&[])).unwrap(), Limits::default());
-        let l = Limits::from_env(env(&[
+        assert_eq!(
+            UploadLimits::from_env(env(&[])).unwrap(),
+            UploadLimits::default()
+        );
+        let l = UploadLimits::from_env(env(&[
             ("ZHIBIAO_MAX_UPLOAD_BYTES", "1_048_576"),
             ("ZHIBIAO_MAX_ROWS", "500"),
             ("ZHIBIAO_MAX_PARALLEL_PARSES", "4"),
@@ -153,7 +156,7 @@ mod tests {
         );
         assert_eq!(l.sheet.cells, SheetLimits::default().cells);
         for bad in ["0", "-1", "十", ""] {
-            let e = Limits::from_env(move |k: &str| {
+            let e = UploadLimits::from_env(move |k: &str| {
                 (k == "ZHIBIAO_MAX_CELLS").then(|| bad.to_string())
             })
             .unwrap_err();

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zhibiao::app::{App, load_checked};
-use zhibiao::config::{Config, LibrarySource, Limits};
+use zhibiao::config::{Config, LibrarySource, UploadLimits};
 use zhibiao::domain::quality;
 use zhibiao::ingest::export;
 use zhibiao::search::SearchRequest;
@@ -37,6 +37,9 @@ struct Cli {
     /// Search vocabulary folder (default: the bundled `index/`).
     #[arg(long, global = true, env = "ZHIBIAO_VOCAB")]
     vocab: Option<PathBuf>,
+    /// Upload limits, from the `ZHIBIAO_MAX_*` variables (docs/SECURITY.md); read in `main`.
+    #[arg(skip)]
+    uploads: UploadLimits,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,7 +125,7 @@ enum UserAction {
 }
 
 impl Cli {
-    fn config(&self, bind: Option<SocketAddr>) -> anyhow::Result<Config> {
+    fn config(&self, bind: Option<SocketAddr>) -> Config {
         let mut c = Config::new(
             self.data_dir.clone(),
             bind.unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid")),
@@ -136,8 +139,8 @@ impl Cli {
         if let Some(v) = &self.vocab {
             c.vocab_dir = v.clone();
         }
-        c.limits = Limits::from_env(|k| std::env::var(k).ok()).map_err(anyhow::Error::msg)?;
-        Ok(c)
+        c.uploads = self.uploads;
+        c
     }
 }
 
@@ -149,7 +152,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.uploads = match UploadLimits::from_env(|k| std::env::var(k).ok()) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -162,7 +172,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve { bind } => {
-            let app = App::open(cli.config(Some(*bind))?)?;
+            let app = App::open(cli.config(Some(*bind)))?;
             tracing::info!(sync = ?app.sync, rebuilt_index = app.rebuilt_index, indicators = app.search.len(), "library loaded");
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -170,7 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rt.block_on(zhibiao::web::serve(app))?;
         }
         Command::Check { stats, examples } => {
-            let config = cli.config(None)?;
+            let config = cli.config(None);
             match load_checked(&config.library) {
                 Ok(lib) => {
                     println!(
@@ -206,7 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reindex => {
-            let config = cli.config(None)?;
+            let config = cli.config(None);
             // Removing the index meta forces the rebuild that `App::open` would do on a change.
             let _ = std::fs::remove_dir_all(config.index_dir());
             let app = App::open(config)?;
@@ -217,7 +227,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             explain,
         } => {
-            let app = App::open(cli.config(None)?)?;
+            let app = App::open(cli.config(None))?;
             let mut req = SearchRequest::new(query);
             req.limit = *limit;
             req.explain = *explain;
@@ -241,7 +251,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::ImportEvaluations { files, dry_run } => {
-            let app = App::open(cli.config(None)?)?;
+            let app = App::open(cli.config(None))?;
             let mut failed = false;
             for f in files {
                 let bytes =
@@ -258,7 +268,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &bytes,
                     *dry_run,
                     "命令行",
-                    &app.config.limits.sheet,
+                    &app.config.uploads.sheet,
                 ) {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);
@@ -300,7 +310,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             edition,
             to,
         } => {
-            let config = cli.config(None)?;
+            let config = cli.config(None);
             let app = App::open(config.clone())?;
             let inds: Vec<_> = match edition {
                 Some(name) => zhibiao::curation::edition_indicators(&app, name)?,
@@ -342,7 +352,7 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
     use zhibiao::domain::User;
     use zhibiao::store::Store;
     use zhibiao::web::auth;
-    let config = cli.config(None)?;
+    let config = cli.config(None);
     std::fs::create_dir_all(&config.data_dir)?;
     let store = Store::open(&config.store_dir(), 8 << 20).with_context(|| {
         format!(

@@ -215,7 +215,7 @@ pub fn plan(
     bytes: &[u8],
 ) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
     let t: Table =
-        table::read(bytes, "指标名称", &app.config.limits.sheet).map_err(|e| match e {
+        table::read(bytes, "指标名称", &app.config.uploads.sheet).map_err(|e| match e {
             TableError::NoHeader(_) => CurationError::BadRequest(format!(
                 "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
             )),

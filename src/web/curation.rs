@@ -376,7 +376,7 @@ pub async fn import_api(
     body: Body,
 ) -> Result<Response, ApiError> {
     let actor = viewer.require(Role::Editor)?;
-    let body = uploads::read_body(body, &app.config.limits.sheet).await?;
+    let body = uploads::read_body(body, &app.config.uploads.sheet).await?;
     if body.is_empty() {
         return Err(AppError::bad("empty_file", "请求体为空：请上传 .xlsx 或 .csv 文件").into());
     }
@@ -1012,7 +1012,7 @@ pub async fn import_page(
     let actor = viewer.require(Role::Editor)?;
     let (mut file, mut bytes, mut apply, mut reason) =
         (String::new(), Bytes::new(), false, String::new());
-    let bad = |e| uploads::multipart_error(e, &app.config.limits.sheet);
+    let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
             Some("file") => {
@@ -1053,7 +1053,8 @@ pub async fn import_page(
             report: Some(report),
         }),
         Err(
-            e @ (AppError::BadRequest { .. } | AppError::Conflict { .. } | AppError::Limit { .. }),
+            e
+            @ (AppError::BadRequest { .. } | AppError::Conflict { .. } | AppError::Limited { .. }),
         ) => {
             let mut page = html(&ImportPage {
                 nav: viewer.nav(),
@@ -1061,7 +1062,7 @@ pub async fn import_page(
                 error: Some(e.message()),
             })?;
             // A file past a limit is shown on the form, under the limit's own status.
-            if let AppError::Limit { status, .. } = e {
+            if let AppError::Limited { status, .. } = e {
                 *page.status_mut() = status;
             }
             Ok(page)

@@ -271,7 +271,7 @@ async fn import_bytes(app: &AppState, bytes: Bytes) -> Result<Draft, AppError> {
     if bytes.is_empty() {
         return Err(AppError::bad("not_xlsx", "未收到文件"));
     }
-    let limits = app.config.limits.sheet.for_drafts();
+    let limits = app.config.uploads.sheet.for_drafts();
     let (project, mut rows) =
         uploads::parse(app, move || Ok(xlsx::read_draft(&bytes, &limits)?)).await?;
     validate(app, &project, &mut rows)?;
@@ -289,7 +289,7 @@ async fn import_bytes(app: &AppState, bytes: Bytes) -> Result<Draft, AppError> {
 }
 
 async fn upload(app: &AppState, mut mp: Multipart) -> Result<Bytes, AppError> {
-    let limits = app.config.limits.sheet.for_drafts();
+    let limits = app.config.uploads.sheet.for_drafts();
     let bad = |e| uploads::multipart_error(e, &limits);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         if field.name() == Some("file") {
@@ -306,7 +306,7 @@ pub async fn import_api(
     State(app): State<AppState>,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let bytes = uploads::read_body(body, &app.config.limits.sheet.for_drafts()).await?;
+    let bytes = uploads::read_body(body, &app.config.uploads.sheet.for_drafts()).await?;
     let d = import_bytes(&app, bytes).await?;
     Ok((
         StatusCode::CREATED,

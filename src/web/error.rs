@@ -36,9 +36,9 @@ pub enum AppError {
         problems: Vec<(String, String)>,
     },
     TooManyRequests(String),
-    /// An upload past a size or count limit (413, 422), or no parse slot free (503); the code
-    /// names the limit (`web::uploads`).
-    Limit {
+    /// A limit reached: 413 (too large), 422 (too many rows or cells) or 503 (no upload parse
+    /// slot free); the code names it.
+    Limited {
         status: StatusCode,
         code: &'static str,
         message: String,
@@ -70,7 +70,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Limit { status, .. } => *status,
+            AppError::Limited { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -81,7 +81,7 @@ impl AppError {
             | AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. }
-            | AppError::Limit { code, .. } => code,
+            | AppError::Limited { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Invalid { .. } => "invalid_indicator",
             AppError::TooManyRequests(_) => "too_many_requests",
@@ -96,7 +96,7 @@ impl AppError {
             | AppError::Forbidden { message, .. }
             | AppError::Conflict { message, .. }
             | AppError::Invalid { message, .. }
-            | AppError::Limit { message, .. } => message.clone(),
+            | AppError::Limited { message, .. } => message.clone(),
             AppError::Unauthorized(m) | AppError::TooManyRequests(m) => m.clone(),
             AppError::Internal(_) => "服务器内部错误，请稍后再试；问题已记录。".into(),
         }

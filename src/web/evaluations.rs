@@ -91,7 +91,7 @@ async fn run_import(
     // Parsing, matching (searches) and the transaction are CPU and disk work, in a parse slot.
     let work = app.clone();
     uploads::parse(&app, move || {
-        let limits = work.config.limits.sheet;
+        let limits = work.config.uploads.sheet;
         Ok(evaluations::import_file(
             &work.store,
             &work.search,
@@ -148,7 +148,7 @@ pub async fn import_api(
 ) -> Result<Response, ApiError> {
     let by = require_curator(&viewer)?;
     let dry_run = dry_run_flag(&p)?;
-    let bytes = uploads::read_body(body, &app.config.limits.sheet).await?;
+    let bytes = uploads::read_body(body, &app.config.uploads.sheet).await?;
     let report = run_import(app, file_name(&p, &headers), bytes, dry_run, by).await?;
     let status = if !report.errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -169,7 +169,7 @@ pub async fn import_api(
 }
 
 async fn upload(app: &AppState, mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
-    let bad = |e| uploads::multipart_error(e, &app.config.limits.sheet);
+    let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
     let (mut file, mut dry_run) = (None, false);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {

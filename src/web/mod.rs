@@ -39,8 +39,8 @@ pub fn router(app: AppState) -> Router {
         )
     };
     let (imports, drafts) = (
-        app.config.limits.sheet,
-        app.config.limits.sheet.for_drafts(),
+        app.config.uploads.sheet,
+        app.config.uploads.sheet.for_drafts(),
     );
     Router::new()
         .route("/", get(pages::search))

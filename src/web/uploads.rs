@@ -14,7 +14,7 @@ pub const PARSE_WAIT: Duration = Duration::from_secs(10);
 
 impl From<LimitError> for AppError {
     fn from(e: LimitError) -> AppError {
-        AppError::Limit {
+        AppError::Limited {
             status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE),
             code: e.code(),
             message: e.to_string(),
@@ -105,12 +105,12 @@ pub async fn parse<T: Send + 'static>(
 ) -> Result<T, AppError> {
     let slot = tokio::time::timeout(PARSE_WAIT, app.parses.clone().acquire_owned())
         .await
-        .map_err(|_| AppError::Limit {
+        .map_err(|_| AppError::Limited {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "uploads_busy",
             message: format!(
                 "正在处理的上传文件已达上限（同时 {} 个），请稍后再试",
-                app.config.limits.parallel_parses
+                app.config.uploads.parallel_parses
             ),
         })?
         .map_err(|e| AppError::Internal(format!("parse slots closed: {e}")))?;

@@ -471,7 +471,7 @@ async fn an_upload_waits_for_a_free_parse_slot() {
         .unwrap()
         .to_vec();
     // Every slot taken, as by parses still running.
-    let slots = app.app.config.limits.parallel_parses as u32;
+    let slots = app.app.config.uploads.parallel_parses as u32;
     let held = app
         .app
         .parses
@@ -499,7 +499,7 @@ async fn limits_are_settings_read_at_start_and_named_in_the_answer() {
     // A lowered row limit, in the configuration an embedding program or a test builds.
     let dir = tempfile::tempdir().unwrap();
     let mut config = zhibiao::config::Config::for_tests(dir.path());
-    config.limits.sheet.rows = 500;
+    config.uploads.sheet.rows = 500;
     let app = super::helpers::start(config, Some(dir));
     let demo = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("evaluations/demo/self-evaluations-2025.xlsx"),
