@@ -772,14 +772,8 @@ pub fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
 /// The template as CSV (UTF-8 with BOM, for Excel).
 pub fn template_csv() -> Vec<u8> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let _ = w.write_record(COLUMNS.iter().map(|(c, _)| *c));
-        let _ = w.write_record(EXAMPLE);
-        let _ = w.flush();
-    }
-    out
+    let header: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
+    crate::ingest::csv_safe::to_bytes([header, EXAMPLE.to_vec()]).expect("in memory")
 }
 
 /// A plain table as an `.xlsx` sheet: the first row bold, numbers written as numbers.

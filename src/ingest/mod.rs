@@ -2,6 +2,7 @@
 //! spreadsheets and CSV (read within limits by `sheet`).
 
 pub mod corpus;
+pub mod csv_safe;
 pub mod examples;
 pub mod export;
 pub mod library;

@@ -375,7 +375,8 @@ pub fn read_csv(text: &str, limits: &SheetLimits) -> Result<Sheet, ReadError> {
             .map_or(count, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
         let row = line.max(1) - 1;
         for (c, v) in rec.iter().enumerate() {
-            let v = v.trim();
+            // The leading apostrophe our CSV exports add to formula-like cells comes off again.
+            let v = super::csv_safe::restore(v).trim();
             if !v.is_empty() {
                 grid.put(&mut budget, row, c as u32, v.to_string())?;
             }

@@ -281,15 +281,15 @@ pub fn read_draft(
     Ok((project, out))
 }
 
-/// The draft as CSV (UTF-8 with BOM, for Excel).
+/// The draft as CSV (UTF-8 with BOM, for Excel; formulas neutralised).
 pub fn draft_csv(d: &Draft) -> Result<Vec<u8>, csv::Error> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
+    let mut out = Vec::new();
     {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(["项目名称", &d.project.name, "", "", "", "", "", "", ""])?;
-        w.write_record(HEADER)?;
+        let mut w = super::csv_safe::Writer::new(&mut out)?;
+        w.row(["项目名称", &d.project.name, "", "", "", "", "", "", ""])?;
+        w.row(HEADER)?;
         for r in &d.rows {
-            w.write_record([
+            w.row([
                 r.level1.as_str(),
                 &r.level2,
                 &r.name,
@@ -301,7 +301,7 @@ pub fn draft_csv(d: &Draft) -> Result<Vec<u8>, csv::Error> {
                 &r.revision.map(|v| v.to_string()).unwrap_or_default(),
             ])?;
         }
-        w.flush()?;
+        w.finish()?;
     }
     Ok(out)
 }

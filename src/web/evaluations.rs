@@ -8,6 +8,7 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Editor, Form, Json, Path, Require};
 use super::params::Params;
 use super::uploads;
 use crate::domain::Role;
@@ -17,9 +18,8 @@ use crate::evaluations::import::FileError;
 use crate::evaluations::stats::{self, IndicatorStats};
 use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, charts};
 use askama::Template;
-use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -142,6 +142,7 @@ fn dry_run_flag(p: &Params) -> Result<bool, AppError> {
 pub async fn import_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     headers: HeaderMap,
     p: Params,
     body: Body,
@@ -210,7 +211,12 @@ fn methods(r: &ImportReport) -> Vec<(&'static str, usize)> {
         .collect()
 }
 
-pub async fn import_page(State(app): State<AppState>, viewer: Viewer, mp: Multipart) -> Page {
+pub async fn import_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    _: Require<Editor>,
+    mp: Multipart,
+) -> Page {
     let by = require_curator(&viewer)?;
     let (name, bytes, dry_run) = upload(&app, mp).await?;
     let r = run_import(app, name, bytes, dry_run, by).await?;
@@ -601,7 +607,7 @@ pub async fn review_api(
 }
 
 /// A curator's decision: `action` = `confirm` | `link` (with `code`) | `new`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
     pub project_id: String,
     pub index: usize,
@@ -641,15 +647,10 @@ async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedPr
 pub async fn decide_api(
     State(app): State<AppState>,
     viewer: Viewer,
-    body: Result<Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
+    _: Require<Editor>,
+    Json(b): Json<DecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let by = require_curator(&viewer)?;
-    let b = body.map(|Json(b)| b).map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let index = b.index;
     let p = apply(app, b, by).await?;
     Ok(Json(json!({ "id": p.id(), "row": p.rows.get(index) })))
@@ -658,7 +659,8 @@ pub async fn decide_api(
 pub async fn decide_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    axum::Form(b): axum::Form<DecisionBody>,
+    _: Require<Editor>,
+    Form(b): Form<DecisionBody>,
 ) -> Result<Redirect, PageError> {
     let by = require_curator(&viewer)?;
     apply(app, b, by).await?;
@@ -868,6 +870,7 @@ fn propose_candidate(
 pub async fn propose_candidate_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Redirect, PageError> {
     let actor = viewer.require(Role::Editor)?;
@@ -881,6 +884,7 @@ pub async fn propose_candidate_page(
 pub async fn propose_candidate_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<crate::domain::Proposal>), ApiError> {
     let actor = viewer.require(Role::Editor)?;

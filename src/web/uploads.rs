@@ -14,7 +14,7 @@ pub const PARSE_WAIT: Duration = Duration::from_secs(10);
 
 impl From<LimitError> for AppError {
     fn from(e: LimitError) -> AppError {
-        AppError::Limited {
+        AppError::Refused {
             status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::PAYLOAD_TOO_LARGE),
             code: e.code(),
             message: e.to_string(),
@@ -105,7 +105,7 @@ pub async fn parse<T: Send + 'static>(
 ) -> Result<T, AppError> {
     let slot = tokio::time::timeout(PARSE_WAIT, app.parses.clone().acquire_owned())
         .await
-        .map_err(|_| AppError::Limited {
+        .map_err(|_| AppError::Refused {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "uploads_busy",
             message: format!(
