@@ -857,7 +857,7 @@ impl SearchIndex {
                     .iter()
                     .map(|g| (self.frequency(&searcher, &g[0]), g[0].as_str()))
                     .collect();
-                by_frequency.sort_by(|a, b| b.0.cmp(&a.0));
+                by_frequency.sort_by_key(|w| std::cmp::Reverse(w.0));
                 for min in (1..=n).rev() {
                     let p = self.relaxed_plan(&searcher, &req.q, &groups, min, &req.filters);
                     let more = run(&p)?;
