@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zhibiao::app::{App, load_checked};
-use zhibiao::config::{Config, LibrarySource};
+use zhibiao::config::{Config, LibrarySource, UploadLimits};
 use zhibiao::domain::quality;
 use zhibiao::ingest::export;
 use zhibiao::search::SearchRequest;
@@ -37,6 +37,9 @@ struct Cli {
     /// Search vocabulary folder (default: the bundled `index/`).
     #[arg(long, global = true, env = "ZHIBIAO_VOCAB")]
     vocab: Option<PathBuf>,
+    /// Upload limits, from the `ZHIBIAO_MAX_*` variables (docs/SECURITY.md); read in `main`.
+    #[arg(skip)]
+    uploads: UploadLimits,
     #[command(subcommand)]
     command: Command,
 }
@@ -222,6 +225,7 @@ impl Cli {
         if let Some(v) = &self.vocab {
             c.vocab_dir = v.clone();
         }
+        c.uploads = self.uploads;
         c
     }
 }
@@ -234,7 +238,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.uploads = match UploadLimits::from_env(|k| std::env::var(k).ok()) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -367,6 +378,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &bytes,
                     *dry_run,
                     "命令行",
+                    &app.config.uploads.sheet,
                 ) {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);

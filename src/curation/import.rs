@@ -8,6 +8,7 @@ use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
 use crate::domain::{Catalog, Code, Proposal, ProposedChange};
 use crate::ingest::library::IndicatorInput;
+use crate::ingest::sheet::ReadError;
 use crate::ingest::table::{self, Table, TableError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -217,12 +218,14 @@ pub fn plan(
     file: &str,
     bytes: &[u8],
 ) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
-    let t: Table = table::read(bytes, "指标名称").map_err(|e| match e {
-        TableError::NoHeader(_) => CurationError::BadRequest(format!(
-            "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
-        )),
-        e => CurationError::BadRequest(e.to_string()),
-    })?;
+    let t: Table =
+        table::read(bytes, "指标名称", &app.config.uploads.sheet).map_err(|e| match e {
+            TableError::NoHeader(_) => CurationError::BadRequest(format!(
+                "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
+            )),
+            TableError::Read(ReadError::Limit(l)) => CurationError::Limit(l),
+            e => CurationError::BadRequest(e.to_string()),
+        })?;
     let catalog = app.search.catalog();
     let ignored_columns: Vec<String> = t
         .headers

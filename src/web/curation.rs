@@ -5,6 +5,7 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer};
+use super::uploads;
 use crate::curation::import::{self as bulk, ImportReport};
 use crate::curation::{self, ChangeView, patched};
 use crate::domain::edition::NoteEntry;
@@ -12,7 +13,7 @@ use crate::domain::{Edition, FieldChange, Indicator, Proposal, ProposalKind, Pro
 use crate::ingest::library::IndicatorInput;
 use crate::store::Miss;
 use askama::Template;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -388,20 +389,22 @@ pub async fn import_api(
     viewer: Viewer,
     _: Require<Editor>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let actor = viewer.require(Role::Editor)?;
+    let body = uploads::read_body(body, &app.config.uploads.sheet).await?;
     if body.is_empty() {
         return Err(AppError::bad("empty_file", "请求体为空：请上传 .xlsx 或 .csv 文件").into());
     }
     let file = q.file.unwrap_or_else(|| "导入文件".into());
     let dry = q.dry_run.unwrap_or(true);
     let reason = q.reason.unwrap_or_default();
-    let report = blocking(move || {
+    let work = app.clone();
+    let report = uploads::parse(&app, move || {
         if dry {
-            Ok(bulk::plan(&app, &file, &body)?.0)
+            Ok(bulk::plan(&work, &file, &body)?.0)
         } else {
-            Ok(bulk::apply(&app, &actor, &file, &body, &reason)?.0)
+            Ok(bulk::apply(&work, &actor, &file, &body, &reason)?.0)
         }
     })
     .await?;
@@ -1034,20 +1037,13 @@ pub async fn import_page(
 ) -> Page {
     let actor = viewer.require(Role::Editor)?;
     let (mut file, mut bytes, mut apply, mut reason) =
-        (String::new(), Vec::new(), false, String::new());
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
-    {
+        (String::new(), Bytes::new(), false, String::new());
+    let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
             Some("file") => {
                 file = field.file_name().unwrap_or("导入文件").to_string();
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::bad("invalid_upload", format!("文件无法读取：{e}")))?
-                    .to_vec();
+                bytes = field.bytes().await.map_err(bad)?;
             }
             Some("apply") => apply = field.text().await.unwrap_or_default() == "1",
             Some("reason") => reason = field.text().await.unwrap_or_default(),
@@ -1061,11 +1057,12 @@ pub async fn import_page(
             error: Some("请选择要导入的 .xlsx 或 .csv 文件".into()),
         });
     }
-    let r = blocking(move || {
+    let work = app.clone();
+    let r = uploads::parse(&app, move || {
         if apply {
-            Ok(bulk::apply(&app, &actor, &file, &bytes, &reason)?)
+            Ok(bulk::apply(&work, &actor, &file, &bytes, &reason)?)
         } else {
-            Ok((bulk::plan(&app, &file, &bytes)?.0, None))
+            Ok((bulk::plan(&work, &file, &bytes)?.0, None))
         }
     })
     .await;
@@ -1081,11 +1078,21 @@ pub async fn import_page(
             }),
             report: Some(report),
         }),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => html(&ImportPage {
-            nav: viewer.nav(),
-            report: None,
-            error: Some(e.message()),
-        }),
+        Err(
+            e
+            @ (AppError::BadRequest { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => {
+            let mut page = html(&ImportPage {
+                nav: viewer.nav(),
+                report: None,
+                error: Some(e.message()),
+            })?;
+            // A file past a limit is shown on the form, under the limit's own status.
+            if let AppError::Refused { status, .. } = e {
+                *page.status_mut() = status;
+            }
+            Ok(page)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -7,13 +7,14 @@ use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
 use super::throttle::{Guards, too_many};
+use super::uploads;
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
 use crate::ingest::xlsx;
 use crate::store::{DraftError, DraftQuota};
 use askama::Template;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -130,7 +131,7 @@ impl From<xlsx::SheetError> for AppError {
     fn from(e: xlsx::SheetError) -> AppError {
         match e {
             xlsx::SheetError::Write(w) => AppError::Internal(w.to_string()),
-            xlsx::SheetError::NotXlsx(_) => AppError::bad("not_xlsx", e.to_string()),
+            xlsx::SheetError::Read(r) => r.into(),
             other => AppError::bad("invalid_sheet", other.to_string()),
         }
     }
@@ -360,17 +361,21 @@ fn download(bytes: Vec<u8>, mime: &str, d: &Draft, ext: &str) -> Response {
         .into_response()
 }
 
-/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body.
+/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body. Anyone
+/// may send one, so it is read within the draft ceiling of the upload limits, off the async
+/// workers, in one of the bounded parse slots.
 async fn import_bytes(
     app: &AppState,
     guards: &Guards,
     viewer: &Viewer,
-    bytes: &[u8],
+    bytes: Bytes,
 ) -> Result<Draft, AppError> {
     if bytes.is_empty() {
         return Err(AppError::bad("not_xlsx", "未收到文件"));
     }
-    let (project, mut rows) = xlsx::read_draft(bytes)?;
+    let limits = app.config.uploads.sheet.for_drafts();
+    let (project, mut rows) =
+        uploads::parse(app, move || Ok(xlsx::read_draft(&bytes, &limits)?)).await?;
     validate(app, &project, &mut rows)?;
     let now = chrono::Utc::now();
     let d = Draft {
@@ -386,17 +391,12 @@ async fn import_bytes(
     Ok(d)
 }
 
-async fn upload(mut mp: Multipart) -> Result<Bytes, AppError> {
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
-    {
+async fn upload(app: &AppState, mut mp: Multipart) -> Result<Bytes, AppError> {
+    let limits = app.config.uploads.sheet.for_drafts();
+    let bad = |e| uploads::multipart_error(e, &limits);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
         if field.name() == Some("file") {
-            return field
-                .bytes()
-                .await
-                .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")));
+            return field.bytes().await.map_err(bad);
         }
     }
     Err(AppError::bad(
@@ -409,9 +409,10 @@ pub async fn import_api(
     State(app): State<AppState>,
     guards: Guards,
     viewer: Viewer,
-    bytes: Bytes,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let d = import_bytes(&app, &guards, &viewer, &bytes).await?;
+    let bytes = uploads::read_body(body, &app.config.uploads.sheet.for_drafts()).await?;
+    let d = import_bytes(&app, &guards, &viewer, bytes).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": d.id, "url": format!("/drafts/{}", d.id), "draft": d })),
@@ -424,8 +425,8 @@ pub async fn import_page(
     viewer: Viewer,
     mp: Multipart,
 ) -> Result<Redirect, PageError> {
-    let bytes = upload(mp).await?;
-    let d = import_bytes(&app, &guards, &viewer, &bytes).await?;
+    let bytes = upload(&app, mp).await?;
+    let d = import_bytes(&app, &guards, &viewer, bytes).await?;
     Ok(Redirect::to(&format!("/drafts/{}", d.id)))
 }
 

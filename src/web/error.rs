@@ -41,8 +41,9 @@ pub enum AppError {
     },
     TooManyRequests(String),
     /// Refused before any handler logic, or a limit reached: a method the route lacks (405), a
-    /// body over the limit (413), a content type the route does not read (415), too many requests
-    /// (429), storage full (507); the code names it.
+    /// body over the limit (413), a content type the route does not read (415), too many rows or
+    /// cells (422), too many requests (429), no upload parse slot free (503), storage full (507);
+    /// the code names it.
     Refused {
         status: StatusCode,
         code: &'static str,
@@ -156,6 +157,7 @@ impl From<CurationError> for AppError {
                 message: m,
             },
             CurationError::BadRequest(m) => AppError::bad("invalid_request", m),
+            CurationError::Limit(l) => l.into(),
             CurationError::Store(e) => e.into(),
             CurationError::Search(e) => e.into(),
         }

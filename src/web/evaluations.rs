@@ -10,6 +10,7 @@ use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
 use super::params::Params;
+use super::uploads;
 use crate::domain::Role;
 use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
 use crate::drafting::Practice;
@@ -17,7 +18,7 @@ use crate::evaluations::import::FileError;
 use crate::evaluations::stats::{self, IndicatorStats};
 use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, charts};
 use askama::Template;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -34,6 +35,7 @@ fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
 impl From<ImportError> for AppError {
     fn from(e: ImportError) -> AppError {
         match e {
+            ImportError::File(FileError::Limit(l)) => l.into(),
             ImportError::File(f) => AppError::bad(f.code(), f.to_string()),
             ImportError::Store(s) => s.into(),
         }
@@ -79,18 +81,28 @@ fn stats_of(app: &AppState, ind: &Indicator) -> Result<IndicatorStats, AppError>
 async fn run_import(
     app: AppState,
     file: String,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     dry_run: bool,
     by: String,
 ) -> Result<ImportReport, AppError> {
     if bytes.is_empty() {
         return Err(ImportError::File(FileError::Empty).into());
     }
-    // Parsing, matching (searches) and the transaction are CPU and disk work.
-    Ok(tokio::task::spawn_blocking(move || {
-        evaluations::import_file(&app.store, &app.search, &file, &bytes, dry_run, &by)
+    // Parsing, matching (searches) and the transaction are CPU and disk work, in a parse slot.
+    let work = app.clone();
+    uploads::parse(&app, move || {
+        let limits = work.config.uploads.sheet;
+        Ok(evaluations::import_file(
+            &work.store,
+            &work.search,
+            &file,
+            &bytes,
+            dry_run,
+            &by,
+            &limits,
+        )?)
     })
-    .await??)
+    .await
 }
 
 fn file_name(p: &Params, headers: &HeaderMap) -> String {
@@ -133,11 +145,12 @@ pub async fn import_api(
     _: Require<Editor>,
     headers: HeaderMap,
     p: Params,
-    bytes: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let by = require_curator(&viewer)?;
     let dry_run = dry_run_flag(&p)?;
-    let report = run_import(app, file_name(&p, &headers), bytes.to_vec(), dry_run, by).await?;
+    let bytes = uploads::read_body(body, &app.config.uploads.sheet).await?;
+    let report = run_import(app, file_name(&p, &headers), bytes, dry_run, by).await?;
     let status = if !report.errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else if report.written {
@@ -156,10 +169,8 @@ pub async fn import_api(
     Ok((status, Json(body)).into_response())
 }
 
-async fn upload(mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::bad("invalid_upload", format!("上传内容无法读取：{e}"))
-    };
+async fn upload(app: &AppState, mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
+    let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
     let (mut file, mut dry_run) = (None, false);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
@@ -207,8 +218,8 @@ pub async fn import_page(
     mp: Multipart,
 ) -> Page {
     let by = require_curator(&viewer)?;
-    let (name, bytes, dry_run) = upload(mp).await?;
-    let r = run_import(app, name, bytes.to_vec(), dry_run, by).await?;
+    let (name, bytes, dry_run) = upload(&app, mp).await?;
+    let r = run_import(app, name, bytes, dry_run, by).await?;
     Ok(Html(
         ReportPage {
             nav: viewer.nav(),

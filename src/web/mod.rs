@@ -15,6 +15,7 @@ pub mod pages;
 pub mod params;
 pub mod throttle;
 pub mod training;
+pub mod uploads;
 
 use crate::app::App;
 use crate::search::{Filters, SearchRequest};
@@ -38,6 +39,16 @@ pub type AppState = Arc<App>;
 
 /// The whole route table.
 pub fn router(app: AppState) -> Router {
+    // Upload forms are read up to the upload limit (multipart answers 413 past it).
+    let upload_limit = |limits: crate::ingest::sheet::SheetLimits| {
+        axum::extract::DefaultBodyLimit::max(
+            usize::try_from(limits.upload_bytes).unwrap_or(usize::MAX),
+        )
+    };
+    let (imports, drafts) = (
+        app.config.uploads.sheet,
+        app.config.uploads.sheet.for_drafts(),
+    );
     Router::new()
         .route("/", get(pages::search))
         .route("/indicators/{code}", get(pages::indicator))
@@ -48,7 +59,10 @@ pub fn router(app: AppState) -> Router {
         .route("/stats", get(pages::stats))
         .route("/drafts/new", get(drafts::new_page))
         .route("/drafts", axum::routing::post(drafts::create_page))
-        .route("/drafts/import", axum::routing::post(drafts::import_page))
+        .route(
+            "/drafts/import",
+            axum::routing::post(drafts::import_page).layer(upload_limit(drafts)),
+        )
         .route("/drafts/{id}", get(drafts::edit).post(drafts::save_page))
         .route("/drafts/{id}/print", get(drafts::print))
         .route("/drafts/{id}/copy", axum::routing::post(drafts::copy_page))
@@ -72,7 +86,7 @@ pub fn router(app: AppState) -> Router {
         .route("/evaluations", get(evaluations::index))
         .route(
             "/evaluations/import",
-            axum::routing::post(evaluations::import_page),
+            axum::routing::post(evaluations::import_page).layer(upload_limit(imports)),
         )
         .route(
             "/evaluations/template.xlsx",
@@ -257,7 +271,9 @@ pub fn router(app: AppState) -> Router {
         .route("/editions/{a}/diff/{b}", get(curation::edition_diff_page))
         .route(
             "/import",
-            get(curation::import_form).post(curation::import_page),
+            get(curation::import_form)
+                .post(curation::import_page)
+                .layer(upload_limit(imports)),
         )
         .route("/import/template.xlsx", get(curation::template_xlsx))
         .route("/import/template.csv", get(curation::template_csv))

@@ -254,3 +254,64 @@ impl Session {
         (s, if loc.is_empty() { body } else { loc })
     }
 }
+
+/// A `zhibiao serve` child process on a free port: its memory and its environment are its own.
+/// Killed when dropped.
+pub struct ServerProcess {
+    pub proc: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl ServerProcess {
+    pub fn start(data: &std::path::Path, env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::BufRead;
+        let mut proc = std::process::Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(proc.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .expect("the server prints its address");
+        ServerProcess {
+            base: format!("http://{addr}"),
+            proc,
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
+}
+
+/// Runs a `zhibiao` command against a data directory (passwords from `ZHIBIAO_PASSWORD`);
+/// its standard output.
+pub fn run_cli(data: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("ZHIBIAO_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -19,4 +19,6 @@ mod pages;
 mod project_names;
 mod relevance;
 mod training;
+mod upload_fuzz;
+mod uploads;
 mod webdriver;
