@@ -369,6 +369,15 @@ pub fn suggest_with(
         .iter()
         .map(|r| (r.score, r.project_type))
         .collect();
+    // Other plausible types, best first.
+    let alternatives = |code: &str| -> Vec<(String, String)> {
+        ranked
+            .iter()
+            .filter(|(_, o)| o.code != code)
+            .take(3)
+            .map(|(_, t)| (t.code.clone(), t.name.clone()))
+            .collect()
+    };
     let guess = match input.project_type.as_deref().filter(|t| !t.is_empty()) {
         Some(code) => {
             let t = catalog
@@ -379,12 +388,7 @@ pub fn suggest_with(
                 name: t.name.clone(),
                 confidence: 1.0,
                 given: true,
-                alternatives: ranked
-                    .iter()
-                    .filter(|(_, o)| o.code != t.code)
-                    .take(3)
-                    .map(|(_, t)| (t.code.clone(), t.name.clone()))
-                    .collect(),
+                alternatives: alternatives(&t.code),
             })
         }
         None => recognised
@@ -398,12 +402,7 @@ pub fn suggest_with(
                 name: t.name.clone(),
                 confidence: (coverage * 100.0).round() / 100.0,
                 given: false,
-                alternatives: ranked
-                    .iter()
-                    .filter(|(_, o)| o.code != t.code)
-                    .take(3)
-                    .map(|(_, t)| (t.code.clone(), t.name.clone()))
-                    .collect(),
+                alternatives: alternatives(&t.code),
             }),
     };
     let t = guess
