@@ -8,6 +8,7 @@ pub mod drafts;
 pub mod error;
 pub mod evaluations;
 pub mod handbook;
+pub mod health;
 pub mod pages;
 pub mod params;
 pub mod training;
@@ -154,7 +155,7 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::healthz))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/suggest", get(api::suggest))
         .route("/api/v1/indicators/{code}", get(api::indicator))

@@ -1,6 +1,7 @@
 //! Durability and rebuilds: a process killed mid-load leaves the store either untouched or
 //! complete, and a vocabulary change rebuilds the index so documents are found under it.
 
+use crate::helpers::{cli, serve};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -120,51 +121,6 @@ fn a_vocabulary_change_rebuilds_the_index_and_its_words_are_found() {
     }
 }
 
-/// A server child process on a free port, with its address read from its first line.
-struct Child {
-    proc: std::process::Child,
-    addr: String,
-}
-
-fn serve(data: &Path) -> Child {
-    use std::io::BufRead;
-    let mut proc = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(proc.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .expect("the server prints its address")
-        .to_string();
-    Child { proc, addr }
-}
-
-fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("ZHIBIAO_PASSWORD", "durability-test-password")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[tokio::test]
 async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
     let data = tempfile::tempdir().unwrap();
@@ -246,11 +202,14 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
         }
         // An open proposal left by the kill is withdrawn so the next round can propose again.
         if p.is_open() {
-            let mut p = p;
-            p.state = zhibiao::domain::ProposalState::Withdrawn;
             store
-                .close_proposal(
-                    &p,
+                .decide(
+                    zhibiao::store::Decision {
+                        id: p.id,
+                        state: zhibiao::domain::ProposalState::Withdrawn,
+                        by: None,
+                        comment: String::new(),
+                    },
                     zhibiao::domain::AuditEntry {
                         seq: 0,
                         at: chrono::Utc::now(),

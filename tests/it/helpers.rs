@@ -1,6 +1,7 @@
 //! Starting the real application for tests.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use zhibiao::app::App;
 use zhibiao::config::Config;
@@ -13,6 +14,9 @@ pub struct TestApp {
     pub app: Arc<App>,
     /// Kept so the data directory lives as long as the server.
     _dir: Option<tempfile::TempDir>,
+    /// Ends the server (see `restart`).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -46,6 +50,22 @@ impl TestApp {
         let body = r.json().await.expect("a JSON body");
         (status, body)
     }
+
+    /// Stops the server, closes the application (store and index) and opens it again on the
+    /// same data directory, as a restart of the process would. Sessions live in the store, so
+    /// they survive.
+    pub fn restart(mut self) -> TestApp {
+        let _ = self.stop.take().expect("a running server").send(());
+        self.server
+            .take()
+            .unwrap()
+            .join()
+            .expect("the server stops");
+        let config = self.app.config.clone();
+        let app = Arc::try_unwrap(self.app).unwrap_or_else(|_| panic!("the app is still in use"));
+        drop(app);
+        start(config, self._dir.take())
+    }
 }
 
 /// Starts the app from `config` on a free port in a runtime of its own thread, so the server
@@ -54,7 +74,8 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let app = Arc::new(App::open(config).expect("the app opens"));
     let served = app.clone();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -67,6 +88,9 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
                 listener,
                 zhibiao::web::router(served).into_make_service_with_connect_info::<SocketAddr>(),
             )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
             .await
             .unwrap();
         });
@@ -80,6 +104,8 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
             .unwrap(),
         app,
         _dir: dir,
+        stop: Some(stop),
+        server: Some(server),
     }
 }
 
@@ -112,6 +138,12 @@ pub const PASSWORD: &str = "测试密码-correct horse";
 pub fn curation_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_tests(dir.path());
+    seed_users(&config);
+    start(config, Some(dir))
+}
+
+/// Writes the test accounts into the store of `config` (the server must not run yet).
+pub fn seed_users(config: &Config) {
     std::fs::create_dir_all(&config.data_dir).unwrap();
     {
         let store = zhibiao::store::Store::open(&config.store_dir(), 8 << 20).unwrap();
@@ -137,7 +169,6 @@ pub fn curation_app() -> TestApp {
             .unwrap();
         }
     }
-    start(config, Some(dir))
 }
 
 /// A signed-in browser-like client: its own cookie jar and the session's CSRF token.
@@ -239,4 +270,50 @@ impl Session {
         let body = r.text().await.unwrap_or_default();
         (s, if loc.is_empty() { body } else { loc })
     }
+}
+
+/// A server child process on a free port, with its address read from its first line.
+pub struct Child {
+    pub proc: std::process::Child,
+    pub addr: String,
+}
+
+pub fn serve(data: &Path) -> Child {
+    use std::io::BufRead;
+    let mut proc = std::process::Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(proc.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("the server prints its address")
+        .to_string();
+    Child { proc, addr }
+}
+
+/// Runs a `zhibiao` command on `data`; its standard output (it must succeed).
+pub fn cli(data: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("ZHIBIAO_PASSWORD", "durability-test-password")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -4,11 +4,14 @@
 mod api;
 mod browser;
 mod cli;
+mod concurrency;
 mod corpus;
 mod curation;
 mod drafting;
+mod drift;
 mod durability;
 mod evaluations;
+mod health;
 mod helpers;
 mod pages;
 mod relevance;
