@@ -224,9 +224,7 @@ impl Drop for App {
 fn open_store(config: &Config) -> anyhow::Result<Store> {
     let dir = config.store_dir();
     Store::open(&dir, config.cache_bytes).map_err(|e| {
-        let locked = matches!(&e, StoreError::Sled(sled::Error::Io(io))
-            if io.to_string().contains("could not acquire lock"));
-        let why = if locked {
+        let why = if e.is_locked() {
             format!(
                 "无法打开数据库 {}：它正被另一个进程使用（zhibiao serve 是否正在运行？请先停止服务）",
                 dir.display()

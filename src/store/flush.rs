@@ -48,7 +48,10 @@ fn flush_on_a_thread(db: &sled::Db) -> Option<Receiver<sled::Result<()>>> {
     std::thread::Builder::new()
         .name("store-flush".into())
         .spawn(move || {
-            let _ = tx.send(db.flush().map(drop));
+            let flushed = db.flush().map(drop);
+            // Let go of the database before answering: the caller may close it right after.
+            drop(db);
+            let _ = tx.send(flushed);
         })
         .ok()?;
     Some(rx)

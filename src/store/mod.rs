@@ -53,11 +53,21 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl StoreError {
+    /// Another process (or a handle not yet closed) holds the database.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Sled(sled::Error::Io(io))
+            if io.to_string().contains("could not acquire lock"))
+    }
+}
+
 const CATALOG: &[u8] = b"catalog";
 const GENERATION: &[u8] = b"generation";
 const SOURCE_HASH: &[u8] = b"source_hash";
 /// Indicators per transaction when loading a library (the bundled one fits in one).
 const SYNC_CHUNK: usize = 5_000;
+/// How long opening waits for a database whose file is still locked.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Tries of a commit that freezes an edition while other commits move revision heads.
 const FREEZE_TRIES: usize = 5;
 
@@ -366,7 +376,17 @@ impl Store {
     /// Opens (or creates) the store in `dir`. `cache_bytes` bounds sled's page cache, whose
     /// default (1 GiB) is too much for a small server.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
-        let db = Db::open(dir, cache_bytes)?;
+        // sled's shared I/O threads may hold a database's file (and its lock) a moment after
+        // its last handle is dropped: a store closed and opened again in one process waits.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match Db::open(dir, cache_bytes) {
+                Err(e) if e.is_locked() && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => break r?,
+            }
+        };
         let health: Arc<StoreHealth> = Default::default();
         health.watchdog.start(health.clone());
         Ok(Store {

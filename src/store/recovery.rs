@@ -218,11 +218,10 @@ impl Store {
         let deadline = Instant::now() + DRAIN;
         let db = loop {
             match Db::open(&self.inner.dir, self.inner.cache_bytes) {
-                Ok(db) => break db,
-                Err(_) if Instant::now() < deadline => {
+                Err(e) if e.is_locked() && Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                Err(e) => return Err(e),
+                r => break r?,
             }
         };
         *self.inner.db.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(db));
