@@ -1,17 +1,25 @@
-//! The application: the store, the search index and the configuration, opened together.
+//! The application: the store, the search index and the configuration, opened together, and
+//! the index kept in line with the store (`publish`, a background repair).
 
 use crate::config::{Config, LibrarySource};
 use crate::domain::quality;
 use crate::ingest::{FileError, Library, LoadError, corpus, library};
 use crate::search::{SearchIndex, Vocabulary};
-use crate::store::{Store, SyncReport};
+use crate::store::{ChangeMeta, Commit, Committed, Store, StoreError, StoreWatch, SyncReport};
 use anyhow::Context;
-use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// How often the background repair looks at the index, and the longest it waits between
+/// failed rebuilds.
+const REPAIR_PAUSE: Duration = Duration::from_secs(1);
+const LONGEST_REPAIR_PAUSE: Duration = Duration::from_secs(30);
 
 pub struct App {
     pub config: Config,
     pub store: Store,
-    pub search: SearchIndex,
+    pub search: Arc<SearchIndex>,
     /// What the start-up load did.
     pub sync: SyncReport,
     /// Whether the index had to be rebuilt at start-up.
@@ -24,6 +32,33 @@ pub struct App {
     /// Slots for parsing uploads, `config.uploads.parallel_parses` of them: a parse holds one
     /// until it ends, so hostile files cannot take every core or unbounded memory at once.
     pub parses: Arc<tokio::sync::Semaphore>,
+    /// Stops the background repair of the index when the app is dropped.
+    repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+/// What a commit published, and whether search took it.
+pub struct Published {
+    pub committed: Committed,
+    /// Why search does not show the change yet (it is published all the same; the index is
+    /// rebuilt in the background, at the next change or at the next start).
+    pub index_stale: Option<String>,
+}
+
+/// What keeps the service from writing: `None` when everything is fine.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Health {
+    /// Why the store cannot write (the last write failed; cleared by one that succeeds).
+    pub store: Option<String>,
+    /// The store cannot write again before the service restarts.
+    pub store_stuck: bool,
+    /// Why the search index misses published changes (until it is rebuilt).
+    pub index: Option<String>,
+}
+
+impl Health {
+    pub fn is_ok(&self) -> bool {
+        self.store.is_none() && self.index.is_none()
+    }
 }
 
 /// Loads the library files and applies every rule: the result is either a fully valid library or
@@ -92,8 +127,7 @@ impl App {
         };
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
-        let store = Store::open(&config.store_dir(), config.cache_bytes)
-            .with_context(|| format!("无法打开数据库 {}", config.store_dir().display()))?;
+        let store = open_store(&config)?;
         let sync = match (lib, &config.library) {
             (Some(lib), _) => store.sync_library(lib, "指标库文件")?,
             (None, LibrarySource::Corpus(path)) if !unchanged_corpus(&store)? => {
@@ -123,6 +157,13 @@ impl App {
             LibrarySource::Corpus(_) => crate::web::drafts::load_rules(None),
         }
         .context("审核规则配置 review_rules.toml 有误")?;
+        let search = Arc::new(search);
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let (watch, weak) = (store.watch(), Arc::downgrade(&search));
+        let repair = std::thread::Builder::new()
+            .name("index-repair".into())
+            .spawn(move || repair_in_background(weak, watch, stopped))
+            .context("无法启动索引修复线程")?;
         Ok(App {
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
@@ -132,6 +173,140 @@ impl App {
             rebuilt_index,
             lint,
             examples,
+            repair: Some((stop, repair)),
         })
+    }
+
+    /// Commits to the store and brings the search index in line, in commit order. The commit
+    /// stands even when the index fails to take it: the answer then says search is behind
+    /// (`index_stale`), and the index is rebuilt in the background.
+    pub fn publish(&self, c: Commit<'_>, meta: &ChangeMeta) -> Result<Published, StoreError> {
+        let _order = self.search.ordered();
+        let committed = self.store.commit(c, meta)?;
+        let index_stale = if committed.moved {
+            follow(&self.store, &self.search, &committed).err()
+        } else {
+            None
+        };
+        Ok(Published {
+            committed,
+            index_stale,
+        })
+    }
+
+    /// Rebuilds the search index from the store (`zhibiao reindex`).
+    pub fn rebuild_index(&self) -> Result<(), String> {
+        let _order = self.search.ordered();
+        rebuild(&self.store, &self.search)
+    }
+
+    /// What keeps the service from writing (`/healthz`).
+    pub fn health(&self) -> Health {
+        Health {
+            store: self.store.health().fault(),
+            store_stuck: self.store.health().stuck(),
+            index: self.search.stale(),
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // The repair thread may hold the store open for a moment: let it finish, so the data
+        // directory can be opened again as soon as the app is gone.
+        if let Some((stop, thread)) = self.repair.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Opens the store, saying so when a running server holds it.
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let dir = config.store_dir();
+    Store::open(&dir, config.cache_bytes).map_err(|e| {
+        let why = if e.is_locked() {
+            format!(
+                "无法打开数据库 {}：它正被另一个进程使用（zhibiao serve 是否正在运行？请先停止服务）",
+                dir.display()
+            )
+        } else {
+            format!("无法打开数据库 {}", dir.display())
+        };
+        anyhow::Error::new(e).context(why)
+    })
+}
+
+/// Brings the index to the store's state after `committed` (under `SearchIndex::ordered`).
+fn follow(store: &Store, search: &SearchIndex, committed: &Committed) -> Result<(), String> {
+    if search.stale().is_some() {
+        return rebuild(store, search);
+    }
+    let changed: Vec<_> = committed
+        .revisions
+        .iter()
+        .map(|r| r.indicator.clone())
+        .collect();
+    search
+        .upsert(&changed, committed.generation)
+        .map_err(|e| e.to_string())
+}
+
+/// Rebuilds the index from every indicator of the store (under `SearchIndex::ordered`).
+fn rebuild(store: &Store, search: &SearchIndex) -> Result<(), String> {
+    let generation = store.generation().map_err(|e| e.to_string())?;
+    search
+        .rebuild_from(
+            store.each_indicator().map(|i| i.map_err(|e| e.to_string())),
+            generation,
+        )
+        .map_err(|e| e.to_string())
+}
+
+/// Rebuilds the index whenever it missed a change, or when the store was reopened after a
+/// failure and may now hold another state than the index (writes lost from memory, or a write
+/// answered as failed that reached the disk after all). Holds the store and the index only
+/// while it works, and stops when the app is dropped.
+fn repair_in_background(search: Weak<SearchIndex>, store: StoreWatch, stop: Receiver<()>) {
+    let mut reopened = store.health().reopened();
+    let mut pause = REPAIR_PAUSE;
+    loop {
+        match stop.recv_timeout(pause) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        let now_reopened = store.health().reopened();
+        let Some(search) = search.upgrade() else {
+            return;
+        };
+        if search.stale().is_none() && now_reopened == reopened {
+            continue;
+        }
+        let Some(store) = store.store() else {
+            return;
+        };
+        let _order = search.ordered();
+        if now_reopened != reopened {
+            let Ok(generation) = store.generation() else {
+                continue;
+            };
+            reopened = now_reopened;
+            if generation != search.generation() && search.stale().is_none() {
+                search.mark_stale("数据库重新打开后，检索索引与数据库的版本不一致".into());
+            }
+        }
+        if search.stale().is_none() {
+            continue;
+        }
+        match rebuild(&store, &search) {
+            Ok(()) => {
+                tracing::info!("the search index was rebuilt and is current again");
+                pause = REPAIR_PAUSE;
+            }
+            Err(why) => {
+                tracing::warn!(%why, "the search index could not be rebuilt yet");
+                pause = (pause * 2).min(LONGEST_REPAIR_PAUSE);
+            }
+        }
     }
 }

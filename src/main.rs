@@ -255,6 +255,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// Exit status when the store is stuck (EX_TEMPFAIL): a supervisor restarts the service.
+const STUCK_EXIT: i32 = 75;
+
+/// Ends the process when the store is stuck (a failed large write on a full disk leaves sled
+/// unable to write, and reads that need the lost write wait forever; see `store/flush.rs`).
+/// The disk holds a consistent state, which a restart opens once there is room again.
+fn exit_when_stuck(store: zhibiao::store::StoreWatch) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if store.health().stuck() {
+                tracing::error!("the store is stuck; exiting so that the service restarts");
+                eprintln!(
+                    "错误：数据库写入停滞（磁盘写满时卡住了一次写入），进程退出以便重启；请先腾出磁盘空间。"
+                );
+                std::process::exit(STUCK_EXIT);
+            }
+        }
+    });
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve { bind, settings } => {
@@ -262,6 +283,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings.apply(&mut config)?;
             let app = App::open(config)?;
             tracing::info!(sync = ?app.sync, rebuilt_index = app.rebuilt_index, indicators = app.search.len(), "library loaded");
+            exit_when_stuck(app.store.watch());
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -326,10 +348,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reindex => {
-            let config = cli.config(None);
-            // Removing the index meta forces the rebuild that `App::open` would do on a change.
-            let _ = std::fs::remove_dir_all(config.index_dir());
-            let app = App::open(config)?;
+            // The store is opened (and locked) first: beside a running server this stops here,
+            // before anything touches the index that server is using.
+            let app = App::open(cli.config(None))?;
+            app.rebuild_index()
+                .map_err(|e| anyhow::anyhow!("索引重建失败：{e}"))?;
             println!("索引已重建：{} 个指标。", app.search.len());
         }
         Command::Search {

@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::ingest::library::{IndicatorInput, Problems, validate};
 use crate::search::SearchRequest;
-use crate::store::{ChangeMeta, Commit, StoreError};
+use crate::store::{ChangeMeta, Commit, Decision, StoreError};
 use chrono::Utc;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -36,12 +36,31 @@ pub enum CurationError {
     #[error(transparent)]
     Limit(#[from] crate::ingest::sheet::LimitError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Search(#[from] crate::search::SearchError),
 }
 
 pub type Result<T> = std::result::Result<T, CurationError>;
+
+impl From<StoreError> for CurationError {
+    /// Refusals of the store's checks are the curation rules' refusals.
+    fn from(e: StoreError) -> CurationError {
+        match e {
+            StoreError::Conflict(m) => CurationError::Conflict(m),
+            StoreError::Forbidden(m) => CurationError::Forbidden(m),
+            e => CurationError::Store(e),
+        }
+    }
+}
+
+/// What an approval published.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    pub proposals: Vec<Proposal>,
+    /// Why search does not show the published changes yet; they are published all the same.
+    pub index_stale: Option<String>,
+}
 
 /// Who acts, as recorded in revisions and the audit log.
 #[derive(Debug, Clone)]
@@ -252,12 +271,13 @@ fn active(app: &App, code: &str) -> Result<Indicator> {
     Ok(i)
 }
 
+/// An early, friendly refusal; the store checks again in the transaction that opens the
+/// proposal, where it counts.
 fn no_open_proposal_on(app: &App, codes: &[&str]) -> Result<()> {
-    for p in app.store.proposals(Some(ProposalState::Open))? {
-        if let Some(c) = p.codes().into_iter().find(|c| codes.contains(c)) {
+    for c in codes {
+        if let Some(id) = app.store.open_proposal_on(c)? {
             return Err(CurationError::Conflict(format!(
-                "指标 {c} 已有待审核的修改（提案 P{}），请先处理该提案",
-                p.id
+                "指标 {c} 已有待审核的修改（提案 P{id}），请先处理该提案"
             )));
         }
     }
@@ -272,6 +292,9 @@ fn require_reason(reason: &str) -> Result<String> {
     Ok(r.to_string())
 }
 
+/// A proposal withdrawn in the transaction that opens the one replacing it, with its audit entry.
+type Replacing = Option<(Decision, AuditEntry)>;
+
 /// Opens a proposal; `duplicates` are the (code, name) pairs a create may be folded into.
 #[allow(clippy::too_many_arguments)]
 fn open_proposal(
@@ -284,25 +307,40 @@ fn open_proposal(
     warnings: Vec<String>,
     duplicates: Vec<(String, String)>,
 ) -> Result<Proposal> {
-    let p = Proposal {
-        duplicates,
+    let p = new_proposal(actor, kind, title, reason, changes, warnings);
+    open_replacing(app, actor, Proposal { duplicates, ..p }, None)
+}
+
+/// An open proposal by `actor`, not yet stored.
+fn new_proposal(
+    actor: &Actor,
+    kind: ProposalKind,
+    title: String,
+    reason: String,
+    changes: Vec<ProposedChange>,
+    warnings: Vec<String>,
+) -> Proposal {
+    Proposal {
         id: 0,
         kind,
-        title: title.clone(),
+        title,
         reason,
         author: actor.user.clone(),
         created: Utc::now(),
         changes,
         warnings,
+        duplicates: Vec::new(),
         state: ProposalState::Open,
         decided_by: None,
         decided_at: None,
         comment: String::new(),
         published: vec![],
-    };
-    Ok(app
-        .store
-        .create_proposal(p, actor.audit("提出修改", "", title))?)
+    }
+}
+
+fn open_replacing(app: &App, actor: &Actor, p: Proposal, replacing: Replacing) -> Result<Proposal> {
+    let audit = actor.audit("提出修改", "", p.title.clone());
+    Ok(app.store.create_proposal(p, audit, replacing)?)
 }
 
 fn base_of(app: &App, code: &str) -> Result<Option<u32>> {
@@ -310,14 +348,31 @@ fn base_of(app: &App, code: &str) -> Result<Option<u32>> {
     Ok((n > 0).then_some(n))
 }
 
-/// Proposes a new indicator. Without a code, the next free one of its type's series is given.
+/// Proposes a new indicator. Without a code, the next free one of its type's series is given
+/// (again, if someone takes it meanwhile).
 pub fn propose_create(
+    app: &App,
+    actor: &Actor,
+    input: IndicatorInput,
+    reason: &str,
+) -> Result<Proposal> {
+    let reason = require_reason(reason)?;
+    let numbered = input.code.trim().is_empty();
+    let mut tries = 0;
+    loop {
+        match try_propose_create(app, actor, input.clone(), &reason) {
+            Err(CurationError::Conflict(_)) if numbered && tries < 5 => tries += 1,
+            r => return r,
+        }
+    }
+}
+
+fn try_propose_create(
     app: &App,
     actor: &Actor,
     mut input: IndicatorInput,
     reason: &str,
 ) -> Result<Proposal> {
-    let reason = require_reason(reason)?;
     let mut book = CodeBook::load(app)?;
     if input.code.trim().is_empty() {
         input.code = book.next_for(&input);
@@ -338,7 +393,7 @@ pub fn propose_create(
         actor,
         ProposalKind::Create,
         title,
-        reason,
+        reason.to_string(),
         vec![ProposedChange {
             base: None,
             after: ind,
@@ -351,7 +406,7 @@ pub fn propose_create(
 /// Turns an open proposal for a new indicator into adding its name (and aliases) to an existing
 /// indicator it duplicates: the edit is proposed, then the original proposal is withdrawn.
 pub fn fold_into(app: &App, actor: &Actor, id: u64, into: &str) -> Result<Proposal> {
-    let mut p = proposal(app, id)?;
+    let p = proposal(app, id)?;
     if !p.is_open() || p.kind != ProposalKind::Create {
         return Err(CurationError::Conflict(format!(
             "提案 P{id} 不是待审核的新增指标提案"
@@ -374,15 +429,16 @@ pub fn fold_into(app: &App, actor: &Actor, id: u64, into: &str) -> Result<Propos
         "{}（由新增提案 P{id}“{}”改为在已有指标增加别名）",
         p.reason, new.name
     );
-    let edit = propose_edit(app, actor, into, input, &reason)?;
-    p.state = ProposalState::Withdrawn;
-    p.decided_at = Some(Utc::now());
-    p.comment = format!("改为合并到 {into}（提案 P{}）", edit.id);
-    app.store.close_proposal(
-        &p,
-        actor.audit("改为合并", &format!("P{id}"), p.comment.clone()),
-    )?;
-    Ok(edit)
+    let comment = format!("改为合并到 {into}");
+    let withdrawn = Decision {
+        id,
+        state: ProposalState::Withdrawn,
+        by: None,
+        comment: comment.clone(),
+    };
+    let audit = actor.audit("改为合并", &format!("P{id}"), comment);
+    // One transaction opens the edit and withdraws the create: never both open, never neither.
+    edit_proposal(app, actor, into, input, &reason, Some((withdrawn, audit)))
 }
 
 /// Applies a JSON object of changed fields (as written in a library file) to an indicator.
@@ -414,6 +470,17 @@ pub fn propose_edit(
     code: &str,
     input: IndicatorInput,
     reason: &str,
+) -> Result<Proposal> {
+    edit_proposal(app, actor, code, input, reason, None)
+}
+
+fn edit_proposal(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+    input: IndicatorInput,
+    reason: &str,
+    replacing: Replacing,
 ) -> Result<Proposal> {
     let reason = require_reason(reason)?;
     let before = active(app, code)?;
@@ -447,19 +514,12 @@ pub fn propose_edit(
             .collect::<Vec<_>>()
             .join("、")
     );
-    open_proposal(
-        app,
-        actor,
-        ProposalKind::Edit,
-        title,
-        reason,
-        vec![ProposedChange {
-            base: base_of(app, code)?,
-            after,
-        }],
-        warnings,
-        Vec::new(),
-    )
+    let changes = vec![ProposedChange {
+        base: base_of(app, code)?,
+        after,
+    }];
+    let p = new_proposal(actor, ProposalKind::Edit, title, reason, changes, warnings);
+    open_replacing(app, actor, p, replacing)
 }
 
 /// Proposes to retire an indicator; links to it will lead to `replaced_by` when given.
@@ -635,7 +695,10 @@ fn proposal(app: &App, id: u64) -> Result<Proposal> {
 
 /// Approves proposals together: every change is published in one transaction (all or none),
 /// then the search index is updated, so search and pages show the new revisions at once.
-pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<Vec<Proposal>> {
+/// The checks below give early answers; the store makes them again in the transaction that
+/// publishes (still open, not the reviewer's own, every base still current), so two reviewers
+/// approving at once publish a proposal once and the second is refused.
+pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<Approval> {
     if !actor.role.allows(Role::Reviewer) {
         return Err(CurationError::Forbidden(
             "只有审核或管理员角色可以审核提案".into(),
@@ -646,7 +709,6 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
     }
     let mut proposals = Vec::new();
     let mut seen_codes: HashSet<String> = HashSet::new();
-    let mut changes = Vec::new();
     for &id in ids {
         let p = proposal(app, id)?;
         if !p.is_open() {
@@ -667,23 +729,9 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
                     "所选提案中有多个修改同一指标 {code}，请分别审核"
                 )));
             }
-            let now = base_of(app, &code)?;
-            if now != c.base {
-                return Err(CurationError::Conflict(match (c.base, now) {
-                    (None, Some(_)) => {
-                        format!("指标编码 {code} 在提案提出后已被占用，请重新提出")
-                    }
-                    (Some(b), Some(n)) => format!(
-                        "指标 {code} 在提案提出后已修改（提案基于第 {b} 版，当前为第 {n} 版），请重新提出"
-                    ),
-                    _ => format!("指标 {code} 的状态已变化，请重新提出"),
-                }));
-            }
-            changes.push(c.after.clone());
         }
         proposals.push(p);
     }
-    let now = Utc::now();
     let comment = comment.trim().to_string();
     let reason = proposals
         .iter()
@@ -700,41 +748,34 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
         reviewer: Some(actor.user.clone()),
         reason,
     };
-    // Revision numbers are known before the commit: the last one plus one per code.
-    for p in &mut proposals {
-        p.state = ProposalState::Approved;
-        p.decided_by = Some(actor.user.clone());
-        p.decided_at = Some(now);
-        p.comment = comment.clone();
-        p.published = p
-            .changes
-            .iter()
-            .map(|c| {
-                let code = c.after.code.to_string();
-                let n = c.base.unwrap_or(0) + 1;
-                (code, n)
-            })
-            .collect();
-    }
+    let decisions = proposals
+        .iter()
+        .map(|p| Decision {
+            id: p.id,
+            state: ProposalState::Approved,
+            by: Some(actor.user.clone()),
+            comment: comment.clone(),
+        })
+        .collect();
     let audit = proposals
         .iter()
         .map(|p| actor.audit("审核通过", &format!("P{}", p.id), p.title.clone()))
         .collect();
-    let changed = changes.clone();
-    app.store.commit(
+    let published = app.publish(
         Commit {
-            changes,
-            proposals: proposals.clone(),
+            decisions,
             audit,
             ..Commit::default()
         },
         &meta,
     )?;
-    app.search.upsert(&changed, app.store.generation()?)?;
     // A new indicator drafted from evaluation practice takes over the rows it was drafted from.
     let catalog = app.search.catalog();
-    for ind in changed
+    for ind in published
+        .committed
+        .revisions
         .iter()
+        .map(|r| &r.indicator)
         .filter(|i| i.provenance == Provenance::Evaluations)
     {
         let n = crate::evaluations::adopt_candidate(
@@ -747,7 +788,10 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
             tracing::info!(code = %ind.code, rows = n, "evaluation rows linked to the new indicator");
         }
     }
-    Ok(proposals)
+    Ok(Approval {
+        proposals: published.committed.proposals,
+        index_stale: published.index_stale,
+    })
 }
 
 /// Rejects a proposal with a comment; nothing published changes.
@@ -763,7 +807,7 @@ pub fn reject(app: &App, actor: &Actor, id: u64, comment: &str) -> Result<Propos
             "驳回时请填写意见（comment）".into(),
         ));
     }
-    let mut p = proposal(app, id)?;
+    let p = proposal(app, id)?;
     if !p.is_open() {
         return Err(CurationError::Conflict(format!(
             "提案 P{id} 已是“{}”状态",
@@ -775,20 +819,20 @@ pub fn reject(app: &App, actor: &Actor, id: u64, comment: &str) -> Result<Propos
             "不能审核自己提出的修改；撤回请使用“撤回”".into(),
         ));
     }
-    p.state = ProposalState::Rejected;
-    p.decided_by = Some(actor.user.clone());
-    p.decided_at = Some(Utc::now());
-    p.comment = comment.to_string();
-    app.store.close_proposal(
-        &p,
+    Ok(app.store.decide(
+        Decision {
+            id,
+            state: ProposalState::Rejected,
+            by: Some(actor.user.clone()),
+            comment: comment.to_string(),
+        },
         actor.audit("驳回", &format!("P{id}"), format!("{}：{comment}", p.title)),
-    )?;
-    Ok(p)
+    )?)
 }
 
 /// The author takes an open proposal back.
 pub fn withdraw(app: &App, actor: &Actor, id: u64) -> Result<Proposal> {
-    let mut p = proposal(app, id)?;
+    let p = proposal(app, id)?;
     if p.author != actor.user {
         return Err(CurationError::Forbidden("只有提出人可以撤回提案".into()));
     }
@@ -798,11 +842,15 @@ pub fn withdraw(app: &App, actor: &Actor, id: u64) -> Result<Proposal> {
             p.state.label()
         )));
     }
-    p.state = ProposalState::Withdrawn;
-    p.decided_at = Some(Utc::now());
-    app.store
-        .close_proposal(&p, actor.audit("撤回", &format!("P{id}"), p.title.clone()))?;
-    Ok(p)
+    Ok(app.store.decide(
+        Decision {
+            id,
+            state: ProposalState::Withdrawn,
+            by: None,
+            comment: String::new(),
+        },
+        actor.audit("撤回", &format!("P{id}"), p.title.clone()),
+    )?)
 }
 
 /// One change of a proposal as a reviewer sees it: the published state and the field diff.

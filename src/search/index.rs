@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::index::SegmentId;
 use tantivy::schema::{Schema, Value};
@@ -115,6 +116,21 @@ pub struct SearchIndex {
     pub(super) doc_freqs: super::query::DocFreqs,
     shown: ShownCache,
     dir: Option<PathBuf>,
+    /// Test-only (see `fail_next_writes`): how many of the next writes fail.
+    failures_to_inject: AtomicUsize,
+    /// Held from a store commit that changes what is indexed until the index has taken it
+    /// (`ordered`), so generations are recorded in the order the store made them.
+    order: Mutex<()>,
+    /// Which store generation the index holds, and whether it missed a change since.
+    taken: Mutex<Taken>,
+}
+
+/// The store generation the index holds; `stale` (why) once a write failed: the index then
+/// misses a published change, records no generation and is rebuilt (`rebuild_from`).
+#[derive(Debug, Default)]
+struct Taken {
+    generation: u64,
+    stale: Option<String>,
 }
 
 /// Hits are read from the doc store one by one: small blocks keep each read to one indicator or
@@ -168,6 +184,7 @@ impl SearchIndex {
             && let Ok(index) = Index::open_in_dir(dir)
         {
             let s = Self::with_index(index, vocab, catalog, Some(dir.into()))?;
+            s.taken().generation = generation;
             return Ok((s, false));
         }
         if dir.exists() {
@@ -225,7 +242,32 @@ impl SearchIndex {
             doc_freqs: Default::default(),
             shown: Default::default(),
             dir,
+            failures_to_inject: AtomicUsize::new(0),
+            order: Mutex::new(()),
+            taken: Mutex::new(Taken::default()),
         })
+    }
+
+    /// Test-only: the next `n` index writes fail as they would on a full disk, before they
+    /// touch the index (`usize::MAX`: every write until the index is opened again). Integration
+    /// tests use it to check what a published change the index could not take leads to; the
+    /// application never calls it.
+    #[doc(hidden)]
+    pub fn fail_next_writes(&self, n: usize) {
+        self.failures_to_inject.store(n, Ordering::SeqCst);
+    }
+
+    fn injected_failure(&self) -> Result<(), SearchError> {
+        let left = self.failures_to_inject.load(Ordering::SeqCst);
+        if left == 0 {
+            return Ok(());
+        }
+        if left != usize::MAX {
+            self.failures_to_inject.store(left - 1, Ordering::SeqCst);
+        }
+        Err(SearchError::Io(std::io::Error::other(
+            "injected index write failure (test)",
+        )))
     }
 
     /// One writer thread: on two cores it is as fast as two and leaves one segment per commit.
@@ -323,6 +365,7 @@ impl SearchIndex {
     ) -> Result<(), SearchError> {
         let catalog = self.catalog();
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.injected_failure()?;
         // A full rebuild tokenizes on two threads while this one builds documents.
         // 64 MB per thread: a 100,000-indicator library ends in two segments, which search as
         // fast as one merged segment (a merge would add half the build time).
@@ -338,15 +381,51 @@ impl SearchIndex {
         w.commit()?;
         w.wait_merging_threads()?;
         self.reader.reload()?;
-        self.write_meta(generation)
+        self.write_meta(generation)?;
+        *self.taken() = Taken {
+            generation,
+            stale: None,
+        };
+        Ok(())
+    }
+
+    /// Rebuilds the index from every indicator of the store at `generation` (read under
+    /// `ordered`): how an index that missed a change is brought back in line.
+    pub fn rebuild_from(
+        &self,
+        indicators: impl IntoIterator<Item = Result<Indicator, String>>,
+        generation: u64,
+    ) -> Result<(), SearchError> {
+        self.rebuild(indicators, generation)
+            .inspect_err(|e| self.mark_stale(e.to_string()))
     }
 
     /// Replaces the given indicators (retired ones leave the index) and commits, so the next
-    /// search sees them.
+    /// search sees them; then records `generation`, the store's after the commit that wrote
+    /// them (call under `ordered`). A failure marks the index stale.
     pub fn upsert(&self, indicators: &[Indicator], generation: u64) -> Result<(), SearchError> {
+        self.take(indicators)
+            .and_then(|()| match self.stale() {
+                // Changes before these are missing: only a rebuild may record a generation.
+                Some(_) => Ok(()),
+                None => self.write_meta(generation),
+            })
+            .inspect_err(|e| self.mark_stale(e.to_string()))?;
+        let mut taken = self.taken();
+        if taken.stale.is_none() {
+            taken.generation = generation;
+        }
+        Ok(())
+    }
+
+    fn take(&self, indicators: &[Indicator]) -> Result<(), SearchError> {
+        if indicators.is_empty() {
+            return Ok(());
+        }
         let catalog = self.catalog();
         {
             let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.injected_failure()?;
             let mut w = self.writer()?;
             let mut type_words = TypeWords::default();
             for ind in indicators {
@@ -359,7 +438,41 @@ impl SearchIndex {
             w.wait_merging_threads()?;
         }
         self.reader.reload()?;
-        self.write_meta(generation)
+        Ok(())
+    }
+
+    /// Held while a store commit and the index update that follows it run, so the index takes
+    /// changes and records generations in the order the store made them.
+    pub fn ordered(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.order.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The store generation the index holds every change of.
+    pub fn generation(&self) -> u64 {
+        self.taken().generation
+    }
+
+    /// Why the index misses a published change, until it is rebuilt.
+    pub fn stale(&self) -> Option<String> {
+        self.taken().stale.clone()
+    }
+
+    /// Records that the index misses a published change. The recorded generation is removed
+    /// from disk (which needs no free space), so the next start rebuilds even if nothing else
+    /// gets to.
+    pub fn mark_stale(&self, why: String) {
+        tracing::error!(%why, "the search index missed a published change; it will be rebuilt");
+        if let Some(dir) = &self.dir
+            && let Err(e) = std::fs::remove_file(dir.join(META_FILE))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::error!(error = %e, "could not mark the index stale on disk");
+        }
+        self.taken().stale = Some(why);
+    }
+
+    fn taken(&self) -> std::sync::MutexGuard<'_, Taken> {
+        self.taken.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write_meta(&self, generation: u64) -> Result<(), SearchError> {
@@ -496,5 +609,59 @@ fn fields_of(schema: &Schema) -> Fields {
         name_len: f("name_len"),
         name_chars: f("name_chars"),
         json: f("json"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library;
+    use crate::search::vocab;
+
+    fn open(dir: &Path, inds: &[Indicator], generation: u64) -> (SearchIndex, bool) {
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let all = inds.to_vec();
+        SearchIndex::open_or_build(
+            dir,
+            Arc::new(Vocabulary::load(&vocab::default_dir()).unwrap()),
+            Arc::new(lib.catalog),
+            || all.into_iter().map(Ok),
+            generation,
+        )
+        .unwrap()
+    }
+
+    /// A failed write leaves the index stale: no later write records a generation (so the
+    /// next start rebuilds) until a rebuild from the store brings it back in line.
+    #[test]
+    fn an_index_that_missed_a_change_records_no_generation_until_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let mut inds: Vec<Indicator> = lib.indicators.into_iter().take(5).collect();
+        let (index, rebuilt) = open(dir.path(), &inds, 1);
+        assert!(rebuilt);
+        inds[0].target = "1".into();
+        index.upsert(&inds[..1], 2).unwrap();
+        assert_eq!((index.generation(), index.stale()), (2, None));
+
+        index.fail_next_writes(1);
+        inds[1].target = "2".into();
+        assert!(index.upsert(&inds[1..2], 3).is_err());
+        assert!(index.stale().is_some());
+        assert!(!dir.path().join(META_FILE).exists(), "stale on disk too");
+        inds[2].target = "3".into();
+        index.upsert(&inds[2..3], 4).unwrap();
+        assert_eq!(index.generation(), 2, "generation 3 is missing");
+        assert!(!dir.path().join(META_FILE).exists());
+        drop(index);
+        let (index, rebuilt) = open(dir.path(), &inds, 4);
+        assert!(rebuilt, "a stale index is rebuilt at the next start");
+        assert_eq!(index.get(inds[1].code.as_str()).unwrap().target, "2");
+
+        index.mark_stale("test".into());
+        index.rebuild_from(inds.iter().cloned().map(Ok), 4).unwrap();
+        assert_eq!((index.generation(), index.stale()), (4, None));
+        drop(index);
+        assert!(!open(dir.path(), &inds, 4).1, "a current index is reused");
     }
 }

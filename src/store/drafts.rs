@@ -2,7 +2,7 @@
 //! drafts together (checked in the transaction that writes), and the last-modified time of each
 //! kept in a small tree of its own so that expired drafts are found without reading them.
 
-use super::{Result, Store, StoreError, decode, encode};
+use super::{Db, Result, Store, StoreError, decode, encode};
 use crate::domain::Draft;
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -60,79 +60,92 @@ impl Store {
             });
         }
         let key = d.id.as_bytes();
-        let result = (&self.drafts, &self.draft_touched, &self.draft_usage).transaction(
-            |(drafts, touched, usage)| {
-                let old = drafts.get(key)?.map_or(0, |v| v.len() as u64);
-                let total = number(usage.get(BYTES)?.as_deref());
-                let new_total = total.saturating_sub(old) + bytes.len() as u64;
-                if new_total > total && new_total > quota.total_bytes {
-                    return Err(ConflictableTransactionError::Abort(quota.total_bytes));
-                }
-                drafts.insert(key, bytes.as_slice())?;
-                touched.insert(key, &millis(&d.updated))?;
-                usage.insert(BYTES, &new_total.to_be_bytes())?;
-                Ok(())
-            },
-        );
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Abort(cap)) => return Err(DraftError::Full { cap }),
-            Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e).into()),
+        let refused = self.write(|db| {
+            let result = (&db.drafts, &db.draft_touched, &db.draft_usage).transaction(
+                |(drafts, touched, usage)| {
+                    let old = drafts.get(key)?.map_or(0, |v| v.len() as u64);
+                    let total = number(usage.get(BYTES)?.as_deref());
+                    let new_total = total.saturating_sub(old) + bytes.len() as u64;
+                    if new_total > total && new_total > quota.total_bytes {
+                        return Err(ConflictableTransactionError::Abort(quota.total_bytes));
+                    }
+                    drafts.insert(key, bytes.as_slice())?;
+                    touched.insert(key, &millis(&d.updated))?;
+                    usage.insert(BYTES, &new_total.to_be_bytes())?;
+                    Ok(())
+                },
+            );
+            match result {
+                Ok(()) => Ok(None),
+                Err(TransactionError::Abort(cap)) => Ok(Some(cap)),
+                Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+            }
+        })?;
+        match refused {
+            Some(cap) => Err(DraftError::Full { cap }),
+            None => Ok(()),
         }
-        self.db.flush().map_err(StoreError::Sled)?;
-        Ok(())
     }
 
     pub fn draft(&self, id: &str) -> Result<Option<Draft>> {
-        self.drafts
-            .get(id.as_bytes())?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
+        self.with(|db| {
+            db.drafts
+                .get(id.as_bytes())?
+                .map(|v| decode(id.as_bytes(), &v))
+                .transpose()
+        })
     }
 
     /// Bytes all drafts take (their JSON).
     pub fn drafts_bytes(&self) -> Result<u64> {
-        Ok(number(self.draft_usage.get(BYTES)?.as_deref()))
+        self.with(|db| Ok(number(db.draft_usage.get(BYTES)?.as_deref())))
     }
 
     /// Deletes every draft last modified before `cutoff`; returns how many. A draft saved while
     /// this runs is kept: each deletion checks, in its transaction, that the draft is unchanged.
     pub fn expire_drafts(&self, cutoff: DateTime<Utc>) -> Result<usize> {
         let cutoff = u64::from_be_bytes(millis(&cutoff));
-        let mut old = Vec::new();
-        for kv in self.draft_touched.iter() {
-            let (k, v) = kv?;
-            if number(Some(&v)) < cutoff {
-                old.push((k, v));
+        let old = self.with(|db| {
+            let mut old = Vec::new();
+            for kv in db.draft_touched.iter() {
+                let (k, v) = kv?;
+                if number(Some(&v)) < cutoff {
+                    old.push((k, v));
+                }
             }
+            Ok(old)
+        })?;
+        if old.is_empty() {
+            return Ok(0);
         }
-        let mut removed = 0;
-        for (key, seen) in old {
-            let done = (&self.drafts, &self.draft_touched, &self.draft_usage).transaction(
-                |(drafts, touched, usage)| {
-                    if touched.get(&key)?.as_deref() != Some(&seen[..]) {
-                        return Ok(false);
-                    }
-                    let len = drafts.remove(&key)?.map_or(0, |v| v.len() as u64);
-                    touched.remove(&key)?;
-                    let total = number(usage.get(BYTES)?.as_deref());
-                    usage.insert(BYTES, &total.saturating_sub(len).to_be_bytes())?;
-                    Ok(true)
-                },
-            );
-            match done {
-                Ok(true) => removed += 1,
-                Ok(false) => {}
-                Err(TransactionError::Abort(())) => {}
-                Err(TransactionError::Storage(e)) => return Err(e.into()),
+        self.write(|db| {
+            let mut removed = 0;
+            for (key, seen) in &old {
+                let done = (&db.drafts, &db.draft_touched, &db.draft_usage).transaction(
+                    |(drafts, touched, usage)| {
+                        if touched.get(key)?.as_deref() != Some(&seen[..]) {
+                            return Ok(false);
+                        }
+                        let len = drafts.remove(key)?.map_or(0, |v| v.len() as u64);
+                        touched.remove(key)?;
+                        let total = number(usage.get(BYTES)?.as_deref());
+                        usage.insert(BYTES, &total.saturating_sub(len).to_be_bytes())?;
+                        Ok(true)
+                    },
+                );
+                match done {
+                    Ok(true) => removed += 1,
+                    Ok(false) => {}
+                    Err(TransactionError::Abort(())) => {}
+                    Err(TransactionError::Storage(e)) => return Err(e.into()),
+                }
             }
-        }
-        if removed > 0 {
-            self.db.flush()?;
-        }
-        Ok(removed)
+            Ok(removed)
+        })
     }
+}
 
+impl Db {
     /// Builds the last-modified index and the total for drafts saved before they existed (once:
     /// the total's presence says it is done).
     pub(super) fn index_drafts(&self) -> Result<()> {
@@ -233,9 +246,13 @@ mod tests {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
             store.save_draft(&draft("old", "旧", old), &ROOMY).unwrap();
             // As a store from before the index: the draft alone.
-            store.draft_usage.clear().unwrap();
-            store.draft_touched.clear().unwrap();
-            store.db.flush().unwrap();
+            store
+                .write(|db| {
+                    db.draft_usage.clear()?;
+                    db.draft_touched.clear()?;
+                    Ok(())
+                })
+                .unwrap();
         }
         let store = Store::open(dir.path(), 1 << 20).unwrap();
         assert!(store.drafts_bytes().unwrap() > 0);

@@ -9,24 +9,29 @@ use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 impl Store {
-    fn evaluation_trees(&self) -> Result<(Tree, Tree)> {
+    fn evaluation_trees(&self) -> Result<(Tree, Tree, Tree)> {
         // sled returns the already-open tree: cheap after the first call.
-        Ok((
-            self.db.open_tree("evaluation_imports")?,
-            self.db.open_tree("evaluation_candidates")?,
-        ))
+        self.with(|d| {
+            Ok((
+                d.db.open_tree("evaluation_imports")?,
+                d.db.open_tree("evaluation_candidates")?,
+                d.evaluations.clone(),
+            ))
+        })
     }
 
     pub fn evaluation(&self, id: &str) -> Result<Option<EvaluatedProject>> {
-        self.evaluations
-            .get(id.as_bytes())?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
+        self.with(|d| {
+            d.evaluations
+                .get(id.as_bytes())?
+                .map(|v| decode(id.as_bytes(), &v))
+                .transpose()
+        })
     }
 
     /// The import of the file with this sha256, if it was imported.
     pub fn evaluation_import(&self, sha256: &str) -> Result<Option<ImportBatch>> {
-        let (imports, _) = self.evaluation_trees()?;
+        let (imports, _, _) = self.evaluation_trees()?;
         imports
             .get(sha256.as_bytes())?
             .map(|v| decode(sha256.as_bytes(), &v))
@@ -35,21 +40,21 @@ impl Store {
 
     /// Every import, oldest first.
     pub fn evaluation_imports(&self) -> Result<Vec<ImportBatch>> {
-        let (imports, _) = self.evaluation_trees()?;
+        let (imports, _, _) = self.evaluation_trees()?;
         let mut v: Vec<ImportBatch> = imports.iter().map(decode_kv).collect::<Result<_>>()?;
         v.sort_by_key(|b| b.imported_at);
         Ok(v)
     }
 
     pub fn evaluation_candidates(&self) -> Result<Vec<Candidate>> {
-        let (_, cands) = self.evaluation_trees()?;
+        let (_, cands, _) = self.evaluation_trees()?;
         let mut v: Vec<Candidate> = cands.iter().map(decode_kv).collect::<Result<_>>()?;
         v.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
         Ok(v)
     }
 
     pub fn evaluation_candidate(&self, id: &str) -> Result<Option<Candidate>> {
-        let (_, cands) = self.evaluation_trees()?;
+        let (_, cands, _) = self.evaluation_trees()?;
         cands
             .get(id.as_bytes())?
             .map(|v| decode(id.as_bytes(), &v))
@@ -91,12 +96,12 @@ impl Store {
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
     ) -> Result<()> {
-        let (imports, cands) = self.evaluation_trees()?;
+        let (imports, cands, evaluations) = self.evaluation_trees()?;
         let old_candidates: Vec<sled::IVec> = cands.iter().keys().collect::<sled::Result<_>>()?;
         let encoded: Vec<(String, Vec<u8>)> =
             projects.iter().map(|p| (p.id(), encode(p))).collect();
         let result: std::result::Result<(), TransactionError<()>> =
-            (&self.evaluations, &imports, &cands).transaction(|(ev, im, ca)| {
+            (&evaluations, &imports, &cands).transaction(|(ev, im, ca)| {
                 for (id, bytes) in &encoded {
                     ev.insert(id.as_bytes(), bytes.as_slice())?;
                 }
@@ -111,8 +116,7 @@ impl Store {
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
-        tx_result(result)?;
-        self.db.flush()?;
-        Ok(())
+        self.note(tx_result(result), false)?;
+        self.flush()
     }
 }

@@ -4,17 +4,20 @@
 //! Every versioned edit is one transaction over all the trees it touches and is flushed before
 //! it is acknowledged; the generation counter tells the search index whether it is current.
 
+mod curation;
 mod drafts;
 mod evaluations;
+mod flush;
+mod recovery;
 mod training;
+mod watchdog;
+
+pub use curation::{Decision, Miss, StoreConflict};
+pub use recovery::{StoreHealth, StoreWatch};
 
 pub use drafts::{DraftError, DraftQuota};
 
 use crate::domain::revision::classify;
-mod curation;
-
-pub use curation::{Miss, StoreConflict};
-
 use crate::domain::{
     AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Proposal, Revision,
     Status,
@@ -24,9 +27,12 @@ use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Tree;
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,17 +43,64 @@ pub enum StoreError {
     /// A write that no longer fits what is stored (e.g. approving a stale proposal).
     #[error("{0}")]
     Conflict(String),
+    /// A write the stored state does not allow this person (e.g. approving one's own proposal).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The database is being reopened after an I/O failure.
+    #[error("数据库正在从磁盘故障中恢复，请稍后再试")]
+    Unavailable,
+    /// A flush never returned (see `flush`): writes are refused until the service restarts.
+    #[error("数据库写入停滞，需要重启服务")]
+    Stuck,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// Another process (or a handle not yet closed) holds the database.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Sled(sled::Error::Io(io))
+            if io.to_string().contains("could not acquire lock"))
+    }
+}
 
 const CATALOG: &[u8] = b"catalog";
 const GENERATION: &[u8] = b"generation";
 const SOURCE_HASH: &[u8] = b"source_hash";
 /// Indicators per transaction when loading a library (the bundled one fits in one).
 const SYNC_CHUNK: usize = 5_000;
+/// How long opening waits for a database whose file is still locked.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Tries of a commit that freezes an edition while other commits move revision heads.
+const FREEZE_TRIES: usize = 5;
 
+/// The store: one sled database, reopened in place after an I/O failure (see `recovery`).
 pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    cache_bytes: u64,
+    /// `None` only while the database is being reopened.
+    db: RwLock<Option<Arc<Db>>>,
+    health: Arc<StoreHealth>,
+}
+
+impl Inner {
+    fn open_db(&self) -> Option<Arc<Db>> {
+        self.db.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.health.watchdog.stop();
+    }
+}
+
+/// The open database and its trees.
+struct Db {
     db: sled::Db,
     /// code -> current revision of the indicator (JSON `Indicator`).
     indicators: Tree,
@@ -74,6 +127,10 @@ pub struct Store {
     sessions: Tree,
     /// id (u64 BE) -> JSON `Proposal`.
     proposals: Tree,
+    /// code -> id (u64 BE) of the open proposal that changes it. Transactions cannot scan a
+    /// tree, so this is how opening a proposal checks, in its own transaction, that no other
+    /// is open on the same indicator; it is written with every proposal opened or decided.
+    open_codes: Tree,
     /// sequence (u64 BE) -> JSON `AuditEntry`; only ever appended to.
     audit: Tree,
     /// normalised query -> JSON `Miss` (searches that found nothing, no user data).
@@ -86,15 +143,29 @@ pub struct Store {
 /// Everything one versioned write changes, committed as one transaction.
 #[derive(Default)]
 pub struct Commit<'a> {
+    /// New states published as they are (library files); approvals publish their proposals'.
     pub changes: Vec<Indicator>,
     pub catalog: Option<&'a Catalog>,
     pub source_hash: Option<&'a str>,
     pub freeze: Option<&'a str>,
-    /// Proposals whose new state is written with the revisions.
-    pub proposals: Vec<Proposal>,
+    /// Decisions on open proposals, checked against the stored proposals in the transaction.
+    pub decisions: Vec<Decision>,
     pub audit: Vec<AuditEntry>,
     /// (code, hash of its state in the library files; `None` when no longer there).
     pub file_states: Vec<(String, Option<String>)>,
+}
+
+/// What a commit wrote.
+#[derive(Debug, Default)]
+pub struct Committed {
+    pub revisions: Vec<Revision>,
+    /// The decided proposals as stored.
+    pub proposals: Vec<Proposal>,
+    /// The generation after the commit. It moves only when revisions are written or the
+    /// catalog's types change, i.e. when the search index has something to take.
+    pub generation: u64,
+    /// Whether this commit moved the generation.
+    pub moved: bool,
 }
 
 /// Who made a change and why, for the revision log.
@@ -152,6 +223,47 @@ fn tx_result<T>(r: std::result::Result<T, TransactionError<()>>) -> Result<T> {
     }
 }
 
+/// Why a checked transaction stopped.
+enum Abort {
+    /// A check refused the write.
+    Refused(StoreError),
+    /// The revision heads an edition was listed from moved meanwhile: list them again.
+    HeadsMoved,
+}
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<Abort>>;
+
+/// The outcome of a checked transaction; `None` when the heads moved (try again).
+fn checked_tx<T>(r: std::result::Result<T, TransactionError<Abort>>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(TransactionError::Storage(e)) => Err(e.into()),
+        Err(TransactionError::Abort(Abort::Refused(e))) => Err(e),
+        Err(TransactionError::Abort(Abort::HeadsMoved)) => Ok(None),
+    }
+}
+
+/// Aborts a transaction, refusing the write with `e`.
+fn refuse<T>(e: StoreError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(Abort::Refused(e)))
+}
+
+/// Decodes a value read inside a transaction; a bad record aborts it.
+fn decode_tx<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> TxResult<T> {
+    decode(key, bytes).map_err(|e| ConflictableTransactionError::Abort(Abort::Refused(e)))
+}
+
+/// The revision head of `code` as read inside a transaction (`None`: never published).
+fn head_tx(heads: &TransactionalTree, code: &str) -> TxResult<Option<u32>> {
+    heads
+        .get(code.as_bytes())?
+        .map(|v| {
+            head_number(code.as_bytes(), &v)
+                .map_err(|e| ConflictableTransactionError::Abort(Abort::Refused(e)))
+        })
+        .transpose()
+}
+
 /// Decodes one entry of a tree scan.
 fn decode_kv<T: DeserializeOwned>(kv: sled::Result<(sled::IVec, sled::IVec)>) -> Result<T> {
     let (k, v) = kv?;
@@ -183,15 +295,13 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("domain types serialize")
 }
 
-impl Store {
-    /// Opens (or creates) the store in `dir`. `cache_bytes` bounds sled's page cache, whose
-    /// default (1 GiB) is too much for a small server.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
+impl Db {
+    fn open(dir: &Path, cache_bytes: u64) -> Result<Db> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             .open()?;
-        let store = Store {
+        let d = Db {
             indicators: db.open_tree("indicators")?,
             revisions: db.open_tree("revisions")?,
             heads: db.open_tree("heads")?,
@@ -204,14 +314,16 @@ impl Store {
             users: db.open_tree("users")?,
             sessions: db.open_tree("sessions")?,
             proposals: db.open_tree("proposals")?,
+            open_codes: db.open_tree("open_codes")?,
             audit: db.open_tree("audit")?,
             misses: db.open_tree("misses")?,
             file_states: db.open_tree("file_states")?,
             db,
         };
-        store.fill_heads()?;
-        store.index_drafts()?;
-        Ok(store)
+        d.fill_heads()?;
+        d.index_drafts()?;
+        d.fill_open_codes()?;
+        Ok(d)
     }
 
     /// Stores written before `heads` existed get it from their revision keys, once.
@@ -230,8 +342,112 @@ impl Store {
         Ok(())
     }
 
+    /// Brings `open_codes` in line with the open proposals (stores written before it existed;
+    /// it is otherwise kept by every transaction that opens or decides a proposal).
+    fn fill_open_codes(&self) -> Result<()> {
+        let mut wanted: HashMap<Vec<u8>, [u8; 8]> = HashMap::new();
+        for kv in self.proposals.iter() {
+            let p: Proposal = decode_kv(kv)?;
+            if p.is_open() {
+                for code in p.codes() {
+                    wanted.insert(code.as_bytes().to_vec(), p.id.to_be_bytes());
+                }
+            }
+        }
+        let mut batch = sled::Batch::default();
+        let mut changed = false;
+        for kv in self.open_codes.iter() {
+            let (k, v) = kv?;
+            match wanted.remove(k.as_ref()) {
+                Some(id) if v.as_ref() == id => {}
+                Some(id) => {
+                    batch.insert(k, &id);
+                    changed = true;
+                }
+                None => {
+                    batch.remove(k);
+                    changed = true;
+                }
+            }
+        }
+        for (k, id) in wanted {
+            batch.insert(k, &id);
+            changed = true;
+        }
+        if changed {
+            self.open_codes.apply_batch(batch)?;
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. `cache_bytes` bounds sled's page cache, whose
+    /// default (1 GiB) is too much for a small server.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
+        // sled's shared I/O threads may hold a database's file (and its lock) a moment after
+        // its last handle is dropped: a store closed and opened again in one process waits.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match Db::open(dir, cache_bytes) {
+                Err(e) if e.is_locked() && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => break r?,
+            }
+        };
+        let health: Arc<StoreHealth> = Default::default();
+        health.watchdog.start(health.clone());
+        Ok(Store {
+            inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
+                cache_bytes,
+                db: RwLock::new(Some(Arc::new(db))),
+                health,
+            }),
+        })
+    }
+
+    /// The open database (`Unavailable` while it is being reopened).
+    fn db(&self) -> Result<Arc<Db>> {
+        self.inner.open_db().ok_or(StoreError::Unavailable)
+    }
+
+    /// Runs a read (or a write that need not reach the disk at once) on the open database.
+    fn with<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let op = self.inner.health.watchdog.op();
+        let r = self.db().and_then(|d| f(&d));
+        drop(op);
+        self.note(r, false)
+    }
+
+    /// Runs a write and flushes it before returning: once it returns `Ok`, it is on disk.
+    fn write<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        if self.inner.health.stuck() {
+            // Refused before it is applied in memory: it could never reach the disk.
+            return Err(StoreError::Stuck);
+        }
+        let op = self.inner.health.watchdog.op();
+        let r = self.db().and_then(|d| {
+            let v = f(&d)?;
+            flush::flush(&d.db).map_err(|e| match e {
+                flush::FlushError::Sled(e) => StoreError::Sled(e),
+                flush::FlushError::Stuck => StoreError::Stuck,
+            })?;
+            Ok(v)
+        });
+        drop(op);
+        self.note(r, true)
+    }
+
+    /// Flushes what was written to the disk.
+    fn flush(&self) -> Result<()> {
+        self.write(|_| Ok(()))
+    }
+
     fn meta_get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
-        self.meta.get(key)?.map(|v| decode(key, &v)).transpose()
+        self.with(|d| d.meta.get(key)?.map(|v| decode(key, &v)).transpose())
     }
 
     /// Hash of the library source last loaded (files or corpus).
@@ -243,16 +459,19 @@ impl Store {
         self.meta_get(CATALOG)
     }
 
-    /// Increases with every committed change; 0 for a new store.
+    /// Increases with every commit that gives the search index something to take (revisions,
+    /// a catalog whose types changed); 0 for a new store.
     pub fn generation(&self) -> Result<u64> {
         Ok(self.meta_get(GENERATION)?.unwrap_or(0))
     }
 
     pub fn indicator(&self, code: &str) -> Result<Option<Indicator>> {
-        self.indicators
-            .get(code.as_bytes())?
-            .map(|v| decode(code.as_bytes(), &v))
-            .transpose()
+        self.with(|d| {
+            d.indicators
+                .get(code.as_bytes())?
+                .map(|v| decode(code.as_bytes(), &v))
+                .transpose()
+        })
     }
 
     /// Every indicator in its current revision, retired ones included, by code.
@@ -262,32 +481,44 @@ impl Store {
 
     /// Every indicator's current record, read one at a time.
     pub fn each_indicator(&self) -> impl Iterator<Item = Result<Indicator>> + '_ {
-        self.indicators.iter().map(decode_kv)
+        let (scan, failed) = match self.db() {
+            Ok(d) => (Some(d.indicators.iter()), None),
+            Err(e) => (None, Some(Err(e))),
+        };
+        scan.into_iter()
+            .flatten()
+            .map(|kv| self.note(decode_kv(kv), false))
+            .chain(failed)
     }
 
     pub fn revisions(&self, code: &str) -> Result<Vec<Revision>> {
-        self.revisions
-            .scan_prefix(rev_prefix(code))
-            .map(decode_kv)
-            .collect()
+        self.with(|d| {
+            d.revisions
+                .scan_prefix(rev_prefix(code))
+                .map(decode_kv)
+                .collect()
+        })
     }
 
     pub fn revision(&self, code: &str, n: u32) -> Result<Option<Revision>> {
         let k = rev_key(code, n);
-        self.revisions.get(&k)?.map(|v| decode(&k, &v)).transpose()
+        self.with(|d| d.revisions.get(&k)?.map(|v| decode(&k, &v)).transpose())
     }
 
     pub fn editions(&self) -> Result<Vec<Edition>> {
-        let mut eds: Vec<Edition> = self.editions.iter().map(decode_kv).collect::<Result<_>>()?;
+        let mut eds: Vec<Edition> =
+            self.with(|d| d.editions.iter().map(decode_kv).collect::<Result<_>>())?;
         eds.sort_by_key(|e| e.frozen_at);
         Ok(eds)
     }
 
     pub fn edition(&self, name: &str) -> Result<Option<Edition>> {
-        self.editions
-            .get(name.as_bytes())?
-            .map(|v| decode(name.as_bytes(), &v))
-            .transpose()
+        self.with(|d| {
+            d.editions
+                .get(name.as_bytes())?
+                .map(|v| decode(name.as_bytes(), &v))
+                .transpose()
+        })
     }
 
     /// Publishes new states of indicators (each becomes a new revision), and optionally a new
@@ -301,7 +532,7 @@ impl Store {
         source_hash: Option<&str>,
         freeze: Option<&str>,
     ) -> Result<Vec<Revision>> {
-        self.commit(
+        let committed = self.commit(
             Commit {
                 changes,
                 catalog,
@@ -310,102 +541,168 @@ impl Store {
                 ..Commit::default()
             },
             meta,
-        )
+        )?;
+        Ok(committed.revisions)
     }
 
     /// The last revision number of an indicator (0 when it has none).
     pub fn last_revision(&self, code: &str) -> Result<u32> {
-        match self.heads.get(code.as_bytes())? {
+        self.with(|d| match d.heads.get(code.as_bytes())? {
             Some(v) => head_number(code.as_bytes(), &v),
             None => Ok(0),
-        }
+        })
     }
 
-    /// Commits revisions, catalog, edition, proposal states and audit entries in one sled
+    /// Every indicator's last revision number, with the generation they were read at.
+    fn heads_snapshot(&self) -> Result<(HashMap<String, u32>, u64)> {
+        let generation = self.generation()?;
+        let heads = self.with(|d| {
+            d.heads
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    Ok((
+                        String::from_utf8_lossy(&k).into_owned(),
+                        head_number(&k, &v)?,
+                    ))
+                })
+                .collect::<Result<HashMap<_, _>>>()
+        })?;
+        Ok((heads, generation))
+    }
+
+    /// Commits revisions, catalog, edition, proposal decisions and audit entries in one sled
     /// transaction over every tree involved, flushed before returning: a crash leaves all of it
     /// or none of it.
-    pub fn commit(&self, c: Commit<'_>, meta: &ChangeMeta) -> Result<Vec<Revision>> {
-        let now = Utc::now();
-        let mut revisions = Vec::new();
-        let mut next_numbers: HashMap<String, u32> = HashMap::new();
-        for ind in c.changes {
-            let code = ind.code.to_string();
-            let current = self.indicator(&code)?;
-            let Some(kind) = classify(current.as_ref(), &ind) else {
-                continue;
-            };
-            let last = self.last_revision(&code)?;
-            let n = next_numbers.entry(code).or_insert(last);
-            *n += 1;
-            revisions.push(Revision {
-                number: *n,
-                indicator: ind,
-                at: now,
-                author: meta.author.clone(),
-                reviewer: meta.reviewer.clone(),
-                reason: meta.reason.clone(),
-                kind,
-            });
-        }
-        let generation = self.generation()? + 1;
-        let edition = match c.freeze {
-            None => None,
-            Some(name) => {
-                let mut current: HashMap<String, u32> = HashMap::new();
-                for kv in self.heads.iter() {
-                    let (k, v) = kv?;
-                    let n = head_number(&k, &v)?;
-                    current.insert(String::from_utf8_lossy(&k).into_owned(), n);
-                }
-                for r in &revisions {
-                    current.insert(r.indicator.code.to_string(), r.number);
-                }
-                let mut members: Vec<(String, u32)> = current.into_iter().collect();
-                members.sort();
-                Some(Edition {
-                    name: name.to_string(),
-                    frozen_at: now,
-                    frozen_by: meta.author.clone(),
-                    members,
-                    source_hash: c.source_hash.map(str::to_string),
-                })
+    ///
+    /// Everything a concurrent commit could invalidate is checked and computed inside the
+    /// transaction: each decided proposal is still open, an approver is not its author, every
+    /// approved change was made against the revision still published, and revision numbers
+    /// follow the heads as they are then. A refused check aborts the whole commit (`Conflict`
+    /// or `Forbidden`), audit entries included.
+    pub fn commit(&self, c: Commit<'_>, meta: &ChangeMeta) -> Result<Committed> {
+        for _ in 0..FREEZE_TRIES {
+            if let Some(done) = self.try_commit(&c, meta)? {
+                return Ok(done);
             }
-        };
-        let mut audit = c.audit;
-        for a in &mut audit {
-            a.seq = self.db.generate_id()?;
         }
-        let trees = [
-            &self.indicators,
-            &self.revisions,
-            &self.meta,
-            &self.editions,
-            &self.proposals,
-            &self.audit,
-            &self.file_states,
-            &self.heads,
-        ];
-        let result: std::result::Result<(), TransactionError<()>> =
-            trees.as_slice().transaction(|t| {
-                let (ind, rev, m, ed, props, log, files, heads) =
-                    (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]);
-                for r in &revisions {
-                    let code = r.indicator.code.as_str();
-                    ind.insert(code.as_bytes(), encode(&r.indicator))?;
-                    rev.insert(rev_key(code, r.number), encode(r))?;
-                    heads.insert(code.as_bytes(), &r.number.to_be_bytes())?;
+        Err(StoreError::Conflict(
+            "发布版本时指标库持续有新的修改，请稍后再试".into(),
+        ))
+    }
+
+    fn try_commit(&self, c: &Commit<'_>, meta: &ChangeMeta) -> Result<Option<Committed>> {
+        let now = Utc::now();
+        // An edition lists every indicator's head: read outside the transaction (it cannot
+        // scan), and refused inside it if the heads moved since (another commit wrote).
+        let frozen_from = match c.freeze {
+            Some(_) => Some(self.heads_snapshot()?),
+            None => None,
+        };
+        self.write(|d| {
+            let mut audit = c.audit.clone();
+            for a in &mut audit {
+                a.seq = d.db.generate_id()?;
+            }
+            let trees = [
+                &d.indicators,
+                &d.revisions,
+                &d.meta,
+                &d.editions,
+                &d.proposals,
+                &d.audit,
+                &d.file_states,
+                &d.heads,
+                &d.open_codes,
+            ];
+            checked_tx(trees.as_slice().transaction(|t| {
+                let (ind, rev, m, ed, props, log, files, heads, open) = (
+                    &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8],
+                );
+                let generation: u64 = match m.get(GENERATION)? {
+                    Some(v) => decode_tx(GENERATION, &v)?,
+                    None => 0,
+                };
+                if let Some((_, read_at)) = &frozen_from
+                    && *read_at != generation
+                {
+                    return Err(ConflictableTransactionError::Abort(Abort::HeadsMoved));
                 }
+                let decided = curation::decide_tx(props, open, heads, &c.decisions)?;
+                let mut revisions: Vec<Revision> = Vec::new();
+                let approved = decided.iter().flat_map(|(_, after)| after.iter());
+                for after in c.changes.iter().chain(approved) {
+                    let key = after.code.as_str().as_bytes();
+                    let current: Option<Indicator> = match ind.get(key)? {
+                        Some(v) => Some(decode_tx(key, &v)?),
+                        None => None,
+                    };
+                    let Some(kind) = classify(current.as_ref(), after) else {
+                        continue;
+                    };
+                    let code = after.code.as_str();
+                    let number = head_tx(heads, code)?.unwrap_or(0) + 1;
+                    let r = Revision {
+                        number,
+                        indicator: after.clone(),
+                        at: now,
+                        author: meta.author.clone(),
+                        reviewer: meta.reviewer.clone(),
+                        reason: meta.reason.clone(),
+                        kind,
+                    };
+                    ind.insert(key, encode(&r.indicator))?;
+                    rev.insert(rev_key(code, number), encode(&r))?;
+                    heads.insert(key, &number.to_be_bytes())?;
+                    revisions.push(r);
+                }
+                let mut proposals = Vec::new();
+                for (mut p, _) in decided {
+                    p.published = p
+                        .changes
+                        .iter()
+                        .filter_map(|ch| {
+                            let code = ch.after.code.as_str();
+                            revisions
+                                .iter()
+                                .rfind(|r| r.indicator.code.as_str() == code)
+                                .map(|r| (code.to_string(), r.number))
+                        })
+                        .collect();
+                    props.insert(&p.id.to_be_bytes(), encode(&p))?;
+                    proposals.push(p);
+                }
+                // Indexed documents use the catalog's types, not the edition's name.
+                let mut catalog_moved = false;
                 if let Some(cat) = c.catalog {
+                    let old: Option<Catalog> = match m.get(CATALOG)? {
+                        Some(v) => Some(decode_tx(CATALOG, &v)?),
+                        None => None,
+                    };
+                    catalog_moved = old.is_none_or(|mut old| {
+                        old.edition.clone_from(&cat.edition);
+                        old != *cat
+                    });
                     m.insert(CATALOG, encode(cat))?;
                 }
                 if let Some(h) = c.source_hash {
                     m.insert(SOURCE_HASH, encode(&h))?;
                 }
-                if let Some(e) = &edition {
-                    ed.insert(e.name.as_bytes(), encode(e))?;
-                }
-                for p in &c.proposals {
-                    props.insert(&p.id.to_be_bytes(), encode(p))?;
+                if let (Some(name), Some((heads_then, _))) = (c.freeze, &frozen_from) {
+                    let mut members = heads_then.clone();
+                    for r in &revisions {
+                        members.insert(r.indicator.code.to_string(), r.number);
+                    }
+                    let mut members: Vec<(String, u32)> = members.into_iter().collect();
+                    members.sort();
+                    let e = Edition {
+                        name: name.to_string(),
+                        frozen_at: now,
+                        frozen_by: meta.author.clone(),
+                        members,
+                        source_hash: c.source_hash.map(str::to_string),
+                    };
+                    ed.insert(e.name.as_bytes(), encode(&e))?;
                 }
                 for a in &audit {
                     log.insert(&a.seq.to_be_bytes(), encode(a))?;
@@ -416,12 +713,19 @@ impl Store {
                         None => files.remove(code.as_bytes())?,
                     };
                 }
-                m.insert(GENERATION, encode(&generation))?;
-                Ok::<(), ConflictableTransactionError<()>>(())
-            });
-        tx_result(result)?;
-        self.db.flush()?;
-        Ok(revisions)
+                let moved = !revisions.is_empty() || catalog_moved;
+                let generation = if moved { generation + 1 } else { generation };
+                if moved {
+                    m.insert(GENERATION, encode(&generation))?;
+                }
+                Ok(Committed {
+                    revisions,
+                    proposals,
+                    generation,
+                    moved,
+                })
+            }))
+        })
     }
 
     /// Brings the store in line with library files: indicators new in the files are added,
@@ -457,19 +761,21 @@ impl Store {
             });
         }
         let mut report = SyncReport::default();
-        let loaded: HashMap<String, String> = self
-            .file_states
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((
-                    String::from_utf8_lossy(&k).into_owned(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                ))
-            })
-            .collect::<Result<_>>()?;
+        let loaded: HashMap<String, String> = self.with(|d| {
+            d.file_states
+                .iter()
+                .map(|kv| {
+                    let (k, v) = kv?;
+                    Ok((
+                        String::from_utf8_lossy(&k).into_owned(),
+                        String::from_utf8_lossy(&v).into_owned(),
+                    ))
+                })
+                .collect::<Result<_>>()
+        })?;
+        let no_indicators = self.with(|d| Ok(d.indicators.is_empty()))?;
         // Stores written before file states were kept compare with the published state.
-        let legacy = loaded.is_empty() && !self.indicators.is_empty();
+        let legacy = loaded.is_empty() && !no_indicators;
         let edition = catalog.edition.clone();
         let freeze = self
             .edition(&edition)?
@@ -499,7 +805,7 @@ impl Store {
             Ok(())
         };
         // A first load compares with nothing: no lookup per indicator in a tree being written.
-        let first_load = self.indicators.is_empty();
+        let first_load = no_indicators;
         let mut in_files = std::collections::HashSet::new();
         let mut same: Vec<FileState> = Vec::new();
         for ind in indicators {
@@ -531,11 +837,13 @@ impl Store {
         }
         // Gone from the files: retired if it came from them (every indicator, for a legacy store).
         let gone: Vec<String> = if legacy {
-            self.indicators
-                .iter()
-                .keys()
-                .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
-                .collect::<Result<_>>()?
+            self.with(|d| {
+                d.indicators
+                    .iter()
+                    .keys()
+                    .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+                    .collect::<Result<_>>()
+            })?
         } else {
             loaded.into_keys().collect()
         };
@@ -572,18 +880,22 @@ impl Store {
 
     /// Saves an evaluated project under its id (re-importing the same project replaces it).
     pub fn put_evaluation(&self, id: &str, project: &EvaluatedProject) -> Result<()> {
-        self.evaluations.insert(id.as_bytes(), encode(project))?;
-        self.db.flush()?;
-        Ok(())
+        self.write(|d| {
+            d.evaluations.insert(id.as_bytes(), encode(project))?;
+            Ok(())
+        })
     }
 
     pub fn evaluations(&self) -> Result<Vec<EvaluatedProject>> {
-        self.evaluations.iter().map(decode_kv).collect()
+        self.with(|d| d.evaluations.iter().map(decode_kv).collect())
     }
 
     /// Bytes used by the database on disk.
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        self.db()
+            .ok()
+            .and_then(|d| d.db.size_on_disk().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -661,8 +973,9 @@ mod tests {
                 .publish(vec![changed], &meta, None, None, None)
                 .unwrap();
             assert_eq!(store.last_revision(a.code.as_str()).unwrap(), 2);
-            store.heads.clear().unwrap();
-            store.db.flush().unwrap();
+            let d = store.db().unwrap();
+            d.heads.clear().unwrap();
+            d.db.flush().unwrap();
             assert_eq!(store.last_revision(a.code.as_str()).unwrap(), 0);
         }
         let store = Store::open(dir.path(), 8 << 20).unwrap();

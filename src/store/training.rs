@@ -17,11 +17,13 @@ fn attempt_key(exercise: &str, id: &str) -> Vec<u8> {
 
 impl Store {
     fn training_trees(&self) -> Result<(Tree, Tree, Tree)> {
-        Ok((
-            self.db.open_tree("training_sessions")?,
-            self.db.open_tree("training_exercises")?,
-            self.db.open_tree("training_attempts")?,
-        ))
+        self.with(|d| {
+            Ok((
+                d.db.open_tree("training_sessions")?,
+                d.db.open_tree("training_exercises")?,
+                d.db.open_tree("training_attempts")?,
+            ))
+        })
     }
 
     pub fn training_session(&self, id: &str) -> Result<Option<TrainingSession>> {
@@ -57,9 +59,8 @@ impl Store {
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
-        tx_result(result)?;
-        self.db.flush()?;
-        Ok(())
+        self.note(tx_result(result), false)?;
+        self.flush()
     }
 
     pub fn exercise(&self, code: &str) -> Result<Option<Exercise>> {
@@ -72,9 +73,13 @@ impl Store {
 
     pub fn put_attempt(&self, a: &Attempt) -> Result<()> {
         let (_, _, attempts) = self.training_trees()?;
-        attempts.insert(attempt_key(&a.exercise, &a.id), encode(a))?;
-        self.db.flush()?;
-        Ok(())
+        self.note(
+            attempts
+                .insert(attempt_key(&a.exercise, &a.id), encode(a))
+                .map_err(Into::into),
+            false,
+        )?;
+        self.flush()
     }
 
     pub fn attempt(&self, exercise: &str, id: &str) -> Result<Option<Attempt>> {

@@ -216,7 +216,7 @@ pub async fn approve_api(
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
     let done = blocking(move || Ok(curation::approve(&app, &actor, &[id], &comment)?)).await?;
-    Ok(Json(json!({ "approved": done })))
+    Ok(Json(approval_json(done)))
 }
 
 pub async fn approve_batch_api(
@@ -228,7 +228,22 @@ pub async fn approve_batch_api(
     let actor = viewer.require(Role::Reviewer)?;
     let d: Decision = json_body(&body)?;
     let done = blocking(move || Ok(curation::approve(&app, &actor, &d.ids, &d.comment)?)).await?;
-    Ok(Json(json!({ "approved": done })))
+    Ok(Json(approval_json(done)))
+}
+
+/// An approval's answer: the approved proposals, and whether search shows them yet. A change
+/// the index could not take is published all the same, so it is a success (200) that says
+/// search follows later, never an error that would invite a second approval.
+fn approval_json(a: curation::Approval) -> Value {
+    let search_index = match a.index_stale {
+        None => json!({ "status": "current" }),
+        Some(_) => json!({
+            "status": "stale",
+            "code": "index_stale",
+            "message": "修改已发布：指标库已更新并记录了新版本，无需重新提交。检索索引暂未能更新，系统正在后台重建；完成前搜索结果可能仍是旧内容。",
+        }),
+    };
+    json!({ "approved": a.proposals, "search_index": search_index })
 }
 
 pub async fn reject_api(

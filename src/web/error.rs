@@ -132,6 +132,16 @@ impl From<StoreError> for AppError {
                 code: "conflict",
                 message: m,
             },
+            StoreError::Forbidden(m) => AppError::Forbidden {
+                code: "forbidden",
+                message: m,
+            },
+            // Both pass: the store reopens itself, or the supervisor restarts a stuck service.
+            e @ (StoreError::Unavailable | StoreError::Stuck) => AppError::Refused {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "store_unavailable",
+                message: e.to_string(),
+            },
             e => AppError::Internal(e.to_string()),
         }
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod evaluations;
 pub mod extract;
 pub mod handbook;
+pub mod health;
 pub mod openapi;
 pub mod pages;
 pub mod params;
@@ -176,7 +177,7 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health::healthz))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/suggest", get(api::suggest))
         .route("/api/v1/indicators/{code}", get(api::indicator))

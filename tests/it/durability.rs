@@ -1,6 +1,7 @@
 //! Durability and rebuilds: a process killed mid-load leaves the store either untouched or
 //! complete, and a vocabulary change rebuilds the index so documents are found under it.
 
+use crate::helpers::{run_cli as cli, serve};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -120,51 +121,6 @@ fn a_vocabulary_change_rebuilds_the_index_and_its_words_are_found() {
     }
 }
 
-/// A server child process on a free port, with its address read from its first line.
-struct Child {
-    proc: std::process::Child,
-    addr: String,
-}
-
-fn serve(data: &Path) -> Child {
-    use std::io::BufRead;
-    let mut proc = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(proc.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .expect("the server prints its address")
-        .to_string();
-    Child { proc, addr }
-}
-
-fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_zhibiao"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("ZHIBIAO_PASSWORD", "durability-test-password")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[tokio::test]
 async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
     let data = tempfile::tempdir().unwrap();
@@ -200,7 +156,7 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
             csv.push_str(&format!("{c},,{source}\n"));
         }
         let server = serve(data.path());
-        let base = format!("http://{}", server.addr);
+        let base = server.base.clone();
         let r = client
             .post(format!("{base}/api/v1/import?dry_run=false&file=all.csv"))
             .bearer_auth(&editor)
@@ -216,11 +172,11 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
             .post(format!("{base}/api/v1/proposals/{id}/approve"))
             .bearer_auth(&reviewer)
             .send();
-        let mut proc = server.proc;
+        let mut server = server;
         let killer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(delay_ms));
-            proc.kill().unwrap(); // SIGKILL mid-approval
-            proc.wait().unwrap();
+            server.proc.kill().unwrap(); // SIGKILL mid-approval
+            server.proc.wait().unwrap();
         });
         let _ = approve.await; // the connection may die with the server
         killer.join().unwrap();
@@ -246,11 +202,14 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
         }
         // An open proposal left by the kill is withdrawn so the next round can propose again.
         if p.is_open() {
-            let mut p = p;
-            p.state = zhibiao::domain::ProposalState::Withdrawn;
             store
-                .close_proposal(
-                    &p,
+                .decide(
+                    zhibiao::store::Decision {
+                        id: p.id,
+                        state: zhibiao::domain::ProposalState::Withdrawn,
+                        by: None,
+                        comment: String::new(),
+                    },
                     zhibiao::domain::AuditEntry {
                         seq: 0,
                         at: chrono::Utc::now(),
@@ -267,10 +226,7 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
         // The restarted server's index agrees with the store.
         let server = serve(data.path());
         let r: serde_json::Value = client
-            .get(format!(
-                "http://{}/api/v1/indicators/{}",
-                server.addr, codes[0]
-            ))
+            .get(format!("{}/api/v1/indicators/{}", server.base, codes[0]))
             .send()
             .await
             .unwrap()
@@ -281,9 +237,7 @@ async fn a_kill_during_an_approval_applies_the_whole_batch_or_none_of_it() {
             r["indicator"]["data_source"] == source.as_str(),
             changed == codes.len()
         );
-        let mut proc = server.proc;
-        proc.kill().unwrap();
-        proc.wait().unwrap();
+        drop(server); // kills it
     }
     eprintln!("{applied} approvals committed before the kill, {untouched} left nothing");
     assert_eq!(applied + untouched, 8);

@@ -1,6 +1,7 @@
 //! Starting the real application for tests.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use zhibiao::app::App;
 use zhibiao::config::Config;
@@ -13,6 +14,9 @@ pub struct TestApp {
     pub app: Arc<App>,
     /// Kept so the data directory lives as long as the server.
     _dir: Option<tempfile::TempDir>,
+    /// Ends the server (see `restart`).
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -46,6 +50,22 @@ impl TestApp {
         let body = r.json().await.expect("a JSON body");
         (status, body)
     }
+
+    /// Stops the server, closes the application (store and index) and opens it again on the
+    /// same data directory, as a restart of the process would. Sessions live in the store, so
+    /// they survive.
+    pub fn restart(mut self) -> TestApp {
+        let _ = self.stop.take().expect("a running server").send(());
+        self.server
+            .take()
+            .unwrap()
+            .join()
+            .expect("the server stops");
+        let config = self.app.config.clone();
+        let app = Arc::try_unwrap(self.app).unwrap_or_else(|_| panic!("the app is still in use"));
+        drop(app);
+        start(config, self._dir.take())
+    }
 }
 
 /// Starts the app from `config` on a free port in a runtime of its own thread, so the server
@@ -54,7 +74,8 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let app = Arc::new(App::open(config).expect("the app opens"));
     let served = app.clone();
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -68,6 +89,9 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
                 listener,
                 zhibiao::web::router(served).into_make_service_with_connect_info::<SocketAddr>(),
             )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
             .await
             .unwrap();
         });
@@ -81,6 +105,8 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
             .unwrap(),
         app,
         _dir: dir,
+        stop: Some(stop),
+        server: Some(server),
     }
 }
 
@@ -126,6 +152,12 @@ pub fn curation_app_with(settings: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path());
     settings(&mut config);
+    seed_users(&config);
+    start(config, Some(dir))
+}
+
+/// Writes the test accounts into the store of `config` (the server must not run yet).
+pub fn seed_users(config: &Config) {
     std::fs::create_dir_all(&config.data_dir).unwrap();
     {
         let store = zhibiao::store::Store::open(&config.store_dir(), 8 << 20).unwrap();
@@ -151,7 +183,6 @@ pub fn curation_app_with(settings: impl FnOnce(&mut Config)) -> TestApp {
             .unwrap();
         }
     }
-    start(config, Some(dir))
 }
 
 /// A signed-in browser-like client: its own cookie jar and the session's CSRF token.
@@ -296,6 +327,11 @@ impl Drop for ServerProcess {
         let _ = self.proc.kill();
         let _ = self.proc.wait();
     }
+}
+
+/// `zhibiao serve` on `data` with the environment it inherits.
+pub fn serve(data: &Path) -> ServerProcess {
+    ServerProcess::start(data, &[])
 }
 
 /// Runs a `zhibiao` command against a data directory (passwords from `ZHIBIAO_PASSWORD`);
