@@ -68,10 +68,14 @@ pub fn practice(app: &AppState) -> Result<Practice, AppError> {
 fn stats_of(app: &AppState, ind: &Indicator) -> Result<IndicatorStats, AppError> {
     let projects = app.store.evaluations()?;
     let by_code = stats::rows_by_code(&projects);
+    let in_review = stats::review_by_code(&projects)
+        .get(ind.code.as_str())
+        .copied()
+        .unwrap_or(0);
     let catalog = app.search.catalog();
     let type_name = |code: &str| catalog.project_type_name(code).to_string();
     let rows = by_code.get(ind.code.as_str()).map_or(&[][..], |v| &v[..]);
-    Ok(stats::indicator_stats(ind, rows, &type_name))
+    Ok(stats::indicator_stats(ind, rows, in_review, &type_name))
 }
 
 // ---- import ----
@@ -621,7 +625,7 @@ fn decision(b: &DecisionBody) -> Result<Decision, AppError> {
 async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedProject, AppError> {
     let d = decision(&b)?;
     Ok(tokio::task::spawn_blocking(move || {
-        evaluations::decide(&app.store, &b.project_id, b.index, d, &by)
+        evaluations::decide(&app.store, &app.search, &b.project_id, b.index, d, &by)
     })
     .await??)
 }

@@ -12,5 +12,6 @@ mod evaluations;
 mod helpers;
 mod pages;
 mod relevance;
+mod reworded;
 mod training;
 mod webdriver;
