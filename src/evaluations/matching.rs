@@ -141,8 +141,8 @@ impl Matcher {
         let mut entries = Vec::new();
         for (n, i) in inds.iter().enumerate() {
             let mut seen: Vec<String> = Vec::new();
-            for (alias, name) in std::iter::once((false, &i.name))
-                .chain(i.aliases.iter().map(|a| (true, a)))
+            for (alias, name) in
+                std::iter::once((false, &i.name)).chain(i.aliases.iter().map(|a| (true, a)))
             {
                 for key in wording.keys(name) {
                     if key.is_empty() || seen.contains(&key.text) {
@@ -245,7 +245,7 @@ impl Matcher {
             fits: r.project_type.is_some_and(|t| i.fits(t)),
             written_for: r
                 .project_type
-                .is_some_and(|t| i.project_types.iter().any(|c| *c == t.code)),
+                .is_some_and(|t| i.project_types.contains(&t.code)),
         }
     }
 
@@ -433,8 +433,18 @@ impl Matcher {
             let mut rare: Vec<&[usize]> = Vec::new();
             let mut sounds = key.sound_bag();
             sounds.dedup();
-            rare.extend(sounds.iter().filter_map(|s| self.singles.get(s)).map(|v| &v[..]));
-            rare.extend(key.chars.iter().filter_map(|c| self.chars.get(c)).map(|v| &v[..]));
+            rare.extend(
+                sounds
+                    .iter()
+                    .filter_map(|s| self.singles.get(s))
+                    .map(|v| &v[..]),
+            );
+            rare.extend(
+                key.chars
+                    .iter()
+                    .filter_map(|c| self.chars.get(c))
+                    .map(|v| &v[..]),
+            );
             rare.sort_by_key(|v| v.len());
             for posting in rare.into_iter().take(3).filter(|v| v.len() <= 4 * POOL) {
                 for &e in posting {

@@ -84,7 +84,11 @@ pub struct UnitNote {
 }
 
 /// Checks the unit of every linked row against its indicator's.
-fn check_units(projects: &[EvaluatedProject], matcher: &matching::Matcher, report: &mut ImportReport) {
+fn check_units(
+    projects: &[EvaluatedProject],
+    matcher: &matching::Matcher,
+    report: &mut ImportReport,
+) {
     let table = units::table();
     for r in projects.iter().flat_map(|p| &p.rows) {
         let Some(ind) = r.matched.as_ref().and_then(|m| matcher.indicator(&m.code)) else {
@@ -395,6 +399,60 @@ pub fn adopt_candidate(
     let projects: Vec<EvaluatedProject> = changed.iter().map(|&i| all[i].clone()).collect();
     store.write_evaluation_decisions(&projects, &candidates)?;
     Ok(linked)
+}
+
+/// A library indicator near a row or a candidate, for a curator to choose from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nearby {
+    pub code: String,
+    pub name: String,
+    /// Similarity with the row's evidence weighed in (about 0..1).
+    pub score: f64,
+}
+
+/// The `n` library indicators most like `row` (of a project of `project_type`), leaving out
+/// `except` (the one already proposed).
+pub fn alternatives(
+    matcher: &matching::Matcher,
+    row: &crate::domain::EvaluationRow,
+    project_type: Option<&str>,
+    except: Option<&str>,
+    n: usize,
+) -> Vec<Nearby> {
+    matcher
+        .nearest(row, project_type, n + 1)
+        .into_iter()
+        .filter(|(code, _)| Some(code.as_str()) != except)
+        .take(n)
+        .filter_map(|(code, score)| {
+            let name = matcher.indicator(&code)?.name.clone();
+            Some(Nearby { code, name, score })
+        })
+        .collect()
+}
+
+/// The library indicators most like a candidate: what it was compared with before it became
+/// one (all below the review threshold, or it would be waiting for review).
+pub fn nearest_to_candidate(matcher: &matching::Matcher, c: &Candidate, n: usize) -> Vec<Nearby> {
+    let Some(first) = c.evidence.first() else {
+        return Vec::new();
+    };
+    let row = crate::domain::EvaluationRow {
+        level1: c.level1.clone(),
+        level2: c.level2.clone(),
+        name: c.name.clone(),
+        code: None,
+        unit: c.unit.clone(),
+        direction: c.direction.clone(),
+        target: String::new(),
+        actual: String::new(),
+        score: None,
+        deviation_reason: String::new(),
+        matched: None,
+        source: first.source.clone(),
+    };
+    let project_type = c.evidence.iter().find_map(|e| e.project_type.clone());
+    alternatives(matcher, &row, project_type.as_deref(), None, n)
 }
 
 /// Statistics of every indicator linked in `projects`, by code.

@@ -97,7 +97,9 @@ fn clean(s: &str) -> String {
     while let Some(inner) = t.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
         t = inner;
     }
-    let t = t.trim_start_matches(['(', '[', '【']).trim_end_matches([')', ']', '】']);
+    let t = t
+        .trim_start_matches(['(', '[', '【'])
+        .trim_end_matches([')', ']', '】']);
     t.trim_start_matches("单位:")
         .trim_start_matches("单位：")
         .to_string()
@@ -178,7 +180,12 @@ impl UnitTable {
         let (num, den) = per.split_once('/')?;
         let (num, den) = (self.canonical(num)?, self.canonical(den)?);
         let composite = format!("{num}/{den}");
-        Some(self.names.get(&clean(&composite)).cloned().unwrap_or(composite))
+        Some(
+            self.names
+                .get(&clean(&composite))
+                .cloned()
+                .unwrap_or(composite),
+        )
     }
 
     /// The unit as a quantity: family and factor; composites part by part.

@@ -24,15 +24,54 @@ const FORM_SYNONYMS: &[&[&str]] = &[&["完成率", "达成率"], &["满意度", 
 /// Words at the start of a name that do not change what is measured (年度新建道路里程 =
 /// 新建道路里程), longest first where one begins another.
 const LEADING: &[&str] = &[
-    "本年度", "本年", "年度", "全年", "当年", "今年", "年内", "本期", "当期", "实际完成",
-    "累计完成", "完成", "实际", "累计", "本项目", "项目区", "该项目", "项目", "本单位",
-    "本部门", "辖区内", "辖区", "全区", "全县", "全市", "全镇", "全乡", "全省", "本区",
-    "本县", "本市", "本镇", "区级", "县级", "市级", "城区",
+    "本年度",
+    "本年",
+    "年度",
+    "全年",
+    "当年",
+    "今年",
+    "年内",
+    "本期",
+    "当期",
+    "实际完成",
+    "累计完成",
+    "完成",
+    "实际",
+    "累计",
+    "本项目",
+    "项目区",
+    "该项目",
+    "项目",
+    "本单位",
+    "本部门",
+    "辖区内",
+    "辖区",
+    "全区",
+    "全县",
+    "全市",
+    "全镇",
+    "全乡",
+    "全省",
+    "本区",
+    "本县",
+    "本市",
+    "本镇",
+    "区级",
+    "县级",
+    "市级",
+    "城区",
 ];
 
 /// Words at the end of a name that do not change what is measured.
 const TRAILING: &[&str] = &[
-    "完成情况", "情况", "指标", "完成值", "实际值", "实现值", "目标值", "数值",
+    "完成情况",
+    "情况",
+    "指标",
+    "完成值",
+    "实际值",
+    "实现值",
+    "目标值",
+    "数值",
 ];
 
 /// Name endings that mean "rate" in forms: folded to 率 (达标比例 = 达标率).
@@ -339,9 +378,7 @@ fn strip_filler(words: &[&str]) -> String {
             continue;
         }
         let trail = TRAILING.iter().find(|f| {
-            text[lo..hi].ends_with(**f)
-                && bounds.contains(&(hi - f.len()))
-                && left(lo, hi, f) >= 2
+            text[lo..hi].ends_with(**f) && bounds.contains(&(hi - f.len())) && left(lo, hi, f) >= 2
         });
         if let Some(f) = trail {
             hi -= f.len();

@@ -76,22 +76,76 @@ const SYNONYMS: &[(&str, &[&str])] = &[
 ];
 
 const PREFIXES: &[&str] = &[
-    "年度", "全年", "本年度", "当年", "年内", "本期", "累计", "全年累计", "实际", "本项目",
+    "年度",
+    "全年",
+    "本年度",
+    "当年",
+    "年内",
+    "本期",
+    "累计",
+    "全年累计",
+    "实际",
+    "本项目",
 ];
 const SUFFIXES: &[&str] = &["情况", "完成情况", "指标", "（年度）", "值"];
 const NUMBERING: &[&str] = &["1.", "2、", "（一）", "一、", "①", "(3)"];
 
 /// Simplified → traditional for characters common in indicator names.
 const TRADITIONAL: &[(char, char)] = &[
-    ('满', '滿'), ('设', '設'), ('资', '資'), ('数', '數'), ('项', '項'), ('时', '時'),
-    ('验', '驗'), ('发', '發'), ('盖', '蓋'), ('务', '務'), ('达', '達'), ('标', '標'),
-    ('训', '訓'), ('护', '護'), ('绿', '綠'), ('网', '網'), ('质', '質'), ('评', '評'),
-    ('价', '價'), ('员', '員'), ('费', '費'), ('处', '處'), ('检', '檢'), ('测', '測'),
-    ('应', '應'), ('办', '辦'), ('统', '統'), ('运', '運'), ('维', '維'), ('养', '養'),
-    ('补', '補'), ('贴', '貼'), ('实', '實'), ('现', '現'), ('经', '經'), ('济', '濟'),
-    ('环', '環'), ('卫', '衛'), ('业', '業'), ('农', '農'), ('学', '學'), ('区', '區'),
-    ('线', '線'), ('电', '電'), ('园', '園'), ('场', '場'), ('车', '車'), ('灯', '燈'),
-    ('问', '問'), ('题', '題'), ('课', '課'), ('垃', '垃'), ('圾', '圾'), ('减', '減'),
+    ('满', '滿'),
+    ('设', '設'),
+    ('资', '資'),
+    ('数', '數'),
+    ('项', '項'),
+    ('时', '時'),
+    ('验', '驗'),
+    ('发', '發'),
+    ('盖', '蓋'),
+    ('务', '務'),
+    ('达', '達'),
+    ('标', '標'),
+    ('训', '訓'),
+    ('护', '護'),
+    ('绿', '綠'),
+    ('网', '網'),
+    ('质', '質'),
+    ('评', '評'),
+    ('价', '價'),
+    ('员', '員'),
+    ('费', '費'),
+    ('处', '處'),
+    ('检', '檢'),
+    ('测', '測'),
+    ('应', '應'),
+    ('办', '辦'),
+    ('统', '統'),
+    ('运', '運'),
+    ('维', '維'),
+    ('养', '養'),
+    ('补', '補'),
+    ('贴', '貼'),
+    ('实', '實'),
+    ('现', '現'),
+    ('经', '經'),
+    ('济', '濟'),
+    ('环', '環'),
+    ('卫', '衛'),
+    ('业', '業'),
+    ('农', '農'),
+    ('学', '學'),
+    ('区', '區'),
+    ('线', '線'),
+    ('电', '電'),
+    ('园', '園'),
+    ('场', '場'),
+    ('车', '車'),
+    ('灯', '燈'),
+    ('问', '問'),
+    ('题', '題'),
+    ('课', '課'),
+    ('垃', '垃'),
+    ('圾', '圾'),
+    ('减', '減'),
 ];
 
 /// Other spellings of a unit, and how many of them one of the unit is (values are multiplied).
@@ -248,7 +302,8 @@ impl Generator {
                     return None;
                 }
                 let (w, alts) = *r.pick(&options);
-                name.replacen(w, *r.pick(alts), 1)
+                let alt: &&str = r.pick(alts);
+                name.replacen(w, alt, 1)
             }
             Kind::Typo => {
                 let cs: Vec<char> = name.chars().collect();
@@ -376,6 +431,9 @@ fn respell(
     Some((spelling.to_string(), scale(target)?, scale(actual)?))
 }
 
+/// By (file stem, row): the kinds of rewording, and the unit, target and actual as first written.
+type Details = HashMap<(String, u32), (Vec<Kind>, String, String, String)>;
+
 /// One reworded file: the CSV bytes and, by row, what was done.
 struct Reworded {
     name: String,
@@ -416,7 +474,8 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
             let (name, mut kinds) = g.reword(&rec[c_name], &rec[c_unit], &rec[c_year]);
             rec[c_name] = name;
             rec[c_code].clear();
-            if let Some((u, t, a)) = respell(&mut g.rng, &rec[c_unit], &rec[c_target], &rec[c_actual])
+            if let Some((u, t, a)) =
+                respell(&mut g.rng, &rec[c_unit], &rec[c_target], &rec[c_actual])
             {
                 rec[c_unit] = u;
                 rec[c_target] = t;
@@ -441,7 +500,10 @@ fn answer_key(path: &Path) -> HashMap<(String, u32), String> {
         .records()
         .map(|rec| {
             let rec = rec.unwrap();
-            ((rec[0].to_string(), rec[1].parse().unwrap()), rec[2].to_string())
+            (
+                (rec[0].to_string(), rec[1].parse().unwrap()),
+                rec[2].to_string(),
+            )
         })
         .collect()
 }
@@ -512,7 +574,10 @@ impl Figures {
             "values reaching statistics: {} of {} rightly linked rows; respelled units converted back exactly: {} of {}",
             self.values_reach.1, self.values_reach.0, self.converted.1, self.converted.0
         );
-        eprintln!("automatic links by method (links, right): {:?}", self.by_method);
+        eprintln!(
+            "automatic links by method (links, right): {:?}",
+            self.by_method
+        );
         for (k, (n, right)) in &self.by_kind {
             eprintln!(
                 "  {k:<16} {n:>5} rows, {:.1}% linked automatically and rightly",
@@ -568,7 +633,7 @@ fn measure(
     files: &[(String, Vec<u8>)],
     key: &HashMap<(String, u32), String>,
     stem_of: &dyn Fn(&str) -> String,
-    details: &HashMap<(String, u32), (Vec<Kind>, String, String, String)>,
+    details: &Details,
 ) -> Figures {
     let matcher = Matcher::with(lib.catalog.clone(), &lib.vocab, lib.indicators.clone());
     let table = units::table();
@@ -595,11 +660,21 @@ fn measure(
                 r.matched = matcher.match_row(r, t.as_deref());
                 truth.insert((r.source.file.clone(), r.source.row), code.clone());
                 let kinds = details.get(&k).map(|d| d.0.clone()).unwrap_or_default();
-                if debug && !r.matched.as_ref().is_some_and(|m| m.is_certain() && m.code == code) {
+                if debug
+                    && !r
+                        .matched
+                        .as_ref()
+                        .is_some_and(|m| m.is_certain() && m.code == code)
+                {
                     let near: Vec<String> = matcher
                         .nearest(r, t.as_deref(), 3)
                         .into_iter()
-                        .map(|(c, s)| format!("{c}:{}:{s}", matcher.indicator(&c).map_or("", |i| i.name.as_str())))
+                        .map(|(c, s)| {
+                            format!(
+                                "{c}:{}:{s}",
+                                matcher.indicator(&c).map_or("", |i| i.name.as_str())
+                            )
+                        })
                         .collect();
                     eprintln!(
                         "DEBUG {code} {} | {:?} | {:?} | near {near:?}",
@@ -676,7 +751,8 @@ fn measure(
                     {
                         f.converted.0 += 1;
                         let back = table.convert(now, &r.unit, unit).unwrap_or(f64::NAN);
-                        f.converted.1 += ((back - orig).abs() <= 1e-9 * orig.abs().max(1.0)) as usize;
+                        f.converted.1 +=
+                            ((back - orig).abs() <= 1e-9 * orig.abs().max(1.0)) as usize;
                     }
                 }
             }
@@ -708,7 +784,10 @@ fn measure(
             f.mixed_candidates += 1;
         }
         for n in news {
-            per_new.entry((*n).clone()).or_default().insert(c.id.clone());
+            per_new
+                .entry((*n).clone())
+                .or_default()
+                .insert(c.id.clone());
         }
     }
     f.per_new = per_new.into_iter().map(|(k, v)| (k, v.len())).collect();
@@ -748,7 +827,11 @@ fn reworded_demo_files_hold_the_matching_floors() {
             f.converted.0, f.converted.1,
             "respelled values not converted back"
         );
-        assert!(f.converted.0 > 100, "too few respelled units: {}", f.converted.0);
+        assert!(
+            f.converted.0 > 100,
+            "too few respelled units: {}",
+            f.converted.0
+        );
     }
 }
 
