@@ -452,6 +452,11 @@ impl Matcher {
                 }
             }
         }
+        // A short key has few bigrams and rare sounds to find names by: it is compared with
+        // every name (a few thousand comparisons, for rare rows).
+        if shared.len() < POOL / 4 && key.chars.len() <= 4 {
+            return (0..self.entries.len()).collect();
+        }
         let mut pool: Vec<(usize, u32)> = shared.into_iter().collect();
         pool.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         pool.truncate(POOL);

@@ -72,6 +72,10 @@ const TRAILING: &[&str] = &[
     "实现值",
     "目标值",
     "数值",
+    "实际完成",
+    "完成数",
+    "完成量",
+    "完成",
 ];
 
 /// Name endings that mean "rate" in forms: folded to 率 (达标比例 = 达标率).

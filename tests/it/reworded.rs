@@ -12,7 +12,7 @@
 //! to the same floors, the evaluation files in DIR (`.csv`/`.xlsx`) against `DIR/answer_key.csv`
 //! (`file,row,code` as in `evaluations/demo/`, `NEW:<id>` for indicators the library lacks).
 
-use pinyin::{ToPinyin, ToPinyinMulti};
+use pinyin::ToPinyin;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -307,18 +307,16 @@ impl Generator {
             }
             Kind::Typo => {
                 let cs: Vec<char> = name.chars().collect();
+                // Typed by its usual reading, another character of that reading picked (补 → 捕).
                 let spots: Vec<(usize, Vec<char>)> = cs
                     .iter()
                     .enumerate()
                     .filter_map(|(i, &c)| {
-                        let readings: Vec<String> = c
-                            .to_pinyin_multi()?
-                            .into_iter()
-                            .map(|p| p.plain().to_string())
-                            .collect();
-                        let others: Vec<char> = readings
+                        let reading = c.to_pinyin()?.plain().to_string();
+                        let others: Vec<char> = self
+                            .homophones
+                            .get(&reading)?
                             .iter()
-                            .flat_map(|p| self.homophones.get(p).into_iter().flatten())
                             .copied()
                             .filter(|&o| o != c)
                             .collect();
@@ -788,6 +786,9 @@ fn measure(
                 .entry((*n).clone())
                 .or_default()
                 .insert(c.id.clone());
+            if debug {
+                eprintln!("CANDIDATE {n} {} | {:?}", c.name, c.variants);
+            }
         }
     }
     f.per_new = per_new.into_iter().map(|(k, v)| (k, v.len())).collect();
