@@ -114,7 +114,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
     // Pairs worth comparing share a sound bigram.
     let mut by_gram: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
     for (g, group) in groups.iter().enumerate() {
-        let mut grams = group.key.sound_grams();
+        let mut grams = group.key.sound_grams().to_vec();
         grams.dedup();
         for gram in grams {
             by_gram.entry(gram).or_default().push(g);

@@ -16,10 +16,11 @@
 //! reworded evaluation files to ≥ 99% precision, see docs/PERFORMANCE.md); from `REVIEW` it
 //! waits for a curator; below, the row is left unmatched and feeds the new-indicator candidates.
 
-use super::units::{self, Agreement, UnitTable};
+use super::units::{self, Agreement, UnitReading};
 use super::wording::{Key, Wording, readings};
 use crate::domain::{Catalog, EvaluationRow, Indicator, Match, MatchMethod, ProjectType};
 use crate::search::{SearchIndex, Vocabulary};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -105,8 +106,9 @@ impl Evidence {
 pub struct Matcher {
     catalog: Arc<Catalog>,
     wording: Arc<Wording>,
-    units: &'static UnitTable,
     inds: Vec<Indicator>,
+    /// Each indicator's unit, read once.
+    units: Vec<UnitReading>,
     by_code: HashMap<String, usize>,
     entries: Vec<Entry>,
     exact: HashMap<String, Vec<usize>>,
@@ -119,7 +121,7 @@ pub struct Matcher {
     /// Character → entries with it, likewise.
     chars: HashMap<char, Vec<usize>>,
     /// How rare each sound is among indicators: ln(1 + N / indicators with it).
-    weights: HashMap<u64, f32>,
+    weights: FxHashMap<u64, f32>,
     /// The weight of a sound no indicator has.
     unseen: f32,
 }
@@ -128,6 +130,7 @@ pub struct Matcher {
 struct Row<'r> {
     row: &'r EvaluationRow,
     project_type: Option<&'r ProjectType>,
+    unit: UnitReading,
 }
 
 impl Matcher {
@@ -156,7 +159,7 @@ impl Matcher {
         let mut m = Matcher {
             catalog,
             wording,
-            units: units::table(),
+            units: inds.iter().map(|i| units::table().read(&i.unit)).collect(),
             by_code: inds
                 .iter()
                 .enumerate()
@@ -171,7 +174,7 @@ impl Matcher {
             grams: HashMap::new(),
             singles: HashMap::new(),
             chars: HashMap::new(),
-            weights: HashMap::new(),
+            weights: FxHashMap::default(),
             unseen: 0.0,
         };
         let mut df: HashMap<u64, Vec<usize>> = HashMap::new();
@@ -180,7 +183,10 @@ impl Matcher {
             m.exact.entry(k.text.clone()).or_default().push(e);
             m.char_bags.entry(k.char_bag()).or_default().push(e);
             m.sounds.entry(k.sounds.clone()).or_default().push(e);
-            m.sound_bags.entry(k.sound_bag()).or_default().push(e);
+            m.sound_bags
+                .entry(k.sound_bag().to_vec())
+                .or_default()
+                .push(e);
             // A typo may take another reading of a character (得 for 地, read de); not with
             // another order as well (雇 is also read hu: 雇主 would be 住户).
             let mut variants = 0;
@@ -201,12 +207,12 @@ impl Matcher {
                     v.push(e);
                 }
             }
-            let mut grams = k.sound_grams();
+            let mut grams = k.sound_grams().to_vec();
             grams.dedup();
             for g in grams {
                 m.grams.entry(g).or_default().push(e);
             }
-            let mut sounds = k.sound_bag();
+            let mut sounds = k.sound_bag().to_vec();
             sounds.dedup();
             for s in sounds {
                 m.singles.entry(s).or_default().push(e);
@@ -236,12 +242,12 @@ impl Matcher {
         &self.wording
     }
 
-    fn evidence(&self, i: &Indicator, r: &Row) -> Evidence {
-        let row = r.row;
+    fn evidence(&self, n: usize, r: &Row) -> Evidence {
+        let (i, row) = (&self.inds[n], r.row);
         Evidence {
             level1: same_level1(i, row),
             level2: i.level2 == row.level2,
-            unit: self.units.agreement(&row.unit, &i.unit),
+            unit: r.unit.agreement(&self.units[n]),
             fits: r.project_type.is_some_and(|t| i.fits(t)),
             written_for: r
                 .project_type
@@ -268,23 +274,24 @@ impl Matcher {
         let r = Row {
             row,
             project_type: project_type.and_then(|t| self.catalog.project_type(t)),
+            unit: units::table().read(&row.unit),
         };
         let found = self.by_key(&keys, &r);
         let Some(m) = found else {
             return self.similar(&keys, &r);
         };
         let best = self.by_code[&m.code];
+        let ranked = std::cell::OnceCell::new();
+        let ranked = || ranked.get_or_init(|| self.ranked(&keys, &r));
+        let fits = |k: usize| r.project_type.is_none_or(|t| self.inds[k].fits(t));
         // Words reordered or misspelt into a name, while another indicator the row could be is
         // about as alike: a question for a curator.
         if m.method == MatchMethod::Reworded && m.is_certain() {
-            let ranked = self.ranked(&keys, &r);
-            let own = ranked.iter().find(|x| x.0 == best).map_or(0.0, |x| x.1);
-            let close = ranked.iter().any(|&(k, score)| {
-                k != best
-                    && score >= own - CLEAR / 2.0
-                    && r.project_type.is_none_or(|t| self.inds[k].fits(t))
-            });
-            if close {
+            let own = ranked().iter().find(|x| x.0 == best).map_or(0.0, |x| x.1);
+            if ranked()
+                .iter()
+                .any(|&(k, score)| k != best && score >= own - CLEAR / 2.0 && fits(k))
+            {
                 return Some(Match {
                     confidence: m.confidence.min(SHARED),
                     ..m
@@ -294,12 +301,10 @@ impl Matcher {
         // A name of another type's indicator, or one filed under another level 2, while an
         // indicator that fits the row is nearly as alike (意见采纳率 in a purchased-service
         // project): a question for a curator.
-        let e = self.evidence(&self.inds[best], &r);
-        let fits = |k: usize| r.project_type.is_none_or(|t| self.inds[k].fits(t));
+        let e = self.evidence(best, &r);
         if m.is_certain()
             && (!e.level2 || (r.project_type.is_some() && !e.fits))
-            && self
-                .ranked(&keys, &r)
+            && ranked()
                 .iter()
                 .any(|&(k, score)| k != best && fits(k) && score >= ALTERNATIVE)
         {
@@ -321,7 +326,7 @@ impl Matcher {
             let reworded = [
                 self.char_bags.get(&key.char_bag()),
                 self.sounds.get(&key.sounds),
-                self.sound_bags.get(&key.sound_bag()),
+                self.sound_bags.get(key.sound_bag()),
             ];
             for (n, es) in reworded.into_iter().enumerate() {
                 if let Some(es) = es {
@@ -343,10 +348,7 @@ impl Matcher {
                 None => found.push((ind, alias)),
             }
         }
-        let ev: Vec<Evidence> = found
-            .iter()
-            .map(|(i, _)| self.evidence(&self.inds[*i], r))
-            .collect();
+        let ev: Vec<Evidence> = found.iter().map(|(i, _)| self.evidence(*i, r)).collect();
         let best = (0..found.len())
             .max_by(|&a, &b| {
                 ev[a]
@@ -397,19 +399,20 @@ impl Matcher {
     /// Indicators by similarity to the row's keys with its evidence weighed in, best first.
     fn ranked(&self, keys: &[Key], r: &Row) -> Vec<(usize, f64)> {
         let has_type = r.project_type.is_some();
-        // Best score per indicator.
-        let mut scored: HashMap<usize, f64> = HashMap::new();
+        // Best similarity per indicator, then its evidence.
+        let mut scored: FxHashMap<usize, f64> = FxHashMap::default();
         for key in keys {
             for e in self.pool(key) {
                 let entry = &self.entries[e];
                 let sim = similarity(key, &entry.key, &|s| self.weight(s)) as f64;
-                let ev = self.evidence(&self.inds[entry.ind], r);
-                let score = sim + ev.adjustment(has_type);
                 let s = scored.entry(entry.ind).or_insert(f64::MIN);
-                *s = s.max(score);
+                *s = s.max(sim);
             }
         }
-        let mut ranked: Vec<(usize, f64)> = scored.into_iter().collect();
+        let mut ranked: Vec<(usize, f64)> = scored
+            .into_iter()
+            .map(|(n, sim)| (n, sim + self.evidence(n, r).adjustment(has_type)))
+            .collect();
         ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
                 .then(self.inds[a.0].code.cmp(&self.inds[b.0].code))
@@ -420,9 +423,9 @@ impl Matcher {
     /// The names worth scoring for a key: those sharing most sound bigrams with it, and, when
     /// few share any (a typo in a short name), those sharing its rarest sounds.
     fn pool(&self, key: &Key) -> Vec<usize> {
-        let mut grams = key.sound_grams();
+        let mut grams = key.sound_grams().to_vec();
         grams.dedup();
-        let mut shared: HashMap<usize, u32> = HashMap::new();
+        let mut shared: FxHashMap<usize, u32> = FxHashMap::default();
         for g in &grams {
             for &e in self.grams.get(g).map_or(&[][..], |v| &v[..]) {
                 *shared.entry(e).or_default() += 1;
@@ -431,7 +434,7 @@ impl Matcher {
         if shared.len() < POOL / 4 {
             // The rarest sounds and characters of the key, by how many names have them.
             let mut rare: Vec<&[usize]> = Vec::new();
-            let mut sounds = key.sound_bag();
+            let mut sounds = key.sound_bag().to_vec();
             sounds.dedup();
             rare.extend(
                 sounds
@@ -475,6 +478,7 @@ impl Matcher {
         let r = Row {
             row,
             project_type: project_type.and_then(|t| self.catalog.project_type(t)),
+            unit: units::table().read(&row.unit),
         };
         self.ranked(&keys, &r)
             .into_iter()
@@ -569,12 +573,9 @@ fn weighted_dice(a: &[u64], b: &[u64], w: &dyn Fn(u64) -> f32) -> f32 {
 /// counts more than 满意度 and a same-sound typo costs nothing), then the order of the sounds,
 /// then the exact characters.
 pub fn similarity(a: &Key, b: &Key, weight: &dyn Fn(u64) -> f32) -> f32 {
-    let bag = weighted_dice(&a.sound_bag(), &b.sound_bag(), weight);
-    let order = dice(&a.sound_grams(), &b.sound_grams());
-    let (mut ca, mut cb) = (a.chars.clone(), b.chars.clone());
-    ca.sort_unstable();
-    cb.sort_unstable();
-    let exact = dice(&ca, &cb);
+    let bag = weighted_dice(a.sound_bag(), b.sound_bag(), weight);
+    let order = dice(a.sound_grams(), b.sound_grams());
+    let exact = dice(a.sorted_chars(), b.sorted_chars());
     0.55 * bag + 0.25 * order + 0.2 * exact
 }
 

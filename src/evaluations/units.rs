@@ -245,11 +245,36 @@ impl UnitTable {
 
     /// How a row's unit bears on its being this indicator.
     pub fn agreement(&self, row: &str, indicator: &str) -> Agreement {
-        if Self::blank(row) {
+        self.read(row).agreement(&self.read(indicator))
+    }
+
+    /// A unit read once, to be compared with many (the matcher compares a row's unit with
+    /// every indicator it scores).
+    pub fn read(&self, written: &str) -> UnitReading {
+        UnitReading {
+            cleaned: clean(written),
+            canonical: self.canonical(written),
+            quantity: self.quantity(written),
+        }
+    }
+}
+
+/// A unit as `UnitTable::read` understood it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitReading {
+    cleaned: String,
+    canonical: Option<String>,
+    quantity: Option<Quantity>,
+}
+
+impl UnitReading {
+    /// How this (a row's) unit bears on its being an indicator with unit `indicator`.
+    pub fn agreement(&self, indicator: &UnitReading) -> Agreement {
+        if is_blank(&self.cleaned) {
             return Agreement::Unknown;
         }
-        let (Some(a), Some(b)) = (self.quantity(row), self.quantity(indicator)) else {
-            return if clean(row) == clean(indicator) {
+        let (Some(a), Some(b)) = (&self.quantity, &indicator.quantity) else {
+            return if self.cleaned == indicator.cleaned {
                 Agreement::Same
             } else {
                 Agreement::Unknown
@@ -257,7 +282,7 @@ impl UnitTable {
         };
         if a.family != b.family {
             Agreement::Different
-        } else if self.canonical(row) == self.canonical(indicator) {
+        } else if self.canonical == indicator.canonical {
             Agreement::Same
         } else {
             Agreement::Convertible

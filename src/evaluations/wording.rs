@@ -89,16 +89,33 @@ pub struct Key {
     pub chars: Vec<char>,
     /// One toneless syllable per character (the character itself where it has none).
     pub sounds: Vec<u64>,
+    // Sorted once: every comparison reads them.
+    sorted_chars: Vec<char>,
+    sorted_sounds: Vec<u64>,
+    sorted_grams: Vec<(u64, u64)>,
 }
 
 impl Key {
     fn new(text: String) -> Key {
         let chars: Vec<char> = text.chars().collect();
-        let sounds = chars.iter().map(|&c| sound(c)).collect();
+        let sounds: Vec<u64> = chars.iter().map(|&c| sound(c)).collect();
+        let mut sorted_chars = chars.clone();
+        sorted_chars.sort_unstable();
+        let mut sorted_sounds = sounds.clone();
+        sorted_sounds.sort_unstable();
+        let mut sorted_grams: Vec<(u64, u64)> = if sounds.len() == 1 {
+            vec![(sounds[0], 0)]
+        } else {
+            sounds.windows(2).map(|w| (w[0], w[1])).collect()
+        };
+        sorted_grams.sort_unstable();
         Key {
             text,
             chars,
             sounds,
+            sorted_chars,
+            sorted_sounds,
+            sorted_grams,
         }
     }
 
@@ -108,26 +125,22 @@ impl Key {
 
     /// The characters in order of code point: equal for names that differ only in word order.
     pub fn char_bag(&self) -> String {
-        let mut c = self.chars.clone();
-        c.sort_unstable();
-        c.into_iter().collect()
+        self.sorted_chars.iter().collect()
     }
 
-    /// The sounds in order: equal for names that differ in order and by same-sound characters.
-    pub fn sound_bag(&self) -> Vec<u64> {
-        let mut s = self.sounds.clone();
-        s.sort_unstable();
-        s
+    /// The characters, sorted.
+    pub fn sorted_chars(&self) -> &[char] {
+        &self.sorted_chars
+    }
+
+    /// The sounds, sorted: equal for names that differ in order and by same-sound characters.
+    pub fn sound_bag(&self) -> &[u64] {
+        &self.sorted_sounds
     }
 
     /// Sound bigrams, sorted (a single sound for one-character keys).
-    pub fn sound_grams(&self) -> Vec<(u64, u64)> {
-        if self.sounds.len() == 1 {
-            return vec![(self.sounds[0], 0)];
-        }
-        let mut v: Vec<(u64, u64)> = self.sounds.windows(2).map(|w| (w[0], w[1])).collect();
-        v.sort_unstable();
-        v
+    pub fn sound_grams(&self) -> &[(u64, u64)] {
+        &self.sorted_grams
     }
 }
 

@@ -11,6 +11,7 @@
 //! docs/PERFORMANCE.md ("Matching"). With `ZHIBIAO_REWORDED_DIR=DIR` it also measures, and holds
 //! to the same floors, the evaluation files in DIR (`.csv`/`.xlsx`) against `DIR/answer_key.csv`
 //! (`file,row,code` as in `evaluations/demo/`, `NEW:<id>` for indicators the library lacks).
+//! `ZHIBIAO_REWORDED_OUT=DIR` writes the reworded files, one folder per seed, in that layout.
 
 use pinyin::ToPinyin;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -801,10 +802,22 @@ fn reworded_demo(lib: &Library, seed: u64) -> Figures {
     let key = answer_key(&demo_dir().join("answer_key.csv"));
     let mut files = Vec::new();
     let mut details = HashMap::new();
+    // ZHIBIAO_REWORDED_OUT=DIR keeps the files (named for the original's answer key).
+    let out =
+        std::env::var_os("ZHIBIAO_REWORDED_OUT").map(|d| PathBuf::from(d).join(seed.to_string()));
     for stem in ["self-evaluations-2024", "self-evaluations-2025"] {
         let r = reword_file(&mut g, stem);
         for (row, d) in r.rows {
             details.insert((stem.to_string(), row), d);
+        }
+        if let Some(dir) = &out {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join(format!("{stem}.csv")), &r.bytes).unwrap();
+            std::fs::copy(
+                demo_dir().join("answer_key.csv"),
+                dir.join("answer_key.csv"),
+            )
+            .unwrap();
         }
         files.push((r.name, r.bytes));
     }
