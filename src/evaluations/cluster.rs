@@ -3,14 +3,14 @@
 //! projects become one candidate with its evidence, and a candidate can be turned into a full
 //! indicator draft for the curator's review queue.
 //!
-//! Rows are grouped by key first (same key, same level 1); two groups join when their keys are
+//! Rows are grouped by key first (same key, level 1 and kind of unit); two groups join when their keys are
 //! alike enough (`matching::plain_similarity` ≥ `JOIN`: shared sounds, order, characters) and
-//! their units do not measure different quantities; groups joined through a chain of such pairs
+//! their units are not of different kinds; groups joined through a chain of such pairs
 //! form one candidate. The result does not depend on the order of the rows.
 
 use super::matching::plain_similarity;
 use super::stats::{Spread, fmt_num};
-use super::units::{self, Agreement};
+use super::units;
 use super::wording::{Key, Wording};
 use crate::domain::{
     Basis, Candidate, Catalog, Code, CostKind, Direction, EvaluatedProject, Evidence, Indicator,
@@ -43,6 +43,12 @@ fn most_common(values: impl Iterator<Item = String>) -> String {
         .unwrap_or_default()
 }
 
+/// Units of different kinds (人 and %) keep two wordings apart; 天 and 个工作日 do not: the
+/// same new indicator may be timed either way.
+fn different_kinds(a: Option<&str>, b: Option<&str>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a != b)
+}
+
 fn find(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
@@ -55,14 +61,17 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 struct Group {
     level1: String,
     key: Key,
-    /// The most common unit written (to keep 人 and % apart).
-    unit: String,
+    /// The kind of unit its rows are in (to keep 人 and % apart), when known.
+    kind: Option<String>,
     members: Vec<(Evidence, String)>,
 }
 
 /// Clusters every unmatched row of `projects` into candidates, most evidence first.
 pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candidate> {
-    let mut by_key: BTreeMap<(String, String), Vec<(Evidence, String)>> = BTreeMap::new();
+    let table = units::table();
+    // Rows by level 1, kind of unit and key.
+    type GroupKey = (String, String, String);
+    let mut by_key: BTreeMap<GroupKey, Vec<(Evidence, String)>> = BTreeMap::new();
     let mut keys: HashMap<String, Key> = HashMap::new();
     for p in projects {
         for r in p.rows.iter().filter(|r| r.matched.is_none()) {
@@ -70,8 +79,9 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
             if key.is_empty() {
                 continue;
             }
+            let kind = table.kind(&r.unit).unwrap_or_default().to_string();
             by_key
-                .entry((r.level1.clone(), key.text.clone()))
+                .entry((r.level1.clone(), kind, key.text.clone()))
                 .or_default()
                 .push((
                     Evidence {
@@ -95,7 +105,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
     }
     let groups: Vec<Group> = by_key
         .into_iter()
-        .map(|((level1, text), mut members)| {
+        .map(|((level1, kind, text), mut members)| {
             members.sort_by(|a, b| {
                 (&a.0.source.file, &a.0.source.sheet, a.0.source.row).cmp(&(
                     &b.0.source.file,
@@ -105,7 +115,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
             });
             Group {
                 level1,
-                unit: most_common(members.iter().map(|(e, _)| e.unit.clone())),
+                kind: (!kind.is_empty()).then_some(kind),
                 key: keys[&text].clone(),
                 members,
             }
@@ -120,7 +130,6 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
             by_gram.entry(gram).or_default().push(g);
         }
     }
-    let table = units::table();
     let mut parent: Vec<usize> = (0..groups.len()).collect();
     for posting in by_gram.values().filter(|p| p.len() <= COMMON_GRAM) {
         for (n, &a) in posting.iter().enumerate() {
@@ -129,7 +138,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
                 let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
                 if ra == rb
                     || ga.level1 != gb.level1
-                    || table.agreement(&ga.unit, &gb.unit) == Agreement::Different
+                    || different_kinds(ga.kind.as_deref(), gb.kind.as_deref())
                     || plain_similarity(&ga.key, &gb.key) < JOIN
                 {
                     continue;
@@ -335,6 +344,45 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    fn with_unit(mut p: EvaluatedProject, unit: &str) -> EvaluatedProject {
+        for r in &mut p.rows {
+            r.unit = unit.into();
+        }
+        p
+    }
+
+    #[test]
+    fn reworded_variants_join_and_other_kinds_of_unit_stay_apart() {
+        let ps = vec![
+            with_unit(
+                project("甲", "food_safety", &[("举报线索首次核查用时", "3", "2")]),
+                "天",
+            ),
+            // Year, notes, a same-sound typo, another word order, another time unit.
+            with_unit(
+                project(
+                    "乙",
+                    "food_safety",
+                    &[("2025年举报线所首次核查用时（天）", "3", "3")],
+                ),
+                "个工作日",
+            ),
+            with_unit(
+                project("丙", "food_safety", &[("首次核查举报线索用时", "2", "2")]),
+                "日",
+            ),
+            // Same words, but a count: another indicator.
+            with_unit(
+                project("丁", "food_safety", &[("举报线索首次核查用时", "5", "5")]),
+                "人",
+            ),
+        ];
+        let cs = candidates(&ps, &wording());
+        assert_eq!(cs.len(), 2, "{cs:#?}");
+        assert_eq!(cs[0].projects(), 3, "{cs:#?}");
+        assert_eq!(cs[1].unit, "人");
     }
 
     #[test]

@@ -75,6 +75,7 @@ impl Evidence {
             Agreement::Same => 0.02,
             Agreement::Convertible => 0.01,
             Agreement::Unknown => 0.0,
+            Agreement::Related => -0.2,
             Agreement::Different => -0.3,
         };
         if has_type {

@@ -24,6 +24,7 @@ struct RawFile {
 #[derive(Deserialize)]
 struct RawUnit {
     name: String,
+    kind: String,
     #[serde(default)]
     spellings: Vec<String>,
     #[serde(default)]
@@ -66,7 +67,9 @@ pub enum Agreement {
     Convertible,
     /// The row gives no unit, or one nobody knows: no evidence either way.
     Unknown,
-    /// Different quantities (人 and %): evidence against.
+    /// Units of one kind that do not convert (天 and 工作日, 人 and 人次): weak evidence against.
+    Related,
+    /// Different kinds of quantity (人 and %): evidence against.
     Different,
 }
 
@@ -77,6 +80,8 @@ pub struct UnitTable {
     names: HashMap<String, String>,
     /// canonical unit name (or scaled-only spelling) -> quantity.
     quantities: HashMap<String, Quantity>,
+    /// canonical unit name -> kind (count, rate, time …).
+    kinds: HashMap<String, String>,
 }
 
 /// A unit as written, cleaned: width and case folded, spaces and enclosing brackets removed,
@@ -164,7 +169,22 @@ impl UnitTable {
             }
             quantities.insert(k, q);
         }
-        Ok(UnitTable { names, quantities })
+        let mut kinds: HashMap<String, String> = raw
+            .units
+            .iter()
+            .map(|u| (u.name.clone(), u.kind.clone()))
+            .collect();
+        for u in &raw.units {
+            for k in u.scaled.keys() {
+                let name = names.get(&clean(k)).cloned().unwrap_or_else(|| k.clone());
+                kinds.entry(name).or_insert_with(|| u.kind.clone());
+            }
+        }
+        Ok(UnitTable {
+            names,
+            quantities,
+            kinds,
+        })
     }
 
     /// The controlled unit a spelling stands for (`千米` → `公里`, `元每人` → `元/人`), if known.
@@ -202,6 +222,13 @@ impl UnitTable {
             });
         }
         self.quantities.get(&name).cloned()
+    }
+
+    /// What kind of quantity a unit measures (count, rate, time …), when it is listed.
+    pub fn kind(&self, written: &str) -> Option<&str> {
+        self.kinds
+            .get(&self.canonical(written)?)
+            .map(String::as_str)
     }
 
     /// Whether a row's unit is blank (nothing written, or a dash).
@@ -255,6 +282,7 @@ impl UnitTable {
             cleaned: clean(written),
             canonical: self.canonical(written),
             quantity: self.quantity(written),
+            kind: self.kind(written).map(str::to_string),
         }
     }
 }
@@ -265,6 +293,7 @@ pub struct UnitReading {
     cleaned: String,
     canonical: Option<String>,
     quantity: Option<Quantity>,
+    kind: Option<String>,
 }
 
 impl UnitReading {
@@ -281,7 +310,10 @@ impl UnitReading {
             };
         };
         if a.family != b.family {
-            Agreement::Different
+            match (&self.kind, &indicator.kind) {
+                (Some(x), Some(y)) if x == y => Agreement::Related,
+                _ => Agreement::Different,
+            }
         } else if self.canonical == indicator.canonical {
             Agreement::Same
         } else {
@@ -384,8 +416,12 @@ mod tests {
         assert_eq!(t.agreement("千米", "公里"), Agreement::Same);
         assert_eq!(t.agreement("元", "万元"), Agreement::Convertible);
         assert_eq!(t.agreement("人", "%"), Agreement::Different);
+        assert_eq!(t.agreement("个工作日", "天"), Agreement::Related);
         assert_eq!(t.agreement("", "%"), Agreement::Unknown);
         assert_eq!(t.agreement("某某", "%"), Agreement::Unknown);
+        assert_eq!(t.kind("个工作日"), Some("time"));
+        assert_eq!(t.kind("千元"), Some("money"));
+        assert_eq!(t.kind("元每人"), Some("unit_cost"));
     }
 
     #[test]
