@@ -88,6 +88,11 @@ async fn import(app: &TestApp, bytes: Vec<u8>, name: &str, dry_run: bool) -> (u1
         .await
 }
 
+/// A page's HTML, for anyone.
+async fn page(app: &TestApp, path: &str) -> String {
+    app.get(path).await.text().await.unwrap()
+}
+
 /// A value as the demo file writes it (`95`, `≥95`).
 fn num(s: &str) -> Option<f64> {
     s.trim().trim_start_matches(['≥', '≤', '=']).parse().ok()
@@ -295,22 +300,12 @@ async fn a_slice_of_the_demo_set_imports_once_and_its_statistics_equal_the_files
     );
 
     // The indicator page shows the section and its charts; every row behind it is traceable.
-    let html = app
-        .get(&format!("/indicators/{code}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page(&app, &format!("/indicators/{code}")).await;
     let doc = scraper::Html::parse_document(&html);
     let sel = scraper::Selector::parse("section.practice svg").unwrap();
     assert!(doc.select(&sel).count() >= 3, "the section has charts");
     assert!(html.contains("评价实践") && html.contains(text));
-    let rows_html = app
-        .get(&format!("/evaluations/rows?indicator={code}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let rows_html = page(&app, &format!("/evaluations/rows?indicator={code}")).await;
     let doc = scraper::Html::parse_document(&rows_html);
     let sel = scraper::Selector::parse("td.source").unwrap();
     let mut sources: Vec<String> = doc
@@ -655,18 +650,14 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
         rows.push(r);
     }
     // What the statistics must say, from the values in 公里.
-    let targets: Vec<f64> = rows
-        .iter()
-        .zip(&s.rows)
-        .filter(|(r, (_, _, key))| *key == code && r[cu] != "公里（双向）")
-        .map(|(r, _)| num(&r[ct]).unwrap() / if r[cu] == "米" { 1000.0 } else { 1.0 })
-        .collect();
-    let actuals: Vec<f64> = rows
-        .iter()
-        .zip(&s.rows)
-        .filter(|(r, (_, _, key))| *key == code && r[cu] != "公里（双向）")
-        .map(|(r, _)| num(&r[ca]).unwrap() / if r[cu] == "米" { 1000.0 } else { 1.0 })
-        .collect();
+    let in_km = |col: usize| -> Vec<f64> {
+        rows.iter()
+            .zip(&s.rows)
+            .filter(|(r, (_, _, key))| *key == code && r[cu] != "公里（双向）")
+            .map(|(r, _)| num(&r[col]).unwrap() / if r[cu] == "米" { 1000.0 } else { 1.0 })
+            .collect()
+    };
+    let (targets, actuals) = (in_km(ct), in_km(ca));
     let mut bytes = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut bytes);
@@ -721,12 +712,7 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
     );
 
     // The indicator page says the same.
-    let html = app
-        .get(&format!("/indicators/{code}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page(&app, &format!("/indicators/{code}")).await;
     let doc = scraper::Html::parse_document(&html);
     let sel = scraper::Selector::parse("section.practice p.coverage").unwrap();
     let line: String = doc
