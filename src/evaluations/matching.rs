@@ -3,18 +3,21 @@
 //!
 //! 1. the code written in the row (`Code`, confidence 1);
 //! 2. the same key as an indicator's name (`Exact` / `Name`) or alias (`Alias`);
-//! 3. the same characters in another order, or the same sounds (a same-sound typo, 补/捕), or
-//!    both (`Reworded`);
+//! 3. the same characters in another order, or the same sounds (a same-sound typo, 补/捕, also
+//!    through a character's other readings), or both (`Reworded`);
 //! 4. similarity (`Similar`): the indicators sharing sound bigrams with the row are scored by
 //!    the sounds they share, weighted by how rare each is in the library, by word order and by
 //!    exact characters; the confidence is that score less what the runner-up leaves as margin.
 //!
-//! Every way then weighs the row's evidence: level 1 and 2, the unit (the same quantity, through
-//! `units`, or a different one), and the project's type. Several indicators that share a key
-//! and all fit the row (a shared alias such as 系统正常运行率) never produce an automatic link:
-//! the best is proposed for review. Confidence ≥ `CERTAIN` links automatically (calibrated on
-//! reworded evaluation files to ≥ 99% precision, see docs/PERFORMANCE.md); from `REVIEW` it
-//! waits for a curator; below, the row is left unmatched and feeds the new-indicator candidates.
+//! Every way then weighs the row's evidence: level 1 and 2, the unit (the same quantity through
+//! `units`, another unit of the same kind, or another kind), and the project's type. A name
+//! that several indicators share and that all fit the row (a shared alias such as 系统正常运行率)
+//! never links automatically: the best is proposed for review. Nor does a reworded name with a
+//! close runner-up, or the name of another type's indicator when one that fits is nearly as
+//! alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
+//! files, see docs/PERFORMANCE.md); from `REVIEW` — or from a `NEAR` similarity, however close
+//! the runner-up — it waits for a curator; below, the row is left unmatched and feeds the
+//! new-indicator candidates.
 
 use super::units::{self, Agreement, UnitReading};
 use super::wording::{Key, Wording, readings};
