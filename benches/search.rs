@@ -356,6 +356,60 @@ fn suggest_url(port: u16, q: &str) -> String {
     )
 }
 
+/// Project names as budgets write them (the relevance evaluation sets), on the bundled library:
+/// search for the name (relaxed when its words together match too little) and the whole
+/// suggest-targets answer (type recognition, table), in process.
+fn project_names(base: &library::Library, vocab: &Arc<Vocabulary>, rounds: usize) {
+    let index = SearchIndex::in_ram(
+        vocab.clone(),
+        Arc::new(base.catalog.clone()),
+        base.indicators.clone(),
+    )
+    .unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names = Vec::new();
+    for f in [
+        root.join("tests/relevance/projects_functional.tsv"),
+        root.join("../shared/eval/projects_dev.tsv"),
+    ] {
+        if let Ok(text) = std::fs::read_to_string(&f) {
+            names.extend(
+                zhibiao::relevance::parse_cases(&text)
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| c.query),
+            );
+        }
+    }
+    let (mut search, mut targets) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for q in &names {
+            let t = Instant::now();
+            std::hint::black_box(index.search(&SearchRequest::new(q)).unwrap());
+            search.push(t.elapsed().as_secs_f64() * 1000.0);
+            let input = zhibiao::drafting::ProjectInput {
+                project_name: q.clone(),
+                description: String::new(),
+                project_type: None,
+                budget_wan: None,
+                term: None,
+            };
+            let t = Instant::now();
+            std::hint::black_box(zhibiao::drafting::suggest(&index, &input).unwrap());
+            targets.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    let (s50, s99) = summary(search);
+    let (t50, t99) = summary(targets);
+    println!(
+        "| project-name search, bundled library, {} names | p50 {s50:.3} ms, p99 {s99:.3} ms |",
+        names.len()
+    );
+    println!(
+        "| suggest-targets in process, bundled library (target p99 ≤ 10 ms) | p50 {t50:.3} ms, p99 {t99:.3} ms |"
+    );
+}
+
 fn main() {
     let n = env_usize("ZHIBIAO_BENCH_N", 100_000);
     let rounds = env_usize("ZHIBIAO_BENCH_ROUNDS", 5);
@@ -453,6 +507,7 @@ fn main() {
     }
     let (s50, s99) = summary(suggest);
     println!("| suggest in process | p50 {s50:.3} ms, p99 {s99:.3} ms |");
+    project_names(&base, &vocab, rounds);
     let typed = typed_inputs(&lib);
     let mut first_time = Vec::new();
     for q in &typed {

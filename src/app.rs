@@ -21,8 +21,9 @@ pub struct App {
     /// Worked examples for training, in project-type order (none for an external corpus, whose
     /// codes the examples do not use).
     pub examples: Vec<crate::domain::training::Example>,
-    /// Failed logins, for rate limiting.
-    pub logins: crate::web::auth::LoginLimiter,
+    /// Slots for parsing uploads, `config.uploads.parallel_parses` of them: a parse holds one
+    /// until it ends, so hostile files cannot take every core or unbounded memory at once.
+    pub parses: Arc<tokio::sync::Semaphore>,
 }
 
 /// Loads the library files and applies every rule: the result is either a fully valid library or
@@ -123,6 +124,7 @@ impl App {
         }
         .context("审核规则配置 review_rules.toml 有误")?;
         Ok(App {
+            parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,
             search,
@@ -130,7 +132,6 @@ impl App {
             rebuilt_index,
             lint,
             examples,
-            logins: Default::default(),
         })
     }
 }

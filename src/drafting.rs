@@ -6,7 +6,8 @@ use crate::domain::{
 };
 use crate::search::{Filters, MAX_QUERY_CHARS, SearchError, SearchIndex, SearchRequest};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// What a budget unit says about its project.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,6 +34,34 @@ pub struct TypeGuess {
     pub alternatives: Vec<(String, String)>,
 }
 
+/// A project type ranked for a project, with its scores (`recognise`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeCandidate {
+    pub code: String,
+    pub name: String,
+    /// Keywords and search evidence, each scaled to the best type: 0..=2.
+    pub score: f32,
+    /// Share of the name's information the type accounts for: 0..=1. A type is taken without the
+    /// user's word from `MIN_COVERAGE`.
+    pub coverage: f32,
+}
+
+/// What the drafting assistant suggests for a project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestions {
+    /// The type given, or recognised with enough confidence; `None` when the library has no
+    /// type for the project.
+    pub project_type: Option<TypeGuess>,
+    /// The best-ranked types, for the user to confirm or change.
+    pub candidates: Vec<TypeCandidate>,
+    pub groups: Vec<Group>,
+}
+
+impl Suggestions {
+    /// Said on the page and in the API when no project type fits.
+    pub const NO_TYPE: &'static str = "指标库尚无该类项目的个性指标：下表由与项目名称相关的指标和同类支出的共性指标组成，请结合项目实际补充自拟指标，或告知指标库维护人员。";
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggested {
     pub id: String,
@@ -44,6 +73,9 @@ pub struct Suggested {
     pub direction: String,
     pub reference_value: String,
     pub core: bool,
+    /// Where the suggestion comes from: 项目类型 (the recognised type's indicators), 检索 (a
+    /// search for the project's own words), 共性 (common indicators of its spending nature).
+    pub source: &'static str,
     pub reason: String,
     /// What imported evaluations say about it (absent when none used it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -113,7 +145,7 @@ pub const PER_GROUP: usize = 5;
 
 /// Scores each project type by the keywords found in the project's name (×3) and description;
 /// longer keywords weigh more, so 黑臭水体 outweighs 水.
-pub fn guess_type<'a>(
+fn keyword_scores<'a>(
     catalog: &'a Catalog,
     name: &str,
     description: &str,
@@ -135,6 +167,141 @@ pub fn guess_type<'a>(
                 }
             }
             (s, t)
+        })
+        .filter(|(s, _)| *s > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.code.cmp(&b.1.code)));
+    scored
+}
+
+/// Hits of a search for the project's name that recognition and the table draw on.
+const NAME_HITS: usize = 50;
+/// Best hits of one type that count towards its score, so a type with many indicators does
+/// not win on numbers alone.
+const HITS_PER_TYPE: usize = 5;
+/// A type is taken without the user's word only when it accounts for this share of the
+/// information in the project's name: 绿道 in 城市绿道建设 is not accounted for by a fire-safety
+/// type that shares 城市, and a table of fire-safety indicators would mislead.
+pub const MIN_COVERAGE: f32 = 0.6;
+
+/// Ranks the project types for a project, using the whole library: the type's name and
+/// keywords found in the project's name and description, and the project types of the
+/// indicators a search for the name finds (their names, aliases, definitions, and the type names
+/// themselves are all indexed), best hits first. Each signal is scaled to its best type, so a type
+/// added to the library is recognised without code changes. Scores run from 0 to 2.
+pub fn recognise_types<'a>(
+    catalog: &'a Catalog,
+    name: &str,
+    description: &str,
+    name_hits: &[crate::search::Hit],
+) -> Vec<(f32, &'a ProjectType)> {
+    recognise(catalog, name, description, name_hits, &[])
+        .into_iter()
+        .map(|r| (r.score, r.project_type))
+        .collect()
+}
+
+/// A project type ranked for a project.
+pub struct Recognised<'a> {
+    pub project_type: &'a ProjectType,
+    /// Keywords and search, each scaled to the best type: 0..=2.
+    pub score: f32,
+    /// Share of the name's information (its informative words weighted by idf) that the type
+    /// accounts for, through its name, keywords and description or the indicators of it the
+    /// search found: 0..=1.
+    pub coverage: f32,
+}
+
+/// `recognise_types` with coverage: `words` are the name's informative words and their weights
+/// (`SearchIndex::informative_words`).
+pub fn recognise<'a>(
+    catalog: &'a Catalog,
+    name: &str,
+    description: &str,
+    name_hits: &[crate::search::Hit],
+    words: &[(String, f32)],
+) -> Vec<Recognised<'a>> {
+    let ranked = score_types(catalog, name, description, name_hits);
+    let total: f32 = words.iter().map(|(_, w)| w).sum();
+    let norm = crate::search::text::normalize;
+    ranked
+        .into_iter()
+        .map(|(score, t)| {
+            let mut own = norm(&t.name);
+            for k in &t.keywords {
+                own.push(' ');
+                own.push_str(&norm(k));
+            }
+            own.push(' ');
+            own.push_str(&norm(&t.description));
+            let hits: Vec<String> = name_hits
+                .iter()
+                .filter(|h| {
+                    h.indicator.natures.is_empty() && h.indicator.project_types.contains(&t.code)
+                })
+                .map(|h| {
+                    let i = &h.indicator;
+                    norm(&format!(
+                        "{} {} {}",
+                        i.name,
+                        i.aliases.join(" "),
+                        i.definition
+                    ))
+                })
+                .collect();
+            let covered: f32 = words
+                .iter()
+                .filter(|(w, _)| {
+                    own.contains(w.as_str()) || hits.iter().any(|h| h.contains(w.as_str()))
+                })
+                .map(|(_, weight)| weight)
+                .sum();
+            Recognised {
+                project_type: t,
+                score,
+                coverage: if total > 0.0 { covered / total } else { 0.0 },
+            }
+        })
+        .collect()
+}
+
+fn score_types<'a>(
+    catalog: &'a Catalog,
+    name: &str,
+    description: &str,
+    name_hits: &[crate::search::Hit],
+) -> Vec<(f32, &'a ProjectType)> {
+    let keywords = keyword_scores(catalog, name, description);
+    let best_kw = keywords.first().map_or(0.0, |k| k.0);
+    let mut by_type: HashMap<&str, Vec<f32>> = HashMap::new();
+    for (rank, h) in name_hits.iter().enumerate() {
+        // Common indicators fit every type of a nature: they say nothing about which type.
+        if !h.indicator.natures.is_empty() {
+            continue;
+        }
+        let weight = h.score / (1.0 + rank as f32 / 10.0);
+        for t in &h.indicator.project_types {
+            by_type.entry(t.as_str()).or_default().push(weight);
+        }
+    }
+    let search: HashMap<&str, f32> = by_type
+        .into_iter()
+        .map(|(t, mut w)| {
+            w.sort_by(|a, b| b.total_cmp(a));
+            (t, w.iter().take(HITS_PER_TYPE).sum())
+        })
+        .collect();
+    let best_search = search.values().copied().fold(0.0, f32::max);
+    let mut scored: Vec<(f32, &ProjectType)> = catalog
+        .project_types
+        .iter()
+        .map(|t| {
+            let kw = keywords
+                .iter()
+                .find(|(_, k)| k.code == t.code)
+                .map_or(0.0, |(s, _)| s / best_kw);
+            let s = search.get(t.code.as_str()).map_or(0.0, |s| s / best_search);
+            (kw + s, t)
         })
         .filter(|(s, _)| *s > 0.0)
         .collect();
@@ -174,10 +341,7 @@ fn check_input(input: &ProjectInput) -> Result<(), DraftingError> {
 }
 
 /// The project type (given or guessed) and the suggested indicators by framework heading.
-pub fn suggest(
-    search: &SearchIndex,
-    input: &ProjectInput,
-) -> Result<(Option<TypeGuess>, Vec<Group>), DraftingError> {
+pub fn suggest(search: &SearchIndex, input: &ProjectInput) -> Result<Suggestions, DraftingError> {
     suggest_with(search, input, &Practice::new())
 }
 
@@ -186,10 +350,34 @@ pub fn suggest_with(
     search: &SearchIndex,
     input: &ProjectInput,
     practice: &Practice,
-) -> Result<(Option<TypeGuess>, Vec<Group>), DraftingError> {
+) -> Result<Suggestions, DraftingError> {
     check_input(input)?;
     let catalog = search.catalog();
-    let guesses = guess_type(&catalog, &input.project_name, &input.description);
+    // One search for the name feeds recognition and the rows from the project's own words.
+    let mut req = SearchRequest::new(input.project_name.trim());
+    req.limit = NAME_HITS;
+    let name_hits = search.search(&req)?.hits;
+    let words = search.informative_words(&input.project_name);
+    let recognised = recognise(
+        &catalog,
+        &input.project_name,
+        &input.description,
+        &name_hits,
+        &words,
+    );
+    let ranked: Vec<(f32, &ProjectType)> = recognised
+        .iter()
+        .map(|r| (r.score, r.project_type))
+        .collect();
+    // Other plausible types, best first.
+    let alternatives = |code: &str| -> Vec<(String, String)> {
+        ranked
+            .iter()
+            .filter(|(_, o)| o.code != code)
+            .take(3)
+            .map(|(_, t)| (t.code.clone(), t.name.clone()))
+            .collect()
+    };
     let guess = match input.project_type.as_deref().filter(|t| !t.is_empty()) {
         Some(code) => {
             let t = catalog
@@ -200,81 +388,121 @@ pub fn suggest_with(
                 name: t.name.clone(),
                 confidence: 1.0,
                 given: true,
-                alternatives: vec![],
+                alternatives: alternatives(&t.code),
             })
         }
-        None => guesses.first().map(|(best, t)| {
-            let total: f32 = guesses.iter().take(3).map(|g| g.0).sum();
-            TypeGuess {
+        None => recognised
+            .iter()
+            .take(3)
+            .filter(|r| r.coverage >= MIN_COVERAGE)
+            .max_by(|a, b| (a.score + a.coverage).total_cmp(&(b.score + b.coverage)))
+            .map(|r| (r.coverage, r.project_type))
+            .map(|(coverage, t)| TypeGuess {
                 code: t.code.clone(),
                 name: t.name.clone(),
-                confidence: (best / total * 100.0).round() / 100.0,
+                confidence: (coverage * 100.0).round() / 100.0,
                 given: false,
-                alternatives: guesses
-                    .iter()
-                    .skip(1)
-                    .take(3)
-                    .map(|(_, t)| (t.code.clone(), t.name.clone()))
-                    .collect(),
-            }
-        }),
+                alternatives: alternatives(&t.code),
+            }),
     };
-    let Some(guess) = guess else {
-        return Ok((None, vec![]));
-    };
-    let t = catalog
-        .project_type(&guess.code)
-        .expect("the guess is a catalog type")
-        .clone();
+    let t = guess
+        .as_ref()
+        .and_then(|g| catalog.project_type(&g.code))
+        .cloned();
 
-    // Relevance of each of the type's indicators to what the unit wrote.
+    // Relevance of each candidate to what the unit wrote.
     let text: String = format!("{} {}", input.project_name, input.description)
         .chars()
         .take(MAX_QUERY_CHARS)
         .collect();
-    let mut req = SearchRequest::new(&text);
-    req.limit = crate::search::MAX_LIMIT;
-    req.filters = Filters {
-        project_type: Some(t.code.clone()),
-        ..Filters::default()
-    };
-    let relevance: HashMap<String, f32> = search
-        .search(&req)?
-        .hits
-        .into_iter()
-        .map(|h| (h.indicator.code.to_string(), h.score))
-        .collect();
-
-    let mut all = Vec::new();
-    let mut offset = 0;
-    loop {
-        let mut req = SearchRequest::new("");
+    let mut relevance: HashMap<String, f32> = HashMap::new();
+    if let Some(t) = &t {
+        let mut req = SearchRequest::new(&text);
         req.limit = crate::search::MAX_LIMIT;
-        req.offset = offset;
-        req.filters.project_type = Some(t.code.clone());
-        let page = search.search(&req)?;
-        let n = page.hits.len();
-        all.extend(page.hits.into_iter().map(|h| h.indicator));
-        offset += n;
-        if n == 0 || offset >= page.total {
-            break;
+        req.filters = Filters {
+            project_type: Some(t.code.clone()),
+            ..Filters::default()
+        };
+        for h in search.search(&req)?.hits {
+            relevance.insert(h.indicator.code.to_string(), h.score);
         }
     }
+
+    // Candidates: the type's indicators, the name's best hits, the common indicators of the
+    // spending natures the name reveals (and the type's).
+    let mut pool: Vec<(Arc<Indicator>, &'static str)> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    if let Some(t) = &t {
+        for i in all_of(
+            search,
+            Filters {
+                project_type: Some(t.code.clone()),
+                ..Filters::default()
+            },
+        )? {
+            if seen.insert(i.code.to_string()) {
+                pool.push((i, "项目类型"));
+            }
+        }
+    }
+    // With a type, its own indicators make the table; other types' hits would crowd them out.
+    // Without one, the name's best hits are the specific indicators the table can offer.
+    let best_hit = name_hits.first().map_or(0.0, |h| h.score);
+    for h in name_hits
+        .iter()
+        .take(if t.is_some() { 0 } else { NAME_ROWS })
+    {
+        if h.score >= best_hit * RELATED_SHARE
+            && coverage(&h.indicator, &words) >= RELATED_COVERAGE
+            && seen.insert(h.indicator.code.to_string())
+        {
+            relevance
+                .entry(h.indicator.code.to_string())
+                .or_insert(h.score);
+            pool.push((h.indicator.clone(), "检索"));
+        }
+    }
+    let mut natures: Vec<String> = search
+        .vocabulary()
+        .natures_of(&crate::search::text::normalize(&input.project_name))
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if t.is_some() {
+        // The type's own natures already bring their common indicators.
+        natures.clear();
+    } else if natures.is_empty() {
+        // No cue in the name: the natures of the types its words point to.
+        natures.extend(ranked.iter().take(1).flat_map(|(_, t)| t.natures.clone()));
+    }
+    if !natures.is_empty() {
+        for i in all_of(
+            search,
+            Filters {
+                scope: Some("共性".into()),
+                ..Filters::default()
+            },
+        )? {
+            if i.natures.iter().any(|n| natures.contains(n)) && seen.insert(i.code.to_string()) {
+                pool.push((i, "共性"));
+            }
+        }
+    }
+
+    let type_code = t.as_ref().map(|t| t.code.clone()).unwrap_or_default();
     let term_wanted = match input.term.as_deref() {
         Some("midterm") | Some("中期") => Term::MidTerm,
         _ => Term::Annual,
     };
+    let is_core = |i: &Indicator| !type_code.is_empty() && i.core.contains(&type_code);
     let mut groups = Vec::new();
     for l1 in &catalog.framework().level1 {
         for l2 in &l1.level2 {
-            let mut cands: Vec<&Indicator> = all
+            let mut cands: Vec<&(Arc<Indicator>, &'static str)> = pool
                 .iter()
-                .map(|i| i.as_ref())
-                .filter(|i| i.level1 == l1.name && &i.level2 == l2)
-                .filter(|i| {
-                    term_wanted == Term::MidTerm
-                        || i.term == Term::Annual
-                        || i.core.contains(&t.code)
+                .filter(|(i, _)| i.level1 == l1.name && &i.level2 == l2 && i.is_active())
+                .filter(|(i, _)| {
+                    term_wanted == Term::MidTerm || i.term == Term::Annual || is_core(i)
                 })
                 .collect();
             if cands.is_empty() {
@@ -285,24 +513,23 @@ pub fn suggest_with(
                 text_rel(i)
                     + practice
                         .get(i.code.as_str())
-                        .map_or(0.0, |s| practice_boost(s, &t.code))
+                        .map_or(0.0, |s| practice_boost(s, &type_code))
             };
-            cands.sort_by(|a, b| {
-                b.core
-                    .contains(&t.code)
-                    .cmp(&a.core.contains(&t.code))
+            cands.sort_by(|(a, _), (b, _)| {
+                is_core(b)
+                    .cmp(&is_core(a))
                     .then(rel(b).total_cmp(&rel(a)))
                     .then(a.natures.is_empty().cmp(&b.natures.is_empty()).reverse())
                     .then(a.code.cmp(&b.code))
             });
-            let cores = cands.iter().filter(|i| i.core.contains(&t.code)).count();
+            let cores = cands.iter().filter(|(i, _)| is_core(i)).count();
             let indicators = cands
                 .into_iter()
                 .take(PER_GROUP.max(cores))
-                .map(|i| {
-                    let mut s = suggested(i, &t, &catalog, text_rel(i) > 0.0);
+                .map(|(i, source)| {
+                    let mut s = suggested(i, t.as_ref(), &catalog, source, text_rel(i) > 0.0);
                     if let Some(st) = practice.get(i.code.as_str()) {
-                        let r = PracticeReference::of(st, &t.code);
+                        let r = PracticeReference::of(st, &type_code);
                         if r.projects_of_type >= 3 {
                             s.reason.push_str(&format!(
                                 "；{} 个同类项目评价中使用",
@@ -321,20 +548,93 @@ pub fn suggest_with(
             });
         }
     }
-    Ok((Some(guess), groups))
+    let candidates = recognised
+        .iter()
+        .take(5)
+        .map(|r| TypeCandidate {
+            code: r.project_type.code.clone(),
+            name: r.project_type.name.clone(),
+            score: (r.score * 100.0).round() / 100.0,
+            coverage: (r.coverage * 100.0).round() / 100.0,
+        })
+        .collect();
+    Ok(Suggestions {
+        project_type: guess,
+        candidates,
+        groups,
+    })
 }
 
-fn suggested(i: &Indicator, t: &ProjectType, catalog: &Catalog, relevant: bool) -> Suggested {
-    let core = i.core.contains(&t.code);
+/// Hits of the name search taken into the table (those scoring at least `RELATED_SHARE` of the
+/// best), wherever they come from.
+const NAME_ROWS: usize = 12;
+const RELATED_SHARE: f32 = 0.5;
+/// ... and accounting for at least this share of the name's information: an indicator that
+/// shares only 乡村 with 乡村旅游示范点建设 is another domain's.
+const RELATED_COVERAGE: f32 = 0.15;
+
+/// Share of the weighted words found in an indicator's name, aliases or definition.
+fn coverage(i: &Indicator, words: &[(String, f32)]) -> f32 {
+    let text = crate::search::text::normalize(&format!(
+        "{} {} {}",
+        i.name,
+        i.aliases.join(" "),
+        i.definition
+    ));
+    let total: f32 = words.iter().map(|(_, w)| w).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    words
+        .iter()
+        .filter(|(w, _)| text.contains(w.as_str()))
+        .map(|(_, w)| w)
+        .sum::<f32>()
+        / total
+}
+
+/// Every active indicator under `filters`.
+fn all_of(search: &SearchIndex, filters: Filters) -> Result<Vec<Arc<Indicator>>, DraftingError> {
+    let mut all = Vec::new();
+    let mut offset = 0;
+    loop {
+        let mut req = SearchRequest::new("");
+        req.limit = crate::search::MAX_LIMIT;
+        req.offset = offset;
+        req.filters = filters.clone();
+        let page = search.search(&req)?;
+        let n = page.hits.len();
+        all.extend(page.hits.into_iter().map(|h| h.indicator));
+        offset += n;
+        if n == 0 || offset >= page.total {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+fn suggested(
+    i: &Indicator,
+    t: Option<&ProjectType>,
+    catalog: &Catalog,
+    source: &'static str,
+    relevant: bool,
+) -> Suggested {
+    let core = t.is_some_and(|t| i.core.contains(&t.code));
     let mut reasons = Vec::new();
-    if core {
+    if let Some(t) = t.filter(|_| core) {
         reasons.push(format!("{}的核心指标", t.name));
     }
     if relevant {
         reasons.push("与项目名称或概述的用词相关".to_string());
     }
     if i.natures.is_empty() {
-        reasons.push(format!("{}的个性指标", t.name));
+        let types: Vec<&str> = i
+            .project_types
+            .iter()
+            .map(|c| catalog.project_type_name(c))
+            .collect();
+        reasons.push(format!("{}的个性指标", types.join("、")));
     } else {
         let natures: Vec<&str> = i
             .natures
@@ -353,6 +653,7 @@ fn suggested(i: &Indicator, t: &ProjectType, catalog: &Catalog, relevant: bool) 
         direction: i.direction.label().to_string(),
         reference_value: i.target_display(),
         core,
+        source,
         reason: reasons.join("；"),
         evaluations: None,
     }
@@ -380,7 +681,11 @@ pub fn new_draft(
     input: &ProjectInput,
     revision_of: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Draft, DraftingError> {
-    let (guess, groups) = suggest(search, input)?;
+    let Suggestions {
+        project_type: guess,
+        groups,
+        ..
+    } = suggest(search, input)?;
     let mut rows = Vec::new();
     for g in &groups {
         for (n, s) in g.indicators.iter().enumerate() {

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod drafting;
 pub mod evaluations;
 pub mod ingest;
+pub mod relevance;
 pub mod search;
 pub mod store;
 pub mod web;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use zhibiao::app::{App, load_checked};
-use zhibiao::config::{Config, LibrarySource};
+use zhibiao::config::{Config, LibrarySource, UploadLimits};
 use zhibiao::domain::quality;
 use zhibiao::ingest::export;
 use zhibiao::search::SearchRequest;
@@ -37,6 +37,9 @@ struct Cli {
     /// Search vocabulary folder (default: the bundled `index/`).
     #[arg(long, global = true, env = "ZHIBIAO_VOCAB")]
     vocab: Option<PathBuf>,
+    /// Upload limits, from the `ZHIBIAO_MAX_*` variables (docs/SECURITY.md); read in `main`.
+    #[arg(skip)]
+    uploads: UploadLimits,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +56,8 @@ enum Command {
     Serve {
         #[arg(long, env = "ZHIBIAO_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        settings: ServeSettings,
     },
     /// Validate the library files (schema and reviewer rules); non-zero exit on any problem.
     Check {
@@ -95,11 +100,95 @@ enum Command {
         #[arg(long)]
         to: Option<PathBuf>,
     },
+    /// Measure relevance on case files (`query<TAB>on-topic keywords<TAB>wrong-domain keywords`):
+    /// search hits, precision@10, wrong-domain share, and the drafting tables, per case and overall.
+    /// Uses the library files and vocabulary (not the store), so it runs beside a server.
+    Eval {
+        files: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Curator accounts.
     User {
         #[command(subcommand)]
         action: UserAction,
     },
+}
+
+/// What `serve` allows callers (docs/SECURITY.md); unset means the default in `Limits`.
+#[derive(clap::Args, Default)]
+struct ServeSettings {
+    /// Mark cookies `Secure` (when users reach the server over HTTPS, e.g. behind a proxy);
+    /// the variable takes 1/0, true/false, yes/no, on/off.
+    #[arg(long, env = "ZHIBIAO_SECURE_COOKIES", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    secure_cookies: bool,
+    /// Reverse proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1,::1 or
+    /// 10.0.0.0/8 (default: none; the peer address is the client).
+    #[arg(long, env = "ZHIBIAO_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
+    /// Failed logins per client address per hour (default 100).
+    #[arg(long, env = "ZHIBIAO_LOGIN_FAILURES_PER_HOUR", value_parser = clap::value_parser!(u32).range(1..))]
+    login_failures_per_hour: Option<u32>,
+    /// Longest wait, in seconds, that failed logins impose on an account (default 300).
+    #[arg(long, env = "ZHIBIAO_LOGIN_MAX_DELAY_SECS")]
+    login_max_delay_secs: Option<u64>,
+    /// Most bytes one draft may take (default 262144).
+    #[arg(long, env = "ZHIBIAO_DRAFT_MAX_BYTES", value_parser = clap::value_parser!(u64).range(1024..))]
+    draft_max_bytes: Option<u64>,
+    /// Most rows one draft may have (default 80).
+    #[arg(long, env = "ZHIBIAO_DRAFT_MAX_ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    draft_max_rows: Option<u64>,
+    /// New drafts per client address per hour (default 60).
+    #[arg(long, env = "ZHIBIAO_DRAFTS_PER_HOUR", value_parser = clap::value_parser!(u32).range(1..))]
+    drafts_per_hour: Option<u32>,
+    /// Most megabytes all drafts together may take (default 1024).
+    #[arg(long, env = "ZHIBIAO_DRAFTS_TOTAL_MB", value_parser = clap::value_parser!(u64).range(1..))]
+    drafts_total_mb: Option<u64>,
+    /// Days after which a draft nobody modified is deleted (default 180).
+    #[arg(long, env = "ZHIBIAO_DRAFT_EXPIRY_DAYS", value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    draft_expiry_days: Option<u64>,
+    /// Wrong join codes per client address per hour (default 60).
+    #[arg(long, env = "ZHIBIAO_JOIN_FAILURES_PER_HOUR", value_parser = clap::value_parser!(u32).range(1..))]
+    join_failures_per_hour: Option<u32>,
+}
+
+impl ServeSettings {
+    fn apply(&self, c: &mut Config) -> anyhow::Result<()> {
+        use std::time::Duration;
+        c.secure_cookies = self.secure_cookies;
+        let l = &mut c.limits;
+        if let Some(p) = &self.trusted_proxies {
+            l.trusted_proxies = zhibiao::config::parse_proxies(p)
+                .map_err(|e| anyhow::anyhow!("ZHIBIAO_TRUSTED_PROXIES：{e}"))?;
+        }
+        if let Some(n) = self.login_failures_per_hour {
+            l.login_failures_per_hour = n;
+        }
+        if let Some(s) = self.login_max_delay_secs {
+            l.login_max_delay = Duration::from_secs(s);
+        }
+        if let Some(n) = self.draft_max_bytes {
+            l.draft_max_bytes = usize::try_from(n)?;
+        }
+        if let Some(n) = self.draft_max_rows {
+            l.draft_max_rows = usize::try_from(n)?;
+        }
+        if let Some(n) = self.drafts_per_hour {
+            l.drafts_per_hour = n;
+        }
+        if let Some(mb) = self.drafts_total_mb {
+            l.drafts_total_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(d) = self.draft_expiry_days {
+            l.draft_expiry = zhibiao::config::DAY * u32::try_from(d)?;
+        }
+        if let Some(n) = self.join_failures_per_hour {
+            l.join_failures_per_hour = n;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Subcommand)]
@@ -136,6 +225,7 @@ impl Cli {
         if let Some(v) = &self.vocab {
             c.vocab_dir = v.clone();
         }
+        c.uploads = self.uploads;
         c
     }
 }
@@ -148,7 +238,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    cli.uploads = match UploadLimits::from_env(|k| std::env::var(k).ok()) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("错误：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -160,8 +257,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
-        Command::Serve { bind } => {
-            let app = App::open(cli.config(Some(*bind)))?;
+        Command::Serve { bind, settings } => {
+            let mut config = cli.config(Some(*bind));
+            settings.apply(&mut config)?;
+            let app = App::open(config)?;
             tracing::info!(sync = ?app.sync, rebuilt_index = app.rebuilt_index, indicators = app.search.len(), "library loaded");
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -172,6 +271,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = cli.config(None);
             match load_checked(&config.library) {
                 Ok(lib) => {
+                    // The search vocabulary is checked against the library it searches.
+                    let vocab = zhibiao::search::vocab::Vocabulary::load(&config.vocab_dir)?;
+                    let problems = quality::check_vocabulary(
+                        &lib.catalog,
+                        &lib.indicators,
+                        &vocab.synonyms,
+                        &vocab.stop_words,
+                    );
+                    if !problems.is_empty() {
+                        eprintln!("检索词表有 {} 处问题：", problems.len());
+                        for f in &problems {
+                            let code = f.code.as_ref().map(|c| format!(" {c}"));
+                            eprintln!(
+                                "  {}: [{}{}] {}",
+                                config.vocab_dir.display(),
+                                f.rule,
+                                code.unwrap_or_default(),
+                                f.message
+                            );
+                        }
+                        return Ok(ExitCode::FAILURE);
+                    }
                     println!(
                         "指标库检查通过：{} 版，{} 个项目类型，{} 个指标，0 处问题。",
                         lib.catalog.edition,
@@ -257,6 +378,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &bytes,
                     *dry_run,
                     "命令行",
+                    &app.config.uploads.sheet,
                 ) {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);
@@ -289,6 +411,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if failed {
                 return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Eval { files, json } => {
+            let config = cli.config(None);
+            let lib = load_checked(&config.library)?;
+            let vocab = zhibiao::search::Vocabulary::load(&config.vocab_dir)?;
+            let index = zhibiao::search::SearchIndex::in_ram(
+                std::sync::Arc::new(vocab),
+                std::sync::Arc::new(lib.catalog),
+                lib.indicators,
+            )?;
+            let mut cases = Vec::new();
+            for f in files {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("无法读取 {}", f.display()))?;
+                cases.extend(
+                    zhibiao::relevance::parse_cases(&text)
+                        .map_err(|e| anyhow::anyhow!("{}：{e}", f.display()))?,
+                );
+            }
+            let report = zhibiao::relevance::evaluate(&index, &cases)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", zhibiao::relevance::render(&report));
             }
         }
         Command::User { action } => return user_command(&cli, action),
@@ -429,11 +576,43 @@ fn print_stats(s: &quality::Stats) {
     for (k, n) in &s.by_scope {
         println!("  {k} {n:>5}");
     }
-    println!("\n按项目类型（指标数 个性/共性 核心）：");
+    println!("\n按项目类型（指标数 个性/共性 核心 支出功能分类）：");
     for t in &s.by_type {
         println!(
-            "  {:<8} {:<14} {:>4}  {:>3}/{:<3} 核心 {}",
-            t.group, t.name, t.total, t.specific, t.common, t.core
+            "  {:<8} {:<14} {:>4}  {:>3}/{:<3} 核心 {:<3} {}",
+            t.group,
+            t.name,
+            t.total,
+            t.specific,
+            t.common,
+            t.core,
+            t.functions.join(" ")
+        );
+    }
+    println!("\n按支出功能分类（类级科目：项目类型数 指标数）：");
+    for f in &s.by_function {
+        let mark = if !f.project_spending {
+            "（不设项目）"
+        } else if f.types.is_empty() {
+            "  ← 有项目支出，尚无项目类型"
+        } else {
+            ""
+        };
+        println!(
+            "  {} {:<14} {:>3} {:>5}{mark}",
+            f.code,
+            f.name,
+            f.types.len(),
+            f.indicators
+        );
+    }
+    if s.uncovered_functions.is_empty() {
+        println!("有项目支出的类级科目均已有项目类型。");
+    } else {
+        println!(
+            "有项目支出但没有项目类型的类级科目 {} 个：{}",
+            s.uncovered_functions.len(),
+            s.uncovered_functions.join("、")
         );
     }
     println!("\n质量规则问题：{} 处", s.findings);
@@ -468,5 +647,66 @@ fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::train
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_config(args: &[&str]) -> anyhow::Result<Config> {
+        let cli = Cli::try_parse_from(["zhibiao", "serve"].iter().chain(args))?;
+        let Command::Serve { bind, settings } = &cli.command else {
+            unreachable!("parsed as serve")
+        };
+        let mut c = cli.config(Some(*bind));
+        settings.apply(&mut c)?;
+        Ok(c)
+    }
+
+    #[test]
+    fn serve_takes_every_limit_from_its_flags() {
+        let c = serve_config(&[
+            "--secure-cookies",
+            "--trusted-proxies",
+            "127.0.0.1,::1",
+            "--login-failures-per-hour",
+            "7",
+            "--login-max-delay-secs",
+            "30",
+            "--draft-max-bytes",
+            "4096",
+            "--draft-max-rows",
+            "12",
+            "--drafts-per-hour",
+            "5",
+            "--drafts-total-mb",
+            "3",
+            "--draft-expiry-days",
+            "30",
+            "--join-failures-per-hour",
+            "9",
+        ])
+        .unwrap();
+        let l = &c.limits;
+        assert!(c.secure_cookies);
+        assert_eq!(l.trusted_proxies.len(), 2);
+        assert_eq!(l.login_failures_per_hour, 7);
+        assert_eq!(l.login_max_delay, std::time::Duration::from_secs(30));
+        assert_eq!((l.draft_max_bytes, l.draft_max_rows), (4096, 12));
+        assert_eq!(l.drafts_per_hour, 5);
+        assert_eq!(l.drafts_total_bytes, 3 << 20);
+        assert_eq!(l.draft_expiry, zhibiao::config::DAY * 30);
+        assert_eq!(l.join_failures_per_hour, 9);
+    }
+
+    #[test]
+    fn serve_without_settings_keeps_the_defaults_and_refuses_nonsense() {
+        let c = serve_config(&[]).unwrap();
+        assert!(!c.secure_cookies);
+        assert_eq!(c.limits, zhibiao::config::Limits::default());
+        assert!(serve_config(&["--trusted-proxies", "proxy.local"]).is_err());
+        assert!(serve_config(&["--drafts-per-hour", "0"]).is_err());
+        assert!(serve_config(&["--draft-expiry-days", "0"]).is_err());
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
 use crate::domain::{Catalog, Code, Proposal, ProposedChange};
 use crate::ingest::library::IndicatorInput;
+use crate::ingest::sheet::ReadError;
 use crate::ingest::table::{self, Table, TableError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -26,6 +27,8 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("计量单位", "unit"),
     ("参考值", "target"),
     ("取值依据", "basis"),
+    ("依据文件", "basis_doc"),
+    ("适用年度", "valid_year"),
     ("数据来源", "data_source"),
     ("评(扣)分标准", "scoring"),
     ("分值", "weight"),
@@ -187,6 +190,8 @@ fn apply_cells(
             "unit" => input.unit = v,
             "target" => input.target = v,
             "basis" => input.basis = v,
+            "basis_doc" => input.basis_doc = v,
+            "valid_year" => input.valid_year = v,
             "data_source" => input.data_source = v,
             "scoring" => input.scoring = v,
             "weight" => match v.parse::<i64>() {
@@ -213,12 +218,14 @@ pub fn plan(
     file: &str,
     bytes: &[u8],
 ) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
-    let t: Table = table::read(bytes, "指标名称").map_err(|e| match e {
-        TableError::NoHeader(_) => CurationError::BadRequest(format!(
-            "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
-        )),
-        e => CurationError::BadRequest(e.to_string()),
-    })?;
+    let t: Table =
+        table::read(bytes, "指标名称", &app.config.uploads.sheet).map_err(|e| match e {
+            TableError::NoHeader(_) => CurationError::BadRequest(format!(
+                "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
+            )),
+            TableError::Read(ReadError::Limit(l)) => CurationError::Limit(l),
+            e => CurationError::BadRequest(e.to_string()),
+        })?;
     let catalog = app.search.catalog();
     let ignored_columns: Vec<String> = t
         .headers
@@ -424,6 +431,8 @@ pub fn template_rows() -> (Vec<&'static str>, Vec<String>) {
         "个",
         "5",
         "计划标准",
+        "",
+        "",
         "项目竣工验收资料、园林部门台账",
         "完成值÷目标值×分值，最高得满分。",
         "10",
@@ -445,7 +454,7 @@ pub fn template_xlsx() -> std::result::Result<Vec<u8>, TableError> {
         .iter()
         .map(|h| match *h {
             "指标解释" | "评(扣)分标准" | "计算公式" => 36.0,
-            "指标名称" | "数据来源" | "适用项目类型" => 20.0,
+            "指标名称" | "数据来源" | "适用项目类型" | "依据文件" => 20.0,
             _ => 11.0,
         })
         .collect();
@@ -454,12 +463,20 @@ pub fn template_xlsx() -> std::result::Result<Vec<u8>, TableError> {
 
 pub fn template_csv() -> Vec<u8> {
     let (headers, example) = template_rows();
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(&headers).expect("in memory");
-        w.write_record(&example).expect("in memory");
-        w.flush().expect("in memory");
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    crate::ingest::csv_safe::to_bytes([headers, example]).expect("in memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_has_a_column_for_the_document_and_the_year_of_a_value() {
+        let (headers, example) = template_rows();
+        assert_eq!(headers.len(), example.len());
+        for c in ["依据文件", "适用年度"] {
+            assert!(headers.contains(&c), "{headers:?}");
+        }
     }
-    out
 }

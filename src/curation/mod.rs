@@ -32,6 +32,9 @@ pub enum CurationError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// An uploaded file past a size or count limit.
+    #[error(transparent)]
+    Limit(#[from] crate::ingest::sheet::LimitError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -69,6 +69,34 @@ pub struct ProjectType {
     pub keywords: Vec<String>,
     #[serde(default)]
     pub description: String,
+    /// 支出功能分类科目 codes the type's projects are budgeted under: 类 (3 digits) or 款 (5 digits).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
+    /// The framework its indicators are written against when not the library's default
+    /// (`department` for 部门整体支出).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub framework: String,
+}
+
+/// One 款 (5-digit code) of the 支出功能分类科目.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionItem {
+    pub code: String,
+    pub name: String,
+}
+
+/// One 类 (3-digit code) of the 支出功能分类科目 with the 款 a county budget uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionClass {
+    pub code: String,
+    pub name: String,
+    /// Whether a 区县 budget carries project spending (and so performance targets) under it.
+    #[serde(default)]
+    pub project_spending: bool,
+    #[serde(default)]
+    pub items: Vec<FunctionItem>,
 }
 
 /// Everything but the indicators: stored beside them so that the store is self-contained.
@@ -84,6 +112,12 @@ pub struct Catalog {
     /// Spending nature code -> label (construction -> 工程建设类).
     pub natures: BTreeMap<String, String>,
     pub project_types: Vec<ProjectType>,
+    /// 支出功能分类科目 (functions.toml); empty in stores written before it existed.
+    #[serde(default)]
+    pub functions: Vec<FunctionClass>,
+    /// Aliases several indicators may carry on purpose (library.toml `shared_aliases`).
+    #[serde(default)]
+    pub shared_aliases: Vec<String>,
 }
 
 impl Catalog {
@@ -93,6 +127,27 @@ impl Catalog {
             .find(|f| f.code == self.default_framework)
             .or_else(|| self.frameworks.first())
             .expect("a catalog always has a framework")
+    }
+
+    /// The framework a project type's indicators are written against.
+    pub fn framework_of(&self, t: &ProjectType) -> &Framework {
+        self.frameworks
+            .iter()
+            .find(|f| !t.framework.is_empty() && f.code == t.framework)
+            .unwrap_or_else(|| self.framework())
+    }
+
+    /// The framework an indicator written for these project types is checked against: the
+    /// types' own when they all share one, else the default (common indicators, mixed types).
+    pub fn framework_for(&self, project_types: &[String]) -> &Framework {
+        let mut own = project_types
+            .iter()
+            .filter_map(|c| self.project_type(c))
+            .map(|t| self.framework_of(t));
+        match own.next() {
+            Some(first) if own.all(|f| f.code == first.code) => first,
+            _ => self.framework(),
+        }
     }
 
     pub fn unit(&self, name: &str) -> Option<&Unit> {
@@ -105,6 +160,36 @@ impl Catalog {
 
     pub fn project_type_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.project_type(code).map_or(code, |t| t.name.as_str())
+    }
+
+    /// The 类 a 类 or 款 code belongs to (its first three digits).
+    pub fn function_class(&self, code: &str) -> Option<&FunctionClass> {
+        let class = code.get(..3)?;
+        self.functions.iter().find(|c| c.code == class)
+    }
+
+    /// The official name of a 类 or 款 code, when it is in functions.toml.
+    pub fn function_name(&self, code: &str) -> Option<&str> {
+        let class = self.function_class(code)?;
+        if code.len() == 3 {
+            return Some(&class.name);
+        }
+        class
+            .items
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.name.as_str())
+    }
+
+    /// The 类 a project type is budgeted under, each once, in the order of its codes.
+    pub fn classes_of(&self, t: &ProjectType) -> Vec<&FunctionClass> {
+        let mut out: Vec<&FunctionClass> = Vec::new();
+        for c in t.functions.iter().filter_map(|f| self.function_class(f)) {
+            if !out.iter().any(|o| o.code == c.code) {
+                out.push(c);
+            }
+        }
+        out
     }
 
     /// The project types an indicator fits: named directly, or sharing a spending nature.
@@ -136,6 +221,8 @@ impl Catalog {
                 natures: vec![],
                 keywords: vec![],
                 description: String::new(),
+                functions: vec![],
+                framework: String::new(),
             })
             .collect();
         c

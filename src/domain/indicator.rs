@@ -89,8 +89,16 @@ label_enum!(
     Direction, "指标方向" { AtLeast => "≥", AtMost => "≤", Exactly => "=", Qualitative => "定性" }
 );
 label_enum!(
-    /// 取值依据: where the typical target value comes from.
-    Basis, "取值依据" { Plan => "计划标准", Industry => "行业标准", History => "历史标准", Other => "其他" }
+    /// 取值依据: where the typical target value comes from. 预算支出标准 is a budget expenditure
+    /// standard (a training day rate); 政策标准 a value fixed by a policy document (补助标准).
+    Basis, "取值依据" {
+        Plan => "计划标准",
+        Industry => "行业标准",
+        History => "历史标准",
+        Budget => "预算支出标准",
+        Policy => "政策标准",
+        Other => "其他",
+    }
 );
 label_enum!(
     /// 共性 indicators fit every project of a spending nature; 个性 ones one sector or type.
@@ -143,6 +151,12 @@ pub struct Indicator {
     #[serde(default)]
     pub target: String,
     pub basis: Basis,
+    /// 依据文件: the standard or policy the value is taken from, with its 文号, where there is one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub basis_doc: String,
+    /// 适用年度 (and region) of a time-bound value, e.g. `2025` or `2024—2026`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub valid_year: String,
     #[serde(default)]
     pub data_source: String,
     #[serde(default)]

@@ -3,7 +3,12 @@
 //! Each rule has a stable id (documented in indicators/README.md); `zhibiao check` fails on any
 //! finding, and the server refuses a library with findings, so the bundled library stays clean.
 
-use super::{Catalog, Direction, Indicator, ValueType};
+mod overlap;
+mod vocabulary;
+
+pub use vocabulary::check_vocabulary;
+
+use super::{Basis, Catalog, Direction, Indicator, UnitKind, ValueType};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -52,6 +57,100 @@ pub const INPUT_WORDS: &[&str] = &[
 /// Verbs that start a description of work rather than a result.
 pub const WORK_VERBS: &[&str] = &[
     "开展", "组织", "推进", "加强", "落实", "做好", "完善", "推动", "促进", "强化", "深化",
+];
+
+/// A value a policy guarantees is named "…标准"/"…定额" together with one of these words; it is
+/// paid in full (`=`), so `≤` misreads it as a cost ceiling.
+const GUARANTEE_WORDS: &[&str] = &[
+    "补助",
+    "资助",
+    "补贴",
+    "保障",
+    "供养",
+    "救助",
+    "公用经费",
+    "津贴",
+    "报酬",
+];
+
+/// Words saying a case was found: counting found cases against a target of zero penalises the
+/// checking itself (the more a bureau looks, the worse it scores).
+const DETECTION_WORDS: &[&str] = &["查实", "查处", "查出", "检出", "发现问题"];
+const DETECTION_DEFINITION_WORDS: &[&str] = &["查实的", "检查中发现", "审计发现", "检查发现"];
+
+/// Measures that are not interchangeable: an alias ending in one of them must not stand for a
+/// name ending in another (路灯完好率 is not 路灯亮灯率; 合格 and 达标 differ, see index/synonyms.txt).
+const DISTINCT_MEASURES: &[&str] = &[
+    "完好率",
+    "亮灯率",
+    "合格率",
+    "达标率",
+    "知晓率",
+    "参与率",
+    "覆盖率",
+    "完成率",
+];
+
+/// Words in an effect's name that name something built, planted, made, issued or designated —
+/// a quantity delivered, which is an output.
+const DELIVERY_WORDS: &[&str] = &[
+    "新增绿",
+    "绿化面积",
+    "绿地面积",
+    "复绿",
+    "新建",
+    "建成",
+    "改造",
+    "铺设",
+    "种植",
+    "补植",
+    "创作",
+    "作品数",
+    "发布数",
+    "示范",
+    "开放面积",
+    "形成",
+    "印发",
+];
+
+/// Words that make a counted quantity a change or an effect after all (jobs created, pollution
+/// removed, people served ...).
+const EFFECT_WORDS: &[&str] = &[
+    "就业",
+    "岗位",
+    "产能",
+    "产值",
+    "收入",
+    "减少",
+    "削减",
+    "节约",
+    "节水",
+    "节能",
+    "消除",
+    "受益",
+    "惠及",
+    "带动",
+    "服务人口",
+    "关注",
+    "专利",
+    "研发人员",
+    "事故",
+    "首贷",
+    "粮食",
+    "违法建设",
+    "人才",
+    "转化",
+    "占用",
+    "传播",
+    "制度",
+    "入驻",
+    "入库",
+];
+
+/// Words that make a cost a cost per unit of output.
+const PER_UNIT_WORDS: &[&str] = &[
+    "单位", "单个", "单座", "单台", "单次", "单场", "单项", "单份", "单株", "单盏", "单批", "单家",
+    "单户", "单门", "每", "人均", "户均", "生均", "次均", "亩均", "平均",
 ];
 
 /// Filler that does not change what a name measures (for near-duplicate detection).
@@ -139,8 +238,10 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             );
         }
     }
+    // Under 过程指标 (部门整体支出) budget execution is what is measured, not an input in disguise.
+    let output_or_effect = i.level1 == "产出指标" || i.level1 == "效益指标";
     for w in INPUT_WORDS {
-        if i.name.contains(w) {
+        if output_or_effect && i.name.contains(w) {
             f(
                 "input-as-output",
                 format!("“{}”衡量的是资金投入（{w}），不是产出或效益", i.name),
@@ -162,17 +263,146 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             format!("“{}”衡量质量，应列在产出指标—质量指标下", i.name),
         );
     }
-    if i.name.contains("满意") && i.level1 != "满意度指标" {
+    if i.name.contains("满意") && !i.level2.contains("满意度") {
         f(
             "wrong-category",
             format!("“{}”是满意度，应列在满意度指标下", i.name),
         );
     }
-    if i.name.ends_with("及时率") && i.level2 != "时效指标" {
+    if i.name.ends_with("及时率") && !i.level2.contains("时效") {
         f(
             "wrong-category",
             format!("“{}”衡量时效，应列在时效指标下", i.name),
         );
+    }
+    let guaranteed = is_guaranteed_standard(i);
+    if guaranteed && i.direction == Direction::AtMost {
+        f(
+            "guaranteed-standard-direction",
+            format!(
+                "“{}”是应足额保障的标准，方向应为“=”（按标准足额发放），不能写“≤”",
+                i.name
+            ),
+        );
+    }
+    if i.value_type == ValueType::Quantitative && target == Some(0.0) {
+        if i.direction != Direction::Exactly {
+            f(
+                "zero-event-direction",
+                format!(
+                    "“{}”以 0 为目标（零事件指标），方向统一写“=0”，不写“{}0”",
+                    i.name, i.direction
+                ),
+            );
+        }
+        if i.scoring.contains("÷目标值") {
+            f(
+                "zero-event-direction",
+                format!("“{}”目标为 0，评分标准不能按“÷目标值”计算", i.name),
+            );
+        }
+    }
+    let detects = DETECTION_WORDS.iter().any(|w| i.name.contains(w))
+        || DETECTION_DEFINITION_WORDS
+            .iter()
+            .any(|w| i.definition.contains(w));
+    if detects
+        && !i.is_rate()
+        && i.value_type == ValueType::Quantitative
+        && matches!(i.direction, Direction::AtMost | Direction::Exactly)
+    {
+        f(
+            "detection-penalised",
+            format!(
+                "“{}”按查实（发现）的件数扣分，查得越多得分越低；应衡量查实问题的整改率、追回率等",
+                i.name
+            ),
+        );
+    }
+    let money = i.unit.contains('元');
+    if i.valid_year.trim().is_empty()
+        && money
+        && (guaranteed || matches!(i.basis, Basis::Policy | Basis::Budget))
+    {
+        f(
+            "time-bound-without-year",
+            format!(
+                "“{}”的参考值 {}{} 取自有时效的标准或政策，须填写适用年度（valid_year）",
+                i.name, i.target, i.unit
+            ),
+        );
+    }
+    let measure = |s: &str| DISTINCT_MEASURES.iter().copied().find(|m| s.ends_with(m));
+    if let Some(m) = measure(&i.name) {
+        for a in &i.aliases {
+            if let Some(am) = measure(a).filter(|am| *am != m) {
+                f(
+                    "alias-other-measure",
+                    format!(
+                        "别名“{a}”衡量的是{am}，与指标“{}”（{m}）不是同一指标",
+                        i.name
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Whether the indicator is a per-capita (per-unit) amount a policy guarantees: 低保标准,
+/// 助学金资助标准, 生均公用经费基准定额 ...
+fn is_guaranteed_standard(i: &Indicator) -> bool {
+    (i.name.contains("标准") || i.name.contains("定额"))
+        && GUARANTEE_WORDS.iter().any(|w| i.name.contains(w))
+        && i.value_type == ValueType::Quantitative
+}
+
+/// Rules on one indicator that need the catalog (the kind of its unit).
+pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
+    let mut out = check_indicator(i);
+    let kind = catalog.unit(&i.unit).map(|u| u.kind);
+    let mut f = |rule, message: String| {
+        out.push(Finding {
+            rule,
+            code: Some(i.code.to_string()),
+            message,
+        })
+    };
+    let quantity = matches!(
+        kind,
+        Some(UnitKind::Count | UnitKind::Length | UnitKind::Area | UnitKind::Volume)
+    );
+    if i.level1 == "效益指标"
+        && quantity
+        && DELIVERY_WORDS.iter().any(|w| i.name.contains(w))
+        && !EFFECT_WORDS.iter().any(|w| i.name.contains(w))
+    {
+        f(
+            "output-as-effect",
+            format!(
+                "“{}”是交付的数量（建成、新增、创作、发布……），应列在产出指标—数量指标下；效益指标应反映由此带来的变化",
+                i.name
+            ),
+        );
+    }
+    if i.level2.contains("成本") && kind == Some(UnitKind::Money) {
+        if PER_UNIT_WORDS.iter().any(|w| i.name.contains(w)) {
+            f(
+                "cost-unit-mismatch",
+                format!(
+                    "“{}”是单位成本，计量单位应写明“元/人”“元/平方米”等（每什么），不能只写“{}”",
+                    i.name, i.unit
+                ),
+            );
+        } else {
+            f(
+                "cost-within-budget",
+                format!(
+                    "“{}”以总金额（{}）作成本指标，等于“总成本≤批复预算”，恒成立、无法评价；应改用单位成本、费率或成本节约率",
+                    i.name, i.unit
+                ),
+            );
+        }
     }
     out
 }
@@ -182,8 +412,10 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
     let mut out: Vec<Finding> = indicators
         .iter()
         .filter(|i| i.is_active())
-        .flat_map(check_indicator)
+        .flat_map(|i| check_indicator_in(i, catalog))
         .collect();
+    out.extend(overlap::shared_aliases(catalog, indicators));
+    out.extend(overlap::inconsistent_categories(indicators));
     // An alias that is another indicator's name makes search and evaluation matching ambiguous.
     let names: HashMap<&str, &Indicator> = indicators
         .iter()
@@ -204,8 +436,8 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
             }
         }
     }
-    let framework = catalog.framework();
     for t in &catalog.project_types {
+        let framework = catalog.framework_of(t);
         let fits: Vec<&Indicator> = indicators
             .iter()
             .filter(|i| i.is_active() && i.fits(t))
@@ -229,6 +461,28 @@ pub fn check_library(catalog: &Catalog, indicators: &[Indicator]) -> Vec<Finding
                 message: format!("项目类型“{}”没有核心指标", t.name),
             });
         }
+        // 财预〔2021〕101号 makes cost a level 1 of its own: every type names the cost a target
+        // table must carry (under whichever heading its framework files cost).
+        let costs = framework
+            .level1
+            .iter()
+            .flat_map(|l| &l.level2)
+            .any(|l2| l2.contains("成本"));
+        if costs
+            && !fits
+                .iter()
+                .any(|i| i.level2.contains("成本") && i.core.contains(&t.code))
+        {
+            out.push(Finding {
+                rule: "type-missing-core-cost",
+                code: None,
+                message: format!(
+                    "项目类型“{}”没有核心成本指标（财预〔2021〕101号将成本指标单列，每类项目应至少有一个必选成本指标）",
+                    t.name
+                ),
+            });
+        }
+        out.extend(overlap::cross_scope_duplicates(catalog, t, &fits));
         let mut seen: HashMap<String, &Indicator> = HashMap::new();
         let mut seen_near: HashMap<(String, &str), &Indicator> = HashMap::new();
         for i in &fits {
@@ -264,12 +518,26 @@ pub struct TypeStats {
     pub code: String,
     pub name: String,
     pub group: String,
+    /// 支出功能分类 codes (类 or 款) the type is budgeted under.
+    pub functions: Vec<String>,
     pub total: usize,
     pub specific: usize,
     pub common: usize,
     pub core: usize,
     /// Count per level 1, in framework order.
     pub by_level1: Vec<(String, usize)>,
+}
+
+/// Coverage of one 类 of the 支出功能分类科目.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FunctionStats {
+    pub code: String,
+    pub name: String,
+    pub project_spending: bool,
+    /// Codes of the project types budgeted under it.
+    pub types: Vec<String>,
+    /// Active indicators that fit at least one of those types.
+    pub indicators: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -288,6 +556,10 @@ pub struct Stats {
     /// Field -> share of indicators (percent) that have it.
     pub completeness: Vec<(String, f64)>,
     pub findings: usize,
+    /// Coverage by 类, in code order.
+    pub by_function: Vec<FunctionStats>,
+    /// 类 with project spending that no project type covers (`201 一般公共服务支出`).
+    pub uncovered_functions: Vec<String>,
 }
 
 pub fn stats(catalog: &Catalog, indicators: &[Indicator]) -> Stats {
@@ -345,11 +617,13 @@ pub fn stats(catalog: &Catalog, indicators: &[Indicator]) -> Stats {
                 code: t.code.clone(),
                 name: t.name.clone(),
                 group: t.group.clone(),
+                functions: t.functions.clone(),
                 total: fits.len(),
                 specific: fits.iter().filter(|i| i.natures.is_empty()).count(),
                 common: fits.iter().filter(|i| !i.natures.is_empty()).count(),
                 core: fits.iter().filter(|i| i.core.contains(&t.code)).count(),
-                by_level1: framework
+                by_level1: catalog
+                    .framework_of(t)
                     .level1
                     .iter()
                     .map(|l| {
@@ -378,6 +652,32 @@ pub fn stats(catalog: &Catalog, indicators: &[Indicator]) -> Stats {
             })
         })
         .collect();
+    let by_function: Vec<FunctionStats> = catalog
+        .functions
+        .iter()
+        .map(|c| {
+            let types: Vec<&crate::domain::ProjectType> = catalog
+                .project_types
+                .iter()
+                .filter(|t| catalog.classes_of(t).iter().any(|k| k.code == c.code))
+                .collect();
+            FunctionStats {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                project_spending: c.project_spending,
+                types: types.iter().map(|t| t.code.clone()).collect(),
+                indicators: active
+                    .iter()
+                    .filter(|i| types.iter().any(|t| i.fits(t)))
+                    .count(),
+            }
+        })
+        .collect();
+    let uncovered_functions = by_function
+        .iter()
+        .filter(|f| f.project_spending && f.types.is_empty())
+        .map(|f| format!("{} {}", f.code, f.name))
+        .collect();
     Stats {
         edition: catalog.edition.clone(),
         indicators: active.len(),
@@ -404,12 +704,15 @@ pub fn stats(catalog: &Catalog, indicators: &[Indicator]) -> Stats {
             .count(),
         completeness,
         findings: check_library(catalog, indicators).len(),
+        by_function,
+        uncovered_functions,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Basis;
     use crate::ingest::library::{default_dir, load_dir};
 
     fn sample() -> (Catalog, Indicator) {
@@ -464,6 +767,45 @@ mod tests {
             }),
             ("wrong-category", |i| i.name = "群众满意率".into()),
             ("wrong-category", |i| i.name = "整改及时率".into()),
+            // ZZ-017/018/019: a guaranteed standard written as a ceiling.
+            ("guaranteed-standard-direction", |i| {
+                i.name = "普通高中国家助学金生均资助标准".into();
+                i.unit = "元/人".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "2000".into();
+            }),
+            // GX-JS-004 wrote ≤0, WJZ-010 =0: one direction for zero events.
+            ("zero-event-direction", |i| {
+                i.name = "施工安全事故发生次数".into();
+                i.unit = "次".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "0".into();
+            }),
+            // JY-012: fewer cases found scores higher, so not looking pays.
+            ("detection-penalised", |i| {
+                i.name = "就业补贴违规申领查实件数".into();
+                i.unit = "件".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "0".into();
+            }),
+            // WJ-018: 94元 is the 2024 national standard.
+            ("time-bound-without-year", |i| {
+                i.name = "人均基本公共卫生服务经费补助标准".into();
+                i.unit = "元/人".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "94".into();
+                i.basis = Basis::Policy;
+                i.valid_year.clear();
+            }),
+            // SS-010: 路灯完好率 is another measure than 亮灯率.
+            ("alias-other-measure", |i| {
+                i.name = "路灯亮灯率".into();
+                i.aliases = vec!["路灯完好率".into()];
+            }),
         ];
         for (rule, breaker) in cases {
             let mut bad = good.clone();
@@ -475,6 +817,124 @@ mod tests {
                 rules(&bad)
             );
         }
+    }
+
+    /// Rules that need the catalog (unit kinds), each with the defect that motivated it.
+    #[test]
+    fn each_catalog_rule_catches_its_failing_example() {
+        let (catalog, good) = sample();
+        assert!(check_indicator_in(&good, &catalog).is_empty());
+        type Breaker = fn(&mut Indicator);
+        let cases: &[(&str, Breaker)] = &[
+            // LX-025: new green area is what was built, not its ecological effect.
+            ("output-as-effect", |i| {
+                i.name = "改造小区新增绿化面积".into();
+                i.level1 = "效益指标".into();
+                i.level2 = "生态效益指标".into();
+                i.unit = "平方米".into();
+                i.formula.clear();
+                i.target = "5000".into();
+            }),
+            // JZ-020, XX-017, KY-016: a total that can never exceed the approved budget.
+            ("cost-within-budget", |i| {
+                i.name = "系统建设总成本".into();
+                i.level2 = "成本指标".into();
+                i.unit = "万元".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "500".into();
+            }),
+            // XX-016: a price per function point in 元.
+            ("cost-unit-mismatch", |i| {
+                i.name = "单位功能点开发成本".into();
+                i.level2 = "成本指标".into();
+                i.unit = "元".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "1800".into();
+            }),
+        ];
+        for (rule, breaker) in cases {
+            let mut bad = good.clone();
+            breaker(&mut bad);
+            let found: Vec<&str> = check_indicator_in(&bad, &catalog)
+                .into_iter()
+                .map(|f| f.rule)
+                .collect();
+            assert!(found.contains(rule), "rule {rule} did not fire: {found:?}");
+        }
+    }
+
+    /// XX-018 repeated GX-XH-009; 群众满意度 was an alias of seven indicators; 进水BOD5浓度 was
+    /// 生态效益 in GW-024 and 可持续影响 in WS-026; cost was core in 1 type of 38.
+    #[test]
+    fn library_rules_catch_overlaps_across_scopes_and_types() {
+        let lib = load_dir(&default_dir()).unwrap();
+        let by = |c: &str| {
+            lib.indicators
+                .iter()
+                .find(|i| i.code.as_str() == c)
+                .unwrap()
+                .clone()
+        };
+        let common = lib
+            .indicators
+            .iter()
+            .find(|i| !i.natures.is_empty() && i.level2 == "成本指标" && i.is_rate())
+            .unwrap()
+            .clone();
+        let t = lib
+            .catalog
+            .types_of(&[], &common.natures)
+            .next()
+            .unwrap()
+            .code
+            .clone();
+        let mut specific = common.clone();
+        specific.code = crate::domain::Code::parse("ZZ-999").unwrap();
+        specific.natures.clear();
+        specific.project_types = vec![t];
+        specific.core.clear();
+        specific.name = format!("年{}", common.name);
+        specific.aliases.clear();
+        let mut alias_a = by("DL-001");
+        alias_a.aliases.push("群众满意度".into());
+        let mut alias_b = by("DL-002");
+        alias_b.aliases.push("群众满意度".into());
+        let mut moved = by("DL-002");
+        moved.code = crate::domain::Code::parse("ZZ-998").unwrap();
+        moved.level2 = "质量指标".into();
+        moved.aliases.clear();
+        let mut inds: Vec<Indicator> = lib
+            .indicators
+            .iter()
+            .filter(|i| !["DL-001", "DL-002"].contains(&i.code.as_str()))
+            .cloned()
+            .collect();
+        inds.extend([specific, alias_a, alias_b, moved]);
+        for i in inds.iter_mut().filter(|i| i.level2 == "成本指标") {
+            i.core.clear();
+        }
+        let found: Vec<&str> = check_library(&lib.catalog, &inds)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        for rule in [
+            "cross-scope-duplicate",
+            "shared-alias",
+            "inconsistent-category",
+            "type-missing-core-cost",
+        ] {
+            assert!(found.contains(&rule), "{rule} not in {found:?}");
+        }
+        let mut allowed = lib.catalog.clone();
+        allowed.shared_aliases.push("群众满意度".into());
+        assert!(
+            !check_library(&allowed, &inds)
+                .iter()
+                .any(|f| f.rule == "shared-alias" && f.message.contains("群众满意度")),
+            "an alias listed in shared_aliases is shared on purpose"
+        );
     }
 
     #[test]

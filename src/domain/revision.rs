@@ -70,6 +70,10 @@ const FIELDS: &[FieldView] = &[
     ("unit", "计量单位", true, |i| i.unit.clone()),
     ("target", "参考值", false, |i| i.target.clone()),
     ("basis", "取值依据", false, |i| i.basis.label().into()),
+    ("basis_doc", "依据文件", false, |i| i.basis_doc.clone()),
+    ("valid_year", "适用年度", false, |i| {
+        i.valid_year.clone()
+    }),
     ("data_source", "数据来源", false, |i| {
         i.data_source.clone()
     }),
@@ -132,5 +136,31 @@ pub fn classify(before: Option<&Indicator>, after: &Indicator) -> Option<ChangeK
         Some(ChangeKind::Material)
     } else {
         Some(ChangeKind::Immaterial)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library::{default_dir, load_dir};
+
+    #[test]
+    fn the_document_and_the_year_of_a_value_show_in_a_diff_as_immaterial() {
+        let lib = load_dir(&default_dir()).unwrap();
+        let before = lib
+            .indicators
+            .iter()
+            .find(|i| !i.valid_year.is_empty())
+            .unwrap()
+            .clone();
+        let mut after = before.clone();
+        after.basis_doc = "《另一份文件》（某财〔2026〕1号）".into();
+        after.valid_year = "2026".into();
+        let fields: Vec<&str> = diff(&before, &after).iter().map(|c| c.label).collect();
+        assert_eq!(fields, vec!["依据文件", "适用年度"]);
+        assert_eq!(
+            classify(Some(&before), &after),
+            Some(ChangeKind::Immaterial)
+        );
     }
 }

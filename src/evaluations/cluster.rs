@@ -286,6 +286,8 @@ pub fn candidate_to_indicator(c: &Candidate, catalog: &Catalog) -> Indicator {
         unit: c.unit.clone(),
         target,
         basis: Basis::History,
+        basis_doc: String::new(),
+        valid_year: String::new(),
         data_source: "项目绩效自评报告及佐证材料".into(),
         scoring: scoring.into(),
         weight,

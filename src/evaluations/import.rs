@@ -7,11 +7,10 @@
 
 use crate::domain::evaluation::project_id;
 use crate::domain::{Catalog, EvaluatedProject, EvaluationRow, Grade, SourceRef};
+use crate::ingest::sheet::{self, LimitError, ReadError, SheetLimits, Workbook};
 use crate::search::text::normalize;
-use calamine::{Data, Reader, Xlsx};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::io::Cursor;
 
 /// The columns of the template, in order, and whether a file must have them.
 pub const COLUMNS: [(&str, bool); 18] = [
@@ -61,8 +60,7 @@ const HEADER_ALIASES: &[(&str, &str)] = &[
     ("偏差原因分析及改进措施", "偏差原因"),
 ];
 
-/// Most indicator rows in one file, and longest text in one cell.
-pub const MAX_ROWS: usize = 100_000;
+/// Longest text in one cell of an evaluation row (the file's own limits are `SheetLimits`).
 const MAX_CELL_CHARS: usize = 2_000;
 
 /// A problem with the whole file: nothing of it can be read.
@@ -86,8 +84,19 @@ pub enum FileError {
     MissingColumns { sheet: String, missing: Vec<String> },
     #[error("文件中没有指标行")]
     NoRows,
-    #[error("指标行过多：最多 {MAX_ROWS} 行")]
-    TooManyRows,
+    /// The file passed a size or count limit.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+}
+
+impl From<ReadError> for FileError {
+    fn from(e: ReadError) -> FileError {
+        match e {
+            ReadError::Limit(l) => FileError::Limit(l),
+            ReadError::NotXlsx(m) => FileError::NotXlsx(m),
+            ReadError::Csv(m) => FileError::BadCsv(m),
+        }
+    }
 }
 
 impl FileError {
@@ -99,7 +108,7 @@ impl FileError {
             FileError::NotUtf8 | FileError::BadCsv(_) => "invalid_csv",
             FileError::BadJson(_) => "invalid_json",
             FileError::NoHeader | FileError::MissingColumns { .. } => "missing_columns",
-            FileError::TooManyRows => "too_many_rows",
+            FileError::Limit(l) => l.code(),
         }
     }
 }
@@ -174,11 +183,12 @@ fn is_header(cells: &[String]) -> bool {
     f.iter().any(|c| c == "项目名称") && f.iter().any(|c| c == "三级指标" || c == "指标名称")
 }
 
-/// Rows of one sheet (already text) to records; `first_row` is the sheet row number of `rows[0]`.
+/// Rows of one sheet (already text, with their sheet row numbers) to records.
 fn records_of(
     file: &str,
     sheet: &str,
     rows: Vec<(u32, Vec<String>)>,
+    limits: &SheetLimits,
     out: &mut Vec<Record>,
 ) -> Result<bool, FileError> {
     let Some(h) = rows.iter().take(20).position(|(_, r)| is_header(r)) else {
@@ -203,53 +213,26 @@ fn records_of(
             },
             cells: rec,
         });
-        if out.len() > MAX_ROWS {
-            return Err(FileError::TooManyRows);
-        }
+        too_many(out.len(), limits)?;
     }
     Ok(true)
 }
 
-fn xlsx_cell(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 1e15 {
-                format!("{}", *f as i64)
-            } else {
-                // Shortest text that reads back as the same number (no 0.30000000000000004).
-                format!("{}", (f * 1e9).round() / 1e9)
-            }
-        }
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
+/// Indicator rows across a file's sheets (or JSON projects) are bounded like a sheet's rows.
+fn too_many(records: usize, limits: &SheetLimits) -> Result<(), FileError> {
+    if records > limits.rows as usize {
+        return Err(LimitError::Rows { limit: limits.rows }.into());
     }
+    Ok(())
 }
 
-fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| FileError::NotXlsx(e.to_string()))?;
+fn read_xlsx(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Record>, FileError> {
+    let mut book = Workbook::open(bytes, limits)?;
     let mut out = Vec::new();
     let mut any = false;
     for name in book.sheet_names() {
-        let range = book
-            .worksheet_range(&name)
-            .map_err(|e| FileError::NotXlsx(e.to_string()))?;
-        let Some((r0, c0)) = range.start() else {
-            continue;
-        };
-        let rows: Vec<(u32, Vec<String>)> = range
-            .rows()
-            .enumerate()
-            .map(|(i, r)| {
-                // Columns left of the used range are empty: pad so positions match the sheet.
-                let mut cells = vec![String::new(); c0 as usize];
-                cells.extend(r.iter().map(xlsx_cell));
-                (r0 + i as u32 + 1, cells)
-            })
-            .collect();
-        any |= records_of(file, &name, rows, &mut out)?;
+        let rows = book.sheet(&name)?.rows;
+        any |= records_of(file, &name, rows, limits, &mut out)?;
     }
     if !any {
         return Err(FileError::NoHeader);
@@ -257,24 +240,12 @@ fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
     Ok(out)
 }
 
-fn read_csv(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
+fn read_csv(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Record>, FileError> {
     let text = std::str::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| FileError::BadCsv(e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line() as u32);
-        rows.push((line, rec.iter().map(str::to_string).collect()));
-        if rows.len() > MAX_ROWS + 20 {
-            return Err(FileError::TooManyRows);
-        }
-    }
+    let rows = sheet::read_csv(text, limits)?.rows;
     let mut out = Vec::new();
-    if !records_of(file, "CSV", rows, &mut out)? {
+    if !records_of(file, "CSV", rows, limits, &mut out)? {
         return Err(FileError::NoHeader);
     }
     Ok(out)
@@ -312,7 +283,36 @@ fn json_text(v: &serde_json::Value) -> String {
     }
 }
 
-fn read_json(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
+/// JSON values a file may hold: each costs tens of bytes once parsed, so a file of `[0,0,…]`
+/// would grow many times its size; counted on the bytes before parsing, bounded like cells.
+fn json_values(bytes: &[u8]) -> u64 {
+    let (mut values, mut in_string, mut escaped) = (1u64, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b'{' | b':' => values += 1,
+                _ => {}
+            }
+        }
+    }
+    values
+}
+
+fn read_json(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Record>, FileError> {
+    if json_values(bytes) > limits.cells {
+        return Err(LimitError::Cells {
+            limit: limits.cells,
+        }
+        .into());
+    }
     let v: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| FileError::BadJson(e.to_string()))?;
     let projects = match &v {
@@ -363,9 +363,7 @@ fn read_json(file: &str, bytes: &[u8]) -> Result<Vec<Record>, FileError> {
                 },
                 cells,
             });
-            if out.len() > MAX_ROWS {
-                return Err(FileError::TooManyRows);
-            }
+            too_many(out.len(), limits)?;
         }
     }
     Ok(out)
@@ -489,17 +487,23 @@ const PROJECT_COLUMNS: [&str; 8] = [
     "评价等级",
 ];
 
-/// Reads and checks a whole file. A file-level problem (unreadable, no header, missing columns)
-/// is an `Err`; problems in rows are listed in `Parsed::errors` beside what could be read.
-pub fn parse(file: &str, bytes: &[u8], catalog: &Catalog) -> Result<Parsed, FileError> {
+/// Reads and checks a whole file. A file-level problem (unreadable, too large, no header, missing
+/// columns) is an `Err`; problems in rows are listed in `Parsed::errors` beside what could be read.
+pub fn parse(
+    file: &str,
+    bytes: &[u8],
+    catalog: &Catalog,
+    limits: &SheetLimits,
+) -> Result<Parsed, FileError> {
+    sheet::check_upload(bytes.len(), limits)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(FileError::Empty);
     }
     let format = detect(file, bytes);
     let mut records = match format {
-        "xlsx" => read_xlsx(file, bytes)?,
-        "json" => read_json(file, bytes)?,
-        _ => read_csv(file, bytes)?,
+        "xlsx" => read_xlsx(file, bytes, limits)?,
+        "json" => read_json(file, bytes, limits)?,
+        _ => read_csv(file, bytes, limits)?,
     };
     if records.is_empty() {
         return Err(FileError::NoRows);
@@ -768,14 +772,8 @@ pub fn template_xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
 
 /// The template as CSV (UTF-8 with BOM, for Excel).
 pub fn template_csv() -> Vec<u8> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let _ = w.write_record(COLUMNS.iter().map(|(c, _)| *c));
-        let _ = w.write_record(EXAMPLE);
-        let _ = w.flush();
-    }
-    out
+    let header: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
+    crate::ingest::csv_safe::to_bytes([header, EXAMPLE.to_vec()]).expect("in memory")
 }
 
 /// A plain table as an `.xlsx` sheet: the first row bold, numbers written as numbers.
@@ -853,7 +851,7 @@ mod tests {
             ("t.csv", template_csv()),
             ("t.xlsx", template_xlsx().unwrap()),
         ] {
-            let p = parse(name, &bytes, &c).unwrap();
+            let p = parse(name, &bytes, &c, &SheetLimits::default()).unwrap();
             assert!(p.errors.is_empty(), "{name}: {:?}", p.errors);
             assert_eq!(p.projects.len(), 1);
             let pr = &p.projects[0];
@@ -892,7 +890,7 @@ mod tests {
             &bad_dir,
             &empty_actual,
         ]);
-        let p = parse("bad.csv", &bytes, &c).unwrap();
+        let p = parse("bad.csv", &bytes, &c, &SheetLimits::default()).unwrap();
         let at = |row: u32, col: &str| {
             p.errors
                 .iter()
@@ -922,7 +920,13 @@ mod tests {
         let mut third = EXAMPLE.to_vec();
         third[6] = "70";
         third[7] = "";
-        let p = parse("x.csv", &csv_of(&[&first, &second, &third]), &c).unwrap();
+        let p = parse(
+            "x.csv",
+            &csv_of(&[&first, &second, &third]),
+            &c,
+            &SheetLimits::default(),
+        )
+        .unwrap();
         assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
         assert_eq!(p.errors[0].source.row, 4);
         assert!(p.errors[0].message.contains("第 2 行"), "{:?}", p.errors);
@@ -938,18 +942,39 @@ mod tests {
     #[test]
     fn corrupt_and_mismatched_files_are_refused_with_the_reason() {
         let c = catalog();
-        let e = parse("x.xlsx", b"PK\x03\x04garbage", &c).unwrap_err();
+        let e = parse("x.xlsx", b"PK\x03\x04garbage", &c, &SheetLimits::default()).unwrap_err();
         assert_eq!(e.code(), "not_xlsx");
-        let e = parse("x.csv", "项目名称,三级指标\n甲,乙\n".as_bytes(), &c).unwrap_err();
+        let e = parse(
+            "x.csv",
+            "项目名称,三级指标\n甲,乙\n".as_bytes(),
+            &c,
+            &SheetLimits::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("缺少必需的列"), "{e}");
         assert!(e.to_string().contains("年度目标值"), "{e}");
-        let e = parse("x.csv", "a,b\n1,2\n".as_bytes(), &c).unwrap_err();
+        let e = parse(
+            "x.csv",
+            "a,b\n1,2\n".as_bytes(),
+            &c,
+            &SheetLimits::default(),
+        )
+        .unwrap_err();
         assert_eq!(e, FileError::NoHeader);
-        let e = parse("x.csv", &[0xff, 0xfe, 0x41, 0x00], &c).unwrap_err();
+        let e = parse(
+            "x.csv",
+            &[0xff, 0xfe, 0x41, 0x00],
+            &c,
+            &SheetLimits::default(),
+        )
+        .unwrap_err();
         assert_eq!(e, FileError::NotUtf8);
-        let e = parse("x.json", b"[{\"name\": 1}]", &c).unwrap_err();
+        let e = parse("x.json", b"[{\"name\": 1}]", &c, &SheetLimits::default()).unwrap_err();
         assert_eq!(e.code(), "invalid_json");
-        assert_eq!(parse("x.csv", b"  ", &c).unwrap_err(), FileError::Empty);
+        assert_eq!(
+            parse("x.csv", b"  ", &c, &SheetLimits::default()).unwrap_err(),
+            FileError::Empty
+        );
     }
 
     #[test]
@@ -965,7 +990,13 @@ mod tests {
                   "计量单位": "%", "年度目标值": "≥90", "实际完成值": "93" }
             ]
         }]);
-        let p = parse("x.json", json.to_string().as_bytes(), &c).unwrap();
+        let p = parse(
+            "x.json",
+            json.to_string().as_bytes(),
+            &c,
+            &SheetLimits::default(),
+        )
+        .unwrap();
         assert!(p.errors.is_empty(), "{:?}", p.errors);
         let rows = &p.projects[0].rows;
         assert_eq!(rows[0].target, "5");
@@ -973,6 +1004,33 @@ mod tests {
         assert_eq!(rows[1].direction, "≥");
         assert_eq!(rows[1].source.sheet, "projects[0]");
         assert_eq!(rows[1].source.row, 2);
+    }
+
+    #[test]
+    fn files_past_the_upload_limits_are_refused_by_name() {
+        let c = catalog();
+        let limits = SheetLimits {
+            rows: 3,
+            ..SheetLimits::default()
+        };
+        let rows: Vec<&[&str]> = vec![&EXAMPLE; 4];
+        let e = parse("x.csv", &csv_of(&rows), &c, &limits).unwrap_err();
+        assert_eq!(e.code(), "too_many_rows", "{e}");
+        // `[0,0,…]` grows many times its size once parsed: its values are counted first.
+        let json = format!("[{}]", vec!["0"; 50].join(","));
+        let limits = SheetLimits {
+            cells: 40,
+            ..SheetLimits::default()
+        };
+        let e = parse("x.json", json.as_bytes(), &c, &limits).unwrap_err();
+        assert_eq!(e.code(), "too_many_cells", "{e}");
+        let tiny = SheetLimits {
+            upload_bytes: 10,
+            ..SheetLimits::default()
+        };
+        let e = parse("x.csv", &csv_of(&[&EXAMPLE]), &c, &tiny).unwrap_err();
+        assert_eq!(e, FileError::Limit(LimitError::Upload { limit: 10 }));
+        assert!(e.to_string().contains("10 字节"), "{e}");
     }
 
     #[test]

@@ -137,7 +137,8 @@ fn carry_over(old: &EvaluatedProject, new: &mut EvaluatedProject) {
 }
 
 /// Reads, checks and links a file; unless `dry_run` (or the file has errors or was imported
-/// before), writes it in one transaction. `by` is the curator, recorded on the batch.
+/// before), writes it in one transaction. `by` is the curator, recorded on the batch; the file
+/// is read within `limits`.
 pub fn import_file(
     store: &Store,
     search: &SearchIndex,
@@ -145,6 +146,7 @@ pub fn import_file(
     bytes: &[u8],
     dry_run: bool,
     by: &str,
+    limits: &crate::ingest::sheet::SheetLimits,
 ) -> Result<ImportReport, ImportError> {
     let sha = sha256_hex(bytes);
     let mut report = ImportReport {
@@ -168,7 +170,7 @@ pub fn import_file(
         return Ok(report);
     }
     let catalog = search.catalog();
-    let parsed = import::parse(file, bytes, &catalog)?;
+    let parsed = import::parse(file, bytes, &catalog, limits)?;
     report.format = parsed.format.to_string();
     report.rows = parsed.rows;
     report.projects = parsed.projects.len();
@@ -524,7 +526,7 @@ mod tests {
         let mut mistakes = Vec::new();
         for file in ["self-evaluations-2024.csv", "self-evaluations-2025.xlsx"] {
             let (name, bytes) = demo(file);
-            let parsed = import::parse(&name, &bytes, &lib.catalog).unwrap();
+            let parsed = import::parse(&name, &bytes, &lib.catalog, &Default::default()).unwrap();
             assert!(
                 parsed.errors.is_empty(),
                 "{file}: {:?}",
@@ -579,7 +581,7 @@ mod tests {
         let catalog = library::load_dir(&library::default_dir()).unwrap().catalog;
         let read = |f: &str| {
             let (name, bytes) = demo(f);
-            let mut p = import::parse(&name, &bytes, &catalog).unwrap();
+            let mut p = import::parse(&name, &bytes, &catalog, &Default::default()).unwrap();
             assert!(p.errors.is_empty());
             for r in p.projects.iter_mut().flat_map(|p| p.rows.iter_mut()) {
                 r.source.file.clear();

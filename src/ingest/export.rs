@@ -1,5 +1,5 @@
 //! Exports of the whole library: JSON Lines (one indicator per line) and CSV (one per row, with
-//! Chinese headers and a byte-order mark so that Excel opens it as UTF-8).
+//! Chinese headers and a byte-order mark so that Excel opens it as UTF-8, formulas neutralised).
 
 use crate::domain::{Catalog, Indicator};
 use std::io::Write;
@@ -12,7 +12,7 @@ pub fn jsonl<W: Write>(out: &mut W, indicators: &[Indicator]) -> std::io::Result
     Ok(())
 }
 
-pub const CSV_HEADER: [&str; 22] = [
+pub const CSV_HEADER: [&str; 24] = [
     "编码",
     "指标名称",
     "别名",
@@ -25,6 +25,8 @@ pub const CSV_HEADER: [&str; 22] = [
     "计量单位",
     "参考值",
     "取值依据",
+    "依据文件",
+    "适用年度",
     "数据来源",
     "评(扣)分标准",
     "分值",
@@ -38,9 +40,8 @@ pub const CSV_HEADER: [&str; 22] = [
 ];
 
 pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -> csv::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(CSV_HEADER)?;
+    let mut w = super::csv_safe::Writer::new(out)?;
+    w.row(CSV_HEADER)?;
     for i in indicators {
         let types: Vec<&str> = i
             .project_types
@@ -57,7 +58,7 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
             .iter()
             .map(|n| catalog.natures.get(n).map_or(n.as_str(), String::as_str))
             .collect();
-        w.write_record([
+        w.row([
             i.code.as_str(),
             &i.name,
             &i.aliases.join("、"),
@@ -70,6 +71,8 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
             &i.unit,
             &i.target,
             i.basis.label(),
+            &i.basis_doc,
+            &i.valid_year,
             &i.data_source,
             &i.scoring,
             &i.weight.to_string(),
@@ -82,14 +85,14 @@ pub fn csv<W: Write>(out: &mut W, indicators: &[Indicator], catalog: &Catalog) -
             if i.is_active() { "启用" } else { "停用" },
         ])?;
     }
-    w.flush()?;
-    Ok(())
+    w.finish()
 }
 
 /// Files copied unchanged from the source library: the catalog is not edited through proposals.
 const CATALOG_FILES: &[&str] = &[
     "framework.toml",
     "units.toml",
+    "functions.toml",
     "project_types.toml",
     "review_rules.toml",
     "README.md",

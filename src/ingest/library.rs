@@ -4,6 +4,7 @@
 //! and nothing is returned unless the whole library is valid, so neither `check` nor `serve`
 //! can ever half-load it.
 
+use crate::domain::catalog::FunctionClass;
 use crate::domain::{
     Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
     Provenance, Status, Term, Unit, ValueType,
@@ -72,6 +73,8 @@ struct RawLibrary {
     edition: String,
     title: String,
     framework: String,
+    #[serde(default)]
+    shared_aliases: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +87,13 @@ struct RawFrameworks {
 #[serde(deny_unknown_fields)]
 struct RawUnits {
     units: Vec<Unit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunctions {
+    #[serde(rename = "class")]
+    classes: Vec<Spanned<FunctionClass>>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +136,10 @@ pub struct IndicatorInput {
     pub target: String,
     #[serde(default)]
     pub basis: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub basis_doc: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub valid_year: String,
     #[serde(default)]
     pub data_source: String,
     #[serde(default)]
@@ -162,6 +176,8 @@ impl From<&Indicator> for IndicatorInput {
             unit: i.unit.clone(),
             target: i.target.clone(),
             basis: i.basis.label().into(),
+            basis_doc: i.basis_doc.clone(),
+            valid_year: i.valid_year.clone(),
             data_source: i.data_source.clone(),
             scoring: i.scoring.clone(),
             weight: i.weight.into(),
@@ -211,6 +227,10 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         read("framework.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
     let units: Option<RawUnits> =
         read("units.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
+    let functions_file = read("functions.toml", &mut errors);
+    let functions: Option<RawFunctions> = functions_file
+        .as_ref()
+        .and_then(|(p, t)| parse_toml(p, t, &mut errors));
     let types_file = read("project_types.toml", &mut errors);
     let types: Option<RawTypes> = types_file
         .as_ref()
@@ -243,11 +263,12 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
     }
     let source_hash = format!("{:x}", hasher.finalize());
 
-    let (Some(library), Some(frameworks), Some(units), Some(types)) =
-        (library, frameworks, units, types)
+    let (Some(library), Some(frameworks), Some(units), Some(functions), Some(types)) =
+        (library, frameworks, units, functions, types)
     else {
         return Err(LoadError(errors));
     };
+    let functions = check_functions(functions, functions_file.as_ref(), &mut errors);
 
     let types_path = types_file
         .as_ref()
@@ -259,19 +280,18 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
     for t in types.types {
         let line = Some(line_of(types_text, t.span().start));
         let t = t.into_inner();
-        let mut bad = |message: String| {
-            errors.push(FileError {
-                file: types_path.clone(),
-                line,
-                code: Some(t.code.clone()),
-                message,
-            })
-        };
+        let mut bad = |message| push_error(&mut errors, &types_path, line, &t.code, message);
         if !seen_types.insert(t.code.clone()) {
             bad(format!("项目类型编码“{}”重复", t.code));
         }
         if !types.groups.contains(&t.group) {
             bad(format!("项目类型分组“{}”不在 groups 列表中", t.group));
+        }
+        if !t.framework.is_empty() && !frameworks.framework.iter().any(|f| f.code == t.framework) {
+            bad(format!(
+                "指标体系框架“{}”未在 framework.toml 中定义",
+                t.framework
+            ));
         }
         for s in &t.sectors {
             if !types.sectors.contains(s) {
@@ -281,6 +301,14 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         for n in &t.natures {
             if !types.natures.contains_key(n) {
                 bad(format!("支出性质“{n}”不在 [natures] 中"));
+            }
+        }
+        if t.functions.is_empty() {
+            bad("项目类型未填写支出功能分类科目（functions）".into());
+        }
+        for f in &t.functions {
+            if let Err(e) = known_function(&functions, f) {
+                bad(e);
             }
         }
         project_types.push(t);
@@ -296,6 +324,8 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         sectors: types.sectors,
         natures: types.natures,
         project_types,
+        functions,
+        shared_aliases: library.shared_aliases,
     };
     if !catalog
         .frameworks
@@ -371,6 +401,86 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
     }
 }
 
+/// Records a problem of one catalog entry (a project type, a 类) at its line.
+fn push_error(
+    errors: &mut Vec<FileError>,
+    file: &Path,
+    line: Option<usize>,
+    code: &str,
+    message: String,
+) {
+    errors.push(FileError {
+        file: file.to_path_buf(),
+        line,
+        code: Some(code.to_string()),
+        message,
+    });
+}
+
+/// Checks the 类/款 list (codes of the right length, each 款 under its 类, no repeats) and returns it.
+fn check_functions(
+    raw: RawFunctions,
+    file: Option<&(PathBuf, String)>,
+    errors: &mut Vec<FileError>,
+) -> Vec<FunctionClass> {
+    let (path, text) = file.map_or((PathBuf::new(), ""), |(p, t)| (p.clone(), t.as_str()));
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for c in raw.classes {
+        let line = Some(line_of(text, c.span().start));
+        let c = c.into_inner();
+        let mut bad = |message| push_error(errors, &path, line, &c.code, message);
+        if c.code.len() != 3 || !c.code.bytes().all(|b| b.is_ascii_digit()) {
+            bad(format!("类级科目编码“{}”应为 3 位数字", c.code));
+        }
+        if c.name.trim().is_empty() {
+            bad("科目名称为空".into());
+        }
+        for code in std::iter::once(&c.code).chain(c.items.iter().map(|i| &i.code)) {
+            if !seen.insert(code.clone()) {
+                bad(format!("科目编码“{code}”重复"));
+            }
+        }
+        for i in &c.items {
+            if i.code.len() != 5
+                || !i.code.bytes().all(|b| b.is_ascii_digit())
+                || !i.code.starts_with(&c.code)
+            {
+                bad(format!(
+                    "款级科目编码“{}”应为以类级编码 {} 开头的 5 位数字",
+                    i.code, c.code
+                ));
+            }
+            if i.name.trim().is_empty() {
+                bad(format!("款级科目“{}”名称为空", i.code));
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A type's `functions` code must be a 类 or a 款 listed in functions.toml (a 款 implies its 类).
+fn known_function(functions: &[FunctionClass], code: &str) -> Result<(), String> {
+    let class = functions
+        .iter()
+        .find(|c| code.get(..3) == Some(c.code.as_str()));
+    match (code.len(), class) {
+        (3, Some(_)) => Ok(()),
+        (5, Some(c)) if c.items.iter().any(|i| i.code == code) => Ok(()),
+        (5, Some(c)) => Err(format!(
+            "支出功能分类款级科目“{code}”不在 functions.toml 的“{} {}”下",
+            c.code, c.name
+        )),
+        (3 | 5, None) => Err(format!(
+            "支出功能分类科目“{code}”所属的类不在 functions.toml 中"
+        )),
+        _ => Err(format!(
+            "支出功能分类科目“{code}”应为 3 位（类）或 5 位（款）编码"
+        )),
+    }
+}
+
 fn parse_toml<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
@@ -426,7 +536,12 @@ pub fn validate(
 ) -> Result<Indicator, (Option<String>, Problems)> {
     let mut p: Problems = Vec::new();
     let code = Code::parse(&raw.code).map_err(|e| p.push(("code", e))).ok();
-    let framework = catalog.framework();
+    // Indicators of types with a framework of their own (部门整体支出) use its headings.
+    let framework = if raw.natures.is_empty() {
+        catalog.framework_for(&raw.project_types)
+    } else {
+        catalog.framework()
+    };
 
     let name = raw.name.trim().to_string();
     if name.is_empty() {
@@ -450,9 +565,10 @@ pub fn validate(
         Some(l1) if !l1.level2.contains(&raw.level2) => p.push((
             "level2",
             format!(
-                "二级指标“{}”不属于一级指标“{}”（可选：{}）",
+                "二级指标“{}”不属于一级指标“{}”（框架“{}”，可选：{}）",
                 raw.level2,
                 raw.level1,
+                framework.code,
                 l1.level2.join("、")
             ),
         )),
@@ -504,6 +620,27 @@ pub fn validate(
     }
     .map_err(|e| p.push(("basis", e)))
     .ok();
+    let basis_doc = raw.basis_doc.trim();
+    if basis_doc.chars().count() > 200 {
+        p.push(("basis_doc", "依据文件过长（最多 200 个字）".into()));
+    } else if basis_doc.is_empty() {
+        if let Some(b @ (Basis::Industry | Basis::Policy | Basis::Budget)) = basis {
+            p.push((
+                "basis_doc",
+                format!(
+                    "取值依据为“{b}”时须填写依据文件（basis_doc）：《文件或标准名称》及文号、标准号"
+                ),
+            ));
+        }
+    } else if !(basis_doc.contains('《') && basis_doc.contains('》')) {
+        p.push((
+            "basis_doc",
+            format!("依据文件“{basis_doc}”应以书名号写明文件或标准名称，如《城镇污水处理厂污染物排放标准》（GB 18918-2002）"),
+        ));
+    }
+    if let Err(e) = check_valid_year(raw.valid_year.trim()) {
+        p.push(("valid_year", e));
+    }
     if !(1..=100).contains(&raw.weight) {
         p.push(("weight", format!("分值 {} 超出范围（1–100）", raw.weight)));
     }
@@ -551,7 +688,8 @@ pub fn validate(
     .map_err(|e| p.push(("cost_kind", e)))
     .ok()
     .flatten();
-    if cost_kind.is_some() && raw.level2 != "成本指标" {
+    let cost = raw.level2.contains("成本");
+    if cost_kind.is_some() && !cost {
         p.push((
             "cost_kind",
             "只有成本指标可以填写成本类型（cost_kind）".into(),
@@ -573,7 +711,7 @@ pub fn validate(
     else {
         unreachable!("every None above recorded a problem")
     };
-    let cost_kind = cost_kind.or((raw.level2 == "成本指标").then_some(CostKind::Economic));
+    let cost_kind = cost_kind.or(cost.then_some(CostKind::Economic));
     Ok(Indicator {
         code,
         name,
@@ -592,6 +730,8 @@ pub fn validate(
         unit: raw.unit,
         target: raw.target.trim().to_string(),
         basis,
+        basis_doc: raw.basis_doc.trim().to_string(),
+        valid_year: raw.valid_year.trim().to_string(),
         data_source: raw.data_source,
         scoring: raw.scoring,
         weight: raw.weight as u32,
@@ -603,6 +743,43 @@ pub fn validate(
         provenance,
         status: Status::Active,
     })
+}
+
+/// 适用年度: empty, a year (`2025`), a span (`2024—2026`) or an open start for a standard in force
+/// until replaced (`2016起`), optionally followed by the region in full-width brackets
+/// (`2025（云南省）`).
+fn check_valid_year(v: &str) -> Result<(), String> {
+    if v.is_empty() {
+        return Ok(());
+    }
+    let bad = || {
+        format!(
+            "适用年度“{v}”格式不对：应为年份（2025）、起止年份（2024—2026）或起始年份（2016起），可在其后用全角括号注明地区，如 2025（云南省）"
+        )
+    };
+    let (years, region) = match v.split_once('（') {
+        Some((y, r)) if r.ends_with('）') && r.chars().count() > 1 => (y, Some(r)),
+        Some(_) => return Err(bad()),
+        None => (v, None),
+    };
+    if region.is_some_and(|r| r.chars().count() > 30) {
+        return Err(bad());
+    }
+    let year = |y: &str| {
+        (y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| y.parse::<u32>().ok())
+            .flatten()
+            .filter(|y| (2000..=2100).contains(y))
+    };
+    let (from, to) = match (years.strip_suffix('起'), years.split_once('—')) {
+        (Some(a), _) => (year(a), year(a)),
+        (None, Some((a, b))) => (year(a), year(b)),
+        (None, None) => (year(years), year(years)),
+    };
+    match (from, to) {
+        (Some(a), Some(b)) if a <= b => Ok(()),
+        _ => Err(bad()),
+    }
 }
 
 fn names(l1: &[Level1Def]) -> String {
@@ -635,6 +812,7 @@ mod tests {
             "library.toml",
             "framework.toml",
             "units.toml",
+            "functions.toml",
             "project_types.toml",
         ] {
             std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
@@ -741,9 +919,141 @@ provenance = "地方参考"
     }
 
     #[test]
+    fn a_value_from_a_standard_names_its_document() {
+        let e = only_error(&GOOD.replace("basis = \"计划标准\"", "basis = \"行业标准\""));
+        assert!(e.message.contains("依据文件"), "{e}");
+        let e = only_error(&GOOD.replace(
+            "basis = \"计划标准\"",
+            "basis = \"政策标准\"\nbasis_doc = \"省里的文件\"",
+        ));
+        assert!(e.message.contains("书名号"), "{e}");
+        let (_d, lib) = library_with(&GOOD.replace(
+            "basis = \"计划标准\"",
+            "basis = \"预算支出标准\"\nbasis_doc = \"《中央和国家机关培训费管理办法》（财行〔2016〕540号）\"",
+        ));
+        assert_eq!(
+            lib.unwrap().indicators[0].basis_doc,
+            "《中央和国家机关培训费管理办法》（财行〔2016〕540号）"
+        );
+    }
+
+    #[test]
+    fn valid_years_are_a_year_or_a_span_with_an_optional_region() {
+        for ok in ["", "2025", "2024—2026", "2016起", "2025（云南省）"] {
+            assert!(check_valid_year(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "25",
+            "2025年",
+            "2026—2024",
+            "2024-2026",
+            "2025（",
+            "二〇二五",
+        ] {
+            assert!(check_valid_year(bad).is_err(), "{bad}");
+        }
+        let e = only_error(&GOOD.replace("weight = 10", "weight = 10\nvalid_year = \"今年\""));
+        assert!(e.message.contains("适用年度"), "{e}");
+    }
+
+    /// The bundled catalog files, with project_types.toml changed by `edit`, and no indicators.
+    fn catalog_with_types(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let src = default_dir();
+        for f in [
+            "library.toml",
+            "framework.toml",
+            "units.toml",
+            "functions.toml",
+        ] {
+            std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+        }
+        let types = std::fs::read_to_string(src.join("project_types.toml")).unwrap();
+        std::fs::write(dir.path().join("project_types.toml"), edit(&types)).unwrap();
+        std::fs::create_dir(dir.path().join("common")).unwrap();
+        std::fs::create_dir(dir.path().join("types")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_type_must_name_known_functional_codes() {
+        let dir = catalog_with_types(|types| {
+            types
+                .replacen("functions = [\"21203\"]", "functions = [\"21204\"]", 1)
+                .replacen("functions = [\"21203\"]", "functions = [\"999\"]", 1)
+                .replacen("functions = [\"21203\"]", "functions = []", 1)
+        });
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        let messages: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("21204") && m.contains("城乡社区支出")),
+            "{messages:?}"
+        );
+        assert!(messages.iter().any(|m| m.contains("999")), "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("未填写支出功能分类")),
+            "{messages:?}"
+        );
+        assert!(errs.iter().all(|e| e.line.is_some()), "{errs:?}");
+    }
+
+    /// 部门整体支出: a type on the `department` framework takes 决策/过程 headings, where budget
+    /// execution is a process measure; the local headings are refused for it.
+    #[test]
+    fn a_type_on_the_department_framework_uses_its_headings() {
+        let dir = catalog_with_types(|types| {
+            types.to_string()
+                + r#"
+[[type]]
+code = "dept_whole"
+prefix = "BM"
+name = "部门整体支出"
+group = "专项业务"
+sectors = ["一般公共服务"]
+natures = []
+functions = ["201"]
+framework = "department"
+"#
+        });
+        let process = GOOD
+            .replace("DL-001", "BM-001")
+            .replace("新建道路里程", "部门预算执行率")
+            .replace("产出指标", "过程指标")
+            .replace("数量指标", "预算执行指标")
+            .replace(
+                "unit = \"公里\"",
+                "unit = \"%\"\nformula = \"实际支出÷预算数×100%\"",
+            )
+            .replace("target = \"5\"", "target = \"95\"")
+            .replace("\"road\"", "\"dept_whole\"");
+        std::fs::write(dir.path().join("types/dept_whole.toml"), &process).unwrap();
+        let lib = load_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let findings = crate::domain::quality::check_library(&lib.catalog, &lib.indicators);
+        assert!(
+            !findings.iter().any(|f| f.rule == "input-as-output"),
+            "{findings:?}"
+        );
+        let local = process
+            .replace("过程指标", "产出指标")
+            .replace("预算执行指标", "数量指标");
+        std::fs::write(dir.path().join("types/dept_whole.toml"), local).unwrap();
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        assert!(
+            errs.iter().any(|e| e.message.contains("department")),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
     fn the_bundled_library_loads() {
         let lib = load_dir(&default_dir()).unwrap_or_else(|e| panic!("{e}"));
         assert!(lib.indicators.len() >= 120);
         assert!(lib.catalog.project_types.len() >= 5);
+        // Every type is budgeted under a 类 that functions.toml lists.
+        for t in &lib.catalog.project_types {
+            assert!(!lib.catalog.classes_of(t).is_empty(), "{}", t.code);
+        }
     }
 }

@@ -2,16 +2,13 @@
 //! staff keep them: Excel workbooks, or CSV saved by Excel in UTF-8 (with or without BOM) or in
 //! GBK/GB18030, which Excel on Chinese Windows writes by default.
 
-use calamine::{Data, Reader, Xlsx};
-use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
-use std::io::Cursor;
+use super::sheet::{self, ReadError, SheetLimits, Workbook};
+use rust_xlsxwriter::{Format, FormatBorder, Workbook as XlsxWriter, XlsxError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
-    #[error("不是有效的 Excel (.xlsx) 文件：{0}")]
-    NotXlsx(String),
-    #[error("CSV 文件无法读取：{0}")]
-    Csv(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("文件为空，或找不到含“{0}”的表头行")]
     NoHeader(String),
     #[error("无法生成 Excel 文件：{0}")]
@@ -33,84 +30,37 @@ impl Table {
     }
 }
 
-fn xlsx_cell(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        other => other.to_string().trim().to_string(),
-    }
-}
-
-/// Whether the bytes are a zip container (an `.xlsx`).
-pub fn is_xlsx(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-}
+pub use sheet::{decode_text, is_xlsx};
 
 /// Reads the first sheet (or CSV) whose header row contains `marker`; that row gives the headers.
-pub fn read(bytes: &[u8], marker: &str) -> Result<Table, TableError> {
-    let (sheet, grid) = if is_xlsx(bytes) {
-        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-            .map_err(|e: calamine::XlsxError| TableError::NotXlsx(e.to_string()))?;
+pub fn read(bytes: &[u8], marker: &str, limits: &SheetLimits) -> Result<Table, TableError> {
+    let has_marker = |r: &(u32, Vec<String>)| r.1.iter().any(|c| c == marker);
+    let found = if is_xlsx(bytes) {
+        let mut book = Workbook::open(bytes, limits)?;
         let mut found = None;
         for name in book.sheet_names() {
-            let range = book
-                .worksheet_range(&name)
-                .map_err(|e| TableError::NotXlsx(e.to_string()))?;
-            let start = range.start().map_or(0, |s| s.0);
-            let grid: Vec<(u32, Vec<String>)> = range
-                .rows()
-                .enumerate()
-                .map(|(i, r)| (start + i as u32 + 1, r.iter().map(xlsx_cell).collect()))
-                .collect();
-            if grid.iter().any(|(_, r)| r.iter().any(|c| c == marker)) {
-                found = Some((name, grid));
+            let s = book.sheet(&name)?;
+            if s.rows.iter().any(has_marker) {
+                found = Some(s);
                 break;
             }
         }
-        found.ok_or_else(|| TableError::NoHeader(marker.into()))?
+        found
     } else {
-        let text = decode_text(bytes);
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let mut grid = Vec::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| TableError::Csv(e.to_string()))?;
-            grid.push((
-                i as u32 + 1,
-                rec.iter().map(|c| c.trim().to_string()).collect(),
-            ));
-        }
-        ("CSV".to_string(), grid)
+        sheet::check_upload(bytes.len(), limits).map_err(ReadError::from)?;
+        Some(sheet::read_csv(&decode_text(bytes), limits)?)
     };
-    let header_at = grid
-        .iter()
-        .position(|(_, r)| r.iter().any(|c| c == marker))
-        .ok_or_else(|| TableError::NoHeader(marker.into()))?;
-    let headers = grid[header_at].1.clone();
-    let rows = grid
-        .into_iter()
-        .skip(header_at + 1)
-        .filter(|(_, r)| r.iter().any(|c| !c.is_empty()))
-        .collect();
+    let no_header = || TableError::NoHeader(marker.into());
+    let s = found.ok_or_else(no_header)?;
+    let header_at = s.rows.iter().position(has_marker).ok_or_else(no_header)?;
+    let mut rows = s.rows;
+    let headers = rows[header_at].1.clone();
+    rows.drain(..=header_at);
     Ok(Table {
-        sheet,
+        sheet: s.name,
         headers,
         rows,
     })
-}
-
-/// UTF-8 (a BOM is dropped) when valid, else GB18030 (a superset of GBK).
-pub fn decode_text(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
-    }
 }
 
 /// A one-sheet workbook: bold header row, frozen, with column widths and a note row above.
@@ -121,7 +71,7 @@ pub fn write_xlsx(
     widths: &[f64],
     rows: &[Vec<String>],
 ) -> Result<Vec<u8>, TableError> {
-    let mut wb = Workbook::new();
+    let mut wb = XlsxWriter::new();
     let ws = wb.add_worksheet();
     ws.set_name(sheet)?;
     let head = Format::new().set_bold().set_border(FormatBorder::Thin);
@@ -157,7 +107,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let t = read(&bytes, "指标名称").unwrap();
+        let t = read(&bytes, "指标名称", &SheetLimits::default()).unwrap();
         assert_eq!(t.headers, vec!["编码", "指标名称"]);
         assert_eq!(t.rows[0], (3, vec!["A-1".to_string(), "甲".to_string()]));
         assert_eq!(t.rows[1].0, 4);
@@ -166,7 +116,7 @@ mod tests {
     #[test]
     fn gbk_csv_from_chinese_excel_is_decoded() {
         let (gbk, _, _) = encoding_rs::GBK.encode("编码,指标名称\nA-1,新建道路里程\n");
-        let t = read(&gbk, "指标名称").unwrap();
+        let t = read(&gbk, "指标名称", &SheetLimits::default()).unwrap();
         assert_eq!(t.rows[0].1[1], "新建道路里程");
         assert_eq!(t.rows[0].0, 2);
     }
@@ -174,12 +124,12 @@ mod tests {
     #[test]
     fn a_file_without_the_header_is_refused() {
         assert!(matches!(
-            read("a,b\n1,2\n".as_bytes(), "指标名称"),
+            read("a,b\n1,2\n".as_bytes(), "指标名称", &SheetLimits::default()),
             Err(TableError::NoHeader(_))
         ));
         assert!(matches!(
-            read(b"PK\x03\x04garbage", "指标名称"),
-            Err(TableError::NotXlsx(_))
+            read(b"PK\x03\x04garbage", "指标名称", &SheetLimits::default()),
+            Err(TableError::Read(ReadError::NotXlsx(_)))
         ));
     }
 }

@@ -1,11 +1,11 @@
 //! Target tables as spreadsheets: written with rust_xlsxwriter in the layout of a
 //! 绩效目标申报表 (project block, then 一级/二级/三级 rows with merged cells), read back with
-//! calamine, so that a table exported and imported again is the same draft.
+//! calamine (through the bounded reader `sheet`), so that a table exported and imported again is
+//! the same draft.
 
+use super::sheet::{ReadError, SheetLimits, Workbook as SheetReader};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
-use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
-use std::io::Cursor;
 
 pub const SHEET: &str = "绩效目标申报表";
 const HEADER: [&str; 9] = [
@@ -26,8 +26,8 @@ const TABLE_HEADER_ROW: u32 = 7;
 pub enum SheetError {
     #[error("无法生成 Excel 文件：{0}")]
     Write(#[from] XlsxError),
-    #[error("不是有效的 Excel (.xlsx) 文件：{0}")]
-    NotXlsx(String),
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("文件中找不到“{SHEET}”表（或表头“三级指标”）")]
     NoTable,
     #[error("第 {row} 行：{message}")]
@@ -166,26 +166,12 @@ pub fn write_draft(d: &Draft, catalog_type_name: &str) -> Result<Vec<u8>, SheetE
     Ok(wb.save_to_buffer()?)
 }
 
-fn cell(range: &calamine::Range<Data>, r: u32, c: u32) -> String {
-    match range.get_value((r, c)) {
-        None | Some(Data::Empty) => String::new(),
-        Some(Data::String(s)) => s.trim().to_string(),
-        Some(Data::Float(f)) => {
-            if f.fract() == 0.0 {
-                format!("{}", *f as i64)
-            } else {
-                f.to_string()
-            }
-        }
-        Some(Data::Int(i)) => i.to_string(),
-        Some(other) => other.to_string().trim().to_string(),
-    }
-}
-
 /// Reads a target table written by `write_draft` (or laid out the same way by hand).
-pub fn read_draft(bytes: &[u8]) -> Result<(DraftProject, Vec<DraftRow>), SheetError> {
-    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| SheetError::NotXlsx(e.to_string()))?;
+pub fn read_draft(
+    bytes: &[u8],
+    limits: &SheetLimits,
+) -> Result<(DraftProject, Vec<DraftRow>), SheetError> {
+    let mut book = SheetReader::open(bytes, limits)?;
     let names = book.sheet_names();
     let name = names
         .iter()
@@ -193,21 +179,20 @@ pub fn read_draft(bytes: &[u8]) -> Result<(DraftProject, Vec<DraftRow>), SheetEr
         .or_else(|| names.first())
         .cloned()
         .ok_or(SheetError::NoTable)?;
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| SheetError::NotXlsx(e.to_string()))?;
-    let (h, _) = range.end().ok_or(SheetError::NoTable)?;
-    let start_row = range.start().map_or(0, |s| s.0);
-    let header = (start_row..=h)
-        .find(|&r| (0..9).any(|c| cell(&range, r, c) == "三级指标"))
+    let rows = book.sheet(&name)?.rows;
+    let cell = |cells: &[String], c: usize| cells.get(c).cloned().unwrap_or_default();
+    let header = rows
+        .iter()
+        .position(|(_, r)| (0..9).any(|c| cell(r, c) == "三级指标"))
         .ok_or(SheetError::NoTable)?;
-    let col = |title: &str| (0..12).find(|&c| cell(&range, header, c) == title);
+    let head = &rows[header].1;
+    let col = |title: &str| (0..12).find(|&c| cell(head, c) == title);
     let value_right_of = |label: &str| -> String {
-        for r in start_row..header {
+        for (_, r) in &rows[..header] {
             for c in 0..9 {
-                if cell(&range, r, c) == label {
+                if cell(r, c) == label {
                     return ((c + 1)..12)
-                        .map(|cc| cell(&range, r, cc))
+                        .map(|cc| cell(r, cc))
                         .find(|v| !v.is_empty())
                         .unwrap_or_default();
                 }
@@ -251,11 +236,11 @@ pub fn read_draft(bytes: &[u8]) -> Result<(DraftProject, Vec<DraftRow>), SheetEr
         col("指标编码"),
         col("指标版本"),
     );
-    let get = |r: u32, c: Option<u32>| c.map(|c| cell(&range, r, c)).unwrap_or_default();
-    let mut rows = Vec::new();
+    let get = |r: &[String], c: Option<usize>| c.map(|c| cell(r, c)).unwrap_or_default();
+    let mut out = Vec::new();
     let (mut last1, mut last2) = (String::new(), String::new());
-    for r in header + 1..=h {
-        let name = cell(&range, r, c3);
+    for (number, r) in &rows[header + 1..] {
+        let name = cell(r, c3);
         let (l1, l2) = (get(r, c1), get(r, c2));
         // Merged cells hold their text in the first row only.
         if !l1.is_empty() {
@@ -270,11 +255,11 @@ pub fn read_draft(bytes: &[u8]) -> Result<(DraftProject, Vec<DraftRow>), SheetEr
         }
         let dir = get(r, cd);
         let direction = crate::drafting::parse_direction(&dir).ok_or_else(|| SheetError::Row {
-            row: r + 1,
+            row: *number,
             message: format!("指标方向“{dir}”无效（应为 ≥、≤、= 或 定性）"),
         })?;
         let revision = get(r, cr);
-        rows.push(DraftRow {
+        out.push(DraftRow {
             level1: last1.clone(),
             level2: last2.clone(),
             name,
@@ -283,7 +268,7 @@ pub fn read_draft(bytes: &[u8]) -> Result<(DraftProject, Vec<DraftRow>), SheetEr
                 None
             } else {
                 Some(revision.parse().map_err(|_| SheetError::Row {
-                    row: r + 1,
+                    row: *number,
                     message: format!("指标版本“{revision}”不是整数"),
                 })?)
             },
@@ -293,18 +278,18 @@ pub fn read_draft(bytes: &[u8]) -> Result<(DraftProject, Vec<DraftRow>), SheetEr
             explanation: get(r, ce),
         });
     }
-    Ok((project, rows))
+    Ok((project, out))
 }
 
-/// The draft as CSV (UTF-8 with BOM, for Excel).
+/// The draft as CSV (UTF-8 with BOM, for Excel; formulas neutralised).
 pub fn draft_csv(d: &Draft) -> Result<Vec<u8>, csv::Error> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
+    let mut out = Vec::new();
     {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(["项目名称", &d.project.name, "", "", "", "", "", "", ""])?;
-        w.write_record(HEADER)?;
+        let mut w = super::csv_safe::Writer::new(&mut out)?;
+        w.row(["项目名称", &d.project.name, "", "", "", "", "", "", ""])?;
+        w.row(HEADER)?;
         for r in &d.rows {
-            w.write_record([
+            w.row([
                 r.level1.as_str(),
                 &r.level2,
                 &r.name,
@@ -316,7 +301,7 @@ pub fn draft_csv(d: &Draft) -> Result<Vec<u8>, csv::Error> {
                 &r.revision.map(|v| v.to_string()).unwrap_or_default(),
             ])?;
         }
-        w.flush()?;
+        w.finish()?;
     }
     Ok(out)
 }

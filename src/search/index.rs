@@ -272,12 +272,23 @@ impl SearchIndex {
         let mut words: Vec<String> = Vec::new();
         for t in catalog.types_of(&ind.project_types, &ind.natures) {
             d.add_text(f.project_type, &t.code);
-            let texts = std::iter::once(&t.name).chain(&t.keywords);
-            words.extend_from_slice(type_words.of(&self.words, &t.code, texts));
+            // A common indicator fits every type of its spending natures: dozens of type names
+            // and keywords would let it match almost any project name through them alone. It is
+            // found by its natures' labels instead (补助补贴类), and filters by every type.
+            if ind.natures.is_empty() {
+                let texts = std::iter::once(&t.name).chain(&t.keywords);
+                words.extend_from_slice(type_words.of(&self.words, &t.code, texts));
+            }
             for s in &t.sectors {
                 if !sectors.contains(&s.as_str()) {
                     sectors.push(s);
                 }
+            }
+        }
+        for n in &ind.natures {
+            if let Some(label) = catalog.natures.get(n) {
+                let key = format!("nature:{n}");
+                words.extend_from_slice(type_words.of(&self.words, &key, [label]));
             }
         }
         // Types named by the indicator but unknown to the catalog (external corpora) still filter.

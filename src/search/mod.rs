@@ -14,7 +14,7 @@ pub mod vocab;
 
 pub use index::{SearchError, SearchIndex};
 pub use query::{
-    Facet, FacetCount, Facets, Filters, Hit, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, SearchRequest,
-    SearchResults, Suggestion,
+    Facet, FacetCount, Facets, Filters, Hit, MAX_LIMIT, MAX_OFFSET, MAX_QUERY_CHARS, Relaxed,
+    SearchRequest, SearchResults, Suggestion,
 };
 pub use vocab::Vocabulary;

@@ -49,6 +49,12 @@ const WORDS_WEIGHT: f32 = 0.3;
 /// Share of definitions above which a word of a several-word segment is no longer looked for in
 /// definitions (see `words_channel`).
 const COMMON_IN_DEFINITIONS: f64 = 0.2;
+/// Syllables of a segment's pinyin looked for when it may hold a same-sound typo: the index keeps
+/// pinyin runs of up to four syllables from each word start.
+const PINYIN_SYLLABLES: usize = 4;
+/// A query whose words together match fewer documents than this (or than the page asked for,
+/// if smaller) is relaxed: a first page of a search box.
+const RELAX_BELOW: usize = 10;
 /// More segments than this are ignored: nobody types ten separate words into a search box.
 const MAX_SEGMENTS: usize = 8;
 
@@ -77,6 +83,8 @@ pub struct SearchRequest {
     pub offset: usize,
     pub filters: Filters,
     pub explain: bool,
+    /// Set aside words when all of them together match fewer than a page (see `Relaxed`).
+    pub relax: bool,
     /// Count facets over every match. They cost a pass over all matching documents' columns,
     /// so only callers that show them (the search page, API calls with `facets=1`) ask.
     pub facets: bool,
@@ -90,6 +98,7 @@ impl SearchRequest {
             offset: 0,
             filters: Filters::default(),
             explain: false,
+            relax: true,
             facets: false,
         }
     }
@@ -161,6 +170,21 @@ pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    /// Set when the query's words together matched fewer than a page and some were set aside.
+    pub relaxed: Option<Relaxed>,
+}
+
+/// How a query whose words together matched too little was relaxed, in the manner of
+/// Meilisearch's `matchingStrategy: frequency` and Elasticsearch's `minimum_should_match`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Relaxed {
+    /// The informative words matches were looked for with, in the query's order.
+    pub words: Vec<String>,
+    /// A match holds at least this many of them (more matched words rank first).
+    pub min_words: usize,
+    /// Words set aside: project-name boilerplate and numbers, then the least informative words
+    /// a match may lack, least informative first.
+    pub set_aside: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -189,13 +213,30 @@ struct Plan {
     marks: Marks,
 }
 
-/// Splits normalised text into segments at whitespace and punctuation.
+/// Splits normalised text into segments at whitespace and punctuation, and where Chinese
+/// characters meet Latin letters: `道路yanshou` is 道路 and the pinyin `yanshou`.
 fn segments(norm: &str) -> Vec<String> {
-    norm.split(|c: char| !is_word_char(c))
+    let mut out = Vec::new();
+    for part in norm
+        .split(|c: char| !is_word_char(c))
         .filter(|s| !s.is_empty())
-        .take(MAX_SEGMENTS)
-        .map(str::to_string)
-        .collect()
+    {
+        let mut start = 0;
+        let mut prev: Option<char> = None;
+        for (i, c) in part.char_indices() {
+            if let Some(p) = prev
+                && ((super::text::is_cjk(p) && c.is_ascii_alphabetic())
+                    || (p.is_ascii_alphabetic() && super::text::is_cjk(c)))
+            {
+                out.push(part[start..i].to_string());
+                start = i;
+            }
+            prev = Some(c);
+        }
+        out.push(part[start..].to_string());
+    }
+    out.truncate(MAX_SEGMENTS);
+    out
 }
 
 fn term(field: Field, text: &str) -> Term {
@@ -359,6 +400,24 @@ impl SearchIndex {
         weight: Score,
         name_only: bool,
     ) -> Option<Channel> {
+        let n = words.len();
+        let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
+        let groups: Vec<Vec<String>> = words.iter().map(|w| vec![w.clone()]).collect();
+        self.word_groups_channel(searcher, label, &groups, min, weight, name_only)
+    }
+
+    /// The words channel over groups of interchangeable words (a word and its synonyms): a
+    /// group is found when any of its words is; at least `min` groups must be.
+    fn word_groups_channel(
+        &self,
+        searcher: &Searcher,
+        label: &str,
+        groups: &[Vec<String>],
+        min: usize,
+        weight: Score,
+        name_only: bool,
+    ) -> Option<Channel> {
+        let words: Vec<&String> = groups.iter().flatten().collect();
         if words.is_empty() {
             return None;
         }
@@ -380,26 +439,33 @@ impl SearchIndex {
         let all_common = common.iter().all(|c| *c);
         let mut parts = Vec::new();
         let mut per_word = Vec::new();
-        for (w, common) in words.iter().zip(common) {
+        let mut common = common.into_iter();
+        for group in groups {
             let mut found_by = Vec::new();
-            for (l, field, boost) in fields.iter().take(take) {
-                if *field == f.definition && common && !all_common {
-                    continue;
+            for w in group {
+                let common = common.next().unwrap_or(false);
+                for (l, field, boost) in fields.iter().take(take) {
+                    if *field == f.definition && common && !all_common {
+                        continue;
+                    }
+                    let t = term(*field, w);
+                    found_by.push(parts.len());
+                    parts.push(Part {
+                        label: format!("{label}（{l}）{w}"),
+                        weight: weight * boost * self.idf(searcher, &t),
+                        term: t,
+                    });
                 }
-                let t = term(*field, w);
-                found_by.push(parts.len());
-                parts.push(Part {
-                    label: format!("{label}（{l}）{w}"),
-                    weight: weight * boost * self.idf(searcher, &t),
-                    term: t,
-                });
             }
             per_word.push(found_by);
         }
-        let n = words.len();
-        let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
+        let shown: Vec<&str> = groups
+            .iter()
+            .filter_map(|g| g.first())
+            .map(String::as_str)
+            .collect();
         Some(Channel {
-            label: format!("{label} {}", words.join("/")),
+            label: format!("{label} {}", shown.join("/")),
             weight: 0.0,
             how: How::Words {
                 words: per_word,
@@ -486,6 +552,22 @@ impl SearchIndex {
             let q = self.types_containing(searcher, seg);
             p.add(format!("项目类型包含 {seg}"), q, 6.0);
         }
+        // A character of the same sound typed by mistake (严收 for 验收) leaves a pair of
+        // characters that no name holds; then names are also looked for by the pinyin of the
+        // segment, below every match of its characters.
+        if reach == Reach::WithTypeNames && self.suspect_homophone(searcher, &chars) {
+            let py: String = super::text::syllables(seg)
+                .into_iter()
+                .take(PINYIN_SYLLABLES)
+                .map(|(_, s)| s)
+                .collect();
+            p.add(
+                format!("同音开头 {seg}"),
+                prefix_query(f.pinyin, &format!("{START}{py}")),
+                18.0,
+            );
+            p.add(format!("同音 {seg}"), prefix_query(f.pinyin, &py), 9.0);
+        }
         p.0.extend(self.words_channel(searcher, label, &words, WORDS_WEIGHT, name_only));
         marks.add(seg);
         for w in &words {
@@ -534,6 +616,16 @@ impl SearchIndex {
                 .map(|s| self.plan_segment(searcher, s, reach, &mut marks))
                 .collect(),
         };
+        Plan {
+            matcher: Matcher {
+                segments,
+                filters: self.filter_terms(filters),
+            },
+            marks,
+        }
+    }
+
+    fn filter_terms(&self, filters: &Filters) -> Vec<Term> {
         let f = &self.fields;
         let mut must: Vec<Term> = Vec::new();
         let filter = |field: Field, v: &Option<String>| v.as_deref().map(|v| term(field, v.trim()));
@@ -546,13 +638,117 @@ impl SearchIndex {
             let which = filters.project_type.as_deref().unwrap_or("*");
             must.push(term(f.core, which));
         }
-        Plan {
-            matcher: Matcher {
-                segments,
-                filters: must,
-            },
-            marks,
+        must
+    }
+
+    /// The words of a query for relaxed matching: informative words, each with its synonyms, and
+    /// the boilerplate set aside. Synonyms come from the vocabulary's groups; a rewrite that is
+    /// not one word of the index (jieba would split it) is left out.
+    fn relaxable_words(&self, norm: &str) -> (Vec<Vec<String>>, Vec<String>) {
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        let mut aside: Vec<String> = Vec::new();
+        let searcher = self.reader.searcher();
+        for seg in segments(norm) {
+            if looks_like_pinyin(&seg) {
+                continue;
+            }
+            // A word no name or definition holds (口袋公园) is looked for by its sub-words.
+            let words = self.words.query_words(&seg).into_iter().flat_map(|w| {
+                let subs = if self.frequency(&searcher, &w) == 0 {
+                    self.words.sub_words(&w)
+                } else {
+                    Vec::new()
+                };
+                if subs.is_empty() { vec![w] } else { subs }
+            });
+            for w in words {
+                // A lone character says too little to stand for the query on its own.
+                if self.vocab.is_boilerplate(&w) || w.chars().count() < 2 {
+                    if !aside.contains(&w) {
+                        aside.push(w);
+                    }
+                    continue;
+                }
+                if groups.iter().any(|g| g[0] == w) {
+                    continue;
+                }
+                let mut group = vec![w.clone()];
+                for r in self.vocab.rewrites(&w) {
+                    let rw = self.words.query_words(&r);
+                    if rw.len() == 1 && !group.contains(&rw[0]) {
+                        group.push(rw[0].clone());
+                    }
+                }
+                groups.push(group);
+            }
         }
+        (groups, aside)
+    }
+
+    /// `strict` widened: every segment may also match through at least `min` of the word
+    /// groups, anywhere in the indicator. What the strict plan matched still matches, and keeps
+    /// its channels' weights, so it stays ahead.
+    fn relaxed_plan(
+        &self,
+        searcher: &Searcher,
+        q: &str,
+        groups: &[Vec<String>],
+        min: usize,
+        filters: &Filters,
+    ) -> Plan {
+        let mut plan = self.plan(searcher, q, filters, Reach::WithTypeNames);
+        for w in groups.iter().flatten() {
+            plan.marks.add(w);
+        }
+        for seg in &mut plan.matcher.segments {
+            seg.extend(self.word_groups_channel(
+                searcher,
+                "放宽词语",
+                groups,
+                min,
+                WORDS_WEIGHT,
+                false,
+            ));
+        }
+        plan
+    }
+
+    /// Whether a segment of Chinese characters holds a pair of adjacent characters that no name
+    /// holds: the mark of a same-sound typo (严收合格率), while a correctly typed name part has
+    /// every pair in some name.
+    fn suspect_homophone(&self, searcher: &Searcher, chars: &[char]) -> bool {
+        chars.len() >= 2
+            && chars.len() <= 12
+            && chars.iter().all(|c| super::text::is_cjk(*c))
+            && chars.windows(2).any(|w| {
+                let pair: String = w.iter().collect();
+                self.doc_freqs
+                    .get(searcher, &term(self.fields.name_gram, &pair))
+                    == 0
+            })
+    }
+
+    /// The informative words of a text (boilerplate and numbers set aside), each with what it
+    /// says: its inverse frequency over names and definitions.
+    pub fn informative_words(&self, text: &str) -> Vec<(String, f32)> {
+        let searcher = self.reader.searcher();
+        let n = 2.0 * searcher.num_docs() as f64;
+        self.relaxable_words(&normalize(text))
+            .0
+            .into_iter()
+            .map(|g| {
+                let df = self.frequency(&searcher, &g[0]) as f64;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln() as f32;
+                (g.into_iter().next().unwrap_or_default(), idf)
+            })
+            .collect()
+    }
+
+    /// How often a word is found in names and definitions: the less, the more it says.
+    fn frequency(&self, searcher: &Searcher, w: &str) -> u64 {
+        let f = &self.fields;
+        self.doc_freqs.get(searcher, &term(f.name, w))
+            + self.doc_freqs.get(searcher, &term(f.definition, w))
     }
 
     /// The query as one indicator code, when it is one: a code such as GX-HD-001 holds
@@ -604,6 +800,7 @@ impl SearchIndex {
                 total: 0,
                 hits: Vec::new(),
                 facets: Facets::default(),
+                relaxed: None,
             });
         }
         let searcher = self.reader.searcher();
@@ -642,6 +839,43 @@ impl SearchIndex {
             let more = run(&wider)?;
             if more.total > found.total {
                 (found, plan) = (more, wider);
+            }
+        }
+        // Still too few: a project name carries words no indicator has (专项经费, 2024年, the
+        // unit's name). Set aside boilerplate, then the least informative words, until a page is
+        // found or one word is left; more matched words still rank first.
+        let mut relaxed = None;
+        let page = req.limit.min(RELAX_BELOW);
+        if req.relax
+            && found.total < page
+            && self.whole_code(&searcher, &normalize(&req.q)).is_none()
+        {
+            let (groups, aside) = self.relaxable_words(&normalize(&req.q));
+            let n = groups.len();
+            if n > 0 {
+                let mut by_frequency: Vec<(u64, &str)> = groups
+                    .iter()
+                    .map(|g| (self.frequency(&searcher, &g[0]), g[0].as_str()))
+                    .collect();
+                by_frequency.sort_by_key(|w| std::cmp::Reverse(w.0));
+                for min in (1..=n).rev() {
+                    let p = self.relaxed_plan(&searcher, &req.q, &groups, min, &req.filters);
+                    let more = run(&p)?;
+                    if more.total > found.total {
+                        let mut set_aside = aside.clone();
+                        set_aside
+                            .extend(by_frequency[..n - min].iter().map(|(_, w)| w.to_string()));
+                        relaxed = Some(Relaxed {
+                            words: groups.iter().map(|g| g[0].clone()).collect(),
+                            min_words: min,
+                            set_aside,
+                        });
+                        (found, plan) = (more, p);
+                    }
+                    if found.total >= page {
+                        break;
+                    }
+                }
             }
         }
         let Found {
@@ -694,6 +928,7 @@ impl SearchIndex {
             total,
             hits,
             facets,
+            relaxed,
         })
     }
 
@@ -1000,6 +1235,8 @@ mod tests {
         let (_dir, index) = index_of(inds);
         let mut req = SearchRequest::new(q);
         req.limit = 50;
+        // The rule under test is the strict plan's; relaxation would add what it leaves out.
+        req.relax = false;
         let res = index.search(&req).unwrap();
         res.hits.iter().map(|h| h.indicator.name.clone()).collect()
     }
@@ -1059,8 +1296,11 @@ mod tests {
     fn a_long_segment_needs_its_characters_in_a_row_not_only_its_trigrams() {
         // 甲乙丙乙丙丁 holds both trigrams of 甲乙丙丁 (甲乙丙, 乙丙丁) but not the run itself.
         let (_dir, index) = index_of_names(&["甲乙丙丁数量", "甲乙丙乙丙丁数量", "戊己数量"]);
+        // The strict plan's check is under test: relaxation would add names by their words.
         let found = |q: &str| {
-            let res = index.search(&SearchRequest::new(q)).unwrap();
+            let mut req = SearchRequest::new(q);
+            req.relax = false;
+            let res = index.search(&req).unwrap();
             let names: Vec<String> = res.hits.iter().map(|h| h.indicator.name.clone()).collect();
             (res.total, names)
         };
@@ -1072,6 +1312,7 @@ mod tests {
         // The same run at the start of the name ranks first, and explains why.
         let mut req = SearchRequest::new("甲乙丙丁数");
         req.explain = true;
+        req.relax = false;
         let res = index.search(&req).unwrap();
         assert_eq!(res.total, 1, "{:?}", res.hits);
         let why = res.hits[0].explain.join(" ");

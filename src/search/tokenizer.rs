@@ -126,6 +126,23 @@ impl JiebaTokenizer {
         out
     }
 
+    /// The sub-words of a word of two characters or more (口袋公园 → 口袋, 公园), as search mode
+    /// indexes them; the word itself left out.
+    pub fn sub_words(&self, word: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in self.jieba.cut_for_search(word, false) {
+            let w = t.word.trim();
+            if w != word
+                && w.chars().count() >= 2
+                && !self.stop_words.contains(w)
+                && !out.iter().any(|o| o == w)
+            {
+                out.push(w.to_string());
+            }
+        }
+        out
+    }
+
     /// Words and sub-words of a normalised text, as byte spans, punctuation and stop words left
     /// out. A name's spans are remembered a little while: its pinyin fields need its word starts
     /// just after (see `name_pinyin`), on the same indexing thread.

@@ -18,6 +18,11 @@ pub struct Vocabulary {
     /// Groups of interchangeable words, normalised.
     pub synonyms: Vec<Vec<String>>,
     pub stop_words: HashSet<String>,
+    /// Project-name boilerplate (`boilerplate.txt`): set aside first when a long query finds too
+    /// little. Query-side only, so not part of `hash`.
+    pub boilerplate: HashSet<String>,
+    /// Spending-nature cues (`natures.txt`): nature code and the words that reveal it, in order.
+    pub nature_cues: Vec<(String, Vec<String>)>,
     pub hash: String,
     /// Every synonym of two characters or more, found in a query in one pass (a query used to
     /// be searched for each of them in turn, a twentieth of a search).
@@ -42,7 +47,8 @@ fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 impl Vocabulary {
-    /// Loads `user_dict.txt`, `synonyms.txt` and `stop_words.txt` from `dir` (each optional).
+    /// Loads `user_dict.txt`, `synonyms.txt`, `stop_words.txt`, `boilerplate.txt` and
+    /// `natures.txt` from `dir` (each optional).
     pub fn load(dir: &Path) -> Result<Vocabulary, VocabError> {
         let read = |name: &str| -> Result<String, VocabError> {
             let path = dir.join(name);
@@ -56,12 +62,40 @@ impl Vocabulary {
                 }),
             }
         };
-        Self::parse(
+        let mut v = Self::parse(
             &read("user_dict.txt")?,
             &read("synonyms.txt")?,
             &read("stop_words.txt")?,
             dir,
-        )
+        )?;
+        v.boilerplate = content_lines(&read("boilerplate.txt")?)
+            .map(|(_, l)| normalize(l))
+            .collect();
+        v.nature_cues = content_lines(&read("natures.txt")?)
+            .filter_map(|(_, l)| {
+                let mut words = l.split_whitespace();
+                let code = words.next()?.to_string();
+                Some((code, words.map(normalize).collect()))
+            })
+            .collect();
+        Ok(v)
+    }
+
+    /// Whether a query word says nothing about what an indicator measures: listed boilerplate,
+    /// or a number or year (2024, 2024年).
+    pub fn is_boilerplate(&self, word: &str) -> bool {
+        let digits = word.trim_end_matches(['年', '度']);
+        self.boilerplate.contains(word)
+            || (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+    }
+
+    /// The spending natures a project name reveals, in the order of `natures.txt`.
+    pub fn natures_of(&self, text: &str) -> Vec<&str> {
+        self.nature_cues
+            .iter()
+            .filter(|(_, cues)| cues.iter().any(|c| text.contains(c.as_str())))
+            .map(|(code, _)| code.as_str())
+            .collect()
     }
 
     pub fn parse(
@@ -107,6 +141,8 @@ impl Vocabulary {
             dictionary,
             synonyms,
             stop_words,
+            boilerplate: HashSet::new(),
+            nature_cues: Vec::new(),
             hash: format!("{:x}", hasher.finalize()),
             finder,
             owners,

@@ -4,8 +4,11 @@
 //! Every versioned edit is one transaction over all the trees it touches and is flushed before
 //! it is acknowledged; the generation counter tells the search index whether it is current.
 
+mod drafts;
 mod evaluations;
 mod training;
+
+pub use drafts::{DraftError, DraftQuota};
 
 use crate::domain::revision::classify;
 mod curation;
@@ -13,8 +16,8 @@ mod curation;
 pub use curation::{Miss, StoreConflict};
 
 use crate::domain::{
-    AuditEntry, Catalog, ChangeKind, Draft, Edition, EvaluatedProject, Indicator, Proposal,
-    Revision, Status,
+    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Proposal, Revision,
+    Status,
 };
 use crate::ingest::Library;
 use chrono::Utc;
@@ -59,6 +62,10 @@ pub struct Store {
     editions: Tree,
     /// draft id -> JSON `Draft`.
     drafts: Tree,
+    /// draft id -> when it was last modified (ms since the epoch, u64 BE), for expiry.
+    draft_touched: Tree,
+    /// `bytes` -> bytes of all drafts' JSON (u64 BE), for the cap on all drafts together.
+    draft_usage: Tree,
     /// evaluation id -> JSON `EvaluatedProject`.
     evaluations: Tree,
     /// login name -> JSON `User`.
@@ -191,6 +198,8 @@ impl Store {
             meta: db.open_tree("meta")?,
             editions: db.open_tree("editions")?,
             drafts: db.open_tree("drafts")?,
+            draft_touched: db.open_tree("draft_touched")?,
+            draft_usage: db.open_tree("draft_usage")?,
             evaluations: db.open_tree("evaluations")?,
             users: db.open_tree("users")?,
             sessions: db.open_tree("sessions")?,
@@ -201,6 +210,7 @@ impl Store {
             db,
         };
         store.fill_heads()?;
+        store.index_drafts()?;
         Ok(store)
     }
 
@@ -558,20 +568,6 @@ impl Store {
             &meta,
         )?;
         Ok(report)
-    }
-
-    /// Saves a draft target table (insert or replace), flushed before returning.
-    pub fn put_draft(&self, draft: &Draft) -> Result<()> {
-        self.drafts.insert(draft.id.as_bytes(), encode(draft))?;
-        self.db.flush()?;
-        Ok(())
-    }
-
-    pub fn draft(&self, id: &str) -> Result<Option<Draft>> {
-        self.drafts
-            .get(id.as_bytes())?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
     }
 
     /// Saves an evaluated project under its id (re-importing the same project replaces it).

@@ -1,16 +1,15 @@
 //! Signing in and out, API tokens, user administration and the audit log.
 
 use super::AppState;
-use super::auth::{
-    self, CSRF_COOKIE, LoginLimiter, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie,
-};
+use super::auth::{self, CSRF_COOKIE, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Admin, Form, Json, Query, Require};
+use super::throttle::{Guards, too_many};
 use crate::domain::{AuditEntry, Role, User};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,22 +20,52 @@ fn html<T: Template>(t: &T) -> Page {
     Ok(Html(t.render().map_err(AppError::from)?).into_response())
 }
 
-/// Checks a name and password, rate-limited per account and per address. Every attempt is
-/// audited (never the password).
+/// Refuses a name or password longer than any account can have, before it is hashed, counted
+/// or written anywhere: a 10 MB name costs its parsing and nothing else.
+fn check_lengths(app: &AppState, name: &str, password: &str) -> Result<(), AppError> {
+    let l = &app.config.limits;
+    // Bytes first: a long name is refused without counting its characters.
+    let name_too_long =
+        name.len() > 4 * l.login_name_chars || name.chars().count() > l.login_name_chars;
+    if name_too_long || password.len() > l.login_password_bytes {
+        return Err(AppError::bad(
+            "login_too_long",
+            format!(
+                "用户名最多 {} 个字符，密码最多 {} 字节",
+                l.login_name_chars, l.login_password_bytes
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a name and password. Failures slow further attempts on the same name (a growing
+/// delay, never a lock-out) and from the same client address (a budget per hour). Every
+/// attempt is audited (never the password).
 async fn check_login(
     app: &AppState,
+    guards: &Guards,
     viewer: &Viewer,
     name: &str,
     password: &str,
 ) -> Result<User, AppError> {
-    let name = name.trim().to_string();
-    if let Some(wait) = app.logins.blocked(&name, &viewer.address) {
-        return Err(AppError::TooManyRequests(format!(
-            "登录失败次数过多（{} 分钟内 {} 次），请 {} 分钟后再试",
-            LoginLimiter::WINDOW.as_secs() / 60,
-            LoginLimiter::MAX_FAILURES,
-            wait.as_secs().div_ceil(60)
-        )));
+    let name = name.trim();
+    check_lengths(app, name, password)?;
+    let name = name.to_string();
+    let key = viewer.limit_key();
+    let throttled = |wait| {
+        too_many(
+            "login_throttled",
+            "登录失败次数过多，为保护账号，每次失败后需等待更久",
+            wait,
+        )
+    };
+    // Counted as a failure from the start and given back on success, so that requests sent
+    // at once cannot all pass before the first failure is counted.
+    guards.login_addresses.take(&key).map_err(throttled)?;
+    if let Err(wait) = guards.login_names.attempt(&name) {
+        guards.login_addresses.refund(&key);
+        return Err(throttled(wait));
     }
     let user = app.store.user(&name)?;
     let password = password.to_string();
@@ -53,13 +82,13 @@ async fn check_login(
     .await?;
     match user {
         Some(u) if ok && !u.disabled => {
-            app.logins.succeeded(&name);
+            guards.login_names.clear(&name);
+            guards.login_addresses.refund(&key);
             app.store
                 .append_audit(viewer_as(viewer, &u).audit("登录", &u.name, "登录成功"))?;
             Ok(u)
         }
         _ => {
-            app.logins.failed(&name, &viewer.address);
             let mut a = viewer.audit("登录失败", &name, "用户名或密码错误");
             a.actor = "访客".into();
             app.store.append_audit(a)?;
@@ -94,7 +123,7 @@ pub async fn login_page(viewer: Viewer) -> Page {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginForm {
     #[serde(default)]
     pub name: String,
@@ -117,20 +146,30 @@ fn session_cookies(app: &AppState, token: &str) -> [(header::HeaderName, header:
 
 pub async fn login_submit(
     State(app): State<AppState>,
+    guards: Guards,
     viewer: Viewer,
     Form(f): Form<LoginForm>,
 ) -> Page {
-    match check_login(&app, &viewer, &f.name, &f.password).await {
+    match check_login(&app, &guards, &viewer, &f.name, &f.password).await {
         Ok(u) => {
             let (token, _) = auth::open_session(&app, &u)?;
             Ok((session_cookies(&app, &token), Redirect::to("/curation")).into_response())
         }
-        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
+        Err(
+            e
+            @ (AppError::Unauthorized(_) | AppError::Refused { .. } | AppError::BadRequest { .. }),
+        ) => {
             let status = e.status();
+            let mut name = f.name;
+            name.truncate(
+                name.char_indices()
+                    .nth(app.config.limits.login_name_chars)
+                    .map_or(name.len(), |(i, _)| i),
+            );
             let page = LoginPage {
                 nav: viewer.nav(),
                 error: Some(e.message()),
-                name: f.name,
+                name,
             };
             Ok((status, Html(page.render().map_err(AppError::from)?)).into_response())
         }
@@ -143,8 +182,9 @@ async fn end_session(app: &AppState, viewer: &Viewer) -> Result<Response, AppErr
         app.store.delete_session(hash)?;
         app.store.append_audit(viewer.audit("退出登录", "", ""))?;
     }
+    // Appended: an array of headers would keep only the last cookie.
     Ok((
-        [
+        axum::response::AppendHeaders([
             (
                 header::SET_COOKIE,
                 cookie(SESSION_COOKIE, "", 0, true, app.config.secure_cookies),
@@ -153,7 +193,7 @@ async fn end_session(app: &AppState, viewer: &Viewer) -> Result<Response, AppErr
                 header::SET_COOKIE,
                 cookie(CSRF_COOKIE, "", 0, false, app.config.secure_cookies),
             ),
-        ],
+        ]),
         Redirect::to("/"),
     )
         .into_response())
@@ -167,10 +207,11 @@ pub async fn logout(State(app): State<AppState>, viewer: Viewer) -> Page {
 /// the CSRF token to send as `X-CSRF-Token` with every write.
 pub async fn session_api(
     State(app): State<AppState>,
+    guards: Guards,
     viewer: Viewer,
     Json(f): Json<LoginForm>,
 ) -> Result<Response, ApiError> {
-    let u = check_login(&app, &viewer, &f.name, &f.password).await?;
+    let u = check_login(&app, &guards, &viewer, &f.name, &f.password).await?;
     let (token, csrf) = auth::open_session(&app, &u)?;
     Ok((
         session_cookies(&app, &token),
@@ -252,7 +293,7 @@ pub async fn account_token_page(State(app): State<AppState>, viewer: Viewer) -> 
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     pub name: String,
     #[serde(default)]
@@ -280,6 +321,14 @@ pub fn save_user_in(
         (Some(u), true) => u.password_hash.clone(),
         _ => {
             User::check_password(&n.password).map_err(|m| AppError::bad("invalid_user", m))?;
+            // A longer password could never be used to sign in (`check_lengths`).
+            let max = crate::config::Limits::default().login_password_bytes;
+            if n.password.len() > max {
+                return Err(AppError::bad(
+                    "invalid_user",
+                    format!("密码最多 {max} 字节"),
+                ));
+            }
             auth::hash_password(&n.password).map_err(AppError::Internal)?
         }
     };
@@ -339,6 +388,7 @@ pub async fn users_api(
 pub async fn add_user_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     viewer.require(Role::Admin)?;
@@ -372,6 +422,7 @@ pub async fn users_page(State(app): State<AppState>, viewer: Viewer) -> Page {
 pub async fn users_submit(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Form(n): Form<NewUser>,
 ) -> Page {
     viewer.require(Role::Admin)?;
@@ -395,7 +446,8 @@ pub async fn users_submit(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     #[serde(default)]
     pub offset: usize,
@@ -405,34 +457,30 @@ pub struct AuditQuery {
     pub format: Option<String>,
 }
 
+/// The audit log as CSV: names and details typed by anonymous callers (a failed login's name)
+/// are neutralised like every CSV cell.
 fn audit_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, AppError> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        let err = |e: csv::Error| AppError::Internal(e.to_string());
-        w.write_record(["序号", "时间", "操作人", "操作", "对象", "详情", "来源地址"])
-            .map_err(err)?;
-        for a in entries {
-            w.write_record([
-                a.seq.to_string(),
-                a.at.to_rfc3339(),
-                a.actor.clone(),
-                a.action.clone(),
-                a.target.clone(),
-                a.detail.clone(),
-                a.address.clone(),
-            ])
-            .map_err(err)?;
-        }
-        w.flush().map_err(|e| AppError::Internal(e.to_string()))?;
-    }
-    Ok(out)
+    let head = ["序号", "时间", "操作人", "操作", "对象", "详情", "来源地址"].map(String::from);
+    let rows = entries.iter().map(|a| {
+        [
+            a.seq.to_string(),
+            a.at.to_rfc3339(),
+            a.actor.clone(),
+            a.action.clone(),
+            a.target.clone(),
+            a.detail.clone(),
+            a.address.clone(),
+        ]
+    });
+    crate::ingest::csv_safe::to_bytes(std::iter::once(head).chain(rows))
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// `GET /api/v1/audit?offset=&limit=&format=csv` (admin): newest first; CSV exports it all.
 pub async fn audit_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     viewer.require(Role::Admin)?;
@@ -465,6 +513,7 @@ pub struct AuditPage {
 pub async fn audit_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Query(q): Query<AuditQuery>,
 ) -> Page {
     viewer.require(Role::Admin)?;

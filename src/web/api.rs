@@ -1,11 +1,11 @@
 //! The JSON API under `/api/v1/`.
 
 use super::error::{ApiError, AppError};
+use super::extract::{Json, Path};
 use super::params::Params;
 use super::{AppState, run_search};
 use crate::domain::{Indicator, Revision, quality};
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -36,6 +36,9 @@ struct SearchBody<'a> {
     /// Only when asked for (`facets=1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<&'a crate::search::Facets>,
+    /// When the query's words together matched too little: the words used and set aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relaxed: Option<&'a crate::search::Relaxed>,
 }
 
 pub async fn search(State(app): State<AppState>, p: Params) -> Result<Response, ApiError> {
@@ -65,6 +68,7 @@ pub async fn search(State(app): State<AppState>, p: Params) -> Result<Response, 
         total: res.total,
         hits,
         facets: with_facets.then_some(&res.facets),
+        relaxed: res.relaxed.as_ref(),
     };
     Ok(Json(body).into_response())
 }
@@ -134,10 +138,21 @@ pub async fn project_types(State(app): State<AppState>) -> Json<Value> {
                 .filter(|t| &t.group == g)
                 .map(|t| {
                     let s = stats.by_type.iter().find(|s| s.code == t.code);
+                    let functions: Vec<Value> = t
+                        .functions
+                        .iter()
+                        .map(|f| json!({ "code": f, "name": catalog.function_name(f) }))
+                        .collect();
+                    let classes: Vec<Value> = catalog
+                        .classes_of(t)
+                        .iter()
+                        .map(|c| json!({ "code": c.code, "name": c.name }))
+                        .collect();
                     json!({
                         "code": t.code, "name": t.name, "subgroup": t.subgroup,
                         "sectors": t.sectors, "natures": t.natures, "keywords": t.keywords,
                         "description": t.description,
+                        "functions": functions, "function_classes": classes,
                         "indicators": s.map_or(0, |s| s.total),
                         "core_indicators": s.map_or(0, |s| s.core),
                     })
@@ -146,7 +161,21 @@ pub async fn project_types(State(app): State<AppState>) -> Json<Value> {
             json!({ "group": g, "project_types": types })
         })
         .collect();
-    Json(json!({ "edition": catalog.edition, "groups": groups, "sectors": catalog.sectors }))
+    // The same types by 支出功能分类 类, with the 类 that have project spending and no type yet.
+    let functions: Vec<Value> = stats
+        .by_function
+        .iter()
+        .map(|f| {
+            json!({
+                "code": f.code, "name": f.name, "project_spending": f.project_spending,
+                "project_types": f.types, "indicators": f.indicators,
+            })
+        })
+        .collect();
+    Json(json!({
+        "edition": catalog.edition, "groups": groups, "sectors": catalog.sectors,
+        "function_classes": functions,
+    }))
 }
 
 pub async fn framework(State(app): State<AppState>) -> Json<Value> {

@@ -1,5 +1,5 @@
 //! Who is asking: session cookies for browsers, per-user tokens for API clients, anti-CSRF
-//! tokens on every write, and rate-limited logins.
+//! tokens on every write, and the client's address (`address`), which the limits key on.
 //!
 //! One middleware resolves the caller into a `Viewer` for every request and refuses writes that
 //! fail the CSRF check, so no handler can forget it. Roles are checked by the handlers with
@@ -20,10 +20,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 pub const SESSION_COOKIE: &str = "zb_session";
 pub const CSRF_COOKIE: &str = "zb_csrf";
@@ -31,6 +29,9 @@ pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// A working day: a session left open on a shared office PC does not last until tomorrow.
 pub const SESSION_HOURS: i64 = 8;
+/// The anonymous CSRF cookie lives as long as a session and is renewed with every page, so a
+/// page left open is refused at most after a working day of disuse.
+pub const CSRF_COOKIE_SECS: i64 = SESSION_HOURS * 3600;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// 32 random bytes from the OS, hex-encoded.
@@ -87,7 +88,10 @@ pub struct Viewer {
     pub user: Option<User>,
     /// The anti-CSRF token forms on the page must carry.
     pub csrf: String,
+    /// The client's address as the audit log shows it (`-` when unknown).
     pub address: String,
+    /// The client's address (`address::client`), for the limits.
+    pub ip: Option<IpAddr>,
     pub via: Via,
 }
 
@@ -234,10 +238,12 @@ async fn csrf_in_body(headers: &HeaderMap, body: &Bytes) -> Option<String> {
     None
 }
 
-fn client_address(req: &Request) -> String {
-    req.extensions()
+fn client_ip(req: &Request, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "-".to_string(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip());
+    super::address::client(peer, req.headers(), trusted)
 }
 
 /// Resolves the caller, enforces CSRF on writes, and hands out the anonymous CSRF cookie.
@@ -251,7 +257,7 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
             PageError(e).into_response()
         }
     };
-    let address = client_address(&req);
+    let ip = client_ip(&req, &app.config.limits.trusted_proxies);
     let jar = cookies(req.headers());
     let mut via = Via::Anonymous;
     let mut user = None;
@@ -290,15 +296,14 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
             Err(e) => return fail(e.into()),
         }
     }
-    let mut new_cookie = None;
+    let mut new_cookie = false;
     let csrf = match csrf {
         Some(c) => c,
         None => match jar.get(CSRF_COOKIE).filter(|t| is_token(t)) {
             Some(c) => c.clone(),
             None => {
-                let c = random_token();
-                new_cookie = Some(c.clone());
-                c
+                new_cookie = true;
+                random_token()
             }
         },
     };
@@ -341,81 +346,34 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
             });
         }
     }
+    let anonymous = via == Via::Anonymous;
     req.extensions_mut().insert(Viewer {
         user,
-        csrf,
-        address,
+        csrf: csrf.clone(),
+        address: ip.map_or_else(|| "-".to_string(), |ip| ip.to_string()),
+        ip,
         via,
     });
     let mut res = next.run(req).await;
-    if let Some(c) = new_cookie
-        && !is_api
-    {
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    // A new token goes out with any page; a known one is renewed with each page to anonymous
+    // callers, whose forms it signs.
+    if !is_api && (new_cookie || (anonymous && is_page)) {
         res.headers_mut().append(
             header::SET_COOKIE,
             cookie(
                 CSRF_COOKIE,
-                &c,
-                0x7fff_ffff,
+                &csrf,
+                CSRF_COOKIE_SECS,
                 false,
                 app.config.secure_cookies,
             ),
         );
     }
     res
-}
-
-/// Failed logins per account and per address in a sliding window.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl LoginLimiter {
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-    /// Per account: guessing one person's password is stopped quickly.
-    pub const MAX_FAILURES: usize = 5;
-    /// Per address: higher, because a whole bureau often reaches the server through one NAT
-    /// address and one person's typos must not lock out colleagues.
-    pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
-
-    fn keys(user: &str, address: &str) -> [String; 2] {
-        [format!("u:{user}"), format!("a:{address}")]
-    }
-
-    /// How long the caller must wait before trying again, if blocked.
-    pub fn blocked(&self, user: &str, address: &str) -> Option<Duration> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let mut wait = None;
-        for (k, max) in Self::keys(user, address)
-            .into_iter()
-            .zip([Self::MAX_FAILURES, Self::MAX_FAILURES_PER_ADDRESS])
-        {
-            if let Some(q) = map.get_mut(&k) {
-                while q.front().is_some_and(|t| now - *t > Self::WINDOW) {
-                    q.pop_front();
-                }
-                if q.len() >= max {
-                    let w = Self::WINDOW - (now - q[0]);
-                    wait = Some(wait.map_or(w, |x: Duration| x.max(w)));
-                }
-            }
-        }
-        wait
-    }
-
-    pub fn failed(&self, user: &str, address: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for k in Self::keys(user, address) {
-            map.entry(k).or_default().push_back(Instant::now());
-        }
-    }
-
-    pub fn succeeded(&self, user: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&format!("u:{user}"));
-    }
 }
 
 /// Opens a session for `user`: the cookie value and the session's CSRF token.
@@ -446,26 +404,6 @@ mod tests {
         assert!(verify_password(&a, "正确的密码 horse battery"));
         assert!(!verify_password(&a, "wrong"));
         assert!(!verify_password("not a hash", "x"));
-    }
-
-    #[test]
-    fn the_limiter_blocks_per_account_and_more_loosely_per_address() {
-        let l = LoginLimiter::default();
-        for _ in 0..4 {
-            l.failed("zhang", "10.0.0.1");
-        }
-        assert!(l.blocked("zhang", "10.0.0.2").is_none());
-        l.failed("zhang", "10.0.0.1");
-        assert!(l.blocked("zhang", "10.0.0.9").is_some(), "per account");
-        assert!(
-            l.blocked("li", "10.0.0.1").is_none(),
-            "colleagues behind one NAT"
-        );
-        for i in 0..15 {
-            l.failed(&format!("u{i}"), "10.0.0.1");
-        }
-        assert!(l.blocked("li", "10.0.0.1").is_some(), "per address");
-        assert!(l.blocked("li", "10.0.0.2").is_none());
     }
 
     #[test]

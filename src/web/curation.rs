@@ -4,6 +4,8 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer};
+use super::uploads;
 use crate::curation::import::{self as bulk, ImportReport};
 use crate::curation::{self, ChangeView, patched};
 use crate::domain::edition::NoteEntry;
@@ -11,11 +13,10 @@ use crate::domain::{Edition, FieldChange, Indicator, Proposal, ProposalKind, Pro
 use crate::ingest::library::IndicatorInput;
 use crate::store::Miss;
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -55,14 +56,17 @@ fn parse_id(s: &str) -> Result<u64, AppError> {
 
 // ---------------------------------------------------------------- JSON API
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProposal {
+    /// `create`, `edit`, `retire`, `merge` or `restore`.
+    #[schema(value_type = String)]
     pub kind: ProposalKind,
     #[serde(default)]
     pub code: Option<String>,
     /// Create: the whole indicator as in a library file. Edit: only the fields that change.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub indicator: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
     pub replaced_by: Option<String>,
@@ -126,6 +130,7 @@ fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Pr
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Proposal>)> {
     let actor = viewer.require(Role::Editor)?;
@@ -134,7 +139,8 @@ pub async fn create_api(
     Ok((StatusCode::CREATED, Json(p)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     pub state: Option<String>,
@@ -155,6 +161,7 @@ fn state_filter(s: &Option<String>) -> Result<Option<ProposalState>, AppError> {
 pub async fn list_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Query(q): Query<ListQuery>,
 ) -> Api<Json<Value>> {
     viewer.require(Role::Editor)?;
@@ -177,6 +184,7 @@ pub async fn list_api(
 pub async fn get_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Api<Json<Value>> {
     viewer.require(Role::Editor)?;
@@ -189,7 +197,7 @@ pub async fn get_api(
     Ok(Json(json!({ "proposal": p, "changes": changes })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct Decision {
     #[serde(default)]
     pub comment: String,
@@ -200,6 +208,7 @@ pub struct Decision {
 pub async fn approve_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Json<Value>> {
@@ -213,6 +222,7 @@ pub async fn approve_api(
 pub async fn approve_batch_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     body: Bytes,
 ) -> Api<Json<Value>> {
     let actor = viewer.require(Role::Reviewer)?;
@@ -224,6 +234,7 @@ pub async fn approve_batch_api(
 pub async fn reject_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Json<Proposal>> {
@@ -235,7 +246,7 @@ pub async fn reject_api(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FoldBody {
     pub into: String,
 }
@@ -245,6 +256,7 @@ pub struct FoldBody {
 pub async fn fold_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Proposal>)> {
@@ -258,6 +270,7 @@ pub async fn fold_api(
 pub async fn withdraw_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Api<Json<Proposal>> {
     let actor = viewer.require(Role::Editor)?;
@@ -267,7 +280,8 @@ pub async fn withdraw_api(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompareQuery {
     pub a: u32,
     pub b: u32,
@@ -302,7 +316,7 @@ pub async fn compare_api(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FreezeBody {
     pub name: String,
 }
@@ -310,6 +324,7 @@ pub struct FreezeBody {
 pub async fn freeze_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Value>)> {
     let actor = viewer.require(Role::Admin)?;
@@ -357,7 +372,8 @@ fn summary(notes: &[NoteEntry]) -> Value {
     json!({ "new": n(New), "material": n(Material), "immaterial": n(Immaterial), "retired": n(Retired) })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     #[serde(default)]
     pub dry_run: Option<bool>,
@@ -371,21 +387,24 @@ pub struct ImportQuery {
 pub async fn import_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let actor = viewer.require(Role::Editor)?;
+    let body = uploads::read_body(body, &app.config.uploads.sheet).await?;
     if body.is_empty() {
         return Err(AppError::bad("empty_file", "请求体为空：请上传 .xlsx 或 .csv 文件").into());
     }
     let file = q.file.unwrap_or_else(|| "导入文件".into());
     let dry = q.dry_run.unwrap_or(true);
     let reason = q.reason.unwrap_or_default();
-    let report = blocking(move || {
+    let work = app.clone();
+    let report = uploads::parse(&app, move || {
         if dry {
-            Ok(bulk::plan(&app, &file, &body)?.0)
+            Ok(bulk::plan(&work, &file, &body)?.0)
         } else {
-            Ok(bulk::apply(&app, &actor, &file, &body, &reason)?.0)
+            Ok(bulk::apply(&work, &actor, &file, &body, &reason)?.0)
         }
     })
     .await?;
@@ -496,6 +515,7 @@ pub struct ProposalsPage {
 pub async fn proposals_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Query(q): Query<ListQuery>,
 ) -> Page {
     viewer.require(Role::Editor)?;
@@ -520,6 +540,7 @@ pub struct ProposalPage {
 pub async fn proposal_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let actor = viewer.require(Role::Editor)?;
@@ -557,6 +578,7 @@ fn all(f: &Fields, k: &str) -> Vec<String> {
 pub async fn decide_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     Form(f): Form<Fields>,
 ) -> Page {
@@ -597,6 +619,7 @@ pub async fn decide_page(
 pub async fn batch_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Reviewer>,
     Form(f): Form<Fields>,
 ) -> Page {
     let actor = viewer.require(Role::Reviewer)?;
@@ -720,6 +743,8 @@ fn input_from_form(f: &Fields, code: &str) -> IndicatorInput {
         unit: field(f, "unit").to_string(),
         target: field(f, "target").to_string(),
         basis: field(f, "basis").to_string(),
+        basis_doc: field(f, "basis_doc").trim().to_string(),
+        valid_year: field(f, "valid_year").trim().to_string(),
         data_source: field(f, "data_source").to_string(),
         scoring: field(f, "scoring").to_string(),
         weight: field(f, "weight").trim().parse().unwrap_or(0),
@@ -758,6 +783,7 @@ pub async fn new_form(State(app): State<AppState>, viewer: Viewer) -> Page {
 pub async fn edit_form(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(code): Path<String>,
 ) -> Page {
     viewer.require(Role::Editor)?;
@@ -779,6 +805,7 @@ pub async fn edit_form(
 pub async fn propose_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     code: Option<Path<String>>,
     Form(f): Form<Fields>,
 ) -> Page {
@@ -902,6 +929,7 @@ pub async fn editions_page(State(app): State<AppState>, viewer: Viewer) -> Page 
 pub async fn freeze_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Admin>,
     Form(f): Form<Fields>,
 ) -> Page {
     let actor = viewer.require(Role::Admin)?;
@@ -1004,24 +1032,18 @@ pub async fn import_form(viewer: Viewer) -> Page {
 pub async fn import_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     mut mp: axum::extract::Multipart,
 ) -> Page {
     let actor = viewer.require(Role::Editor)?;
     let (mut file, mut bytes, mut apply, mut reason) =
-        (String::new(), Vec::new(), false, String::new());
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
-    {
+        (String::new(), Bytes::new(), false, String::new());
+    let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
             Some("file") => {
                 file = field.file_name().unwrap_or("导入文件").to_string();
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::bad("invalid_upload", format!("文件无法读取：{e}")))?
-                    .to_vec();
+                bytes = field.bytes().await.map_err(bad)?;
             }
             Some("apply") => apply = field.text().await.unwrap_or_default() == "1",
             Some("reason") => reason = field.text().await.unwrap_or_default(),
@@ -1035,11 +1057,12 @@ pub async fn import_page(
             error: Some("请选择要导入的 .xlsx 或 .csv 文件".into()),
         });
     }
-    let r = blocking(move || {
+    let work = app.clone();
+    let r = uploads::parse(&app, move || {
         if apply {
-            Ok(bulk::apply(&app, &actor, &file, &bytes, &reason)?)
+            Ok(bulk::apply(&work, &actor, &file, &bytes, &reason)?)
         } else {
-            Ok((bulk::plan(&app, &file, &bytes)?.0, None))
+            Ok((bulk::plan(&work, &file, &bytes)?.0, None))
         }
     })
     .await;
@@ -1055,11 +1078,21 @@ pub async fn import_page(
             }),
             report: Some(report),
         }),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => html(&ImportPage {
-            nav: viewer.nav(),
-            report: None,
-            error: Some(e.message()),
-        }),
+        Err(
+            e
+            @ (AppError::BadRequest { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => {
+            let mut page = html(&ImportPage {
+                nav: viewer.nav(),
+                report: None,
+                error: Some(e.message()),
+            })?;
+            // A file past a limit is shown on the form, under the limit's own status.
+            if let AppError::Refused { status, .. } = e {
+                *page.status_mut() = status;
+            }
+            Ok(page)
+        }
         Err(e) => Err(e.into()),
     }
 }

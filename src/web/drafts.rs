@@ -1,25 +1,27 @@
 //! Drafting target tables: suggestions, checking, saving under an unguessable link, export and
-//! import, as JSON API and as pages.
+//! import, as JSON API and as pages. Drafts are anonymous, so each has a size quota, new ones
+//! are rate-limited per client address, and untouched ones expire.
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Form, Json, Path};
+use super::throttle::{Guards, too_many};
+use super::uploads;
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
 use crate::ingest::xlsx;
+use crate::store::{DraftError, DraftQuota};
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Most rows a target table may have, and longest text in any one cell.
-const MAX_ROWS: usize = 80;
+/// Longest text in any one cell (rows and bytes per draft are settings: `Limits`).
 const MAX_CELL_CHARS: usize = 2_000;
 
 impl From<DraftingError> for AppError {
@@ -31,32 +33,118 @@ impl From<DraftingError> for AppError {
     }
 }
 
+impl From<DraftError> for AppError {
+    fn from(e: DraftError) -> AppError {
+        let (status, code) = match &e {
+            DraftError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "draft_too_large"),
+            DraftError::Full { .. } => (StatusCode::INSUFFICIENT_STORAGE, "draft_storage_full"),
+            DraftError::Store(_) => return AppError::Internal(e.to_string()),
+        };
+        AppError::Refused {
+            status,
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Saves a draft within its quota and the cap on all drafts.
+fn save(app: &AppState, d: &Draft) -> Result<(), AppError> {
+    let l = &app.config.limits;
+    let quota = DraftQuota {
+        max_bytes: l.draft_max_bytes,
+        total_bytes: l.drafts_total_bytes,
+    };
+    Ok(app.store.save_draft(d, &quota)?)
+}
+
+/// Whether this caller may start one more draft (or training attempt) now: counts it if so.
+pub(crate) fn admit(guards: &Guards, viewer: &Viewer) -> Result<(), AppError> {
+    guards
+        .drafts
+        .take(&viewer.limit_key())
+        .map_err(|wait| too_many("draft_rate_limited", "新建草稿过于频繁", wait))
+}
+
+/// The size quota for what is not stored as a draft (training attempts), checked the same way.
+pub(crate) fn check_size(app: &AppState, d: &Draft) -> Result<(), AppError> {
+    let bytes = serde_json::to_vec(d).map_or(0, |b| b.len());
+    let max = app.config.limits.draft_max_bytes;
+    if bytes > max {
+        return Err(DraftError::TooLarge { bytes, max }.into());
+    }
+    Ok(())
+}
+
+/// Deletes drafts untouched for `draft_expiry` now and every `draft_sweep_every`, off the async
+/// workers, for as long as the server runs.
+pub fn spawn_expiry(app: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(app.config.limits.draft_sweep_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let app = app.clone();
+            let swept = tokio::task::spawn_blocking(move || {
+                let expiry = chrono::Duration::from_std(app.config.limits.draft_expiry)
+                    .unwrap_or(chrono::Duration::MAX);
+                let cutoff = chrono::Utc::now()
+                    .checked_sub_signed(expiry)
+                    .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+                app.store.expire_drafts(cutoff)
+            })
+            .await;
+            match swept {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::info!(drafts = n, "expired drafts deleted"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not delete expired drafts"),
+                Err(e) => tracing::warn!(error = %e, "the draft expiry task failed"),
+            }
+        }
+    })
+}
+
+/// What the draft page says about expiry, e.g. 草稿 180 天未修改将被删除（最后修改 …）.
+fn expiry_note(app: &AppState, d: &Draft) -> String {
+    let expiry = app.config.limits.draft_expiry;
+    let span = match expiry.as_secs() {
+        s if s >= 86_400 => format!("{} 天", s / 86_400),
+        s if s >= 3_600 => format!("{} 小时", s / 3_600),
+        s => format!("{} 分钟", s.div_ceil(60)),
+    };
+    let at = |t: &chrono::DateTime<chrono::Utc>| {
+        super::local_time(t).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let deadline = chrono::Duration::from_std(expiry)
+        .ok()
+        .and_then(|e| d.updated.checked_add_signed(e));
+    format!(
+        "草稿 {span}未修改将被删除（最后修改 {}{}）",
+        at(&d.updated),
+        deadline
+            .map(|t| format!("，不再修改则于 {} 后删除", at(&t)))
+            .unwrap_or_default()
+    )
+}
+
 impl From<xlsx::SheetError> for AppError {
     fn from(e: xlsx::SheetError) -> AppError {
         match e {
             xlsx::SheetError::Write(w) => AppError::Internal(w.to_string()),
-            xlsx::SheetError::NotXlsx(_) => AppError::bad("not_xlsx", e.to_string()),
+            xlsx::SheetError::Read(r) => r.into(),
             other => AppError::bad("invalid_sheet", other.to_string()),
         }
     }
 }
 
-/// JSON bodies that fail to parse (or are too large) get our error shape, not axum's text.
-fn body<T>(r: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    r.map(|Json(v)| v).map_err(|e| {
-        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            "body_too_large"
-        } else {
-            "invalid_json"
-        };
-        AppError::bad(code, format!("请求内容无法解析：{}", e.body_text()))
-    })
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DraftBody {
+    /// name, unit_name, description, project_type, budget_wan, year, term.
+    #[schema(value_type = Object)]
     pub project: DraftProject,
+    /// level1, level2, name, indicator, revision, direction, target, unit, explanation.
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DraftRow>,
 }
 
@@ -69,11 +157,13 @@ pub(crate) fn validate(
     if project.name.trim().is_empty() {
         return Err(AppError::bad("invalid_project", "请填写项目名称"));
     }
-    if rows.len() > MAX_ROWS {
-        return Err(AppError::bad(
-            "too_many_rows",
-            format!("指标最多 {MAX_ROWS} 行，收到 {} 行", rows.len()),
-        ));
+    let max_rows = app.config.limits.draft_max_rows;
+    if rows.len() > max_rows {
+        return Err(AppError::Refused {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_many_rows",
+            message: format!("指标最多 {max_rows} 行，收到 {} 行", rows.len()),
+        });
     }
     let long = |s: &str| s.chars().count() > MAX_CELL_CHARS;
     if long(&project.description) || long(&project.name) || long(&project.unit_name) {
@@ -140,22 +230,29 @@ fn load(app: &AppState, id: &str) -> Result<Draft, AppError> {
 
 pub async fn suggest_targets(
     State(app): State<AppState>,
-    input: Result<Json<ProjectInput>, JsonRejection>,
+    Json(input): Json<ProjectInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let input = body(input)?;
-    let (guess, groups) = tokio::task::spawn_blocking(move || {
+    let s = tokio::task::spawn_blocking(move || {
         let practice = super::evaluations::practice(&app)?;
         Ok::<_, AppError>(drafting::suggest_with(&app.search, &input, &practice)?)
     })
     .await??;
-    Ok(Json(json!({ "project_type": guess, "groups": groups })))
+    let notice = s
+        .project_type
+        .is_none()
+        .then_some(drafting::Suggestions::NO_TYPE);
+    Ok(Json(json!({
+        "project_type": s.project_type,
+        "candidates": s.candidates,
+        "notice": notice,
+        "groups": s.groups,
+    })))
 }
 
 pub async fn lint_api(
     State(app): State<AppState>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut b = body(input)?;
     validate(&app, &b.project, &mut b.rows)?;
     let now = chrono::Utc::now();
     let d = Draft {
@@ -175,11 +272,13 @@ fn revision_of(app: &AppState) -> impl Fn(&str) -> Option<u32> + '_ {
 
 pub async fn create_api(
     State(app): State<AppState>,
-    input: Result<Json<ProjectInput>, JsonRejection>,
+    guards: Guards,
+    viewer: Viewer,
+    Json(input): Json<ProjectInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let input = body(input)?;
     let draft = drafting::new_draft(&app.search, &input, &revision_of(&app))?;
-    app.store.put_draft(&draft)?;
+    admit(&guards, &viewer)?;
+    save(&app, &draft)?;
     let f = findings(&app, &draft);
     Ok((
         StatusCode::CREATED,
@@ -201,15 +300,14 @@ pub async fn get_api(
 pub async fn put_api(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
     let mut d = load(&app, &id)?;
-    let mut b = body(input)?;
     validate(&app, &b.project, &mut b.rows)?;
     d.project = b.project;
     d.rows = b.rows;
     d.updated = chrono::Utc::now();
-    app.store.put_draft(&d)?;
+    save(&app, &d)?;
     let f = findings(&app, &d);
     Ok(Json(json!({ "draft": d, "findings": f })))
 }
@@ -225,7 +323,7 @@ fn type_name(app: &AppState, d: &Draft) -> String {
 pub async fn export_xlsx(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = load(&app, &id)?;
     let bytes = xlsx::write_draft(&d, &type_name(&app, &d))?;
     Ok(download(
@@ -239,7 +337,7 @@ pub async fn export_xlsx(
 pub async fn export_csv(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let d = load(&app, &id)?;
     let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(bytes, "text/csv; charset=utf-8", &d, "csv"))
@@ -263,12 +361,21 @@ fn download(bytes: Vec<u8>, mime: &str, d: &Draft, ext: &str) -> Response {
         .into_response()
 }
 
-/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body.
-async fn import_bytes(app: &AppState, bytes: &[u8]) -> Result<Draft, AppError> {
+/// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body. Anyone
+/// may send one, so it is read within the draft ceiling of the upload limits, off the async
+/// workers, in one of the bounded parse slots.
+async fn import_bytes(
+    app: &AppState,
+    guards: &Guards,
+    viewer: &Viewer,
+    bytes: Bytes,
+) -> Result<Draft, AppError> {
     if bytes.is_empty() {
         return Err(AppError::bad("not_xlsx", "未收到文件"));
     }
-    let (project, mut rows) = xlsx::read_draft(bytes)?;
+    let limits = app.config.uploads.sheet.for_drafts();
+    let (project, mut rows) =
+        uploads::parse(app, move || Ok(xlsx::read_draft(&bytes, &limits)?)).await?;
     validate(app, &project, &mut rows)?;
     let now = chrono::Utc::now();
     let d = Draft {
@@ -279,21 +386,17 @@ async fn import_bytes(app: &AppState, bytes: &[u8]) -> Result<Draft, AppError> {
         created: now,
         updated: now,
     };
-    app.store.put_draft(&d)?;
+    admit(guards, viewer)?;
+    save(app, &d)?;
     Ok(d)
 }
 
-async fn upload(mut mp: Multipart) -> Result<Bytes, AppError> {
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")))?
-    {
+async fn upload(app: &AppState, mut mp: Multipart) -> Result<Bytes, AppError> {
+    let limits = app.config.uploads.sheet.for_drafts();
+    let bad = |e| uploads::multipart_error(e, &limits);
+    while let Some(field) = mp.next_field().await.map_err(bad)? {
         if field.name() == Some("file") {
-            return field
-                .bytes()
-                .await
-                .map_err(|e| AppError::bad("invalid_upload", format!("上传内容无法读取：{e}")));
+            return field.bytes().await.map_err(bad);
         }
     }
     Err(AppError::bad(
@@ -304,9 +407,12 @@ async fn upload(mut mp: Multipart) -> Result<Bytes, AppError> {
 
 pub async fn import_api(
     State(app): State<AppState>,
-    bytes: Bytes,
+    guards: Guards,
+    viewer: Viewer,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let d = import_bytes(&app, &bytes).await?;
+    let bytes = uploads::read_body(body, &app.config.uploads.sheet.for_drafts()).await?;
+    let d = import_bytes(&app, &guards, &viewer, bytes).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": d.id, "url": format!("/drafts/{}", d.id), "draft": d })),
@@ -315,10 +421,12 @@ pub async fn import_api(
 
 pub async fn import_page(
     State(app): State<AppState>,
+    guards: Guards,
+    viewer: Viewer,
     mp: Multipart,
 ) -> Result<Redirect, PageError> {
-    let bytes = upload(mp).await?;
-    let d = import_bytes(&app, &bytes).await?;
+    let bytes = upload(&app, mp).await?;
+    let d = import_bytes(&app, &guards, &viewer, bytes).await?;
     Ok(Redirect::to(&format!("/drafts/{}", d.id)))
 }
 
@@ -365,6 +473,8 @@ pub struct NewForm {
 
 pub async fn create_page(
     State(app): State<AppState>,
+    guards: Guards,
+    viewer: Viewer,
     Form(f): Form<NewForm>,
 ) -> Result<Redirect, PageError> {
     let budget_wan = match f.budget_wan.trim() {
@@ -382,7 +492,8 @@ pub async fn create_page(
         term: Some(f.term),
     };
     let draft = drafting::new_draft(&app.search, &input, &revision_of(&app))?;
-    app.store.put_draft(&draft)?;
+    admit(&guards, &viewer)?;
+    save(&app, &draft)?;
     Ok(Redirect::to(&format!("/drafts/{}", draft.id)))
 }
 
@@ -411,6 +522,8 @@ pub struct EditPage {
     pub action: String,
     /// Set when a trainee works on an exercise: no exports, and the model-answer feedback.
     pub training: Option<super::training::TraineeView>,
+    /// When an untouched draft is deleted (not for training attempts, which do not expire).
+    pub expiry: Option<String>,
 }
 
 fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<String>, PageError> {
@@ -445,7 +558,9 @@ pub(crate) fn draft_page(
         .iter()
         .filter(|x| x.severity == crate::domain::lint::Severity::Error)
         .count();
+    let expiry = training.is_none().then(|| expiry_note(app, &d));
     Ok(EditPage {
+        expiry,
         nav,
         project_json: serde_json::to_string(&d.project).unwrap_or_default(),
         type_name: type_name(app, &d),
@@ -458,6 +573,21 @@ pub(crate) fn draft_page(
         action,
         training,
     })
+}
+
+/// A unit tells the curators that the library has no type for its project: the project name
+/// joins the searches that found nothing in the curator inbox.
+pub async fn report_gap(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Redirect, PageError> {
+    let d = load(&app, &id)?;
+    let name: String = crate::search::text::normalize(d.project.name.trim())
+        .chars()
+        .take(50)
+        .collect();
+    app.store.record_miss(&name)?;
+    Ok(Redirect::to(&format!("/drafts/{}", d.id)))
 }
 
 pub async fn edit(
@@ -484,7 +614,7 @@ pub async fn save_page(
 ) -> Result<Redirect, PageError> {
     let mut d = load(&app, &id)?;
     apply_form(&app, &mut d, &fields)?;
-    app.store.put_draft(&d)?;
+    save(&app, &d)?;
     Ok(Redirect::to(&format!("/drafts/{}#table", d.id)))
 }
 
@@ -571,6 +701,8 @@ pub(crate) fn apply_form(
 /// Copies a draft (e.g. to next year): a new link, the same project and rows.
 pub async fn copy_page(
     State(app): State<AppState>,
+    guards: Guards,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Redirect, PageError> {
     let mut d = load(&app, &id)?;
@@ -579,7 +711,8 @@ pub async fn copy_page(
     d.project.term = Term::Annual;
     d.created = chrono::Utc::now();
     d.updated = d.created;
-    app.store.put_draft(&d)?;
+    admit(&guards, &viewer)?;
+    save(&app, &d)?;
     Ok(Redirect::to(&format!("/drafts/{}", d.id)))
 }
 

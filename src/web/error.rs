@@ -1,12 +1,16 @@
 //! One error type for the web layer: a status, a stable code for the API, a Chinese message.
 //! User-input errors are not logged; internal ones are logged once and answered generically.
+//! Every `/api/` answer of 400 or more is `{"error":{"code","message"}}` (`ErrorBody`); pages
+//! answer the Chinese error page. `uniform` holds that for what no handler or extractor sees.
 
 use crate::curation::CurationError;
 use crate::search::SearchError;
 use crate::store::StoreError;
-use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
 
 #[derive(Debug)]
 pub enum AppError {
@@ -36,6 +40,15 @@ pub enum AppError {
         problems: Vec<(String, String)>,
     },
     TooManyRequests(String),
+    /// Refused before any handler logic, or a limit reached: a method the route lacks (405), a
+    /// body over the limit (413), a content type the route does not read (415), too many rows or
+    /// cells (422), too many requests (429), no upload parse slot free (503), storage full (507);
+    /// the code names it.
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     Internal(String),
 }
 
@@ -63,6 +76,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Refused { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +86,8 @@ impl AppError {
             AppError::NotFound { code, .. }
             | AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
-            | AppError::Conflict { code, .. } => code,
+            | AppError::Conflict { code, .. }
+            | AppError::Refused { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Invalid { .. } => "invalid_indicator",
             AppError::TooManyRequests(_) => "too_many_requests",
@@ -86,7 +101,8 @@ impl AppError {
             | AppError::BadRequest { message, .. }
             | AppError::Forbidden { message, .. }
             | AppError::Conflict { message, .. }
-            | AppError::Invalid { message, .. } => message.clone(),
+            | AppError::Invalid { message, .. }
+            | AppError::Refused { message, .. } => message.clone(),
             AppError::Unauthorized(m) | AppError::TooManyRequests(m) => m.clone(),
             AppError::Internal(_) => "服务器内部错误，请稍后再试；问题已记录。".into(),
         }
@@ -141,6 +157,7 @@ impl From<CurationError> for AppError {
                 message: m,
             },
             CurationError::BadRequest(m) => AppError::bad("invalid_request", m),
+            CurationError::Limit(l) => l.into(),
             CurationError::Store(e) => e.into(),
             CurationError::Search(e) => e.into(),
         }
@@ -159,6 +176,52 @@ impl From<tokio::task::JoinError> for AppError {
     }
 }
 
+/// The body of every API error: `{"error": {"code", "message"}}`, with the problems by field
+/// for content that breaks the schema or a rule.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, English, for programs: `invalid_json`, `unauthorized`, `method_not_allowed` …
+    pub code: String,
+    /// For people, in Chinese.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<Problem>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn of(e: &AppError) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: e.code().to_string(),
+                message: e.message(),
+                problems: match e {
+                    AppError::Invalid { problems, .. } => Some(
+                        problems
+                            .iter()
+                            .map(|(f, m)| Problem {
+                                field: f.clone(),
+                                message: m.clone(),
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                },
+            },
+        }
+    }
+}
+
 /// An error answered as JSON: `{"error": {"code", "message"}}`.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -172,16 +235,11 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
-        let mut body = serde_json::json!({
-            "error": { "code": self.0.code(), "message": self.0.message() }
-        });
-        if let AppError::Invalid { problems, .. } = &self.0 {
-            body["error"]["problems"] = problems
-                .iter()
-                .map(|(f, m)| serde_json::json!({ "field": f, "message": m }))
-                .collect();
-        }
-        (self.0.status(), Json(body)).into_response()
+        (
+            self.0.status(),
+            super::extract::Json(ErrorBody::of(&self.0)),
+        )
+            .into_response()
     }
 }
 
@@ -208,5 +266,121 @@ impl IntoResponse for PageError {
         };
         let html = askama::Template::render(&page).unwrap_or_else(|_| self.0.message());
         (self.0.status(), Html(html)).into_response()
+    }
+}
+
+/// An extractor's refusal, answered in the shape of where it happened: JSON under `/api/`,
+/// the Chinese error page elsewhere.
+#[derive(Debug)]
+pub struct Rejected {
+    pub error: AppError,
+    pub api: bool,
+}
+
+impl Rejected {
+    pub fn at(path: &str, error: AppError) -> Rejected {
+        Rejected {
+            error,
+            api: is_api(path),
+        }
+    }
+}
+
+impl IntoResponse for Rejected {
+    fn into_response(self) -> Response {
+        if self.api {
+            ApiError(self.error).into_response()
+        } else {
+            PageError(self.error).into_response()
+        }
+    }
+}
+
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// The safety net under every route: an error answer that is not in its surface's shape (axum's
+/// empty 405, the body limit's text 413, a multipart rejection's text 400 …) is replaced by the
+/// JSON error under `/api/` and by the Chinese error page elsewhere. Headers such as
+/// `Set-Cookie` are kept.
+pub async fn uniform(req: Request, next: Next) -> Response {
+    let api = is_api(req.uri().path());
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let status = res.status();
+    if status.as_u16() < 400 {
+        return res;
+    }
+    let ct = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let fits = if api {
+        ct.starts_with("application/json")
+    } else {
+        // Pages keep whatever they chose to send (the error page, a download's JSON report);
+        // only bare or plain-text answers come from below the handlers.
+        !(ct.is_empty() || ct.starts_with("text/plain"))
+    };
+    if fits {
+        return res;
+    }
+    let error = from_status(status, &method, api);
+    if status.is_server_error() {
+        tracing::error!(%status, "an error answer without a body reached the safety net");
+    }
+    let mut out = if api {
+        ApiError(error).into_response()
+    } else {
+        PageError(error).into_response()
+    };
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().append(name, value.clone());
+        }
+    }
+    out
+}
+
+/// An error for a bare status, with a Chinese message saying what to do.
+fn from_status(status: StatusCode, method: &axum::http::Method, api: bool) -> AppError {
+    let refused = |code, message: String| AppError::Refused {
+        status,
+        code,
+        message,
+    };
+    match status {
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized("请先登录".into()),
+        StatusCode::NOT_FOUND if api => refused(
+            "route_not_found",
+            "没有这个 API 路径；可用路径见 /api/v1/openapi.json。".into(),
+        ),
+        StatusCode::NOT_FOUND => refused("not_found", "页面不存在".into()),
+        // axum adds `Allow` after this layer has run: the header, not the message, lists them.
+        StatusCode::METHOD_NOT_ALLOWED => refused(
+            "method_not_allowed",
+            format!("此路径不支持 {method} 请求（可用的方法见响应头 Allow）"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => refused(
+            "body_too_large",
+            format!("上传内容过大（最大 {} MiB）", super::MAX_BODY_BYTES >> 20),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => refused(
+            "unsupported_media_type",
+            "不支持的请求内容类型（Content-Type）".into(),
+        ),
+        StatusCode::TOO_MANY_REQUESTS => {
+            AppError::TooManyRequests("请求过于频繁，请稍后再试".into())
+        }
+        s if s.is_server_error() => refused(
+            "internal_error",
+            "服务器内部错误，请稍后再试；问题已记录。".into(),
+        ),
+        StatusCode::FORBIDDEN => refused("forbidden", "没有权限执行此操作".into()),
+        StatusCode::CONFLICT => refused("conflict", "数据已被修改，请刷新后重试".into()),
+        _ => refused("bad_request", "请求无效，无法处理".into()),
     }
 }

@@ -8,7 +8,9 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Editor, Form, Json, Path, Require};
 use super::params::Params;
+use super::uploads;
 use crate::domain::Role;
 use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
 use crate::drafting::Practice;
@@ -16,9 +18,8 @@ use crate::evaluations::import::FileError;
 use crate::evaluations::stats::{self, IndicatorStats};
 use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, charts};
 use askama::Template;
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,7 @@ fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
 impl From<ImportError> for AppError {
     fn from(e: ImportError) -> AppError {
         match e {
+            ImportError::File(FileError::Limit(l)) => l.into(),
             ImportError::File(f) => AppError::bad(f.code(), f.to_string()),
             ImportError::Store(s) => s.into(),
         }
@@ -83,18 +85,28 @@ fn stats_of(app: &AppState, ind: &Indicator) -> Result<IndicatorStats, AppError>
 async fn run_import(
     app: AppState,
     file: String,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     dry_run: bool,
     by: String,
 ) -> Result<ImportReport, AppError> {
     if bytes.is_empty() {
         return Err(ImportError::File(FileError::Empty).into());
     }
-    // Parsing, matching (searches) and the transaction are CPU and disk work.
-    Ok(tokio::task::spawn_blocking(move || {
-        evaluations::import_file(&app.store, &app.search, &file, &bytes, dry_run, &by)
+    // Parsing, matching (searches) and the transaction are CPU and disk work, in a parse slot.
+    let work = app.clone();
+    uploads::parse(&app, move || {
+        let limits = work.config.uploads.sheet;
+        Ok(evaluations::import_file(
+            &work.store,
+            &work.search,
+            &file,
+            &bytes,
+            dry_run,
+            &by,
+            &limits,
+        )?)
     })
-    .await??)
+    .await
 }
 
 fn file_name(p: &Params, headers: &HeaderMap) -> String {
@@ -134,13 +146,15 @@ fn dry_run_flag(p: &Params) -> Result<bool, AppError> {
 pub async fn import_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     headers: HeaderMap,
     p: Params,
-    bytes: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let by = require_curator(&viewer)?;
     let dry_run = dry_run_flag(&p)?;
-    let report = run_import(app, file_name(&p, &headers), bytes.to_vec(), dry_run, by).await?;
+    let bytes = uploads::read_body(body, &app.config.uploads.sheet).await?;
+    let report = run_import(app, file_name(&p, &headers), bytes, dry_run, by).await?;
     let status = if !report.errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else if report.written {
@@ -159,10 +173,8 @@ pub async fn import_api(
     Ok((status, Json(body)).into_response())
 }
 
-async fn upload(mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::bad("invalid_upload", format!("上传内容无法读取：{e}"))
-    };
+async fn upload(app: &AppState, mut mp: Multipart) -> Result<(String, Bytes, bool), AppError> {
+    let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
     let (mut file, mut dry_run) = (None, false);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
@@ -203,10 +215,15 @@ fn methods(r: &ImportReport) -> Vec<(&'static str, usize)> {
         .collect()
 }
 
-pub async fn import_page(State(app): State<AppState>, viewer: Viewer, mp: Multipart) -> Page {
+pub async fn import_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    _: Require<Editor>,
+    mp: Multipart,
+) -> Page {
     let by = require_curator(&viewer)?;
-    let (name, bytes, dry_run) = upload(mp).await?;
-    let r = run_import(app, name, bytes.to_vec(), dry_run, by).await?;
+    let (name, bytes, dry_run) = upload(&app, mp).await?;
+    let r = run_import(app, name, bytes, dry_run, by).await?;
     Ok(Html(
         ReportPage {
             nav: viewer.nav(),
@@ -606,7 +623,7 @@ pub async fn review_api(
 }
 
 /// A curator's decision: `action` = `confirm` | `link` (with `code`) | `new`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
     pub project_id: String,
     pub index: usize,
@@ -646,15 +663,10 @@ async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedPr
 pub async fn decide_api(
     State(app): State<AppState>,
     viewer: Viewer,
-    body: Result<Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
+    _: Require<Editor>,
+    Json(b): Json<DecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let by = require_curator(&viewer)?;
-    let b = body.map(|Json(b)| b).map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let index = b.index;
     let p = apply(app, b, by).await?;
     Ok(Json(json!({ "id": p.id(), "row": p.rows.get(index) })))
@@ -663,7 +675,8 @@ pub async fn decide_api(
 pub async fn decide_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    axum::Form(b): axum::Form<DecisionBody>,
+    _: Require<Editor>,
+    Form(b): Form<DecisionBody>,
 ) -> Result<Redirect, PageError> {
     let by = require_curator(&viewer)?;
     apply(app, b, by).await?;
@@ -878,6 +891,7 @@ fn propose_candidate(
 pub async fn propose_candidate_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Redirect, PageError> {
     let actor = viewer.require(Role::Editor)?;
@@ -891,6 +905,7 @@ pub async fn propose_candidate_page(
 pub async fn propose_candidate_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<crate::domain::Proposal>), ApiError> {
     let actor = viewer.require(Role::Editor)?;

@@ -4,11 +4,12 @@
 
 use super::AppState;
 use super::error::{AppError, PageError};
+use super::extract::Path;
 use super::training::ExampleView;
 use crate::domain::training::{Exercise, SessionItem};
 use crate::domain::{Framework, Indicator, ProjectType, Unit};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Html;
 
 type Page = Result<Html<String>, PageError>;

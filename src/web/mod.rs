@@ -1,16 +1,21 @@
 //! The web layer: HTML pages (askama) and the JSON API under `/api/v1/`, one router.
 
 pub mod account;
+pub mod address;
 pub mod api;
 pub mod auth;
 pub mod curation;
 pub mod drafts;
 pub mod error;
 pub mod evaluations;
+pub mod extract;
 pub mod handbook;
+pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod throttle;
 pub mod training;
+pub mod uploads;
 
 use crate::app::App;
 use crate::search::{Filters, SearchRequest};
@@ -26,11 +31,24 @@ pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono:
     t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset"))
 }
 
+/// Largest request body read in full; uploads have tighter limits of their own.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
 /// Shared state: the whole application behind one `Arc`.
 pub type AppState = Arc<App>;
 
 /// The whole route table.
 pub fn router(app: AppState) -> Router {
+    // Upload forms are read up to the upload limit (multipart answers 413 past it).
+    let upload_limit = |limits: crate::ingest::sheet::SheetLimits| {
+        axum::extract::DefaultBodyLimit::max(
+            usize::try_from(limits.upload_bytes).unwrap_or(usize::MAX),
+        )
+    };
+    let (imports, drafts) = (
+        app.config.uploads.sheet,
+        app.config.uploads.sheet.for_drafts(),
+    );
     Router::new()
         .route("/", get(pages::search))
         .route("/indicators/{code}", get(pages::indicator))
@@ -41,10 +59,14 @@ pub fn router(app: AppState) -> Router {
         .route("/stats", get(pages::stats))
         .route("/drafts/new", get(drafts::new_page))
         .route("/drafts", axum::routing::post(drafts::create_page))
-        .route("/drafts/import", axum::routing::post(drafts::import_page))
+        .route(
+            "/drafts/import",
+            axum::routing::post(drafts::import_page).layer(upload_limit(drafts)),
+        )
         .route("/drafts/{id}", get(drafts::edit).post(drafts::save_page))
         .route("/drafts/{id}/print", get(drafts::print))
         .route("/drafts/{id}/copy", axum::routing::post(drafts::copy_page))
+        .route("/drafts/{id}/gap", axum::routing::post(drafts::report_gap))
         .route("/drafts/{id}/export.xlsx", get(drafts::export_xlsx))
         .route("/drafts/{id}/export.csv", get(drafts::export_csv))
         .route(
@@ -64,7 +86,7 @@ pub fn router(app: AppState) -> Router {
         .route("/evaluations", get(evaluations::index))
         .route(
             "/evaluations/import",
-            axum::routing::post(evaluations::import_page),
+            axum::routing::post(evaluations::import_page).layer(upload_limit(imports)),
         )
         .route(
             "/evaluations/template.xlsx",
@@ -208,6 +230,7 @@ pub fn router(app: AppState) -> Router {
             get(account::users_api).post(account::add_user_api),
         )
         .route("/api/v1/audit", get(account::audit_api))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .route(
             "/login",
             get(account::login_page).post(account::login_submit),
@@ -248,7 +271,9 @@ pub fn router(app: AppState) -> Router {
         .route("/editions/{a}/diff/{b}", get(curation::edition_diff_page))
         .route(
             "/import",
-            get(curation::import_form).post(curation::import_page),
+            get(curation::import_form)
+                .post(curation::import_page)
+                .layer(upload_limit(imports)),
         )
         .route("/import/template.xlsx", get(curation::template_xlsx))
         .route("/import/template.csv", get(curation::template_csv))
@@ -256,11 +281,13 @@ pub fn router(app: AppState) -> Router {
         .fallback(pages::not_found)
         // Bodies up to 16 MiB are read in full and answered by our own validation (a clear
         // error naming the field) rather than cut off mid-upload.
-        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::layer,
         ))
+        .layer(axum::Extension(throttle::Guards::new(&app.config.limits)))
+        .layer(axum::middleware::from_fn(error::uniform))
         .with_state(app)
 }
 
@@ -345,8 +372,13 @@ async fn run_search(
 ) -> Result<crate::search::SearchResults, AppError> {
     check_filters(&app, &req.filters)?;
     let res = app.search.search(&req)?;
-    // What people look for and do not find feeds the curator inbox (the query only).
-    if res.total == 0 && req.offset == 0 && !req.q.trim().is_empty() {
+    // What people look for and do not find feeds the curator inbox (the query only): no hit at
+    // all, or hits only for fewer than half of the query's informative words.
+    let mostly_missed = res
+        .relaxed
+        .as_ref()
+        .is_some_and(|r| r.min_words * 2 < r.words.len());
+    if (res.total == 0 || mostly_missed) && req.offset == 0 && !req.q.trim().is_empty() {
         let q: String = crate::search::text::normalize(req.q.trim())
             .chars()
             .take(50)
@@ -377,9 +409,11 @@ pub async fn serve_on(
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let app = Arc::new(app);
+    drafts::spawn_expiry(app.clone());
     axum::serve(
         listener,
-        router(Arc::new(app)).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await?;

@@ -2,13 +2,14 @@
 
 use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
+use super::extract::Path;
 use super::params::Params;
 use super::{AppState, run_search};
 use crate::domain::quality::{self, Stats};
 use crate::domain::{Catalog, Framework, Indicator, ProjectType, Revision, Status, Unit};
 use crate::search::{FacetCount, SearchResults};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -119,6 +120,7 @@ pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
             total: 0,
             hits: vec![],
             facets: Default::default(),
+            relaxed: None,
         }
     };
     let facet =
@@ -379,33 +381,60 @@ pub async fn edition_indicator(
 /// A project type with its indicator count and core count.
 pub type TypeCount = (ProjectType, usize, usize);
 
+/// One 类 of the 支出功能分类科目 on the browse page: code, name, whether a county budget has
+/// project spending under it, and its project types.
+pub struct ClassView {
+    pub code: String,
+    pub name: String,
+    pub project_spending: bool,
+    pub types: Vec<TypeCount>,
+}
+
 #[derive(Template)]
 #[template(path = "browse.html")]
 pub struct BrowsePage {
     pub nav: Nav,
+    /// `by=function`: types grouped by 支出功能分类 类 instead of by type group.
+    pub by_function: bool,
     pub groups: Vec<(String, Vec<TypeCount>)>,
+    pub classes: Vec<ClassView>,
     pub edition: String,
 }
 
-pub async fn browse(State(app): State<AppState>, viewer: Viewer) -> Page {
+pub async fn browse(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let catalog = app.search.catalog();
     let stats = quality::stats(&catalog, &app.store.indicators()?);
+    let count = |t: ProjectType| {
+        let s = stats.by_type.iter().find(|s| s.code == t.code);
+        (t, s.map_or(0, |s| s.total), s.map_or(0, |s| s.core))
+    };
+    let by_function = p.get("by") == Some("function");
     let groups = groups(&catalog)
         .into_iter()
-        .map(|(g, types)| {
-            let types = types
-                .into_iter()
-                .map(|t| {
-                    let s = stats.by_type.iter().find(|s| s.code == t.code);
-                    (t, s.map_or(0, |s| s.total), s.map_or(0, |s| s.core))
-                })
-                .collect();
-            (g, types)
+        .map(|(g, types)| (g, types.into_iter().map(count).collect()))
+        .collect();
+    let classes = catalog
+        .functions
+        .iter()
+        .map(|c| ClassView {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            project_spending: c.project_spending,
+            types: catalog
+                .project_types
+                .iter()
+                .filter(|t| catalog.classes_of(t).iter().any(|k| k.code == c.code))
+                .cloned()
+                .map(count)
+                .collect(),
         })
+        .filter(|c| c.project_spending || !c.types.is_empty())
         .collect();
     render(&BrowsePage {
         nav: viewer.nav(),
+        by_function,
         groups,
+        classes,
         edition: catalog.edition.clone(),
     })
 }
@@ -428,6 +457,8 @@ pub struct BrowseTypePage {
     pub tree: Vec<Level1Block>,
     pub total: usize,
     pub natures: Vec<String>,
+    /// 支出功能分类 codes with their official names and their 类 (the anchor on /browse).
+    pub functions: Vec<(String, String, String)>,
 }
 
 pub async fn browse_type(
@@ -445,7 +476,7 @@ pub async fn browse_type(
     let all = app.store.indicators()?;
     let fits: Vec<&Indicator> = all.iter().filter(|i| i.is_active() && i.fits(&t)).collect();
     let tree = catalog
-        .framework()
+        .framework_of(&t)
         .level1
         .iter()
         .map(|l1| Level1Block {
@@ -484,9 +515,18 @@ pub async fn browse_type(
         .iter()
         .map(|n| catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone()))
         .collect();
+    let functions = t
+        .functions
+        .iter()
+        .map(|f| {
+            let name = catalog.function_name(f).unwrap_or_default().to_string();
+            (f.clone(), name, f.chars().take(3).collect())
+        })
+        .collect();
     render(&BrowseTypePage {
         nav: viewer.nav(),
         total: fits.len(),
+        functions,
         t,
         tree,
         natures,

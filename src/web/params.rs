@@ -88,6 +88,7 @@ impl Params {
                 core: self.flag("core"),
             },
             explain: self.flag("explain"),
+            relax: true,
             facets: self.flag("facets"),
         })
     }

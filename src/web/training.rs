@@ -8,8 +8,10 @@
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
-use super::drafts::{DraftBody, apply_form, draft_page, findings, validate};
+use super::drafts::{DraftBody, admit, apply_form, check_size, draft_page, findings, validate};
 use super::error::{ApiError, AppError, PageError};
+use super::extract::{Editor, Form, Json, Path, Query, Require};
+use super::throttle::{Guards, too_many};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
     AnnotatedTable, Attempt, Comparison, Example, Exercise, ExerciseStart, FrameworkPart,
@@ -18,11 +20,9 @@ use crate::domain::training::{
 };
 use crate::domain::{Draft, Framework, Indicator, Role};
 use askama::Template;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -57,10 +57,30 @@ fn session(app: &AppState, id: &str) -> Result<TrainingSession, AppError> {
         .ok_or_else(|| AppError::not_found("session_not_found", "没有这个培训课程（链接可能有误）"))
 }
 
-fn exercise(app: &AppState, code: &str) -> Result<Exercise, AppError> {
-    let missing = || AppError::not_found("exercise_not_found", "没有这个练习码，请核对后重新输入");
-    let code = normalize_join_code(code).ok_or_else(missing)?;
-    app.store.exercise(&code)?.ok_or_else(missing)
+/// The exercise a join code opens. Wrong codes are counted per client address (each lookup is
+/// counted when it starts, given back if the code exists), and a client that has used up its
+/// budget is refused before the lookup, so codes cannot be guessed fast (nor learnt from which
+/// guesses are refused).
+fn exercise(
+    app: &AppState,
+    guards: &Guards,
+    viewer: &Viewer,
+    code: &str,
+) -> Result<Exercise, AppError> {
+    let key = viewer.limit_key();
+    guards
+        .join_codes
+        .take(&key)
+        .map_err(|wait| too_many("join_throttled", "练习码输错次数过多", wait))?;
+    let found = match normalize_join_code(code) {
+        Some(code) => app.store.exercise(&code)?,
+        None => None,
+    };
+    let ex = found.ok_or_else(|| {
+        AppError::not_found("exercise_not_found", "没有这个练习码，请核对后重新输入")
+    })?;
+    guards.join_codes.refund(&key);
+    Ok(ex)
 }
 
 /// The newest frozen edition that holds this revision of the indicator.
@@ -75,7 +95,7 @@ fn edition_of(app: &AppState, code: &str, revision: u32) -> Result<Option<String
 }
 
 /// What a trainer asks to add to a session (JSON API and forms alike).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemSpec {
     Framework {
@@ -303,7 +323,7 @@ pub async fn example_api(
 
 // ---- sessions ----
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SessionBody {
     pub title: String,
     #[serde(default)]
@@ -380,15 +400,10 @@ fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Val
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     headers: HeaderMap,
-    input: Result<Json<SessionBody>, JsonRejection>,
+    Json(b): Json<SessionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(b) = input.map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
     let s = create_session(&app, &viewer, &b.title, b.items)?;
     Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
 }
@@ -441,6 +456,7 @@ pub struct NewSessionForm {
 pub async fn create_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Form(f): Form<NewSessionForm>,
 ) -> Result<Redirect, PageError> {
     let specs = if f.template == "standard" {
@@ -529,6 +545,7 @@ pub struct SessionPage {
 pub async fn session_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let s = session(&app, &id)?;
@@ -562,6 +579,7 @@ pub async fn session_page(
 pub async fn session_submit(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
@@ -868,14 +886,15 @@ pub struct CodeQuery {
 }
 
 pub async fn join_lookup(
-    axum::extract::Query(q): axum::extract::Query<CodeQuery>,
+    Query(q): Query<CodeQuery>,
     State(app): State<AppState>,
+    guards: Guards,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
-    match exercise(&app, &q.code) {
+    match exercise(&app, &guards, &viewer, &q.code) {
         Ok(e) => Ok(Redirect::to(&format!("/t/{}", e.code)).into_response()),
-        Err(e) => Ok((
-            StatusCode::NOT_FOUND,
+        Err(e @ (AppError::NotFound { .. } | AppError::Refused { .. })) => Ok((
+            e.status(),
             Html(
                 JoinPage {
                     nav: viewer.nav(),
@@ -887,15 +906,17 @@ pub async fn join_lookup(
             ),
         )
             .into_response()),
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn join_page(
     State(app): State<AppState>,
+    guards: Guards,
     viewer: Viewer,
     Path(code): Path<String>,
 ) -> Page {
-    let ex = exercise(&app, &code)?;
+    let ex = exercise(&app, &guards, &viewer, &code)?;
     Ok(Html(
         JoinPage {
             nav: viewer.nav(),
@@ -911,10 +932,11 @@ pub async fn join_page(
     ))
 }
 
-fn new_attempt(app: &AppState, ex: &Exercise) -> Result<Attempt, AppError> {
+/// A new attempt at `ex` (not stored yet).
+fn new_attempt(ex: &Exercise) -> Attempt {
     let now = Utc::now();
     let id = crate::drafting::new_id();
-    let a = Attempt {
+    Attempt {
         id: id.clone(),
         exercise: ex.code.clone(),
         draft: Draft {
@@ -927,22 +949,30 @@ fn new_attempt(app: &AppState, ex: &Exercise) -> Result<Attempt, AppError> {
         },
         submitted: None,
         rules: vec![],
-    };
-    app.store.put_attempt(&a)?;
-    Ok(a)
+    }
 }
 
 pub async fn start_attempt(
     State(app): State<AppState>,
+    guards: Guards,
+    viewer: Viewer,
     Path(code): Path<String>,
 ) -> Result<Redirect, PageError> {
-    let ex = exercise(&app, &code)?;
-    let a = new_attempt(&app, &ex)?;
+    let ex = exercise(&app, &guards, &viewer, &code)?;
+    admit(&guards, &viewer)?;
+    let a = new_attempt(&ex);
+    app.store.put_attempt(&a)?;
     Ok(Redirect::to(&format!("/t/{}/a/{}", ex.code, a.id)))
 }
 
-fn attempt(app: &AppState, code: &str, id: &str) -> Result<(Exercise, Attempt), AppError> {
-    let ex = exercise(app, code)?;
+fn attempt(
+    app: &AppState,
+    guards: &Guards,
+    viewer: &Viewer,
+    code: &str,
+    id: &str,
+) -> Result<(Exercise, Attempt), AppError> {
+    let ex = exercise(app, guards, viewer, code)?;
     let a = app
         .store
         .attempt(&ex.code, id)?
@@ -984,10 +1014,11 @@ fn trainee_view(app: &AppState, ex: &Exercise, a: &Attempt) -> TraineeView {
 
 pub async fn attempt_page(
     State(app): State<AppState>,
+    guards: Guards,
     viewer: Viewer,
     Path((code, id)): Path<(String, String)>,
 ) -> Page {
-    let (ex, a) = attempt(&app, &code, &id)?;
+    let (ex, a) = attempt(&app, &guards, &viewer, &code, &id)?;
     let view = trainee_view(&app, &ex, &a);
     let action = format!("/t/{}/a/{}", ex.code, a.id);
     Ok(Html(
@@ -1008,11 +1039,14 @@ fn submit(app: &AppState, a: &mut Attempt) -> Vec<LintFinding> {
 
 pub async fn attempt_submit(
     State(app): State<AppState>,
+    guards: Guards,
+    viewer: Viewer,
     Path((code, id)): Path<(String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
-    let (ex, mut a) = attempt(&app, &code, &id)?;
+    let (ex, mut a) = attempt(&app, &guards, &viewer, &code, &id)?;
     apply_form(&app, &mut a.draft, &fields)?;
+    check_size(&app, &a.draft)?;
     let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
     if submitted {
         submit(&app, &mut a);
@@ -1025,20 +1059,18 @@ pub async fn attempt_submit(
 /// A whole attempt in one call: the rows, checked, compared and (by default) submitted.
 pub async fn attempt_api(
     State(app): State<AppState>,
+    guards: Guards,
+    viewer: Viewer,
     Path(code): Path<String>,
-    input: Result<Json<DraftBody>, JsonRejection>,
+    Json(mut b): Json<DraftBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Json(mut b) = input.map_err(|e| {
-        AppError::bad(
-            "invalid_json",
-            format!("请求内容无法解析：{}", e.body_text()),
-        )
-    })?;
-    let ex = exercise(&app, &code)?;
-    let mut a = new_attempt(&app, &ex)?;
+    let ex = exercise(&app, &guards, &viewer, &code)?;
     // The practice case is the trainer's: a trainee changes the rows, not the project.
     validate(&app, &ex.project, &mut b.rows)?;
+    let mut a = new_attempt(&ex);
     a.draft.rows = b.rows;
+    check_size(&app, &a.draft)?;
+    admit(&guards, &viewer)?;
     let f = submit(&app, &mut a);
     app.store.put_attempt(&a)?;
     Ok((
@@ -1113,6 +1145,7 @@ pub struct SummaryPage {
 pub async fn summary_page(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
     let s = session(&app, &id)?;
@@ -1131,6 +1164,7 @@ pub async fn summary_page(
 pub async fn summary_api(
     State(app): State<AppState>,
     viewer: Viewer,
+    _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let s = session(&app, &id)?;

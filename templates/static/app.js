@@ -1,5 +1,30 @@
 // Search as you type: suggestions under the search box, with keyboard navigation.
 // Progressive enhancement: without JavaScript the form still submits to the search page.
+// Everything from the API goes into the page as text (textContent, createElement), never as
+// markup: the script never has the browser parse API data as HTML.
+
+// An element with text content and, optionally, a class.
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+// The server's highlighted text (its characters escaped, hits in <mark>) as DOM nodes: only
+// <mark> becomes an element, every other character stays text, whatever the string holds.
+function highlighted(html) {
+  const frag = document.createDocumentFragment();
+  const entities = { '&lt;': '<', '&gt;': '>', '&amp;': '&', '&quot;': '"', '&#39;': "'" };
+  const text = (s) => s.replace(/&(lt|gt|amp|quot|#39);/g, (m) => entities[m]);
+  String(html).split(/(<mark>[\s\S]*?<\/mark>)/).forEach((part) => {
+    if (!part) return;
+    const m = /^<mark>([\s\S]*)<\/mark>$/.exec(part);
+    frag.appendChild(m ? el('mark', text(m[1])) : document.createTextNode(text(part)));
+  });
+  return frag;
+}
+
 document.querySelectorAll('input[data-suggest]').forEach(function (input) {
   // In the drafting table the pick fills the "add" field; in the search box it opens the indicator.
   const picking = input.id === 'add';
@@ -7,7 +32,7 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
   if (!list) return;
   let items = [], active = -1, timer = null, seq = 0;
 
-  function close() { list.hidden = true; list.innerHTML = ''; items = []; active = -1; input.setAttribute('aria-expanded', 'false'); }
+  function close() { list.hidden = true; list.replaceChildren(); items = []; active = -1; input.setAttribute('aria-expanded', 'false'); }
   function select(i) {
     active = i;
     Array.from(list.children).forEach((li, j) => li.setAttribute('aria-selected', j === i ? 'true' : 'false'));
@@ -26,11 +51,14 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
       if (!r.ok || mine !== seq) return;
       const data = await r.json();
       items = data.suggestions || [];
-      list.innerHTML = '';
+      list.replaceChildren();
       items.forEach((s, i) => {
         const li = document.createElement('li');
         li.setAttribute('role', 'option');
-        li.innerHTML = '<span>' + s.name_html + '</span><small>' + s.level2 + (s.unit ? ' · ' + s.unit : '') + '</small>';
+        const name = el('span');
+        name.appendChild(highlighted(s.name_html));
+        li.appendChild(name);
+        li.appendChild(el('small', (s.level2 || '') + (s.unit ? ' · ' + s.unit : '')));
         li.addEventListener('mousedown', (e) => { e.preventDefault(); open(s.code); });
         list.appendChild(li);
         if (i === 0) li.setAttribute('aria-selected', 'false');
@@ -62,7 +90,6 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
   const general = document.getElementById('lint-general');
   if (!form || !summary || !general) return;
   let timer = null;
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
   async function check() {
     const rows = [];
     const names = [];
@@ -85,11 +112,18 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
     const findings = (await r.json()).findings || [];
     const errors = findings.filter((f) => f.severity === 'error').length;
     summary.textContent = '审核检查：' + (findings.length ? errors + ' 个错误，' + (findings.length - errors) + ' 个提示' : '未发现问题');
-    general.innerHTML = findings.map((f) => {
+    general.replaceChildren(...findings.map((f) => {
       const sev = f.severity === 'error' ? '错误' : '提示';
-      const where = f.row === null || f.row === undefined ? '' : '第 ' + (f.row + 1) + ' 行“' + esc(names[f.row] || '') + '”：';
-      return '<li class="' + sev + '"><strong>' + sev + '</strong> ' + where + esc(f.message) + '。<em>建议：' + esc(f.fix) + '</em> <code>' + esc(f.rule) + '</code></li>';
-    }).join('');
+      const li = el('li', null, sev);
+      li.appendChild(el('strong', sev));
+      const row = Number.isInteger(f.row) ? f.row : null;
+      const where = row === null ? '' : '第 ' + (row + 1) + ' 行“' + (names[row] || '') + '”：';
+      li.appendChild(document.createTextNode(' ' + where + (f.message || '') + '。'));
+      li.appendChild(el('em', '建议：' + (f.fix || '')));
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(el('code', f.rule || ''));
+      return li;
+    }));
   }
   const later = () => { clearTimeout(timer); timer = setTimeout(check, 300); };
   form.addEventListener('input', later);

@@ -168,8 +168,26 @@ async fn an_indicator_comes_with_every_field_and_its_revisions() {
 async fn catalog_endpoints_describe_types_framework_stats_and_editions() {
     let (_, types) = shared_app().json("/api/v1/project-types").await;
     assert_eq!(types["edition"], "2026.1");
+    let road = types["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["project_types"].as_array().unwrap())
+        .find(|t| t["code"] == "road")
+        .unwrap();
+    assert_eq!(road["functions"][0]["code"], "21203");
+    assert_eq!(road["functions"][0]["name"], "城乡社区公共设施");
+    assert_eq!(road["function_classes"][0]["name"], "城乡社区支出");
+    let classes = types["function_classes"].as_array().unwrap();
+    let c212 = classes.iter().find(|c| c["code"] == "212").unwrap();
+    assert!(
+        c212["project_types"]
+            .as_array()
+            .unwrap()
+            .contains(&"road".into())
+    );
     let (_, fw) = shared_app().json("/api/v1/framework").await;
-    assert_eq!(fw["frameworks"].as_array().unwrap().len(), 2);
+    assert_eq!(fw["frameworks"].as_array().unwrap().len(), 3);
     let (_, stats) = shared_app().json("/api/v1/stats").await;
     assert!(stats["indicators"].as_u64().unwrap() >= 1000);
     assert_eq!(stats["findings"], 0);

@@ -47,6 +47,32 @@ fn check_passes_on_the_bundled_library_and_reports_statistics() {
     );
     assert!(stdout.contains("0 处问题"), "{stdout}");
     assert!(stdout.contains("比率指标计算公式"), "{stdout}");
+    assert!(stdout.contains("按支出功能分类"), "{stdout}");
+    assert!(stdout.contains("212 城乡社区支出"), "{stdout}");
+}
+
+#[test]
+fn check_refuses_a_vocabulary_that_drops_a_unit_or_joins_two_units() {
+    let vocab = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("index");
+    for f in ["user_dict.txt", "synonyms.txt", "stop_words.txt"] {
+        std::fs::copy(src.join(f), vocab.path().join(f)).unwrap();
+    }
+    let stops = vocab.path().join("stop_words.txt");
+    let text = std::fs::read_to_string(&stops).unwrap();
+    std::fs::write(&stops, text + "本\n").unwrap();
+    let syn = vocab.path().join("synonyms.txt");
+    let text = std::fs::read_to_string(&syn).unwrap();
+    std::fs::write(&syn, text + "学时 课时\n").unwrap();
+    let out = bin()
+        .args(["check", "--vocab"])
+        .arg(vocab.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopword-is-unit"), "{stderr}");
+    assert!(stderr.contains("synonym-joins-units"), "{stderr}");
 }
 
 #[test]
@@ -129,6 +155,11 @@ fn search_and_export_work_from_the_terminal() {
         .unwrap();
     assert!(out.status.success());
     let mut r = csv::Reader::from_path(&csv).unwrap();
+    let headers = r.headers().unwrap().clone();
+    assert!(
+        headers.iter().any(|h| h == "依据文件") && headers.iter().any(|h| h == "适用年度"),
+        "{headers:?}"
+    );
     let rows = r.records().count();
     assert!(rows >= 1000, "{rows}");
 }

@@ -220,7 +220,7 @@ async fn a_rejected_proposal_changes_nothing_and_nobody_approves_their_own() {
         .await;
     assert_eq!(s, 200);
     let (_, ind) = app.json("/api/v1/indicators/JZ-002").await;
-    assert_eq!(ind["indicator"]["target"], "1500");
+    assert_eq!(ind["indicator"]["target"], "100");
     let (_, revs) = app.json("/api/v1/indicators/JZ-002/revisions").await;
     assert_eq!(revs["revisions"].as_array().unwrap().len(), 1);
     let (s, _) = reviewer2
@@ -548,7 +548,7 @@ async fn passwords_are_hashed_logins_are_rate_limited_and_writes_are_audited() {
     }
     let admin = Session::login(&app, "admin").await;
     let client = reqwest::Client::new();
-    for _ in 0..5 {
+    for _ in 0..3 {
         let r = client
             .post(app.url("/api/v1/session"))
             .json(&json!({ "name": "editor", "password": "wrong password" }))
@@ -563,14 +563,9 @@ async fn passwords_are_hashed_logins_are_rate_limited_and_writes_are_audited() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 429, "blocked even with the right password");
+    assert_eq!(r.status(), 429, "slowed even with the right password");
     let j: Value = r.json().await.unwrap();
-    assert!(
-        j["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("分钟后再试")
-    );
+    assert!(j["error"]["message"].as_str().unwrap().contains("秒后再试"));
 
     // API tokens work without cookies or CSRF, and an admin sees and exports the audit log.
     let (s, t) = admin.post("/api/v1/tokens", json!({})).await;

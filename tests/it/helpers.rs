@@ -63,6 +63,7 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
+            zhibiao::web::drafts::spawn_expiry(served.clone());
             axum::serve(
                 listener,
                 zhibiao::web::router(served).into_make_service_with_connect_info::<SocketAddr>(),
@@ -85,8 +86,15 @@ pub fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
 
 /// A fresh app with the bundled library in a new temporary data directory.
 pub fn fresh_app() -> TestApp {
+    fresh_app_with(|_| {})
+}
+
+/// `fresh_app` with some settings changed.
+pub fn fresh_app_with(settings: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    start(Config::for_tests(dir.path()), Some(dir))
+    let mut config = Config::for_tests(dir.path());
+    settings(&mut config);
+    start(config, Some(dir))
 }
 
 /// One app with the bundled library, shared by the read-only tests.
@@ -110,8 +118,14 @@ pub const PASSWORD: &str = "测试密码-correct horse";
 
 /// A fresh app whose store already holds the test accounts.
 pub fn curation_app() -> TestApp {
+    curation_app_with(|_| {})
+}
+
+/// `curation_app` with some settings changed.
+pub fn curation_app_with(settings: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::for_tests(dir.path());
+    let mut config = Config::for_tests(dir.path());
+    settings(&mut config);
     std::fs::create_dir_all(&config.data_dir).unwrap();
     {
         let store = zhibiao::store::Store::open(&config.store_dir(), 8 << 20).unwrap();
@@ -239,4 +253,65 @@ impl Session {
         let body = r.text().await.unwrap_or_default();
         (s, if loc.is_empty() { body } else { loc })
     }
+}
+
+/// A `zhibiao serve` child process on a free port: its memory and its environment are its own.
+/// Killed when dropped.
+pub struct ServerProcess {
+    pub proc: std::process::Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl ServerProcess {
+    pub fn start(data: &std::path::Path, env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::BufRead;
+        let mut proc = std::process::Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(proc.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .rsplit("http://")
+            .next()
+            .expect("the server prints its address");
+        ServerProcess {
+            base: format!("http://{addr}"),
+            proc,
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+    }
+}
+
+/// Runs a `zhibiao` command against a data directory (passwords from `ZHIBIAO_PASSWORD`);
+/// its standard output.
+pub fn run_cli(data: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhibiao"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("ZHIBIAO_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

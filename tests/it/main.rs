@@ -1,17 +1,25 @@
 //! Integration tests: the real app (real sled, real tantivy index, temp data directory) served
 //! on a free loopback port and spoken to over HTTP.
 
+mod abuse;
 mod api;
+mod api_edge;
+mod api_fuzz;
 mod browser;
 mod cli;
 mod corpus;
 mod curation;
 mod drafting;
 mod durability;
+mod escaping;
 mod evaluations;
 mod helpers;
+mod openapi;
 mod pages;
+mod project_names;
 mod relevance;
 mod reworded;
 mod training;
+mod upload_fuzz;
+mod uploads;
 mod webdriver;

@@ -97,6 +97,36 @@ async fn browse_goes_from_project_type_to_the_framework_tree() {
 }
 
 #[tokio::test]
+async fn browse_groups_types_by_functional_class_and_names_each_type_s_codes() {
+    let (status, doc) = page("/browse?by=function").await;
+    assert_eq!(status, 200);
+    let headings = texts(&doc, ".groups h2");
+    assert!(
+        headings.iter().any(|h| h == "212 城乡社区支出"),
+        "{headings:?}"
+    );
+    assert_eq!(count(&doc, "#f212 a[href='/browse/road']"), 1);
+    assert_eq!(count(&doc, "#f210 a[href='/browse/public_health']"), 1);
+    let (_, doc) = page("/browse/public_health").await;
+    let line = texts(&doc, ".functions").join("");
+    assert!(
+        line.contains("21004") && line.contains("公共卫生"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn the_indicator_page_shows_the_document_and_the_year_a_value_comes_from() {
+    let (status, doc) = page("/indicators/GX-HY-007").await;
+    assert_eq!(status, 200);
+    let labels = texts(&doc, ".fields dt");
+    assert!(labels.iter().any(|t| t == "依据文件"), "{labels:?}");
+    assert!(labels.iter().any(|t| t == "适用年度"), "{labels:?}");
+    assert!(texts(&doc, ".basis-doc")[0].contains("财行〔2016〕214号"));
+    assert_eq!(texts(&doc, ".valid-year"), vec!["2016起"]);
+}
+
+#[tokio::test]
 async fn framework_and_statistics_pages_render() {
     let (status, doc) = page("/framework").await;
     assert_eq!(status, 200);

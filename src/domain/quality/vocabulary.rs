@@ -1,0 +1,137 @@
+//! The search vocabulary checked against the library: a stop word must not be a unit, and a
+//! synonym group must join only words that mean the same (not two units, not two indicators).
+
+use super::Finding;
+use crate::domain::{Catalog, Indicator};
+use std::collections::{HashMap, HashSet};
+
+/// Every vocabulary rule. `synonyms` are the groups of index/synonyms.txt and `stop_words` the
+/// words of index/stop_words.txt, both as the search loads them.
+pub fn check_vocabulary(
+    catalog: &Catalog,
+    indicators: &[Indicator],
+    synonyms: &[Vec<String>],
+    stop_words: &HashSet<String>,
+) -> Vec<Finding> {
+    let units: HashSet<&str> = catalog.units.iter().map(|u| u.name.as_str()).collect();
+    let mut out = Vec::new();
+    let mut stops: Vec<&String> = stop_words
+        .iter()
+        .filter(|w| units.contains(w.as_str()))
+        .collect();
+    stops.sort();
+    for w in stops {
+        out.push(Finding {
+            rule: "stopword-is-unit",
+            code: None,
+            message: format!("停用词“{w}”是计量单位（units.toml）：检索时会丢掉“5{w}”这样的数量"),
+        });
+    }
+    let names: HashMap<&str, &Indicator> = indicators
+        .iter()
+        .filter(|i| i.is_active())
+        .map(|i| (i.name.as_str(), i))
+        .collect();
+    for group in synonyms {
+        let group_units: Vec<&String> = group
+            .iter()
+            .filter(|w| units.contains(w.as_str()))
+            .collect();
+        if group_units.len() > 1 {
+            out.push(Finding {
+                rule: "synonym-joins-units",
+                code: None,
+                message: format!(
+                    "同义词组“{}”把不同的计量单位（{}）当作同义词",
+                    group.join(" "),
+                    group_units
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+            });
+        }
+        let mut reported = HashSet::new();
+        for a in group {
+            for b in group.iter().filter(|b| *b != a) {
+                for (name, i) in names.iter().filter(|(n, _)| n.contains(a.as_str())) {
+                    let other = name.replace(a.as_str(), b);
+                    let Some(o) = names.get(other.as_str()).filter(|o| o.code != i.code) else {
+                        continue;
+                    };
+                    let pair = if i.code < o.code {
+                        (i.code.clone(), o.code.clone())
+                    } else {
+                        (o.code.clone(), i.code.clone())
+                    };
+                    if reported.insert(pair) {
+                        out.push(Finding {
+                            rule: "synonym-joins-indicators",
+                            code: Some(i.code.to_string()),
+                            message: format!(
+                                "同义词组“{}”把“{a}”与“{b}”视为同义，使指标“{name}”与 {}“{other}”在检索中无法区分：两者若是同一指标应统一名称，否则从词组中删去该词",
+                                group.join(" "),
+                                o.code
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library::{default_dir, load_dir};
+
+    fn vocab() -> (Vec<Vec<String>>, HashSet<String>) {
+        let v = crate::search::vocab::Vocabulary::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("index"),
+        )
+        .unwrap();
+        (v.synonyms.clone(), v.stop_words.clone())
+    }
+
+    #[test]
+    fn the_bundled_vocabulary_fits_the_library() {
+        let lib = load_dir(&default_dir()).unwrap();
+        let (syn, stops) = vocab();
+        let found = check_vocabulary(&lib.catalog, &lib.indicators, &syn, &stops);
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn each_vocabulary_rule_catches_its_failing_example() {
+        let lib = load_dir(&default_dir()).unwrap();
+        let (mut syn, mut stops) = vocab();
+        stops.insert("本".into());
+        syn.push(vec!["学时".into(), "课时".into()]);
+        // Two indicators whose names differ only by words of one group.
+        let a = lib
+            .indicators
+            .iter()
+            .find(|i| i.name.contains("满意度"))
+            .unwrap();
+        let mut b = a.clone();
+        b.code = crate::domain::Code::parse("ZZ-999").unwrap();
+        b.name = a.name.replace("满意度", "好评度");
+        syn.push(vec!["满意度".into(), "好评度".into()]);
+        let mut inds = lib.indicators.clone();
+        inds.push(b);
+        let rules: Vec<&str> = check_vocabulary(&lib.catalog, &inds, &syn, &stops)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        for rule in [
+            "stopword-is-unit",
+            "synonym-joins-units",
+            "synonym-joins-indicators",
+        ] {
+            assert!(rules.contains(&rule), "{rule} not in {rules:?}");
+        }
+    }
+}

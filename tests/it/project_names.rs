@@ -1,0 +1,314 @@
+//! Project names as budgets write them: relaxed matching, type recognition from the whole library,
+//! a table for every project, forgiving Chinese input, and floors on the relevance evaluation.
+//! Every failure message names the query.
+
+use crate::helpers::{enc, shared_app};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use zhibiao::drafting::{self, ProjectInput};
+use zhibiao::ingest::library::{self, IndicatorInput};
+use zhibiao::search::{SearchIndex, Vocabulary};
+
+async fn search(q: &str, extra: &str) -> Value {
+    let (status, body) = shared_app()
+        .json(&format!("/api/v1/search?q={}{extra}", enc(q)))
+        .await;
+    assert_eq!(status, 200, "{q}: {body}");
+    body
+}
+
+fn names(body: &Value) -> Vec<String> {
+    body["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_long_project_name_is_relaxed_and_explain_names_the_words_set_aside() {
+    let q = "2024年乡镇卫生院基本药物制度补助";
+    let body = search(q, "&explain=1").await;
+    let top = names(&body);
+    assert!(body["total"].as_u64().unwrap() >= 10, "{q}: {body}");
+    assert!(
+        top.iter()
+            .take(5)
+            .any(|n| n.contains("药物") || n.contains("卫生院")),
+        "{q}: {top:?}"
+    );
+    let relaxed = &body["relaxed"];
+    let aside: Vec<&str> = relaxed["set_aside"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{q}: no relaxed block in {body}"))
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(aside.contains(&"2024"), "{q}: set aside {aside:?}");
+    let words: Vec<&str> = relaxed["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(words.contains(&"药物"), "{q}: words {words:?}");
+    assert!(!words.contains(&"2024"), "{q}: words {words:?}");
+}
+
+#[tokio::test]
+async fn a_query_whose_words_match_together_is_not_relaxed() {
+    let q = "新建道路里程";
+    let body = search(q, "").await;
+    assert!(body.get("relaxed").is_none(), "{q}: {body}");
+    assert_eq!(names(&body)[0], "新建道路里程", "{q}");
+}
+
+#[tokio::test]
+async fn a_word_no_indicator_has_does_not_empty_the_answer() {
+    // 口袋公园 is one word that no name holds; its parts (公园) do.
+    for q in ["口袋公园建设", "2025年全县统计调查专项经费"] {
+        let body = search(q, "").await;
+        assert!(body["total"].as_u64().unwrap() > 0, "{q}: zero hits");
+    }
+}
+
+#[tokio::test]
+async fn a_same_sound_typo_still_finds_the_indicator_below_exact_matches() {
+    let q = "严收合格率"; // 验收 typed with a character of the same sound
+    let top = names(&search(q, "").await);
+    assert!(
+        top.iter().take(3).all(|n| n.contains("验收合格率")),
+        "{q}: {top:?}"
+    );
+    // A correctly typed query is never widened to its homophones (经典 must not find 景点).
+    let body = search("验收合格率", "&explain=1").await;
+    let explained = body.to_string();
+    assert!(!explained.contains("同音"), "验收合格率: {explained}");
+}
+
+#[tokio::test]
+async fn characters_and_pinyin_mix_in_one_query() {
+    let q = "道路yanshou";
+    let top = names(&search(q, "").await);
+    assert!(
+        top.first()
+            .is_some_and(|n| n.contains("道路") && n.contains("验收")),
+        "{q}: {top:?}"
+    );
+}
+
+#[tokio::test]
+async fn policy_shorthand_and_full_width_input_are_understood() {
+    for (q, want) in [
+        ("一网通办", "网上可办"),
+        ("雪亮工程", "视频监控"),
+        ("ＬＥＤ路灯", "LED"),
+    ] {
+        let top = names(&search(q, "").await);
+        assert!(top.iter().take(3).any(|n| n.contains(want)), "{q}: {top:?}");
+    }
+}
+
+async fn suggest_targets(project: &str) -> Value {
+    let r = shared_app()
+        .client
+        .post(shared_app().url("/api/v1/suggest-targets"))
+        .json(&json!({ "project_name": project }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{project}");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_project_of_no_known_type_gets_a_full_honest_table() {
+    let q = "新能源汽车充电桩建设";
+    let body = suggest_targets(q).await;
+    assert!(
+        body["project_type"].is_null(),
+        "{q}: {}",
+        body["project_type"]
+    );
+    assert!(
+        body["notice"]
+            .as_str()
+            .unwrap_or("")
+            .contains("指标库尚无该类项目"),
+        "{q}: {}",
+        body["notice"]
+    );
+    let groups = body["groups"].as_array().unwrap();
+    for l1 in ["产出指标", "效益指标", "满意度指标"] {
+        assert!(
+            groups.iter().any(|g| g["level1"] == l1),
+            "{q}: no {l1} rows"
+        );
+    }
+    // Every row says where it came from.
+    for g in groups {
+        for i in g["indicators"].as_array().unwrap() {
+            let source = i["source"].as_str().unwrap();
+            assert!(["项目类型", "检索", "共性"].contains(&source), "{q}: {i}");
+        }
+    }
+    assert!(
+        !body["candidates"].as_array().unwrap().is_empty(),
+        "{q}: no candidates"
+    );
+}
+
+#[tokio::test]
+async fn a_recognised_type_comes_with_its_scored_alternatives() {
+    let q = "城乡居民基本养老保险缴费补贴";
+    let body = suggest_targets(q).await;
+    assert_eq!(
+        body["project_type"]["code"], "resident_pension",
+        "{q}: {body}"
+    );
+    let c = &body["candidates"][0];
+    assert!(c["coverage"].as_f64().unwrap() >= 0.6, "{q}: {c}");
+    assert!(c["score"].as_f64().unwrap() > 0.0, "{q}: {c}");
+}
+
+/// The bundled library with one more project type, written as a curator would.
+fn library_with_funeral_services() -> library::Library {
+    let mut lib = library::load_dir(&library::default_dir()).unwrap();
+    let mut t = lib.catalog.project_types[0].clone();
+    t.code = "funeral".into();
+    t.prefix = "BZS".into();
+    t.name = "惠民殡葬服务".into();
+    t.group = "补助补贴".into();
+    t.natures = vec!["subsidy".into()];
+    t.keywords = vec![
+        "殡葬".into(),
+        "惠民殡葬".into(),
+        "公益性公墓".into(),
+        "骨灰".into(),
+    ];
+    t.description = "减免基本殡葬服务费用，建设公益性公墓和骨灰堂。".into();
+    lib.catalog.project_types.push(t);
+    let ind = |code: &str, name: &str, l1: &str, l2: &str, unit: &str| IndicatorInput {
+        code: code.into(),
+        name: name.into(),
+        level1: l1.into(),
+        level2: l2.into(),
+        definition: format!("反映{name}。"),
+        formula: if unit == "%" {
+            "分子÷分母×100%".into()
+        } else {
+            String::new()
+        },
+        value_type: "定量".into(),
+        direction: "≥".into(),
+        unit: unit.into(),
+        target: "90".into(),
+        basis: "计划标准".into(),
+        data_source: "项目验收资料".into(),
+        scoring: "实际完成值÷目标值×分值。".into(),
+        weight: 10,
+        project_types: vec!["funeral".into()],
+        core: vec!["funeral".into()],
+        ..IndicatorInput::default()
+    };
+    for raw in [
+        ind(
+            "BZS-001",
+            "基本殡葬服务费用减免人数",
+            "产出指标",
+            "数量指标",
+            "人",
+        ),
+        ind(
+            "BZS-002",
+            "新建公益性公墓墓穴数",
+            "产出指标",
+            "数量指标",
+            "个",
+        ),
+        ind("BZS-003", "遗体火化率", "产出指标", "质量指标", "%"),
+        ind(
+            "BZS-004",
+            "群众治丧费用减负总额",
+            "效益指标",
+            "社会效益指标",
+            "万元",
+        ),
+        ind(
+            "BZS-005",
+            "治丧家庭满意度",
+            "满意度指标",
+            "服务对象满意度指标",
+            "%",
+        ),
+    ] {
+        lib.indicators
+            .push(library::validate(raw, &lib.catalog).unwrap_or_else(|e| panic!("{e:?}")));
+    }
+    lib
+}
+
+#[test]
+fn a_type_added_only_to_the_library_is_recognised_without_code_changes() {
+    let q = "2025年惠民殡葬基本服务费用减免资金";
+    let lib = library_with_funeral_services();
+    let vocab = Arc::new(Vocabulary::load(&zhibiao::search::vocab::default_dir()).unwrap());
+    let index = SearchIndex::in_ram(vocab.clone(), Arc::new(lib.catalog), lib.indicators).unwrap();
+    let input = ProjectInput {
+        project_name: q.into(),
+        description: String::new(),
+        project_type: None,
+        budget_wan: None,
+        term: None,
+    };
+    let s = drafting::suggest(&index, &input).unwrap();
+    assert_eq!(
+        s.project_type.as_ref().map(|t| t.code.as_str()),
+        Some("funeral"),
+        "{q}: {:?}",
+        s.candidates
+    );
+    let outputs: Vec<&str> = s
+        .groups
+        .iter()
+        .filter(|g| g.level1 == "产出指标")
+        .flat_map(|g| g.indicators.iter().map(|i| i.code.as_str()))
+        .collect();
+    assert!(outputs.contains(&"BZS-001"), "{q}: {outputs:?}");
+
+    // The same name against the bundled library: no type fits, and none is pretended.
+    let lib = library::load_dir(&library::default_dir()).unwrap();
+    let index = SearchIndex::in_ram(vocab, Arc::new(lib.catalog), lib.indicators).unwrap();
+    let s = drafting::suggest(&index, &input).unwrap();
+    assert!(s.project_type.is_none(), "{q}: {:?}", s.project_type);
+}
+
+/// Floors on the published drafting scenarios and on zhibiao's own set across the functional
+/// classification (`zhibiao eval` prints the same figures).
+#[test]
+fn the_relevance_evaluation_holds_its_floors() {
+    let lib = library::load_dir(&library::default_dir()).unwrap();
+    let vocab = Arc::new(Vocabulary::load(&zhibiao::search::vocab::default_dir()).unwrap());
+    let index = SearchIndex::in_ram(vocab, Arc::new(lib.catalog), lib.indicators).unwrap();
+    let own = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/relevance/projects_functional.tsv"
+    );
+    let text = std::fs::read_to_string(own).unwrap();
+    let cases = zhibiao::relevance::parse_cases(&text).unwrap();
+    assert!(cases.len() >= 150, "{} cases", cases.len());
+    let r = zhibiao::relevance::evaluate(&index, &cases).unwrap();
+    let s = &r.summary;
+    let failing: Vec<String> = r
+        .cases
+        .iter()
+        .filter(|c| !c.table_on_topic() || c.hits == 0)
+        .map(|c| c.query.clone())
+        .collect();
+    assert_eq!(s.zero_hit_share, 0.0, "zero hits: {failing:?}");
+    assert!(s.complete_tables >= 0.97, "{s:?}; {failing:?}");
+    assert!(s.on_topic_tables >= 0.80, "{s:?}; {failing:?}");
+    assert!(s.precision >= 0.60, "{s:?}");
+    assert!(s.wrong_share <= 0.02, "{s:?}");
+}
