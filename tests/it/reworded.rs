@@ -655,7 +655,13 @@ fn measure(
     let mut f = Figures::default();
     let debug = std::env::var_os("ZHIBIAO_MATCH_DEBUG").is_some();
     for (name, bytes) in files {
-        let parsed = import::parse(name, bytes, &lib.catalog).unwrap();
+        let parsed = import::parse(
+            name,
+            bytes,
+            &lib.catalog,
+            &zhibiao::ingest::sheet::SheetLimits::default(),
+        )
+        .unwrap();
         assert!(
             parsed.errors.is_empty(),
             "{name}: {:?}",
