@@ -86,6 +86,8 @@ pub enum MatchMethod {
     Name,
     /// Same normalised name as one of the indicator's aliases.
     Alias,
+    /// The same words in another order, or a same-sound character (补/捕).
+    Reworded,
     /// The best search hit, similar enough by characters.
     Similar,
     /// Chosen or confirmed by a curator.
@@ -93,11 +95,12 @@ pub enum MatchMethod {
 }
 
 impl MatchMethod {
-    pub const ALL: [MatchMethod; 6] = [
+    pub const ALL: [MatchMethod; 7] = [
         MatchMethod::Code,
         MatchMethod::Exact,
         MatchMethod::Name,
         MatchMethod::Alias,
+        MatchMethod::Reworded,
         MatchMethod::Similar,
         MatchMethod::Curator,
     ];
@@ -108,6 +111,7 @@ impl MatchMethod {
             MatchMethod::Exact => "名称+单位+二级指标",
             MatchMethod::Name => "名称",
             MatchMethod::Alias => "别名",
+            MatchMethod::Reworded => "词序或同音字不同",
             MatchMethod::Similar => "相似度",
             MatchMethod::Curator => "人工确认",
         }
@@ -119,6 +123,7 @@ impl MatchMethod {
             MatchMethod::Exact => "exact",
             MatchMethod::Name => "name",
             MatchMethod::Alias => "alias",
+            MatchMethod::Reworded => "reworded",
             MatchMethod::Similar => "similar",
             MatchMethod::Curator => "curator",
         }

@@ -1,22 +1,29 @@
-//! New indicators from practice: unmatched rows are cleaned (normalised names), clustered so
-//! that near-identical wordings from different projects become one candidate with its evidence,
-//! and a candidate can be turned into a full indicator draft for the curator's review queue.
+//! New indicators from practice: unmatched rows are read the way the matcher reads names
+//! (`wording::Key`), clustered so that the variants of one indicator written by different
+//! projects become one candidate with its evidence, and a candidate can be turned into a full
+//! indicator draft for the curator's review queue.
 //!
-//! Clustering is greedy single-pass over rows in a fixed order (level 1, key): a row joins the
-//! first cluster of the same level 1 whose representative key has a bigram overlap of at least
-//! `JOIN` with its own; otherwise it starts a cluster. The order makes the result deterministic.
+//! Rows are grouped by key first (same key, level 1 and kind of unit); two groups join when their keys are
+//! alike enough (`matching::plain_similarity` ≥ `JOIN`: shared sounds, order, characters) and
+//! their units are not of different kinds; groups joined through a chain of such pairs
+//! form one candidate. The result does not depend on the order of the rows.
 
-use super::matching::{name_key, similarity, unit_key};
+use super::matching::plain_similarity;
 use super::stats::{Spread, fmt_num};
+use super::units;
+use super::wording::{Key, Wording};
 use crate::domain::{
     Basis, Candidate, Catalog, Code, CostKind, Direction, EvaluatedProject, Evidence, Indicator,
     Provenance, Status, Term, ValueType,
 };
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// Overlap at which two wordings are taken for the same indicator.
+/// Likeness at which two wordings are taken for the same indicator.
 pub const JOIN: f32 = 0.7;
+
+/// A sound bigram shared by more groups than this (满意, 意度) is too common to find pairs by.
+const COMMON_GRAM: usize = 400;
 
 fn most_common(values: impl Iterator<Item = String>) -> String {
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -36,59 +43,123 @@ fn most_common(values: impl Iterator<Item = String>) -> String {
         .unwrap_or_default()
 }
 
+/// Units of different kinds (人 and %) keep two wordings apart; 天 and 个工作日 do not: the
+/// same new indicator may be timed either way.
+fn different_kinds(a: Option<&str>, b: Option<&str>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a != b)
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// Rows with one key and level 1.
+struct Group {
+    level1: String,
+    key: Key,
+    /// The kind of unit its rows are in (to keep 人 and % apart), when known.
+    kind: Option<String>,
+    members: Vec<(Evidence, String)>,
+}
+
 /// Clusters every unmatched row of `projects` into candidates, most evidence first.
-pub fn candidates(projects: &[EvaluatedProject]) -> Vec<Candidate> {
-    let mut rows: Vec<(String, Evidence, String, String)> = Vec::new();
+pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candidate> {
+    let table = units::table();
+    // Rows by level 1, kind of unit and key.
+    type GroupKey = (String, String, String);
+    let mut by_key: BTreeMap<GroupKey, Vec<(Evidence, String)>> = BTreeMap::new();
+    let mut keys: HashMap<String, Key> = HashMap::new();
     for p in projects {
         for r in p.rows.iter().filter(|r| r.matched.is_none()) {
-            let key = name_key(&r.name);
+            let key = wording.key(&r.name);
             if key.is_empty() {
                 continue;
             }
-            rows.push((
-                key,
-                Evidence {
-                    project_id: p.id(),
-                    project: p.name.clone(),
-                    unit_name: p.unit_name.clone(),
-                    year: p.year,
-                    project_type: p.project_type.clone(),
-                    name: r.name.clone(),
-                    unit: r.unit.clone(),
-                    direction: r.direction.clone(),
-                    target: r.target.clone(),
-                    actual: r.actual.clone(),
-                    grade: p.grade,
-                    source: r.source.clone(),
-                },
-                r.level1.clone(),
-                r.level2.clone(),
-            ));
+            let kind = table.kind(&r.unit).unwrap_or_default().to_string();
+            by_key
+                .entry((r.level1.clone(), kind, key.text.clone()))
+                .or_default()
+                .push((
+                    Evidence {
+                        project_id: p.id(),
+                        project: p.name.clone(),
+                        unit_name: p.unit_name.clone(),
+                        year: p.year,
+                        project_type: p.project_type.clone(),
+                        name: r.name.clone(),
+                        unit: r.unit.clone(),
+                        direction: r.direction.clone(),
+                        target: r.target.clone(),
+                        actual: r.actual.clone(),
+                        grade: p.grade,
+                        source: r.source.clone(),
+                    },
+                    r.level2.clone(),
+                ));
+            keys.entry(key.text.clone()).or_insert(key);
         }
     }
-    rows.sort_by(|a, b| {
-        (a.2.as_str(), a.0.as_str(), &a.1.source.file, a.1.source.row).cmp(&(
-            b.2.as_str(),
-            b.0.as_str(),
-            &b.1.source.file,
-            b.1.source.row,
-        ))
-    });
-    /// Level 1, representative key, members (evidence, level 2).
-    type Cluster = (String, String, Vec<(Evidence, String)>);
-    let mut clusters: Vec<Cluster> = Vec::new();
-    for (key, ev, l1, l2) in rows {
-        match clusters
-            .iter_mut()
-            .find(|c| c.0 == l1 && (c.1 == key || similarity(&c.1, &key) >= JOIN))
-        {
-            Some(c) => c.2.push((ev, l2)),
-            None => clusters.push((l1, key, vec![(ev, l2)])),
+    let groups: Vec<Group> = by_key
+        .into_iter()
+        .map(|((level1, kind, text), mut members)| {
+            members.sort_by(|a, b| {
+                (&a.0.source.file, &a.0.source.sheet, a.0.source.row).cmp(&(
+                    &b.0.source.file,
+                    &b.0.source.sheet,
+                    b.0.source.row,
+                ))
+            });
+            Group {
+                level1,
+                kind: (!kind.is_empty()).then_some(kind),
+                key: keys[&text].clone(),
+                members,
+            }
+        })
+        .collect();
+    // Pairs worth comparing share a sound bigram.
+    let mut by_gram: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+    for (g, group) in groups.iter().enumerate() {
+        let mut grams = group.key.sound_grams().to_vec();
+        grams.dedup();
+        for gram in grams {
+            by_gram.entry(gram).or_default().push(g);
         }
+    }
+    let mut parent: Vec<usize> = (0..groups.len()).collect();
+    for posting in by_gram.values().filter(|p| p.len() <= COMMON_GRAM) {
+        for (n, &a) in posting.iter().enumerate() {
+            for &b in &posting[n + 1..] {
+                let (ga, gb) = (&groups[a], &groups[b]);
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                if ra == rb
+                    || ga.level1 != gb.level1
+                    || different_kinds(ga.kind.as_deref(), gb.kind.as_deref())
+                    || plain_similarity(&ga.key, &gb.key) < JOIN
+                {
+                    continue;
+                }
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for g in 0..groups.len() {
+        let root = find(&mut parent, g);
+        clusters.entry(root).or_default().push(g);
     }
     let mut out: Vec<Candidate> = clusters
-        .into_iter()
-        .map(|(level1, _, members)| {
+        .into_values()
+        .map(|members| {
+            let level1 = groups[members[0]].level1.clone();
+            let members: Vec<(Evidence, String)> = members
+                .into_iter()
+                .flat_map(|g| groups[g].members.iter().cloned())
+                .collect();
             let name = most_common(members.iter().map(|(e, _)| e.name.clone()));
             let mut variants: Vec<String> = members
                 .iter()
@@ -98,10 +169,14 @@ pub fn candidates(projects: &[EvaluatedProject]) -> Vec<Candidate> {
             variants.sort();
             variants.dedup();
             let level2 = most_common(members.iter().map(|(_, l2)| l2.clone()));
-            let unit = most_common(members.iter().map(|(e, _)| unit_key(&e.unit)));
+            let unit = most_common(
+                members
+                    .iter()
+                    .map(|(e, _)| table.canonical(&e.unit).unwrap_or_else(|| e.unit.clone())),
+            );
             let direction = most_common(members.iter().map(|(e, _)| e.direction.clone()));
             let mut h = Sha256::new();
-            h.update(format!("{level1}|{}", name_key(&name)));
+            h.update(format!("{level1}|{}", wording.key(&name).text));
             let id: String = h
                 .finalize()
                 .iter()
@@ -232,6 +307,11 @@ mod tests {
     use crate::domain::{EvaluationRow, Grade, SourceRef};
     use crate::ingest::library;
 
+    fn wording() -> std::sync::Arc<Wording> {
+        let v = crate::search::Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+        Wording::shared(&v)
+    }
+
     fn project(name: &str, t: &str, rows: &[(&str, &str, &str)]) -> EvaluatedProject {
         EvaluatedProject {
             name: name.into(),
@@ -268,6 +348,45 @@ mod tests {
         }
     }
 
+    fn with_unit(mut p: EvaluatedProject, unit: &str) -> EvaluatedProject {
+        for r in &mut p.rows {
+            r.unit = unit.into();
+        }
+        p
+    }
+
+    #[test]
+    fn reworded_variants_join_and_other_kinds_of_unit_stay_apart() {
+        let ps = vec![
+            with_unit(
+                project("甲", "food_safety", &[("举报线索首次核查用时", "3", "2")]),
+                "天",
+            ),
+            // Year, notes, a same-sound typo, another word order, another time unit.
+            with_unit(
+                project(
+                    "乙",
+                    "food_safety",
+                    &[("2025年举报线所首次核查用时（天）", "3", "3")],
+                ),
+                "个工作日",
+            ),
+            with_unit(
+                project("丙", "food_safety", &[("首次核查举报线索用时", "2", "2")]),
+                "日",
+            ),
+            // Same words, but a count: another indicator.
+            with_unit(
+                project("丁", "food_safety", &[("举报线索首次核查用时", "5", "5")]),
+                "人",
+            ),
+        ];
+        let cs = candidates(&ps, &wording());
+        assert_eq!(cs.len(), 2, "{cs:#?}");
+        assert_eq!(cs[0].projects(), 3, "{cs:#?}");
+        assert_eq!(cs[1].unit, "人");
+    }
+
     #[test]
     fn near_identical_wordings_from_different_projects_become_one_candidate() {
         let ps = vec![
@@ -290,7 +409,7 @@ mod tests {
                 &[("智慧路灯远程监控覆盖比例", "92", "90")],
             ),
         ];
-        let cs = candidates(&ps);
+        let cs = candidates(&ps, &wording());
         assert_eq!(cs.len(), 2, "{cs:#?}");
         let c = &cs[0];
         assert_eq!(c.projects(), 3);
@@ -300,7 +419,7 @@ mod tests {
                 .contains(&"智慧路灯远程监控覆盖率（%）".to_string())
         );
         // The same data clusters to the same ids.
-        assert_eq!(candidates(&ps)[0].id, c.id);
+        assert_eq!(candidates(&ps, &wording())[0].id, c.id);
     }
 
     #[test]
@@ -310,7 +429,7 @@ mod tests {
             project("甲", "lighting", &[("智慧路灯远程监控覆盖率", "90", "93")]),
             project("乙", "lighting", &[("智慧路灯远程监控覆盖率", "96", "96")]),
         ];
-        let c = &candidates(&ps)[0];
+        let c = &candidates(&ps, &wording())[0];
         let i = candidate_to_indicator(c, &catalog);
         assert!(i.code.as_str().starts_with("PJ-2024-"), "{}", i.code);
         assert_eq!(i.provenance, Provenance::Evaluations);

@@ -1,113 +1,545 @@
-//! Linking imported indicator rows to library indicators, most certain way first:
+//! Linking imported indicator rows to library indicators. Names are compared as `wording::Key`s
+//! (notes, years, filler, synonyms and stop words folded), most certain way first:
 //!
 //! 1. the code written in the row (`Code`, confidence 1);
-//! 2. the same normalised name, unit and level 2 (`Exact`, 1);
-//! 3. the same normalised name, or one of an indicator's aliases (`Name` 0.9 / `Alias` 0.85–0.95);
-//! 4. similarity: the candidates are the search hits for the name (same level 1, with and
-//!    without the project-type filter) plus the indicators that fit the project's type; each is
-//!    scored by character-bigram overlap (Dice) of the normalised names (or best alias), plus small
-//!    bonuses when unit, level 2 and project type agree (`Similar`, 0..1).
+//! 2. the same key as an indicator's name (`Exact` / `Name`) or alias (`Alias`);
+//! 3. the same characters in another order, or the same sounds (a same-sound typo, 补/捕, also
+//!    through a character's other readings), or both (`Reworded`);
+//! 4. similarity (`Similar`): the indicators sharing sound bigrams with the row are scored by
+//!    the sounds they share, weighted by how rare each is in the library, by word order and by
+//!    exact characters; the confidence is that score less what the runner-up leaves as margin.
 //!
-//! A match below `CERTAIN` waits for a curator on the review page and stays out of statistics;
-//! below `MIN_SIMILAR` the row is left unmatched and feeds the new-indicator candidates.
+//! Every way then weighs the row's evidence: level 1 and 2, the unit (the same quantity through
+//! `units`, another unit of the same kind, or another kind), and the project's type. A name
+//! that several indicators share and that all fit the row (a shared alias such as 系统正常运行率)
+//! never links automatically: the best is proposed for review. Nor does a reworded name with a
+//! close runner-up, or the name of another type's indicator when one that fits is nearly as
+//! alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
+//! files, see docs/PERFORMANCE.md); from `REVIEW` — or from a `NEAR` similarity, however close
+//! the runner-up — it waits for a curator; below, the row is left unmatched and feeds the
+//! new-indicator candidates.
 
-use crate::domain::{Catalog, EvaluationRow, Indicator, Match, MatchMethod};
-use crate::search::text::{is_word_char, normalize};
-use crate::search::{Filters, SearchIndex, SearchRequest};
-use std::collections::{HashMap, HashSet};
+use super::units::{self, Agreement, UnitReading};
+use super::wording::{Key, Wording, readings};
+use crate::domain::{Catalog, EvaluationRow, Indicator, Match, MatchMethod, ProjectType};
+use crate::search::{SearchIndex, Vocabulary};
+use rustc_hash::FxHashMap;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Below this confidence a similarity match is not kept at all.
-pub const MIN_SIMILAR: f64 = 0.55;
-/// Below this character overlap a search hit is not a match, whatever else agrees.
-const MIN_OVERLAP: f32 = 0.5;
+/// Below this confidence a row is left unmatched (a candidate for a new indicator).
+pub const REVIEW: f64 = 0.5;
 
-/// Word endings written interchangeably in forms, folded to the library's usual word.
-const SYNONYMS: &[(&str, &str)] = &[
-    ("达成率", "完成率"),
-    ("完成比例", "完成率"),
-    ("完成比率", "完成率"),
-    ("满意率", "满意度"),
-    ("满意程度", "满意度"),
-    ("达标比例", "达标率"),
-    ("合格比例", "合格率"),
-];
+/// At most this many library names are scored for one row.
+const POOL: usize = 48;
 
-/// Leading words that do not change what is measured (年度新建道路里程 = 新建道路里程).
-const LEADING_FILLER: &[&str] = &["本年度", "年度", "全年", "本年", "当年", "项目"];
+/// Other readings of a name's characters indexed, at most (each a sound sequence).
+const MAX_READINGS: usize = 12;
 
-/// The comparable form of an indicator name: width, case and script folded; bracketed notes
-/// (units such as （%）、(公里)) and punctuation dropped; synonyms and leading filler folded.
-pub fn name_key(s: &str) -> String {
-    let s = normalize(s);
-    let mut out = String::new();
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match c {
-            '(' | '[' | '【' | '〔' | '{' => depth += 1,
-            ')' | ']' | '】' | '〕' | '}' => depth = depth.saturating_sub(1),
-            c if depth == 0 && is_word_char(c) && c != '%' => out.push(c),
-            _ => {}
+/// The confidence of a name shared by several indicators that all fit the row: review.
+const SHARED: f64 = 0.7;
+
+/// A similarity (evidence weighed in) at which an indicator is a near match: the row goes to
+/// review rather than to the new-indicator candidates, however close a runner-up is.
+const NEAR: f64 = 0.55;
+
+/// How alike an indicator that fits the row must be to put in doubt a name of another type's
+/// indicator, or of one filed under another level 2.
+const ALTERNATIVE: f64 = 0.75;
+
+/// One name or alias of an indicator.
+struct Entry {
+    ind: usize,
+    alias: bool,
+    key: Key,
+}
+
+/// What a row says for or against one indicator besides its name.
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    level1: bool,
+    level2: bool,
+    unit: Agreement,
+    /// The indicator fits the project's type (written for it or common to its nature).
+    fits: bool,
+    /// Written for the type itself, not only common to its spending nature.
+    written_for: bool,
+}
+
+impl Evidence {
+    /// What the evidence adds to (or takes from) a name's confidence.
+    fn adjustment(&self, has_type: bool) -> f64 {
+        let mut a = 0.0;
+        if !self.level1 {
+            a -= 0.3;
+        }
+        a += if self.level2 { 0.02 } else { -0.05 };
+        a += match self.unit {
+            Agreement::Same => 0.02,
+            Agreement::Convertible => 0.01,
+            Agreement::Unknown => 0.0,
+            Agreement::Related => -0.2,
+            Agreement::Different => -0.3,
+        };
+        if has_type {
+            a += if self.written_for {
+                0.02
+            } else if self.fits {
+                0.01
+            } else {
+                -0.05
+            };
+        }
+        a
+    }
+
+    /// Order among indicators sharing a key: the one agreeing most.
+    fn rank(&self) -> u8 {
+        (self.level1 as u8) * 32
+            + (self.unit != Agreement::Different) as u8 * 16
+            + (self.fits as u8) * 8
+            + (self.level2 as u8) * 4
+            + (self.written_for as u8) * 2
+            + (self.unit == Agreement::Same) as u8
+    }
+}
+
+/// The library as the matcher sees it: active indicators and the keys of their names and
+/// aliases, looked up by key, by bag of characters, by sounds, by bag of sounds and by sound
+/// bigram.
+pub struct Matcher {
+    catalog: Arc<Catalog>,
+    wording: Arc<Wording>,
+    inds: Vec<Indicator>,
+    /// Each indicator's unit, read once.
+    units: Vec<UnitReading>,
+    by_code: HashMap<String, usize>,
+    entries: Vec<Entry>,
+    exact: HashMap<String, Vec<usize>>,
+    char_bags: HashMap<String, Vec<usize>>,
+    sounds: HashMap<Vec<u64>, Vec<usize>>,
+    sound_bags: HashMap<Vec<u64>, Vec<usize>>,
+    grams: HashMap<(u64, u64), Vec<usize>>,
+    /// Sound → entries with it, to find names sharing no bigram with a row.
+    singles: HashMap<u64, Vec<usize>>,
+    /// Character → entries with it, likewise.
+    chars: HashMap<char, Vec<usize>>,
+    /// How rare each sound is among indicators: ln(1 + N / indicators with it).
+    weights: FxHashMap<u64, f32>,
+    /// The weight of a sound no indicator has.
+    unseen: f32,
+}
+
+/// What a row looks like to the matcher.
+struct Row<'r> {
+    row: &'r EvaluationRow,
+    project_type: Option<&'r ProjectType>,
+    unit: UnitReading,
+}
+
+impl Matcher {
+    pub fn new(search: &SearchIndex, indicators: Vec<Indicator>) -> Matcher {
+        Self::with(search.catalog(), search.vocabulary(), indicators)
+    }
+
+    pub fn with(catalog: Arc<Catalog>, vocab: &Vocabulary, indicators: Vec<Indicator>) -> Matcher {
+        let wording = Wording::shared(vocab);
+        let inds: Vec<Indicator> = indicators.into_iter().filter(|i| i.is_active()).collect();
+        let mut entries = Vec::new();
+        for (n, i) in inds.iter().enumerate() {
+            let mut seen: Vec<String> = Vec::new();
+            for (alias, name) in
+                std::iter::once((false, &i.name)).chain(i.aliases.iter().map(|a| (true, a)))
+            {
+                for key in wording.keys(name) {
+                    if key.is_empty() || seen.contains(&key.text) {
+                        continue;
+                    }
+                    seen.push(key.text.clone());
+                    entries.push(Entry { ind: n, alias, key });
+                }
+            }
+        }
+        let mut m = Matcher {
+            catalog,
+            wording,
+            units: inds.iter().map(|i| units::table().read(&i.unit)).collect(),
+            by_code: inds
+                .iter()
+                .enumerate()
+                .map(|(n, i)| (i.code.to_string(), n))
+                .collect(),
+            inds,
+            entries,
+            exact: HashMap::new(),
+            char_bags: HashMap::new(),
+            sounds: HashMap::new(),
+            sound_bags: HashMap::new(),
+            grams: HashMap::new(),
+            singles: HashMap::new(),
+            chars: HashMap::new(),
+            weights: FxHashMap::default(),
+            unseen: 0.0,
+        };
+        let mut df: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (e, entry) in m.entries.iter().enumerate() {
+            let k = &entry.key;
+            m.exact.entry(k.text.clone()).or_default().push(e);
+            m.char_bags.entry(k.char_bag()).or_default().push(e);
+            m.sounds.entry(k.sounds.clone()).or_default().push(e);
+            m.sound_bags
+                .entry(k.sound_bag().to_vec())
+                .or_default()
+                .push(e);
+            // A typo may take another reading of a character (得 for 地, read de); not with
+            // another order as well (雇 is also read hu: 雇主 would be 住户).
+            let mut variants = 0;
+            for (at, &c) in k.chars.iter().enumerate() {
+                for other in readings(c).into_iter().skip(1) {
+                    if variants == MAX_READINGS {
+                        break;
+                    }
+                    variants += 1;
+                    let mut sounds = k.sounds.clone();
+                    sounds[at] = other;
+                    m.sounds.entry(sounds).or_default().push(e);
+                }
+            }
+            for c in &k.chars {
+                let v = m.chars.entry(*c).or_default();
+                if v.last() != Some(&e) {
+                    v.push(e);
+                }
+            }
+            let mut grams = k.sound_grams().to_vec();
+            grams.dedup();
+            for g in grams {
+                m.grams.entry(g).or_default().push(e);
+            }
+            let mut sounds = k.sound_bag().to_vec();
+            sounds.dedup();
+            for s in sounds {
+                m.singles.entry(s).or_default().push(e);
+            }
+            for s in &k.sounds {
+                let v = df.entry(*s).or_default();
+                if v.last() != Some(&entry.ind) {
+                    v.push(entry.ind);
+                }
+            }
+        }
+        let n = m.inds.len().max(1) as f32;
+        m.weights = df
+            .into_iter()
+            .map(|(s, inds)| (s, (1.0 + n / inds.len() as f32).ln()))
+            .collect();
+        m.unseen = (1.0 + n).ln();
+        m
+    }
+
+    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
+        self.by_code.get(code).map(|&n| &self.inds[n])
+    }
+
+    /// The wording the keys were made with (the clustering reads names the same way).
+    pub fn wording(&self) -> &Wording {
+        &self.wording
+    }
+
+    fn evidence(&self, n: usize, r: &Row) -> Evidence {
+        let (i, row) = (&self.inds[n], r.row);
+        Evidence {
+            level1: same_level1(i, row),
+            level2: i.level2 == row.level2,
+            unit: r.unit.agreement(&self.units[n]),
+            fits: r.project_type.is_some_and(|t| i.fits(t)),
+            written_for: r
+                .project_type
+                .is_some_and(|t| i.project_types.contains(&t.code)),
         }
     }
-    for (from, to) in SYNONYMS {
-        if out.contains(from) {
-            out = out.replace(from, to);
-        }
-    }
-    for f in LEADING_FILLER {
-        if let Some(rest) = out.strip_prefix(f)
-            && rest.chars().count() >= 3
+
+    /// The library indicator for one row, or `None` when nothing is similar enough.
+    pub fn match_row(&self, row: &EvaluationRow, project_type: Option<&str>) -> Option<Match> {
+        if let Some(code) = &row.code
+            && self.by_code.contains_key(code)
         {
-            out = rest.to_string();
-            break;
+            return Some(Match {
+                code: code.clone(),
+                method: MatchMethod::Code,
+                confidence: 1.0,
+                confirmed_by: None,
+            });
+        }
+        let keys = self.wording.keys(&row.name);
+        if keys[0].is_empty() {
+            return None;
+        }
+        let r = Row {
+            row,
+            project_type: project_type.and_then(|t| self.catalog.project_type(t)),
+            unit: units::table().read(&row.unit),
+        };
+        let found = self.by_key(&keys, &r);
+        let Some(m) = found else {
+            return self.similar(&keys, &r);
+        };
+        let best = self.by_code[&m.code];
+        let ranked = std::cell::OnceCell::new();
+        let ranked = || ranked.get_or_init(|| self.ranked(&keys, &r));
+        let fits = |k: usize| r.project_type.is_none_or(|t| self.inds[k].fits(t));
+        // Words reordered or misspelt into a name, while another indicator the row could be is
+        // about as alike: a question for a curator.
+        if m.method == MatchMethod::Reworded && m.is_certain() {
+            let own = ranked().iter().find(|x| x.0 == best).map_or(0.0, |x| x.1);
+            if ranked()
+                .iter()
+                .any(|&(k, score)| k != best && score >= own - CLEAR / 2.0 && fits(k))
+            {
+                return Some(Match {
+                    confidence: m.confidence.min(SHARED),
+                    ..m
+                });
+            }
+        }
+        // A name of another type's indicator, or one filed under another level 2, while an
+        // indicator that fits the row is nearly as alike (意见采纳率 in a purchased-service
+        // project): a question for a curator.
+        let e = self.evidence(best, &r);
+        if m.is_certain()
+            && (!e.level2 || (r.project_type.is_some() && !e.fits))
+            && ranked()
+                .iter()
+                .any(|&(k, score)| k != best && fits(k) && score >= ALTERNATIVE)
+        {
+            return Some(Match {
+                confidence: m.confidence.min(SHARED),
+                ..m
+            });
+        }
+        Some(m)
+    }
+
+    /// A match by the whole key: the same key, then the same characters in another order, the
+    /// same sounds, or both — each a little less sure than the one before.
+    fn by_key(&self, keys: &[Key], r: &Row) -> Option<Match> {
+        if let Some(es) = self.exact.get(&keys[0].text) {
+            return Some(self.pick(es, 0.0, r));
+        }
+        for key in keys {
+            let reworded = [
+                self.char_bags.get(&key.char_bag()),
+                self.sounds.get(&key.sounds),
+                self.sound_bags.get(key.sound_bag()),
+            ];
+            for (n, es) in reworded.into_iter().enumerate() {
+                if let Some(es) = es {
+                    return Some(self.pick(es, 0.05 + 0.01 * n as f64, r));
+                }
+            }
+        }
+        None
+    }
+
+    /// The best of the indicators whose names share the row's key (up to `discount` less sure
+    /// than the same name). Several that all fit the row make it a question for a curator.
+    fn pick(&self, entries: &[usize], discount: f64, r: &Row) -> Match {
+        let mut found: Vec<(usize, bool)> = Vec::new();
+        for &e in entries {
+            let Entry { ind, alias, .. } = self.entries[e];
+            match found.iter_mut().find(|(i, _)| *i == ind) {
+                Some(f) => f.1 &= alias,
+                None => found.push((ind, alias)),
+            }
+        }
+        let ev: Vec<Evidence> = found.iter().map(|(i, _)| self.evidence(*i, r)).collect();
+        let best = (0..found.len())
+            .max_by(|&a, &b| {
+                ev[a]
+                    .rank()
+                    .cmp(&ev[b].rank())
+                    .then(found[b].1.cmp(&found[a].1))
+                    .then(self.inds[found[b].0].code.cmp(&self.inds[found[a].0].code))
+            })
+            .expect("a key has at least one entry");
+        let (ind, alias) = found[best];
+        let e = ev[best];
+        let has_type = r.project_type.is_some();
+        // Indicators the row could as well be: same level 1, fitting the type when it has one.
+        let rivals = (0..found.len())
+            .filter(|&k| {
+                k != best
+                    && ev[k].level1
+                    && ev[k].unit != Agreement::Different
+                    && (!has_type || ev[k].fits || !e.fits)
+            })
+            .count();
+        let base = if alias { 0.97 } else { 1.0 } - discount;
+        let mut confidence = (base + e.adjustment(has_type)).min(1.0);
+        if rivals > 0 {
+            confidence = confidence.min(SHARED);
+        }
+        let method = if discount > 0.0 {
+            MatchMethod::Reworded
+        } else if alias {
+            MatchMethod::Alias
+        } else if e.level2 && e.unit != Agreement::Different && e.unit != Agreement::Convertible {
+            MatchMethod::Exact
+        } else {
+            MatchMethod::Name
+        };
+        Match {
+            code: self.inds[ind].code.to_string(),
+            method,
+            confidence: round2(confidence.max(0.0)),
+            confirmed_by: None,
         }
     }
-    out
-}
 
-/// The comparable form of a unit: ％ → %, km → 公里, ㎡/m2/平米 → 平方米, 人/次 → 人次 ...
-pub fn unit_key(s: &str) -> String {
-    let s: String = normalize(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let s = s.trim_start_matches('(').trim_end_matches(')').to_string();
-    let mapped = match s.as_str() {
-        "km" | "千米" => "公里",
-        "m" => "米",
-        "㎡" | "m2" | "m²" | "平米" => "平方米",
-        "万㎡" | "万m2" | "万m²" | "万平米" => "万平方米",
-        "m3" | "m³" | "方" => "立方米",
-        "人/次" => "人次",
-        "百分比" | "百分率" => "%",
-        "台(套)" | "台套" => "台/套",
-        "个/家" => "家",
-        "元/人/年" => "元/人",
-        other => other,
-    };
-    mapped.to_string()
-}
-
-fn bigrams(s: &str) -> Vec<(char, char)> {
-    let cs: Vec<char> = s.chars().collect();
-    if cs.len() == 1 {
-        return vec![(cs[0], '\0')];
+    fn weight(&self, s: u64) -> f32 {
+        self.weights.get(&s).copied().unwrap_or(self.unseen)
     }
-    let mut v: Vec<(char, char)> = cs.windows(2).map(|w| (w[0], w[1])).collect();
-    v.sort_unstable();
-    v
+
+    /// Indicators by similarity to the row's keys with its evidence weighed in, best first.
+    fn ranked(&self, keys: &[Key], r: &Row) -> Vec<(usize, f64)> {
+        let has_type = r.project_type.is_some();
+        // Best similarity per indicator, then its evidence.
+        let mut scored: FxHashMap<usize, f64> = FxHashMap::default();
+        for key in keys {
+            for e in self.pool(key) {
+                let entry = &self.entries[e];
+                let sim = similarity(key, &entry.key, &|s| self.weight(s)) as f64;
+                let s = scored.entry(entry.ind).or_insert(f64::MIN);
+                *s = s.max(sim);
+            }
+        }
+        let mut ranked: Vec<(usize, f64)> = scored
+            .into_iter()
+            .map(|(n, sim)| (n, sim + self.evidence(n, r).adjustment(has_type)))
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(self.inds[a.0].code.cmp(&self.inds[b.0].code))
+        });
+        ranked
+    }
+
+    /// The names worth scoring for a key: those sharing most sound bigrams with it, and, when
+    /// few share any (a typo in a short name), those sharing its rarest sounds.
+    fn pool(&self, key: &Key) -> Vec<usize> {
+        let mut grams = key.sound_grams().to_vec();
+        grams.dedup();
+        let mut shared: FxHashMap<usize, u32> = FxHashMap::default();
+        for g in &grams {
+            for &e in self.grams.get(g).map_or(&[][..], |v| &v[..]) {
+                *shared.entry(e).or_default() += 1;
+            }
+        }
+        if shared.len() < POOL / 4 {
+            // The rarest sounds and characters of the key, by how many names have them.
+            let mut rare: Vec<&[usize]> = Vec::new();
+            let mut sounds = key.sound_bag().to_vec();
+            sounds.dedup();
+            rare.extend(
+                sounds
+                    .iter()
+                    .filter_map(|s| self.singles.get(s))
+                    .map(|v| &v[..]),
+            );
+            rare.extend(
+                key.chars
+                    .iter()
+                    .filter_map(|c| self.chars.get(c))
+                    .map(|v| &v[..]),
+            );
+            rare.sort_by_key(|v| v.len());
+            for posting in rare.into_iter().take(3).filter(|v| v.len() <= 4 * POOL) {
+                for &e in posting {
+                    *shared.entry(e).or_default() += 1;
+                }
+            }
+        }
+        // A short key has few bigrams and rare sounds to find names by: it is compared with
+        // every name (a few thousand comparisons, for rare rows).
+        if shared.len() < POOL / 4 && key.chars.len() <= 4 {
+            return (0..self.entries.len()).collect();
+        }
+        let mut pool: Vec<(usize, u32)> = shared.into_iter().collect();
+        pool.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        pool.truncate(POOL);
+        pool.into_iter().map(|(e, _)| e).collect()
+    }
+
+    /// The `n` indicators most similar to a row (code, score with the evidence weighed in),
+    /// best first: the alternatives a curator may choose from.
+    pub fn nearest(
+        &self,
+        row: &EvaluationRow,
+        project_type: Option<&str>,
+        n: usize,
+    ) -> Vec<(String, f64)> {
+        let keys = self.wording.keys(&row.name);
+        let r = Row {
+            row,
+            project_type: project_type.and_then(|t| self.catalog.project_type(t)),
+            unit: units::table().read(&row.unit),
+        };
+        self.ranked(&keys, &r)
+            .into_iter()
+            .take(n)
+            .map(|(i, s)| (self.inds[i].code.to_string(), round2(s)))
+            .collect()
+    }
+
+    /// The best indicator by similarity, its confidence reduced when a runner-up comes close.
+    fn similar(&self, keys: &[Key], r: &Row) -> Option<Match> {
+        let ranked = self.ranked(keys, r);
+        let &(best, score) = ranked.first()?;
+        let runner_up = ranked.get(1).map_or(0.0, |r| r.1);
+        let mut confidence = calibrate(score, score - runner_up).min(1.0);
+        if confidence < REVIEW {
+            if score < NEAR {
+                return None;
+            }
+            confidence = REVIEW;
+        }
+        Some(Match {
+            code: self.inds[best].code.to_string(),
+            method: MatchMethod::Similar,
+            confidence: round2(confidence),
+            confirmed_by: None,
+        })
+    }
 }
 
-/// Dice coefficient of the character bigrams (multiset) of two keys: 1 for equal, 0 for nothing
-/// in common.
-pub fn similarity(a: &str, b: &str) -> f32 {
-    let (x, y) = (bigrams(a), bigrams(b));
-    if x.is_empty() || y.is_empty() {
+/// A similarity score and its margin over the runner-up as a confidence: a near tie is a
+/// question for a curator, however similar both are.
+fn calibrate(score: f64, margin: f64) -> f64 {
+    score - (CLEAR - margin).max(0.0) * 1.5
+}
+
+/// The margin over the runner-up from which a similarity counts in full.
+const CLEAR: f64 = 0.15;
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Level 1 as the row's framework may put it: cost as its own level 1 (2021 central
+/// framework) is cost under output elsewhere.
+fn same_level1(i: &Indicator, row: &EvaluationRow) -> bool {
+    i.level1 == row.level1
+        || (i.level2 == row.level2 && (i.level1 == "成本指标" || row.level1 == "成本指标"))
+}
+
+fn dice<T: Ord + Copy>(a: &[T], b: &[T]) -> f32 {
+    // Both sorted.
+    if a.is_empty() || b.is_empty() {
         return 0.0;
     }
     let (mut i, mut j, mut common) = (0, 0, 0);
-    while i < x.len() && j < y.len() {
-        match x[i].cmp(&y[j]) {
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Equal => {
                 common += 1;
                 i += 1;
@@ -117,201 +549,43 @@ pub fn similarity(a: &str, b: &str) -> f32 {
             std::cmp::Ordering::Greater => j += 1,
         }
     }
-    2.0 * common as f32 / (x.len() + y.len()) as f32
+    2.0 * common as f32 / (a.len() + b.len()) as f32
 }
 
-/// The library as the matcher sees it: active indicators with their name and alias keys.
-pub struct Matcher<'a> {
-    search: &'a SearchIndex,
-    catalog: std::sync::Arc<Catalog>,
-    inds: Vec<Indicator>,
-    by_code: HashMap<String, usize>,
-    /// name key -> indicators with that name.
-    by_name: HashMap<String, Vec<usize>>,
-    /// alias key -> indicators with that alias.
-    by_alias: HashMap<String, Vec<usize>>,
-    keys: Vec<Vec<String>>,
+/// Dice over sorted multisets, each element weighted.
+fn weighted_dice(a: &[u64], b: &[u64], w: &dyn Fn(u64) -> f32) -> f32 {
+    let total: f32 = a.iter().chain(b).map(|&s| w(s)).sum();
+    if total == 0.0 {
+        return 0.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0.0f32);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Equal => {
+                common += w(a[i]);
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+        }
+    }
+    2.0 * common / total
 }
 
-impl<'a> Matcher<'a> {
-    pub fn new(search: &'a SearchIndex, indicators: Vec<Indicator>) -> Matcher<'a> {
-        let inds: Vec<Indicator> = indicators.into_iter().filter(|i| i.is_active()).collect();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut by_alias: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut keys = Vec::with_capacity(inds.len());
-        for (n, i) in inds.iter().enumerate() {
-            let k = name_key(&i.name);
-            by_name.entry(k.clone()).or_default().push(n);
-            let mut ks = vec![k];
-            for a in &i.aliases {
-                let ak = name_key(a);
-                by_alias.entry(ak.clone()).or_default().push(n);
-                ks.push(ak);
-            }
-            keys.push(ks);
-        }
-        Matcher {
-            search,
-            catalog: search.catalog(),
-            by_code: inds
-                .iter()
-                .enumerate()
-                .map(|(n, i)| (i.code.to_string(), n))
-                .collect(),
-            inds,
-            by_name,
-            by_alias,
-            keys,
-        }
-    }
+/// How alike two keys are, 0..=1: mostly the sounds they share, weighted by rarity (so 家长
+/// counts more than 满意度 and a same-sound typo costs nothing), then the order of the sounds,
+/// then the exact characters.
+pub fn similarity(a: &Key, b: &Key, weight: &dyn Fn(u64) -> f32) -> f32 {
+    let bag = weighted_dice(a.sound_bag(), b.sound_bag(), weight);
+    let order = dice(a.sound_grams(), b.sound_grams());
+    let exact = dice(a.sorted_chars(), b.sorted_chars());
+    0.55 * bag + 0.25 * order + 0.2 * exact
+}
 
-    pub fn indicator(&self, code: &str) -> Option<&Indicator> {
-        self.by_code.get(code).map(|&n| &self.inds[n])
-    }
-
-    fn fits(&self, i: &Indicator, project_type: Option<&str>) -> bool {
-        project_type
-            .and_then(|t| self.catalog.project_type(t))
-            .is_some_and(|t| i.fits(t))
-    }
-
-    /// Written for the type itself (个性), not only common to its spending nature.
-    fn written_for(i: &Indicator, project_type: Option<&str>) -> bool {
-        project_type.is_some_and(|t| i.project_types.iter().any(|c| c == t))
-    }
-
-    /// Among indicators sharing a key, the one agreeing most (level 2, type, unit).
-    fn best_of(&self, cands: &[usize], row: &EvaluationRow, project_type: Option<&str>) -> usize {
-        let unit = unit_key(&row.unit);
-        *cands
-            .iter()
-            .max_by_key(|&&n| {
-                let i = &self.inds[n];
-                (
-                    (i.level2 == row.level2) as u8 * 8
-                        + Self::written_for(i, project_type) as u8 * 4
-                        + self.fits(i, project_type) as u8 * 2
-                        + (unit_key(&i.unit) == unit) as u8,
-                    std::cmp::Reverse(i.code.clone()),
-                )
-            })
-            .expect("non-empty")
-    }
-
-    /// The library indicator for one row, or `None` when nothing is similar enough.
-    pub fn match_row(&self, row: &EvaluationRow, project_type: Option<&str>) -> Option<Match> {
-        let sure = |code: &str, method, confidence| Match {
-            code: code.to_string(),
-            method,
-            confidence,
-            confirmed_by: None,
-        };
-        if let Some(code) = &row.code
-            && self.by_code.contains_key(code)
-        {
-            return Some(sure(code, MatchMethod::Code, 1.0));
-        }
-        let key = name_key(&row.name);
-        let unit = unit_key(&row.unit);
-        let agrees = |i: &Indicator| unit_key(&i.unit) == unit && i.level2 == row.level2;
-        if let Some(c) = self.by_name.get(&key) {
-            let i = &self.inds[self.best_of(c, row, project_type)];
-            return Some(if agrees(i) {
-                sure(i.code.as_str(), MatchMethod::Exact, 1.0)
-            } else {
-                sure(i.code.as_str(), MatchMethod::Name, 0.9)
-            });
-        }
-        if let Some(c) = self.by_alias.get(&key) {
-            let i = &self.inds[self.best_of(c, row, project_type)];
-            let conf = if agrees(i) { 0.95 } else { 0.85 };
-            return Some(sure(i.code.as_str(), MatchMethod::Alias, conf));
-        }
-        self.similar(row, &key, &unit, project_type)
-    }
-
-    fn similar(
-        &self,
-        row: &EvaluationRow,
-        key: &str,
-        unit: &str,
-        project_type: Option<&str>,
-    ) -> Option<Match> {
-        if key.is_empty() {
-            return None;
-        }
-        let mut pool: HashSet<usize> = HashSet::new();
-        let fw = self.catalog.framework();
-        let level1 = fw
-            .level1
-            .iter()
-            .any(|l| l.name == row.level1)
-            .then(|| row.level1.clone());
-        for t in [project_type, None] {
-            let mut req = SearchRequest::new(&key.chars().take(60).collect::<String>());
-            req.limit = 10;
-            req.filters = Filters {
-                level1: level1.clone(),
-                project_type: t
-                    .filter(|t| self.catalog.project_type(t).is_some())
-                    .map(str::to_string),
-                ..Filters::default()
-            };
-            if let Ok(res) = self.search.search(&req) {
-                pool.extend(
-                    res.hits
-                        .iter()
-                        .filter_map(|h| self.by_code.get(h.indicator.code.as_str())),
-                );
-            }
-        }
-        if let Some(t) = project_type.and_then(|t| self.catalog.project_type(t)) {
-            pool.extend(
-                self.inds
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, i)| i.fits(t) && i.level1 == row.level1)
-                    .map(|(n, _)| n),
-            );
-        }
-        let mut best: Option<(f64, f32, usize)> = None;
-        for n in pool {
-            let i = &self.inds[n];
-            let overlap = self.keys[n]
-                .iter()
-                .map(|k| similarity(key, k))
-                .fold(0.0f32, f32::max);
-            let flag = |b: bool| if b { 1.0 } else { 0.0 };
-            let conf = 0.7 * overlap as f64
-                + 0.1 * flag(unit_key(&i.unit) == unit)
-                + 0.1 * flag(i.level2 == row.level2)
-                + 0.1 * flag(self.fits(i, project_type))
-                // Between equally similar names, the type's own indicator before a common one.
-                + 0.01 * flag(Self::written_for(i, project_type));
-            let conf = conf.min(1.0);
-            let better = match best {
-                None => true,
-                Some((c, o, m)) => {
-                    conf > c
-                        || (conf == c
-                            && (overlap > o || (overlap == o && i.code < self.inds[m].code)))
-                }
-            };
-            if better {
-                best = Some((conf, overlap, n));
-            }
-        }
-        let (conf, overlap, n) = best?;
-        if overlap < MIN_OVERLAP || conf < MIN_SIMILAR {
-            return None;
-        }
-        Some(Match {
-            code: self.inds[n].code.to_string(),
-            method: MatchMethod::Similar,
-            confidence: (conf * 100.0).round() / 100.0,
-            confirmed_by: None,
-        })
-    }
+/// Similarity without library weights (every sound counts once), for clustering rows.
+pub fn plain_similarity(a: &Key, b: &Key) -> f32 {
+    similarity(a, b, &|_| 1.0)
 }
 
 #[cfg(test)]
@@ -319,29 +593,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn name_keys_fold_notes_synonyms_and_filler() {
-        assert_eq!(name_key("新建道路里程（公里）"), "新建道路里程");
-        assert_eq!(name_key("年度建设任务达成率(%)"), "建设任务完成率");
-        assert_eq!(name_key("群众满意率"), "群众满意度");
-        assert_eq!(name_key("項目驗收合格率"), "验收合格率");
-        // Filler is kept when little would remain.
-        assert_eq!(name_key("年度目标"), "年度目标");
+    fn calibration_takes_a_close_runner_up_off_the_score() {
+        assert!((calibrate(0.95, 0.3) - 0.95).abs() < 1e-9);
+        assert!(calibrate(0.95, 0.0) < 0.8);
     }
 
     #[test]
-    fn units_fold_to_the_controlled_list() {
-        assert_eq!(unit_key("％"), "%");
-        assert_eq!(unit_key("km"), "公里");
-        assert_eq!(unit_key("㎡"), "平方米");
-        assert_eq!(unit_key("万m2"), "万平方米");
-        assert_eq!(unit_key("人/次"), "人次");
-    }
-
-    #[test]
-    fn similarity_is_bigram_overlap() {
-        assert_eq!(similarity("新建道路里程", "新建道路里程"), 1.0);
-        let s = similarity("城区新建道路里程", "新建道路里程");
-        assert!((s - 10.0 / 12.0).abs() < 1e-6, "{s}");
-        assert_eq!(similarity("路灯亮灯率", "培训人次"), 0.0);
+    fn similarity_ignores_order_and_same_sound_characters_more_than_other_words() {
+        let v = Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+        let w = Wording::shared(&v);
+        let k = |s: &str| w.key(s);
+        let same = plain_similarity(&k("学生家长满意度"), &k("学生家长满意度"));
+        assert!((same - 1.0).abs() < 1e-6);
+        let reordered = plain_similarity(&k("学生家长满意度"), &k("家长学生满意度"));
+        let typo = plain_similarity(&k("补助资金按时发放率"), &k("捕助资金按时发放率"));
+        let other = plain_similarity(&k("学生家长满意度"), &k("教职工满意度"));
+        assert!(reordered > 0.85 && typo > 0.9, "{reordered} {typo}");
+        assert!(other < 0.6, "{other}");
     }
 }

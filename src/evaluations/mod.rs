@@ -11,8 +11,10 @@ pub mod cluster;
 pub mod import;
 pub mod matching;
 pub mod stats;
+pub mod units;
+pub mod wording;
 
-use crate::domain::{EvaluatedProject, ImportBatch, Match, MatchMethod};
+use crate::domain::{Candidate, EvaluatedProject, ImportBatch, Match, MatchMethod};
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
 use import::{FileError, RowError};
@@ -59,9 +61,55 @@ pub struct ImportReport {
     pub link_rate: f64,
     /// Candidates for new indicators after this import (all evaluations).
     pub candidates: usize,
+    /// Linked rows whose values were converted to the indicator's unit (元 → 万元).
+    pub converted: usize,
+    /// Linked rows whose unit cannot be converted to the indicator's: their values stay out of
+    /// the statistics.
+    pub unit_problems: Vec<UnitNote>,
     pub errors: Vec<RowError>,
     /// A one-line summary in Chinese.
     pub message: String,
+}
+
+/// A linked row whose values cannot be put in its indicator's unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitNote {
+    pub source: crate::domain::SourceRef,
+    pub name: String,
+    pub unit: String,
+    pub code: String,
+    pub indicator_unit: String,
+    /// In Chinese: 单位“个百分点”不能换算为“%”.
+    pub reason: String,
+}
+
+/// Checks the unit of every linked row against its indicator's.
+fn check_units(
+    projects: &[EvaluatedProject],
+    matcher: &matching::Matcher,
+    report: &mut ImportReport,
+) {
+    let table = units::table();
+    for r in projects.iter().flat_map(|p| &p.rows) {
+        let Some(ind) = r.matched.as_ref().and_then(|m| matcher.indicator(&m.code)) else {
+            continue;
+        };
+        if ind.direction == crate::domain::Direction::Qualitative {
+            continue;
+        }
+        match table.factor(&r.unit, &ind.unit) {
+            Ok(f) if f != 1.0 => report.converted += 1,
+            Ok(_) => {}
+            Err(problem) => report.unit_problems.push(UnitNote {
+                source: r.source.clone(),
+                name: r.name.clone(),
+                unit: r.unit.clone(),
+                code: ind.code.to_string(),
+                indicator_unit: ind.unit.clone(),
+                reason: problem.to_string(),
+            }),
+        }
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -175,11 +223,12 @@ pub fn import_file(
     } else {
         stats::round(report.certain as f64 / linked_rows as f64)
     };
+    check_units(&projects, &matcher, &mut report);
     for p in &projects {
         stored.insert(p.id(), p.clone());
     }
     let all: Vec<EvaluatedProject> = stored.into_values().collect();
-    let candidates = cluster::candidates(&all);
+    let candidates = cluster::candidates(&all, matcher.wording());
     report.candidates = candidates.len();
     if !report.errors.is_empty() {
         report.message = format!(
@@ -188,7 +237,7 @@ pub fn import_file(
         );
         return Ok(report);
     }
-    let summary = format!(
+    let mut summary = format!(
         "{} 个项目（新增 {}，替换 {}），{} 行指标：自动关联 {} 行（{}%），待确认 {} 行，未匹配 {} 行；新指标候选共 {} 个。",
         report.projects,
         report.new_projects,
@@ -200,6 +249,18 @@ pub fn import_file(
         report.unmatched,
         report.candidates
     );
+    if report.converted > 0 {
+        summary += &format!(
+            "{} 行的数值已换算为所关联指标的计量单位。",
+            report.converted
+        );
+    }
+    if !report.unit_problems.is_empty() {
+        summary += &format!(
+            "{} 行的计量单位无法换算为所关联指标的单位，其数值不计入统计（见下方列表）。",
+            report.unit_problems.len()
+        );
+    }
     if dry_run {
         report.message = format!("试导入（未写入）：{summary}");
         return Ok(report);
@@ -248,6 +309,7 @@ pub enum DecisionError {
 /// one transaction.
 pub fn decide(
     store: &Store,
+    search: &SearchIndex,
     project_id: &str,
     index: usize,
     decision: Decision,
@@ -286,14 +348,17 @@ pub fn decide(
         .filter(|q| q.id() != p.id())
         .collect();
     all.push(p.clone());
-    let candidates = cluster::candidates(&all);
+    let wording = wording::Wording::shared(search.vocabulary());
+    let candidates = cluster::candidates(&all, &wording);
     store.write_evaluation_decision(&p, &candidates)?;
     Ok(p)
 }
 
 /// Once the indicator drafted from a candidate is published as `code`, links every row of the
 /// candidate's evidence to it (method: curator), so its statistics start with that evidence.
-/// Returns how many rows were linked; 0 when no candidate drafts that code.
+/// Returns how many rows were linked; 0 when no candidate drafts that code. The other
+/// candidates stay as they are: clusters are connected components, so removing one whole
+/// cluster's rows changes no other.
 pub fn adopt_candidate(
     store: &Store,
     catalog: &crate::domain::Catalog,
@@ -328,10 +393,68 @@ pub fn adopt_candidate(
             changed.push(pi);
         }
     }
-    let candidates = cluster::candidates(&all);
+    let candidates: Vec<Candidate> = store
+        .evaluation_candidates()?
+        .into_iter()
+        .filter(|other| other.id != c.id)
+        .collect();
     let projects: Vec<EvaluatedProject> = changed.iter().map(|&i| all[i].clone()).collect();
     store.write_evaluation_decisions(&projects, &candidates)?;
     Ok(linked)
+}
+
+/// A library indicator near a row or a candidate, for a curator to choose from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Nearby {
+    pub code: String,
+    pub name: String,
+    /// Similarity with the row's evidence weighed in (about 0..1).
+    pub score: f64,
+}
+
+/// The `n` library indicators most like `row` (of a project of `project_type`), leaving out
+/// `except` (the one already proposed).
+pub fn alternatives(
+    matcher: &matching::Matcher,
+    row: &crate::domain::EvaluationRow,
+    project_type: Option<&str>,
+    except: Option<&str>,
+    n: usize,
+) -> Vec<Nearby> {
+    matcher
+        .nearest(row, project_type, n + 1)
+        .into_iter()
+        .filter(|(code, _)| Some(code.as_str()) != except)
+        .take(n)
+        .filter_map(|(code, score)| {
+            let name = matcher.indicator(&code)?.name.clone();
+            Some(Nearby { code, name, score })
+        })
+        .collect()
+}
+
+/// The library indicators most like a candidate: what it was compared with before it became
+/// one (all below the review threshold, or it would be waiting for review).
+pub fn nearest_to_candidate(matcher: &matching::Matcher, c: &Candidate, n: usize) -> Vec<Nearby> {
+    let Some(first) = c.evidence.first() else {
+        return Vec::new();
+    };
+    let row = crate::domain::EvaluationRow {
+        level1: c.level1.clone(),
+        level2: c.level2.clone(),
+        name: c.name.clone(),
+        code: None,
+        unit: c.unit.clone(),
+        direction: c.direction.clone(),
+        target: String::new(),
+        actual: String::new(),
+        score: None,
+        deviation_reason: String::new(),
+        matched: None,
+        source: first.source.clone(),
+    };
+    let project_type = c.evidence.iter().find_map(|e| e.project_type.clone());
+    alternatives(matcher, &row, project_type.as_deref(), None, n)
 }
 
 /// Statistics of every indicator linked in `projects`, by code.
@@ -340,13 +463,15 @@ pub fn all_stats(
     indicator: &dyn Fn(&str) -> Option<crate::domain::Indicator>,
     type_name: &dyn Fn(&str) -> String,
 ) -> HashMap<String, stats::IndicatorStats> {
+    let review = stats::review_by_code(projects);
     stats::rows_by_code(projects)
         .into_iter()
         .filter_map(|(code, rows)| {
             let ind = indicator(code)?;
+            let waiting = review.get(code).copied().unwrap_or(0);
             Some((
                 code.to_string(),
-                stats::indicator_stats(&ind, &rows, type_name),
+                stats::indicator_stats(&ind, &rows, waiting, type_name),
             ))
         })
         .collect()

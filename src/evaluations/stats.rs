@@ -6,12 +6,14 @@
 //! default): for sorted values x[0..n] and p in [0,1], h = (n−1)·p and
 //! P = x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
 //!
-//! Values count toward the spread when they read as numbers and the row's unit is the
-//! indicator's unit (or blank), so that 米 and 公里 are never mixed.
+//! Values count toward the spread when they read as numbers; a value written in another unit
+//! of the same quantity (元 for 万元, 千米 for 公里, ％ for %) is converted to the indicator's
+//! unit first (`units`), and one whose unit cannot be converted is left out and counted, with
+//! its reason, in the statistics' `coverage` — as are the rows still waiting for a curator.
 
 use super::import::number;
-use super::matching::unit_key;
-use crate::domain::{EvaluatedProject, EvaluationRow, Grade, Indicator, SourceRef};
+use super::units;
+use crate::domain::{Direction, EvaluatedProject, EvaluationRow, Grade, Indicator, SourceRef};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -133,6 +135,83 @@ pub struct IndicatorStats {
     pub target_values: Vec<f64>,
     #[serde(skip)]
     pub actual_values: Vec<f64>,
+    /// What the statistics rest on: rows counted, rows waiting, rows left out and why.
+    pub coverage: Coverage,
+}
+
+/// What an indicator's statistics rest on.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Coverage {
+    /// Rows counted because the matcher linked them with certainty.
+    pub automatic: usize,
+    /// Rows counted because a curator confirmed or chose the link.
+    pub confirmed: usize,
+    /// Rows proposed for this indicator that wait for a curator: not counted.
+    pub in_review: usize,
+    /// Counted rows with at least one value in the spread of targets and actuals.
+    pub with_values: usize,
+    /// Of those, rows whose values were converted from another unit (元 → 万元).
+    pub converted: usize,
+    /// Counted rows (they count for projects and achievement) whose values are not in the
+    /// spread, by reason.
+    pub excluded: Vec<Exclusion>,
+}
+
+/// Counted rows whose values were left out of the spread for one reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exclusion {
+    /// In Chinese: 单位“个百分点”不能换算为“%” …
+    pub reason: String,
+    pub rows: usize,
+    /// Where the first few come from (file › sheet › row).
+    pub sources: Vec<String>,
+}
+
+impl Coverage {
+    /// Rows counted in the statistics.
+    pub fn counted(&self) -> usize {
+        self.automatic + self.confirmed
+    }
+
+    pub fn excluded_rows(&self) -> usize {
+        self.excluded.iter().map(|e| e.rows).sum()
+    }
+
+    fn exclude(&mut self, reason: String, source: &SourceRef) {
+        match self.excluded.iter_mut().find(|e| e.reason == reason) {
+            Some(e) => {
+                e.rows += 1;
+                if e.sources.len() < 5 {
+                    e.sources.push(source.to_string());
+                }
+            }
+            None => self.excluded.push(Exclusion {
+                reason,
+                rows: 1,
+                sources: vec![source.to_string()],
+            }),
+        }
+    }
+
+    /// One line in Chinese: 依据 23 行（自动关联 20，人工确认 3）；另有 2 行待确认未计入；……
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "依据 {} 行评价记录（自动关联 {}，人工确认 {}）",
+            self.counted(),
+            self.automatic,
+            self.confirmed
+        );
+        if self.converted > 0 {
+            s += &format!("，其中 {} 行的数值已按单位换算", self.converted);
+        }
+        if self.in_review > 0 {
+            s += &format!("；另有 {} 行待人工确认，未计入", self.in_review);
+        }
+        for e in &self.excluded {
+            s += &format!("；{} 行{}，未计入目标值与实际值分布", e.rows, e.reason);
+        }
+        s + "。"
+    }
 }
 
 impl IndicatorStats {
@@ -152,6 +231,17 @@ pub struct LinkedRow<'a> {
     pub row: &'a EvaluationRow,
 }
 
+/// Rows proposed for each indicator code that wait for a curator (not counted).
+pub fn review_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, usize> {
+    let mut m: HashMap<&str, usize> = HashMap::new();
+    for r in projects.iter().flat_map(|p| &p.rows) {
+        if let Some(m_) = r.matched.as_ref().filter(|m| !m.is_certain()) {
+            *m.entry(m_.code.as_str()).or_default() += 1;
+        }
+    }
+    m
+}
+
 /// Rows linked (with certainty) to each indicator code.
 pub fn rows_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, Vec<LinkedRow<'_>>> {
     let mut m: HashMap<&str, Vec<LinkedRow>> = HashMap::new();
@@ -167,26 +257,45 @@ pub fn rows_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, Vec<LinkedRo
     m
 }
 
-/// The statistics of one indicator from the rows linked to it.
+/// The statistics of one indicator from the rows linked to it; `in_review` rows wait for a
+/// curator (reported in the coverage, not counted).
 pub fn indicator_stats(
     ind: &Indicator,
     rows: &[LinkedRow<'_>],
+    in_review: usize,
     type_name: &dyn Fn(&str) -> String,
 ) -> IndicatorStats {
-    let unit = unit_key(&ind.unit);
+    let table = units::table();
+    let qualitative = ind.direction == Direction::Qualitative;
     let mut projects: BTreeMap<String, &EvaluatedProject> = BTreeMap::new();
     let (mut targets, mut actuals) = (Vec::new(), Vec::new());
     let (mut assessed, mut met_n) = (0, 0);
+    let mut coverage = Coverage {
+        in_review,
+        ..Coverage::default()
+    };
     for lr in rows {
         projects.insert(lr.project.id(), lr.project);
         let r = lr.row;
-        let same_unit = r.unit.trim().is_empty() || unit_key(&r.unit) == unit;
-        if same_unit {
-            if let Some(t) = number(&r.target) {
-                targets.push(t);
-            }
-            if let Some(a) = number(&r.actual) {
-                actuals.push(a);
+        if r.matched.as_ref().is_some_and(|m| m.confirmed_by.is_some()) {
+            coverage.confirmed += 1;
+        } else {
+            coverage.automatic += 1;
+        }
+        let (t, a) = (number(&r.target), number(&r.actual));
+        if !qualitative {
+            match (t.is_some() || a.is_some(), table.factor(&r.unit, &ind.unit)) {
+                (false, _) => coverage.exclude("目标值和实际值都不是数字".into(), &r.source),
+                (true, Err(problem)) => coverage.exclude(problem.to_string(), &r.source),
+                (true, Ok(_)) => {
+                    let conv = |v: f64| table.convert(v, &r.unit, &ind.unit).unwrap_or(v);
+                    targets.extend(t.map(conv));
+                    actuals.extend(a.map(conv));
+                    coverage.with_values += 1;
+                    if table.factor(&r.unit, &ind.unit).is_ok_and(|f| f != 1.0) {
+                        coverage.converted += 1;
+                    }
+                }
             }
         }
         let dir = if r.direction.is_empty() {
@@ -254,6 +363,7 @@ pub fn indicator_stats(
             met: met_n,
             rate: round(met_n as f64 / assessed as f64),
         }),
+        coverage,
     }
 }
 
@@ -340,6 +450,7 @@ mod tests {
             years: Some((2024, 2025)),
             target_values: vec![],
             actual_values: vec![],
+            coverage: Coverage::default(),
         };
         assert_eq!(
             reference_text(&s),

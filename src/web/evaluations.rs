@@ -70,10 +70,14 @@ pub fn practice(app: &AppState) -> Result<Practice, AppError> {
 fn stats_of(app: &AppState, ind: &Indicator) -> Result<IndicatorStats, AppError> {
     let projects = app.store.evaluations()?;
     let by_code = stats::rows_by_code(&projects);
+    let in_review = stats::review_by_code(&projects)
+        .get(ind.code.as_str())
+        .copied()
+        .unwrap_or(0);
     let catalog = app.search.catalog();
     let type_name = |code: &str| catalog.project_type_name(code).to_string();
     let rows = by_code.get(ind.code.as_str()).map_or(&[][..], |v| &v[..]);
-    Ok(stats::indicator_stats(ind, rows, &type_name))
+    Ok(stats::indicator_stats(ind, rows, in_review, &type_name))
 }
 
 // ---- import ----
@@ -383,9 +387,11 @@ pub async fn stats_api(
         AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标"))
     })?;
     let s = stats_of(&app, &ind)?;
-    Ok(Json(
-        json!({ "stats": s, "reference": stats::reference_text(&s) }),
-    ))
+    Ok(Json(json!({
+        "stats": s,
+        "reference": stats::reference_text(&s),
+        "coverage": s.coverage.summary(),
+    })))
 }
 
 // ---- the indicator page's section ----
@@ -402,7 +408,7 @@ pub struct PracticeView {
 
 pub fn practice_view(app: &AppState, ind: &Indicator) -> Result<Option<PracticeView>, AppError> {
     let s = stats_of(app, ind)?;
-    if s.rows == 0 {
+    if s.rows == 0 && s.coverage.in_review == 0 {
         return Ok(None);
     }
     let top_types: Vec<stats::Count> = s.by_type.iter().take(6).cloned().collect();
@@ -531,10 +537,13 @@ pub struct ReviewItem {
     pub method: String,
     pub confidence: f64,
     pub source: String,
+    /// Other library indicators the row may be.
+    pub alternatives: Vec<evaluations::Nearby>,
 }
 
 fn review_items(app: &AppState) -> Result<Vec<ReviewItem>, AppError> {
     let catalog = app.search.catalog();
+    let matcher = evaluations::matching::Matcher::new(&app.search, app.store.indicators()?);
     let mut v = Vec::new();
     for p in app.store.evaluations()? {
         for (i, r) in p.rows.iter().enumerate() {
@@ -564,6 +573,13 @@ fn review_items(app: &AppState) -> Result<Vec<ReviewItem>, AppError> {
                 method: m.method.label().to_string(),
                 confidence: m.confidence,
                 source: r.source.to_string(),
+                alternatives: evaluations::alternatives(
+                    &matcher,
+                    r,
+                    p.project_type.as_deref(),
+                    Some(&m.code),
+                    2,
+                ),
             });
         }
     }
@@ -638,7 +654,7 @@ fn decision(b: &DecisionBody) -> Result<Decision, AppError> {
 async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedProject, AppError> {
     let d = decision(&b)?;
     Ok(tokio::task::spawn_blocking(move || {
-        evaluations::decide(&app.store, &b.project_id, b.index, d, &by)
+        evaluations::decide(&app.store, &app.search, &b.project_id, b.index, d, &by)
     })
     .await??)
 }
@@ -672,10 +688,13 @@ pub struct CandidateView {
     pub draft: Indicator,
     pub findings: Vec<String>,
     pub type_names: Vec<String>,
+    /// The library indicators it was compared with: the nearest, all too far to link.
+    pub nearest: Vec<evaluations::Nearby>,
 }
 
 fn candidate_views(app: &AppState) -> Result<Vec<CandidateView>, AppError> {
     let catalog = app.search.catalog();
+    let matcher = evaluations::matching::Matcher::new(&app.search, app.store.indicators()?);
     Ok(app
         .store
         .evaluation_candidates()?
@@ -692,6 +711,7 @@ fn candidate_views(app: &AppState) -> Result<Vec<CandidateView>, AppError> {
                     .iter()
                     .map(|t| catalog.project_type_name(t).to_string())
                     .collect(),
+                nearest: evaluations::nearest_to_candidate(&matcher, &c, 2),
                 draft,
                 c,
             }
@@ -726,6 +746,7 @@ pub async fn candidates_api(State(app): State<AppState>) -> Result<Json<Value>, 
                 "projects": v.c.projects(),
                 "indicator": v.draft,
                 "findings": v.findings,
+                "nearest": v.nearest,
             })
         })
         .collect();

@@ -88,6 +88,11 @@ async fn import(app: &TestApp, bytes: Vec<u8>, name: &str, dry_run: bool) -> (u1
         .await
 }
 
+/// A page's HTML, for anyone.
+async fn page(app: &TestApp, path: &str) -> String {
+    app.get(path).await.text().await.unwrap()
+}
+
 /// A value as the demo file writes it (`95`, `≥95`).
 fn num(s: &str) -> Option<f64> {
     s.trim().trim_start_matches(['≥', '≤', '=']).parse().ok()
@@ -295,22 +300,12 @@ async fn a_slice_of_the_demo_set_imports_once_and_its_statistics_equal_the_files
     );
 
     // The indicator page shows the section and its charts; every row behind it is traceable.
-    let html = app
-        .get(&format!("/indicators/{code}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page(&app, &format!("/indicators/{code}")).await;
     let doc = scraper::Html::parse_document(&html);
     let sel = scraper::Selector::parse("section.practice svg").unwrap();
     assert!(doc.select(&sel).count() >= 3, "the section has charts");
     assert!(html.contains("评价实践") && html.contains(text));
-    let rows_html = app
-        .get(&format!("/evaluations/rows?indicator={code}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let rows_html = page(&app, &format!("/evaluations/rows?indicator={code}")).await;
     let doc = scraper::Html::parse_document(&rows_html);
     let sel = scraper::Selector::parse("td.source").unwrap();
     let mut sources: Vec<String> = doc
@@ -597,4 +592,135 @@ fn the_cli_dry_run_reports_in_chinese_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("已导入"));
     let out = run(&[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("未做任何更改"));
+}
+
+/// Values written in another unit of the same quantity (米 and 千米 for 公里) reach the
+/// statistics converted; a unit that cannot be converted is reported by the import and left out
+/// of the spread with its reason, and the indicator page and the API say what the statistics
+/// rest on.
+#[tokio::test]
+async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
+    let app = curation_app();
+    let s = slice();
+    let (cu, ct, ca, cc) = (
+        s.col("计量单位"),
+        s.col("年度目标值"),
+        s.col("实际完成值"),
+        s.col("指标编码"),
+    );
+    // The indicator in 公里 used most in the slice.
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for (_, r, k) in &s.rows {
+        if r[cu] == "公里" && !k.starts_with("NEW:") {
+            *uses.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let (code, n) = uses
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(c, n)| (c.to_string(), *n))
+        .expect("the slice has indicators in 公里");
+    assert!(n >= 4, "{code} is used on {n} rows");
+    // Its rows respelled in turn: 米 (values ×1000), 千米, and one 公里（双向） nobody can read.
+    let scale = |v: &str, f: f64| -> String {
+        let sign: String = v.chars().take_while(|c| !c.is_ascii_digit()).collect();
+        let x: f64 = v[sign.len()..].parse().unwrap();
+        format!("{sign}{}", x * f)
+    };
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut k = 0;
+    for (_, r, key) in &s.rows {
+        let mut r = r.clone();
+        if *key == code {
+            // The code keeps every row linked: this test is about units, not names.
+            r[cc] = code.clone();
+            match k % 3 {
+                _ if k == 1 => {
+                    r[cu] = "公里（双向）".into();
+                }
+                0 => {
+                    r[cu] = "米".into();
+                    r[ct] = scale(&r[ct], 1000.0);
+                    r[ca] = scale(&r[ca], 1000.0);
+                }
+                _ => r[cu] = "千米".into(),
+            }
+            k += 1;
+        }
+        rows.push(r);
+    }
+    // What the statistics must say, from the values in 公里.
+    let in_km = |col: usize| -> Vec<f64> {
+        rows.iter()
+            .zip(&s.rows)
+            .filter(|(r, (_, _, key))| *key == code && r[cu] != "公里（双向）")
+            .map(|(r, _)| num(&r[col]).unwrap() / if r[cu] == "米" { 1000.0 } else { 1.0 })
+            .collect()
+    };
+    let (targets, actuals) = (in_km(ct), in_km(ca));
+    let mut bytes = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut bytes);
+        w.write_record(&s.header).unwrap();
+        for r in &rows {
+            w.write_record(r).unwrap();
+        }
+    }
+    let (status, body) = import(&app, bytes, "units.csv", false).await;
+    assert_eq!(status, 201, "{body}");
+    let report = &body["report"];
+    assert!(
+        report["converted"].as_u64().unwrap() >= (n as u64) / 3,
+        "{report}"
+    );
+    let problems = report["unit_problems"].as_array().unwrap();
+    let p = problems
+        .iter()
+        .find(|p| p["code"] == code.as_str())
+        .unwrap_or_else(|| panic!("the 公里（双向） row is reported: {report}"));
+    assert_eq!(p["unit"], "公里（双向）");
+    assert!(p["reason"].as_str().unwrap().contains("无法识别"), "{p}");
+    assert!(report["message"].as_str().unwrap().contains("无法换算"));
+
+    let (_, st) = app.json(&format!("/api/v1/indicators/{code}/stats")).await;
+    let got = &st["stats"];
+    assert_eq!(got["rows"], n, "every row is linked: {got}");
+    let cov = &got["coverage"];
+    assert_eq!(cov["automatic"], n);
+    assert_eq!(cov["with_values"], n - 1);
+    assert!(cov["converted"].as_u64().unwrap() >= (n as u64) / 3);
+    assert_eq!(cov["excluded"][0]["rows"], 1);
+    assert!(
+        cov["excluded"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("公里（双向）")
+    );
+    for (what, values) in [("target", &targets), ("actual", &actuals)] {
+        assert_eq!(got[what]["n"], values.len(), "{what}");
+        close(
+            &got[what]["median"],
+            pct(values, 0.5),
+            &format!("{what} median"),
+        );
+        close(&got[what]["p25"], pct(values, 0.25), &format!("{what} P25"));
+    }
+    let coverage = st["coverage"].as_str().unwrap();
+    assert!(
+        coverage.contains("已按单位换算") && coverage.contains("未计入"),
+        "{coverage}"
+    );
+
+    // The indicator page says the same.
+    let html = page(&app, &format!("/indicators/{code}")).await;
+    let doc = scraper::Html::parse_document(&html);
+    let sel = scraper::Selector::parse("section.practice p.coverage").unwrap();
+    let line: String = doc
+        .select(&sel)
+        .next()
+        .expect("the practice section says what it rests on")
+        .text()
+        .collect();
+    assert!(line.contains(&format!("依据 {n} 行")), "{line}");
+    assert!(line.contains("公里（双向）"), "{line}");
 }

@@ -21,6 +21,7 @@ mod openapi;
 mod pages;
 mod project_names;
 mod relevance;
+mod reworded;
 mod training;
 mod upload_fuzz;
 mod uploads;
