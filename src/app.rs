@@ -3,7 +3,7 @@
 
 use crate::config::{Config, LibrarySource};
 use crate::domain::quality;
-use crate::ingest::{FileError, Library, LoadError, corpus, library};
+use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
 use crate::search::{SearchIndex, Vocabulary};
 use crate::store::{ChangeMeta, Commit, Committed, Store, StoreError, StoreWatch, SyncReport};
 use anyhow::Context;
@@ -152,9 +152,9 @@ impl App {
         )?;
         let lint = match &config.library {
             LibrarySource::Files(dir) => {
-                crate::web::drafts::load_rules(Some(&dir.join("review_rules.toml")))
+                review_rules::load_rules(Some(&dir.join("review_rules.toml")))
             }
-            LibrarySource::Corpus(_) => crate::web::drafts::load_rules(None),
+            LibrarySource::Corpus(_) => review_rules::load_rules(None),
         }
         .context("审核规则配置 review_rules.toml 有误")?;
         let search = Arc::new(search);

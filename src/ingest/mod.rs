@@ -6,6 +6,7 @@ pub mod csv_safe;
 pub mod examples;
 pub mod export;
 pub mod library;
+pub mod review_rules;
 pub mod sheet;
 pub mod table;
 pub mod xlsx;

@@ -8,7 +8,7 @@ use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
 use super::throttle::{Guards, too_many};
 use super::uploads;
-use crate::domain::lint::{LintConfig, LintFinding, lint};
+use crate::domain::lint::{LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
 use crate::ingest::xlsx;
@@ -714,12 +714,4 @@ pub async fn copy_page(
     admit(&guards, &viewer)?;
     save(&app, &d)?;
     Ok(Redirect::to(&format!("/drafts/{}", d.id)))
-}
-
-/// The bundled review rules, or the bureau's file when one is configured.
-pub fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<LintConfig> {
-    match path {
-        None => Ok(LintConfig::bundled()),
-        Some(p) => Ok(LintConfig::parse(&std::fs::read_to_string(p)?).map_err(anyhow::Error::msg)?),
-    }
 }
