@@ -152,7 +152,7 @@ impl App {
         )?;
         let lint = match &config.library {
             LibrarySource::Files(dir) => {
-                review_rules::load_rules(Some(&dir.join("review_rules.toml")))
+                review_rules::load_rules(Some(&dir.join(review_rules::FILE)))
             }
             LibrarySource::Corpus(_) => review_rules::load_rules(None),
         }

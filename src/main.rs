@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use zhibiao::app::{App, load_checked};
 use zhibiao::config::{Config, LibrarySource, UploadLimits};
 use zhibiao::domain::quality;
-use zhibiao::ingest::export;
+use zhibiao::ingest::{export, review_rules};
 use zhibiao::search::SearchRequest;
 
 /// jemalloc returns the large buffers of a first load (sled's write batches, tantivy's indexing
@@ -315,6 +315,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         }
                         return Ok(ExitCode::FAILURE);
                     }
+                    // The review rules drafts are checked against are part of the library.
+                    let rules = match &config.library {
+                        LibrarySource::Files(dir) => Some(dir.join(review_rules::FILE)),
+                        LibrarySource::Corpus(_) => None,
+                    };
+                    let rules = match review_rules::load_rules(rules.as_deref()) {
+                        Ok(rules) => rules,
+                        Err(e) => {
+                            eprint!("{e}");
+                            return Ok(ExitCode::FAILURE);
+                        }
+                    };
                     println!(
                         "指标库检查通过：{} 版，{} 个项目类型，{} 个指标，0 处问题。",
                         lib.catalog.edition,
@@ -332,7 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         Ok(list) => {
                             println!("培训示例检查通过：{} 个项目类型的正例/反例。", list.len());
                             if *examples {
-                                print_examples(&lib, &list);
+                                print_examples(&lib, &list, &rules);
                             }
                         }
                         Err(e) => {
@@ -642,9 +654,12 @@ fn print_stats(s: &quality::Stats) {
 }
 
 /// Each example's tables with what the review rules report, for whoever writes examples.
-fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::training::Example]) {
+fn print_examples(
+    lib: &zhibiao::ingest::Library,
+    list: &[zhibiao::domain::training::Example],
+    config: &zhibiao::domain::lint::LintConfig,
+) {
     use zhibiao::domain::training::annotate;
-    let config = zhibiao::domain::lint::LintConfig::bundled();
     let by_code = |c: &str| {
         lib.indicators
             .iter()
@@ -657,7 +672,7 @@ fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::train
             ex.project_type, ex.title, ex.budget_wan
         );
         for (label, rows) in [("反例", &ex.bad), ("正例", &ex.good)] {
-            let t = annotate(&ex.draft(rows), &config, &lib.catalog, &by_code);
+            let t = annotate(&ex.draft(rows), config, &lib.catalog, &by_code);
             println!("  {label}：{} 个错误；规则 {:?}", t.errors(), t.rules());
             for f in &t.general {
                 println!("    [表] {} {}", f.rule, f.message);

@@ -104,6 +104,24 @@ fn check_names_file_line_and_reason_and_the_server_refuses_the_same_library() {
 }
 
 #[test]
+fn check_refuses_broken_review_rules_as_the_server_does() {
+    let lib = library_copy();
+    let rules = lib.path().join("review_rules.toml");
+    std::fs::write(&rules, "max_qualitative_share = \"很多\"\n").unwrap();
+    let stderr = check_fails(lib.path());
+    assert!(
+        stderr.contains("review_rules.toml") && stderr.contains("审核规则配置有误"),
+        "{stderr}"
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let mut config = Config::for_tests(data.path());
+    config.library = LibrarySource::Files(lib.path().to_path_buf());
+    let err = App::open(config).err().expect("broken review rules are refused");
+    assert!(format!("{err:#}").contains("review_rules.toml"), "{err:#}");
+}
+
+#[test]
 fn check_enforces_reviewer_rules_too() {
     let lib = library_copy();
     let road = lib.path().join("types/road.toml");
