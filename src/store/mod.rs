@@ -75,6 +75,8 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 const FREEZE_TRIES: usize = 5;
 
 /// The store: one sled database, reopened in place after an I/O failure (see `recovery`).
+/// A clone is another handle on the same database: the app and each service hold one.
+#[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
 }
