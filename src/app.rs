@@ -5,7 +5,8 @@ use crate::config::{Config, LibrarySource};
 use crate::domain::quality;
 use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
 use crate::search::{SearchIndex, Vocabulary};
-use crate::store::{ChangeMeta, Commit, Committed, Store, StoreError, StoreWatch, SyncReport};
+use crate::curation::publish::rebuild;
+use crate::store::{Store, StoreWatch, SyncReport};
 use anyhow::Context;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Weak};
@@ -34,14 +35,6 @@ pub struct App {
     pub parses: Arc<tokio::sync::Semaphore>,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
-}
-
-/// What a commit published, and whether search took it.
-pub struct Published {
-    pub committed: Committed,
-    /// Why search does not show the change yet (it is published all the same; the index is
-    /// rebuilt in the background, at the next change or at the next start).
-    pub index_stale: Option<String>,
 }
 
 /// What keeps the service from writing: `None` when everything is fine.
@@ -177,23 +170,6 @@ impl App {
         })
     }
 
-    /// Commits to the store and brings the search index in line, in commit order. The commit
-    /// stands even when the index fails to take it: the answer then says search is behind
-    /// (`index_stale`), and the index is rebuilt in the background.
-    pub fn publish(&self, c: Commit<'_>, meta: &ChangeMeta) -> Result<Published, StoreError> {
-        let _order = self.search.ordered();
-        let committed = self.store.commit(c, meta)?;
-        let index_stale = if committed.moved {
-            follow(&self.store, &self.search, &committed).err()
-        } else {
-            None
-        };
-        Ok(Published {
-            committed,
-            index_stale,
-        })
-    }
-
     /// Rebuilds the search index from the store (`zhibiao reindex`).
     pub fn rebuild_index(&self) -> Result<(), String> {
         let _order = self.search.ordered();
@@ -235,32 +211,6 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
         };
         anyhow::Error::new(e).context(why)
     })
-}
-
-/// Brings the index to the store's state after `committed` (under `SearchIndex::ordered`).
-fn follow(store: &Store, search: &SearchIndex, committed: &Committed) -> Result<(), String> {
-    if search.stale().is_some() {
-        return rebuild(store, search);
-    }
-    let changed: Vec<_> = committed
-        .revisions
-        .iter()
-        .map(|r| r.indicator.clone())
-        .collect();
-    search
-        .upsert(&changed, committed.generation)
-        .map_err(|e| e.to_string())
-}
-
-/// Rebuilds the index from every indicator of the store (under `SearchIndex::ordered`).
-fn rebuild(store: &Store, search: &SearchIndex) -> Result<(), String> {
-    let generation = store.generation().map_err(|e| e.to_string())?;
-    search
-        .rebuild_from(
-            store.each_indicator().map(|i| i.map_err(|e| e.to_string())),
-            generation,
-        )
-        .map_err(|e| e.to_string())
 }
 
 /// Rebuilds the index whenever it missed a change, or when the store was reopened after a

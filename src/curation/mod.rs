@@ -3,6 +3,7 @@
 //! the JSON API follow the same rules.
 
 pub mod import;
+pub mod publish;
 
 use crate::app::App;
 use crate::domain::edition::{NoteEntry, compare};
