@@ -1,10 +1,12 @@
-//! The application: the store, the search index and the configuration, opened together, and
-//! the index kept in line with the store (`publish`, a background repair).
+//! The application: the store, the search index and the configuration, opened together, the
+//! feature services built once over them, and a background repair that keeps the index in line
+//! with the store.
 
 use crate::config::{Config, LibrarySource};
 use crate::domain::quality;
 use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
 use crate::search::{SearchIndex, Vocabulary};
+use crate::curation::Curation;
 use crate::curation::publish::rebuild;
 use crate::store::{Store, StoreWatch, SyncReport};
 use anyhow::Context;
@@ -33,6 +35,8 @@ pub struct App {
     /// Slots for parsing uploads, `config.uploads.parallel_parses` of them: a parse holds one
     /// until it ends, so hostile files cannot take every core or unbounded memory at once.
     pub parses: Arc<tokio::sync::Semaphore>,
+    /// Proposals, review, editions and bulk import; publishing in commit order.
+    pub curation: Curation,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -157,7 +161,13 @@ impl App {
             .name("index-repair".into())
             .spawn(move || repair_in_background(weak, watch, stopped))
             .context("无法启动索引修复线程")?;
+        let curation = Curation {
+            store: store.clone(),
+            search: search.clone(),
+            sheet: config.uploads.sheet,
+        };
         Ok(App {
+            curation,
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,

@@ -483,7 +483,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = cli.config(None);
             let app = App::open(config.clone())?;
             let inds: Vec<_> = match edition {
-                Some(name) => zhibiao::curation::edition_indicators(&app, name)?,
+                Some(name) => zhibiao::curation::edition_indicators(&app.curation, name)?,
                 None => app.store.indicators()?,
             }
             .into_iter()

@@ -2,8 +2,9 @@
 //! and per cell what would be created, changed or rejected and why; applying it opens one batch
 //! proposal, all or nothing.
 
-use super::{Actor, CodeBook, CurationError, Result, check, near_duplicates, propose_import};
-use crate::app::App;
+use super::{
+    Actor, CodeBook, Curation, CurationError, Result, check, near_duplicates, propose_import,
+};
 use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
 use crate::domain::{Catalog, Code, Proposal, ProposedChange};
@@ -214,12 +215,12 @@ fn apply_cells(
 
 /// Reads the file and works out what each row would do. Nothing is written.
 pub fn plan(
-    app: &App,
+    app: &Curation,
     file: &str,
     bytes: &[u8],
 ) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
     let t: Table =
-        table::read(bytes, "指标名称", &app.config.uploads.sheet).map_err(|e| match e {
+        table::read(bytes, "指标名称", &app.sheet).map_err(|e| match e {
             TableError::NoHeader(_) => CurationError::BadRequest(format!(
                 "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
             )),
@@ -394,7 +395,7 @@ pub fn plan(
 /// Applies an import: refused as a whole when any row is rejected; otherwise the new and changed
 /// indicators become one batch proposal.
 pub fn apply(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     file: &str,
     bytes: &[u8],

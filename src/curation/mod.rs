@@ -5,7 +5,6 @@
 pub mod import;
 pub mod publish;
 
-use crate::app::App;
 use crate::domain::edition::{NoteEntry, compare};
 use crate::domain::quality::{self, normalized_name};
 use crate::domain::revision::diff;
@@ -14,11 +13,22 @@ use crate::domain::{
     ProposalState, ProposedChange, Provenance, Role, Status,
 };
 use crate::ingest::library::{IndicatorInput, Problems, validate};
-use crate::search::SearchRequest;
-use crate::store::{ChangeMeta, Commit, Decision, StoreError};
+use crate::ingest::sheet::SheetLimits;
+use crate::search::{SearchIndex, SearchRequest};
+use crate::store::{ChangeMeta, Commit, Decision, Store, StoreError};
 use chrono::Utc;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Curation's service, built once by the app: what proposals, reviews, editions and bulk imports
+/// need. The functions of this module take it as `app`.
+pub struct Curation {
+    pub store: Store,
+    pub search: Arc<SearchIndex>,
+    /// How much of an uploaded spreadsheet a bulk import reads.
+    pub sheet: SheetLimits,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CurationError {
@@ -126,7 +136,7 @@ pub fn name_similarity(a: &str, b: &str) -> f32 {
 /// Published indicators that `ind` may duplicate: the same name once normalised, or a close name
 /// with the same unit and level-2, or a search hit that is almost the same name. Candidates come
 /// from the search index, so this stays cheap on a large library.
-pub fn near_duplicates(app: &App, ind: &Indicator) -> Result<Vec<NearDuplicate>> {
+pub fn near_duplicates(app: &Curation, ind: &Indicator) -> Result<Vec<NearDuplicate>> {
     let mut req = SearchRequest::new(&ind.name);
     req.limit = 20;
     let res = app.search.search(&req)?;
@@ -172,7 +182,7 @@ pub struct CodeBook {
 }
 
 impl CodeBook {
-    pub fn load(app: &App) -> Result<CodeBook> {
+    pub fn load(app: &Curation) -> Result<CodeBook> {
         let mut taken = HashSet::new();
         let mut prefixes: HashMap<String, String> = HashMap::new();
         for i in app.store.indicators()? {
@@ -223,7 +233,7 @@ impl CodeBook {
 
 /// Validates an indicator as written against the schema, the catalog and the single-indicator
 /// library rules.
-pub fn check(app: &App, input: IndicatorInput) -> Result<Indicator> {
+pub fn check(app: &Curation, input: IndicatorInput) -> Result<Indicator> {
     let catalog = app.search.catalog();
     let ind = validate(input, &catalog).map_err(|(_, problems)| CurationError::Invalid {
         message: format!(
@@ -258,13 +268,13 @@ pub fn check(app: &App, input: IndicatorInput) -> Result<Indicator> {
     Ok(ind)
 }
 
-fn current(app: &App, code: &str) -> Result<Indicator> {
+fn current(app: &Curation, code: &str) -> Result<Indicator> {
     app.store
         .indicator(code)?
         .ok_or_else(|| CurationError::NotFound(format!("指标 {code} 不存在")))
 }
 
-fn active(app: &App, code: &str) -> Result<Indicator> {
+fn active(app: &Curation, code: &str) -> Result<Indicator> {
     let i = current(app, code)?;
     if !i.is_active() {
         return Err(CurationError::Conflict(format!("指标 {code} 已停用")));
@@ -274,7 +284,7 @@ fn active(app: &App, code: &str) -> Result<Indicator> {
 
 /// An early, friendly refusal; the store checks again in the transaction that opens the
 /// proposal, where it counts.
-fn no_open_proposal_on(app: &App, codes: &[&str]) -> Result<()> {
+fn no_open_proposal_on(app: &Curation, codes: &[&str]) -> Result<()> {
     for c in codes {
         if let Some(id) = app.store.open_proposal_on(c)? {
             return Err(CurationError::Conflict(format!(
@@ -299,7 +309,7 @@ type Replacing = Option<(Decision, AuditEntry)>;
 /// Opens a proposal; `duplicates` are the (code, name) pairs a create may be folded into.
 #[allow(clippy::too_many_arguments)]
 fn open_proposal(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     kind: ProposalKind,
     title: String,
@@ -339,12 +349,12 @@ fn new_proposal(
     }
 }
 
-fn open_replacing(app: &App, actor: &Actor, p: Proposal, replacing: Replacing) -> Result<Proposal> {
+fn open_replacing(app: &Curation, actor: &Actor, p: Proposal, replacing: Replacing) -> Result<Proposal> {
     let audit = actor.audit("提出修改", "", p.title.clone());
     Ok(app.store.create_proposal(p, audit, replacing)?)
 }
 
-fn base_of(app: &App, code: &str) -> Result<Option<u32>> {
+fn base_of(app: &Curation, code: &str) -> Result<Option<u32>> {
     let n = app.store.last_revision(code)?;
     Ok((n > 0).then_some(n))
 }
@@ -352,7 +362,7 @@ fn base_of(app: &App, code: &str) -> Result<Option<u32>> {
 /// Proposes a new indicator. Without a code, the next free one of its type's series is given
 /// (again, if someone takes it meanwhile).
 pub fn propose_create(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     input: IndicatorInput,
     reason: &str,
@@ -369,7 +379,7 @@ pub fn propose_create(
 }
 
 fn try_propose_create(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     mut input: IndicatorInput,
     reason: &str,
@@ -406,7 +416,7 @@ fn try_propose_create(
 
 /// Turns an open proposal for a new indicator into adding its name (and aliases) to an existing
 /// indicator it duplicates: the edit is proposed, then the original proposal is withdrawn.
-pub fn fold_into(app: &App, actor: &Actor, id: u64, into: &str) -> Result<Proposal> {
+pub fn fold_into(app: &Curation, actor: &Actor, id: u64, into: &str) -> Result<Proposal> {
     let p = proposal(app, id)?;
     if !p.is_open() || p.kind != ProposalKind::Create {
         return Err(CurationError::Conflict(format!(
@@ -466,7 +476,7 @@ pub fn patched(
 
 /// Proposes a new state of a published indicator.
 pub fn propose_edit(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     code: &str,
     input: IndicatorInput,
@@ -476,7 +486,7 @@ pub fn propose_edit(
 }
 
 fn edit_proposal(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     code: &str,
     input: IndicatorInput,
@@ -525,7 +535,7 @@ fn edit_proposal(
 
 /// Proposes to retire an indicator; links to it will lead to `replaced_by` when given.
 pub fn propose_retire(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     code: &str,
     replaced_by: Option<&str>,
@@ -572,7 +582,7 @@ pub fn propose_retire(
 /// Proposes to merge `code` into `into`: `code` is retired with `into` as replacement, and
 /// `into` takes over its name and aliases as aliases and its project types.
 pub fn propose_merge(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     code: &str,
     into: &str,
@@ -624,7 +634,7 @@ pub fn propose_merge(
 
 /// Proposes to bring back revision `n` of an indicator as its next revision.
 pub fn propose_restore(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     code: &str,
     n: u32,
@@ -660,7 +670,7 @@ pub fn propose_restore(
 
 /// Opens the batch proposal of a bulk import.
 pub fn propose_import(
-    app: &App,
+    app: &Curation,
     actor: &Actor,
     file: &str,
     changes: Vec<ProposedChange>,
@@ -688,7 +698,7 @@ pub fn propose_import(
     )
 }
 
-fn proposal(app: &App, id: u64) -> Result<Proposal> {
+fn proposal(app: &Curation, id: u64) -> Result<Proposal> {
     app.store
         .proposal(id)?
         .ok_or_else(|| CurationError::NotFound(format!("提案 P{id} 不存在")))
@@ -699,7 +709,7 @@ fn proposal(app: &App, id: u64) -> Result<Proposal> {
 /// The checks below give early answers; the store makes them again in the transaction that
 /// publishes (still open, not the reviewer's own, every base still current), so two reviewers
 /// approving at once publish a proposal once and the second is refused.
-pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<Approval> {
+pub fn approve(app: &Curation, actor: &Actor, ids: &[u64], comment: &str) -> Result<Approval> {
     if !actor.role.allows(Role::Reviewer) {
         return Err(CurationError::Forbidden(
             "只有审核或管理员角色可以审核提案".into(),
@@ -796,7 +806,7 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<A
 }
 
 /// Rejects a proposal with a comment; nothing published changes.
-pub fn reject(app: &App, actor: &Actor, id: u64, comment: &str) -> Result<Proposal> {
+pub fn reject(app: &Curation, actor: &Actor, id: u64, comment: &str) -> Result<Proposal> {
     if !actor.role.allows(Role::Reviewer) {
         return Err(CurationError::Forbidden(
             "只有审核或管理员角色可以驳回提案".into(),
@@ -832,7 +842,7 @@ pub fn reject(app: &App, actor: &Actor, id: u64, comment: &str) -> Result<Propos
 }
 
 /// The author takes an open proposal back.
-pub fn withdraw(app: &App, actor: &Actor, id: u64) -> Result<Proposal> {
+pub fn withdraw(app: &Curation, actor: &Actor, id: u64) -> Result<Proposal> {
     let p = proposal(app, id)?;
     if p.author != actor.user {
         return Err(CurationError::Forbidden("只有提出人可以撤回提案".into()));
@@ -867,7 +877,7 @@ pub struct ChangeView {
     pub after: Indicator,
 }
 
-pub fn change_views(app: &App, p: &Proposal) -> Result<Vec<ChangeView>> {
+pub fn change_views(app: &Curation, p: &Proposal) -> Result<Vec<ChangeView>> {
     p.changes
         .iter()
         .map(|c| {
@@ -913,7 +923,7 @@ pub fn check_edition_name(name: &str) -> Result<()> {
 }
 
 /// Freezes the published state as a new edition (admin only).
-pub fn freeze(app: &App, actor: &Actor, name: &str) -> Result<Edition> {
+pub fn freeze(app: &Curation, actor: &Actor, name: &str) -> Result<Edition> {
     if !actor.role.allows(Role::Admin) {
         return Err(CurationError::Forbidden("只有管理员可以发布版本".into()));
     }
@@ -932,14 +942,14 @@ pub fn freeze(app: &App, actor: &Actor, name: &str) -> Result<Edition> {
     Ok(ed)
 }
 
-pub fn edition(app: &App, name: &str) -> Result<Edition> {
+pub fn edition(app: &Curation, name: &str) -> Result<Edition> {
     app.store
         .edition(name)?
         .ok_or_else(|| CurationError::NotFound(format!("版本 {name} 不存在")))
 }
 
 /// Release notes from edition `a` to edition `b`.
-pub fn edition_diff(app: &App, a: &str, b: &str) -> Result<Vec<NoteEntry>> {
+pub fn edition_diff(app: &Curation, a: &str, b: &str) -> Result<Vec<NoteEntry>> {
     let (ea, eb) = (edition(app, a)?, edition(app, b)?);
     Ok(compare(&ea, &eb, |code, n| {
         app.store
@@ -951,7 +961,7 @@ pub fn edition_diff(app: &App, a: &str, b: &str) -> Result<Vec<NoteEntry>> {
 }
 
 /// Release notes of an edition against the one frozen before it (all new for the first).
-pub fn release_notes(app: &App, name: &str) -> Result<(Option<String>, Vec<NoteEntry>)> {
+pub fn release_notes(app: &Curation, name: &str) -> Result<(Option<String>, Vec<NoteEntry>)> {
     let eds = app.store.editions()?;
     let Some(pos) = eds.iter().position(|e| e.name == name) else {
         return Err(CurationError::NotFound(format!("版本 {name} 不存在")));
@@ -975,7 +985,7 @@ pub fn release_notes(app: &App, name: &str) -> Result<(Option<String>, Vec<NoteE
 }
 
 /// The indicators of an edition, each in the revision it holds.
-pub fn edition_indicators(app: &App, name: &str) -> Result<Vec<Indicator>> {
+pub fn edition_indicators(app: &Curation, name: &str) -> Result<Vec<Indicator>> {
     let ed = edition(app, name)?;
     let mut out = Vec::with_capacity(ed.members.len());
     for (code, n) in &ed.members {

@@ -1,7 +1,7 @@
 //! Publishing: a commit to the store and the search index brought in line with it, in commit
 //! order, so search shows what curation approved.
 
-use crate::app::App;
+use super::Curation;
 use crate::search::SearchIndex;
 use crate::store::{ChangeMeta, Commit, Committed, Store, StoreError};
 
@@ -13,7 +13,7 @@ pub struct Published {
     pub index_stale: Option<String>,
 }
 
-impl App {
+impl Curation {
     /// Commits to the store and brings the search index in line, in commit order. The commit
     /// stands even when the index fails to take it: the answer then says search is behind
     /// (`index_stale`), and the index is rebuilt in the background.

@@ -99,7 +99,7 @@ fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Pr
                         format!("指标内容无法识别：{e}（字段见 indicators/README.md）"),
                     )
                 })?;
-            curation::propose_create(app, actor, input, &p.reason)?
+            curation::propose_create(&app.curation, actor, input, &p.reason)?
         }
         ProposalKind::Edit => {
             let current = app
@@ -107,16 +107,16 @@ fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Pr
                 .indicator(code)?
                 .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 不存在")))?;
             let input = patched(&current, need(&p.indicator, "indicator")?)?;
-            curation::propose_edit(app, actor, code, input, &p.reason)?
+            curation::propose_edit(&app.curation, actor, code, input, &p.reason)?
         }
         ProposalKind::Retire => {
-            curation::propose_retire(app, actor, code, p.replaced_by.as_deref(), &p.reason)?
+            curation::propose_retire(&app.curation, actor, code, p.replaced_by.as_deref(), &p.reason)?
         }
         ProposalKind::Merge => {
-            curation::propose_merge(app, actor, code, need(&p.into, "into")?, &p.reason)?
+            curation::propose_merge(&app.curation, actor, code, need(&p.into, "into")?, &p.reason)?
         }
         ProposalKind::Restore => {
-            curation::propose_restore(app, actor, code, *need(&p.revision, "revision")?, &p.reason)?
+            curation::propose_restore(&app.curation, actor, code, *need(&p.revision, "revision")?, &p.reason)?
         }
         ProposalKind::Import => {
             return Err(AppError::bad(
@@ -193,7 +193,7 @@ pub async fn get_api(
         .store
         .proposal(id)?
         .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
-    let changes = curation::change_views(&app, &p)?;
+    let changes = curation::change_views(&app.curation, &p)?;
     Ok(Json(json!({ "proposal": p, "changes": changes })))
 }
 
@@ -215,7 +215,7 @@ pub async fn approve_api(
     let actor = viewer.require(Role::Reviewer)?;
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
-    let done = blocking(move || Ok(curation::approve(&app, &actor, &[id], &comment)?)).await?;
+    let done = blocking(move || Ok(curation::approve(&app.curation, &actor, &[id], &comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -227,7 +227,7 @@ pub async fn approve_batch_api(
 ) -> Api<Json<Value>> {
     let actor = viewer.require(Role::Reviewer)?;
     let d: Decision = json_body(&body)?;
-    let done = blocking(move || Ok(curation::approve(&app, &actor, &d.ids, &d.comment)?)).await?;
+    let done = blocking(move || Ok(curation::approve(&app.curation, &actor, &d.ids, &d.comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -257,7 +257,7 @@ pub async fn reject_api(
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
     Ok(Json(
-        blocking(move || Ok(curation::reject(&app, &actor, id, &comment)?)).await?,
+        blocking(move || Ok(curation::reject(&app.curation, &actor, id, &comment)?)).await?,
     ))
 }
 
@@ -278,7 +278,7 @@ pub async fn fold_api(
     let actor = viewer.require(Role::Editor)?;
     let id = parse_id(&id)?;
     let b: FoldBody = json_body(&body)?;
-    let p = blocking(move || Ok(curation::fold_into(&app, &actor, id, &b.into)?)).await?;
+    let p = blocking(move || Ok(curation::fold_into(&app.curation, &actor, id, &b.into)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -291,7 +291,7 @@ pub async fn withdraw_api(
     let actor = viewer.require(Role::Editor)?;
     let id = parse_id(&id)?;
     Ok(Json(
-        blocking(move || Ok(curation::withdraw(&app, &actor, id)?)).await?,
+        blocking(move || Ok(curation::withdraw(&app.curation, &actor, id)?)).await?,
     ))
 }
 
@@ -345,8 +345,8 @@ pub async fn freeze_api(
     let actor = viewer.require(Role::Admin)?;
     let b: FreezeBody = json_body(&body)?;
     let (ed, notes) = blocking(move || {
-        let ed = curation::freeze(&app, &actor, &b.name)?;
-        let (_, notes) = curation::release_notes(&app, &ed.name)?;
+        let ed = curation::freeze(&app.curation, &actor, &b.name)?;
+        let (_, notes) = curation::release_notes(&app.curation, &ed.name)?;
         Ok((ed, notes))
     })
     .await?;
@@ -363,8 +363,8 @@ pub async fn edition_api(
     State(app): State<AppState>,
     Path(name): Path<String>,
 ) -> Api<Json<Value>> {
-    let ed = curation::edition(&app, &name)?;
-    let (prev, notes) = curation::release_notes(&app, &name)?;
+    let ed = curation::edition(&app.curation, &name)?;
+    let (prev, notes) = curation::release_notes(&app.curation, &name)?;
     Ok(Json(json!({
         "name": ed.name, "frozen_at": ed.frozen_at, "frozen_by": ed.frozen_by,
         "indicators": ed.members.len(), "previous": prev, "notes": notes,
@@ -375,7 +375,7 @@ pub async fn edition_diff_api(
     State(app): State<AppState>,
     Path((a, b)): Path<(String, String)>,
 ) -> Api<Json<Value>> {
-    let notes = curation::edition_diff(&app, &a, &b)?;
+    let notes = curation::edition_diff(&app.curation, &a, &b)?;
     Ok(Json(
         json!({ "from": a, "to": b, "summary": summary(&notes), "notes": notes }),
     ))
@@ -417,9 +417,9 @@ pub async fn import_api(
     let work = app.clone();
     let report = uploads::parse(&app, move || {
         if dry {
-            Ok(bulk::plan(&work, &file, &body)?.0)
+            Ok(bulk::plan(&work.curation, &file, &body)?.0)
         } else {
-            Ok(bulk::apply(&work, &actor, &file, &body, &reason)?.0)
+            Ok(bulk::apply(&work.curation, &actor, &file, &body, &reason)?.0)
         }
     })
     .await?;
@@ -564,7 +564,7 @@ pub async fn proposal_page(
         .store
         .proposal(id)?
         .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
-    let changes = curation::change_views(&app, &p)?;
+    let changes = curation::change_views(&app.curation, &p)?;
     html(&ProposalPage {
         nav: viewer.nav(),
         can_decide: p.is_open() && actor.role.allows(Role::Reviewer) && p.author != actor.user,
@@ -608,15 +608,15 @@ pub async fn decide_page(
     let into = field(&f, "into").to_string();
     let next = blocking(move || {
         match action.as_str() {
-            "fold" => return Ok(curation::fold_into(&app, &actor, id, &into)?.id),
+            "fold" => return Ok(curation::fold_into(&app.curation, &actor, id, &into)?.id),
             "approve" => {
-                curation::approve(&app, &actor, &[id], &comment)?;
+                curation::approve(&app.curation, &actor, &[id], &comment)?;
             }
             "reject" => {
-                curation::reject(&app, &actor, id, &comment)?;
+                curation::reject(&app.curation, &actor, id, &comment)?;
             }
             "withdraw" => {
-                curation::withdraw(&app, &actor, id)?;
+                curation::withdraw(&app.curation, &actor, id)?;
             }
             other => {
                 return Err(AppError::bad(
@@ -643,7 +643,7 @@ pub async fn batch_page(
         .filter_map(|s| s.parse().ok())
         .collect();
     let comment = field(&f, "comment").to_string();
-    blocking(move || Ok(curation::approve(&app, &actor, &ids, &comment)?)).await?;
+    blocking(move || Ok(curation::approve(&app.curation, &actor, &ids, &comment)?)).await?;
     Ok(Redirect::to("/curation").into_response())
 }
 
@@ -838,14 +838,14 @@ pub async fn propose_page(
     let result = blocking(move || {
         let app = app2;
         Ok(match (action.as_str(), code2.as_deref()) {
-            ("create", _) => curation::propose_create(&app, &actor, input2, &reason)?,
-            ("edit", Some(c)) => curation::propose_edit(&app, &actor, c, input2, &reason)?,
+            ("create", _) => curation::propose_create(&app.curation, &actor, input2, &reason)?,
+            ("edit", Some(c)) => curation::propose_edit(&app.curation, &actor, c, input2, &reason)?,
             ("retire", Some(c)) => {
-                curation::propose_retire(&app, &actor, c, Some(&replaced_by), &reason)?
+                curation::propose_retire(&app.curation, &actor, c, Some(&replaced_by), &reason)?
             }
-            ("merge", Some(c)) => curation::propose_merge(&app, &actor, c, &into, &reason)?,
+            ("merge", Some(c)) => curation::propose_merge(&app.curation, &actor, c, &into, &reason)?,
             ("restore", Some(c)) => curation::propose_restore(
-                &app,
+                &app.curation,
                 &actor,
                 c,
                 revision.ok_or_else(|| AppError::bad("missing_field", "请选择要恢复的版本"))?,
@@ -950,7 +950,7 @@ pub async fn freeze_page(
     let actor = viewer.require(Role::Admin)?;
     let name = field(&f, "name").trim().to_string();
     let app2 = app.clone();
-    match blocking(move || Ok(curation::freeze(&app2, &actor, &name)?)).await {
+    match blocking(move || Ok(curation::freeze(&app2.curation, &actor, &name)?)).await {
         Ok(ed) => Ok(Redirect::to(&format!("/editions/{}", enc(&ed.name))).into_response()),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => {
             let mut editions = app.store.editions()?;
@@ -998,7 +998,7 @@ pub async fn edition_page(
     viewer: Viewer,
     Path(name): Path<String>,
 ) -> Page {
-    let (from, notes) = curation::release_notes(&app, &name)?;
+    let (from, notes) = curation::release_notes(&app.curation, &name)?;
     html(&EditionPage {
         nav: viewer.nav(),
         title: format!("{name} 版发布说明"),
@@ -1015,7 +1015,7 @@ pub async fn edition_diff_page(
     viewer: Viewer,
     Path((a, b)): Path<(String, String)>,
 ) -> Page {
-    let notes = curation::edition_diff(&app, &a, &b)?;
+    let notes = curation::edition_diff(&app.curation, &a, &b)?;
     html(&EditionPage {
         nav: viewer.nav(),
         title: format!("{a} 版 → {b} 版 对比"),
@@ -1075,9 +1075,9 @@ pub async fn import_page(
     let work = app.clone();
     let r = uploads::parse(&app, move || {
         if apply {
-            Ok(bulk::apply(&work, &actor, &file, &bytes, &reason)?)
+            Ok(bulk::apply(&work.curation, &actor, &file, &bytes, &reason)?)
         } else {
-            Ok((bulk::plan(&work, &file, &bytes)?.0, None))
+            Ok((bulk::plan(&work.curation, &file, &bytes)?.0, None))
         }
     })
     .await;

@@ -880,7 +880,7 @@ fn propose_candidate(
         c.id
     );
     Ok(crate::curation::propose_create(
-        app,
+        &app.curation,
         actor,
         crate::ingest::library::IndicatorInput::from(&ind),
         &reason,
