@@ -10,6 +10,7 @@ pub mod charts;
 pub mod cluster;
 pub mod import;
 pub mod matching;
+pub mod practice;
 pub mod stats;
 pub mod units;
 pub mod wording;

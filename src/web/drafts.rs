@@ -11,6 +11,7 @@ use super::uploads;
 use crate::domain::lint::{LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::drafting::{self, DraftingError, ProjectInput};
+use crate::evaluations::practice;
 use crate::ingest::xlsx;
 use crate::store::{DraftError, DraftQuota};
 use askama::Template;
@@ -233,7 +234,7 @@ pub async fn suggest_targets(
     Json(input): Json<ProjectInput>,
 ) -> Result<Json<Value>, ApiError> {
     let s = tokio::task::spawn_blocking(move || {
-        let practice = super::evaluations::practice(&app)?;
+        let practice = practice::practice(&app.store, &app.search)?;
         Ok::<_, AppError>(drafting::suggest_with(&app.search, &input, &practice)?)
     })
     .await??;

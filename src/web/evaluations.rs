@@ -13,10 +13,9 @@ use super::params::Params;
 use super::uploads;
 use crate::domain::Role;
 use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
-use crate::drafting::Practice;
 use crate::evaluations::import::FileError;
-use crate::evaluations::stats::{self, IndicatorStats};
-use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, charts};
+use crate::evaluations::stats;
+use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, practice};
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
@@ -52,32 +51,6 @@ impl From<DecisionError> for AppError {
             DecisionError::Store(s) => s.into(),
         }
     }
-}
-
-/// Statistics of every indicator linked in the stored evaluations.
-pub fn practice(app: &AppState) -> Result<Practice, AppError> {
-    let projects = app.store.evaluations()?;
-    if projects.is_empty() {
-        return Ok(Practice::new());
-    }
-    let catalog = app.search.catalog();
-    let lookup = |code: &str| app.store.indicator(code).ok().flatten();
-    let type_name = |code: &str| catalog.project_type_name(code).to_string();
-    Ok(evaluations::all_stats(&projects, &lookup, &type_name))
-}
-
-/// One indicator's statistics (zero counts when no evaluation used it).
-fn stats_of(app: &AppState, ind: &Indicator) -> Result<IndicatorStats, AppError> {
-    let projects = app.store.evaluations()?;
-    let by_code = stats::rows_by_code(&projects);
-    let in_review = stats::review_by_code(&projects)
-        .get(ind.code.as_str())
-        .copied()
-        .unwrap_or(0);
-    let catalog = app.search.catalog();
-    let type_name = |code: &str| catalog.project_type_name(code).to_string();
-    let rows = by_code.get(ind.code.as_str()).map_or(&[][..], |v| &v[..]);
-    Ok(stats::indicator_stats(ind, rows, in_review, &type_name))
 }
 
 // ---- import ----
@@ -386,41 +359,12 @@ pub async fn stats_api(
     let ind = app.store.indicator(&code)?.ok_or_else(|| {
         AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标"))
     })?;
-    let s = stats_of(&app, &ind)?;
+    let s = practice::stats_of(&app.store, &app.search, &ind)?;
     Ok(Json(json!({
         "stats": s,
         "reference": stats::reference_text(&s),
         "coverage": s.coverage.summary(),
     })))
-}
-
-// ---- the indicator page's section ----
-
-/// The 评价实践 section of an indicator page.
-pub struct PracticeView {
-    pub s: IndicatorStats,
-    pub reference: String,
-    pub spread_svg: String,
-    pub year_svg: String,
-    pub grade_svg: String,
-    pub type_svg: String,
-}
-
-pub fn practice_view(app: &AppState, ind: &Indicator) -> Result<Option<PracticeView>, AppError> {
-    let s = stats_of(app, ind)?;
-    if s.rows == 0 && s.coverage.in_review == 0 {
-        return Ok(None);
-    }
-    let top_types: Vec<stats::Count> = s.by_type.iter().take(6).cloned().collect();
-    Ok(Some(PracticeView {
-        reference: stats::reference_text(&s),
-        spread_svg: charts::spread_svg(&s).unwrap_or_default(),
-        year_svg: charts::bars_svg("按年度的项目数", &s.by_year, "#3b6ea5").unwrap_or_default(),
-        grade_svg: charts::bars_svg("按评价等级的项目数", &s.by_grade, "#5a9e6f")
-            .unwrap_or_default(),
-        type_svg: charts::bars_svg("按项目类型的项目数", &top_types, "#8a6fb0").unwrap_or_default(),
-        s,
-    }))
 }
 
 // ---- pages ----

@@ -7,6 +7,7 @@ use super::params::Params;
 use super::{AppState, run_search};
 use crate::domain::quality::{self, Stats};
 use crate::domain::{Catalog, Framework, Indicator, ProjectType, Revision, Status, Unit};
+use crate::evaluations::practice;
 use crate::search::{FacetCount, SearchResults};
 use askama::Template;
 use axum::extract::State;
@@ -255,7 +256,7 @@ pub struct IndicatorPage {
     pub via_edition: Option<String>,
     pub retired_note: Option<(String, Option<String>)>,
     /// What imported evaluations say about it (the 评价实践 section).
-    pub practice: Option<super::evaluations::PracticeView>,
+    pub practice: Option<practice::PracticeView>,
 }
 
 fn indicator_page(
@@ -303,7 +304,7 @@ fn indicator_page(
             Some((r.unwrap_or_default(), name))
         }
     };
-    let practice = super::evaluations::practice_view(app, &ind)?;
+    let practice = practice::practice_view(&app.store, &app.search, &ind)?;
     let edition = app
         .store
         .editions()?
