@@ -6,6 +6,7 @@
 //! `Viewer::require`, server-side, for pages and API alike.
 
 use super::AppState;
+pub use super::layout::Nav;
 use super::error::{ApiError, AppError, PageError};
 use crate::curation::Actor;
 use crate::domain::{AuditEntry, Role, Session, User};
@@ -93,32 +94,6 @@ pub struct Viewer {
     /// The client's address (`address::client`), for the limits.
     pub ip: Option<IpAddr>,
     pub via: Via,
-}
-
-/// What the page header shows.
-#[derive(Debug, Clone, Default)]
-pub struct Nav {
-    pub user: Option<String>,
-    pub role: Option<Role>,
-    pub csrf: String,
-}
-
-impl Nav {
-    pub fn can(&self, role: &Role) -> bool {
-        self.role.is_some_and(|r| r.allows(*role))
-    }
-
-    pub fn is_curator(&self) -> bool {
-        self.can(&Role::Editor)
-    }
-
-    pub fn is_reviewer(&self) -> bool {
-        self.can(&Role::Reviewer)
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.can(&Role::Admin)
-    }
 }
 
 impl Viewer {

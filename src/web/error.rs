@@ -269,7 +269,7 @@ impl IntoResponse for PageError {
         if let AppError::Unauthorized(_) = self.0 {
             return axum::response::Redirect::to("/login").into_response();
         }
-        let page = super::pages::ErrorPage {
+        let page = super::layout::ErrorPage {
             nav: Default::default(),
             status: self.0.status().as_u16(),
             message: self.0.message(),

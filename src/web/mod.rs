@@ -11,6 +11,7 @@ pub mod evaluations;
 pub mod extract;
 pub mod handbook;
 pub mod health;
+pub mod layout;
 pub mod openapi;
 pub mod pages;
 pub mod params;

@@ -2,6 +2,7 @@
 
 use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
+use super::layout::ErrorPage;
 use super::extract::Path;
 use super::params::Params;
 use super::{AppState, run_search};
@@ -18,14 +19,6 @@ type Page = Result<Html<String>, PageError>;
 
 fn render<T: Template>(t: &T) -> Page {
     Ok(Html(t.render()?))
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub nav: Nav,
-    pub status: u16,
-    pub message: String,
 }
 
 pub struct FacetItem {
