@@ -245,9 +245,13 @@ impl<E: Into<AppError>> From<E> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
+        // Serialised here rather than through `extract::Json`: the extractors answer their
+        // refusals with this type, so it must not need them.
+        let body = serde_json::to_vec(&ErrorBody::of(&self.0)).unwrap_or_default();
         (
             self.0.status(),
-            super::extract::Json(ErrorBody::of(&self.0)),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
         )
             .into_response()
     }
