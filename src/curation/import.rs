@@ -219,14 +219,13 @@ pub fn plan(
     file: &str,
     bytes: &[u8],
 ) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
-    let t: Table =
-        table::read(bytes, "指标名称", &app.sheet).map_err(|e| match e {
-            TableError::NoHeader(_) => CurationError::BadRequest(format!(
-                "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
-            )),
-            TableError::Read(ReadError::Limit(l)) => CurationError::Limit(l),
-            e => CurationError::BadRequest(e.to_string()),
-        })?;
+    let t: Table = table::read(bytes, "指标名称", &app.sheet).map_err(|e| match e {
+        TableError::NoHeader(_) => CurationError::BadRequest(format!(
+            "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
+        )),
+        TableError::Read(ReadError::Limit(l)) => CurationError::Limit(l),
+        e => CurationError::BadRequest(e.to_string()),
+    })?;
     let catalog = app.search.catalog();
     let ignored_columns: Vec<String> = t
         .headers

@@ -349,7 +349,12 @@ fn new_proposal(
     }
 }
 
-fn open_replacing(app: &Curation, actor: &Actor, p: Proposal, replacing: Replacing) -> Result<Proposal> {
+fn open_replacing(
+    app: &Curation,
+    actor: &Actor,
+    p: Proposal,
+    replacing: Replacing,
+) -> Result<Proposal> {
     let audit = actor.audit("提出修改", "", p.title.clone());
     Ok(app.store.create_proposal(p, audit, replacing)?)
 }

@@ -37,7 +37,9 @@ mod tests {
         std::fs::write(&p, "warnings = 3\n").unwrap();
         let e = load_rules(Some(&p)).unwrap_err().to_string();
         assert!(e.contains(FILE) && e.contains("审核规则配置有误"), "{e}");
-        let e = load_rules(Some(&dir.path().join("none.toml"))).unwrap_err().to_string();
+        let e = load_rules(Some(&dir.path().join("none.toml")))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("无法读取审核规则"), "{e}");
     }
 

@@ -109,15 +109,27 @@ fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Pr
             let input = patched(&current, need(&p.indicator, "indicator")?)?;
             curation::propose_edit(&app.curation, actor, code, input, &p.reason)?
         }
-        ProposalKind::Retire => {
-            curation::propose_retire(&app.curation, actor, code, p.replaced_by.as_deref(), &p.reason)?
-        }
-        ProposalKind::Merge => {
-            curation::propose_merge(&app.curation, actor, code, need(&p.into, "into")?, &p.reason)?
-        }
-        ProposalKind::Restore => {
-            curation::propose_restore(&app.curation, actor, code, *need(&p.revision, "revision")?, &p.reason)?
-        }
+        ProposalKind::Retire => curation::propose_retire(
+            &app.curation,
+            actor,
+            code,
+            p.replaced_by.as_deref(),
+            &p.reason,
+        )?,
+        ProposalKind::Merge => curation::propose_merge(
+            &app.curation,
+            actor,
+            code,
+            need(&p.into, "into")?,
+            &p.reason,
+        )?,
+        ProposalKind::Restore => curation::propose_restore(
+            &app.curation,
+            actor,
+            code,
+            *need(&p.revision, "revision")?,
+            &p.reason,
+        )?,
         ProposalKind::Import => {
             return Err(AppError::bad(
                 "invalid_request",
@@ -215,7 +227,8 @@ pub async fn approve_api(
     let actor = viewer.require(Role::Reviewer)?;
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
-    let done = blocking(move || Ok(curation::approve(&app.curation, &actor, &[id], &comment)?)).await?;
+    let done =
+        blocking(move || Ok(curation::approve(&app.curation, &actor, &[id], &comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -227,7 +240,15 @@ pub async fn approve_batch_api(
 ) -> Api<Json<Value>> {
     let actor = viewer.require(Role::Reviewer)?;
     let d: Decision = json_body(&body)?;
-    let done = blocking(move || Ok(curation::approve(&app.curation, &actor, &d.ids, &d.comment)?)).await?;
+    let done = blocking(move || {
+        Ok(curation::approve(
+            &app.curation,
+            &actor,
+            &d.ids,
+            &d.comment,
+        )?)
+    })
+    .await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -843,7 +864,9 @@ pub async fn propose_page(
             ("retire", Some(c)) => {
                 curation::propose_retire(&app.curation, &actor, c, Some(&replaced_by), &reason)?
             }
-            ("merge", Some(c)) => curation::propose_merge(&app.curation, &actor, c, &into, &reason)?,
+            ("merge", Some(c)) => {
+                curation::propose_merge(&app.curation, &actor, c, &into, &reason)?
+            }
             ("restore", Some(c)) => curation::propose_restore(
                 &app.curation,
                 &actor,

@@ -117,7 +117,9 @@ fn check_refuses_broken_review_rules_as_the_server_does() {
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(data.path());
     config.library = LibrarySource::Files(lib.path().to_path_buf());
-    let err = App::open(config).err().expect("broken review rules are refused");
+    let err = App::open(config)
+        .err()
+        .expect("broken review rules are refused");
     assert!(format!("{err:#}").contains("review_rules.toml"), "{err:#}");
 }
 
