@@ -3,11 +3,12 @@
 //! with the store.
 
 use crate::config::{Config, LibrarySource};
-use crate::domain::quality;
-use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
-use crate::search::{SearchIndex, Vocabulary};
 use crate::curation::Curation;
 use crate::curation::publish::rebuild;
+use crate::domain::quality;
+use crate::drafting::service::{DraftLimits, Drafting};
+use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
+use crate::search::{SearchIndex, Vocabulary};
 use crate::store::{Store, StoreWatch, SyncReport};
 use anyhow::Context;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -37,6 +38,8 @@ pub struct App {
     pub parses: Arc<tokio::sync::Semaphore>,
     /// Proposals, review, editions and bulk import; publishing in commit order.
     pub curation: Curation,
+    /// Suggestions, drafts and their checks, for drafts and training attempts alike.
+    pub drafting: Drafting,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -166,8 +169,21 @@ impl App {
             search: search.clone(),
             sheet: config.uploads.sheet,
         };
+        let l = &config.limits;
+        let drafting = Drafting {
+            store: store.clone(),
+            search: search.clone(),
+            lint: lint.clone(),
+            limits: DraftLimits {
+                max_rows: l.draft_max_rows,
+                max_bytes: l.draft_max_bytes,
+                total_bytes: l.drafts_total_bytes,
+                expiry: l.draft_expiry,
+            },
+        };
         Ok(App {
             curation,
+            drafting,
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,

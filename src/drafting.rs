@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub mod service;
+
 /// What a budget unit says about its project.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ProjectInput {
@@ -315,6 +317,18 @@ pub enum DraftingError {
     BadInput(String),
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// A draft's content refused; `code` is the error code the API answers.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("指标最多 {max} 行，收到 {got} 行")]
+    TooManyRows { max: usize, got: usize },
+    #[error("没有这份申报表草稿（链接可能有误）")]
+    NotFound,
+    /// Over the draft's size quota or the cap on all drafts, or the store failed.
+    #[error(transparent)]
+    Draft(#[from] crate::store::DraftError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 fn check_input(input: &ProjectInput) -> Result<(), DraftingError> {

@@ -6,8 +6,8 @@
 //! `Viewer::require`, server-side, for pages and API alike.
 
 use super::AppState;
-pub use super::layout::Nav;
 use super::error::{ApiError, AppError, PageError};
+pub use super::layout::Nav;
 use crate::curation::Actor;
 use crate::domain::{AuditEntry, Role, Session, User};
 use argon2::Argon2;

@@ -4,8 +4,10 @@
 //! answer the Chinese error page. `uniform` holds that for what no handler or extractor sees.
 
 use crate::curation::CurationError;
+use crate::drafting::DraftingError;
+use crate::ingest::xlsx::SheetError;
 use crate::search::SearchError;
-use crate::store::StoreError;
+use crate::store::{DraftError, StoreError};
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -170,6 +172,49 @@ impl From<CurationError> for AppError {
             CurationError::Limit(l) => l.into(),
             CurationError::Store(e) => e.into(),
             CurationError::Search(e) => e.into(),
+        }
+    }
+}
+
+impl From<DraftingError> for AppError {
+    fn from(e: DraftingError) -> AppError {
+        match e {
+            DraftingError::BadInput(m) => AppError::bad("invalid_project", m),
+            DraftingError::Search(s) => s.into(),
+            DraftingError::Invalid { code, message } => AppError::bad(code, message),
+            DraftingError::TooManyRows { .. } => AppError::Refused {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                code: "too_many_rows",
+                message: e.to_string(),
+            },
+            DraftingError::NotFound => AppError::not_found("draft_not_found", e.to_string()),
+            DraftingError::Draft(d) => d.into(),
+            DraftingError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<DraftError> for AppError {
+    fn from(e: DraftError) -> AppError {
+        let (status, code) = match &e {
+            DraftError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "draft_too_large"),
+            DraftError::Full { .. } => (StatusCode::INSUFFICIENT_STORAGE, "draft_storage_full"),
+            DraftError::Store(_) => return AppError::Internal(e.to_string()),
+        };
+        AppError::Refused {
+            status,
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<SheetError> for AppError {
+    fn from(e: SheetError) -> AppError {
+        match e {
+            SheetError::Write(w) => AppError::Internal(w.to_string()),
+            SheetError::Read(r) => r.into(),
+            other => AppError::bad("invalid_sheet", other.to_string()),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod address;
 pub mod api;
 pub mod auth;
 pub mod curation;
+pub mod draft_page;
 pub mod drafts;
 pub mod error;
 pub mod evaluations;

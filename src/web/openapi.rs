@@ -165,7 +165,7 @@ mod ops {
     use super::super::curation::{
         CompareQuery, Decision, FoldBody, FreezeBody, ImportQuery, ListQuery, NewProposal,
     };
-    use super::super::drafts::DraftBody;
+    use super::super::draft_page::DraftBody;
     use super::super::error::ErrorBody;
     use super::super::evaluations::DecisionBody;
     use super::super::training::SessionBody;

@@ -2,8 +2,8 @@
 
 use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
-use super::layout::ErrorPage;
 use super::extract::Path;
+use super::layout::ErrorPage;
 use super::params::Params;
 use super::{AppState, run_search};
 use crate::domain::quality::{self, Stats};

@@ -250,6 +250,15 @@ pub fn wait_text(d: Duration) -> String {
     }
 }
 
+impl Guards {
+    /// Whether this caller may start one more draft (or training attempt) now: counts it if so.
+    pub fn admit_draft(&self, viewer: &Viewer) -> Result<(), AppError> {
+        self.drafts
+            .take(&viewer.limit_key())
+            .map_err(|wait| too_many("draft_rate_limited", "新建草稿过于频繁", wait))
+    }
+}
+
 /// 429 with a stable code and a Chinese message saying how long to wait.
 pub fn too_many(code: &'static str, what: &str, wait: Duration) -> AppError {
     AppError::Refused {

@@ -8,15 +8,14 @@
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
-use super::drafts::{DraftBody, admit, apply_form, check_size, draft_page, findings, validate};
+use super::draft_page::{DraftBody, TraineeView, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Query, Require};
 use super::throttle::{Guards, too_many};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
-    AnnotatedTable, Attempt, Comparison, Example, Exercise, ExerciseStart, FrameworkPart,
-    SessionItem, TrainingSession, annotate, compare, join_code, normalize_join_code, rule_counts,
-    rule_label,
+    AnnotatedTable, Attempt, Example, Exercise, ExerciseStart, FrameworkPart, SessionItem,
+    TrainingSession, annotate, compare, join_code, normalize_join_code, rule_counts, rule_label,
 };
 use crate::domain::{Draft, Framework, Indicator, Role};
 use askama::Template;
@@ -959,7 +958,7 @@ pub async fn start_attempt(
     Path(code): Path<String>,
 ) -> Result<Redirect, PageError> {
     let ex = exercise(&app, &guards, &viewer, &code)?;
-    admit(&guards, &viewer)?;
+    guards.admit_draft(&viewer)?;
     let a = new_attempt(&ex);
     app.store.put_attempt(&a)?;
     Ok(Redirect::to(&format!("/t/{}/a/{}", ex.code, a.id)))
@@ -978,26 +977,6 @@ fn attempt(
         .attempt(&ex.code, id)?
         .ok_or_else(|| AppError::not_found("attempt_not_found", "没有这份练习（链接可能有误）"))?;
     Ok((ex, a))
-}
-
-/// What the drafting page shows a trainee beyond the normal review check.
-pub struct TraineeView {
-    pub code: String,
-    pub submitted: bool,
-    pub comparison: Comparison,
-    /// The trainee's row names, by index (for the rows the model answer does not have).
-    pub names: Vec<String>,
-    pub note: String,
-}
-
-impl TraineeView {
-    pub fn extra_names(&self) -> Vec<&str> {
-        self.comparison
-            .extra
-            .iter()
-            .filter_map(|i| self.names.get(*i).map(String::as_str))
-            .collect()
-    }
 }
 
 fn trainee_view(app: &AppState, ex: &Exercise, a: &Attempt) -> TraineeView {
@@ -1022,13 +1001,21 @@ pub async fn attempt_page(
     let view = trainee_view(&app, &ex, &a);
     let action = format!("/t/{}/a/{}", ex.code, a.id);
     Ok(Html(
-        draft_page(&app, viewer.nav(), a.draft, false, action, Some(view))?.render()?,
+        draft_page(
+            &app.drafting,
+            viewer.nav(),
+            a.draft,
+            false,
+            action,
+            Some(view),
+        )
+        .render()?,
     ))
 }
 
 /// Records a submission: the rules the table breaks now, for the room's summary.
 fn submit(app: &AppState, a: &mut Attempt) -> Vec<LintFinding> {
-    let f = findings(app, &a.draft);
+    let f = app.drafting.findings(&a.draft);
     let mut rules: Vec<String> = f.iter().map(|x| x.rule.to_string()).collect();
     rules.sort();
     rules.dedup();
@@ -1045,8 +1032,8 @@ pub async fn attempt_submit(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
     let (ex, mut a) = attempt(&app, &guards, &viewer, &code, &id)?;
-    apply_form(&app, &mut a.draft, &fields)?;
-    check_size(&app, &a.draft)?;
+    app.drafting.apply_form(&mut a.draft, &fields)?;
+    app.drafting.check_size(&a.draft)?;
     let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
     if submitted {
         submit(&app, &mut a);
@@ -1066,11 +1053,11 @@ pub async fn attempt_api(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ex = exercise(&app, &guards, &viewer, &code)?;
     // The practice case is the trainer's: a trainee changes the rows, not the project.
-    validate(&app, &ex.project, &mut b.rows)?;
+    app.drafting.validate(&ex.project, &mut b.rows)?;
     let mut a = new_attempt(&ex);
     a.draft.rows = b.rows;
-    check_size(&app, &a.draft)?;
-    admit(&guards, &viewer)?;
+    app.drafting.check_size(&a.draft)?;
+    guards.admit_draft(&viewer)?;
     let f = submit(&app, &mut a);
     app.store.put_attempt(&a)?;
     Ok((
