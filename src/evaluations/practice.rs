@@ -5,9 +5,12 @@
 use super::charts;
 use super::stats::{self, IndicatorStats};
 use crate::domain::Indicator;
-use crate::drafting::Practice;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+
+/// Statistics of every linked indicator, by code (`drafting::Practice`).
+pub type Practice = HashMap<String, IndicatorStats>;
 
 /// Statistics of every indicator linked in the stored evaluations.
 pub fn practice(store: &Store, search: &SearchIndex) -> Result<Practice, StoreError> {
