@@ -7,6 +7,7 @@ use super::{Result, Store, decode, decode_kv, encode, tx_result};
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::sync::atomic::Ordering;
 
 impl Store {
     fn evaluation_trees(&self) -> Result<(Tree, Tree, Tree)> {
@@ -90,6 +91,14 @@ impl Store {
         self.write_evaluations(None, projects, candidates)
     }
 
+    /// Moves with every write to the evaluations and every reopening of the database: what is
+    /// derived from the evaluations (their statistics) is current while it stays the same. Read
+    /// it before reading the evaluations, so a write in between only makes the next reader
+    /// derive them again.
+    pub fn evaluations_version(&self) -> u64 {
+        self.inner.evaluation_writes.load(Ordering::SeqCst) + self.health().reopened()
+    }
+
     fn write_evaluations(
         &self,
         batch: Option<&ImportBatch>,
@@ -116,6 +125,8 @@ impl Store {
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
+        // Counted whatever the outcome: a failed write may still have reached the disk.
+        self.inner.evaluation_writes.fetch_add(1, Ordering::SeqCst);
         self.note(tx_result(result), false)?;
         self.flush()
     }

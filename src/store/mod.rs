@@ -87,6 +87,8 @@ struct Inner {
     /// `None` only while the database is being reopened.
     db: RwLock<Option<Arc<Db>>>,
     health: Arc<StoreHealth>,
+    /// Writes to the evaluations' trees so far (see `Store::evaluations_version`).
+    evaluation_writes: std::sync::atomic::AtomicU64,
 }
 
 impl Inner {
@@ -407,6 +409,7 @@ impl Store {
                 cache_bytes,
                 db: RwLock::new(Some(Arc::new(db))),
                 health,
+                evaluation_writes: Default::default(),
             }),
         })
     }
