@@ -7,6 +7,7 @@ use crate::curation::Curation;
 use crate::curation::publish::rebuild;
 use crate::domain::quality;
 use crate::drafting::service::{DraftLimits, Drafting};
+use crate::evaluations::practice::PracticeStats;
 use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
 use crate::search::{SearchIndex, Vocabulary};
 use crate::store::{Store, StoreWatch, SyncReport};
@@ -40,6 +41,8 @@ pub struct App {
     pub curation: Curation,
     /// Suggestions, drafts and their checks, for drafts and training attempts alike.
     pub drafting: Drafting,
+    /// Evaluation statistics, computed once per state of the evaluations and the library.
+    pub practice: Arc<PracticeStats>,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -169,8 +172,10 @@ impl App {
             search: search.clone(),
             sheet: config.uploads.sheet,
         };
+        let practice = Arc::new(PracticeStats::new(store.clone(), search.clone()));
         let l = &config.limits;
         let drafting = Drafting {
+            practice: practice.clone(),
             store: store.clone(),
             search: search.clone(),
             lint: lint.clone(),
@@ -184,6 +189,7 @@ impl App {
         Ok(App {
             curation,
             drafting,
+            practice,
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,

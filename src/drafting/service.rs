@@ -5,7 +5,7 @@
 use super::{DraftingError, ProjectInput, Suggestions, new_draft, parse_direction, row_from};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
 use crate::domain::{Draft, DraftProject, DraftRow, Term};
-use crate::evaluations::practice;
+use crate::evaluations::practice::PracticeStats;
 use crate::search::SearchIndex;
 use crate::store::{DraftError, DraftQuota, Store};
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub struct Drafting {
     /// The review rules drafts are checked against.
     pub lint: LintConfig,
     pub limits: DraftLimits,
+    /// What imported evaluations say about each indicator, shared with the indicator pages.
+    pub practice: Arc<PracticeStats>,
 }
 
 type Result<T> = std::result::Result<T, DraftingError>;
@@ -36,8 +38,8 @@ type Result<T> = std::result::Result<T, DraftingError>;
 impl Drafting {
     /// Suggested indicators for a project, with reference values from imported evaluations.
     pub fn suggest(&self, input: &ProjectInput) -> Result<Suggestions> {
-        let practice = practice::practice(&self.store, &self.search)?;
-        super::suggest_with(&self.search, input, &practice)
+        let practice = self.practice.current()?;
+        super::suggest_with(&self.search, input, &practice.practice)
     }
 
     /// A new draft for a project (not stored yet).

@@ -15,7 +15,7 @@ use crate::domain::Role;
 use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
 use crate::evaluations::import::FileError;
 use crate::evaluations::stats;
-use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport, practice};
+use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport};
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
@@ -359,7 +359,7 @@ pub async fn stats_api(
     let ind = app.store.indicator(&code)?.ok_or_else(|| {
         AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标"))
     })?;
-    let s = practice::stats_of(&app.store, &app.search, &ind)?;
+    let s = app.practice.stats_of(&ind)?;
     Ok(Json(json!({
         "stats": s,
         "reference": stats::reference_text(&s),

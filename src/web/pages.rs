@@ -249,7 +249,7 @@ pub struct IndicatorPage {
     pub via_edition: Option<String>,
     pub retired_note: Option<(String, Option<String>)>,
     /// What imported evaluations say about it (the 评价实践 section).
-    pub practice: Option<practice::PracticeView>,
+    pub practice: Option<std::sync::Arc<practice::PracticeView>>,
 }
 
 fn indicator_page(
@@ -297,7 +297,7 @@ fn indicator_page(
             Some((r.unwrap_or_default(), name))
         }
     };
-    let practice = practice::practice_view(&app.store, &app.search, &ind)?;
+    let practice = app.practice.view(&ind)?;
     let edition = app
         .store
         .editions()?
