@@ -11,6 +11,7 @@ use crate::evaluations::practice::PracticeStats;
 use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
 use crate::search::{SearchIndex, Vocabulary};
 use crate::store::{Store, StoreWatch, SyncReport};
+use crate::training::Training;
 use anyhow::Context;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Weak};
@@ -43,6 +44,8 @@ pub struct App {
     pub drafting: Drafting,
     /// Evaluation statistics, computed once per state of the evaluations and the library.
     pub practice: Arc<PracticeStats>,
+    /// Worked examples, sessions, join codes, trainees' attempts and the room's summary.
+    pub training: Training,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -186,10 +189,17 @@ impl App {
                 expiry: l.draft_expiry,
             },
         };
+        let training = Training {
+            store: store.clone(),
+            search: search.clone(),
+            lint: lint.clone(),
+            examples: examples.clone(),
+        };
         Ok(App {
             curation,
             drafting,
             practice,
+            training,
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,

@@ -8,6 +8,7 @@ use crate::drafting::DraftingError;
 use crate::ingest::xlsx::SheetError;
 use crate::search::SearchError;
 use crate::store::{DraftError, StoreError};
+use crate::training::TrainingError;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -215,6 +216,17 @@ impl From<SheetError> for AppError {
             SheetError::Write(w) => AppError::Internal(w.to_string()),
             SheetError::Read(r) => r.into(),
             other => AppError::bad("invalid_sheet", other.to_string()),
+        }
+    }
+}
+
+impl From<TrainingError> for AppError {
+    fn from(e: TrainingError) -> AppError {
+        match e {
+            TrainingError::NotFound { code, message } => AppError::not_found(code, message),
+            TrainingError::Invalid { code, message } => AppError::bad(code, message),
+            TrainingError::NoJoinCode => AppError::Internal(e.to_string()),
+            TrainingError::Store(s) => s.into(),
         }
     }
 }

@@ -14,10 +14,11 @@ use super::extract::{Editor, Form, Json, Path, Query, Require};
 use super::throttle::{Guards, too_many};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
-    AnnotatedTable, Attempt, Example, Exercise, ExerciseStart, FrameworkPart, SessionItem,
-    TrainingSession, annotate, compare, join_code, normalize_join_code, rule_counts, rule_label,
+    AnnotatedTable, Attempt, Example, Exercise, FrameworkPart, SessionItem, TrainingSession,
+    compare, normalize_join_code, rule_label,
 };
-use crate::domain::{Draft, Framework, Indicator, Role};
+use crate::domain::{Framework, Indicator, Role};
+use crate::training::{self, ExerciseSummary, ItemSpec};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,34 +28,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 type Page = Result<Html<String>, PageError>;
-
-/// Most items in one session: a long day of training is well under this.
-const MAX_ITEMS: usize = 200;
-
-fn example<'a>(app: &'a AppState, project_type: &str) -> Result<&'a Example, AppError> {
-    app.examples
-        .iter()
-        .find(|e| e.project_type == project_type)
-        .ok_or_else(|| {
-            AppError::not_found(
-                "example_not_found",
-                format!("项目类型“{project_type}”没有培训示例"),
-            )
-        })
-}
-
-/// The review rules over one of an example's tables, with the store's current library.
-fn annotated(app: &AppState, ex: &Example, rows: &[crate::domain::DraftRow]) -> AnnotatedTable {
-    let catalog = app.search.catalog();
-    let lookup = |code: &str| app.store.indicator(code).ok().flatten();
-    annotate(&ex.draft(rows), &app.lint, &catalog, &lookup)
-}
-
-fn session(app: &AppState, id: &str) -> Result<TrainingSession, AppError> {
-    app.store
-        .training_session(id)?
-        .ok_or_else(|| AppError::not_found("session_not_found", "没有这个培训课程（链接可能有误）"))
-}
 
 /// The exercise a join code opens. Wrong codes are counted per client address (each lookup is
 /// counted when it starts, given back if the code exists), and a client that has used up its
@@ -80,125 +53,6 @@ fn exercise(
     })?;
     guards.join_codes.refund(&key);
     Ok(ex)
-}
-
-/// The newest frozen edition that holds this revision of the indicator.
-fn edition_of(app: &AppState, code: &str, revision: u32) -> Result<Option<String>, AppError> {
-    Ok(app
-        .store
-        .editions()?
-        .into_iter()
-        .rev()
-        .find(|e| e.revision_of(code) == Some(revision))
-        .map(|e| e.name))
-}
-
-/// What a trainer asks to add to a session (JSON API and forms alike).
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ItemSpec {
-    Framework {
-        part: String,
-    },
-    Indicator {
-        code: String,
-    },
-    Example {
-        project_type: String,
-    },
-    Exercise {
-        project_type: String,
-        #[serde(default)]
-        start: Option<String>,
-    },
-}
-
-/// Turns a request into a session item; an exercise gets its join code here.
-fn resolve(
-    app: &AppState,
-    session_id: &str,
-    spec: ItemSpec,
-) -> Result<(SessionItem, Option<Exercise>), AppError> {
-    Ok(match spec {
-        ItemSpec::Framework { part } => {
-            let part = FrameworkPart::parse(&part).ok_or_else(|| {
-                AppError::bad(
-                    "invalid_item",
-                    format!("指标体系说明页“{part}”不存在（可选：levels、central2021、rules）"),
-                )
-            })?;
-            (SessionItem::Framework { part }, None)
-        }
-        ItemSpec::Indicator { code } => {
-            let code = code
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            if app.store.indicator(&code)?.is_none() {
-                return Err(AppError::bad(
-                    "unknown_indicator",
-                    format!("指标“{code}”不存在"),
-                ));
-            }
-            let revision = app.store.last_revision(&code)?;
-            let edition = edition_of(app, &code, revision)?;
-            (
-                SessionItem::Indicator {
-                    code,
-                    revision,
-                    edition,
-                },
-                None,
-            )
-        }
-        ItemSpec::Example { project_type } => {
-            example(app, &project_type)?;
-            (SessionItem::Example { project_type }, None)
-        }
-        ItemSpec::Exercise {
-            project_type,
-            start,
-        } => {
-            let ex = example(app, &project_type)?;
-            let start = match start.as_deref() {
-                None | Some("") | Some("blank") => ExerciseStart::Blank,
-                Some("bad") => ExerciseStart::Bad,
-                Some(o) => {
-                    return Err(AppError::bad(
-                        "invalid_item",
-                        format!("练习起点“{o}”无效（可选：blank、bad）"),
-                    ));
-                }
-            };
-            let code = new_join_code(app)?;
-            let exercise = Exercise {
-                code: code.clone(),
-                session: session_id.to_string(),
-                project_type,
-                project: ex.project(),
-                start,
-                start_rows: match start {
-                    ExerciseStart::Blank => vec![],
-                    ExerciseStart::Bad => ex.bad.clone(),
-                },
-                model: ex.good.clone(),
-                created: Utc::now(),
-            };
-            (SessionItem::Exercise { code }, Some(exercise))
-        }
-    })
-}
-
-/// A join code no other exercise uses (31⁶ ≈ 9 × 10⁸ codes: collisions are rare but checked).
-fn new_join_code(app: &AppState) -> Result<String, AppError> {
-    for _ in 0..20 {
-        let code = join_code(uuid::Uuid::new_v4().as_bytes());
-        if app.store.exercise(&code)?.is_none() {
-            return Ok(code);
-        }
-    }
-    Err(AppError::Internal("no free join code".into()))
 }
 
 /// Trainers may change their own sessions; administrators any.
@@ -242,8 +96,8 @@ pub(crate) fn example_view(app: &AppState, ex: &Example) -> ExampleView {
             .catalog()
             .project_type_name(&ex.project_type)
             .to_string(),
-        bad: annotated(app, ex, &ex.bad),
-        good: annotated(app, ex, &ex.good),
+        bad: app.training.annotated(ex, &ex.bad),
+        good: app.training.annotated(ex, &ex.good),
         ex: ex.clone(),
     }
 }
@@ -278,7 +132,7 @@ pub async fn example_page(
     viewer: Viewer,
     Path(project_type): Path<String>,
 ) -> Page {
-    let v = example_view(&app, example(&app, &project_type)?);
+    let v = example_view(&app, app.training.example(&project_type)?);
     Ok(Html(
         ExamplePage {
             nav: viewer.nav(),
@@ -316,7 +170,7 @@ pub async fn example_api(
     State(app): State<AppState>,
     Path(project_type): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ex = example(&app, &project_type)?;
+    let ex = app.training.example(&project_type)?;
     Ok(Json(example_json(&example_view(&app, ex))))
 }
 
@@ -327,50 +181,6 @@ pub struct SessionBody {
     pub title: String,
     #[serde(default)]
     pub items: Vec<ItemSpec>,
-}
-
-fn check_title(title: &str) -> Result<String, AppError> {
-    let t = title.trim();
-    if t.is_empty() || t.chars().count() > 100 {
-        return Err(AppError::bad(
-            "invalid_session",
-            "请填写培训课程名称（最多 100 字）",
-        ));
-    }
-    Ok(t.to_string())
-}
-
-fn create_session(
-    app: &AppState,
-    viewer: &Viewer,
-    title: &str,
-    specs: Vec<ItemSpec>,
-) -> Result<TrainingSession, AppError> {
-    let actor = viewer.require(Role::Editor)?;
-    let title = check_title(title)?;
-    if specs.len() > MAX_ITEMS {
-        return Err(AppError::bad(
-            "too_many_items",
-            format!("一个培训课程最多 {MAX_ITEMS} 项"),
-        ));
-    }
-    let now = Utc::now();
-    let mut s = TrainingSession {
-        id: crate::drafting::new_id(),
-        title,
-        owner: actor.user,
-        items: Vec::new(),
-        created: now,
-        updated: now,
-    };
-    let mut new = Vec::new();
-    for spec in specs {
-        let (item, ex) = resolve(app, &s.id, spec)?;
-        s.items.push(item);
-        new.extend(ex);
-    }
-    app.store.put_training_session(&s, &new)?;
-    Ok(s)
 }
 
 fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Value {
@@ -403,7 +213,9 @@ pub async fn create_api(
     headers: HeaderMap,
     Json(b): Json<SessionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let s = create_session(&app, &viewer, &b.title, b.items)?;
+    let s = app
+        .training
+        .create_session(viewer.require(Role::Editor)?.user, &b.title, b.items)?;
     Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
 }
 
@@ -412,7 +224,7 @@ pub async fn get_api(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let s = session(&app, &id)?;
+    let s = app.training.session(&id)?;
     Ok(Json(session_json(&app, &s, &headers)))
 }
 
@@ -468,7 +280,9 @@ pub async fn create_page(
     } else {
         vec![]
     };
-    let s = create_session(&app, &viewer, &f.title, specs)?;
+    let s = app
+        .training
+        .create_session(viewer.require(Role::Editor)?.user, &f.title, specs)?;
     Ok(Redirect::to(&format!("/training/sessions/{}", s.id)))
 }
 
@@ -547,7 +361,7 @@ pub async fn session_page(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
-    let s = session(&app, &id)?;
+    let s = app.training.session(&id)?;
     may_edit(&viewer, &s)?;
     let catalog = app.search.catalog();
     Ok(Html(
@@ -582,7 +396,7 @@ pub async fn session_submit(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
-    let mut s = session(&app, &id)?;
+    let mut s = app.training.session(&id)?;
     may_edit(&viewer, &s)?;
     let get = |k: &str| {
         fields
@@ -600,7 +414,7 @@ pub async fn session_submit(
     };
     let mut new = Vec::new();
     match get("action").as_str() {
-        "title" => s.title = check_title(&get("title"))?,
+        "title" => s.title = training::check_title(&get("title"))?,
         "remove" => {
             let i = index()?;
             s.items.remove(i);
@@ -618,12 +432,8 @@ pub async fn session_submit(
             }
         }
         "add" => {
-            if s.items.len() >= MAX_ITEMS {
-                return Err(AppError::bad(
-                    "too_many_items",
-                    format!("一个培训课程最多 {MAX_ITEMS} 项"),
-                )
-                .into());
+            if s.items.len() >= training::MAX_ITEMS {
+                return Err(AppError::from(training::too_many_items()).into());
             }
             let spec = match get("kind").as_str() {
                 "framework" => ItemSpec::Framework { part: get("part") },
@@ -641,7 +451,7 @@ pub async fn session_submit(
                     );
                 }
             };
-            let (item, ex) = resolve(&app, &s.id, spec)?;
+            let (item, ex) = app.training.resolve(&s.id, spec)?;
             s.items.push(item);
             new.extend(ex);
         }
@@ -783,7 +593,7 @@ fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>,
                     what: format!("指标 {code} 第 {revision} 版"),
                 }),
             },
-            SessionItem::Example { project_type } => match example(app, project_type) {
+            SessionItem::Example { project_type } => match app.training.example(project_type) {
                 Ok(ex) => {
                     let v = example_view(app, ex);
                     out.push(Slide::ExampleBad {
@@ -848,7 +658,7 @@ pub async fn present(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Page {
-    let s = session(&app, &id)?;
+    let s = app.training.session(&id)?;
     let base = base_url(&headers);
     let slides = slides(&app, &s, &base)?;
     Ok(Html(PresentPage { s, slides, base }.render()?))
@@ -931,26 +741,6 @@ pub async fn join_page(
     ))
 }
 
-/// A new attempt at `ex` (not stored yet).
-fn new_attempt(ex: &Exercise) -> Attempt {
-    let now = Utc::now();
-    let id = crate::drafting::new_id();
-    Attempt {
-        id: id.clone(),
-        exercise: ex.code.clone(),
-        draft: Draft {
-            id,
-            project: ex.project.clone(),
-            rows: ex.start_rows.clone(),
-            owner: None,
-            created: now,
-            updated: now,
-        },
-        submitted: None,
-        rules: vec![],
-    }
-}
-
 pub async fn start_attempt(
     State(app): State<AppState>,
     guards: Guards,
@@ -959,7 +749,7 @@ pub async fn start_attempt(
 ) -> Result<Redirect, PageError> {
     let ex = exercise(&app, &guards, &viewer, &code)?;
     guards.admit_draft(&viewer)?;
-    let a = new_attempt(&ex);
+    let a = training::new_attempt(&ex);
     app.store.put_attempt(&a)?;
     Ok(Redirect::to(&format!("/t/{}/a/{}", ex.code, a.id)))
 }
@@ -985,7 +775,9 @@ fn trainee_view(app: &AppState, ex: &Exercise, a: &Attempt) -> TraineeView {
         submitted: a.submitted.is_some(),
         comparison: compare(&ex.model, &a.draft.rows),
         names: a.draft.rows.iter().map(|r| r.name.clone()).collect(),
-        note: example(app, &ex.project_type)
+        note: app
+            .training
+            .example(&ex.project_type)
             .map(|e| e.note.clone())
             .unwrap_or_default(),
     }
@@ -1013,17 +805,6 @@ pub async fn attempt_page(
     ))
 }
 
-/// Records a submission: the rules the table breaks now, for the room's summary.
-fn submit(app: &AppState, a: &mut Attempt) -> Vec<LintFinding> {
-    let f = app.drafting.findings(&a.draft);
-    let mut rules: Vec<String> = f.iter().map(|x| x.rule.to_string()).collect();
-    rules.sort();
-    rules.dedup();
-    a.rules = rules;
-    a.submitted = Some(Utc::now());
-    f
-}
-
 pub async fn attempt_submit(
     State(app): State<AppState>,
     guards: Guards,
@@ -1036,7 +817,8 @@ pub async fn attempt_submit(
     app.drafting.check_size(&a.draft)?;
     let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
     if submitted {
-        submit(&app, &mut a);
+        let f = app.drafting.findings(&a.draft);
+        training::submit(&mut a, f);
     }
     app.store.put_attempt(&a)?;
     let anchor = if submitted { "#feedback" } else { "#table" };
@@ -1054,11 +836,12 @@ pub async fn attempt_api(
     let ex = exercise(&app, &guards, &viewer, &code)?;
     // The practice case is the trainer's: a trainee changes the rows, not the project.
     app.drafting.validate(&ex.project, &mut b.rows)?;
-    let mut a = new_attempt(&ex);
+    let mut a = training::new_attempt(&ex);
     a.draft.rows = b.rows;
     app.drafting.check_size(&a.draft)?;
     guards.admit_draft(&viewer)?;
-    let f = submit(&app, &mut a);
+    let f = app.drafting.findings(&a.draft);
+    let f = training::submit(&mut a, f);
     app.store.put_attempt(&a)?;
     Ok((
         StatusCode::CREATED,
@@ -1072,54 +855,6 @@ pub async fn attempt_api(
 }
 
 // ---- the room's summary ----
-
-pub struct ExerciseSummary {
-    pub code: String,
-    pub title: String,
-    pub attempts: usize,
-    pub submitted: usize,
-    /// (rule, label, attempts that broke it)
-    pub rules: Vec<(String, &'static str, usize)>,
-    /// Share of model rows covered, averaged over submitted attempts (0..=100).
-    pub coverage: Option<f64>,
-}
-
-fn summaries(app: &AppState, s: &TrainingSession) -> Result<Vec<ExerciseSummary>, AppError> {
-    let mut out = Vec::new();
-    for item in &s.items {
-        let SessionItem::Exercise { code } = item else {
-            continue;
-        };
-        let Some(ex) = app.store.exercise(code)? else {
-            continue;
-        };
-        let attempts = app.store.attempts(code)?;
-        let submitted: Vec<&Attempt> = attempts.iter().filter(|a| a.submitted.is_some()).collect();
-        let coverage = (!submitted.is_empty() && !ex.model.is_empty()).then(|| {
-            submitted
-                .iter()
-                .map(|a| compare(&ex.model, &a.draft.rows).covered as f64 / ex.model.len() as f64)
-                .sum::<f64>()
-                * 100.0
-                / submitted.len() as f64
-        });
-        out.push(ExerciseSummary {
-            code: code.clone(),
-            title: ex.project.name.clone(),
-            attempts: attempts.len(),
-            submitted: submitted.len(),
-            rules: rule_counts(&attempts)
-                .into_iter()
-                .map(|(r, n)| {
-                    let label = rule_label(&r);
-                    (r, label, n)
-                })
-                .collect(),
-            coverage,
-        });
-    }
-    Ok(out)
-}
 
 #[derive(Template)]
 #[template(path = "training/summary.html")]
@@ -1135,9 +870,9 @@ pub async fn summary_page(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
-    let s = session(&app, &id)?;
+    let s = app.training.session(&id)?;
     may_edit(&viewer, &s)?;
-    let exercises = summaries(&app, &s)?;
+    let exercises = app.training.summaries(&s)?;
     Ok(Html(
         SummaryPage {
             nav: viewer.nav(),
@@ -1154,9 +889,9 @@ pub async fn summary_api(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let s = session(&app, &id)?;
+    let s = app.training.session(&id)?;
     may_edit(&viewer, &s)?;
-    let list: Vec<Value> = summaries(&app, &s)?
+    let list: Vec<Value> = app.training.summaries(&s)?
         .into_iter()
         .map(|e| {
             json!({

@@ -1,0 +1,318 @@
+//! The training service, built once by the app: worked examples annotated by the review rules,
+//! sessions a trainer assembles (items resolved, exercises given join codes), trainees'
+//! attempts and submissions, and the room's summary. Trainees' work lives in training's own
+//! trees, never in the library or in real drafts.
+
+use crate::domain::lint::{LintConfig, LintFinding};
+use crate::domain::training::{
+    AnnotatedTable, Attempt, Example, Exercise, ExerciseStart, FrameworkPart, SessionItem,
+    TrainingSession, annotate, compare, join_code, rule_counts, rule_label,
+};
+use crate::domain::{Draft, DraftRow};
+use crate::search::SearchIndex;
+use crate::store::{Store, StoreError};
+use chrono::Utc;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Most items in one session: a long day of training is well under this.
+pub const MAX_ITEMS: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+    /// `code` is the error code the API answers.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("no free join code")]
+    NoJoinCode,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, TrainingError>;
+
+fn invalid(code: &'static str, message: String) -> TrainingError {
+    TrainingError::Invalid { code, message }
+}
+
+/// A session already holds `MAX_ITEMS`.
+pub fn too_many_items() -> TrainingError {
+    invalid("too_many_items", format!("一个培训课程最多 {MAX_ITEMS} 项"))
+}
+
+pub struct Training {
+    pub store: Store,
+    pub search: Arc<SearchIndex>,
+    /// The review rules the examples' tables are annotated with.
+    pub lint: LintConfig,
+    /// Worked examples, in project-type order.
+    pub examples: Vec<Example>,
+}
+
+/// What a trainer asks to add to a session (JSON API and forms alike).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ItemSpec {
+    Framework {
+        part: String,
+    },
+    Indicator {
+        code: String,
+    },
+    Example {
+        project_type: String,
+    },
+    Exercise {
+        project_type: String,
+        #[serde(default)]
+        start: Option<String>,
+    },
+}
+
+impl Training {
+    pub fn example(&self, project_type: &str) -> Result<&Example> {
+        self.examples
+            .iter()
+            .find(|e| e.project_type == project_type)
+            .ok_or_else(|| TrainingError::NotFound {
+                code: "example_not_found",
+                message: format!("项目类型“{project_type}”没有培训示例"),
+            })
+    }
+
+    /// The review rules over one of an example's tables, with the store's current library.
+    pub fn annotated(&self, ex: &Example, rows: &[DraftRow]) -> AnnotatedTable {
+        let catalog = self.search.catalog();
+        let lookup = |code: &str| self.store.indicator(code).ok().flatten();
+        annotate(&ex.draft(rows), &self.lint, &catalog, &lookup)
+    }
+
+    pub fn session(&self, id: &str) -> Result<TrainingSession> {
+        self.store
+            .training_session(id)?
+            .ok_or_else(|| TrainingError::NotFound {
+                code: "session_not_found",
+                message: "没有这个培训课程（链接可能有误）".into(),
+            })
+    }
+
+    /// The newest frozen edition that holds this revision of the indicator.
+    pub fn edition_of(&self, code: &str, revision: u32) -> Result<Option<String>> {
+        Ok(self
+            .store
+            .editions()?
+            .into_iter()
+            .rev()
+            .find(|e| e.revision_of(code) == Some(revision))
+            .map(|e| e.name))
+    }
+
+    /// Turns a request into a session item; an exercise gets its join code here.
+    pub fn resolve(
+        &self,
+        session_id: &str,
+        spec: ItemSpec,
+    ) -> Result<(SessionItem, Option<Exercise>)> {
+        Ok(match spec {
+            ItemSpec::Framework { part } => {
+                let part = FrameworkPart::parse(&part).ok_or_else(|| {
+                    invalid(
+                        "invalid_item",
+                        format!("指标体系说明页“{part}”不存在（可选：levels、central2021、rules）"),
+                    )
+                })?;
+                (SessionItem::Framework { part }, None)
+            }
+            ItemSpec::Indicator { code } => {
+                let code = code
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if self.store.indicator(&code)?.is_none() {
+                    return Err(invalid("unknown_indicator", format!("指标“{code}”不存在")));
+                }
+                let revision = self.store.last_revision(&code)?;
+                let edition = self.edition_of(&code, revision)?;
+                (
+                    SessionItem::Indicator {
+                        code,
+                        revision,
+                        edition,
+                    },
+                    None,
+                )
+            }
+            ItemSpec::Example { project_type } => {
+                self.example(&project_type)?;
+                (SessionItem::Example { project_type }, None)
+            }
+            ItemSpec::Exercise {
+                project_type,
+                start,
+            } => {
+                let ex = self.example(&project_type)?;
+                let start = match start.as_deref() {
+                    None | Some("") | Some("blank") => ExerciseStart::Blank,
+                    Some("bad") => ExerciseStart::Bad,
+                    Some(o) => {
+                        return Err(invalid(
+                            "invalid_item",
+                            format!("练习起点“{o}”无效（可选：blank、bad）"),
+                        ));
+                    }
+                };
+                let code = self.new_join_code()?;
+                let exercise = Exercise {
+                    code: code.clone(),
+                    session: session_id.to_string(),
+                    project_type,
+                    project: ex.project(),
+                    start,
+                    start_rows: match start {
+                        ExerciseStart::Blank => vec![],
+                        ExerciseStart::Bad => ex.bad.clone(),
+                    },
+                    model: ex.good.clone(),
+                    created: Utc::now(),
+                };
+                (SessionItem::Exercise { code }, Some(exercise))
+            }
+        })
+    }
+
+    /// A join code no other exercise uses (31⁶ ≈ 9 × 10⁸ codes: collisions are rare but checked).
+    fn new_join_code(&self) -> Result<String> {
+        for _ in 0..20 {
+            let code = join_code(uuid::Uuid::new_v4().as_bytes());
+            if self.store.exercise(&code)?.is_none() {
+                return Ok(code);
+            }
+        }
+        Err(TrainingError::NoJoinCode)
+    }
+
+    /// A new session of `owner`: its items resolved, its exercises given join codes, stored.
+    pub fn create_session(
+        &self,
+        owner: String,
+        title: &str,
+        specs: Vec<ItemSpec>,
+    ) -> Result<TrainingSession> {
+        let title = check_title(title)?;
+        if specs.len() > MAX_ITEMS {
+            return Err(too_many_items());
+        }
+        let now = Utc::now();
+        let mut s = TrainingSession {
+            id: crate::drafting::new_id(),
+            title,
+            owner,
+            items: Vec::new(),
+            created: now,
+            updated: now,
+        };
+        let mut new = Vec::new();
+        for spec in specs {
+            let (item, ex) = self.resolve(&s.id, spec)?;
+            s.items.push(item);
+            new.extend(ex);
+        }
+        self.store.put_training_session(&s, &new)?;
+        Ok(s)
+    }
+
+    pub fn summaries(&self, s: &TrainingSession) -> Result<Vec<ExerciseSummary>> {
+        let mut out = Vec::new();
+        for item in &s.items {
+            let SessionItem::Exercise { code } = item else {
+                continue;
+            };
+            let Some(ex) = self.store.exercise(code)? else {
+                continue;
+            };
+            let attempts = self.store.attempts(code)?;
+            let submitted: Vec<&Attempt> =
+                attempts.iter().filter(|a| a.submitted.is_some()).collect();
+            let coverage = (!submitted.is_empty() && !ex.model.is_empty()).then(|| {
+                submitted
+                    .iter()
+                    .map(|a| {
+                        compare(&ex.model, &a.draft.rows).covered as f64 / ex.model.len() as f64
+                    })
+                    .sum::<f64>()
+                    * 100.0
+                    / submitted.len() as f64
+            });
+            out.push(ExerciseSummary {
+                code: code.clone(),
+                title: ex.project.name.clone(),
+                attempts: attempts.len(),
+                submitted: submitted.len(),
+                rules: rule_counts(&attempts)
+                    .into_iter()
+                    .map(|(r, n)| {
+                        let label = rule_label(&r);
+                        (r, label, n)
+                    })
+                    .collect(),
+                coverage,
+            });
+        }
+        Ok(out)
+    }
+}
+
+pub fn check_title(title: &str) -> Result<String> {
+    let t = title.trim();
+    if t.is_empty() || t.chars().count() > 100 {
+        return Err(invalid(
+            "invalid_session",
+            "请填写培训课程名称（最多 100 字）".into(),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// A new attempt at `ex` (not stored yet).
+pub fn new_attempt(ex: &Exercise) -> Attempt {
+    let now = Utc::now();
+    let id = crate::drafting::new_id();
+    Attempt {
+        id: id.clone(),
+        exercise: ex.code.clone(),
+        draft: Draft {
+            id,
+            project: ex.project.clone(),
+            rows: ex.start_rows.clone(),
+            owner: None,
+            created: now,
+            updated: now,
+        },
+        submitted: None,
+        rules: vec![],
+    }
+}
+
+/// Records a submission: the rules the table breaks now, for the room's summary.
+pub fn submit(a: &mut Attempt, f: Vec<LintFinding>) -> Vec<LintFinding> {
+    let mut rules: Vec<String> = f.iter().map(|x| x.rule.to_string()).collect();
+    rules.sort();
+    rules.dedup();
+    a.rules = rules;
+    a.submitted = Some(Utc::now());
+    f
+}
+
+pub struct ExerciseSummary {
+    pub code: String,
+    pub title: String,
+    pub attempts: usize,
+    pub submitted: usize,
+    /// (rule, label, attempts that broke it)
+    pub rules: Vec<(String, &'static str, usize)>,
+    /// Share of model rows covered, averaged over submitted attempts (0..=100).
+    pub coverage: Option<f64>,
+}
