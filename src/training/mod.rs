@@ -72,6 +72,66 @@ pub enum ItemSpec {
 }
 
 impl Training {
+    /// An example with its tables annotated by the review rules.
+    pub fn example_view(&self, ex: &Example) -> ExampleView {
+        ExampleView {
+            type_name: self
+                .search
+                .catalog()
+                .project_type_name(&ex.project_type)
+                .to_string(),
+            bad: self.annotated(ex, &ex.bad),
+            good: self.annotated(ex, &ex.good),
+            ex: ex.clone(),
+        }
+    }
+
+    /// What reviewers send back, from the configured rules (so slides follow the bureau's settings).
+    pub fn rule_lines(&self) -> Vec<(String, String)> {
+        let c = &self.lint;
+        let take = |v: &[String]| v.iter().take(6).cloned().collect::<Vec<_>>().join("、");
+        vec![
+            (
+                "把投入当产出".into(),
+                format!("{} 等衡量的是花钱，不是交付的成果", take(&c.input_words)),
+            ),
+            (
+                "模糊表述".into(),
+                format!("{} 等无法衡量，改写为具体数值", take(&c.vague_words)),
+            ),
+            (
+                "比率超过 100%".into(),
+                "合格率、完成率写“=100%”或“≥98%”，不写“≥100%”".into(),
+            ),
+            (
+                "相对目标没有基数".into(),
+                format!("{} 须写明上年实际值", take(&c.relative_words)),
+            ),
+            (
+                "缺少一级指标".into(),
+                format!("每张表都要有{}", c.required_level1.join("、")),
+            ),
+            (
+                "定性指标过多".into(),
+                format!(
+                    "定性指标不超过 {:.0}%，能量化的要量化",
+                    c.max_qualitative_share * 100.0
+                ),
+            ),
+            (
+                "缺值、缺单位".into(),
+                "每个定量指标都要有指标值和受控列表中的计量单位".into(),
+            ),
+            (
+                "与预算不匹配".into(),
+                format!(
+                    "数量 × 单位成本与预算相差不超过 {:.0}%",
+                    c.budget_tolerance * 100.0
+                ),
+            ),
+        ]
+    }
+
     pub fn example(&self, project_type: &str) -> Result<&Example> {
         self.examples
             .iter()
@@ -304,6 +364,13 @@ pub fn submit(a: &mut Attempt, f: Vec<LintFinding>) -> Vec<LintFinding> {
     a.rules = rules;
     a.submitted = Some(Utc::now());
     f
+}
+
+pub struct ExampleView {
+    pub ex: Example,
+    pub type_name: String,
+    pub bad: AnnotatedTable,
+    pub good: AnnotatedTable,
 }
 
 pub struct ExerciseSummary {

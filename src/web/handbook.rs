@@ -5,9 +5,9 @@
 use super::AppState;
 use super::error::{AppError, PageError};
 use super::extract::Path;
-use super::training::ExampleView;
 use crate::domain::training::{Exercise, SessionItem};
 use crate::domain::{Framework, Indicator, ProjectType, Unit};
+use crate::training::ExampleView;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
@@ -151,7 +151,7 @@ fn page(
         edition: catalog.edition.clone(),
         date: chrono::Local::now().format("%Y年%m月%d日").to_string(),
         frameworks: catalog.frameworks.clone(),
-        rules: super::training::rule_lines(app),
+        rules: app.training.rule_lines(),
         units: catalog.units.clone(),
         // Chapter one is the framework.
         chapters: chapters(app, list, 1)?,
@@ -218,7 +218,7 @@ pub async fn project_type(State(app): State<AppState>, Path(code): Path<String>)
         list,
     )?;
     if let Some(ex) = app.examples.iter().find(|e| e.project_type == t.code) {
-        p.examples.push(super::training::example_view(&app, ex));
+        p.examples.push(app.training.example_view(ex));
     }
     Ok(Html(p.render()?))
 }
@@ -245,7 +245,7 @@ pub async fn session(State(app): State<AppState>, Path(id): Path<String>) -> Pag
                     .iter()
                     .find(|e| &e.project_type == project_type)
                 {
-                    examples.push(super::training::example_view(&app, ex));
+                    examples.push(app.training.example_view(ex));
                 }
             }
             SessionItem::Exercise { code } => exercises.extend(app.store.exercise(code)?),

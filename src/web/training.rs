@@ -14,11 +14,11 @@ use super::extract::{Editor, Form, Json, Path, Query, Require};
 use super::throttle::{Guards, too_many};
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{
-    AnnotatedTable, Attempt, Example, Exercise, FrameworkPart, SessionItem, TrainingSession,
-    compare, normalize_join_code, rule_label,
+    Attempt, Exercise, FrameworkPart, SessionItem, TrainingSession, compare, normalize_join_code,
+    rule_label,
 };
 use crate::domain::{Framework, Indicator, Role};
-use crate::training::{self, ExerciseSummary, ItemSpec};
+use crate::training::{self, ExampleView, ExerciseSummary, ItemSpec};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -82,26 +82,6 @@ fn base_url(headers: &HeaderMap) -> String {
 
 // ---- examples ----
 
-pub struct ExampleView {
-    pub ex: Example,
-    pub type_name: String,
-    pub bad: AnnotatedTable,
-    pub good: AnnotatedTable,
-}
-
-pub(crate) fn example_view(app: &AppState, ex: &Example) -> ExampleView {
-    ExampleView {
-        type_name: app
-            .search
-            .catalog()
-            .project_type_name(&ex.project_type)
-            .to_string(),
-        bad: app.training.annotated(ex, &ex.bad),
-        good: app.training.annotated(ex, &ex.good),
-        ex: ex.clone(),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "training/examples.html")]
 pub struct ExamplesPage {
@@ -110,7 +90,11 @@ pub struct ExamplesPage {
 }
 
 pub async fn examples_page(State(app): State<AppState>, viewer: Viewer) -> Page {
-    let examples = app.examples.iter().map(|e| example_view(&app, e)).collect();
+    let examples = app
+        .examples
+        .iter()
+        .map(|e| app.training.example_view(e))
+        .collect();
     Ok(Html(
         ExamplesPage {
             nav: viewer.nav(),
@@ -132,7 +116,9 @@ pub async fn example_page(
     viewer: Viewer,
     Path(project_type): Path<String>,
 ) -> Page {
-    let v = example_view(&app, app.training.example(&project_type)?);
+    let v = app
+        .training
+        .example_view(app.training.example(&project_type)?);
     Ok(Html(
         ExamplePage {
             nav: viewer.nav(),
@@ -161,7 +147,7 @@ pub async fn examples_api(State(app): State<AppState>) -> Json<Value> {
     let list: Vec<Value> = app
         .examples
         .iter()
-        .map(|e| example_json(&example_view(&app, e)))
+        .map(|e| example_json(&app.training.example_view(e)))
         .collect();
     Json(json!({ "examples": list }))
 }
@@ -171,7 +157,7 @@ pub async fn example_api(
     Path(project_type): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let ex = app.training.example(&project_type)?;
-    Ok(Json(example_json(&example_view(&app, ex))))
+    Ok(Json(example_json(&app.training.example_view(ex))))
 }
 
 // ---- sessions ----
@@ -505,52 +491,6 @@ pub enum Slide {
     },
 }
 
-/// What reviewers send back, from the configured rules (so slides follow the bureau's settings).
-pub(crate) fn rule_lines(app: &AppState) -> Vec<(String, String)> {
-    let c = &app.lint;
-    let take = |v: &[String]| v.iter().take(6).cloned().collect::<Vec<_>>().join("、");
-    vec![
-        (
-            "把投入当产出".into(),
-            format!("{} 等衡量的是花钱，不是交付的成果", take(&c.input_words)),
-        ),
-        (
-            "模糊表述".into(),
-            format!("{} 等无法衡量，改写为具体数值", take(&c.vague_words)),
-        ),
-        (
-            "比率超过 100%".into(),
-            "合格率、完成率写“=100%”或“≥98%”，不写“≥100%”".into(),
-        ),
-        (
-            "相对目标没有基数".into(),
-            format!("{} 须写明上年实际值", take(&c.relative_words)),
-        ),
-        (
-            "缺少一级指标".into(),
-            format!("每张表都要有{}", c.required_level1.join("、")),
-        ),
-        (
-            "定性指标过多".into(),
-            format!(
-                "定性指标不超过 {:.0}%，能量化的要量化",
-                c.max_qualitative_share * 100.0
-            ),
-        ),
-        (
-            "缺值、缺单位".into(),
-            "每个定量指标都要有指标值和受控列表中的计量单位".into(),
-        ),
-        (
-            "与预算不匹配".into(),
-            format!(
-                "数量 × 单位成本与预算相差不超过 {:.0}%",
-                c.budget_tolerance * 100.0
-            ),
-        ),
-    ]
-}
-
 fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>, AppError> {
     let catalog = app.search.catalog();
     let local = catalog.framework().clone();
@@ -572,7 +512,7 @@ fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>,
                 part: *part,
                 local: local.clone(),
                 central: central.clone(),
-                rules: rule_lines(app),
+                rules: app.training.rule_lines(),
             }),
             SessionItem::Indicator {
                 code,
@@ -595,7 +535,7 @@ fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>,
             },
             SessionItem::Example { project_type } => match app.training.example(project_type) {
                 Ok(ex) => {
-                    let v = example_view(app, ex);
+                    let v = app.training.example_view(ex);
                     out.push(Slide::ExampleBad {
                         v: Box::new(ExampleView {
                             ex: v.ex.clone(),
@@ -605,7 +545,7 @@ fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>,
                         }),
                     });
                     out.push(Slide::ExampleGood {
-                        v: Box::new(example_view(app, ex)),
+                        v: Box::new(app.training.example_view(ex)),
                     });
                     out.push(Slide::ExampleNote { v: Box::new(v) });
                 }
