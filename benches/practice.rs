@@ -29,27 +29,8 @@ fn env_usize(key: &str, default: usize) -> usize {
 /// them so the import links them with certainty.
 fn synthetic_csv(lib: &library::Library, n: usize) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "项目名称",
-        "预算单位",
-        "年度",
-        "项目类型",
-        "预算金额(万元)",
-        "预算执行率(%)",
-        "自评得分",
-        "评价等级",
-        "一级指标",
-        "二级指标",
-        "三级指标",
-        "指标编码",
-        "计量单位",
-        "指标方向",
-        "年度目标值",
-        "实际完成值",
-        "得分",
-        "偏差原因",
-    ])
-    .unwrap();
+    w.write_record(zhibiao::evaluations::import::COLUMNS.map(|(c, _)| c))
+        .unwrap();
     let types = &lib.catalog.project_types;
     for i in 0..n {
         let t = &types[i % types.len()];

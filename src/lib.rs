@@ -2,7 +2,8 @@
 //!
 //! The layers, each behind one module: `domain` (pure types and rules), `ingest` (library files and
 //! spreadsheets in and out), `store` (sled, every revision kept), `search` (tantivy + jieba),
-//! `web` (axum pages and the JSON API). `app` wires them together for `serve` and the tests.
+//! `web` (axum pages and the JSON API). Feature services between them: `curation`, `drafting`,
+//! `evaluations`, `training`. `app` builds them once for `serve` and the tests.
 
 pub mod app;
 pub mod config;
