@@ -284,6 +284,71 @@ impl Training {
         Ok(s)
     }
 
+    /// Applies the session editor's form to `s` and stores it: `action` is one of title, add
+    /// (`kind` and its fields), remove, up, down (`index`).
+    pub fn edit_session(&self, s: &mut TrainingSession, fields: &[(String, String)]) -> Result<()> {
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let index = || -> Result<usize> {
+            get("index")
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < s.items.len())
+                .ok_or_else(|| invalid("invalid_item", "没有这一项".into()))
+        };
+        let mut new = Vec::new();
+        match get("action").as_str() {
+            "title" => s.title = check_title(&get("title"))?,
+            "remove" => {
+                let i = index()?;
+                s.items.remove(i);
+            }
+            "up" => {
+                let i = index()?;
+                if i > 0 {
+                    s.items.swap(i, i - 1);
+                }
+            }
+            "down" => {
+                let i = index()?;
+                if i + 1 < s.items.len() {
+                    s.items.swap(i, i + 1);
+                }
+            }
+            "add" => {
+                if s.items.len() >= MAX_ITEMS {
+                    return Err(too_many_items());
+                }
+                let spec = match get("kind").as_str() {
+                    "framework" => ItemSpec::Framework { part: get("part") },
+                    "indicator" => ItemSpec::Indicator { code: get("code") },
+                    "example" => ItemSpec::Example {
+                        project_type: get("project_type"),
+                    },
+                    "exercise" => ItemSpec::Exercise {
+                        project_type: get("project_type"),
+                        start: Some(get("start")),
+                    },
+                    k => {
+                        return Err(invalid("invalid_item", format!("未知的内容类型“{k}”")));
+                    }
+                };
+                let (item, ex) = self.resolve(&s.id, spec)?;
+                s.items.push(item);
+                new.extend(ex);
+            }
+            a => return Err(invalid("invalid_action", format!("未知操作“{a}”"))),
+        }
+        s.updated = Utc::now();
+        self.store.put_training_session(s, &new)?;
+        Ok(())
+    }
+
     pub fn summaries(&self, s: &TrainingSession) -> Result<Vec<ExerciseSummary>> {
         let mut out = Vec::new();
         for item in &s.items {

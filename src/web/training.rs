@@ -23,7 +23,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -374,7 +373,7 @@ pub async fn session_page(
     ))
 }
 
-/// The editor's form: `action` is one of title, add, remove, up, down.
+/// The editor's form (see `Training::edit_session`).
 pub async fn session_submit(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -384,67 +383,7 @@ pub async fn session_submit(
 ) -> Result<Redirect, PageError> {
     let mut s = app.training.session(&id)?;
     may_edit(&viewer, &s)?;
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let index = || -> Result<usize, AppError> {
-        get("index")
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i < s.items.len())
-            .ok_or_else(|| AppError::bad("invalid_item", "没有这一项"))
-    };
-    let mut new = Vec::new();
-    match get("action").as_str() {
-        "title" => s.title = training::check_title(&get("title"))?,
-        "remove" => {
-            let i = index()?;
-            s.items.remove(i);
-        }
-        "up" => {
-            let i = index()?;
-            if i > 0 {
-                s.items.swap(i, i - 1);
-            }
-        }
-        "down" => {
-            let i = index()?;
-            if i + 1 < s.items.len() {
-                s.items.swap(i, i + 1);
-            }
-        }
-        "add" => {
-            if s.items.len() >= training::MAX_ITEMS {
-                return Err(AppError::from(training::too_many_items()).into());
-            }
-            let spec = match get("kind").as_str() {
-                "framework" => ItemSpec::Framework { part: get("part") },
-                "indicator" => ItemSpec::Indicator { code: get("code") },
-                "example" => ItemSpec::Example {
-                    project_type: get("project_type"),
-                },
-                "exercise" => ItemSpec::Exercise {
-                    project_type: get("project_type"),
-                    start: Some(get("start")),
-                },
-                k => {
-                    return Err(
-                        AppError::bad("invalid_item", format!("未知的内容类型“{k}”")).into(),
-                    );
-                }
-            };
-            let (item, ex) = app.training.resolve(&s.id, spec)?;
-            s.items.push(item);
-            new.extend(ex);
-        }
-        a => return Err(AppError::bad("invalid_action", format!("未知操作“{a}”")).into()),
-    }
-    s.updated = Utc::now();
-    app.store.put_training_session(&s, &new)?;
+    app.training.edit_session(&mut s, &fields)?;
     Ok(Redirect::to(&format!("/training/sessions/{}#items", s.id)))
 }
 
