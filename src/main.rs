@@ -67,6 +67,12 @@ enum Command {
         /// Also print what the review rules find in every worked example (training/examples).
         #[arg(long)]
         examples: bool,
+        /// Also print a random sample of this many indicators for a reviewer (Markdown table).
+        #[arg(long, value_name = "N")]
+        sample: Option<usize>,
+        /// Seed of the sample: the same seed draws the same indicators from the same library.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -289,7 +295,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(zhibiao::web::serve(app))?;
         }
-        Command::Check { stats, examples } => {
+        Command::Check {
+            stats,
+            examples,
+            sample,
+            seed,
+        } => {
             let config = cli.config(None);
             match load_checked(&config.library) {
                 Ok(lib) => {
@@ -323,6 +334,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                     if *stats {
                         print_stats(&quality::stats(&lib.catalog, &lib.indicators));
+                    }
+                    if let Some(n) = sample {
+                        print_sample(&lib, *n, *seed);
                     }
                     match zhibiao::ingest::examples::load_dir(
                         &config.examples_dir,
@@ -580,6 +594,40 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sample as a Markdown table with what a reviewer reads first; the review column is theirs.
+fn print_sample(lib: &zhibiao::ingest::Library, n: usize, seed: u64) {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    println!("\n随机抽样 {n} 个指标（种子 {seed}）：\n");
+    println!("| # | 编码 | 指标名称 | 适用 | 一级/二级 | 方向·参考值 | 取值依据 | 评审意见 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (k, i) in quality::review_sample(&lib.indicators, n, seed)
+        .iter()
+        .enumerate()
+    {
+        let fits = if i.natures.is_empty() {
+            i.project_types.join("、")
+        } else {
+            format!("共性：{}", i.natures.join("、"))
+        };
+        println!(
+            "| {} | {} | {} | {} | {}/{} | {} | {}{} | |",
+            k + 1,
+            i.code,
+            cell(&i.name),
+            cell(&fits),
+            i.level1,
+            i.level2,
+            cell(&i.target_display()),
+            i.basis,
+            if i.basis_doc.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", cell(&i.basis_doc))
+            },
+        );
+    }
 }
 
 fn print_stats(s: &quality::Stats) {

@@ -4,8 +4,10 @@
 //! finding, and the server refuses a library with findings, so the bundled library stays clean.
 
 mod overlap;
+mod sample;
 mod vocabulary;
 
+pub use sample::review_sample;
 pub use vocabulary::check_vocabulary;
 
 use super::{Basis, Catalog, Direction, Indicator, UnitKind, ValueType};
