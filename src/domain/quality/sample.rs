@@ -1,5 +1,5 @@
 //! A reproducible random sample of the library for a reviewer: the same seed draws the same
-//! indicators from the same library, so a review can be re-drawn after fixes without choosing.
+//! indicators, so a review can be re-drawn after fixes without choosing.
 
 use crate::domain::Indicator;
 
@@ -16,20 +16,30 @@ impl Rng {
     }
 }
 
-/// `n` active indicators drawn without replacement, in draw order. The draw depends only on the
-/// seed and on the set of codes (sorted first), never on file order.
+/// `n` active indicators drawn without replacement, in draw order. Each code's place in the draw
+/// depends only on the seed and the code itself, so adding or retiring other indicators (or
+/// reordering files) never changes which of the remaining ones a seed draws.
 pub fn review_sample(indicators: &[Indicator], n: usize, seed: u64) -> Vec<&Indicator> {
-    let mut pool: Vec<&Indicator> = indicators.iter().filter(|i| i.is_active()).collect();
-    pool.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
-    let mut rng = Rng(seed);
-    let n = n.min(pool.len());
-    // A partial Fisher–Yates shuffle: the first n places are the sample.
-    for k in 0..n {
-        let j = k + (rng.next() % (pool.len() - k) as u64) as usize;
-        pool.swap(k, j);
+    let mut pool: Vec<(u64, &Indicator)> = indicators
+        .iter()
+        .filter(|i| i.is_active())
+        .map(|i| (draw(seed, i.code.as_str()), i))
+        .collect();
+    pool.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.code.as_str().cmp(b.1.code.as_str()))
+    });
+    pool.into_iter().take(n).map(|(_, i)| i).collect()
+}
+
+/// The code's lot: FNV-1a of the code, mixed with the seed by splitmix64.
+fn draw(seed: u64, code: &str) -> u64 {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in code.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01B3);
     }
-    pool.truncate(n);
-    pool
+    Rng(seed ^ h).next()
 }
 
 #[cfg(test)]
@@ -62,5 +72,16 @@ mod tests {
             .map(|i| i.code.to_string())
             .collect();
         assert_ne!(a, c, "another seed draws another sample");
+        // Retiring an indicator outside the sample leaves the sample as it was.
+        let outside = lib
+            .iter()
+            .position(|i| !a.contains(&i.code.to_string()))
+            .unwrap();
+        lib.remove(outside);
+        let d: Vec<String> = review_sample(&lib, 60, 7)
+            .iter()
+            .map(|i| i.code.to_string())
+            .collect();
+        assert_eq!(a, d);
     }
 }
