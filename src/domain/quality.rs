@@ -230,13 +230,12 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             format!("参考值“{}”带百分号，但计量单位是“{}”", i.target, i.unit),
         );
     }
-    for w in VAGUE_WORDS {
-        if i.name.contains(w) || i.target.contains(w) {
-            f(
-                "vague-wording",
-                format!("“{}”含模糊表述“{w}”，无法衡量", i.name),
-            );
-        }
+    let text = format!("{} {}", i.name, i.target);
+    for w in super::wording::vague_words_in(&text, VAGUE_WORDS) {
+        f(
+            "vague-wording",
+            format!("“{}”含模糊表述“{w}”，无法衡量", i.name),
+        );
     }
     // Under 过程指标 (部门整体支出) budget execution is what is measured, not an input in disguise.
     let output_or_effect = i.level1 == "产出指标" || i.level1 == "效益指标";
