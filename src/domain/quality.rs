@@ -8,7 +8,7 @@ mod vocabulary;
 
 pub use vocabulary::check_vocabulary;
 
-use super::{Basis, Catalog, Direction, Indicator, UnitKind, ValueType};
+use super::{Basis, Catalog, CostKind, Direction, Indicator, UnitKind, ValueType};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -146,6 +146,54 @@ const EFFECT_WORDS: &[&str] = &[
     "入驻",
     "入库",
 ];
+
+/// Words of a benefit paid to whoever qualifies (应保尽保): how many receive it follows
+/// eligibility, so a count with `≥` rewards inflating the rolls (ZZ-002, JZ-001).
+const ENTITLEMENT_WORDS: &[&str] = &[
+    "低保",
+    "特困",
+    "孤儿",
+    "无人抚养",
+    "抚恤",
+    "优抚",
+    "高龄津贴",
+    "助学金",
+    "免学费",
+    "免学杂费",
+    "幼儿资助",
+    "补贴发放人数",
+    "补助对象人数",
+    "待遇领取",
+    "临时救助",
+    "流浪乞讨",
+    "离岗乡村医生",
+];
+
+/// Work done on the rolls (低保家庭经济状况核对户数) is an output a unit plans, not a benefit.
+const ENTITLEMENT_WORK: &[&str] = &["核对", "核查", "检查", "走访", "培训"];
+
+/// Words of a per-unit amount in a name and the unit denominators that fit them: 每处 is
+/// 万元/处, not 万元/项 (ZH-012); a monthly amount is 元/人·月 or 元/户·月 (JZ-012, ZL-011).
+const PER_WORDS: &[(&[&str], &[&str])] = &[
+    (&["单处", "每处"], &["处"]),
+    (&["单站", "每站"], &["处", "个"]),
+    (&["单批次", "每批次"], &["批次"]),
+    (
+        &[
+            "月标准",
+            "月人均",
+            "人均月",
+            "户均月",
+            "每月",
+            "月均",
+            "按月",
+        ],
+        &["人·月", "户·月", "平方米·月"],
+    ),
+];
+
+/// A count named in person-times or household-times (检查家次) takes that unit, not 家.
+const TIMES_UNITS: &[&str] = &["家次", "户次", "台次", "人次"];
 
 /// Words that make a cost a cost per unit of output.
 const PER_UNIT_WORDS: &[&str] = &[
@@ -359,6 +407,7 @@ fn is_guaranteed_standard(i: &Indicator) -> bool {
 /// Rules on one indicator that need the catalog (the kind of its unit).
 pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
     let mut out = check_indicator(i);
+    let target = number(&i.target);
     let kind = catalog.unit(&i.unit).map(|u| u.kind);
     let mut f = |rule, message: String| {
         out.push(Finding {
@@ -383,6 +432,70 @@ pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
                 i.name
             ),
         );
+    }
+    for (words, pers) in PER_WORDS {
+        let per = i.unit.split_once('/').map(|(_, p)| p);
+        if kind == Some(UnitKind::UnitCost)
+            && let Some(w) = words.iter().find(|w| i.name.contains(*w))
+            && !per.is_some_and(|p| pers.contains(&p))
+        {
+            f(
+                "unit-name-mismatch",
+                format!(
+                    "“{}”按“{w}”计，计量单位“{}”与名称不符，应为“…/{}”",
+                    i.name,
+                    i.unit,
+                    pers.join("”或“…/")
+                ),
+            );
+        }
+    }
+    if let Some(t) = TIMES_UNITS
+        .iter()
+        .find(|t| i.name.contains(*t) && i.unit.chars().count() == 1 && t.starts_with(&i.unit))
+    {
+        f(
+            "unit-name-mismatch",
+            format!("“{}”以{t}计，计量单位应为“{t}”，不是“{}”", i.name, i.unit),
+        );
+    }
+    let count_like = matches!(kind, Some(UnitKind::Count));
+    if i.level2 == "数量指标"
+        && i.direction == Direction::AtLeast
+        && count_like
+        && let Some(w) = ENTITLEMENT_WORDS.iter().find(|w| i.name.contains(*w))
+        && !ENTITLEMENT_WORK.iter().any(|v| i.name.contains(v))
+    {
+        f(
+            "entitlement-count-at-least",
+            format!(
+                "“{}”是按条件认定、应保尽保的受助数（{w}），多少取决于符合条件的对象：不写“≥”，写“=”认定数并按应保尽保评分，或改用应保尽保（应助尽助）率",
+                i.name
+            ),
+        );
+    }
+    if i.level2.contains("成本") {
+        let money_like = matches!(
+            kind,
+            Some(UnitKind::Money | UnitKind::UnitCost | UnitKind::Rate)
+        );
+        if target == Some(0.0) && !money_like {
+            f(
+                "incident-as-cost",
+                format!(
+                    "“{}”以 0 为目标，是应避免的事件，不是项目耗费的成本；列在质量指标或效益指标下",
+                    i.name
+                ),
+            );
+        } else if i.cost_kind.is_none_or(|k| k == CostKind::Economic) && !money_like {
+            f(
+                "incident-as-cost",
+                format!(
+                    "“{}”是经济成本，应以金额、单位成本或费率衡量，不能用“{}”",
+                    i.name, i.unit
+                ),
+            );
+        }
     }
     if i.level2.contains("成本") && kind == Some(UnitKind::Money) {
         if PER_UNIT_WORDS.iter().any(|w| i.name.contains(w)) {
@@ -758,6 +871,7 @@ mod tests {
                 i.target = "95%".into()
             }),
             ("vague-wording", |i| i.name = "群众生活水平明显改善".into()),
+            ("vague-wording", |i| i.name = "服务能力有效提升".into()),
             ("input-as-output", |i| i.name = "项目资金到位率".into()),
             ("work-content", |i| i.name = "开展道路巡查".into()),
             ("wrong-category", |i| {
@@ -843,6 +957,61 @@ mod tests {
                 i.direction = Direction::AtMost;
                 i.target = "500".into();
             }),
+            // ZH-012: 每处 priced per 项.
+            ("unit-name-mismatch", |i| {
+                i.name = "治理工程每处平均投资".into();
+                i.level2 = "成本指标".into();
+                i.unit = "万元/项".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "300".into();
+            }),
+            // JZ-012, ZL-011: a monthly amount in 元/人 or 元/户.
+            ("unit-name-mismatch", |i| {
+                i.name = "户均月租赁补贴额".into();
+                i.level2 = "成本指标".into();
+                i.unit = "元/户".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "300".into();
+            }),
+            // JD-005: 家次 counted in 家.
+            ("unit-name-mismatch", |i| {
+                i.name = "易制毒化学品企业检查家次".into();
+                i.level2 = "数量指标".into();
+                i.unit = "家".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "50".into();
+            }),
+            // ZZ-002, JZ-001, GX-BZ-001: more beneficiaries of an entitlement is not better.
+            ("entitlement-count-at-least", |i| {
+                i.name = "普通高中国家助学金资助人数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "1200".into();
+            }),
+            // TD-015: an incident to avoid filed as a (social) cost.
+            ("incident-as-cost", |i| {
+                i.name = "征收引发群体性事件次数".into();
+                i.level2 = "成本指标".into();
+                i.unit = "次".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "0".into();
+                i.cost_kind = Some(CostKind::Social);
+            }),
+            ("incident-as-cost", |i| {
+                i.name = "项目用工人数".into();
+                i.level2 = "成本指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "20".into();
+                i.cost_kind = Some(CostKind::Economic);
+            }),
             // XX-016: a price per function point in 元.
             ("cost-unit-mismatch", |i| {
                 i.name = "单位功能点开发成本".into();
@@ -861,6 +1030,47 @@ mod tests {
                 .map(|f| f.rule)
                 .collect();
             assert!(found.contains(rule), "rule {rule} did not fire: {found:?}");
+        }
+    }
+
+    /// The fixed forms of the examples above pass: what the rules ask for is writable.
+    #[test]
+    fn the_fixed_forms_pass() {
+        let (catalog, good) = sample();
+        type Fixer = fn(&mut Indicator);
+        let cases: &[Fixer] = &[
+            |i| i.name = "慢性病规范治疗有效率".into(),
+            |i| i.name = "学业质量监测良好及以上比例".into(),
+            |i| {
+                i.name = "治理工程每处平均投资".into();
+                i.level2 = "成本指标".into();
+                i.unit = "万元/处".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "300".into();
+            },
+            |i| {
+                i.name = "低保家庭经济状况核对户数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "户".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "6000".into();
+            },
+            |i| {
+                i.name = "普通高中国家助学金资助人数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "1200".into();
+            },
+        ];
+        for fix in cases {
+            let mut i = good.clone();
+            fix(&mut i);
+            let found = check_indicator_in(&i, &catalog);
+            assert!(found.is_empty(), "{}: {found:?}", i.name);
         }
     }
 
