@@ -5,6 +5,8 @@
 pub mod import;
 mod library_rules;
 
+pub use library_rules::concerns;
+
 use crate::app::App;
 use crate::domain::edition::{NoteEntry, compare};
 use crate::domain::quality::{self, normalized_name};
