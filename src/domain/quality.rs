@@ -167,6 +167,17 @@ const ENTITLEMENT_WORDS: &[&str] = &[
     "临时救助",
     "流浪乞讨",
     "离岗乡村医生",
+    "在岗乡村医生",
+    "资助参保",
+    "代缴",
+    "优待金",
+    "退役士兵一次性",
+    "乡村教师生活补助",
+    "康复救助",
+    "在保户",
+    "租赁补贴户",
+    "地力保护补贴",
+    "公用经费保障",
 ];
 
 /// Work done on the rolls (低保家庭经济状况核对户数) is an output a unit plans, not a benefit.
@@ -459,7 +470,8 @@ pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
             format!("“{}”以{t}计，计量单位应为“{t}”，不是“{}”", i.name, i.unit),
         );
     }
-    let count_like = matches!(kind, Some(UnitKind::Count));
+    // 耕地地力保护补贴 is paid on every eligible 亩: an area follows eligibility as a count does.
+    let count_like = matches!(kind, Some(UnitKind::Count | UnitKind::Area));
     if i.level2 == "数量指标"
         && i.direction == Direction::AtLeast
         && count_like
