@@ -255,6 +255,16 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             );
         }
     }
+    // Every definition reads the same way, so a drafter can copy it into a target table.
+    if !i.definition.trim().is_empty() && !i.definition.trim_start().starts_with("反映") {
+        f(
+            "definition-form",
+            format!(
+                "“{}”的指标解释应以“反映”开头，写成一句完整的话（反映……的……）",
+                i.name
+            ),
+        );
+    }
     if i.is_rate() && i.formula.trim().is_empty() {
         f(
             "rate-without-formula",
@@ -867,6 +877,10 @@ mod tests {
         type Breaker = fn(&mut Indicator);
         let cases: &[(&str, Breaker)] = &[
             ("missing-field", |i| i.scoring.clear()),
+            // 69 definitions read "指……" where the others read "反映……".
+            ("definition-form", |i| {
+                i.definition = "指年度内建成的道路长度。".into()
+            }),
             ("rate-without-formula", |i| i.formula.clear()),
             ("rate-100-ge", |i| {
                 i.direction = Direction::AtLeast;
