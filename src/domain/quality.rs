@@ -91,6 +91,12 @@ const DISTINCT_MEASURES: &[&str] = &[
     "完成率",
 ];
 
+/// Endings of a name that is a share, and of one that is an amount.
+const SHARE_ENDINGS: &[&str] = &["率", "比例", "占比", "比重"];
+const AMOUNT_ENDINGS: &[&str] = &[
+    "面积", "人数", "户数", "件数", "个数", "数量", "金额", "长度", "里程", "人次",
+];
+
 /// Words in an effect's name that name something built, planted, made, issued or designated —
 /// a quantity delivered, which is an output.
 const DELIVERY_WORDS: &[&str] = &[
@@ -399,6 +405,20 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
                 i.name, i.target, i.unit
             ),
         );
+    }
+    // A rate's alias that names an amount (水价改革实施面积 for …实施面积占比), or the reverse.
+    let share = |s: &str| SHARE_ENDINGS.iter().any(|e| s.ends_with(e)) && !s.ends_with("功率");
+    let amount = |s: &str| AMOUNT_ENDINGS.iter().any(|e| s.ends_with(e));
+    for a in &i.aliases {
+        if (i.is_rate() && amount(a) && !share(a)) || (!i.is_rate() && share(a)) {
+            f(
+                "alias-other-measure",
+                format!(
+                    "别名“{a}”与指标“{}”（计量单位 {}）一个是比率、一个是数量，不是同一指标",
+                    i.name, i.unit
+                ),
+            );
+        }
     }
     let measure = |s: &str| DISTINCT_MEASURES.iter().copied().find(|m| s.ends_with(m));
     if let Some(m) = measure(&i.name) {
@@ -939,6 +959,10 @@ mod tests {
                 i.target = "94".into();
                 i.basis = Basis::Policy;
                 i.valid_year.clear();
+            }),
+            // SL-025: 水价改革实施面积 is an area, the indicator its share.
+            ("alias-other-measure", |i| {
+                i.aliases = vec!["水价改革实施面积".into()]
             }),
             // SS-010: 路灯完好率 is another measure than 亮灯率.
             ("alias-other-measure", |i| {
