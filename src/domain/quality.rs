@@ -91,6 +91,10 @@ const DISTINCT_MEASURES: &[&str] = &[
     "完成率",
 ];
 
+/// Steps of managing a project (self-evaluation, reporting, publishing, filing, booking): done
+/// well they are quality of the work, never its effect (ZQ-013 绩效自评覆盖率 under 可持续影响).
+const PROCESS_WORDS: &[&str] = &["自评", "填报", "公示", "归档", "入账", "公开率", "报送率"];
+
 /// Endings of a name that is a share, and of one that is an amount.
 const SHARE_ENDINGS: &[&str] = &["率", "比例", "占比", "比重"];
 const AMOUNT_ENDINGS: &[&str] = &[
@@ -335,6 +339,17 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
         f(
             "wrong-category",
             format!("“{}”衡量质量，应列在产出指标—质量指标下", i.name),
+        );
+    }
+    if i.level1 == "效益指标"
+        && let Some(w) = PROCESS_WORDS.iter().find(|w| i.name.contains(*w))
+    {
+        f(
+            "process-as-effect",
+            format!(
+                "“{}”衡量的是管理程序（{w}），不是项目带来的变化，应列在产出指标—质量或时效指标下",
+                i.name
+            ),
         );
     }
     if i.name.contains("满意") && !i.level2.contains("满意度") {
@@ -925,6 +940,12 @@ mod tests {
                 i.name = "工程验收合格率".into()
             }),
             ("wrong-category", |i| i.name = "群众满意率".into()),
+            // ZQ-013, SJC-014, GH-023, GX-YJ-008 were filed as effects.
+            ("process-as-effect", |i| {
+                i.level1 = "效益指标".into();
+                i.level2 = "可持续影响指标".into();
+                i.name = "债券项目绩效自评覆盖率".into()
+            }),
             ("wrong-category", |i| i.name = "整改及时率".into()),
             // ZZ-017/018/019: a guaranteed standard written as a ceiling.
             ("guaranteed-standard-direction", |i| {
