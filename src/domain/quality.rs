@@ -91,6 +91,9 @@ const DISTINCT_MEASURES: &[&str] = &[
     "完成率",
 ];
 
+/// Measures a name and its definition must not mix (YQ-020 年新增产值 summed as 营业收入).
+const DIFFERENT_MEASURES: &[(&str, &str)] = &[("产值", "营业收入"), ("产值", "销售收入")];
+
 /// Steps of managing a project (self-evaluation, reporting, publishing, filing, booking): done
 /// well they are quality of the work, never its effect (ZQ-013 绩效自评覆盖率 under 可持续影响).
 const PROCESS_WORDS: &[&str] = &["自评", "填报", "公示", "归档", "入账", "公开率", "报送率"];
@@ -340,6 +343,22 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             "wrong-category",
             format!("“{}”衡量质量，应列在产出指标—质量指标下", i.name),
         );
+    }
+    for (a, b) in DIFFERENT_MEASURES {
+        for (n, d) in [(a, b), (b, a)] {
+            if i.name.contains(n)
+                && i.definition.contains(d)
+                && !i.definition.contains(&format!("不含{d}"))
+            {
+                f(
+                    "name-definition-mismatch",
+                    format!(
+                        "“{}”名称是{n}，指标解释却按{d}计：两者口径不同，名称与解释应一致",
+                        i.name
+                    ),
+                );
+            }
+        }
     }
     if i.level1 == "效益指标"
         && let Some(w) = PROCESS_WORDS.iter().find(|w| i.name.contains(*w))
@@ -940,6 +959,11 @@ mod tests {
                 i.name = "工程验收合格率".into()
             }),
             ("wrong-category", |i| i.name = "群众满意率".into()),
+            // YQ-020, RC-013: 产值 in the name, 营业收入 in the definition.
+            ("name-definition-mismatch", |i| {
+                i.name = "人才项目年新增产值".into();
+                i.definition = "反映获资助人才创新创业项目年度新增的产值（营业收入）。".into()
+            }),
             // ZQ-013, SJC-014, GH-023, GX-YJ-008 were filed as effects.
             ("process-as-effect", |i| {
                 i.level1 = "效益指标".into();
