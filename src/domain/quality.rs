@@ -344,6 +344,15 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             format!("“{}”衡量质量，应列在产出指标—质量指标下", i.name),
         );
     }
+    if let Some(w) = ["预计", "预期"].iter().find(|w| i.name.contains(*w)) {
+        f(
+            "forecast-as-result",
+            format!(
+                "“{}”是{w}值，年终无法用实际数据考核：改为已实现的实际值",
+                i.name
+            ),
+        );
+    }
     for (a, b) in DIFFERENT_MEASURES {
         for (n, d) in [(a, b), (b, a)] {
             if i.name.contains(n)
@@ -959,6 +968,10 @@ mod tests {
                 i.name = "工程验收合格率".into()
             }),
             ("wrong-category", |i| i.name = "群众满意率".into()),
+            // TJ-027 scored the tax a signed agreement forecast.
+            ("forecast-as-result", |i| {
+                i.name = "落地项目达产后预计年税收".into()
+            }),
             // YQ-020, RC-013: 产值 in the name, 营业收入 in the definition.
             ("name-definition-mismatch", |i| {
                 i.name = "人才项目年新增产值".into();
