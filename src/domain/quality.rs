@@ -300,6 +300,20 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             );
         }
     }
+    // YW-008: 99.9% scored 每低1个百分点: everything that can happen lies within one step.
+    if i.is_rate()
+        && i.direction == Direction::AtLeast
+        && target.is_some_and(|t| t > 99.0 && t < 100.0)
+        && i.scoring.contains("每低1个百分点")
+    {
+        f(
+            "scoring-cannot-discriminate",
+            format!(
+                "“{}”的目标 {}% 与 100% 相差不到 1 个百分点，评分“每低1个百分点扣分”区分不出实际差异：按 0.1 个百分点计扣",
+                i.name, i.target
+            ),
+        );
+    }
     if i.value_type == ValueType::Quantitative && !i.target.is_empty() && target.is_none() {
         f(
             "unit-value-mismatch",
@@ -954,6 +968,12 @@ mod tests {
                 i.target = "120".into()
             }),
             ("unit-value-mismatch", |i| i.target = "较好".into()),
+            ("scoring-cannot-discriminate", |i| {
+                i.name = "系统可用率".into();
+                i.direction = Direction::AtLeast;
+                i.target = "99.9".into();
+                i.scoring = "达到目标值得满分；每低1个百分点扣分值的10%，扣完为止。".into()
+            }),
             ("unit-value-mismatch", |i| {
                 i.unit = "万元".into();
                 i.formula.clear();
