@@ -212,11 +212,7 @@ pub fn check(app: &App, input: IndicatorInput) -> Result<Indicator> {
         message: format!(
             "指标内容有 {} 处问题：{}",
             problems.len(),
-            problems
-                .iter()
-                .map(|(_, m)| m.as_str())
-                .collect::<Vec<_>>()
-                .join("；")
+            joined(&problems)
         ),
         problems,
     })?;
@@ -234,16 +230,18 @@ fn refuse(findings: Vec<quality::Finding>) -> Result<()> {
         .map(|f| ("rule", format!("{}（规则 {}）", f.message, f.rule)))
         .collect();
     Err(CurationError::Invalid {
-        message: format!(
-            "指标不符合指标库规则：{}",
-            problems
-                .iter()
-                .map(|(_, m)| m.as_str())
-                .collect::<Vec<_>>()
-                .join("；")
-        ),
+        message: format!("指标不符合指标库规则：{}", joined(&problems)),
         problems,
     })
+}
+
+/// The problems' messages in one line, as the error message shows them.
+fn joined(problems: &Problems) -> String {
+    problems
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// The findings `zhibiao check` would report on the published library with `changes` applied

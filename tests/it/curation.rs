@@ -642,12 +642,13 @@ async fn the_inbox_lists_searches_without_results_and_open_proposals() {
 async fn proposals_that_break_whole_library_rules_are_refused() {
     let app = curation_app();
     let editor = Session::login(&app, "editor").await;
-    let new = |name: &str, l2: &str, unit: &str, aliases: Value, types: Value| {
+    // A zero-event quality indicator: only its name, aliases and type change below.
+    let new = |name: &str, aliases: Value, types: Value| {
         json!({ "kind": "create", "reason": "补充",
             "indicator": {
-                "name": name, "aliases": aliases, "level1": "产出指标", "level2": l2,
+                "name": name, "aliases": aliases, "level1": "产出指标", "level2": "质量指标",
                 "definition": format!("反映{name}。"), "value_type": "定量", "direction": "=",
-                "unit": unit, "target": "0", "basis": "计划标准", "data_source": "台账",
+                "unit": "次", "target": "0", "basis": "计划标准", "data_source": "台账",
                 "scoring": "未发生得满分；每发生1次扣分值的50%，扣完为止。", "weight": 5,
                 "project_types": types } })
     };
@@ -655,13 +656,7 @@ async fn proposals_that_break_whole_library_rules_are_refused() {
     let (s, e) = editor
         .post(
             "/api/v1/proposals",
-            new(
-                "道路项目施工安全事故发生次数",
-                "质量指标",
-                "次",
-                json!([]),
-                json!(["road"]),
-            ),
+            new("道路项目施工安全事故发生次数", json!([]), json!(["road"])),
         )
         .await;
     assert_eq!(s, 422, "{e}");
@@ -677,8 +672,6 @@ async fn proposals_that_break_whole_library_rules_are_refused() {
             "/api/v1/proposals",
             new(
                 "临时救助差错发生次数",
-                "质量指标",
-                "次",
                 json!(["低保人数"]),
                 json!(["assistance"]),
             ),
@@ -708,8 +701,6 @@ async fn proposals_that_break_whole_library_rules_are_refused() {
             "/api/v1/proposals",
             new(
                 "临时救助差错发生次数",
-                "质量指标",
-                "次",
                 json!(["临时救助差错次数"]),
                 json!(["assistance"]),
             ),
