@@ -6,7 +6,7 @@ use super::{Actor, CodeBook, CurationError, Result, check, near_duplicates, prop
 use crate::app::App;
 use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
-use crate::domain::{Catalog, Code, Proposal, ProposedChange};
+use crate::domain::{Catalog, Code, Indicator, Proposal, ProposedChange};
 use crate::ingest::library::IndicatorInput;
 use crate::ingest::sheet::ReadError;
 use crate::ingest::table::{self, Table, TableError};
@@ -375,6 +375,25 @@ pub fn plan(
             changed_fields,
         });
     }
+    // The rules over the whole library, for the batch as it would be published.
+    let batch: Vec<Indicator> = changes.iter().map(|c| c.after.clone()).collect();
+    for f in super::library_findings(app, &batch)? {
+        for r in rows
+            .iter_mut()
+            .filter(|r| matches!(r.action, RowAction::Create | RowAction::Change))
+            .filter(|r| super::library_rules::concerns(&f, &r.code))
+        {
+            r.action = RowAction::Reject;
+            r.problems.push(CellProblem {
+                column: "—".into(),
+                message: format!("{}（规则 {}）", f.message, f.rule),
+            });
+        }
+    }
+    changes.retain(|c| {
+        rows.iter()
+            .any(|r| r.code == c.after.code.as_str() && r.action != RowAction::Reject)
+    });
     let count = |a: RowAction| rows.iter().filter(|r| r.action == a).count();
     let report = ImportReport {
         file: file.to_string(),

@@ -11,6 +11,7 @@ pub mod proposal;
 pub mod quality;
 pub mod revision;
 pub mod training;
+pub mod wording;
 
 pub use account::{AuditEntry, Role, Session, User};
 pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};

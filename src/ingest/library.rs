@@ -269,6 +269,19 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         return Err(LoadError(errors));
     };
     let functions = check_functions(functions, functions_file.as_ref(), &mut errors);
+    // Two helpers appending the same unit would give it two kinds the checks could disagree on.
+    let mut seen_units = HashSet::new();
+    for u in &units.units {
+        if !seen_units.insert(u.name.as_str()) {
+            push_error(
+                &mut errors,
+                &dir.join("units.toml"),
+                None,
+                &u.name,
+                format!("计量单位“{}”在 units.toml 中重复", u.name),
+            );
+        }
+    }
 
     let types_path = types_file
         .as_ref()
@@ -973,6 +986,24 @@ provenance = "地方参考"
         std::fs::create_dir(dir.path().join("common")).unwrap();
         std::fs::create_dir(dir.path().join("types")).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_unit_listed_twice_is_refused() {
+        let dir = catalog_with_types(|t| t.to_string());
+        let units = std::fs::read_to_string(dir.path().join("units.toml")).unwrap();
+        let twice = units.replacen(
+            "units = [",
+            "units = [\n  { name = \"万元/处\", kind = \"money\" },",
+            1,
+        );
+        std::fs::write(dir.path().join("units.toml"), twice).unwrap();
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        assert!(
+            errs.iter()
+                .any(|e| e.message.contains("万元/处") && e.message.contains("重复")),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -336,9 +336,9 @@ async fn near_duplicates_are_flagged_on_creation() {
             "/api/v1/proposals",
             json!({ "kind": "create", "reason": "补充",
                 "indicator": {
-                    "name": format!("{}情况", existing["indicator"]["name"].as_str().unwrap()),
+                    "name": existing["indicator"]["name"].as_str().unwrap().replace("低保", "低保在册"),
                     "level1": "产出指标", "level2": "数量指标", "definition": "反映低保保障人数。",
-                    "value_type": "定量", "direction": "≥", "unit": "人", "target": "100",
+                    "value_type": "定量", "direction": "=", "unit": "人", "target": "100",
                     "basis": "历史标准", "scoring": "完成值÷目标值×分值。", "weight": 5,
                     "project_types": ["assistance"], "data_source": "系统" } }),
         )
@@ -633,4 +633,78 @@ async fn the_inbox_lists_searches_without_results_and_open_proposals() {
     let (s, page) = editor.page("/curation").await;
     assert_eq!(s, 200);
     assert!(page.contains("量子纠缠观测站") && page.contains(&format!("P{}", p["id"])));
+}
+
+/// `zhibiao check` rules over the whole library hold for proposals too: a new indicator that
+/// repeats a common indicator of its type, or takes an alias another indicator owns, is refused
+/// with the reason in Chinese, and nothing is proposed.
+#[tokio::test]
+async fn proposals_that_break_whole_library_rules_are_refused() {
+    let app = curation_app();
+    let editor = Session::login(&app, "editor").await;
+    // A zero-event quality indicator: only its name, aliases and type change below.
+    let new = |name: &str, aliases: Value, types: Value| {
+        json!({ "kind": "create", "reason": "补充",
+            "indicator": {
+                "name": name, "aliases": aliases, "level1": "产出指标", "level2": "质量指标",
+                "definition": format!("反映{name}。"), "value_type": "定量", "direction": "=",
+                "unit": "次", "target": "0", "basis": "计划标准", "data_source": "台账",
+                "scoring": "未发生得满分；每发生1次扣分值的50%，扣完为止。", "weight": 5,
+                "project_types": types } })
+    };
+    // GX-JS-004 施工安全事故发生次数 is a common indicator of every construction type.
+    let (s, e) = editor
+        .post(
+            "/api/v1/proposals",
+            new("道路项目施工安全事故发生次数", json!([]), json!(["road"])),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["error"]["code"], "invalid_indicator");
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("GX-JS-004") && m.contains("重复") && m.contains("cross-scope-duplicate"),
+        "{m}"
+    );
+    // 低保人数 is an alias of JZ-001.
+    let (s, e) = editor
+        .post(
+            "/api/v1/proposals",
+            new(
+                "临时救助差错发生次数",
+                json!(["低保人数"]),
+                json!(["assistance"]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let m = e["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("别名“低保人数”") && m.contains("JZ-001") && m.contains("shared-alias"),
+        "{m}"
+    );
+    // The same through an edit of an existing indicator.
+    let (s, e) = editor
+        .post(
+            "/api/v1/proposals",
+            json!({ "kind": "edit", "code": "JZ-006",
+            "indicator": { "aliases": ["低保人数"] }, "reason": "补充别名" }),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("低保人数"));
+    let (_, list) = editor.get("/api/v1/proposals").await;
+    assert_eq!(list["total"], 0, "nothing proposed");
+    // Without the clash the same content is accepted.
+    let (s, p) = editor
+        .post(
+            "/api/v1/proposals",
+            new(
+                "临时救助差错发生次数",
+                json!(["临时救助差错次数"]),
+                json!(["assistance"]),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
 }
