@@ -708,26 +708,29 @@ mod tests {
     #[test]
     fn a_code_whose_indicator_now_measures_something_else_is_not_taken() {
         let m = library_matcher();
-        // ZZ-001 was a count of pupils in edition 2026.1 and is a rate since 2026.2.
-        let counted = row(
-            "产出指标",
-            "数量指标",
-            "义务教育生活补助人数",
-            Some("ZZ-001"),
-            "人",
-        );
-        let got = m.match_row(&counted, Some("student_aid"));
-        assert!(!got.as_ref().is_some_and(|g| g.is_certain()), "{got:?}");
-        // LH-024's code now stands for 养护绿地面积保有率: 绿化覆盖率 is another measure.
-        let green = row(
-            "效益指标",
-            "生态效益指标",
-            "绿化覆盖率",
-            Some("LH-024"),
-            "%",
-        );
-        let got = m.match_row(&green, Some("greening"));
-        assert!(!got.as_ref().is_some_and(|g| g.is_certain()), "{got:?}");
+        for (l1, l2, name, code, unit, t) in [
+            // ZZ-001 was a count of pupils in edition 2026.1 and is a rate since 2026.2.
+            (
+                "产出指标",
+                "数量指标",
+                "义务教育生活补助人数",
+                "ZZ-001",
+                "人",
+                "student_aid",
+            ),
+            // LH-024's code now stands for 养护绿地面积保有率: 绿化覆盖率 is another measure.
+            (
+                "效益指标",
+                "生态效益指标",
+                "绿化覆盖率",
+                "LH-024",
+                "%",
+                "greening",
+            ),
+        ] {
+            let got = m.match_row(&row(l1, l2, name, Some(code), unit), Some(t));
+            assert!(!got.as_ref().is_some_and(|g| g.is_certain()), "{got:?}");
+        }
         // A code with a reworded name and its cost written in 元 for 元/功能点 still counts.
         let cost = row(
             "产出指标",

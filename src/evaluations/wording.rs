@@ -21,18 +21,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// (the first word of a group is the one kept).
 const FORM_SYNONYMS: &[&[&str]] = &[&["完成率", "达成率"], &["满意度", "满意率"]];
 
-/// Words at the start of a name that do not change what is measured (年度新建道路里程 =
-/// 新建道路里程), longest first where one begins another.
+/// Words at the start of a name that do not change what is measured (全区新建道路里程 =
+/// 新建道路里程), besides `TIME_FILLER`; longest first where one begins another.
 const LEADING: &[&str] = &[
-    "本年度",
-    "本年",
-    "年度",
-    "全年",
-    "当年",
-    "今年",
-    "年内",
-    "本期",
-    "当期",
     "实际完成",
     "累计完成",
     "完成",
@@ -421,7 +412,7 @@ fn strip_filler(words: &[&str]) -> String {
     let (mut lo, mut hi) = (0usize, text.len());
     let left = |lo: usize, hi: usize, f: &str| text[lo..hi].chars().count() - f.chars().count();
     loop {
-        let lead = LEADING.iter().find(|f| {
+        let lead = TIME_FILLER.iter().chain(LEADING).find(|f| {
             text[lo..hi].starts_with(**f)
                 && bounds.contains(&(lo + f.len()))
                 && left(lo, hi, f) >= 2
