@@ -1,11 +1,13 @@
 //! The application: the store, the search index and the configuration, opened together.
 
 use crate::config::{Config, LibrarySource};
+use crate::curation::release::{self, Manifest};
 use crate::domain::quality;
 use crate::ingest::{FileError, Library, LoadError, corpus, library};
 use crate::search::{SearchIndex, Vocabulary};
 use crate::store::{Store, SyncReport};
 use anyhow::Context;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct App {
@@ -16,6 +18,8 @@ pub struct App {
     pub sync: SyncReport,
     /// Whether the index had to be rebuilt at start-up.
     pub rebuilt_index: bool,
+    /// What the release of the files' edition did at this start, when it happened.
+    pub release: Option<crate::curation::release::ReleaseReport>,
     /// The review rules drafts are checked against (`indicators/review_rules.toml`).
     pub lint: crate::domain::lint::LintConfig,
     /// Worked examples for training, in project-type order (none for an external corpus, whose
@@ -66,6 +70,12 @@ impl App {
     /// Validates the library (refusing to start on any problem), brings the store in line with
     /// it, and opens or rebuilds the search index.
     pub fn open(config: Config) -> anyhow::Result<App> {
+        App::open_with(config, None)
+    }
+
+    /// `open`, reading the previous edition's files (for a new store) from `previous_dir`
+    /// instead of `editions/<previous>/` beside the library.
+    pub fn open_with(config: Config, previous_dir: Option<PathBuf>) -> anyhow::Result<App> {
         let vocab = Vocabulary::load(&config.vocab_dir)?;
         // A large corpus already loaded is not parsed again: its hash says it is unchanged.
         let unchanged_corpus =
@@ -94,8 +104,23 @@ impl App {
             .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
         let store = Store::open(&config.store_dir(), config.cache_bytes)
             .with_context(|| format!("无法打开数据库 {}", config.store_dir().display()))?;
+        // A new edition named in release.toml is published through curation once the app is open.
+        let manifest = match &config.library {
+            LibrarySource::Files(dir) => Manifest::read(dir)?.map(|m| {
+                let prev = previous_dir.unwrap_or_else(|| m.previous_dir(dir));
+                (m, prev)
+            }),
+            LibrarySource::Corpus(_) => None,
+        };
+        let mut to_release = None;
         let sync = match (lib, &config.library) {
-            (Some(lib), _) => store.sync_library(lib, "指标库文件")?,
+            (Some(lib), _) => match manifest {
+                Some((m, prev)) if release::prepare(&store, &lib, &m, &prev)? => {
+                    to_release = Some((lib, m));
+                    SyncReport::default()
+                }
+                _ => store.sync_library(lib, "指标库文件")?,
+            },
             (None, LibrarySource::Corpus(path)) if !unchanged_corpus(&store)? => {
                 let corpus = read_corpus(path)?;
                 store.sync_source(
@@ -123,7 +148,8 @@ impl App {
             LibrarySource::Corpus(_) => crate::web::drafts::load_rules(None),
         }
         .context("审核规则配置 review_rules.toml 有误")?;
-        Ok(App {
+        let mut app = App {
+            release: None,
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,
             store,
@@ -132,6 +158,22 @@ impl App {
             rebuilt_index,
             lint,
             examples,
-        })
+        };
+        if let Some((lib, m)) = to_release {
+            let unchanged = lib.indicators.len();
+            let r = release::release(&app, &lib, &m)
+                .with_context(|| format!("发布 {} 版失败", lib.catalog.edition))?;
+            tracing::info!(edition = %r.edition, created = r.created, changed = r.changed,
+                retired = r.retired, kept = r.kept_curated.len(), "edition released through curation");
+            app.sync = SyncReport {
+                created: r.created,
+                changed: r.changed,
+                retired: r.retired,
+                unchanged: unchanged.saturating_sub(r.created + r.changed),
+                edition: Some(r.edition.clone()),
+            };
+            app.release = Some(r);
+        }
+        Ok(app)
     }
 }

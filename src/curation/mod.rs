@@ -3,6 +3,8 @@
 //! the JSON API follow the same rules.
 
 pub mod import;
+pub mod release;
+pub mod retirement;
 
 use crate::app::App;
 use crate::domain::edition::{NoteEntry, compare};
@@ -284,11 +286,26 @@ fn open_proposal(
     warnings: Vec<String>,
     duplicates: Vec<(String, String)>,
 ) -> Result<Proposal> {
+    let (p, audit) = new_proposal(actor, kind, title, reason, changes, warnings, duplicates);
+    Ok(app.store.create_proposal(p, audit)?)
+}
+
+/// A proposal not yet stored, and the audit entry that records it.
+fn new_proposal(
+    actor: &Actor,
+    kind: ProposalKind,
+    title: String,
+    reason: String,
+    changes: Vec<ProposedChange>,
+    warnings: Vec<String>,
+    duplicates: Vec<(String, String)>,
+) -> (Proposal, AuditEntry) {
+    let audit = actor.audit("提出修改", "", title.clone());
     let p = Proposal {
         duplicates,
         id: 0,
         kind,
-        title: title.clone(),
+        title,
         reason,
         author: actor.user.clone(),
         created: Utc::now(),
@@ -300,9 +317,7 @@ fn open_proposal(
         comment: String::new(),
         published: vec![],
     };
-    Ok(app
-        .store
-        .create_proposal(p, actor.audit("提出修改", "", title))?)
+    (p, audit)
 }
 
 fn base_of(app: &App, code: &str) -> Result<Option<u32>> {
@@ -647,6 +662,7 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
     let mut proposals = Vec::new();
     let mut seen_codes: HashSet<String> = HashSet::new();
     let mut changes = Vec::new();
+    let mut reasons = Vec::new();
     for &id in ids {
         let p = proposal(app, id)?;
         if !p.is_open() {
@@ -680,6 +696,8 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
                 }));
             }
             changes.push(c.after.clone());
+            // Each revision gives its own proposal's reason, also when approved together.
+            reasons.push(format!("{}（P{}）", p.reason, p.id));
         }
         proposals.push(p);
     }
@@ -724,6 +742,7 @@ pub fn approve(app: &App, actor: &Actor, ids: &[u64], comment: &str) -> Result<V
     app.store.commit(
         Commit {
             changes,
+            reasons,
             proposals: proposals.clone(),
             audit,
             ..Commit::default()

@@ -93,28 +93,46 @@ impl Store {
     }
 
     /// Stores a new proposal under the next number, with its audit entry, in one transaction.
-    pub fn create_proposal(&self, mut p: Proposal, audit: AuditEntry) -> Result<Proposal> {
-        let mut audit = audit;
-        audit.seq = self.db.generate_id()?;
+    pub fn create_proposal(&self, p: Proposal, audit: AuditEntry) -> Result<Proposal> {
+        let mut out = self.create_proposals(vec![(p, audit)])?;
+        Ok(out.pop().expect("one proposal in, one out"))
+    }
+
+    /// Stores new proposals under the next numbers, in order, with their audit entries, in one
+    /// transaction.
+    pub fn create_proposals(&self, ps: Vec<(Proposal, AuditEntry)>) -> Result<Vec<Proposal>> {
+        let mut ps = ps;
+        for (_, a) in &mut ps {
+            a.seq = self.db.generate_id()?;
+        }
         let r: std::result::Result<u64, TransactionError<()>> =
             (&self.meta, &self.proposals, &self.audit).transaction(|(m, props, log)| {
-                let next = match m.get(PROPOSAL_COUNTER)? {
+                let first = match m.get(PROPOSAL_COUNTER)? {
                     Some(v) => serde_json::from_slice::<u64>(&v).unwrap_or(0) + 1,
                     None => 1,
                 };
-                m.insert(PROPOSAL_COUNTER, encode(&next))?;
-                let mut p = p.clone();
-                p.id = next;
-                let mut a = audit.clone();
-                a.target = format!("P{next}");
-                props.insert(&next.to_be_bytes(), encode(&p))?;
-                log.insert(&a.seq.to_be_bytes(), encode(&a))?;
-                Ok::<u64, ConflictableTransactionError<()>>(next)
+                for (i, (p, a)) in ps.iter().enumerate() {
+                    let id = first + i as u64;
+                    let mut p = p.clone();
+                    p.id = id;
+                    let mut a = a.clone();
+                    a.target = format!("P{id}");
+                    props.insert(&id.to_be_bytes(), encode(&p))?;
+                    log.insert(&a.seq.to_be_bytes(), encode(&a))?;
+                }
+                m.insert(PROPOSAL_COUNTER, encode(&(first + ps.len() as u64 - 1)))?;
+                Ok::<u64, ConflictableTransactionError<()>>(first)
             });
-        let id = tx_result(r)?;
+        let first = tx_result(r)?;
         self.db.flush()?;
-        p.id = id;
-        Ok(p)
+        Ok(ps
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mut p, _))| {
+                p.id = first + i as u64;
+                p
+            })
+            .collect())
     }
 
     pub fn proposal(&self, id: u64) -> Result<Option<Proposal>> {

@@ -87,6 +87,9 @@ pub struct Store {
 #[derive(Default)]
 pub struct Commit<'a> {
     pub changes: Vec<Indicator>,
+    /// The reason of each change, when they differ (changes of several approved proposals);
+    /// empty: `ChangeMeta::reason` for all.
+    pub reasons: Vec<String>,
     pub catalog: Option<&'a Catalog>,
     pub source_hash: Option<&'a str>,
     pub freeze: Option<&'a str>,
@@ -174,7 +177,7 @@ fn with_file_states(
 }
 
 /// Hash of an indicator as the library files give it.
-fn file_hash(i: &Indicator) -> String {
+pub fn file_hash(i: &Indicator) -> String {
     use sha2::{Digest, Sha256};
     format!("{:x}", Sha256::digest(encode(i)))
 }
@@ -328,7 +331,9 @@ impl Store {
         let now = Utc::now();
         let mut revisions = Vec::new();
         let mut next_numbers: HashMap<String, u32> = HashMap::new();
+        let mut reasons = c.reasons.into_iter();
         for ind in c.changes {
+            let reason = reasons.next().unwrap_or_else(|| meta.reason.clone());
             let code = ind.code.to_string();
             let current = self.indicator(&code)?;
             let Some(kind) = classify(current.as_ref(), &ind) else {
@@ -343,7 +348,7 @@ impl Store {
                 at: now,
                 author: meta.author.clone(),
                 reviewer: meta.reviewer.clone(),
-                reason: meta.reason.clone(),
+                reason,
                 kind,
             });
         }
