@@ -76,6 +76,14 @@ impl App {
     /// `open`, reading the previous edition's files (for a new store) from `previous_dir`
     /// instead of `editions/<previous>/` beside the library.
     pub fn open_with(config: Config, previous_dir: Option<PathBuf>) -> anyhow::Result<App> {
+        if let Some(dir) = &previous_dir
+            && !dir.join("library.toml").exists()
+        {
+            anyhow::bail!(
+                "{} 中没有上一版本的指标库文件（library.toml）",
+                dir.display()
+            );
+        }
         let vocab = Vocabulary::load(&config.vocab_dir)?;
         // A large corpus already loaded is not parsed again: its hash says it is unchanged.
         let unchanged_corpus =

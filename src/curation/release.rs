@@ -165,6 +165,12 @@ pub fn prepare(
         return Ok(false);
     }
     if store.catalog()?.is_none() {
+        if !previous_dir.join("library.toml").exists() {
+            // A library folder without its history (a copy of the current files): a new store
+            // starts from the current edition alone.
+            tracing::warn!(dir = %previous_dir.display(), "previous edition's files not found; loading the current edition only");
+            return Ok(false);
+        }
         let old = library::load_published(previous_dir)?;
         if old.catalog.edition != m.previous {
             anyhow::bail!(
@@ -383,6 +389,10 @@ pub fn release(app: &App, lib: &Library, m: &Manifest) -> Result<ReleaseReport> 
         &meta(&author, "记录指标库文件状态"),
     )?;
     freeze(app, &reviewer, &edition)?;
+    // Every document again: those the release left unchanged still carry the previous
+    // catalog's type names and keywords. The index is then current, so the next start reuses it.
+    app.search
+        .upsert(&app.store.indicators()?, app.store.generation()?)?;
     Ok(report)
 }
 

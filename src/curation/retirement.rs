@@ -1,13 +1,16 @@
 //! What a retired indicator became: the edition that retired it and its replacement, told the
 //! same way on the indicator page, in the API and beside a draft's row that still uses it.
 
-use crate::domain::{ChangeKind, Status};
+use crate::domain::lint::{LintFinding, Severity};
+use crate::domain::{ChangeKind, Draft, Status};
 use crate::store::{Result, Store};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Retired {
     pub code: String,
+    /// Its current (retired) revision.
+    pub revision: u32,
     /// The first edition without it in use; `None` while no edition has been frozen since.
     pub edition: Option<String>,
     pub replaced_by: Option<String>,
@@ -24,8 +27,9 @@ pub fn retired(store: &Store, code: &str) -> Result<Option<Retired>> {
     let Status::Retired { replaced_by } = &ind.status else {
         return Ok(None);
     };
-    let since = store
-        .revisions(code)?
+    let revisions = store.revisions(code)?;
+    let revision = revisions.last().map_or(0, |r| r.number);
+    let since = revisions
         .iter()
         .rev()
         .find(|r| r.kind == ChangeKind::Retired)
@@ -51,9 +55,32 @@ pub fn retired(store: &Store, code: &str) -> Result<Option<Retired>> {
     };
     Ok(Some(Retired {
         code: code.to_string(),
+        revision,
         edition,
         replaced_by,
         replacement_name,
         message,
     }))
+}
+
+/// A warning beside each row of a draft that uses a retired indicator.
+pub fn draft_findings(store: &Store, d: &Draft) -> Vec<LintFinding> {
+    d.rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| {
+            let r = retired(store, row.indicator.as_deref()?).ok().flatten()?;
+            let fix = match (&r.replaced_by, &r.replacement_name) {
+                (Some(c), Some(n)) => format!("改用 {c} {n}，并核对目标值与计量单位"),
+                _ => "删除此行或另选指标".to_string(),
+            };
+            Some(LintFinding {
+                rule: "retired-indicator",
+                severity: Severity::Warning,
+                row: Some(i),
+                message: r.message,
+                fix,
+            })
+        })
+        .collect()
 }

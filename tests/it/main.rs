@@ -17,6 +17,7 @@ mod helpers;
 mod openapi;
 mod pages;
 mod project_names;
+mod release;
 mod relevance;
 mod training;
 mod upload_fuzz;
