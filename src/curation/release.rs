@@ -248,7 +248,14 @@ pub fn release(app: &App, lib: &Library, m: &Manifest) -> Result<ReleaseReport> 
     for ind in &lib.indicators {
         let code = ind.code.as_str();
         let current = app.store.indicator(code)?;
+        // What curators changed is told against the previous edition, unless the current state is
+        // the one the files last gave (a store that loaded files between the editions).
+        let from_files = match &current {
+            Some(c) => app.store.file_state(code)? == Some(crate::store::file_hash(c)),
+            None => false,
+        };
         let base = match prev.revision_of(code) {
+            _ if from_files => current.clone(),
             Some(n) => app.store.revision(code, n)?.map(|r| r.indicator),
             None => None,
         };
@@ -321,17 +328,21 @@ pub fn release(app: &App, lib: &Library, m: &Manifest) -> Result<ReleaseReport> 
         let Some(current) = app.store.indicator(code)? else {
             continue;
         };
-        if !current.is_active() {
-            continue;
-        }
         let entry = m.retirement(code);
-        if entry.is_none() {
-            report.unexplained.push(code.clone());
-        }
         let replaced_by = match entry.and_then(|e| e.replaced_by.as_deref()) {
             Some(r) => Some(super::parse_code(r)?),
             None => None,
         };
+        // Already retired (by curators, or by files loaded between the editions): only a missing
+        // replacement is added.
+        if let Status::Retired { replaced_by: had } = &current.status
+            && (had.is_some() || replaced_by.is_none())
+        {
+            continue;
+        }
+        if entry.is_none() {
+            report.unexplained.push(code.clone());
+        }
         let title = match &replaced_by {
             Some(r) => format!("停用指标 {code} {}，由 {r} 替代", current.name),
             None => format!("停用指标 {code} {}", current.name),
@@ -565,7 +576,7 @@ fn fmt_thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

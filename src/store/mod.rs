@@ -316,6 +316,15 @@ impl Store {
         )
     }
 
+    /// The hash of an indicator as the library files last gave it (`None` if they never did, or
+    /// no longer do).
+    pub fn file_state(&self, code: &str) -> Result<Option<String>> {
+        Ok(self
+            .file_states
+            .get(code.as_bytes())?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
     /// The last revision number of an indicator (0 when it has none).
     pub fn last_revision(&self, code: &str) -> Result<u32> {
         match self.heads.get(code.as_bytes())? {

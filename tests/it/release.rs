@@ -13,6 +13,7 @@ use zhibiao::store::{ChangeMeta, Commit, DraftQuota, Store};
 const RETIRED: &str = "XX-018";
 const REPLACEMENT: &str = "GX-XH-009";
 const CURATED: &str = "DL-008";
+const RETIRED_EARLY: &str = "XX-010";
 const CURATED_SOURCE: &str = "区建设工程质量监督站检测报告（审核人员补充）";
 
 fn previous_files() -> std::path::PathBuf {
@@ -31,10 +32,13 @@ fn store_on_2026_1(config: &Config) -> String {
     store.sync_library(lib, "指标库文件").unwrap();
     let mut curated: Indicator = store.indicator(CURATED).unwrap().unwrap();
     curated.data_source = CURATED_SOURCE.into();
+    // Retired on 2026.1 already, without a replacement: the release adds the one it names.
+    let mut early = store.indicator(RETIRED_EARLY).unwrap().unwrap();
+    early.status = zhibiao::domain::Status::Retired { replaced_by: None };
     store
         .commit(
             Commit {
-                changes: vec![curated],
+                changes: vec![curated, early],
                 ..Commit::default()
             },
             &ChangeMeta {
@@ -172,6 +176,15 @@ async fn a_store_on_2026_1_is_upgraded_through_approved_proposals_keeping_a_cura
             .as_str()
             .unwrap()
             .contains("运维费占建设投资比例")
+    );
+
+    let (_, early) = app
+        .json(&format!("/api/v1/indicators/{RETIRED_EARLY}"))
+        .await;
+    assert_eq!(
+        early["retired"]["replaced_by"], "GX-XH-005",
+        "{}",
+        early["retired"]
     );
 
     // ... and on its pages: an old link leads to the replacement, which says why.
