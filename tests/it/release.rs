@@ -2,7 +2,7 @@
 //! 2026.1 is upgraded at start, keeping a curator's revision, with retired indicators pointing to
 //! their replacements in the API, on their pages and beside a draft that still uses them.
 
-use crate::helpers::{fresh_app, start};
+use crate::helpers::{TestApp, fresh_app, start};
 use serde_json::Value;
 use std::path::Path;
 use zhibiao::config::Config;
@@ -92,6 +92,18 @@ fn store_on_2026_1(config: &Config) -> String {
     draft.id
 }
 
+/// The editions the API lists, oldest first.
+async fn edition_names(app: &TestApp) -> Vec<String> {
+    let (s, eds) = app.json("/api/v1/editions").await;
+    assert_eq!(s, 200);
+    eds["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn kinds(notes: &Value) -> Vec<String> {
     let mut k: Vec<String> = notes
         .as_array()
@@ -112,15 +124,7 @@ async fn a_store_on_2026_1_is_upgraded_through_approved_proposals_keeping_a_cura
     let app = start(config, Some(dir));
 
     // Both editions, 2026.2 frozen after 2026.1 and current.
-    let (s, eds) = app.json("/api/v1/editions").await;
-    assert_eq!(s, 200);
-    let names: Vec<&str> = eds["editions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["2026.1", "2026.2"]);
+    assert_eq!(edition_names(&app).await, vec!["2026.1", "2026.2"]);
     let (_, ed) = app.json("/api/v1/editions/2026.2").await;
     assert_eq!(ed["previous"], "2026.1");
     assert_eq!(
@@ -234,14 +238,7 @@ async fn a_store_on_2026_1_is_upgraded_through_approved_proposals_keeping_a_cura
 #[tokio::test]
 async fn a_new_server_tells_both_editions_with_2026_2_current() {
     let app = fresh_app();
-    let (_, eds) = app.json("/api/v1/editions").await;
-    let names: Vec<&str> = eds["editions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["2026.1", "2026.2"]);
+    assert_eq!(edition_names(&app).await, vec!["2026.1", "2026.2"]);
     let page = app.get("/editions").await.text().await.unwrap();
     assert!(page.contains("2026.1") && page.contains("2026.2"));
     let (_, ind) = app.json("/api/v1/indicators/DL-001").await;
