@@ -115,6 +115,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Publish the library files as a new edition through curation (proposals by the library
+    /// maintainers, approved and frozen), then write its release notes into the CHANGELOG. A new
+    /// data directory first loads the previous edition named in `release.toml`. Run it on a new
+    /// data directory to regenerate the notes (indicators/README.md).
+    Release {
+        /// The edition to publish: the one `library.toml` names.
+        edition: String,
+        /// The previous edition's files (default: `editions/<previous>/` in the library folder).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The CHANGELOG to write the notes into (default: CHANGELOG.md in the library folder).
+        #[arg(long)]
+        changelog: Option<PathBuf>,
+    },
     /// Curator accounts.
     User {
         #[command(subcommand)]
@@ -282,6 +296,76 @@ fn exit_when_stuck(store: zhibiao::store::StoreWatch) {
     });
 }
 
+/// `zhibiao release`: opening the app releases the files' edition (see `App::open_with`); the
+/// notes are then read back from the store, so a second run writes the same text.
+fn release(
+    cli: &Cli,
+    edition: &str,
+    from: Option<PathBuf>,
+    changelog: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use zhibiao::curation::release::{changelog_section, splice_changelog};
+    let config = cli.config(None);
+    let dir = match &config.library {
+        LibrarySource::Files(dir) => dir.clone(),
+        LibrarySource::Corpus(_) => {
+            anyhow::bail!("只能发布指标库文件，不能发布外部语料（--library）")
+        }
+    };
+    let files = load_checked(&config.library)?;
+    if files.catalog.edition != edition {
+        anyhow::bail!(
+            "library.toml 中的版本为 {}，与要发布的 {edition} 不符：请先修改 library.toml",
+            files.catalog.edition
+        );
+    }
+    let started = std::time::Instant::now();
+    let app = App::open_with(config, from)?;
+    let took = started.elapsed();
+    if app.store.edition(edition)?.is_none() {
+        anyhow::bail!("数据库未能发布 {edition} 版（没有 release.toml，或数据库不在其上一版本上）");
+    }
+    match &app.release {
+        Some(r) => {
+            println!(
+                "已发布 {edition} 版（上一版本 {}）：新增 {}，修改 {}，停用 {}；提案 {} 个，均已审核通过；用时 {:.1} 秒。",
+                r.previous,
+                r.created,
+                r.changed,
+                r.retired,
+                r.proposals.len(),
+                took.as_secs_f64()
+            );
+            if !r.kept_curated.is_empty() {
+                println!(
+                    "保留了审核人员在上一版本后的修改：{}",
+                    r.kept_curated.join("、")
+                );
+            }
+            for (code, fields) in &r.overridden {
+                println!(
+                    "注意：{code} 的 {} 同时被指标库文件和审核人员修改，以文件为准",
+                    fields.join("、")
+                );
+            }
+            if !r.unexplained.is_empty() {
+                println!(
+                    "注意：以下指标已从文件中删除但 release.toml 未写明原因和替代指标：{}",
+                    r.unexplained.join("、")
+                );
+            }
+        }
+        None => println!("{edition} 版已在数据库中发布，只重新生成版本说明。"),
+    }
+    let path = changelog.unwrap_or_else(|| dir.join("CHANGELOG.md"));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let section = changelog_section(&app, edition)?;
+    std::fs::write(&path, splice_changelog(&text, edition, &section))
+        .with_context(|| format!("无法写入 {}", path.display()))?;
+    println!("版本说明已写入 {}", path.display());
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve { bind, settings } => {
@@ -361,6 +445,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Release {
+            edition,
+            from,
+            changelog,
+        } => release(&cli, edition, from.clone(), changelog.clone())?,
         Command::Reindex => {
             // The store is opened (and locked) first: beside a running server this stops here,
             // before anything touches the index that server is using.

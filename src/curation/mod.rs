@@ -4,6 +4,8 @@
 
 pub mod import;
 mod library_rules;
+pub mod release;
+pub mod retirement;
 
 pub use library_rules::concerns;
 
@@ -538,6 +540,7 @@ fn edit_proposal(
             .collect::<Vec<_>>()
             .join("、")
     );
+    library_allows(app, std::slice::from_ref(&after))?;
     let changes = vec![ProposedChange {
         base: base_of(app, code)?,
         after,

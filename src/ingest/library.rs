@@ -195,8 +195,30 @@ impl From<&Indicator> for IndicatorInput {
     }
 }
 
+/// Which rules files are read under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    /// Today's schema: what `check`, `serve` and every form obey.
+    Current,
+    /// The files of an edition already published (`indicators/editions/<name>/`): they were valid
+    /// under the schema of their day, so fields required since (a type's `functions`, `basis_doc`
+    /// for standard-based values, `functions.toml` itself) may be missing.
+    Published,
+}
+
 /// Reads and validates the library in `dir`.
 pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
+    load_dir_as(dir, Schema::Current)
+}
+
+/// Reads the files of an edition already published, as they were when it was released: the
+/// schema as then, without the fields required since and without the library rules of today.
+pub fn load_published(dir: &Path) -> Result<Library, LoadError> {
+    load_dir_as(dir, Schema::Published)
+}
+
+fn load_dir_as(dir: &Path, schema: Schema) -> Result<Library, LoadError> {
+    let published = schema == Schema::Published;
     let mut errors = Vec::new();
     let mut hasher = Sha256::new();
     let mut read = |rel: &str, errors: &mut Vec<FileError>| -> Option<(PathBuf, String)> {
@@ -227,10 +249,15 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         read("framework.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
     let units: Option<RawUnits> =
         read("units.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
-    let functions_file = read("functions.toml", &mut errors);
-    let functions: Option<RawFunctions> = functions_file
-        .as_ref()
-        .and_then(|(p, t)| parse_toml(p, t, &mut errors));
+    let functions_file = if published && !dir.join("functions.toml").exists() {
+        None
+    } else {
+        read("functions.toml", &mut errors)
+    };
+    let functions: Option<RawFunctions> = match &functions_file {
+        None if published => Some(RawFunctions { classes: vec![] }),
+        f => f.as_ref().and_then(|(p, t)| parse_toml(p, t, &mut errors)),
+    };
     let types_file = read("project_types.toml", &mut errors);
     let types: Option<RawTypes> = types_file
         .as_ref()
@@ -316,7 +343,7 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
                 bad(format!("支出性质“{n}”不在 [natures] 中"));
             }
         }
-        if t.functions.is_empty() {
+        if t.functions.is_empty() && !published {
             bad("项目类型未填写支出功能分类科目（functions）".into());
         }
         for f in &t.functions {
@@ -372,7 +399,7 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
                 .map_or(text.len(), |i| span.end + i);
             let table = &text[span.start..end];
             let at = |field: &str| line_of(text, span.start + field_offset(table, field));
-            match validate(raw, &catalog) {
+            match validate_as(raw, &catalog, schema) {
                 Ok(ind) => {
                     let line = at("code");
                     if let Some((f, l)) = codes.get(ind.code.as_str()) {
@@ -547,6 +574,14 @@ pub fn validate(
     raw: IndicatorInput,
     catalog: &Catalog,
 ) -> Result<Indicator, (Option<String>, Problems)> {
+    validate_as(raw, catalog, Schema::Current)
+}
+
+fn validate_as(
+    raw: IndicatorInput,
+    catalog: &Catalog,
+    schema: Schema,
+) -> Result<Indicator, (Option<String>, Problems)> {
     let mut p: Problems = Vec::new();
     let code = Code::parse(&raw.code).map_err(|e| p.push(("code", e))).ok();
     // Indicators of types with a framework of their own (部门整体支出) use its headings.
@@ -637,7 +672,9 @@ pub fn validate(
     if basis_doc.chars().count() > 200 {
         p.push(("basis_doc", "依据文件过长（最多 200 个字）".into()));
     } else if basis_doc.is_empty() {
-        if let Some(b @ (Basis::Industry | Basis::Policy | Basis::Budget)) = basis {
+        if let Some(b @ (Basis::Industry | Basis::Policy | Basis::Budget)) = basis
+            && schema == Schema::Current
+        {
             p.push((
                 "basis_doc",
                 format!(

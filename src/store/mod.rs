@@ -145,6 +145,9 @@ struct Db {
 pub struct Commit<'a> {
     /// New states published as they are (library files); approvals publish their proposals'.
     pub changes: Vec<Indicator>,
+    /// The reason of each change, when they differ (changes of several approved proposals);
+    /// empty: `ChangeMeta::reason` for all.
+    pub reasons: Vec<String>,
     pub catalog: Option<&'a Catalog>,
     pub source_hash: Option<&'a str>,
     pub freeze: Option<&'a str>,
@@ -286,7 +289,7 @@ fn with_file_states(
 }
 
 /// Hash of an indicator as the library files give it.
-fn file_hash(i: &Indicator) -> String {
+pub fn file_hash(i: &Indicator) -> String {
     use sha2::{Digest, Sha256};
     format!("{:x}", Sha256::digest(encode(i)))
 }
@@ -545,6 +548,16 @@ impl Store {
         Ok(committed.revisions)
     }
 
+    /// The hash of an indicator as the library files last gave it (`None` if they never did, or
+    /// no longer do).
+    pub fn file_state(&self, code: &str) -> Result<Option<String>> {
+        self.with(|d| {
+            Ok(d.file_states
+                .get(code.as_bytes())?
+                .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        })
+    }
+
     /// The last revision number of an indicator (0 when it has none).
     pub fn last_revision(&self, code: &str) -> Result<u32> {
         self.with(|d| match d.heads.get(code.as_bytes())? {
@@ -630,8 +643,23 @@ impl Store {
                 }
                 let decided = curation::decide_tx(props, open, heads, &c.decisions)?;
                 let mut revisions: Vec<Revision> = Vec::new();
-                let approved = decided.iter().flat_map(|(_, after)| after.iter());
-                for after in c.changes.iter().chain(approved) {
+                // Each revision gives its own reason: the files' per-change reasons, and for an
+                // approval its proposal's, also when several are approved together.
+                let given = c.changes.iter().enumerate().map(|(i, after)| {
+                    (
+                        after,
+                        c.reasons
+                            .get(i)
+                            .cloned()
+                            .unwrap_or_else(|| meta.reason.clone()),
+                    )
+                });
+                let approved = decided.iter().flat_map(|(p, after)| {
+                    after
+                        .iter()
+                        .map(move |a| (a, format!("{}（P{}）", p.reason, p.id)))
+                });
+                for (after, reason) in given.chain(approved) {
                     let key = after.code.as_str().as_bytes();
                     let current: Option<Indicator> = match ind.get(key)? {
                         Some(v) => Some(decode_tx(key, &v)?),
@@ -648,7 +676,7 @@ impl Store {
                         at: now,
                         author: meta.author.clone(),
                         reviewer: meta.reviewer.clone(),
-                        reason: meta.reason.clone(),
+                        reason,
                         kind,
                     };
                     ind.insert(key, encode(&r.indicator))?;

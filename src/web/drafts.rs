@@ -219,7 +219,9 @@ pub(crate) fn validate(
 pub(crate) fn findings(app: &AppState, d: &Draft) -> Vec<LintFinding> {
     let catalog = app.search.catalog();
     let lookup = |code: &str| app.store.indicator(code).ok().flatten();
-    lint(d, &app.lint, &catalog, &lookup)
+    let mut out = lint(d, &app.lint, &catalog, &lookup);
+    out.extend(crate::curation::retirement::draft_findings(&app.store, d));
+    out
 }
 
 fn load(app: &AppState, id: &str) -> Result<Draft, AppError> {

@@ -112,7 +112,7 @@ async fn the_whole_cycle_from_proposal_to_edition_and_back_to_files() {
     let hits = search_names(&app, "临时救助资金发放及时率").await;
     assert_eq!(hits[0].0, new_code);
     let page = app.get("/indicators/JZ-001").await.text().await.unwrap();
-    assert!(page.contains("城乡低保在册保障人数") && page.contains("第 2 版"));
+    assert!(page.contains("城乡低保在册保障人数"));
     let (_, revs) = app.json("/api/v1/indicators/JZ-001/revisions").await;
     let last = revs["revisions"]
         .as_array()
@@ -124,15 +124,23 @@ async fn the_whole_cycle_from_proposal_to_edition_and_back_to_files() {
     assert_eq!(last["reviewer"], "reviewer");
     assert_eq!(last["kind"], "material");
     assert!(last["reason"].as_str().unwrap().contains("民政统计口径"));
-    let (_, cmp) = app.json("/api/v1/indicators/JZ-001/compare?a=1&b=2").await;
+    // The edit follows the library's own revisions (editions 2026.1 and 2026.2).
+    let n = last["number"].as_u64().unwrap();
+    assert!(page.contains(&format!("第 {n} 版")));
+    let (_, cmp) = app
+        .json(&format!(
+            "/api/v1/indicators/JZ-001/compare?a={}&b={n}",
+            n - 1
+        ))
+        .await;
     assert_eq!(cmp["changes"].as_array().unwrap().len(), 2);
 
-    // An admin freezes 2026.2; its release notes list both changes.
+    // An admin freezes 2026.3; its release notes list both changes.
     let (s, ed) = admin
-        .post("/api/v1/editions", json!({ "name": "2026.2" }))
+        .post("/api/v1/editions", json!({ "name": "2026.3" }))
         .await;
     assert_eq!(s, 201, "{ed}");
-    let (_, notes) = app.json("/api/v1/editions/2026.1/diff/2026.2").await;
+    let (_, notes) = app.json("/api/v1/editions/2026.2/diff/2026.3").await;
     assert_eq!(
         notes["summary"],
         json!({"new": 1, "material": 1, "immaterial": 0, "retired": 0})
@@ -150,27 +158,27 @@ async fn the_whole_cycle_from_proposal_to_edition_and_back_to_files() {
         .collect();
     assert!(kinds.contains(&("JZ-001".into(), "material".into())));
     assert!(kinds.contains(&(new_code.clone(), "new".into())));
-    let page = app.get("/editions/2026.2").await.text().await.unwrap();
+    let page = app.get("/editions/2026.3").await.text().await.unwrap();
     assert!(page.contains("实质性修改") && page.contains(&new_code));
     let (_, eds) = app.json("/api/v1/editions").await;
-    assert!(eds.to_string().contains("2026.2"));
+    assert!(eds.to_string().contains("2026.3"));
 
     // The edition written as library files loads back as the same indicators, and a fresh
-    // server started on those files serves edition 2026.2 with them.
+    // server started on those files serves edition 2026.3 with them.
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("indicators");
-    let inds = zhibiao::curation::edition_indicators(&app.app, "2026.2").unwrap();
+    let inds = zhibiao::curation::edition_indicators(&app.app, "2026.3").unwrap();
     let active: Vec<_> = inds.into_iter().filter(|i| i.is_active()).collect();
     zhibiao::ingest::export::library_dir(
         &dir,
         &zhibiao::ingest::library::default_dir(),
-        "2026.2",
+        "2026.3",
         &active,
     )
     .unwrap();
     let lib = zhibiao::app::load_checked(&zhibiao::config::LibrarySource::Files(dir.clone()))
         .expect("the exported files pass every check");
-    assert_eq!(lib.catalog.edition, "2026.2");
+    assert_eq!(lib.catalog.edition, "2026.3");
     let mut a = active.clone();
     let mut b = lib.indicators.clone();
     a.sort_by(|x, y| x.code.cmp(&y.code));
@@ -183,7 +191,7 @@ async fn the_whole_cycle_from_proposal_to_edition_and_back_to_files() {
     let (_, ind) = reloaded.json("/api/v1/indicators/JZ-001").await;
     assert_eq!(ind["indicator"]["name"], "城乡低保在册保障人数");
     let (_, eds) = reloaded.json("/api/v1/editions").await;
-    assert!(eds.to_string().contains("2026.2"));
+    assert!(eds.to_string().contains("2026.3"));
 }
 
 #[tokio::test]
@@ -222,7 +230,16 @@ async fn a_rejected_proposal_changes_nothing_and_nobody_approves_their_own() {
     let (_, ind) = app.json("/api/v1/indicators/JZ-002").await;
     assert_eq!(ind["indicator"]["target"], "100");
     let (_, revs) = app.json("/api/v1/indicators/JZ-002/revisions").await;
-    assert_eq!(revs["revisions"].as_array().unwrap().len(), 1);
+    let last = revs["revisions"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["author"], "指标库文件",
+        "the last revision is the release's"
+    );
     let (s, _) = reviewer2
         .post(&format!("/api/v1/proposals/{id}/approve"), json!({}))
         .await;
@@ -290,7 +307,9 @@ async fn retire_merge_restore_and_stale_proposals() {
             .contains(&src["indicator"]["name"])
     );
 
-    // A proposal made against revision 1 is refused once revision 2 is published.
+    // A proposal made against the published revision is refused once a newer one is published.
+    let (_, revs) = app.json("/api/v1/indicators/JZ-006/revisions").await;
+    let published = revs["revisions"].as_array().unwrap().len();
     let (_, a) = editor
         .post("/api/v1/proposals", json!({ "kind": "edit", "code": "JZ-006", "indicator": {"target": "9"}, "reason": "甲" }))
         .await;
@@ -300,21 +319,21 @@ async fn retire_merge_restore_and_stale_proposals() {
     assert_eq!(s, 409, "one open proposal per indicator: {b}");
     approve(a["id"].as_u64().unwrap()).await;
 
-    // Restore revision 1 as a new proposal.
+    // Restore the revision the edit replaced as a new proposal.
     let (s, p) = editor
         .post(
             "/api/v1/proposals",
-            json!({ "kind": "restore", "code": "JZ-006", "revision": 1, "reason": "恢复原值" }),
+            json!({ "kind": "restore", "code": "JZ-006", "revision": published, "reason": "恢复原值" }),
         )
         .await;
     assert_eq!(s, 201, "{p}");
     approve(p["id"].as_u64().unwrap()).await;
     let (_, revs) = app.json("/api/v1/indicators/JZ-006/revisions").await;
     let revs = revs["revisions"].as_array().unwrap();
-    assert_eq!(revs.len(), 3);
+    assert_eq!(revs.len(), published + 2);
     assert_eq!(
-        revs[2]["indicator"]["target"],
-        revs[0]["indicator"]["target"]
+        revs[published + 1]["indicator"]["target"],
+        revs[published - 1]["indicator"]["target"]
     );
 
     // Invalid content is refused with every problem named.
@@ -406,7 +425,13 @@ async fn a_dry_run_reports_bad_rows_precisely_and_applies_nothing() {
     assert_eq!(s, 422, "{r}");
     assert_eq!(r["error"]["code"], "import_rejected");
     let (_, list) = editor.get("/api/v1/proposals").await;
-    assert_eq!(list["total"], 0, "nothing applied");
+    let ours = list["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["author"] != "指标库文件")
+        .count();
+    assert_eq!(ours, 0, "nothing applied: {list}");
     let (_, ind) = app.json("/api/v1/indicators/JZ-001").await;
     assert_eq!(ind["indicator"]["target"], "12000");
 }
@@ -693,7 +718,7 @@ async fn proposals_that_break_whole_library_rules_are_refused() {
         .await;
     assert_eq!(s, 422, "{e}");
     assert!(e["error"]["message"].as_str().unwrap().contains("低保人数"));
-    let (_, list) = editor.get("/api/v1/proposals").await;
+    let (_, list) = editor.get("/api/v1/proposals?state=open").await;
     assert_eq!(list["total"], 0, "nothing proposed");
     // Without the clash the same content is accepted.
     let (s, p) = editor
