@@ -781,7 +781,7 @@ impl SearchIndex {
             .collect()
     }
 
-    /// The indicators of `types` that hold at least one of the informative words, in any field:
+    /// The specific indicators of `types` that hold at least one of the informative words, in any field:
     /// the query's type counts when the words alone do not decide (a project name's words are
     /// often as rare in the library as each other), and never brings an indicator that shares no
     /// word with the query.
@@ -821,6 +821,9 @@ impl SearchIndex {
             how: How::Query(Box::new(BooleanQuery::new(vec![
                 (Occur::Must, Box::new(of_type) as Box<dyn Query>),
                 (Occur::Must, Box::new(any_word)),
+                // Common indicators fit every type of a spending nature: the type says nothing
+                // about them.
+                (Occur::MustNot, term_query(f.scope, "共性")),
             ]))),
             parts: words.parts,
         })
