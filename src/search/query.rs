@@ -809,7 +809,8 @@ impl SearchIndex {
                 .iter()
                 .flatten()
                 .flat_map(|w| {
-                    [f.name, f.aliases, f.definition].map(|field| (Occur::Should, term_query(field, w)))
+                    [f.name, f.aliases, f.definition]
+                        .map(|field| (Occur::Should, term_query(field, w)))
                 })
                 .collect(),
         );
@@ -946,32 +947,12 @@ impl SearchIndex {
                 req.explain,
             )
         };
-        // A project name (one long segment) that names a project type: that type's indicators
-        // sharing a word with it rank up, and are found even when the whole name is not.
-        let norm = normalize(&req.q);
-        let types = if balance && req.relax && self.whole_code(&searcher, &norm).is_none() {
-            self.query_types(&norm)
-        } else {
-            Vec::new()
-        };
-        let type_words = if types.is_empty() {
-            Vec::new()
-        } else {
-            self.relaxable_words(&norm).0
-        };
-        let with_types = |mut plan: Plan| {
-            if let [seg] = plan.matcher.segments.as_mut_slice() {
-                seg.extend(self.named_type_channel(&searcher, &types, &type_words));
-            }
-            plan
-        };
-        let mut plan = with_types(self.plan(&searcher, &req.q, &req.filters, Reach::Full));
+        let mut plan = self.plan(&searcher, &req.q, &req.filters, Reach::Full);
         let mut found = run(&plan)?;
         // Too few results: widen to half-typed project type names (养老服 -> 养老服务), a channel
         // that would otherwise add thousands of weak matches to every query.
         if found.total < req.limit {
-            let wider =
-                with_types(self.plan(&searcher, &req.q, &req.filters, Reach::WithTypeNames));
+            let wider = self.plan(&searcher, &req.q, &req.filters, Reach::WithTypeNames);
             let more = run(&wider)?;
             if more.total > found.total {
                 (found, plan) = (more, wider);
@@ -982,17 +963,33 @@ impl SearchIndex {
         // found or one word is left; more matched words still rank first.
         let mut relaxed = None;
         let page = req.limit.min(RELAX_BELOW);
+        // Enough matches, but a project name may share a generic word (运营) with another domain
+        // as much as with its own: when it names a project type (敬老院), the type's indicators
+        // that share a word with it rank up.
+        let named = if balance && req.relax && found.total >= page {
+            self.query_types(&normalize(&req.q))
+        } else {
+            Vec::new()
+        };
+        if let [seg] = plan.matcher.segments.as_mut_slice()
+            && !named.is_empty()
+        {
+            let words = self.relaxable_words(&normalize(&req.q)).0;
+            seg.extend(self.named_type_channel(&searcher, &named, &words));
+            found = run(&plan)?;
+        }
         if req.relax
             && found.total < page
             && self.whole_code(&searcher, &normalize(&req.q)).is_none()
         {
             let (groups, aside) = self.relaxable_words(&normalize(&req.q));
-            // No type named in so many words: the one that most of the few whole-query matches
-            // belong to (农村生活污水治理 finds three 污水 indicators before any is set aside).
-            let types = if types.is_empty() && balance {
-                self.types_of_best(&searcher, &found.top)
-            } else {
-                types.clone()
+            // A project name that names a project type: that type's indicators sharing a word
+            // with it rank up. With no type named in so many words, the one that most of the few
+            // whole-query matches belong to (农村生活污水治理 finds three 污水 indicators first).
+            let types = match self.query_types(&normalize(&req.q)) {
+                named if !named.is_empty() => named,
+                _ if balance => self.types_of_best(&searcher, &found.top),
+                _ => Vec::new(),
             };
             let n = groups.len();
             if n > 0 {
