@@ -772,7 +772,7 @@ impl SearchIndex {
                 }
             }
         }
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
         counts
             .into_iter()
             .take(1)
