@@ -57,6 +57,25 @@ async fn a_long_project_name_is_relaxed_and_explain_names_the_words_set_aside() 
 }
 
 #[tokio::test]
+async fn a_project_names_type_outranks_another_domain_sharing_a_generic_word() {
+    // 敬老院 names the elderly-care type through its keywords; 运营 alone is 公交's too.
+    let q = "敬老院运营补助";
+    let top = names(&search(q, "&explain=1").await);
+    assert!(
+        top.iter().take(3).all(|n| !n.contains("公交")),
+        "{q}: {top:?}"
+    );
+    // No keyword names the type, but the few whole-name matches are all 污水 indicators: a pair of
+    // generic words (乡村 + 生活) must not bring 乡村教师 indicators onto the first page.
+    let q = "农村生活污水治理";
+    let body = search(q, "&explain=1").await;
+    let top = names(&body);
+    assert!(top.iter().all(|n| !n.contains("教师")), "{q}: {top:?}");
+    let said = body["hits"][3]["explain"].to_string();
+    assert!(said.contains("项目名称所指类型"), "{q}: explain {said}");
+}
+
+#[tokio::test]
 async fn a_query_whose_words_match_together_is_not_relaxed() {
     let q = "新建道路里程";
     let body = search(q, "").await;
@@ -332,6 +351,6 @@ fn the_relevance_evaluation_holds_its_floors() {
     assert_eq!(s.zero_hit_share, 0.0, "zero hits: {failing:?}");
     assert!(s.complete_tables >= 0.97, "{s:?}; {failing:?}");
     assert!(s.on_topic_tables >= 0.80, "{s:?}; {failing:?}");
-    assert!(s.precision >= 0.60, "{s:?}");
+    assert!(s.precision >= 0.68, "{s:?}");
     assert!(s.wrong_share <= 0.02, "{s:?}");
 }
