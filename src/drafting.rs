@@ -150,8 +150,8 @@ fn keyword_scores<'a>(
     name: &str,
     description: &str,
 ) -> Vec<(f32, &'a ProjectType)> {
-    let name = crate::search::text::normalize(name);
-    let description = crate::search::text::normalize(description);
+    let name = crate::text::normalize(name);
+    let description = crate::text::normalize(description);
     let mut scored: Vec<(f32, &ProjectType)> = catalog
         .project_types
         .iter()
@@ -223,7 +223,7 @@ pub fn recognise<'a>(
 ) -> Vec<Recognised<'a>> {
     let ranked = score_types(catalog, name, description, name_hits);
     let total: f32 = words.iter().map(|(_, w)| w).sum();
-    let norm = crate::search::text::normalize;
+    let norm = crate::text::normalize;
     ranked
         .into_iter()
         .map(|(score, t)| {
@@ -464,7 +464,7 @@ pub fn suggest_with(
     }
     let mut natures: Vec<String> = search
         .vocabulary()
-        .natures_of(&crate::search::text::normalize(&input.project_name))
+        .natures_of(&crate::text::normalize(&input.project_name))
         .into_iter()
         .map(str::to_string)
         .collect();
@@ -575,7 +575,7 @@ const RELATED_COVERAGE: f32 = 0.15;
 
 /// Share of the weighted words found in an indicator's name, aliases or definition.
 fn coverage(i: &Indicator, words: &[(String, f32)]) -> f32 {
-    let text = crate::search::text::normalize(&format!(
+    let text = crate::text::normalize(&format!(
         "{} {} {}",
         i.name,
         i.aliases.join(" "),

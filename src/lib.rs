@@ -14,4 +14,5 @@ pub mod ingest;
 pub mod relevance;
 pub mod search;
 pub mod store;
+pub mod text;
 pub mod web;

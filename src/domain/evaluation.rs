@@ -214,7 +214,7 @@ impl EvaluatedProject {
 /// removed and full-width forms folded, so spacing and punctuation width do not make duplicates.
 pub fn project_id(year: i32, unit_name: &str, name: &str) -> String {
     let fold = |s: &str| -> String {
-        crate::search::text::normalize(s)
+        crate::text::normalize(s)
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect()

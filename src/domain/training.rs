@@ -288,7 +288,7 @@ pub fn normalize_join_code(s: &str) -> Option<String> {
 
 /// Names compared without spaces, punctuation or full-width forms.
 fn norm_name(s: &str) -> String {
-    crate::search::text::normalize(s)
+    crate::text::normalize(s)
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect()

@@ -8,7 +8,7 @@
 use crate::domain::evaluation::project_id;
 use crate::domain::{Catalog, EvaluatedProject, EvaluationRow, Grade, SourceRef};
 use crate::ingest::sheet::{self, LimitError, ReadError, SheetLimits, Workbook};
-use crate::search::text::normalize;
+use crate::text::normalize;
 use serde::Serialize;
 use std::collections::HashMap;
 

@@ -2,13 +2,13 @@
 //! are read from.
 
 use super::schema::{self, Fields, SCHEMA_VERSION};
-use super::text::{normalize, word_chars};
 use super::tokenizer::{
     GRAM, GramTokenizer, INITIALS, JiebaTokenizer, LIST, LIST_SEPARATOR, ListTokenizer, PINYIN,
     PREFIX, PinyinTokenizer, PrefixTokenizer, ZH,
 };
 use super::vocab::Vocabulary;
 use crate::domain::{Catalog, Indicator};
+use crate::text::{normalize, word_chars};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

@@ -8,7 +8,6 @@ mod matcher;
 mod per_segment;
 mod query;
 pub mod schema;
-pub mod text;
 pub mod tokenizer;
 pub mod vocab;
 

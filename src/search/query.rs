@@ -28,9 +28,9 @@ use super::index::{SearchError, SearchIndex};
 use super::matcher::{Channel, Found, How, Matcher, Part};
 use super::per_segment::PerSegment;
 use super::schema::Fields;
-use super::text::{is_word_char, looks_like_pinyin, normalize};
 use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
+use crate::text::{is_word_char, looks_like_pinyin, normalize};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -225,8 +225,8 @@ fn segments(norm: &str) -> Vec<String> {
         let mut prev: Option<char> = None;
         for (i, c) in part.char_indices() {
             if let Some(p) = prev
-                && ((super::text::is_cjk(p) && c.is_ascii_alphabetic())
-                    || (p.is_ascii_alphabetic() && super::text::is_cjk(c)))
+                && ((crate::text::is_cjk(p) && c.is_ascii_alphabetic())
+                    || (p.is_ascii_alphabetic() && crate::text::is_cjk(c)))
             {
                 out.push(part[start..i].to_string());
                 start = i;
@@ -556,7 +556,7 @@ impl SearchIndex {
         // characters that no name holds; then names are also looked for by the pinyin of the
         // segment, below every match of its characters.
         if reach == Reach::WithTypeNames && self.suspect_homophone(searcher, &chars) {
-            let py: String = super::text::syllables(seg)
+            let py: String = crate::text::syllables(seg)
                 .into_iter()
                 .take(PINYIN_SYLLABLES)
                 .map(|(_, s)| s)
@@ -719,7 +719,7 @@ impl SearchIndex {
     fn suspect_homophone(&self, searcher: &Searcher, chars: &[char]) -> bool {
         chars.len() >= 2
             && chars.len() <= 12
-            && chars.iter().all(|c| super::text::is_cjk(*c))
+            && chars.iter().all(|c| crate::text::is_cjk(*c))
             && chars.windows(2).any(|w| {
                 let pair: String = w.iter().collect();
                 self.doc_freqs

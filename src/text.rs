@@ -1,4 +1,5 @@
-//! Text normalisation and pinyin, shared by indexing, querying and highlighting.
+//! Text folding and pinyin: the one searchable form of a text, shared by every layer that compares
+//! text (indexing, querying, highlighting, matching, identity keys).
 //!
 //! Normalisation works character by character and never changes the number of characters, so a
 //! match found in normalised text marks exactly the same characters in the original.
@@ -27,10 +28,10 @@ fn fold_char(c: char) -> char {
 /// from one name in a row (words, grams, prefixes, pinyin, initials), so the same name comes back
 /// at once; definitions are long and seldom repeat, so callers only remember texts up to
 /// `RECENT_TEXT` bytes.
-pub(super) struct Recent<K, V>(Vec<(K, V)>);
+pub(crate) struct Recent<K, V>(Vec<(K, V)>);
 
 /// Longest text worth remembering in a `Recent`.
-pub(super) const RECENT_TEXT: usize = 96;
+pub(crate) const RECENT_TEXT: usize = 96;
 
 impl<K, V: Clone> Recent<K, V> {
     pub const fn new() -> Self {
