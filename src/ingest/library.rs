@@ -6,8 +6,8 @@
 
 use crate::domain::catalog::FunctionClass;
 use crate::domain::{
-    Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
-    Provenance, Status, Term, Unit, ValueType,
+    Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, Library,
+    ProjectType, Provenance, Status, Term, Unit, ValueType,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,17 +15,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// The library as loaded from files.
-#[derive(Debug, Clone)]
-pub struct Library {
-    pub catalog: Catalog,
-    pub indicators: Vec<Indicator>,
-    /// SHA-256 over every file's path and bytes: tells the store whether the files changed.
-    pub source_hash: String,
-    /// Where each indicator is written (file, line), for the quality report.
-    pub origins: HashMap<String, (PathBuf, usize)>,
-}
 
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,4 +10,5 @@ pub mod sheet;
 pub mod table;
 pub mod xlsx;
 
-pub use library::{FileError, Library, LoadError};
+pub use crate::domain::Library;
+pub use library::{FileError, LoadError};

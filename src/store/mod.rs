@@ -19,10 +19,9 @@ pub use drafts::{DraftError, DraftQuota};
 
 use crate::domain::revision::classify;
 use crate::domain::{
-    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Proposal, Revision,
-    Status,
+    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Library, Proposal,
+    Revision, Status,
 };
-use crate::ingest::Library;
 use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
