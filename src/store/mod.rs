@@ -397,7 +397,8 @@ impl Store {
             }
         };
         let health: Arc<StoreHealth> = Default::default();
-        health.watchdog.start(health.clone());
+        let watched = health.clone();
+        health.watchdog.start(move || watched.declare_stuck());
         Ok(Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
