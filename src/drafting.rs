@@ -659,19 +659,9 @@ fn suggested(
     }
 }
 
-/// A row of a target table taken from a library indicator (remembering its revision).
+/// `DraftRow::from_indicator`, for `web::drafts` until it calls the domain itself.
 pub fn row_from(i: &Indicator, revision: Option<u32>) -> DraftRow {
-    DraftRow {
-        level1: i.level1.clone(),
-        level2: i.level2.clone(),
-        name: i.name.clone(),
-        indicator: Some(i.code.to_string()),
-        revision,
-        direction: i.direction,
-        target: i.target.clone(),
-        unit: i.unit.clone(),
-        explanation: i.definition.clone(),
-    }
+    DraftRow::from_indicator(i, revision)
 }
 
 /// A new draft for a project: the type's core indicators and the best two of every other
@@ -692,7 +682,7 @@ pub fn new_draft(
             if (s.core || n < 1)
                 && let Some(i) = search.get(&s.code)
             {
-                rows.push(row_from(&i, revision_of(&s.code)));
+                rows.push(DraftRow::from_indicator(&i, revision_of(&s.code)));
             }
         }
     }
@@ -723,13 +713,7 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Whether a direction label parses (for form input).
+/// `Direction::parse_typed`, for `web::drafts` until it calls the domain itself.
 pub fn parse_direction(s: &str) -> Option<Direction> {
-    match s.trim() {
-        "≥" | ">=" => Some(Direction::AtLeast),
-        "≤" | "<=" => Some(Direction::AtMost),
-        "=" => Some(Direction::Exactly),
-        "定性" => Some(Direction::Qualitative),
-        _ => None,
-    }
+    Direction::parse_typed(s)
 }

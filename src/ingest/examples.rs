@@ -8,7 +8,6 @@ use super::library::line_of;
 use super::{FileError, LoadError};
 use crate::domain::training::Example;
 use crate::domain::{Catalog, Direction, DraftRow, Indicator};
-use crate::drafting::{parse_direction, row_from};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -179,7 +178,7 @@ fn parse_one(
                                 format!("指标 {code}“{}”不适用于项目类型 {}", ind.name, ptype.name),
                             );
                         }
-                        row_from(ind, None)
+                        DraftRow::from_indicator(ind, None)
                     }
                     None => {
                         err(line, format!("指标库中没有编码为“{code}”的指标"));
@@ -211,7 +210,7 @@ fn parse_one(
                 }
             };
             if let Some(d) = &r.direction {
-                match parse_direction(d) {
+                match Direction::parse_typed(d) {
                     Some(d) => row.direction = d,
                     None => err(line, format!("指标方向“{d}”无效（可选：≥、≤、=、定性）")),
                 }
