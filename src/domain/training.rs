@@ -6,6 +6,7 @@
 
 use super::lint::{LintConfig, LintFinding, Severity, lint};
 use super::{Catalog, Draft, DraftProject, DraftRow, Indicator, Term};
+use crate::text::name_key;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -286,14 +287,6 @@ pub fn normalize_join_code(s: &str) -> Option<String> {
     (c.len() == JOIN_LEN && c.bytes().all(|b| JOIN_ALPHABET.contains(&b))).then_some(c)
 }
 
-/// Names compared without spaces, punctuation or full-width forms.
-fn norm_name(s: &str) -> String {
-    crate::text::normalize(s)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
-}
-
 /// One row of the model answer and whether the trainee's table has it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelRow {
@@ -320,7 +313,7 @@ pub fn compare(model: &[DraftRow], attempt: &[DraftRow]) -> Comparison {
             let hit = attempt.iter().enumerate().position(|(i, a)| {
                 !used[i]
                     && ((m.indicator.is_some() && a.indicator == m.indicator)
-                        || norm_name(&a.name) == norm_name(&m.name))
+                        || name_key(&a.name) == name_key(&m.name))
             });
             if let Some(i) = hit {
                 used[i] = true;
