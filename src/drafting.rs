@@ -664,8 +664,8 @@ pub fn row_from(i: &Indicator, revision: Option<u32>) -> DraftRow {
     DraftRow::from_indicator(i, revision)
 }
 
-/// A new draft for a project: the type's core indicators and the best two of every other
-/// heading, ready to be edited.
+/// A new draft for a project: the type's core indicators and each heading's top suggestion,
+/// ready to be edited.
 pub fn new_draft(
     search: &SearchIndex,
     input: &ProjectInput,
