@@ -146,7 +146,7 @@ pub enum Status {
     Retired { replaced_by: Option<Code> },
 }
 
-/// One level-3 indicator with every field a reviewer expects (see docs/GLOSSARY.md).
+/// One level-3 indicator with every field a reviewer expects (see GLOSSARY.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
     pub code: Code,
