@@ -4,7 +4,7 @@
 //! Like the library, loading is all or nothing with file and line for every problem: a broken
 //! example must stop the server rather than show a trainer a half-read table.
 
-use super::library::line_of;
+use super::library::{line_of, parse_toml};
 use super::{FileError, LoadError};
 use crate::domain::training::Example;
 use crate::domain::{Catalog, Direction, DraftRow, Indicator};
@@ -119,18 +119,7 @@ fn parse_one(
     library: &HashMap<&str, &Indicator>,
     errors: &mut Vec<FileError>,
 ) -> Option<Example> {
-    let raw: RawExample = match toml::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(FileError {
-                file: path.to_path_buf(),
-                line: e.span().map(|s| line_of(text, s.start)),
-                code: None,
-                message: format!("TOML 格式错误：{}", e.message()),
-            });
-            return None;
-        }
-    };
+    let raw: RawExample = parse_toml(path, text, errors)?;
     let before = errors.len();
     let mut err = |line: usize, message: String| {
         errors.push(FileError {

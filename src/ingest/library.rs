@@ -470,7 +470,8 @@ fn known_function(functions: &[FunctionClass], code: &str) -> Result<(), String>
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
+/// A TOML file's content, or its syntax error (with the line) added to `errors`.
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
     errors: &mut Vec<FileError>,
