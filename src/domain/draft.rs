@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::indicator::{Direction, Indicator, Term};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DraftProject {
     pub name: String,
     #[serde(default)]

@@ -88,6 +88,13 @@ label_enum!(
     /// How the actual value is compared with the target.
     Direction, "指标方向" { AtLeast => "≥", AtMost => "≤", Exactly => "=", Qualitative => "定性" }
 );
+/// A target is annual unless it says it is medium-term.
+impl Default for Term {
+    fn default() -> Term {
+        Term::Annual
+    }
+}
+
 impl Direction {
     /// A direction as people type it in forms, spreadsheets and worked examples: a label, or
     /// `>=` / `<=` for ≥ / ≤. Library files take the labels only (`parse`).

@@ -5,7 +5,7 @@
 //! the examples cannot drift away from the review rules.
 
 use super::lint::{LintConfig, LintFinding, Severity, lint};
-use super::{Catalog, Draft, DraftProject, DraftRow, Indicator, Term};
+use super::{Catalog, Draft, DraftProject, DraftRow, Indicator};
 use crate::text::name_key;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,8 +36,7 @@ impl Example {
             description: self.description.clone(),
             project_type: Some(self.project_type.clone()),
             budget_wan: Some(self.budget_wan),
-            year: None,
-            term: Term::Annual,
+            ..Default::default()
         }
     }
 
@@ -404,12 +403,7 @@ mod tests {
             id: "x".into(),
             project: DraftProject {
                 name: "p".into(),
-                unit_name: String::new(),
-                description: String::new(),
-                project_type: None,
-                budget_wan: None,
-                year: None,
-                term: Term::Annual,
+                ..Default::default()
             },
             rows: vec![],
             owner: None,
