@@ -109,11 +109,11 @@ pub struct SearchIndex {
     pub(super) vocab: Arc<Vocabulary>,
     /// The catalog the indicators are shown with (project type names, framework order).
     catalog: RwLock<Arc<Catalog>>,
-    pub(super) facet_columns: super::query::FacetColumns,
+    pub(super) facet_columns: super::per_segment::FacetColumns,
     pub(super) name_lengths: super::collect::NameLengths,
     pub(super) names: super::matcher::NameColumns,
     pub(super) term_sets: super::matcher::TermSets,
-    pub(super) doc_freqs: super::query::DocFreqs,
+    pub(super) doc_freqs: super::doc_freqs::DocFreqs,
     shown: ShownCache,
     dir: Option<PathBuf>,
     /// Test-only (see `fail_next_writes`): how many of the next writes fail.

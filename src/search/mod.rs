@@ -2,6 +2,7 @@
 //! character bi- and trigrams for infix recall, name prefixes, pinyin), synonyms, facets, explanations and highlights.
 
 mod collect;
+mod doc_freqs;
 pub mod highlight;
 mod index;
 mod matcher;

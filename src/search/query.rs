@@ -26,7 +26,7 @@ use super::collect::TopCount;
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
 use super::matcher::{Channel, Found, How, Matcher, Part};
-use super::per_segment::PerSegment;
+use super::per_segment::FacetColumns;
 use super::schema::Fields;
 use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
@@ -326,34 +326,6 @@ fn prefix_query(field: Field, prefix: &str) -> Option<How> {
     Some(How::Query(Box::new(PhrasePrefixQuery::new(vec![term(
         field, prefix,
     )]))))
-}
-
-/// Document frequencies of the words queries look for, for one searcher generation. A word's
-/// frequency takes a term-dictionary lookup per field and segment (a tenth of a small query),
-/// and the same words (满意度, 完成率) come back query after query.
-#[derive(Default)]
-pub(super) struct DocFreqs(std::sync::Mutex<(u64, HashMap<Term, u64>)>);
-
-impl DocFreqs {
-    fn get(&self, searcher: &Searcher, t: &Term) -> u64 {
-        let generation = searcher.generation().generation_id();
-        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
-        {
-            let cache = lock();
-            if cache.0 == generation
-                && let Some(n) = cache.1.get(t)
-            {
-                return *n;
-            }
-        }
-        let n = searcher.doc_freq(t).unwrap_or(0);
-        let mut cache = lock();
-        if cache.0 != generation || cache.1.len() >= 100_000 {
-            *cache = (generation, HashMap::new());
-        }
-        cache.1.insert(t.clone(), n);
-        n
-    }
 }
 
 impl SearchIndex {
@@ -1117,14 +1089,9 @@ struct FacetCollector<'a> {
     cache: &'a FacetColumns,
 }
 
-/// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
-/// than counting a small result.
-#[derive(Default)]
-pub(super) struct FacetColumns(PerSegment<Vec<Option<StrColumn>>>);
-
 impl FacetColumns {
     fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<Option<StrColumn>>>> {
-        self.0.get_or(reader, |reader| {
+        self.get_or(reader, |reader| {
             Facet::ALL
                 .iter()
                 .map(|f| reader.fast_fields().str(f.field_name()))
