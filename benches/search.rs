@@ -329,7 +329,7 @@ mod wait {
 /// About a thousand distinct inputs as a unit types them: the first two to five characters of a name,
 /// or a run from its second or third character (a unit seldom remembers how a name begins).
 /// Each is asked once, so no answer of its own is cached.
-fn typed_inputs(lib: &zhibiao::domain::Library) -> Vec<String> {
+fn typed_inputs(lib: &library::Library) -> Vec<String> {
     let step = (lib.indicators.len() / 2_000).max(1);
     let mut out: Vec<String> = lib
         .indicators
@@ -359,7 +359,7 @@ fn suggest_url(port: u16, q: &str) -> String {
 /// Project names as budgets write them (the relevance evaluation sets), on the bundled library:
 /// search for the name (relaxed when its words together match too little) and the whole
 /// suggest-targets answer (type recognition, table), in process.
-fn project_names(base: &zhibiao::domain::Library, vocab: &Arc<Vocabulary>, rounds: usize) {
+fn project_names(base: &library::Library, vocab: &Arc<Vocabulary>, rounds: usize) {
     let index = SearchIndex::in_ram(
         vocab.clone(),
         Arc::new(base.catalog.clone()),

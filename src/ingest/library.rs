@@ -4,10 +4,12 @@
 //! and nothing is returned unless the whole library is valid, so neither `check` nor `serve`
 //! can ever half-load it.
 
+/// The loader's result; the type lives in `domain` so that the store can take it.
+pub use crate::domain::Library;
 use crate::domain::catalog::FunctionClass;
 use crate::domain::{
-    Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, Library,
-    ProjectType, Provenance, Status, Term, Unit, ValueType,
+    Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
+    Provenance, Status, Term, Unit, ValueType,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -12,5 +12,4 @@ pub mod sheet;
 pub mod table;
 pub mod xlsx;
 
-pub use crate::domain::Library;
-pub use library::{FileError, LoadError};
+pub use library::{FileError, Library, LoadError};

@@ -173,7 +173,7 @@ async fn a_recognised_type_comes_with_its_scored_alternatives() {
 }
 
 /// The bundled library with one more project type, written as a curator would.
-fn library_with_funeral_services() -> zhibiao::domain::Library {
+fn library_with_funeral_services() -> library::Library {
     let mut lib = library::load_dir(&library::default_dir()).unwrap();
     let mut t = lib.catalog.project_types[0].clone();
     t.code = "funeral".into();
