@@ -779,7 +779,7 @@ fn print_stats(s: &quality::Stats) {
 }
 
 /// Each example's tables with what the review rules report, for whoever writes examples.
-fn print_examples(lib: &zhibiao::ingest::Library, list: &[zhibiao::domain::training::Example]) {
+fn print_examples(lib: &zhibiao::domain::Library, list: &[zhibiao::domain::training::Example]) {
     use zhibiao::domain::training::annotate;
     let config = zhibiao::domain::lint::LintConfig::bundled();
     let by_code = |c: &str| {

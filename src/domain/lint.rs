@@ -322,7 +322,7 @@ pub fn lint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DraftProject, DraftRow, Term};
+    use crate::domain::{DraftProject, DraftRow};
     use crate::ingest::library::{default_dir, load_dir};
 
     fn row(l1: &str, l2: &str, name: &str, dir: Direction, target: &str, unit: &str) -> DraftRow {
@@ -346,12 +346,9 @@ mod tests {
             id: "t".into(),
             project: DraftProject {
                 name: "城市道路改扩建工程".into(),
-                unit_name: String::new(),
-                description: String::new(),
                 project_type: Some("road".into()),
                 budget_wan: Some(3000.0),
-                year: None,
-                term: Term::Annual,
+                ..Default::default()
             },
             rows: vec![
                 row(

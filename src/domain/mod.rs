@@ -6,6 +6,7 @@ pub mod draft;
 pub mod edition;
 pub mod evaluation;
 pub mod indicator;
+pub mod library;
 pub mod lint;
 pub mod proposal;
 pub mod quality;
@@ -24,5 +25,6 @@ pub use evaluation::{
 pub use indicator::{
     Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,
 };
+pub use library::Library;
 pub use proposal::{Proposal, ProposalKind, ProposalState, ProposedChange};
 pub use revision::{ChangeKind, FieldChange, Revision};

@@ -230,11 +230,9 @@ const PER_UNIT_WORDS: &[&str] = &[
 /// Filler that does not change what a name measures (for near-duplicate detection).
 const FILLER: &[&str] = &["情况", "的", "总", "累计", "全年", "年度", "数量", "个数"];
 
+/// A name's key (`text::name_key`) without filler, for near-duplicate detection.
 pub fn normalized_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '%' | '‰'))
-        .collect();
+    let mut s = crate::text::name_key(name);
     for f in FILLER {
         s = s.replace(f, "");
     }

@@ -7,7 +7,7 @@
 //! units (元/人, 万元/公里) resolve part by part, so 万元/公里 converts to 元/米 without being
 //! listed.
 
-use crate::search::text::normalize;
+use crate::text::normalize;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;

@@ -2,7 +2,7 @@
 //! for library names, aliases, imported rows and candidate clusters: a `Key`.
 //!
 //! The key folds what budget units change without changing what is measured: width, case and
-//! traditional characters (`search::text::normalize`); numbering (1、 （一）); bracketed notes
+//! traditional characters (`text::normalize`); numbering (1、 （一）); bracketed notes
 //! （%） (单位：公里); years (2025年, 2024—2025年度); the search vocabulary's synonyms, each group
 //! to its first word (按时/如期 → 按期) plus a few form words (达成率 → 完成率, a closing
 //! 比例/比率/占比 → 率); stop words (的, 年度, 情况); and filler at either end, on word boundaries
@@ -11,7 +11,7 @@
 //! toneless pinyin syllable per character, packed in a `u64`).
 
 use crate::search::Vocabulary;
-use crate::search::text::{char_pinyin, normalize};
+use crate::text::{char_pinyin, normalize};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use jieba_rs::Jieba;
 use std::collections::{HashMap, HashSet};

@@ -4,6 +4,8 @@
 //! and nothing is returned unless the whole library is valid, so neither `check` nor `serve`
 //! can ever half-load it.
 
+/// The loader's result; the type lives in `domain` so that the store can take it.
+pub use crate::domain::Library;
 use crate::domain::catalog::FunctionClass;
 use crate::domain::{
     Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
@@ -15,17 +17,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// The library as loaded from files.
-#[derive(Debug, Clone)]
-pub struct Library {
-    pub catalog: Catalog,
-    pub indicators: Vec<Indicator>,
-    /// SHA-256 over every file's path and bytes: tells the store whether the files changed.
-    pub source_hash: String,
-    /// Where each indicator is written (file, line), for the quality report.
-    pub origins: HashMap<String, (PathBuf, usize)>,
-}
 
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -521,7 +512,8 @@ fn known_function(functions: &[FunctionClass], code: &str) -> Result<(), String>
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
+/// A TOML file's content, or its syntax error (with the line) added to `errors`.
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
     errors: &mut Vec<FileError>,

@@ -26,11 +26,11 @@ use super::collect::TopCount;
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
 use super::matcher::{Channel, Found, How, Matcher, Part};
-use super::per_segment::PerSegment;
+use super::per_segment::FacetColumns;
 use super::schema::Fields;
-use super::text::{is_word_char, looks_like_pinyin, normalize};
 use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
+use crate::text::{is_word_char, looks_like_pinyin, normalize};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -232,8 +232,8 @@ fn segments(norm: &str) -> Vec<String> {
         let mut prev: Option<char> = None;
         for (i, c) in part.char_indices() {
             if let Some(p) = prev
-                && ((super::text::is_cjk(p) && c.is_ascii_alphabetic())
-                    || (p.is_ascii_alphabetic() && super::text::is_cjk(c)))
+                && ((crate::text::is_cjk(p) && c.is_ascii_alphabetic())
+                    || (p.is_ascii_alphabetic() && crate::text::is_cjk(c)))
             {
                 out.push(part[start..i].to_string());
                 start = i;
@@ -333,34 +333,6 @@ fn prefix_query(field: Field, prefix: &str) -> Option<How> {
     Some(How::Query(Box::new(PhrasePrefixQuery::new(vec![term(
         field, prefix,
     )]))))
-}
-
-/// Document frequencies of the words queries look for, for one searcher generation. A word's
-/// frequency takes a term-dictionary lookup per field and segment (a tenth of a small query),
-/// and the same words (满意度, 完成率) come back query after query.
-#[derive(Default)]
-pub(super) struct DocFreqs(std::sync::Mutex<(u64, HashMap<Term, u64>)>);
-
-impl DocFreqs {
-    fn get(&self, searcher: &Searcher, t: &Term) -> u64 {
-        let generation = searcher.generation().generation_id();
-        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
-        {
-            let cache = lock();
-            if cache.0 == generation
-                && let Some(n) = cache.1.get(t)
-            {
-                return *n;
-            }
-        }
-        let n = searcher.doc_freq(t).unwrap_or(0);
-        let mut cache = lock();
-        if cache.0 != generation || cache.1.len() >= 100_000 {
-            *cache = (generation, HashMap::new());
-        }
-        cache.1.insert(t.clone(), n);
-        n
-    }
 }
 
 impl SearchIndex {
@@ -563,7 +535,7 @@ impl SearchIndex {
         // characters that no name holds; then names are also looked for by the pinyin of the
         // segment, below every match of its characters.
         if reach == Reach::WithTypeNames && self.suspect_homophone(searcher, &chars) {
-            let py: String = super::text::syllables(seg)
+            let py: String = crate::text::syllables(seg)
                 .into_iter()
                 .take(PINYIN_SYLLABLES)
                 .map(|(_, s)| s)
@@ -836,7 +808,7 @@ impl SearchIndex {
     fn suspect_homophone(&self, searcher: &Searcher, chars: &[char]) -> bool {
         chars.len() >= 2
             && chars.len() <= 12
-            && chars.iter().all(|c| super::text::is_cjk(*c))
+            && chars.iter().all(|c| crate::text::is_cjk(*c))
             && chars.windows(2).any(|w| {
                 let pair: String = w.iter().collect();
                 self.doc_freqs
@@ -1260,14 +1232,9 @@ struct FacetCollector<'a> {
     cache: &'a FacetColumns,
 }
 
-/// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
-/// than counting a small result.
-#[derive(Default)]
-pub(super) struct FacetColumns(PerSegment<Vec<Option<StrColumn>>>);
-
 impl FacetColumns {
     fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<Option<StrColumn>>>> {
-        self.0.get_or(reader, |reader| {
+        self.get_or(reader, |reader| {
             Facet::ALL
                 .iter()
                 .map(|f| reader.fast_fields().str(f.field_name()))

@@ -19,10 +19,9 @@ pub use drafts::{DraftError, DraftQuota};
 
 use crate::domain::revision::classify;
 use crate::domain::{
-    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Proposal, Revision,
-    Status,
+    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Library, Proposal,
+    Revision, Status,
 };
-use crate::ingest::Library;
 use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -268,6 +267,12 @@ fn head_tx(heads: &TransactionalTree, code: &str) -> TxResult<Option<u32>> {
 }
 
 /// Decodes one entry of a tree scan.
+/// The value stored under `key` in `tree`, decoded.
+fn read<T: DeserializeOwned>(tree: &Tree, key: impl AsRef<[u8]>) -> Result<Option<T>> {
+    let key = key.as_ref();
+    tree.get(key)?.map(|v| decode(key, &v)).transpose()
+}
+
 fn decode_kv<T: DeserializeOwned>(kv: sled::Result<(sled::IVec, sled::IVec)>) -> Result<T> {
     let (k, v) = kv?;
     decode(&k, &v)
@@ -401,7 +406,8 @@ impl Store {
             }
         };
         let health: Arc<StoreHealth> = Default::default();
-        health.watchdog.start(health.clone());
+        let watched = health.clone();
+        health.watchdog.start(move || watched.declare_stuck());
         Ok(Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -450,7 +456,7 @@ impl Store {
     }
 
     fn meta_get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
-        self.with(|d| d.meta.get(key)?.map(|v| decode(key, &v)).transpose())
+        self.with(|d| read(&d.meta, key))
     }
 
     /// Hash of the library source last loaded (files or corpus).
@@ -469,12 +475,7 @@ impl Store {
     }
 
     pub fn indicator(&self, code: &str) -> Result<Option<Indicator>> {
-        self.with(|d| {
-            d.indicators
-                .get(code.as_bytes())?
-                .map(|v| decode(code.as_bytes(), &v))
-                .transpose()
-        })
+        self.with(|d| read(&d.indicators, code.as_bytes()))
     }
 
     /// Every indicator in its current revision, retired ones included, by code.
@@ -505,7 +506,7 @@ impl Store {
 
     pub fn revision(&self, code: &str, n: u32) -> Result<Option<Revision>> {
         let k = rev_key(code, n);
-        self.with(|d| d.revisions.get(&k)?.map(|v| decode(&k, &v)).transpose())
+        self.with(|d| read(&d.revisions, &k))
     }
 
     pub fn editions(&self) -> Result<Vec<Edition>> {
@@ -516,12 +517,7 @@ impl Store {
     }
 
     pub fn edition(&self, name: &str) -> Result<Option<Edition>> {
-        self.with(|d| {
-            d.editions
-                .get(name.as_bytes())?
-                .map(|v| decode(name.as_bytes(), &v))
-                .transpose()
-        })
+        self.with(|d| read(&d.editions, name.as_bytes()))
     }
 
     /// Publishes new states of indicators (each becomes a new revision), and optionally a new

@@ -584,7 +584,7 @@ pub async fn report_gap(
     Path(id): Path<String>,
 ) -> Result<Redirect, PageError> {
     let d = load(&app, &id)?;
-    let name: String = crate::search::text::normalize(d.project.name.trim())
+    let name: String = crate::text::normalize(d.project.name.trim())
         .chars()
         .take(50)
         .collect();

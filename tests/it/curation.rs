@@ -468,6 +468,85 @@ async fn an_xlsx_import_becomes_one_batch_proposal() {
     assert_eq!(hits[0].1, "新建口袋公园数量");
 }
 
+/// The lowest role each API write route asks for (`None`: open to anonymous callers, as drafting,
+/// linting, logging in and trainees' attempts are). The test below fails when the router has an
+/// API write route that is not listed here.
+const API_WRITE_ROLES: &[(&str, &str, Option<&str>)] = &[
+    ("POST", "/api/v1/proposals", Some("editor")),
+    ("POST", "/api/v1/import", Some("editor")),
+    ("POST", "/api/v1/tokens", Some("editor")),
+    ("POST", "/api/v1/proposals/{id}/withdraw", Some("editor")),
+    ("POST", "/api/v1/proposals/{id}/fold", Some("editor")),
+    ("POST", "/api/v1/proposals/{id}/approve", Some("reviewer")),
+    ("POST", "/api/v1/proposals/{id}/reject", Some("reviewer")),
+    ("POST", "/api/v1/proposals/approve", Some("reviewer")),
+    ("POST", "/api/v1/editions", Some("admin")),
+    ("POST", "/api/v1/users", Some("admin")),
+    ("POST", "/api/v1/evaluations/import", Some("editor")),
+    ("POST", "/api/v1/evaluations/decisions", Some("editor")),
+    (
+        "POST",
+        "/api/v1/evaluations/candidates/{id}/propose",
+        Some("editor"),
+    ),
+    ("POST", "/api/v1/training/sessions", Some("editor")),
+    ("POST", "/api/v1/training/exercises/{code}/attempts", None),
+    ("POST", "/api/v1/suggest-targets", None),
+    ("POST", "/api/v1/lint", None),
+    ("POST", "/api/v1/drafts", None),
+    ("POST", "/api/v1/drafts/import", None),
+    ("PUT", "/api/v1/drafts/{id}", None),
+    ("POST", "/api/v1/session", None),
+    ("DELETE", "/api/v1/session", None),
+];
+
+/// Every (method, path) that writes, as the web layer's source adds it to the router:
+/// `.route("path", …post(…)…)` in any file of `src/web/`, so a route added anywhere is seen.
+fn write_routes() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).unwrap();
+        let mut rest = src.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            // The call's arguments, up to its closing parenthesis.
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .unwrap();
+            let call = &rest[..end];
+            let Some(route) = call.split('"').nth(1) else {
+                continue;
+            };
+            for method in ["post", "put", "delete", "patch"] {
+                let called = call
+                    .match_indices(&format!("{method}("))
+                    .any(|(i, _)| !call[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                if called {
+                    out.push((method.to_uppercase(), route.to_string()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[tokio::test]
 async fn every_write_route_checks_the_caller_and_the_csrf_token() {
     let app = curation_app();
@@ -478,46 +557,88 @@ async fn every_write_route_checks_the_caller_and_the_csrf_token() {
         .await;
     let id = p["id"].as_u64().unwrap();
     let body = json!({});
-    // (route, the lowest role allowed)
-    let routes: Vec<(String, &str)> = vec![
-        ("/api/v1/proposals".into(), "editor"),
-        ("/api/v1/import?dry_run=true".into(), "editor"),
-        ("/api/v1/tokens".into(), "editor"),
-        (format!("/api/v1/proposals/{id}/withdraw"), "editor"),
-        (format!("/api/v1/proposals/{id}/approve"), "reviewer"),
-        (format!("/api/v1/proposals/{id}/reject"), "reviewer"),
-        ("/api/v1/proposals/approve".into(), "reviewer"),
-        ("/api/v1/editions".into(), "admin"),
-        ("/api/v1/users".into(), "admin"),
-    ];
+    let routes = write_routes();
+    // The scan must see the router (a scan that finds nothing would check nothing).
+    assert!(routes.len() >= 40, "{routes:?}");
+    assert!(routes.contains(&("POST".into(), "/api/v1/proposals".into())));
+    // Every API write route of the router has a row here, and every row is a route.
+    let api: Vec<&(String, String)> = routes
+        .iter()
+        .filter(|(_, p)| p.starts_with("/api/"))
+        .collect();
+    for (method, path) in &api {
+        assert!(
+            API_WRITE_ROLES
+                .iter()
+                .any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is a write route of the router missing from API_WRITE_ROLES: add it with the lowest role it needs"
+        );
+    }
+    for (m, p, _) in API_WRITE_ROLES {
+        assert!(
+            api.iter().any(|(method, path)| method == m && path == p),
+            "{m} {p} is in API_WRITE_ROLES but not a route of the router"
+        );
+    }
+    let concrete = |path: &str| {
+        path.replace("{id}", &id.to_string())
+            .replace("{code}", "JZ-001")
+            .replace("{name}", "2026.1")
+    };
+    let send = |client: &reqwest::Client, method: &str, route: &str| {
+        let url = app.url(route);
+        match method {
+            "POST" => client.post(url),
+            "PUT" => client.put(url),
+            "DELETE" => client.delete(url),
+            "PATCH" => client.patch(url),
+            other => panic!("method {other}"),
+        }
+        .json(&body)
+    };
     let anon = reqwest::Client::new();
-    for (route, role) in &routes {
-        let r = anon.post(app.url(route)).json(&body).send().await.unwrap();
-        assert_eq!(r.status(), 401, "anonymous {route}");
-        let j: Value = r.json().await.unwrap();
-        assert_eq!(j["error"]["code"], "unauthorized");
-        // A session without its CSRF header, or with a wrong one, is refused before anything.
+    for (method, path) in &routes {
+        let route = concrete(path);
+        // A session without its CSRF token, or with a wrong one, is refused before anything.
         for token in [None, Some("0".repeat(64))] {
-            let mut req = reviewer.client.post(app.url(route)).json(&body);
+            let mut req = send(&reviewer.client, method, &route);
             if let Some(t) = &token {
                 req = req.header("x-csrf-token", t);
             }
             let r = req.send().await.unwrap();
-            assert_eq!(r.status(), 403, "csrf {route} {token:?}");
-            let j: Value = r.json().await.unwrap();
-            assert_eq!(j["error"]["code"], "csrf_failed");
+            assert_eq!(r.status(), 403, "csrf {method} {route} {token:?}");
+            if path.starts_with("/api/") {
+                let j: Value = r.json().await.unwrap();
+                assert_eq!(j["error"]["code"], "csrf_failed", "{method} {route}");
+            }
         }
+        let Some((_, _, Some(role))) = API_WRITE_ROLES
+            .iter()
+            .find(|(m, p, _)| m == method && p == path)
+        else {
+            continue;
+        };
+        let r = send(&anon, method, &route).send().await.unwrap();
+        assert_eq!(r.status(), 401, "anonymous {method} {route}");
+        let j: Value = r.json().await.unwrap();
+        assert_eq!(j["error"]["code"], "unauthorized");
         let lower = match *role {
             "reviewer" => Some(&editor),
             "admin" => Some(&reviewer),
             _ => None,
         };
         if let Some(s) = lower {
-            let (status, j) = s.post(route, body.clone()).await;
+            let r = send(&s.client, method, &route)
+                .header("x-csrf-token", &s.csrf)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let j: Value = r.json().await.unwrap();
             assert_eq!(
                 (status, j["error"]["code"].as_str()),
                 (403, Some("forbidden")),
-                "{route}"
+                "{method} {route}"
             );
         }
     }
