@@ -608,6 +608,19 @@ pub fn splice_changelog(text: &str, edition: &str, section: &str) -> String {
     format!("{}{}{}", &text[..start], section, tail)
 }
 
+/// A proposal of the release, not yet stored, with the audit entry that records it.
+fn proposed(
+    actor: &Actor,
+    kind: ProposalKind,
+    title: String,
+    reason: String,
+    changes: Vec<ProposedChange>,
+) -> (crate::domain::Proposal, crate::domain::AuditEntry) {
+    let p = new_proposal(actor, kind, title, reason, changes, vec![]);
+    let audit = actor.audit("提出修改", "", p.title.clone());
+    (p, audit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -662,17 +675,4 @@ mod tests {
         let m = merge(Some(&base), Some(&base), &ind("6", "项"));
         assert_eq!(m.after, ind("6", "项"));
     }
-}
-
-/// A proposal of the release, not yet stored, with the audit entry that records it.
-fn proposed(
-    actor: &Actor,
-    kind: ProposalKind,
-    title: String,
-    reason: String,
-    changes: Vec<ProposedChange>,
-) -> (crate::domain::Proposal, crate::domain::AuditEntry) {
-    let p = new_proposal(actor, kind, title, reason, changes, vec![]);
-    let audit = actor.audit("提出修改", "", p.title.clone());
-    (p, audit)
 }

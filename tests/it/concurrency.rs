@@ -1,7 +1,7 @@
 //! Review under concurrency: proposals and approvals racing on the same indicators lose no
 //! acknowledged change and write no revision or audit entry twice.
 
-use crate::helpers::{Session, TestApp, curation_app};
+use crate::helpers::{Session, TestApp, active_codes, curation_app};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -203,14 +203,8 @@ async fn editors_proposing_on_one_indicator_at_once_open_one_proposal() {
         &Session::login(&app, "admin").await,
     ];
     // Ten codes of the library as it is (codes retired from the files leave gaps).
-    let codes: Vec<String> = app
-        .app
-        .store
-        .indicators()
-        .unwrap()
+    let codes: Vec<String> = active_codes(&app, "JZ-")
         .into_iter()
-        .filter(|i| i.is_active() && i.code.as_str().starts_with("JZ-"))
-        .map(|i| i.code.to_string())
         .skip(12)
         .take(10)
         .collect();

@@ -3,7 +3,7 @@
 //! restart. The full disk is a small tmpfs, so the test needs root (it skips, saying so,
 //! where it cannot mount one).
 
-use crate::helpers::{Session, TestApp, run_cli as cli, seed_users, serve, start};
+use crate::helpers::{Session, TestApp, active_codes, run_cli as cli, seed_users, serve, start};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,16 +115,10 @@ async fn a_full_disk_degrades_health_and_everything_recovers_once_it_has_room() 
     // failure is another story (the test below).
     let reason = "磁盘已满时提出的修改。".repeat(150);
     let mut failed = None;
-    let codes: Vec<String> = app
-        .app
-        .store
-        .indicators()
-        .unwrap()
+    // As many codes as it takes (JZ-001 and JZ-003 are read below).
+    let codes: Vec<String> = active_codes(&app, "")
         .into_iter()
-        .filter(|i| {
-            i.is_active() && i.code.as_str().starts_with("JZ-") && i.code.as_str() != "JZ-001"
-        })
-        .map(|i| i.code.to_string())
+        .filter(|c| c != "JZ-001" && c != "JZ-003")
         .collect();
     for code in codes {
         let (s, b) = propose(&editor, &code, "满盘时提出", &reason).await;
