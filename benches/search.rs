@@ -370,6 +370,7 @@ fn project_names(base: &library::Library, vocab: &Arc<Vocabulary>, rounds: usize
     let mut names = Vec::new();
     for f in [
         root.join("tests/relevance/projects_functional.tsv"),
+        root.join("tests/relevance/projects_holdout.tsv"),
         root.join("../shared/eval/projects_dev.tsv"),
     ] {
         if let Ok(text) = std::fs::read_to_string(&f) {

@@ -5,6 +5,7 @@
 use crate::config::{Config, LibrarySource};
 use crate::curation::Curation;
 use crate::curation::publish::rebuild;
+use crate::curation::release::{self, Manifest};
 use crate::domain::quality;
 use crate::drafting::service::{DraftLimits, Drafting};
 use crate::evaluations::practice::PracticeStats;
@@ -21,6 +22,7 @@ use std::time::Duration;
 /// failed rebuilds.
 const REPAIR_PAUSE: Duration = Duration::from_secs(1);
 const LONGEST_REPAIR_PAUSE: Duration = Duration::from_secs(30);
+use std::path::PathBuf;
 
 pub struct App {
     pub config: Config,
@@ -30,6 +32,8 @@ pub struct App {
     pub sync: SyncReport,
     /// Whether the index had to be rebuilt at start-up.
     pub rebuilt_index: bool,
+    /// What the release of the files' edition did at this start, when it happened.
+    pub release: Option<crate::curation::release::ReleaseReport>,
     /// The review rules drafts are checked against (`indicators/review_rules.toml`).
     pub lint: crate::domain::lint::LintConfig,
     /// Worked examples for training, in project-type order (none for an external corpus, whose
@@ -107,6 +111,20 @@ impl App {
     /// Validates the library (refusing to start on any problem), brings the store in line with
     /// it, and opens or rebuilds the search index.
     pub fn open(config: Config) -> anyhow::Result<App> {
+        App::open_with(config, None)
+    }
+
+    /// `open`, reading the previous edition's files (for a new store) from `previous_dir`
+    /// instead of `editions/<previous>/` beside the library.
+    pub fn open_with(config: Config, previous_dir: Option<PathBuf>) -> anyhow::Result<App> {
+        if let Some(dir) = &previous_dir
+            && !dir.join("library.toml").exists()
+        {
+            anyhow::bail!(
+                "{} 中没有上一版本的指标库文件（library.toml）",
+                dir.display()
+            );
+        }
         let vocab = Vocabulary::load(&config.vocab_dir)?;
         // A large corpus already loaded is not parsed again: its hash says it is unchanged.
         let unchanged_corpus =
@@ -134,8 +152,23 @@ impl App {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("无法创建数据目录 {}", config.data_dir.display()))?;
         let store = open_store(&config)?;
+        // A new edition named in release.toml is published through curation once the app is open.
+        let manifest = match &config.library {
+            LibrarySource::Files(dir) => Manifest::read(dir)?.map(|m| {
+                let prev = previous_dir.unwrap_or_else(|| m.previous_dir(dir));
+                (m, prev)
+            }),
+            LibrarySource::Corpus(_) => None,
+        };
+        let mut to_release = None;
         let sync = match (lib, &config.library) {
-            (Some(lib), _) => store.sync_library(lib, "指标库文件")?,
+            (Some(lib), _) => match manifest {
+                Some((m, prev)) if release::prepare(&store, &lib, &m, &prev)? => {
+                    to_release = Some((lib, m));
+                    SyncReport::default()
+                }
+                _ => store.sync_library(lib, "指标库文件")?,
+            },
             (None, LibrarySource::Corpus(path)) if !unchanged_corpus(&store)? => {
                 let corpus = read_corpus(path)?;
                 store.sync_source(
@@ -195,7 +228,8 @@ impl App {
             lint: lint.clone(),
             examples: examples.clone(),
         };
-        Ok(App {
+        let mut app = App {
+            release: None,
             curation,
             drafting,
             practice,
@@ -209,7 +243,23 @@ impl App {
             lint,
             examples,
             repair: Some((stop, repair)),
-        })
+        };
+        if let Some((lib, m)) = to_release {
+            let unchanged = lib.indicators.len();
+            let r = release::release(&app.curation, &lib, &m)
+                .with_context(|| format!("发布 {} 版失败", lib.catalog.edition))?;
+            tracing::info!(edition = %r.edition, created = r.created, changed = r.changed,
+                retired = r.retired, kept = r.kept_curated.len(), "edition released through curation");
+            app.sync = SyncReport {
+                created: r.created,
+                changed: r.changed,
+                retired: r.retired,
+                unchanged: unchanged.saturating_sub(r.created + r.changed),
+                edition: Some(r.edition.clone()),
+            };
+            app.release = Some(r);
+        }
+        Ok(app)
     }
 
     /// Rebuilds the search index from the store (`zhibiao reindex`).

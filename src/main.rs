@@ -67,6 +67,12 @@ enum Command {
         /// Also print what the review rules find in every worked example (training/examples).
         #[arg(long)]
         examples: bool,
+        /// Also print a random sample of this many indicators for a reviewer (Markdown table).
+        #[arg(long, value_name = "N")]
+        sample: Option<usize>,
+        /// Seed of the sample: the same seed draws the same indicators from the same library.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
     /// Rebuild the search index from the store.
     Reindex,
@@ -108,6 +114,20 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Publish the library files as a new edition through curation (proposals by the library
+    /// maintainers, approved and frozen), then write its release notes into the CHANGELOG. A new
+    /// data directory first loads the previous edition named in `release.toml`. Run it on a new
+    /// data directory to regenerate the notes (indicators/README.md).
+    Release {
+        /// The edition to publish: the one `library.toml` names.
+        edition: String,
+        /// The previous edition's files (default: `editions/<previous>/` in the library folder).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The CHANGELOG to write the notes into (default: CHANGELOG.md in the library folder).
+        #[arg(long)]
+        changelog: Option<PathBuf>,
     },
     /// Curator accounts.
     User {
@@ -276,6 +296,76 @@ fn exit_when_stuck(store: zhibiao::store::StoreWatch) {
     });
 }
 
+/// `zhibiao release`: opening the app releases the files' edition (see `App::open_with`); the
+/// notes are then read back from the store, so a second run writes the same text.
+fn release(
+    cli: &Cli,
+    edition: &str,
+    from: Option<PathBuf>,
+    changelog: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use zhibiao::curation::release::{changelog_section, splice_changelog};
+    let config = cli.config(None);
+    let dir = match &config.library {
+        LibrarySource::Files(dir) => dir.clone(),
+        LibrarySource::Corpus(_) => {
+            anyhow::bail!("只能发布指标库文件，不能发布外部语料（--library）")
+        }
+    };
+    let files = load_checked(&config.library)?;
+    if files.catalog.edition != edition {
+        anyhow::bail!(
+            "library.toml 中的版本为 {}，与要发布的 {edition} 不符：请先修改 library.toml",
+            files.catalog.edition
+        );
+    }
+    let started = std::time::Instant::now();
+    let app = App::open_with(config, from)?;
+    let took = started.elapsed();
+    if app.store.edition(edition)?.is_none() {
+        anyhow::bail!("数据库未能发布 {edition} 版（没有 release.toml，或数据库不在其上一版本上）");
+    }
+    match &app.release {
+        Some(r) => {
+            println!(
+                "已发布 {edition} 版（上一版本 {}）：新增 {}，修改 {}，停用 {}；提案 {} 个，均已审核通过；用时 {:.1} 秒。",
+                r.previous,
+                r.created,
+                r.changed,
+                r.retired,
+                r.proposals.len(),
+                took.as_secs_f64()
+            );
+            if !r.kept_curated.is_empty() {
+                println!(
+                    "保留了审核人员在上一版本后的修改：{}",
+                    r.kept_curated.join("、")
+                );
+            }
+            for (code, fields) in &r.overridden {
+                println!(
+                    "注意：{code} 的 {} 同时被指标库文件和审核人员修改，以文件为准",
+                    fields.join("、")
+                );
+            }
+            if !r.unexplained.is_empty() {
+                println!(
+                    "注意：以下指标已从文件中删除但 release.toml 未写明原因和替代指标：{}",
+                    r.unexplained.join("、")
+                );
+            }
+        }
+        None => println!("{edition} 版已在数据库中发布，只重新生成版本说明。"),
+    }
+    let path = changelog.unwrap_or_else(|| dir.join("CHANGELOG.md"));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let section = changelog_section(&app.curation, edition)?;
+    std::fs::write(&path, splice_changelog(&text, edition, &section))
+        .with_context(|| format!("无法写入 {}", path.display()))?;
+    println!("版本说明已写入 {}", path.display());
+    Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Serve { bind, settings } => {
@@ -289,7 +379,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()?;
             rt.block_on(zhibiao::web::serve(app))?;
         }
-        Command::Check { stats, examples } => {
+        Command::Check {
+            stats,
+            examples,
+            sample,
+            seed,
+        } => {
             let config = cli.config(None);
             match load_checked(&config.library) {
                 Ok(lib) => {
@@ -336,6 +431,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if *stats {
                         print_stats(&quality::stats(&lib.catalog, &lib.indicators));
                     }
+                    if let Some(n) = sample {
+                        print_sample(&lib, *n, *seed);
+                    }
                     match zhibiao::ingest::examples::load_dir(
                         &config.examples_dir,
                         &lib.catalog,
@@ -359,6 +457,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Release {
+            edition,
+            from,
+            changelog,
+        } => release(&cli, edition, from.clone(), changelog.clone())?,
         Command::Reindex => {
             // The store is opened (and locked) first: beside a running server this stops here,
             // before anything touches the index that server is using.
@@ -594,6 +697,40 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The sample as a Markdown table with what a reviewer reads first; the review column is theirs.
+fn print_sample(lib: &zhibiao::ingest::Library, n: usize, seed: u64) {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    println!("\n随机抽样 {n} 个指标（种子 {seed}）：\n");
+    println!("| # | 编码 | 指标名称 | 适用 | 一级/二级 | 方向·参考值 | 取值依据 | 评审意见 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (k, i) in quality::review_sample(&lib.indicators, n, seed)
+        .iter()
+        .enumerate()
+    {
+        let fits = if i.natures.is_empty() {
+            i.project_types.join("、")
+        } else {
+            format!("共性：{}", i.natures.join("、"))
+        };
+        println!(
+            "| {} | {} | {} | {} | {}/{} | {} | {}{} | |",
+            k + 1,
+            i.code,
+            cell(&i.name),
+            cell(&fits),
+            i.level1,
+            i.level2,
+            cell(&i.target_display()),
+            i.basis,
+            if i.basis_doc.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", cell(&i.basis_doc))
+            },
+        );
+    }
+}
+
 fn print_stats(s: &quality::Stats) {
     println!(
         "\n项目类型 {} 个（{} 个大类），指标 {} 个，比率指标 {} 个，定性指标 {} 个。",
@@ -655,7 +792,7 @@ fn print_stats(s: &quality::Stats) {
 
 /// Each example's tables with what the review rules report, for whoever writes examples.
 fn print_examples(
-    lib: &zhibiao::ingest::Library,
+    lib: &zhibiao::domain::Library,
     list: &[zhibiao::domain::training::Example],
     config: &zhibiao::domain::lint::LintConfig,
 ) {

@@ -34,7 +34,7 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, String> {
             cols.get(i)
                 .map(|c| {
                     c.split('|')
-                        .map(|k| crate::search::text::normalize(k.trim()))
+                        .map(|k| crate::text::normalize(k.trim()))
                         .filter(|k| !k.is_empty())
                         .collect()
                 })
@@ -103,7 +103,7 @@ pub struct Report {
 }
 
 fn holds_any(name: &str, keywords: &[String]) -> bool {
-    let name = crate::search::text::normalize(name);
+    let name = crate::text::normalize(name);
     keywords.iter().any(|k| name.contains(k.as_str()))
 }
 

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
-use crate::domain::{Catalog, Code, Proposal, ProposedChange};
+use crate::domain::{Catalog, Code, Indicator, Proposal, ProposedChange};
 use crate::ingest::library::IndicatorInput;
 use crate::ingest::sheet::ReadError;
 use crate::ingest::table::{self, Table, TableError};
@@ -274,13 +274,6 @@ pub fn plan(
             }
         }
         let mut input = match &existing {
-            Some(cur) if !cur.is_active() => {
-                problems.push(CellProblem {
-                    column: "编码".into(),
-                    message: format!("指标 {code_cell} 已停用，不能通过导入修改"),
-                });
-                IndicatorInput::from(cur)
-            }
             Some(cur) => IndicatorInput::from(cur),
             None => {
                 if !code_cell.is_empty() && book.is_taken(&code_cell) {
@@ -297,6 +290,16 @@ pub fn plan(
             }
         };
         apply_cells(&mut input, &get, &catalog, &mut problems);
+        // A retired indicator cannot be changed by an import; a row that repeats it (an export
+        // imported back) is simply unchanged.
+        let retired = existing.as_ref().filter(|cur| !cur.is_active());
+        let unchanged_retired = retired.is_some_and(|cur| input == IndicatorInput::from(cur));
+        if retired.is_some() && !unchanged_retired {
+            problems.push(CellProblem {
+                column: "编码".into(),
+                message: format!("指标 {code_cell} 已停用，不能通过导入修改"),
+            });
+        }
         if existing.is_none() && input.name.trim().is_empty() {
             problems.push(CellProblem {
                 column: "指标名称".into(),
@@ -312,7 +315,9 @@ pub fn plan(
         let code = input.code.clone();
         let mut action = RowAction::Reject;
         let mut changed_fields = Vec::new();
-        if problems.is_empty() {
+        if unchanged_retired && problems.is_empty() {
+            action = RowAction::Unchanged;
+        } else if problems.is_empty() {
             match check(app, input) {
                 Err(CurationError::Invalid { problems: ps, .. }) => {
                     problems.extend(ps.into_iter().map(|(field, message)| CellProblem {
@@ -375,6 +380,25 @@ pub fn plan(
             changed_fields,
         });
     }
+    // The rules over the whole library, for the batch as it would be published.
+    let batch: Vec<Indicator> = changes.iter().map(|c| c.after.clone()).collect();
+    for f in super::library_findings(app, &batch)? {
+        for r in rows
+            .iter_mut()
+            .filter(|r| matches!(r.action, RowAction::Create | RowAction::Change))
+            .filter(|r| super::library_rules::concerns(&f, &r.code))
+        {
+            r.action = RowAction::Reject;
+            r.problems.push(CellProblem {
+                column: "—".into(),
+                message: format!("{}（规则 {}）", f.message, f.rule),
+            });
+        }
+    }
+    changes.retain(|c| {
+        rows.iter()
+            .any(|r| r.code == c.after.code.as_str() && r.action != RowAction::Reject)
+    });
     let count = |a: RowAction| rows.iter().filter(|r| r.action == a).count();
     let report = ImportReport {
         file: file.to_string(),

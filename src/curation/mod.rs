@@ -3,7 +3,12 @@
 //! the JSON API follow the same rules.
 
 pub mod import;
+mod library_rules;
 pub mod publish;
+pub mod release;
+pub mod retirement;
+
+pub use library_rules::concerns;
 
 use crate::domain::edition::{NoteEntry, compare};
 use crate::domain::quality::{self, normalized_name};
@@ -239,33 +244,52 @@ pub fn check(app: &Curation, input: IndicatorInput) -> Result<Indicator> {
         message: format!(
             "指标内容有 {} 处问题：{}",
             problems.len(),
-            problems
-                .iter()
-                .map(|(_, m)| m.as_str())
-                .collect::<Vec<_>>()
-                .join("；")
+            joined(&problems)
         ),
         problems,
     })?;
-    let findings = quality::check_indicator(&ind);
-    if !findings.is_empty() {
-        let problems: Problems = findings
-            .iter()
-            .map(|f| ("rule", format!("{}（规则 {}）", f.message, f.rule)))
-            .collect();
-        return Err(CurationError::Invalid {
-            message: format!(
-                "指标不符合指标库规则：{}",
-                problems
-                    .iter()
-                    .map(|(_, m)| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；")
-            ),
-            problems,
-        });
-    }
+    refuse(quality::check_indicator_in(&ind, &catalog))?;
     Ok(ind)
+}
+
+/// The findings as the error that refuses a proposal, or nothing when there are none.
+fn refuse(findings: Vec<quality::Finding>) -> Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let problems: Problems = findings
+        .iter()
+        .map(|f| ("rule", format!("{}（规则 {}）", f.message, f.rule)))
+        .collect();
+    Err(CurationError::Invalid {
+        message: format!("指标不符合指标库规则：{}", joined(&problems)),
+        problems,
+    })
+}
+
+/// The problems' messages in one line, as the error message shows them.
+fn joined(problems: &Problems) -> String {
+    problems
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// The findings `zhibiao check` would report on the published library with `changes` applied
+/// that it does not report now (duplicates across types, aliases with two owners ...).
+pub fn library_findings(app: &Curation, changes: &[Indicator]) -> Result<Vec<quality::Finding>> {
+    let catalog = app.search.catalog();
+    Ok(library_rules::new_findings(
+        &catalog,
+        &app.store.indicators()?,
+        changes,
+    ))
+}
+
+/// Refuses changes that would give the library a finding `zhibiao check` reports.
+fn library_allows(app: &Curation, changes: &[Indicator]) -> Result<()> {
+    refuse(library_findings(app, changes)?)
 }
 
 fn current(app: &Curation, code: &str) -> Result<Indicator> {
@@ -318,6 +342,8 @@ fn open_proposal(
     warnings: Vec<String>,
     duplicates: Vec<(String, String)>,
 ) -> Result<Proposal> {
+    let after: Vec<Indicator> = changes.iter().map(|c| c.after.clone()).collect();
+    library_allows(app, &after)?;
     let p = new_proposal(actor, kind, title, reason, changes, warnings);
     open_replacing(app, actor, Proposal { duplicates, ..p }, None)
 }
@@ -530,6 +556,7 @@ fn edit_proposal(
             .collect::<Vec<_>>()
             .join("、")
     );
+    library_allows(app, std::slice::from_ref(&after))?;
     let changes = vec![ProposedChange {
         base: base_of(app, code)?,
         after,
@@ -748,6 +775,12 @@ pub fn approve(app: &Curation, actor: &Actor, ids: &[u64], comment: &str) -> Res
         }
         proposals.push(p);
     }
+    // Proposals that pass one by one may clash together (two new indicators taking one alias).
+    let after: Vec<Indicator> = proposals
+        .iter()
+        .flat_map(|p| p.changes.iter().map(|c| c.after.clone()))
+        .collect();
+    library_allows(app, &after)?;
     let comment = comment.trim().to_string();
     let reason = proposals
         .iter()

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::indicator::{Direction, Term};
+use super::indicator::{Direction, Indicator, Term};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DraftProject {
     pub name: String,
     #[serde(default)]
@@ -40,6 +40,23 @@ pub struct DraftRow {
     pub unit: String,
     #[serde(default)]
     pub explanation: String,
+}
+
+impl DraftRow {
+    /// A row taken from a library indicator, remembering its revision.
+    pub fn from_indicator(i: &Indicator, revision: Option<u32>) -> DraftRow {
+        DraftRow {
+            level1: i.level1.clone(),
+            level2: i.level2.clone(),
+            name: i.name.clone(),
+            indicator: Some(i.code.to_string()),
+            revision,
+            direction: i.direction,
+            target: i.target.clone(),
+            unit: i.unit.clone(),
+            explanation: i.definition.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

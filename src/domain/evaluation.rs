@@ -213,13 +213,8 @@ impl EvaluatedProject {
 /// The identity key of a project (see `EvaluatedProject::id`): `year|unit|name` with whitespace
 /// removed and full-width forms folded, so spacing and punctuation width do not make duplicates.
 pub fn project_id(year: i32, unit_name: &str, name: &str) -> String {
-    let fold = |s: &str| -> String {
-        crate::search::text::normalize(s)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect()
-    };
-    format!("{year}|{}|{}", fold(unit_name), fold(name))
+    use crate::text::compact;
+    format!("{year}|{}|{}", compact(unit_name), compact(name))
 }
 
 /// One imported file. Its hash recognises a re-import of the same file.

@@ -88,6 +88,26 @@ label_enum!(
     /// How the actual value is compared with the target.
     Direction, "指标方向" { AtLeast => "≥", AtMost => "≤", Exactly => "=", Qualitative => "定性" }
 );
+/// A target is annual unless it says it is medium-term.
+impl Default for Term {
+    fn default() -> Term {
+        Term::Annual
+    }
+}
+
+impl Direction {
+    /// A direction as people type it in forms, spreadsheets and worked examples: a label, or
+    /// `>=` / `<=` for ≥ / ≤. Library files take the labels only (`parse`).
+    pub fn parse_typed(s: &str) -> Option<Direction> {
+        Direction::parse(match s.trim() {
+            ">=" => "≥",
+            "<=" => "≤",
+            label => label,
+        })
+        .ok()
+    }
+}
+
 label_enum!(
     /// 取值依据: where the typical target value comes from. 预算支出标准 is a budget expenditure
     /// standard (a training day rate); 政策标准 a value fixed by a policy document (补助标准).
@@ -133,7 +153,7 @@ pub enum Status {
     Retired { replaced_by: Option<Code> },
 }
 
-/// One level-3 indicator with every field a reviewer expects (see docs/GLOSSARY.md).
+/// One level-3 indicator with every field a reviewer expects (see GLOSSARY.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
     pub code: Code,
@@ -240,5 +260,18 @@ mod tests {
         }
         let err = Direction::parse(">=").unwrap_err();
         assert!(err.contains("≥") && err.contains("定性"), "{err}");
+    }
+
+    #[test]
+    fn typed_directions_take_ascii_comparisons_too() {
+        for d in Direction::ALL {
+            assert_eq!(
+                Direction::parse_typed(&format!(" {} ", d.label())),
+                Some(*d)
+            );
+        }
+        assert_eq!(Direction::parse_typed(">="), Some(Direction::AtLeast));
+        assert_eq!(Direction::parse_typed("<="), Some(Direction::AtMost));
+        assert_eq!(Direction::parse_typed(">"), None);
     }
 }

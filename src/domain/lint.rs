@@ -3,7 +3,7 @@
 //! Rules and thresholds come from one configuration file (`indicators/review_rules.toml`) that a
 //! bureau can change; each finding names its rule, severity, row, a Chinese message and a fix.
 
-use super::{Catalog, Direction, Draft, Indicator, UnitKind};
+use super::{Catalog, Direction, Draft, DraftRow, Indicator, UnitKind};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +86,15 @@ fn to_wan(value: f64, unit: &str) -> Option<(f64, String)> {
     Some((value * factor, per.to_string()))
 }
 
+/// How many distinct characters two names share (which quantity a unit cost is about).
+fn shared_chars(a: &str, b: &str) -> usize {
+    let b: std::collections::HashSet<char> = b.chars().collect();
+    a.chars()
+        .collect::<std::collections::HashSet<char>>()
+        .intersection(&b)
+        .count()
+}
+
 /// Checks a draft; `library` looks up the indicator a row was taken from.
 pub fn lint(
     draft: &Draft,
@@ -159,15 +168,14 @@ pub fn lint(
                 "写明统计口径、计算方法和数据来源".into(),
             );
         }
-        for w in &config.vague_words {
-            if r.name.contains(w.as_str()) || r.target.contains(w.as_str()) {
-                push(
-                    "vague-wording",
-                    row,
-                    format!("“{}”含模糊表述“{w}”，无法衡量", r.name),
-                    "改为具体的数值目标，如“≥95%”".into(),
-                );
-            }
+        let text = format!("{} {}", r.name, r.target);
+        for w in super::wording::vague_words_in(&text, &config.vague_words) {
+            push(
+                "vague-wording",
+                row,
+                format!("“{}”含模糊表述“{w}”，无法衡量", r.name),
+                "改为具体的数值目标，如“≥95%”".into(),
+            );
         }
         if r.level1 != "满意度指标" {
             for w in &config.input_words {
@@ -259,39 +267,53 @@ pub fn lint(
     }
     if let Some(budget) = draft.project.budget_wan.filter(|b| *b > 0.0) {
         for (i, cost) in draft.rows.iter().enumerate() {
+            // Only a cost row is a unit cost: 户均增收 (元/户) under 经济效益 is a benefit.
+            if !cost.level2.contains("成本") {
+                continue;
+            }
             let Some((unit_cost, per)) = number(&cost.target).and_then(|v| to_wan(v, &cost.unit))
             else {
                 continue;
             };
-            let quantity = draft
+            let quantities: Vec<(&DraftRow, f64)> = draft
                 .rows
                 .iter()
-                .find(|q| q.level2 == "数量指标" && q.unit == per);
-            if let Some(q) = quantity
-                && let Some(n) = number(&q.target)
+                .filter(|q| q.level2 == "数量指标" && q.unit == per)
+                .filter_map(|q| number(&q.target).map(|n| (q, n)))
+                .collect();
+            let gap = |n: f64| (n * unit_cost - budget).abs() / budget;
+            // With several quantities in that unit (改造户数, 入户走访户数) the cost may belong to
+            // any of them: one that fits the budget is enough.
+            if quantities
+                .iter()
+                .any(|(_, n)| gap(*n) <= config.budget_tolerance)
             {
-                let implied = n * unit_cost;
-                let gap = (implied - budget).abs() / budget;
-                if gap > config.budget_tolerance {
-                    push(
-                        "budget-mismatch",
-                        Some(i),
-                        format!(
-                            "“{}”{}{} × “{}”{}{} ≈ {:.1} 万元，与预算 {:.1} 万元相差 {:.0}%",
-                            q.name,
-                            n,
-                            q.unit,
-                            cost.name,
-                            cost.target,
-                            cost.unit,
-                            implied,
-                            budget,
-                            gap * 100.0
-                        ),
-                        "核对数量、单位成本与预算金额是否匹配".into(),
-                    );
-                }
+                continue;
             }
+            let Some((q, n)) = quantities
+                .iter()
+                .max_by_key(|(q, _)| shared_chars(&q.name, &cost.name))
+                .copied()
+            else {
+                continue;
+            };
+            push(
+                "budget-mismatch",
+                Some(i),
+                format!(
+                    "“{}”{}{} × “{}”{}{} ≈ {:.1} 万元，与预算 {:.1} 万元相差 {:.0}%",
+                    q.name,
+                    n,
+                    q.unit,
+                    cost.name,
+                    cost.target,
+                    cost.unit,
+                    n * unit_cost,
+                    budget,
+                    gap(n) * 100.0
+                ),
+                "核对数量、单位成本与预算金额是否匹配".into(),
+            );
         }
     }
     out
@@ -300,7 +322,7 @@ pub fn lint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DraftProject, DraftRow, Term};
+    use crate::domain::{DraftProject, DraftRow};
     use crate::ingest::library::{default_dir, load_dir};
 
     fn row(l1: &str, l2: &str, name: &str, dir: Direction, target: &str, unit: &str) -> DraftRow {
@@ -324,12 +346,9 @@ mod tests {
             id: "t".into(),
             project: DraftProject {
                 name: "城市道路改扩建工程".into(),
-                unit_name: String::new(),
-                description: String::new(),
                 project_type: Some("road".into()),
                 budget_wan: Some(3000.0),
-                year: None,
-                term: Term::Annual,
+                ..Default::default()
             },
             rows: vec![
                 row(
@@ -410,6 +429,9 @@ mod tests {
                 d.rows[0].name = "项目资金到位率".into()
             }),
             ("vague-wording", |d| d.rows[3].target = "明显提高".into()),
+            ("vague-wording", |d| {
+                d.rows[3].name = "道路通行能力有效提升比例".into()
+            }),
             ("unit-value-mismatch", |d| {
                 d.rows[0].target = "一点五".into()
             }),
@@ -447,6 +469,70 @@ mod tests {
                 rules(&d)
             );
         }
+    }
+
+    /// JX-024 (良好及以上), 有效率 and 有效投资 name measures: the words are vague only elsewhere.
+    #[test]
+    fn measure_terms_with_vague_words_pass() {
+        let mut d = good();
+        d.rows[3].name = "学业质量监测良好及以上比例".into();
+        d.rows[4].name = "带动社会有效投资".into();
+        d.rows[4].level1 = "效益指标".into();
+        d.rows[4].level2 = "经济效益指标".into();
+        d.rows[4].unit = "万元".into();
+        d.rows[4].target = "500".into();
+        d.rows.push(row(
+            "满意度指标",
+            "服务对象满意度指标",
+            "患者治疗有效率",
+            Direction::AtLeast,
+            "90",
+            "%",
+        ));
+        assert!(!rules(&d).contains(&"vague-wording"), "{:?}", rules(&d));
+    }
+
+    /// A benefit in 元/户 is not a unit cost, and a unit cost pairs with the quantity it fits,
+    /// not with the first row that has the same unit.
+    #[test]
+    fn budget_check_uses_cost_rows_and_the_quantity_that_fits() {
+        let mut d = good();
+        d.project.budget_wan = Some(500.0);
+        d.rows[0] = row(
+            "产出指标",
+            "数量指标",
+            "入户走访户数",
+            Direction::AtLeast,
+            "8000",
+            "户",
+        );
+        d.rows.push(row(
+            "产出指标",
+            "数量指标",
+            "改造户数",
+            Direction::AtLeast,
+            "1000",
+            "户",
+        ));
+        d.rows[1] = row(
+            "产出指标",
+            "成本指标",
+            "户均改造成本",
+            Direction::AtMost,
+            "5000",
+            "元/户",
+        );
+        d.rows.push(row(
+            "效益指标",
+            "经济效益指标",
+            "户均年增收",
+            Direction::AtLeast,
+            "3000",
+            "元/户",
+        ));
+        assert!(!rules(&d).contains(&"budget-mismatch"), "{:?}", rules(&d));
+        d.project.budget_wan = Some(10000.0);
+        assert!(rules(&d).contains(&"budget-mismatch"));
     }
 
     #[test]

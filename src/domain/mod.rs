@@ -6,11 +6,13 @@ pub mod draft;
 pub mod edition;
 pub mod evaluation;
 pub mod indicator;
+pub mod library;
 pub mod lint;
 pub mod proposal;
 pub mod quality;
 pub mod revision;
 pub mod training;
+pub mod wording;
 
 pub use account::{AuditEntry, Role, Session, User};
 pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};
@@ -23,5 +25,6 @@ pub use evaluation::{
 pub use indicator::{
     Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,
 };
+pub use library::Library;
 pub use proposal::{Proposal, ProposalKind, ProposalState, ProposedChange};
 pub use revision::{ChangeKind, FieldChange, Revision};

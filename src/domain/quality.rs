@@ -4,11 +4,13 @@
 //! finding, and the server refuses a library with findings, so the bundled library stays clean.
 
 mod overlap;
+mod sample;
 mod vocabulary;
 
+pub use sample::review_sample;
 pub use vocabulary::check_vocabulary;
 
-use super::{Basis, Catalog, Direction, Indicator, UnitKind, ValueType};
+use super::{Basis, Catalog, CostKind, Direction, Indicator, UnitKind, ValueType};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -91,6 +93,19 @@ const DISTINCT_MEASURES: &[&str] = &[
     "完成率",
 ];
 
+/// Measures a name and its definition must not mix (YQ-020 年新增产值 summed as 营业收入).
+const DIFFERENT_MEASURES: &[(&str, &str)] = &[("产值", "营业收入"), ("产值", "销售收入")];
+
+/// Steps of managing a project (self-evaluation, reporting, publishing, filing, booking): done
+/// well they are quality of the work, never its effect (ZQ-013 绩效自评覆盖率 under 可持续影响).
+const PROCESS_WORDS: &[&str] = &["自评", "填报", "公示", "归档", "入账", "公开率", "报送率"];
+
+/// Endings of a name that is a share, and of one that is an amount.
+const SHARE_ENDINGS: &[&str] = &["率", "比例", "占比", "比重"];
+const AMOUNT_ENDINGS: &[&str] = &[
+    "面积", "人数", "户数", "件数", "个数", "数量", "金额", "长度", "里程", "人次",
+];
+
 /// Words in an effect's name that name something built, planted, made, issued or designated —
 /// a quantity delivered, which is an output.
 const DELIVERY_WORDS: &[&str] = &[
@@ -147,6 +162,65 @@ const EFFECT_WORDS: &[&str] = &[
     "入库",
 ];
 
+/// Words of a benefit paid to whoever qualifies (应保尽保): how many receive it follows
+/// eligibility, so a count with `≥` rewards inflating the rolls (ZZ-002, JZ-001).
+const ENTITLEMENT_WORDS: &[&str] = &[
+    "低保",
+    "特困",
+    "孤儿",
+    "无人抚养",
+    "抚恤",
+    "优抚",
+    "高龄津贴",
+    "助学金",
+    "免学费",
+    "免学杂费",
+    "幼儿资助",
+    "补贴发放人数",
+    "补助对象人数",
+    "待遇领取",
+    "临时救助",
+    "流浪乞讨",
+    "离岗乡村医生",
+    "在岗乡村医生",
+    "资助参保",
+    "代缴",
+    "优待金",
+    "退役士兵一次性",
+    "乡村教师生活补助",
+    "康复救助",
+    "在保户",
+    "租赁补贴户",
+    "地力保护补贴",
+    "公用经费保障",
+];
+
+/// Work done on the rolls (低保家庭经济状况核对户数) is an output a unit plans, not a benefit.
+const ENTITLEMENT_WORK: &[&str] = &["核对", "核查", "检查", "走访", "培训"];
+
+/// Words of a per-unit amount in a name and the unit denominators that fit them: 每处 is
+/// 万元/处, not 万元/项 (ZH-012); a monthly amount is 元/人·月 or 元/户·月 (JZ-012, ZL-011).
+const PER_WORDS: &[(&[&str], &[&str])] = &[
+    (&["单处", "每处"], &["处"]),
+    (&["单站", "每站"], &["处", "个"]),
+    (&["单批次", "每批次"], &["批次"]),
+    (
+        &[
+            "月标准",
+            "月人均",
+            "人均月",
+            "户均月",
+            "每月",
+            "月均",
+            "按月",
+        ],
+        &["人·月", "户·月", "平方米·月"],
+    ),
+];
+
+/// A count named in person-times or household-times (检查家次) takes that unit, not 家.
+const TIMES_UNITS: &[&str] = &["家次", "户次", "台次", "人次"];
+
 /// Words that make a cost a cost per unit of output.
 const PER_UNIT_WORDS: &[&str] = &[
     "单位", "单个", "单座", "单台", "单次", "单场", "单项", "单份", "单株", "单盏", "单批", "单家",
@@ -156,11 +230,9 @@ const PER_UNIT_WORDS: &[&str] = &[
 /// Filler that does not change what a name measures (for near-duplicate detection).
 const FILLER: &[&str] = &["情况", "的", "总", "累计", "全年", "年度", "数量", "个数"];
 
+/// A name's key (`text::name_key`) without filler, for near-duplicate detection.
 pub fn normalized_name(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, '%' | '‰'))
-        .collect();
+    let mut s = crate::text::name_key(name);
     for f in FILLER {
         s = s.replace(f, "");
     }
@@ -196,6 +268,16 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             );
         }
     }
+    // Every definition reads the same way, so a drafter can copy it into a target table.
+    if !i.definition.trim().is_empty() && !i.definition.trim_start().starts_with("反映") {
+        f(
+            "definition-form",
+            format!(
+                "“{}”的指标解释应以“反映”开头，写成一句完整的话（反映……的……）",
+                i.name
+            ),
+        );
+    }
     if i.is_rate() && i.formula.trim().is_empty() {
         f(
             "rate-without-formula",
@@ -218,6 +300,20 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             );
         }
     }
+    // YW-008: 99.9% scored 每低1个百分点: everything that can happen lies within one step.
+    if i.is_rate()
+        && i.direction == Direction::AtLeast
+        && target.is_some_and(|t| t > 99.0 && t < 100.0)
+        && i.scoring.contains("每低1个百分点")
+    {
+        f(
+            "scoring-cannot-discriminate",
+            format!(
+                "“{}”的目标 {}% 与 100% 相差不到 1 个百分点，评分“每低1个百分点扣分”区分不出实际差异：按 0.1 个百分点计扣",
+                i.name, i.target
+            ),
+        );
+    }
     if i.value_type == ValueType::Quantitative && !i.target.is_empty() && target.is_none() {
         f(
             "unit-value-mismatch",
@@ -230,13 +326,12 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             format!("参考值“{}”带百分号，但计量单位是“{}”", i.target, i.unit),
         );
     }
-    for w in VAGUE_WORDS {
-        if i.name.contains(w) || i.target.contains(w) {
-            f(
-                "vague-wording",
-                format!("“{}”含模糊表述“{w}”，无法衡量", i.name),
-            );
-        }
+    let text = format!("{} {}", i.name, i.target);
+    for w in super::wording::vague_words_in(&text, VAGUE_WORDS) {
+        f(
+            "vague-wording",
+            format!("“{}”含模糊表述“{w}”，无法衡量", i.name),
+        );
     }
     // Under 过程指标 (部门整体支出) budget execution is what is measured, not an input in disguise.
     let output_or_effect = i.level1 == "产出指标" || i.level1 == "效益指标";
@@ -261,6 +356,42 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
         f(
             "wrong-category",
             format!("“{}”衡量质量，应列在产出指标—质量指标下", i.name),
+        );
+    }
+    if let Some(w) = ["预计", "预期"].iter().find(|w| i.name.contains(*w)) {
+        f(
+            "forecast-as-result",
+            format!(
+                "“{}”是{w}值，年终无法用实际数据考核：改为已实现的实际值",
+                i.name
+            ),
+        );
+    }
+    for (a, b) in DIFFERENT_MEASURES {
+        for (n, d) in [(a, b), (b, a)] {
+            if i.name.contains(n)
+                && i.definition.contains(d)
+                && !i.definition.contains(&format!("不含{d}"))
+            {
+                f(
+                    "name-definition-mismatch",
+                    format!(
+                        "“{}”名称是{n}，指标解释却按{d}计：两者口径不同，名称与解释应一致",
+                        i.name
+                    ),
+                );
+            }
+        }
+    }
+    if i.level1 == "效益指标"
+        && let Some(w) = PROCESS_WORDS.iter().find(|w| i.name.contains(*w))
+    {
+        f(
+            "process-as-effect",
+            format!(
+                "“{}”衡量的是管理程序（{w}），不是项目带来的变化，应列在产出指标—质量或时效指标下",
+                i.name
+            ),
         );
     }
     if i.name.contains("满意") && !i.level2.contains("满意度") {
@@ -332,6 +463,20 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             ),
         );
     }
+    // A rate's alias that names an amount (水价改革实施面积 for …实施面积占比), or the reverse.
+    let share = |s: &str| SHARE_ENDINGS.iter().any(|e| s.ends_with(e)) && !s.ends_with("功率");
+    let amount = |s: &str| AMOUNT_ENDINGS.iter().any(|e| s.ends_with(e));
+    for a in &i.aliases {
+        if (i.is_rate() && amount(a) && !share(a)) || (!i.is_rate() && share(a)) {
+            f(
+                "alias-other-measure",
+                format!(
+                    "别名“{a}”与指标“{}”（计量单位 {}）一个是比率、一个是数量，不是同一指标",
+                    i.name, i.unit
+                ),
+            );
+        }
+    }
     let measure = |s: &str| DISTINCT_MEASURES.iter().copied().find(|m| s.ends_with(m));
     if let Some(m) = measure(&i.name) {
         for a in &i.aliases {
@@ -360,6 +505,7 @@ fn is_guaranteed_standard(i: &Indicator) -> bool {
 /// Rules on one indicator that need the catalog (the kind of its unit).
 pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
     let mut out = check_indicator(i);
+    let target = number(&i.target);
     let kind = catalog.unit(&i.unit).map(|u| u.kind);
     let mut f = |rule, message: String| {
         out.push(Finding {
@@ -384,6 +530,71 @@ pub fn check_indicator_in(i: &Indicator, catalog: &Catalog) -> Vec<Finding> {
                 i.name
             ),
         );
+    }
+    for (words, pers) in PER_WORDS {
+        let per = i.unit.split_once('/').map(|(_, p)| p);
+        if kind == Some(UnitKind::UnitCost)
+            && let Some(w) = words.iter().find(|w| i.name.contains(*w))
+            && !per.is_some_and(|p| pers.contains(&p))
+        {
+            f(
+                "unit-name-mismatch",
+                format!(
+                    "“{}”按“{w}”计，计量单位“{}”与名称不符，应为“…/{}”",
+                    i.name,
+                    i.unit,
+                    pers.join("”或“…/")
+                ),
+            );
+        }
+    }
+    if let Some(t) = TIMES_UNITS
+        .iter()
+        .find(|t| i.name.contains(*t) && i.unit.chars().count() == 1 && t.starts_with(&i.unit))
+    {
+        f(
+            "unit-name-mismatch",
+            format!("“{}”以{t}计，计量单位应为“{t}”，不是“{}”", i.name, i.unit),
+        );
+    }
+    // 耕地地力保护补贴 is paid on every eligible 亩: an area follows eligibility as a count does.
+    let count_like = matches!(kind, Some(UnitKind::Count | UnitKind::Area));
+    if i.level2 == "数量指标"
+        && i.direction == Direction::AtLeast
+        && count_like
+        && let Some(w) = ENTITLEMENT_WORDS.iter().find(|w| i.name.contains(*w))
+        && !ENTITLEMENT_WORK.iter().any(|v| i.name.contains(v))
+    {
+        f(
+            "entitlement-count-at-least",
+            format!(
+                "“{}”是按条件认定、应保尽保的受助数（{w}），多少取决于符合条件的对象：不写“≥”，写“=”认定数并按应保尽保评分，或改用应保尽保（应助尽助）率",
+                i.name
+            ),
+        );
+    }
+    if i.level2.contains("成本") {
+        let money_like = matches!(
+            kind,
+            Some(UnitKind::Money | UnitKind::UnitCost | UnitKind::Rate)
+        );
+        if target == Some(0.0) && !money_like {
+            f(
+                "incident-as-cost",
+                format!(
+                    "“{}”以 0 为目标，是应避免的事件，不是项目耗费的成本；列在质量指标或效益指标下",
+                    i.name
+                ),
+            );
+        } else if i.cost_kind.is_none_or(|k| k == CostKind::Economic) && !money_like {
+            f(
+                "incident-as-cost",
+                format!(
+                    "“{}”是经济成本，应以金额、单位成本或费率衡量，不能用“{}”",
+                    i.name, i.unit
+                ),
+            );
+        }
     }
     if i.level2.contains("成本") && kind == Some(UnitKind::Money) {
         if PER_UNIT_WORDS.iter().any(|w| i.name.contains(w)) {
@@ -743,6 +954,10 @@ mod tests {
         type Breaker = fn(&mut Indicator);
         let cases: &[(&str, Breaker)] = &[
             ("missing-field", |i| i.scoring.clear()),
+            // 69 definitions read "指……" where the others read "反映……".
+            ("definition-form", |i| {
+                i.definition = "指年度内建成的道路长度。".into()
+            }),
             ("rate-without-formula", |i| i.formula.clear()),
             ("rate-100-ge", |i| {
                 i.direction = Direction::AtLeast;
@@ -753,12 +968,19 @@ mod tests {
                 i.target = "120".into()
             }),
             ("unit-value-mismatch", |i| i.target = "较好".into()),
+            ("scoring-cannot-discriminate", |i| {
+                i.name = "系统可用率".into();
+                i.direction = Direction::AtLeast;
+                i.target = "99.9".into();
+                i.scoring = "达到目标值得满分；每低1个百分点扣分值的10%，扣完为止。".into()
+            }),
             ("unit-value-mismatch", |i| {
                 i.unit = "万元".into();
                 i.formula.clear();
                 i.target = "95%".into()
             }),
             ("vague-wording", |i| i.name = "群众生活水平明显改善".into()),
+            ("vague-wording", |i| i.name = "服务能力有效提升".into()),
             ("input-as-output", |i| i.name = "项目资金到位率".into()),
             ("work-content", |i| i.name = "开展道路巡查".into()),
             ("wrong-category", |i| {
@@ -766,6 +988,21 @@ mod tests {
                 i.name = "工程验收合格率".into()
             }),
             ("wrong-category", |i| i.name = "群众满意率".into()),
+            // TJ-027 scored the tax a signed agreement forecast.
+            ("forecast-as-result", |i| {
+                i.name = "落地项目达产后预计年税收".into()
+            }),
+            // YQ-020, RC-013: 产值 in the name, 营业收入 in the definition.
+            ("name-definition-mismatch", |i| {
+                i.name = "人才项目年新增产值".into();
+                i.definition = "反映获资助人才创新创业项目年度新增的产值（营业收入）。".into()
+            }),
+            // ZQ-013, SJC-014, GH-023, GX-YJ-008 were filed as effects.
+            ("process-as-effect", |i| {
+                i.level1 = "效益指标".into();
+                i.level2 = "可持续影响指标".into();
+                i.name = "债券项目绩效自评覆盖率".into()
+            }),
             ("wrong-category", |i| i.name = "整改及时率".into()),
             // ZZ-017/018/019: a guaranteed standard written as a ceiling.
             ("guaranteed-standard-direction", |i| {
@@ -800,6 +1037,10 @@ mod tests {
                 i.target = "94".into();
                 i.basis = Basis::Policy;
                 i.valid_year.clear();
+            }),
+            // SL-025: 水价改革实施面积 is an area, the indicator its share.
+            ("alias-other-measure", |i| {
+                i.aliases = vec!["水价改革实施面积".into()]
             }),
             // SS-010: 路灯完好率 is another measure than 亮灯率.
             ("alias-other-measure", |i| {
@@ -844,6 +1085,61 @@ mod tests {
                 i.direction = Direction::AtMost;
                 i.target = "500".into();
             }),
+            // ZH-012: 每处 priced per 项.
+            ("unit-name-mismatch", |i| {
+                i.name = "治理工程每处平均投资".into();
+                i.level2 = "成本指标".into();
+                i.unit = "万元/项".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "300".into();
+            }),
+            // JZ-012, ZL-011: a monthly amount in 元/人 or 元/户.
+            ("unit-name-mismatch", |i| {
+                i.name = "户均月租赁补贴额".into();
+                i.level2 = "成本指标".into();
+                i.unit = "元/户".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "300".into();
+            }),
+            // JD-005: 家次 counted in 家.
+            ("unit-name-mismatch", |i| {
+                i.name = "易制毒化学品企业检查家次".into();
+                i.level2 = "数量指标".into();
+                i.unit = "家".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "50".into();
+            }),
+            // ZZ-002, JZ-001, GX-BZ-001: more beneficiaries of an entitlement is not better.
+            ("entitlement-count-at-least", |i| {
+                i.name = "普通高中国家助学金资助人数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "1200".into();
+            }),
+            // TD-015: an incident to avoid filed as a (social) cost.
+            ("incident-as-cost", |i| {
+                i.name = "征收引发群体性事件次数".into();
+                i.level2 = "成本指标".into();
+                i.unit = "次".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "0".into();
+                i.cost_kind = Some(CostKind::Social);
+            }),
+            ("incident-as-cost", |i| {
+                i.name = "项目用工人数".into();
+                i.level2 = "成本指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "20".into();
+                i.cost_kind = Some(CostKind::Economic);
+            }),
             // XX-016: a price per function point in 元.
             ("cost-unit-mismatch", |i| {
                 i.name = "单位功能点开发成本".into();
@@ -862,6 +1158,48 @@ mod tests {
                 .map(|f| f.rule)
                 .collect();
             assert!(found.contains(rule), "rule {rule} did not fire: {found:?}");
+        }
+    }
+
+    /// The fixed forms of the examples above pass: what the rules ask for is writable.
+    #[test]
+    fn the_fixed_forms_pass() {
+        let (catalog, good) = sample();
+        type Fixer = fn(&mut Indicator);
+        let cases: &[Fixer] = &[
+            |i| i.name = "慢性病规范治疗有效率".into(),
+            |i| i.name = "学业质量监测良好及以上比例".into(),
+            |i| {
+                i.name = "治理工程每处平均投资".into();
+                i.level2 = "成本指标".into();
+                i.unit = "万元/处".into();
+                i.formula.clear();
+                i.direction = Direction::AtMost;
+                i.target = "300".into();
+            },
+            |i| {
+                i.name = "低保家庭经济状况核对户数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "户".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "6000".into();
+            },
+            |i| {
+                i.name = "普通高中国家助学金资助人数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::Exactly;
+                i.target = "1200".into();
+            },
+        ];
+        for fix in cases {
+            let mut i = good.clone();
+            i.aliases.clear();
+            fix(&mut i);
+            let found = check_indicator_in(&i, &catalog);
+            assert!(found.is_empty(), "{}: {found:?}", i.name);
         }
     }
 

@@ -5,7 +5,8 @@
 //! the examples cannot drift away from the review rules.
 
 use super::lint::{LintConfig, LintFinding, Severity, lint};
-use super::{Catalog, Draft, DraftProject, DraftRow, Indicator, Term};
+use super::{Catalog, Draft, DraftProject, DraftRow, Indicator};
+use crate::text::name_key;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,8 +36,7 @@ impl Example {
             description: self.description.clone(),
             project_type: Some(self.project_type.clone()),
             budget_wan: Some(self.budget_wan),
-            year: None,
-            term: Term::Annual,
+            ..Default::default()
         }
     }
 
@@ -286,14 +286,6 @@ pub fn normalize_join_code(s: &str) -> Option<String> {
     (c.len() == JOIN_LEN && c.bytes().all(|b| JOIN_ALPHABET.contains(&b))).then_some(c)
 }
 
-/// Names compared without spaces, punctuation or full-width forms.
-fn norm_name(s: &str) -> String {
-    crate::search::text::normalize(s)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect()
-}
-
 /// One row of the model answer and whether the trainee's table has it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelRow {
@@ -320,7 +312,7 @@ pub fn compare(model: &[DraftRow], attempt: &[DraftRow]) -> Comparison {
             let hit = attempt.iter().enumerate().position(|(i, a)| {
                 !used[i]
                     && ((m.indicator.is_some() && a.indicator == m.indicator)
-                        || norm_name(&a.name) == norm_name(&m.name))
+                        || name_key(&a.name) == name_key(&m.name))
             });
             if let Some(i) = hit {
                 used[i] = true;
@@ -411,12 +403,7 @@ mod tests {
             id: "x".into(),
             project: DraftProject {
                 name: "p".into(),
-                unit_name: String::new(),
-                description: String::new(),
-                project_type: None,
-                budget_wan: None,
-                year: None,
-                term: Term::Annual,
+                ..Default::default()
             },
             rows: vec![],
             owner: None,

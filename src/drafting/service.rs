@@ -143,7 +143,9 @@ impl Drafting {
     pub fn findings(&self, d: &Draft) -> Vec<LintFinding> {
         let catalog = self.search.catalog();
         let lookup = |code: &str| self.store.indicator(code).ok().flatten();
-        lint(d, &self.lint, &catalog, &lookup)
+        let mut out = lint(d, &self.lint, &catalog, &lookup);
+        out.extend(crate::curation::retirement::draft_findings(&self.store, d));
+        out
     }
 
     /// The name of the draft's project type, or nothing.
@@ -168,7 +170,7 @@ impl Drafting {
     /// A unit tells the curators that the library has no type for its project: the project
     /// name joins the searches that found nothing in the curator inbox.
     pub fn report_gap(&self, d: &Draft) -> Result<()> {
-        let name: String = crate::search::text::normalize(d.project.name.trim())
+        let name: String = crate::text::normalize(d.project.name.trim())
             .chars()
             .take(50)
             .collect();

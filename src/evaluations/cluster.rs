@@ -3,12 +3,13 @@
 //! projects become one candidate with its evidence, and a candidate can be turned into a full
 //! indicator draft for the curator's review queue.
 //!
-//! Rows are grouped by key first (same key, level 1 and kind of unit); two groups join when their keys are
-//! alike enough (`matching::plain_similarity` ≥ `JOIN`: shared sounds, order, characters) and
+//! Rows are grouped by key first (same key, level 1 and kind of unit); two groups join when their
+//! wordings are alike enough (`matching::plain_similarity` ≥ `JOIN` between any of the readings
+//! `Wording::keys` gives, as the matcher compares: shared sounds, order, characters) and
 //! their units are not of different kinds; groups joined through a chain of such pairs
 //! form one candidate. The result does not depend on the order of the rows.
 
-use super::matching::plain_similarity;
+use super::matching::{plain_similarity, unordered_grams};
 use super::stats::{Spread, fmt_num};
 use super::units;
 use super::wording::{Key, Wording};
@@ -49,6 +50,41 @@ fn different_kinds(a: Option<&str>, b: Option<&str>) -> bool {
     matches!((a, b), (Some(a), Some(b)) if a != b)
 }
 
+/// How alike two groups' wordings are: the best of their readings, as the matcher compares a
+/// row with a name (a typo inside 比例, 币例, escapes the folding of 比例 to 率).
+fn alike(a: &Group, b: &Group) -> f32 {
+    a.keys
+        .iter()
+        .flat_map(|x| b.keys.iter().map(move |y| plain_similarity(x, y)))
+        .fold(0.0, f32::max)
+        .max(qualified(&a.keys[0], &b.keys[0]))
+}
+
+/// A wording that is another with a qualifier added (会议促成合作项目数 and 合作项目数, in any
+/// order): `JOIN` when the sounds of the shorter, of at least `QUALIFIED` characters, are all in
+/// the longer, at most twice as long; 0 otherwise.
+fn qualified(a: &Key, b: &Key) -> f32 {
+    let (short, long) = if a.chars.len() <= b.chars.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let (s, l) = (short.sound_bag(), long.sound_bag());
+    if s.len() < QUALIFIED || l.len() > 2 * s.len() {
+        return 0.0;
+    }
+    // Both sorted: every sound of the shorter found in turn in the longer.
+    let mut rest = l.iter();
+    if s.iter().all(|x| rest.any(|y| y == x)) {
+        JOIN
+    } else {
+        0.0
+    }
+}
+
+/// The fewest characters a wording needs for a longer one holding its sounds to join it.
+const QUALIFIED: usize = 5;
+
 fn find(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
@@ -60,7 +96,8 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
 /// Rows with one key and level 1.
 struct Group {
     level1: String,
-    key: Key,
+    /// The key, then the other readings the matcher compares (`Wording::keys`).
+    keys: Vec<Key>,
     /// The kind of unit its rows are in (to keep 人 and % apart), when known.
     kind: Option<String>,
     members: Vec<(Evidence, String)>,
@@ -72,10 +109,11 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
     // Rows by level 1, kind of unit and key.
     type GroupKey = (String, String, String);
     let mut by_key: BTreeMap<GroupKey, Vec<(Evidence, String)>> = BTreeMap::new();
-    let mut keys: HashMap<String, Key> = HashMap::new();
+    let mut keys: HashMap<String, Vec<Key>> = HashMap::new();
     for p in projects {
         for r in p.rows.iter().filter(|r| r.matched.is_none()) {
-            let key = wording.key(&r.name);
+            let read = wording.keys(&r.name);
+            let key = &read[0];
             if key.is_empty() {
                 continue;
             }
@@ -100,7 +138,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
                     },
                     r.level2.clone(),
                 ));
-            keys.entry(key.text.clone()).or_insert(key);
+            keys.entry(key.text.clone()).or_insert(read);
         }
     }
     let groups: Vec<Group> = by_key
@@ -116,7 +154,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
             Group {
                 level1,
                 kind: (!kind.is_empty()).then_some(kind),
-                key: keys[&text].clone(),
+                keys: keys[&text].clone(),
                 members,
             }
         })
@@ -124,7 +162,8 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
     // Pairs worth comparing share a sound bigram.
     let mut by_gram: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
     for (g, group) in groups.iter().enumerate() {
-        let mut grams = group.key.sound_grams().to_vec();
+        let mut grams: Vec<(u64, u64)> = group.keys.iter().flat_map(unordered_grams).collect();
+        grams.sort_unstable();
         grams.dedup();
         for gram in grams {
             by_gram.entry(gram).or_default().push(g);
@@ -139,7 +178,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
                 if ra == rb
                     || ga.level1 != gb.level1
                     || different_kinds(ga.kind.as_deref(), gb.kind.as_deref())
-                    || plain_similarity(&ga.key, &gb.key) < JOIN
+                    || alike(ga, gb) < JOIN
                 {
                     continue;
                 }
@@ -385,6 +424,21 @@ mod tests {
         assert_eq!(cs.len(), 2, "{cs:#?}");
         assert_eq!(cs[0].projects(), 3, "{cs:#?}");
         assert_eq!(cs[1].unit, "人");
+    }
+
+    #[test]
+    fn a_wording_with_a_qualifier_or_a_typo_in_a_rate_ending_joins() {
+        let ps = vec![
+            project("甲", "meeting", &[("合作项目数", "3", "4")]),
+            // Words reordered and a qualifier added.
+            project("乙", "meeting", &[("会议合作促成项目数", "2", "2")]),
+            // A typo in 比例, which the key folds to 率 only when spelt right.
+            project("丙", "road", &[("绿色建材使用比例", "60", "62")]),
+            project("丁", "road", &[("绿色建材应用币例", "60", "65")]),
+        ];
+        let cs = candidates(&ps, &wording());
+        assert_eq!(cs.len(), 2, "{cs:#?}");
+        assert!(cs.iter().all(|c| c.evidence.len() == 2), "{cs:#?}");
     }
 
     #[test]

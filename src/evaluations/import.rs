@@ -8,7 +8,7 @@
 use crate::domain::evaluation::project_id;
 use crate::domain::{Catalog, EvaluatedProject, EvaluationRow, Grade, SourceRef};
 use crate::ingest::sheet::{self, LimitError, ReadError, SheetLimits, Workbook};
-use crate::search::text::normalize;
+use crate::text::{compact, normalize};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -143,24 +143,17 @@ fn col(name: &str) -> usize {
         .expect("a template column")
 }
 
-fn fold_header(s: &str) -> String {
-    normalize(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
-}
-
 /// Maps a header row to template columns; errors name the missing required ones.
 fn header_map(sheet: &str, header: &[String]) -> Result<Vec<Option<usize>>, FileError> {
     let canon: HashMap<String, usize> = COLUMNS
         .iter()
         .enumerate()
-        .map(|(i, (c, _))| (fold_header(c), i))
-        .chain(HEADER_ALIASES.iter().map(|(a, c)| (fold_header(a), col(c))))
+        .map(|(i, (c, _))| (compact(c), i))
+        .chain(HEADER_ALIASES.iter().map(|(a, c)| (compact(a), col(c))))
         .collect();
     let map: Vec<Option<usize>> = header
         .iter()
-        .map(|h| canon.get(&fold_header(h)).copied())
+        .map(|h| canon.get(&compact(h)).copied())
         .collect();
     let missing: Vec<String> = COLUMNS
         .iter()
@@ -179,7 +172,7 @@ fn header_map(sheet: &str, header: &[String]) -> Result<Vec<Option<usize>>, File
 }
 
 fn is_header(cells: &[String]) -> bool {
-    let f: Vec<String> = cells.iter().map(|c| fold_header(c)).collect();
+    let f: Vec<String> = cells.iter().map(|c| compact(c)).collect();
     f.iter().any(|c| c == "项目名称") && f.iter().any(|c| c == "三级指标" || c == "指标名称")
 }
 
@@ -439,7 +432,7 @@ fn split_sign(v: &str) -> (Option<&'static str>, String) {
 
 /// Level 2 as the catalog writes it: `社会效益` → `社会效益指标`.
 fn level2_name(catalog: &Catalog, level1: &str, s: &str) -> Option<String> {
-    let s = fold_header(s);
+    let s = compact(s);
     let fw = catalog
         .frameworks
         .iter()
@@ -456,7 +449,7 @@ fn level2_name(catalog: &Catalog, level1: &str, s: &str) -> Option<String> {
 }
 
 fn level1_name(catalog: &Catalog, s: &str) -> Option<String> {
-    let s = fold_header(s);
+    let s = compact(s);
     catalog
         .frameworks
         .iter()

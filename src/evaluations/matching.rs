@@ -1,13 +1,16 @@
 //! Linking imported indicator rows to library indicators. Names are compared as `wording::Key`s
 //! (notes, years, filler, synonyms and stop words folded), most certain way first:
 //!
-//! 1. the code written in the row (`Code`, confidence 1);
+//! 1. the code written in the row (`Code`, confidence 1), unless the row contradicts it — a
+//!    unit of another kind or a name unlike all of the indicator's (`CODE_NAME`): a code from
+//!    an earlier edition may stand for another measure now;
 //! 2. the same key as an indicator's name (`Exact` / `Name`) or alias (`Alias`);
 //! 3. the same characters in another order, or the same sounds (a same-sound typo, 补/捕, also
 //!    through a character's other readings), or both (`Reworded`);
-//! 4. similarity (`Similar`): the indicators sharing sound bigrams with the row are scored by
-//!    the sounds they share, weighted by how rare each is in the library, by word order and by
-//!    exact characters; the confidence is that score less what the runner-up leaves as margin.
+//! 4. similarity (`Similar`): the indicators sharing sound bigrams (in either order) with the
+//!    row are scored by the sounds they share, weighted by how rare each is in the library, by
+//!    word order and by exact characters; the confidence is that score less what the runner-up
+//!    leaves as margin.
 //!
 //! Every way then weighs the row's evidence: level 1 and 2, the unit (the same quantity through
 //! `units`, another unit of the same kind, or another kind), and the project's type. A name
@@ -16,8 +19,9 @@
 //! close runner-up, or the name of another type's indicator when one that fits is nearly as
 //! alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
 //! files, see docs/PERFORMANCE.md); from `REVIEW` — or from a `NEAR` similarity, however close
-//! the runner-up — it waits for a curator; below, the row is left unmatched and feeds the
-//! new-indicator candidates.
+//! the runner-up — it waits for a curator, as does a row whose name alone is `NAME_NEAR` one of
+//! the library's (its level 1 or unit may be an earlier edition's); below, the row is left
+//! unmatched and feeds the new-indicator candidates.
 
 use super::units::{self, Agreement, UnitReading};
 use super::wording::{Key, Wording, readings};
@@ -42,6 +46,16 @@ const SHARED: f64 = 0.7;
 /// A similarity (evidence weighed in) at which an indicator is a near match: the row goes to
 /// review rather than to the new-indicator candidates, however close a runner-up is.
 const NEAR: f64 = 0.55;
+
+/// How alike a row's name must be to one of the names of the indicator whose code it carries
+/// for the code to count (a heavily reworded name stays well above; another measure filed
+/// under a reused code, 绿化覆盖率 under 养护绿地面积保有率's, well below).
+const CODE_NAME: f64 = 0.5;
+
+/// How alike by name alone an indicator must be for a row to be a near match whatever its
+/// evidence says (filed under the level 1 of an earlier edition, a unit that changed kind):
+/// such a row goes to review, never to the new-indicator candidates.
+const NAME_NEAR: f64 = 0.75;
 
 /// How alike an indicator that fits the row must be to put in doubt a name of another type's
 /// indicator, or of one filed under another level 2.
@@ -78,6 +92,7 @@ impl Evidence {
             Agreement::Same => 0.02,
             Agreement::Convertible => 0.01,
             Agreement::Unknown => 0.0,
+            Agreement::Partial => -0.05,
             Agreement::Related => -0.2,
             Agreement::Different => -0.3,
         };
@@ -115,6 +130,8 @@ pub struct Matcher {
     units: Vec<UnitReading>,
     by_code: HashMap<String, usize>,
     entries: Vec<Entry>,
+    /// Indicator → its entries.
+    of_ind: Vec<Vec<usize>>,
     exact: HashMap<String, Vec<usize>>,
     char_bags: HashMap<String, Vec<usize>>,
     sounds: HashMap<Vec<u64>, Vec<usize>>,
@@ -169,6 +186,13 @@ impl Matcher {
                 .enumerate()
                 .map(|(n, i)| (i.code.to_string(), n))
                 .collect(),
+            of_ind: {
+                let mut v = vec![Vec::new(); inds.len()];
+                for (e, entry) in entries.iter().enumerate() {
+                    v[entry.ind].push(e);
+                }
+                v
+            },
             inds,
             entries,
             exact: HashMap::new(),
@@ -211,9 +235,7 @@ impl Matcher {
                     v.push(e);
                 }
             }
-            let mut grams = k.sound_grams().to_vec();
-            grams.dedup();
-            for g in grams {
+            for g in unordered_grams(k) {
                 m.grams.entry(g).or_default().push(e);
             }
             let mut sounds = k.sound_bag().to_vec();
@@ -261,8 +283,18 @@ impl Matcher {
 
     /// The library indicator for one row, or `None` when nothing is similar enough.
     pub fn match_row(&self, row: &EvaluationRow, project_type: Option<&str>) -> Option<Match> {
+        let keys = self.wording.keys(&row.name);
+        let r = Row {
+            row,
+            project_type: project_type.and_then(|t| self.catalog.project_type(t)),
+            unit: units::table().read(&row.unit),
+        };
+        // A code is taken at its word unless the row contradicts it: a code from an earlier
+        // edition may now stand for another measure (a count that became a rate, 绿化覆盖率
+        // whose code now means 绿地保有率). Such a row is read by its name like any other.
         if let Some(code) = &row.code
-            && self.by_code.contains_key(code)
+            && let Some(&n) = self.by_code.get(code)
+            && (keys[0].is_empty() || self.agrees(n, &keys, &r))
         {
             return Some(Match {
                 code: code.clone(),
@@ -271,15 +303,9 @@ impl Matcher {
                 confirmed_by: None,
             });
         }
-        let keys = self.wording.keys(&row.name);
         if keys[0].is_empty() {
             return None;
         }
-        let r = Row {
-            row,
-            project_type: project_type.and_then(|t| self.catalog.project_type(t)),
-            unit: units::table().read(&row.unit),
-        };
         let found = self.by_key(&keys, &r);
         let Some(m) = found else {
             return self.similar(&keys, &r);
@@ -383,7 +409,12 @@ impl Matcher {
             MatchMethod::Reworded
         } else if alias {
             MatchMethod::Alias
-        } else if e.level2 && e.unit != Agreement::Different && e.unit != Agreement::Convertible {
+        } else if e.level2
+            && matches!(
+                e.unit,
+                Agreement::Same | Agreement::Unknown | Agreement::Related
+            )
+        {
             MatchMethod::Exact
         } else {
             MatchMethod::Name
@@ -396,14 +427,34 @@ impl Matcher {
         }
     }
 
+    /// Whether a row is plausibly the indicator its code names: a unit of the same kind and a
+    /// name alike enough to be a wording of one of the indicator's names.
+    fn agrees(&self, n: usize, keys: &[Key], r: &Row) -> bool {
+        if self.evidence(n, r).unit == Agreement::Different {
+            return false;
+        }
+        let best = keys
+            .iter()
+            .flat_map(|k| {
+                self.of_ind[n]
+                    .iter()
+                    .map(move |&e| similarity(k, &self.entries[e].key, &|s| self.weight(s)))
+            })
+            .fold(0.0f32, f32::max);
+        best as f64 >= CODE_NAME
+    }
+
     fn weight(&self, s: u64) -> f32 {
         self.weights.get(&s).copied().unwrap_or(self.unseen)
     }
 
     /// Indicators by similarity to the row's keys with its evidence weighed in, best first.
     fn ranked(&self, keys: &[Key], r: &Row) -> Vec<(usize, f64)> {
-        let has_type = r.project_type.is_some();
-        // Best similarity per indicator, then its evidence.
+        self.rank(&self.by_name(keys), r)
+    }
+
+    /// The best similarity of each indicator worth scoring, by name alone.
+    fn by_name(&self, keys: &[Key]) -> FxHashMap<usize, f64> {
         let mut scored: FxHashMap<usize, f64> = FxHashMap::default();
         for key in keys {
             for e in self.pool(key) {
@@ -413,9 +464,15 @@ impl Matcher {
                 *s = s.max(sim);
             }
         }
+        scored
+    }
+
+    /// Similarities by name with the row's evidence weighed in, best first.
+    fn rank(&self, scored: &FxHashMap<usize, f64>, r: &Row) -> Vec<(usize, f64)> {
+        let has_type = r.project_type.is_some();
         let mut ranked: Vec<(usize, f64)> = scored
-            .into_iter()
-            .map(|(n, sim)| (n, sim + self.evidence(n, r).adjustment(has_type)))
+            .iter()
+            .map(|(&n, &sim)| (n, sim + self.evidence(n, r).adjustment(has_type)))
             .collect();
         ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
@@ -424,11 +481,11 @@ impl Matcher {
         ranked
     }
 
-    /// The names worth scoring for a key: those sharing most sound bigrams with it, and, when
+    /// The names worth scoring for a key: those sharing most sound bigrams with it (in either
+    /// order), and, when
     /// few share any (a typo in a short name), those sharing its rarest sounds.
     fn pool(&self, key: &Key) -> Vec<usize> {
-        let mut grams = key.sound_grams().to_vec();
-        grams.dedup();
+        let grams = unordered_grams(key);
         let mut shared: FxHashMap<usize, u32> = FxHashMap::default();
         for g in &grams {
             for &e in self.grams.get(g).map_or(&[][..], |v| &v[..]) {
@@ -493,13 +550,23 @@ impl Matcher {
 
     /// The best indicator by similarity, its confidence reduced when a runner-up comes close.
     fn similar(&self, keys: &[Key], r: &Row) -> Option<Match> {
-        let ranked = self.ranked(keys, r);
-        let &(best, score) = ranked.first()?;
+        let by_name = self.by_name(keys);
+        let ranked = self.rank(&by_name, r);
+        let &(mut best, score) = ranked.first()?;
         let runner_up = ranked.get(1).map_or(0.0, |r| r.1);
         let mut confidence = calibrate(score, score - runner_up).min(1.0);
         if confidence < REVIEW {
             if score < NEAR {
-                return None;
+                // The evidence may only be out of date; a name this alike is still a question
+                // for a curator.
+                let (n, sim) = by_name.iter().map(|(&n, &s)| (n, s)).max_by(|a, b| {
+                    a.1.total_cmp(&b.1)
+                        .then(self.inds[b.0].code.cmp(&self.inds[a.0].code))
+                })?;
+                if sim < NAME_NEAR {
+                    return None;
+                }
+                best = n;
             }
             confidence = REVIEW;
         }
@@ -520,6 +587,19 @@ fn calibrate(score: f64, margin: f64) -> f64 {
 
 /// The margin over the runner-up from which a similarity counts in full.
 const CLEAR: f64 = 0.15;
+
+/// A key's sound bigrams without their order, deduplicated: two characters swapped (讯参 for
+/// 参训) keep the bigram between them, so the names are still found by it.
+pub fn unordered_grams(key: &Key) -> Vec<(u64, u64)> {
+    let mut grams: Vec<(u64, u64)> = key
+        .sound_grams()
+        .iter()
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
@@ -591,6 +671,98 @@ pub fn plain_similarity(a: &Key, b: &Key) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn library_matcher() -> Matcher {
+        let lib = crate::ingest::library::load_dir(&crate::ingest::library::default_dir()).unwrap();
+        let v = Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+        Matcher::with(Arc::new(lib.catalog), &v, lib.indicators)
+    }
+
+    fn row(
+        level1: &str,
+        level2: &str,
+        name: &str,
+        code: Option<&str>,
+        unit: &str,
+    ) -> EvaluationRow {
+        EvaluationRow {
+            level1: level1.into(),
+            level2: level2.into(),
+            name: name.into(),
+            code: code.map(str::to_string),
+            unit: unit.into(),
+            direction: "≥".into(),
+            target: "1".into(),
+            actual: "1".into(),
+            score: None,
+            deviation_reason: String::new(),
+            matched: None,
+            source: crate::domain::SourceRef {
+                file: "f.csv".into(),
+                sheet: "CSV".into(),
+                row: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn a_code_whose_indicator_now_measures_something_else_is_not_taken() {
+        let m = library_matcher();
+        for (l1, l2, name, code, unit, t) in [
+            // ZZ-001 was a count of pupils in edition 2026.1 and is a rate since 2026.2.
+            (
+                "产出指标",
+                "数量指标",
+                "义务教育生活补助人数",
+                "ZZ-001",
+                "人",
+                "student_aid",
+            ),
+            // LH-024's code now stands for 养护绿地面积保有率: 绿化覆盖率 is another measure.
+            (
+                "效益指标",
+                "生态效益指标",
+                "绿化覆盖率",
+                "LH-024",
+                "%",
+                "greening",
+            ),
+        ] {
+            let got = m.match_row(&row(l1, l2, name, Some(code), unit), Some(t));
+            assert!(!got.as_ref().is_some_and(|g| g.is_certain()), "{got:?}");
+        }
+        // A code with a reworded name and its cost written in 元 for 元/功能点 still counts.
+        let cost = row(
+            "产出指标",
+            "成本指标",
+            "功能点开发单位成本",
+            Some("XX-016"),
+            "元",
+        );
+        let got = m.match_row(&cost, Some("it_system")).unwrap();
+        assert_eq!(
+            (got.code.as_str(), got.method),
+            ("XX-016", MatchMethod::Code)
+        );
+    }
+
+    #[test]
+    fn a_near_name_goes_to_review_whatever_the_evidence() {
+        let m = library_matcher();
+        // Characters swapped across 项目区, filed under the level 1 of edition 2026.1.
+        let swapped = row(
+            "效益指标",
+            "社会效益指标",
+            "区灌项目溉设计保证率",
+            None,
+            "%",
+        );
+        let got = m
+            .match_row(&swapped, Some("farmland"))
+            .expect("a near match");
+        assert_eq!(got.code, "NT-022");
+        assert!(!got.is_certain(), "{got:?}");
+    }
 
     #[test]
     fn calibration_takes_a_close_runner_up_off_the_score() {

@@ -7,7 +7,7 @@
 //! units (元/人, 万元/公里) resolve part by part, so 万元/公里 converts to 元/米 without being
 //! listed.
 
-use crate::search::text::normalize;
+use crate::text::normalize;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -69,6 +69,10 @@ pub enum Agreement {
     Unknown,
     /// Units of one kind that do not convert (天 and 工作日, 人 and 人次): weak evidence against.
     Related,
+    /// A cost per something written with its money unit alone (元 for 元/功能点, 万元 for
+    /// 万元/座, as forms — and the 2026.1 edition itself — write unit costs): the denominator
+    /// is left to the name. It does not convert, but it is hardly evidence against.
+    Partial,
     /// Different kinds of quantity (人 and %): evidence against.
     Different,
 }
@@ -312,6 +316,9 @@ impl UnitReading {
         if a.family != b.family {
             match (&self.kind, &indicator.kind) {
                 (Some(x), Some(y)) if x == y => Agreement::Related,
+                _ if numerator_of(&a.family, &b.family) || numerator_of(&b.family, &a.family) => {
+                    Agreement::Partial
+                }
                 _ => Agreement::Different,
             }
         } else if self.canonical == indicator.canonical {
@@ -320,6 +327,11 @@ impl UnitReading {
             Agreement::Convertible
         }
     }
+}
+
+/// Whether family `part` is the numerator of the ratio family `whole` (元 of 元/功能点).
+fn numerator_of(part: &str, whole: &str) -> bool {
+    !part.contains('/') && whole.split_once('/').is_some_and(|(num, _)| num == part)
 }
 
 /// The bundled table (spellings and conversions of `indicators/units.toml`).
@@ -417,6 +429,11 @@ mod tests {
         assert_eq!(t.agreement("元", "万元"), Agreement::Convertible);
         assert_eq!(t.agreement("人", "%"), Agreement::Different);
         assert_eq!(t.agreement("个工作日", "天"), Agreement::Related);
+        // A unit cost written with its money unit alone: not another kind.
+        assert_eq!(t.agreement("元", "元/功能点"), Agreement::Partial);
+        assert_eq!(t.agreement("万元", "万元/座"), Agreement::Partial);
+        assert!(t.factor("万元", "万元/座").is_err());
+        assert_eq!(t.agreement("人", "元/人"), Agreement::Different);
         assert_eq!(t.agreement("", "%"), Agreement::Unknown);
         assert_eq!(t.agreement("某某", "%"), Agreement::Unknown);
         assert_eq!(t.kind("个工作日"), Some("time"));

@@ -2,7 +2,7 @@
 //! for library names, aliases, imported rows and candidate clusters: a `Key`.
 //!
 //! The key folds what budget units change without changing what is measured: width, case and
-//! traditional characters (`search::text::normalize`); numbering (1、 （一）); bracketed notes
+//! traditional characters (`text::normalize`); numbering (1、 （一）); bracketed notes
 //! （%） (单位：公里); years (2025年, 2024—2025年度); the search vocabulary's synonyms, each group
 //! to its first word (按时/如期 → 按期) plus a few form words (达成率 → 完成率, a closing
 //! 比例/比率/占比 → 率); stop words (的, 年度, 情况); and filler at either end, on word boundaries
@@ -11,7 +11,7 @@
 //! toneless pinyin syllable per character, packed in a `u64`).
 
 use crate::search::Vocabulary;
-use crate::search::text::{char_pinyin, normalize};
+use crate::text::{char_pinyin, normalize};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use jieba_rs::Jieba;
 use std::collections::{HashMap, HashSet};
@@ -21,18 +21,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// (the first word of a group is the one kept).
 const FORM_SYNONYMS: &[&[&str]] = &[&["完成率", "达成率"], &["满意度", "满意率"]];
 
-/// Words at the start of a name that do not change what is measured (年度新建道路里程 =
-/// 新建道路里程), longest first where one begins another.
+/// Words at the start of a name that do not change what is measured (全区新建道路里程 =
+/// 新建道路里程), besides `TIME_FILLER`; longest first where one begins another.
 const LEADING: &[&str] = &[
-    "本年度",
-    "本年",
-    "年度",
-    "全年",
-    "当年",
-    "今年",
-    "年内",
-    "本期",
-    "当期",
     "实际完成",
     "累计完成",
     "完成",
@@ -60,6 +51,20 @@ const LEADING: &[&str] = &[
     "县级",
     "市级",
     "城区",
+];
+
+/// Words of time that do not change what is measured wherever they stand (道路全年照明亮灯率 =
+/// 道路照明亮灯率): a form's filler moved inside the name with the words around it.
+const TIME_FILLER: &[&str] = &[
+    "本年度",
+    "本年",
+    "年度",
+    "全年",
+    "当年",
+    "今年",
+    "年内",
+    "本期",
+    "当期",
 ];
 
 /// Words at the end of a name that do not change what is measured.
@@ -232,18 +237,27 @@ impl Wording {
         self.read(name, true)
     }
 
-    /// The key, then (when it differs) the key with the words as written, synonyms and stop
+    /// The key, then (when they differ) the key with the words as written, synonyms and stop
     /// words kept: a same-sound typo inside a synonym (道露 for 道路) escapes the folding, and
     /// one that writes a stop word (得 for 地) would lose a character, so names are compared as
-    /// written too.
+    /// written too; and the whole name, filler and bracketed words kept: characters swapped
+    /// across a filler word (区灌项目溉 for 项目区灌溉) leave no filler to strip, and words
+    /// moved into a bracket would be lost with the note, so only the whole name compares.
     pub fn keys(&self, name: &str) -> Vec<Key> {
-        let folded = self.read(name, true);
-        let plain = self.read(name, false);
-        if plain.text == folded.text {
-            vec![folded]
-        } else {
-            vec![folded, plain]
+        let mut keys = vec![self.read(name, true)];
+        for k in [self.read(name, false), self.read_whole(name)] {
+            if keys.iter().all(|x| x.text != k.text) {
+                keys.push(k);
+            }
         }
+        keys
+    }
+
+    /// The name's characters as written, only years and numbering removed; what brackets hold
+    /// is kept, for words moved into them (屋面防水工程（保修期限年）).
+    fn read_whole(&self, name: &str) -> Key {
+        let s = strip_years(&strip_numbering(&normalize(name)));
+        Key::new(s.chars().filter(|&c| is_name_char(c)).collect())
     }
 
     fn read(&self, name: &str, fold: bool) -> Key {
@@ -253,6 +267,19 @@ impl Wording {
         let s = strip_years(&s);
         let s: String = s.chars().filter(|&c| is_name_char(c)).collect();
         let s = if fold {
+            // Words of time out first: 道路全年照明 must fold as 道路照明 does.
+            let rest: Vec<&str> = self
+                .jieba
+                .cut(&s, false)
+                .into_iter()
+                .map(|t| t.word)
+                .filter(|w| !TIME_FILLER.contains(w))
+                .collect();
+            let s = if rest.concat().chars().count() >= 2 {
+                rest.concat()
+            } else {
+                s
+            };
             self.synonyms.replace_all(&s, &self.canonical)
         } else {
             s
@@ -385,7 +412,7 @@ fn strip_filler(words: &[&str]) -> String {
     let (mut lo, mut hi) = (0usize, text.len());
     let left = |lo: usize, hi: usize, f: &str| text[lo..hi].chars().count() - f.chars().count();
     loop {
-        let lead = LEADING.iter().find(|f| {
+        let lead = TIME_FILLER.iter().chain(LEADING).find(|f| {
             text[lo..hi].starts_with(**f)
                 && bounds.contains(&(lo + f.len()))
                 && left(lo, hi, f) >= 2
@@ -452,6 +479,8 @@ mod tests {
         assert_eq!(key("PM2.5年均浓度"), key("pm25年均浓度"));
         // Filler is kept when little would remain.
         assert_eq!(key("完成率"), "完成率");
+        // Words of time moved inside the name.
+        assert_eq!(key("道路全年照明亮灯率"), key("道路照明亮灯率"));
     }
 
     #[test]
@@ -472,5 +501,9 @@ mod tests {
         let (a, b) = (w.key("补助资金按时发放率"), w.key("捕助资金按时发放率"));
         assert_ne!(a.text, b.text);
         assert_eq!(a.sounds, b.sounds);
+        // Characters swapped across filler: the whole names keep equal bags.
+        let bags = |s: &str| -> Vec<String> { w.keys(s).iter().map(Key::char_bag).collect() };
+        let (a, b) = (bags("项目区灌溉设计保证率"), bags("区灌项目溉设计保证率"));
+        assert!(a.iter().any(|x| b.contains(x)), "{a:?} {b:?}");
     }
 }

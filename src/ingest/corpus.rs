@@ -3,9 +3,9 @@
 //! engines were. Every field that pages and the API show is checked before anything is stored:
 //! levels from the framework, units from the unit table, bounded lengths, no control characters.
 
-use super::library::{FileError, Library, LoadError};
+use super::library::{FileError, LoadError};
 use crate::domain::{
-    Basis, Catalog, Code, Direction, Indicator, Provenance, Status, Term, ValueType,
+    Basis, Catalog, Code, Direction, Indicator, Library, Provenance, Status, Term, ValueType,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

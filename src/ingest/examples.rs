@@ -4,11 +4,10 @@
 //! Like the library, loading is all or nothing with file and line for every problem: a broken
 //! example must stop the server rather than show a trainer a half-read table.
 
-use super::library::line_of;
+use super::library::{line_of, parse_toml};
 use super::{FileError, LoadError};
 use crate::domain::training::Example;
 use crate::domain::{Catalog, Direction, DraftRow, Indicator};
-use crate::drafting::{parse_direction, row_from};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -120,18 +119,7 @@ fn parse_one(
     library: &HashMap<&str, &Indicator>,
     errors: &mut Vec<FileError>,
 ) -> Option<Example> {
-    let raw: RawExample = match toml::from_str(text) {
-        Ok(r) => r,
-        Err(e) => {
-            errors.push(FileError {
-                file: path.to_path_buf(),
-                line: e.span().map(|s| line_of(text, s.start)),
-                code: None,
-                message: format!("TOML 格式错误：{}", e.message()),
-            });
-            return None;
-        }
-    };
+    let raw: RawExample = parse_toml(path, text, errors)?;
     let before = errors.len();
     let mut err = |line: usize, message: String| {
         errors.push(FileError {
@@ -179,7 +167,7 @@ fn parse_one(
                                 format!("指标 {code}“{}”不适用于项目类型 {}", ind.name, ptype.name),
                             );
                         }
-                        row_from(ind, None)
+                        DraftRow::from_indicator(ind, None)
                     }
                     None => {
                         err(line, format!("指标库中没有编码为“{code}”的指标"));
@@ -211,7 +199,7 @@ fn parse_one(
                 }
             };
             if let Some(d) = &r.direction {
-                match parse_direction(d) {
+                match Direction::parse_typed(d) {
                     Some(d) => row.direction = d,
                     None => err(line, format!("指标方向“{d}”无效（可选：≥、≤、=、定性）")),
                 }

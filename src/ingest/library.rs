@@ -4,6 +4,8 @@
 //! and nothing is returned unless the whole library is valid, so neither `check` nor `serve`
 //! can ever half-load it.
 
+/// The loader's result; the type lives in `domain` so that the store can take it.
+pub use crate::domain::Library;
 use crate::domain::catalog::FunctionClass;
 use crate::domain::{
     Basis, Catalog, Code, CostKind, Direction, Framework, Indicator, Level1Def, ProjectType,
@@ -15,17 +17,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// The library as loaded from files.
-#[derive(Debug, Clone)]
-pub struct Library {
-    pub catalog: Catalog,
-    pub indicators: Vec<Indicator>,
-    /// SHA-256 over every file's path and bytes: tells the store whether the files changed.
-    pub source_hash: String,
-    /// Where each indicator is written (file, line), for the quality report.
-    pub origins: HashMap<String, (PathBuf, usize)>,
-}
 
 /// One problem in one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,8 +186,30 @@ impl From<&Indicator> for IndicatorInput {
     }
 }
 
+/// Which rules files are read under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    /// Today's schema: what `check`, `serve` and every form obey.
+    Current,
+    /// The files of an edition already published (`indicators/editions/<name>/`): they were valid
+    /// under the schema of their day, so fields required since (a type's `functions`, `basis_doc`
+    /// for standard-based values, `functions.toml` itself) may be missing.
+    Published,
+}
+
 /// Reads and validates the library in `dir`.
 pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
+    load_dir_as(dir, Schema::Current)
+}
+
+/// Reads the files of an edition already published, as they were when it was released: the
+/// schema as then, without the fields required since and without the library rules of today.
+pub fn load_published(dir: &Path) -> Result<Library, LoadError> {
+    load_dir_as(dir, Schema::Published)
+}
+
+fn load_dir_as(dir: &Path, schema: Schema) -> Result<Library, LoadError> {
+    let published = schema == Schema::Published;
     let mut errors = Vec::new();
     let mut hasher = Sha256::new();
     let mut read = |rel: &str, errors: &mut Vec<FileError>| -> Option<(PathBuf, String)> {
@@ -227,10 +240,15 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         read("framework.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
     let units: Option<RawUnits> =
         read("units.toml", &mut errors).and_then(|(p, t)| parse_toml(&p, &t, &mut errors));
-    let functions_file = read("functions.toml", &mut errors);
-    let functions: Option<RawFunctions> = functions_file
-        .as_ref()
-        .and_then(|(p, t)| parse_toml(p, t, &mut errors));
+    let functions_file = if published && !dir.join("functions.toml").exists() {
+        None
+    } else {
+        read("functions.toml", &mut errors)
+    };
+    let functions: Option<RawFunctions> = match &functions_file {
+        None if published => Some(RawFunctions { classes: vec![] }),
+        f => f.as_ref().and_then(|(p, t)| parse_toml(p, t, &mut errors)),
+    };
     let types_file = read("project_types.toml", &mut errors);
     let types: Option<RawTypes> = types_file
         .as_ref()
@@ -269,6 +287,19 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
         return Err(LoadError(errors));
     };
     let functions = check_functions(functions, functions_file.as_ref(), &mut errors);
+    // Two helpers appending the same unit would give it two kinds the checks could disagree on.
+    let mut seen_units = HashSet::new();
+    for u in &units.units {
+        if !seen_units.insert(u.name.as_str()) {
+            push_error(
+                &mut errors,
+                &dir.join("units.toml"),
+                None,
+                &u.name,
+                format!("计量单位“{}”在 units.toml 中重复", u.name),
+            );
+        }
+    }
 
     let types_path = types_file
         .as_ref()
@@ -303,7 +334,7 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
                 bad(format!("支出性质“{n}”不在 [natures] 中"));
             }
         }
-        if t.functions.is_empty() {
+        if t.functions.is_empty() && !published {
             bad("项目类型未填写支出功能分类科目（functions）".into());
         }
         for f in &t.functions {
@@ -359,7 +390,7 @@ pub fn load_dir(dir: &Path) -> Result<Library, LoadError> {
                 .map_or(text.len(), |i| span.end + i);
             let table = &text[span.start..end];
             let at = |field: &str| line_of(text, span.start + field_offset(table, field));
-            match validate(raw, &catalog) {
+            match validate_as(raw, &catalog, schema) {
                 Ok(ind) => {
                     let line = at("code");
                     if let Some((f, l)) = codes.get(ind.code.as_str()) {
@@ -481,7 +512,8 @@ fn known_function(functions: &[FunctionClass], code: &str) -> Result<(), String>
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
+/// A TOML file's content, or its syntax error (with the line) added to `errors`.
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
     errors: &mut Vec<FileError>,
@@ -533,6 +565,14 @@ pub type Problems = Vec<(&'static str, String)>;
 pub fn validate(
     raw: IndicatorInput,
     catalog: &Catalog,
+) -> Result<Indicator, (Option<String>, Problems)> {
+    validate_as(raw, catalog, Schema::Current)
+}
+
+fn validate_as(
+    raw: IndicatorInput,
+    catalog: &Catalog,
+    schema: Schema,
 ) -> Result<Indicator, (Option<String>, Problems)> {
     let mut p: Problems = Vec::new();
     let code = Code::parse(&raw.code).map_err(|e| p.push(("code", e))).ok();
@@ -624,7 +664,9 @@ pub fn validate(
     if basis_doc.chars().count() > 200 {
         p.push(("basis_doc", "依据文件过长（最多 200 个字）".into()));
     } else if basis_doc.is_empty() {
-        if let Some(b @ (Basis::Industry | Basis::Policy | Basis::Budget)) = basis {
+        if let Some(b @ (Basis::Industry | Basis::Policy | Basis::Budget)) = basis
+            && schema == Schema::Current
+        {
             p.push((
                 "basis_doc",
                 format!(
@@ -973,6 +1015,24 @@ provenance = "地方参考"
         std::fs::create_dir(dir.path().join("common")).unwrap();
         std::fs::create_dir(dir.path().join("types")).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_unit_listed_twice_is_refused() {
+        let dir = catalog_with_types(|t| t.to_string());
+        let units = std::fs::read_to_string(dir.path().join("units.toml")).unwrap();
+        let twice = units.replacen(
+            "units = [",
+            "units = [\n  { name = \"万元/处\", kind = \"money\" },",
+            1,
+        );
+        std::fs::write(dir.path().join("units.toml"), twice).unwrap();
+        let errs = load_dir(dir.path()).unwrap_err().0;
+        assert!(
+            errs.iter()
+                .any(|e| e.message.contains("万元/处") && e.message.contains("重复")),
+            "{errs:?}"
+        );
     }
 
     #[test]

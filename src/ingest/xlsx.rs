@@ -4,7 +4,7 @@
 //! the same draft.
 
 use super::sheet::{ReadError, SheetLimits, Workbook as SheetReader};
-use crate::domain::{Draft, DraftProject, DraftRow, Term};
+use crate::domain::{Direction, Draft, DraftProject, DraftRow, Term};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 pub const SHEET: &str = "绩效目标申报表";
@@ -254,7 +254,7 @@ pub fn read_draft(
             continue;
         }
         let dir = get(r, cd);
-        let direction = crate::drafting::parse_direction(&dir).ok_or_else(|| SheetError::Row {
+        let direction = Direction::parse_typed(&dir).ok_or_else(|| SheetError::Row {
             row: *number,
             message: format!("指标方向“{dir}”无效（应为 ≥、≤、= 或 定性）"),
         })?;

@@ -1,7 +1,7 @@
 //! Highlighting by characters: the matched characters of the original text are marked, for every
 //! channel (words, substrings, synonyms, pinyin), so marks never land on the wrong characters.
 
-use super::text::{normalize, syllables};
+use crate::text::{normalize, syllables};
 use std::borrow::Cow;
 
 /// What to mark: normalised strings, and pinyin (full or initials) typed by the user.

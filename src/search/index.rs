@@ -2,13 +2,13 @@
 //! are read from.
 
 use super::schema::{self, Fields, SCHEMA_VERSION};
-use super::text::{normalize, word_chars};
 use super::tokenizer::{
     GRAM, GramTokenizer, INITIALS, JiebaTokenizer, LIST, LIST_SEPARATOR, ListTokenizer, PINYIN,
     PREFIX, PinyinTokenizer, PrefixTokenizer, ZH,
 };
 use super::vocab::Vocabulary;
 use crate::domain::{Catalog, Indicator};
+use crate::text::{normalize, word_chars};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -109,11 +109,11 @@ pub struct SearchIndex {
     pub(super) vocab: Arc<Vocabulary>,
     /// The catalog the indicators are shown with (project type names, framework order).
     catalog: RwLock<Arc<Catalog>>,
-    pub(super) facet_columns: super::query::FacetColumns,
+    pub(super) facet_columns: super::per_segment::FacetColumns,
     pub(super) name_lengths: super::collect::NameLengths,
     pub(super) names: super::matcher::NameColumns,
     pub(super) term_sets: super::matcher::TermSets,
-    pub(super) doc_freqs: super::query::DocFreqs,
+    pub(super) doc_freqs: super::doc_freqs::DocFreqs,
     shown: ShownCache,
     dir: Option<PathBuf>,
     /// Test-only (see `fail_next_writes`): how many of the next writes fail.

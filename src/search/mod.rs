@@ -2,13 +2,13 @@
 //! character bi- and trigrams for infix recall, name prefixes, pinyin), synonyms, facets, explanations and highlights.
 
 mod collect;
+mod doc_freqs;
 pub mod highlight;
 mod index;
 mod matcher;
 mod per_segment;
 mod query;
 pub mod schema;
-pub mod text;
 pub mod tokenizer;
 pub mod vocab;
 

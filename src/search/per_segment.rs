@@ -5,7 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tantivy::SegmentReader;
+use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
+
+/// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
+/// than counting a small result (opened by `query`, which knows the facets).
+pub(super) type FacetColumns = PerSegment<Vec<Option<StrColumn>>>;
 
 pub(super) struct PerSegment<T>(Mutex<HashMap<SegmentId, Arc<T>>>);
 

@@ -26,11 +26,11 @@ use super::collect::TopCount;
 use super::highlight::Marks;
 use super::index::{SearchError, SearchIndex};
 use super::matcher::{Channel, Found, How, Matcher, Part};
-use super::per_segment::PerSegment;
+use super::per_segment::FacetColumns;
 use super::schema::Fields;
-use super::text::{is_word_char, looks_like_pinyin, normalize};
 use super::tokenizer::{PREFIX_CHARS, START};
 use crate::domain::{Catalog, Indicator};
+use crate::text::{is_word_char, looks_like_pinyin, normalize};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +57,13 @@ const PINYIN_SYLLABLES: usize = 4;
 const RELAX_BELOW: usize = 10;
 /// More segments than this are ignored: nobody types ten separate words into a search box.
 const MAX_SEGMENTS: usize = 8;
+/// What an indicator of a project type the query names (`query_types`) earns when it also holds
+/// one of the query's informative words: more than a second shared word from another domain
+/// earns (乡村 + 生活 for 农村生活污水治理), less than the whole query found in a name (25 and up).
+const NAMED_TYPE_WEIGHT: f32 = 10.0;
+/// The best matches of the whole query whose project types stand for the query's type when it
+/// names none (`types_of_best`).
+const TYPE_EVIDENCE: usize = 5;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct Filters {
@@ -225,8 +232,8 @@ fn segments(norm: &str) -> Vec<String> {
         let mut prev: Option<char> = None;
         for (i, c) in part.char_indices() {
             if let Some(p) = prev
-                && ((super::text::is_cjk(p) && c.is_ascii_alphabetic())
-                    || (p.is_ascii_alphabetic() && super::text::is_cjk(c)))
+                && ((crate::text::is_cjk(p) && c.is_ascii_alphabetic())
+                    || (p.is_ascii_alphabetic() && crate::text::is_cjk(c)))
             {
                 out.push(part[start..i].to_string());
                 start = i;
@@ -326,34 +333,6 @@ fn prefix_query(field: Field, prefix: &str) -> Option<How> {
     Some(How::Query(Box::new(PhrasePrefixQuery::new(vec![term(
         field, prefix,
     )]))))
-}
-
-/// Document frequencies of the words queries look for, for one searcher generation. A word's
-/// frequency takes a term-dictionary lookup per field and segment (a tenth of a small query),
-/// and the same words (满意度, 完成率) come back query after query.
-#[derive(Default)]
-pub(super) struct DocFreqs(std::sync::Mutex<(u64, HashMap<Term, u64>)>);
-
-impl DocFreqs {
-    fn get(&self, searcher: &Searcher, t: &Term) -> u64 {
-        let generation = searcher.generation().generation_id();
-        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
-        {
-            let cache = lock();
-            if cache.0 == generation
-                && let Some(n) = cache.1.get(t)
-            {
-                return *n;
-            }
-        }
-        let n = searcher.doc_freq(t).unwrap_or(0);
-        let mut cache = lock();
-        if cache.0 != generation || cache.1.len() >= 100_000 {
-            *cache = (generation, HashMap::new());
-        }
-        cache.1.insert(t.clone(), n);
-        n
-    }
 }
 
 impl SearchIndex {
@@ -556,7 +535,7 @@ impl SearchIndex {
         // characters that no name holds; then names are also looked for by the pinyin of the
         // segment, below every match of its characters.
         if reach == Reach::WithTypeNames && self.suspect_homophone(searcher, &chars) {
-            let py: String = super::text::syllables(seg)
+            let py: String = crate::text::syllables(seg)
                 .into_iter()
                 .take(PINYIN_SYLLABLES)
                 .map(|(_, s)| s)
@@ -695,6 +674,7 @@ impl SearchIndex {
         groups: &[Vec<String>],
         min: usize,
         filters: &Filters,
+        types: &[String],
     ) -> Plan {
         let mut plan = self.plan(searcher, q, filters, Reach::WithTypeNames);
         for w in groups.iter().flatten() {
@@ -709,8 +689,117 @@ impl SearchIndex {
                 WORDS_WEIGHT,
                 false,
             ));
+            seg.extend(self.named_type_channel(searcher, types, groups));
         }
         plan
+    }
+
+    /// Project types the query names through the type's name or keywords (the library's own
+    /// words: a type added to the library counts at once). Each keyword found counts its
+    /// characters, so 污水处理 outweighs 采购; only the best-scoring types are kept, all of them on
+    /// a tie.
+    fn query_types(&self, norm: &str) -> Vec<String> {
+        let catalog = self.catalog();
+        let mut best = 0;
+        let mut out = Vec::new();
+        for t in &catalog.project_types {
+            let score: usize = t
+                .keywords
+                .iter()
+                .chain(std::iter::once(&t.name))
+                .map(|k| normalize(k))
+                .filter(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
+                .map(|k| k.chars().count())
+                .sum();
+            if score == 0 || score < best {
+                continue;
+            }
+            if score > best {
+                best = score;
+                out.clear();
+            }
+            out.push(t.code.clone());
+        }
+        out
+    }
+
+    /// The project type most of the best few matches (specific indicators only) fit, when it is
+    /// at least half of them.
+    fn types_of_best(&self, searcher: &Searcher, top: &[(Score, DocAddress)]) -> Vec<String> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut seen = 0;
+        for (_, addr) in top.iter().take(TYPE_EVIDENCE) {
+            let Some(shown) = self.shown(searcher, *addr) else {
+                continue;
+            };
+            let i = &shown.indicator;
+            if !i.natures.is_empty() {
+                continue;
+            }
+            seen += 1;
+            for t in &i.project_types {
+                match counts.iter_mut().find(|(c, _)| c == t) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((t.clone(), 1)),
+                }
+            }
+        }
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        counts
+            .into_iter()
+            .take(1)
+            .filter(|(_, n)| 2 * n >= seen)
+            .map(|(t, _)| t)
+            .collect()
+    }
+
+    /// The specific indicators of `types` that hold at least one of the informative words, in any field:
+    /// the query's type counts when the words alone do not decide (a project name's words are
+    /// often as rare in the library as each other), and never brings an indicator that shares no
+    /// word with the query.
+    fn named_type_channel(
+        &self,
+        searcher: &Searcher,
+        types: &[String],
+        groups: &[Vec<String>],
+    ) -> Option<Channel> {
+        if types.is_empty() || groups.is_empty() {
+            return None;
+        }
+        // Among them, those holding more and rarer words first, as with the words channel.
+        let words =
+            self.word_groups_channel(searcher, "所指类型词语", groups, 1, WORDS_WEIGHT, false)?;
+        let f = &self.fields;
+        let of_type = BooleanQuery::new(
+            types
+                .iter()
+                .map(|t| (Occur::Should, term_query(f.project_type, t)))
+                .collect(),
+        );
+        let any_word = BooleanQuery::new(
+            groups
+                .iter()
+                .flatten()
+                .flat_map(|w| {
+                    [f.name, f.aliases, f.definition]
+                        .map(|field| (Occur::Should, term_query(field, w)))
+                })
+                .collect(),
+        );
+        let catalog = self.catalog();
+        let names: Vec<&str> = types.iter().map(|t| catalog.project_type_name(t)).collect();
+        Some(Channel {
+            label: format!("项目名称所指类型 {}", names.join("、")),
+            weight: NAMED_TYPE_WEIGHT,
+            how: How::Query(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(of_type) as Box<dyn Query>),
+                (Occur::Must, Box::new(any_word)),
+                // Common indicators fit every type of a spending nature: the type says nothing
+                // about them.
+                (Occur::MustNot, term_query(f.scope, "共性")),
+            ]))),
+            parts: words.parts,
+        })
     }
 
     /// Whether a segment of Chinese characters holds a pair of adjacent characters that no name
@@ -719,7 +808,7 @@ impl SearchIndex {
     fn suspect_homophone(&self, searcher: &Searcher, chars: &[char]) -> bool {
         chars.len() >= 2
             && chars.len() <= 12
-            && chars.iter().all(|c| super::text::is_cjk(*c))
+            && chars.iter().all(|c| crate::text::is_cjk(*c))
             && chars.windows(2).any(|w| {
                 let pair: String = w.iter().collect();
                 self.doc_freqs
@@ -846,11 +935,34 @@ impl SearchIndex {
         // found or one word is left; more matched words still rank first.
         let mut relaxed = None;
         let page = req.limit.min(RELAX_BELOW);
+        // Enough matches, but a project name may share a generic word (运营) with another domain
+        // as much as with its own: when it names a project type (敬老院), the type's indicators
+        // that share a word with it rank up.
+        let named = if balance && req.relax && found.total >= page {
+            self.query_types(&normalize(&req.q))
+        } else {
+            Vec::new()
+        };
+        if let [seg] = plan.matcher.segments.as_mut_slice()
+            && !named.is_empty()
+        {
+            let words = self.relaxable_words(&normalize(&req.q)).0;
+            seg.extend(self.named_type_channel(&searcher, &named, &words));
+            found = run(&plan)?;
+        }
         if req.relax
             && found.total < page
             && self.whole_code(&searcher, &normalize(&req.q)).is_none()
         {
             let (groups, aside) = self.relaxable_words(&normalize(&req.q));
+            // A project name that names a project type: that type's indicators sharing a word
+            // with it rank up. With no type named in so many words, the one that most of the few
+            // whole-query matches belong to (农村生活污水治理 finds three 污水 indicators first).
+            let types = match self.query_types(&normalize(&req.q)) {
+                named if !named.is_empty() => named,
+                _ if balance => self.types_of_best(&searcher, &found.top),
+                _ => Vec::new(),
+            };
             let n = groups.len();
             if n > 0 {
                 let mut by_frequency: Vec<(u64, &str)> = groups
@@ -859,7 +971,8 @@ impl SearchIndex {
                     .collect();
                 by_frequency.sort_by_key(|w| std::cmp::Reverse(w.0));
                 for min in (1..=n).rev() {
-                    let p = self.relaxed_plan(&searcher, &req.q, &groups, min, &req.filters);
+                    let p =
+                        self.relaxed_plan(&searcher, &req.q, &groups, min, &req.filters, &types);
                     let more = run(&p)?;
                     if more.total > found.total {
                         let mut set_aside = aside.clone();
@@ -1043,16 +1156,18 @@ const BALANCE_WINDOW: usize = 60;
 const BALANCE_PER_LEVEL1: usize = 2;
 /// ... in the first this many results ...
 const BALANCE_PAGE: usize = 10;
-/// ... when its best candidate scores at least this share of the top score.
-const BALANCE_MIN_SHARE: f32 = 0.02;
+/// ... when its candidate scores at least this share of the place it takes on the page: a
+/// satisfaction indicator that shares only a generic word with the query (出行群众满意度 for a
+/// 背街小巷 project) does not push out an output that holds its subject.
+const BALANCE_MIN_SHARE: f32 = 0.2;
 
 /// Moves the best candidates of under-represented level 1s into the first page, keeping every
 /// other result in score order. Deterministic, so pages stay consistent.
 fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &str) {
-    let Some(top) = found.first().map(|f| f.0) else {
+    let page = BALANCE_PAGE.min(found.len());
+    let Some(last) = page.checked_sub(1).map(|p| found[p].0) else {
         return;
     };
-    let page = BALANCE_PAGE.min(found.len());
     let mut level1s: Vec<String> = Vec::new();
     for (_, t) in found.iter() {
         if !level1s.iter().any(|l| l == level1(t)) {
@@ -1071,7 +1186,7 @@ fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &st
                 .iter()
                 .enumerate()
                 .skip(page)
-                .filter(|(_, (s, t))| level1(t) == l1 && *s >= top * BALANCE_MIN_SHARE)
+                .filter(|(_, (s, t))| level1(t) == l1 && *s >= last * BALANCE_MIN_SHARE)
                 .take(missing)
                 .map(|(n, _)| n),
         );
@@ -1117,14 +1232,9 @@ struct FacetCollector<'a> {
     cache: &'a FacetColumns,
 }
 
-/// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
-/// than counting a small result.
-#[derive(Default)]
-pub(super) struct FacetColumns(PerSegment<Vec<Option<StrColumn>>>);
-
 impl FacetColumns {
     fn of(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Vec<Option<StrColumn>>>> {
-        self.0.get_or(reader, |reader| {
+        self.get_or(reader, |reader| {
             Facet::ALL
                 .iter()
                 .map(|f| reader.fast_fields().str(f.field_name()))

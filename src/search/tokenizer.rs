@@ -3,8 +3,8 @@
 //! All of them tokenize the normalised text (see `text::normalize`). Offsets point into the
 //! original text: normalisation keeps the character count, so byte offsets are mapped back.
 
-use super::text::{RECENT_TEXT, Recent, is_word_char, normalize, syllables};
 use super::vocab::Vocabulary;
+use crate::text::{RECENT_TEXT, Recent, is_word_char, normalize, syllables};
 use jieba_rs::Jieba;
 use rustc_hash::FxHashSet;
 use std::borrow::Cow;

@@ -3,7 +3,7 @@
 //! Its hash is written into the index, which rebuilds itself when the vocabulary changes, so no
 //! document stays indexed under an old segmentation.
 
-use super::text::normalize;
+use crate::text::normalize;
 use aho_corasick::AhoCorasick;
 use jieba_rs::Jieba;
 use sha2::{Digest, Sha256};

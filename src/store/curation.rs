@@ -288,6 +288,49 @@ impl Store {
         Ok(p)
     }
 
+    /// Stores new proposals under the next numbers, in order, with their audit entries, in one
+    /// transaction that refuses them all (`Conflict`) on the checks `create_proposal` makes.
+    pub fn create_proposals(&self, ps: Vec<(Proposal, AuditEntry)>) -> Result<Vec<Proposal>> {
+        let first = self.write(|d| {
+            let mut ps = ps.clone();
+            for (_, a) in &mut ps {
+                a.seq = d.db.generate_id()?;
+            }
+            let r = (&d.meta, &d.proposals, &d.audit, &d.open_codes, &d.heads).transaction(
+                |(m, props, log, open, heads)| {
+                    let first = match m.get(PROPOSAL_COUNTER)? {
+                        Some(v) => serde_json::from_slice::<u64>(&v).unwrap_or(0) + 1,
+                        None => 1,
+                    };
+                    for (i, (p, a)) in ps.iter().enumerate() {
+                        let id = first + i as u64;
+                        let mut p = p.clone();
+                        p.id = id;
+                        check_changes(&p, heads, open)?;
+                        for code in p.codes() {
+                            open.insert(code.as_bytes(), &id.to_be_bytes())?;
+                        }
+                        let mut a = a.clone();
+                        a.target = format!("P{id}");
+                        props.insert(&id.to_be_bytes(), encode(&p))?;
+                        log.insert(&a.seq.to_be_bytes(), encode(&a))?;
+                    }
+                    m.insert(PROPOSAL_COUNTER, encode(&(first + ps.len() as u64 - 1)))?;
+                    Ok::<u64, ConflictableTransactionError<Abort>>(first)
+                },
+            );
+            Ok(checked_tx(r)?.expect("opening proposals lists no heads"))
+        })?;
+        Ok(ps
+            .into_iter()
+            .enumerate()
+            .map(|(i, (mut p, _))| {
+                p.id = first + i as u64;
+                p
+            })
+            .collect())
+    }
+
     pub fn proposal(&self, id: u64) -> Result<Option<Proposal>> {
         self.with(|d| {
             d.proposals

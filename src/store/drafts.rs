@@ -2,7 +2,7 @@
 //! drafts together (checked in the transaction that writes), and the last-modified time of each
 //! kept in a small tree of its own so that expired drafts are found without reading them.
 
-use super::{Db, Result, Store, StoreError, decode, encode};
+use super::{Db, Result, Store, StoreError, decode, encode, read};
 use crate::domain::Draft;
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -88,12 +88,7 @@ impl Store {
     }
 
     pub fn draft(&self, id: &str) -> Result<Option<Draft>> {
-        self.with(|db| {
-            db.drafts
-                .get(id.as_bytes())?
-                .map(|v| decode(id.as_bytes(), &v))
-                .transpose()
-        })
+        self.with(|db| read(&db.drafts, id.as_bytes()))
     }
 
     /// Bytes all drafts take (their JSON).
@@ -168,19 +163,15 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DraftProject, Term};
+    use crate::domain::DraftProject;
 
     fn draft(id: &str, text: &str, updated: DateTime<Utc>) -> Draft {
         Draft {
             id: id.into(),
             project: DraftProject {
                 name: "道路养护".into(),
-                unit_name: String::new(),
                 description: text.into(),
-                project_type: None,
-                budget_wan: None,
-                year: None,
-                term: Term::Annual,
+                ..Default::default()
             },
             rows: vec![],
             owner: None,

@@ -3,7 +3,7 @@
 //! (`evaluation_candidates`, by id). Each import or curator decision is one transaction over the
 //! trees it touches, flushed before it returns, so a crash applies all of it or nothing.
 
-use super::{Result, Store, decode, decode_kv, encode, tx_result};
+use super::{Result, Store, decode_kv, encode, read, tx_result};
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -22,21 +22,13 @@ impl Store {
     }
 
     pub fn evaluation(&self, id: &str) -> Result<Option<EvaluatedProject>> {
-        self.with(|d| {
-            d.evaluations
-                .get(id.as_bytes())?
-                .map(|v| decode(id.as_bytes(), &v))
-                .transpose()
-        })
+        self.with(|d| read(&d.evaluations, id.as_bytes()))
     }
 
     /// The import of the file with this sha256, if it was imported.
     pub fn evaluation_import(&self, sha256: &str) -> Result<Option<ImportBatch>> {
         let (imports, _, _) = self.evaluation_trees()?;
-        imports
-            .get(sha256.as_bytes())?
-            .map(|v| decode(sha256.as_bytes(), &v))
-            .transpose()
+        read(&imports, sha256.as_bytes())
     }
 
     /// Every import, oldest first.
@@ -56,10 +48,7 @@ impl Store {
 
     pub fn evaluation_candidate(&self, id: &str) -> Result<Option<Candidate>> {
         let (_, cands, _) = self.evaluation_trees()?;
-        cands
-            .get(id.as_bytes())?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
+        read(&cands, id.as_bytes())
     }
 
     /// Writes a whole import: its projects (replacing those with the same id), the batch record

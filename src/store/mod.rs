@@ -19,10 +19,9 @@ pub use drafts::{DraftError, DraftQuota};
 
 use crate::domain::revision::classify;
 use crate::domain::{
-    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Proposal, Revision,
-    Status,
+    AuditEntry, Catalog, ChangeKind, Edition, EvaluatedProject, Indicator, Library, Proposal,
+    Revision, Status,
 };
-use crate::ingest::Library;
 use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -149,6 +148,9 @@ struct Db {
 pub struct Commit<'a> {
     /// New states published as they are (library files); approvals publish their proposals'.
     pub changes: Vec<Indicator>,
+    /// The reason of each change, when they differ (changes of several approved proposals);
+    /// empty: `ChangeMeta::reason` for all.
+    pub reasons: Vec<String>,
     pub catalog: Option<&'a Catalog>,
     pub source_hash: Option<&'a str>,
     pub freeze: Option<&'a str>,
@@ -269,6 +271,12 @@ fn head_tx(heads: &TransactionalTree, code: &str) -> TxResult<Option<u32>> {
 }
 
 /// Decodes one entry of a tree scan.
+/// The value stored under `key` in `tree`, decoded.
+fn read<T: DeserializeOwned>(tree: &Tree, key: impl AsRef<[u8]>) -> Result<Option<T>> {
+    let key = key.as_ref();
+    tree.get(key)?.map(|v| decode(key, &v)).transpose()
+}
+
 fn decode_kv<T: DeserializeOwned>(kv: sled::Result<(sled::IVec, sled::IVec)>) -> Result<T> {
     let (k, v) = kv?;
     decode(&k, &v)
@@ -290,7 +298,7 @@ fn with_file_states(
 }
 
 /// Hash of an indicator as the library files give it.
-fn file_hash(i: &Indicator) -> String {
+pub fn file_hash(i: &Indicator) -> String {
     use sha2::{Digest, Sha256};
     format!("{:x}", Sha256::digest(encode(i)))
 }
@@ -402,7 +410,8 @@ impl Store {
             }
         };
         let health: Arc<StoreHealth> = Default::default();
-        health.watchdog.start(health.clone());
+        let watched = health.clone();
+        health.watchdog.start(move || watched.declare_stuck());
         Ok(Store {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -452,7 +461,7 @@ impl Store {
     }
 
     fn meta_get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
-        self.with(|d| d.meta.get(key)?.map(|v| decode(key, &v)).transpose())
+        self.with(|d| read(&d.meta, key))
     }
 
     /// Hash of the library source last loaded (files or corpus).
@@ -471,12 +480,7 @@ impl Store {
     }
 
     pub fn indicator(&self, code: &str) -> Result<Option<Indicator>> {
-        self.with(|d| {
-            d.indicators
-                .get(code.as_bytes())?
-                .map(|v| decode(code.as_bytes(), &v))
-                .transpose()
-        })
+        self.with(|d| read(&d.indicators, code.as_bytes()))
     }
 
     /// Every indicator in its current revision, retired ones included, by code.
@@ -507,7 +511,7 @@ impl Store {
 
     pub fn revision(&self, code: &str, n: u32) -> Result<Option<Revision>> {
         let k = rev_key(code, n);
-        self.with(|d| d.revisions.get(&k)?.map(|v| decode(&k, &v)).transpose())
+        self.with(|d| read(&d.revisions, &k))
     }
 
     pub fn editions(&self) -> Result<Vec<Edition>> {
@@ -518,12 +522,7 @@ impl Store {
     }
 
     pub fn edition(&self, name: &str) -> Result<Option<Edition>> {
-        self.with(|d| {
-            d.editions
-                .get(name.as_bytes())?
-                .map(|v| decode(name.as_bytes(), &v))
-                .transpose()
-        })
+        self.with(|d| read(&d.editions, name.as_bytes()))
     }
 
     /// Publishes new states of indicators (each becomes a new revision), and optionally a new
@@ -548,6 +547,16 @@ impl Store {
             meta,
         )?;
         Ok(committed.revisions)
+    }
+
+    /// The hash of an indicator as the library files last gave it (`None` if they never did, or
+    /// no longer do).
+    pub fn file_state(&self, code: &str) -> Result<Option<String>> {
+        self.with(|d| {
+            Ok(d.file_states
+                .get(code.as_bytes())?
+                .map(|v| String::from_utf8_lossy(&v).into_owned()))
+        })
     }
 
     /// The last revision number of an indicator (0 when it has none).
@@ -635,8 +644,23 @@ impl Store {
                 }
                 let decided = curation::decide_tx(props, open, heads, &c.decisions)?;
                 let mut revisions: Vec<Revision> = Vec::new();
-                let approved = decided.iter().flat_map(|(_, after)| after.iter());
-                for after in c.changes.iter().chain(approved) {
+                // Each revision gives its own reason: the files' per-change reasons, and for an
+                // approval its proposal's, also when several are approved together.
+                let given = c.changes.iter().enumerate().map(|(i, after)| {
+                    (
+                        after,
+                        c.reasons
+                            .get(i)
+                            .cloned()
+                            .unwrap_or_else(|| meta.reason.clone()),
+                    )
+                });
+                let approved = decided.iter().flat_map(|(p, after)| {
+                    after
+                        .iter()
+                        .map(move |a| (a, format!("{}（P{}）", p.reason, p.id)))
+                });
+                for (after, reason) in given.chain(approved) {
                     let key = after.code.as_str().as_bytes();
                     let current: Option<Indicator> = match ind.get(key)? {
                         Some(v) => Some(decode_tx(key, &v)?),
@@ -653,7 +677,7 @@ impl Store {
                         at: now,
                         author: meta.author.clone(),
                         reviewer: meta.reviewer.clone(),
-                        reason: meta.reason.clone(),
+                        reason,
                         kind,
                     };
                     ind.insert(key, encode(&r.indicator))?;

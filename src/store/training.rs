@@ -3,7 +3,7 @@
 //! `training_attempts` (join code 0x00 attempt id → attempt). Nothing here touches the
 //! library's trees or the `drafts` tree, so a room of trainees cannot change either.
 
-use super::{Result, Store, decode, encode, tx_result};
+use super::{Result, Store, decode_kv, encode, read, tx_result};
 use crate::domain::training::{Attempt, Exercise, TrainingSession};
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -28,22 +28,13 @@ impl Store {
 
     pub fn training_session(&self, id: &str) -> Result<Option<TrainingSession>> {
         let (sessions, _, _) = self.training_trees()?;
-        sessions
-            .get(id.as_bytes())?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
+        read(&sessions, id.as_bytes())
     }
 
     /// Every session, newest first.
     pub fn training_sessions(&self) -> Result<Vec<TrainingSession>> {
         let (sessions, _, _) = self.training_trees()?;
-        let mut v: Vec<TrainingSession> = sessions
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect::<Result<_>>()?;
+        let mut v: Vec<TrainingSession> = sessions.iter().map(decode_kv).collect::<Result<_>>()?;
         v.sort_by_key(|s| std::cmp::Reverse(s.updated));
         Ok(v)
     }
@@ -65,10 +56,7 @@ impl Store {
 
     pub fn exercise(&self, code: &str) -> Result<Option<Exercise>> {
         let (_, exercises, _) = self.training_trees()?;
-        exercises
-            .get(code.as_bytes())?
-            .map(|v| decode(code.as_bytes(), &v))
-            .transpose()
+        read(&exercises, code.as_bytes())
     }
 
     pub fn put_attempt(&self, a: &Attempt) -> Result<()> {
@@ -85,7 +73,7 @@ impl Store {
     pub fn attempt(&self, exercise: &str, id: &str) -> Result<Option<Attempt>> {
         let (_, _, attempts) = self.training_trees()?;
         let k = attempt_key(exercise, id);
-        attempts.get(&k)?.map(|v| decode(&k, &v)).transpose()
+        read(&attempts, &k)
     }
 
     /// Every attempt at one exercise.
@@ -93,13 +81,7 @@ impl Store {
         let (_, _, attempts) = self.training_trees()?;
         let mut prefix = exercise.as_bytes().to_vec();
         prefix.push(0);
-        attempts
-            .scan_prefix(prefix)
-            .map(|kv| {
-                let (k, v) = kv?;
-                decode(&k, &v)
-            })
-            .collect()
+        attempts.scan_prefix(prefix).map(decode_kv).collect()
     }
 }
 
@@ -107,18 +89,15 @@ impl Store {
 mod tests {
     use super::*;
     use crate::domain::training::{ExerciseStart, SessionItem};
-    use crate::domain::{Draft, DraftProject, Term};
+    use crate::domain::{Draft, DraftProject};
     use chrono::Utc;
 
     fn project() -> DraftProject {
         DraftProject {
             name: "练习".into(),
-            unit_name: String::new(),
-            description: String::new(),
             project_type: Some("road".into()),
             budget_wan: Some(100.0),
-            year: None,
-            term: Term::Annual,
+            ..Default::default()
         }
     }
 

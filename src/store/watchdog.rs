@@ -8,7 +8,6 @@
 //! than `STUCK_AFTER`; `zhibiao serve` then exits for its supervisor to restart it. Without a
 //! recorded failure nothing is declared stuck, however slow the disk.
 
-use super::recovery::StoreHealth;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -78,18 +77,18 @@ impl Watchdog {
         self.changed.notify_all();
     }
 
-    /// Starts watching the store whose health is `health`, until `stop`.
-    pub(super) fn start(self: &Arc<Self>, health: Arc<StoreHealth>) {
+    /// Starts watching, until `stop`; `stuck` is called once an operation has run too long.
+    pub(super) fn start(self: &Arc<Self>, stuck: impl FnOnce() + Send + 'static) {
         let watchdog = self.clone();
         let spawned = std::thread::Builder::new()
             .name("store-watchdog".into())
-            .spawn(move || watchdog.run(&health));
+            .spawn(move || watchdog.run(stuck));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "could not start the store watchdog");
         }
     }
 
-    fn run(&self, health: &StoreHealth) {
+    fn run(&self, stuck: impl FnOnce()) {
         let mut ops = self.lock();
         loop {
             if ops.stop {
@@ -102,7 +101,7 @@ impl Watchdog {
             let oldest = ops.started.values().next().map(Instant::elapsed);
             if oldest.is_some_and(|waited| waited > STUCK_AFTER) {
                 drop(ops);
-                health.declare_stuck();
+                stuck();
                 return;
             }
             ops = self

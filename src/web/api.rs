@@ -113,6 +113,8 @@ pub async fn indicator(
         "revision": revisions.last().map(|r| r.number),
         "revisions": revisions,
         "edition": catalog.edition,
+        // Since which edition it is retired and what replaces it (null while in use).
+        "retired": crate::curation::retirement::retired(&app.store, &code)?,
     })))
 }
 

@@ -639,16 +639,23 @@ pub struct CandidateView {
 fn candidate_views(app: &AppState) -> Result<Vec<CandidateView>, AppError> {
     let catalog = app.search.catalog();
     let matcher = evaluations::matching::Matcher::new(&app.search, app.store.indicators()?);
-    Ok(app
-        .store
-        .evaluation_candidates()?
+    let candidates = app.store.evaluation_candidates()?;
+    let drafts: Vec<Indicator> = candidates
+        .iter()
+        .map(|c| evaluations::cluster::candidate_to_indicator(c, &catalog))
+        .collect();
+    // The rules a proposal of the draft would meet, the whole-library ones included.
+    let library = crate::curation::library_findings(&app.curation, &drafts)?;
+    Ok(candidates
         .into_iter()
-        .map(|c| {
-            let draft = evaluations::cluster::candidate_to_indicator(&c, &catalog);
+        .zip(drafts)
+        .map(|(c, draft)| {
             CandidateView {
-                findings: crate::domain::quality::check_indicator(&draft)
-                    .into_iter()
-                    .map(|f| f.message)
+                // A draft is new to the library, so every finding on it is among these.
+                findings: library
+                    .iter()
+                    .filter(|f| crate::curation::concerns(f, draft.code.as_str()))
+                    .map(|f| f.message.clone())
                     .collect(),
                 type_names: draft
                     .project_types

@@ -382,7 +382,7 @@ async fn run_search(
         .as_ref()
         .is_some_and(|r| r.min_words * 2 < r.words.len());
     if (res.total == 0 || mostly_missed) && req.offset == 0 && !req.q.trim().is_empty() {
-        let q: String = crate::search::text::normalize(req.q.trim())
+        let q: String = crate::text::normalize(req.q.trim())
             .chars()
             .take(50)
             .collect();

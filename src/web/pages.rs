@@ -6,6 +6,7 @@ use super::extract::Path;
 use super::layout::ErrorPage;
 use super::params::Params;
 use super::{AppState, run_search};
+use crate::curation::retirement::{Retired, retired};
 use crate::domain::quality::{self, Stats};
 use crate::domain::{Catalog, Framework, Indicator, ProjectType, Revision, Status, Unit};
 use crate::evaluations::practice;
@@ -247,7 +248,10 @@ pub struct IndicatorPage {
     pub edition: Option<String>,
     /// Set when the page was reached through an edition's permanent link.
     pub via_edition: Option<String>,
-    pub retired_note: Option<(String, Option<String>)>,
+    /// Set when the revision shown is retired: since when and what replaces it.
+    pub retired_note: Option<Retired>,
+    /// The retired indicator whose old link led here (`?from=`).
+    pub came_from: Option<Retired>,
     /// What imported evaluations say about it (the 评价实践 section).
     pub practice: Option<std::sync::Arc<practice::PracticeView>>,
 }
@@ -288,14 +292,7 @@ fn indicator_page(
         .collect();
     let retired_note = match &ind.status {
         Status::Active => None,
-        Status::Retired { replaced_by } => {
-            let r = replaced_by.as_ref().map(|c| c.to_string());
-            let name = r
-                .as_deref()
-                .and_then(|c| app.store.indicator(c).ok().flatten())
-                .map(|i| i.name);
-            Some((r.unwrap_or_default(), name))
-        }
+        Status::Retired { .. } => retired(&app.store, code)?,
     };
     let practice = app.practice.view(&ind)?;
     let edition = app
@@ -317,6 +314,7 @@ fn indicator_page(
         edition,
         via_edition: None,
         retired_note,
+        came_from: None,
     })
 }
 
@@ -324,14 +322,28 @@ pub async fn indicator(
     State(app): State<AppState>,
     viewer: Viewer,
     Path(code): Path<String>,
+    p: Params,
 ) -> Response {
     match indicator_page(&app, viewer.nav(), &code, None) {
-        // Old links to a retired indicator lead to its replacement.
-        Ok(p) if matches!(&p.retired_note, Some((r, Some(_))) if !r.is_empty()) => {
-            let (r, _) = p.retired_note.expect("matched above");
+        // Old links to a retired indicator lead to its replacement, which says so.
+        Ok(p)
+            if p.retired_note
+                .as_ref()
+                .is_some_and(|r| r.replacement_name.is_some()) =>
+        {
+            let r = p
+                .retired_note
+                .and_then(|r| r.replaced_by)
+                .unwrap_or_default();
             Redirect::to(&format!("/indicators/{r}?from={code}")).into_response()
         }
-        Ok(p) => render(&p).into_response(),
+        Ok(mut page) => {
+            page.came_from = p
+                .get("from")
+                .and_then(|from| retired(&app.store, from).ok().flatten())
+                .filter(|r| r.replaced_by.as_deref() == Some(code.as_str()));
+            render(&page).into_response()
+        }
         Err(e) => PageError(e).into_response(),
     }
 }

@@ -161,13 +161,17 @@ async fn an_indicator_comes_with_every_field_and_its_revisions() {
         .json("/api/v1/indicators/GX-JS-002/revisions")
         .await;
     assert_eq!(status, 200);
-    assert_eq!(revs["revisions"].as_array().unwrap().len(), 1);
+    // Every revision, up to the current one (2026.2 revised it after 2026.1).
+    assert_eq!(
+        revs["revisions"].as_array().unwrap().len() as u64,
+        body["revision"].as_u64().unwrap()
+    );
 }
 
 #[tokio::test]
 async fn catalog_endpoints_describe_types_framework_stats_and_editions() {
     let (_, types) = shared_app().json("/api/v1/project-types").await;
-    assert_eq!(types["edition"], "2026.1");
+    assert_eq!(types["edition"], "2026.2");
     let road = types["groups"]
         .as_array()
         .unwrap()

@@ -192,12 +192,12 @@ fn an_edition_exported_as_files_passes_check_and_loads_as_that_edition() {
     let o = bin()
         .arg("--data-dir")
         .arg(data.path())
-        .args(["export", "--edition", "2026.1", "--to"])
+        .args(["export", "--edition", "2026.2", "--to"])
         .arg(&dir)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("2026.1"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2026.2"));
     let o = bin()
         .arg("--indicators")
         .arg(&dir)

@@ -1,17 +1,18 @@
 //! Review under concurrency: proposals and approvals racing on the same indicators lose no
 //! acknowledged change and write no revision or audit entry twice.
 
-use crate::helpers::{Session, TestApp, curation_app};
+use crate::helpers::{Session, TestApp, active_codes, curation_app};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use zhibiao::domain::ProposalState;
 
 /// The audit entries of approvals, by proposal (`P12` → how many).
+/// Approvals in the audit log by proposal, the release's own (edition 2026.2) left out.
 fn approvals_audited(app: &TestApp) -> HashMap<String, usize> {
     let mut by_target = HashMap::new();
     for e in app.app.store.audit(0, usize::MAX).unwrap() {
-        if e.action == "审核通过" {
+        if e.action == "审核通过" && !e.actor.starts_with("版本发布") {
             *by_target.entry(e.target).or_insert(0) += 1;
         }
     }
@@ -30,6 +31,11 @@ async fn two_hundred_racing_proposals_and_approvals_lose_no_acknowledged_change(
         Session::login(&app, "reviewer2").await,
     ]);
     let codes: Vec<String> = (1..=5).map(|n| format!("JZ-{n:03}")).collect();
+    // The library's own revisions (editions 2026.1 and 2026.2) come before the test's.
+    let library_revisions: HashMap<String, usize> = codes
+        .iter()
+        .map(|c| (c.clone(), app.app.store.revisions(c).unwrap().len()))
+        .collect();
     // Each pair proposes a change of one field to a value of its own, then has it approved.
     let mut pairs = Vec::new();
     for i in 0..200usize {
@@ -109,8 +115,8 @@ async fn two_hundred_racing_proposals_and_approvals_lose_no_acknowledged_change(
         let on_code = approved.values().filter(|(c, _)| c == code).count();
         assert_eq!(
             revs.len(),
-            on_code + 1,
-            "{code}: one revision per approval ({on_code}) after the first"
+            on_code + library_revisions[code],
+            "{code}: one revision per approval ({on_code}) after the library's"
         );
         assert_eq!(
             store.indicator(code).unwrap().as_ref(),
@@ -161,6 +167,8 @@ async fn reviewers_approving_one_proposal_at_once_publish_it_once() {
     ];
     for n in 11..=18 {
         let code = format!("JZ-{n:03}");
+        // The library's own revisions (editions 2026.1 and 2026.2) come first.
+        let before = app.app.store.revisions(&code).unwrap().len();
         let (s, p) = editor
             .post(
                 "/api/v1/proposals",
@@ -179,7 +187,11 @@ async fn reviewers_approving_one_proposal_at_once_publish_it_once() {
             Some(&1),
             "P{id} is audited once"
         );
-        assert_eq!(app.app.store.revisions(&code).unwrap().len(), 2, "{code}");
+        assert_eq!(
+            app.app.store.revisions(&code).unwrap().len(),
+            before + 1,
+            "{code}"
+        );
     }
 }
 
@@ -191,14 +203,8 @@ async fn editors_proposing_on_one_indicator_at_once_open_one_proposal() {
         &Session::login(&app, "admin").await,
     ];
     // Ten codes of the library as it is (codes retired from the files leave gaps).
-    let codes: Vec<String> = app
-        .app
-        .store
-        .indicators()
-        .unwrap()
+    let codes: Vec<String> = active_codes(&app, "JZ-")
         .into_iter()
-        .filter(|i| i.is_active() && i.code.as_str().starts_with("JZ-"))
-        .map(|i| i.code.to_string())
         .skip(12)
         .take(10)
         .collect();

@@ -351,3 +351,16 @@ pub fn run_cli(data: &std::path::Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Codes of the app's active indicators that start with `prefix`, in code order (codes retired
+/// by an edition leave gaps in a type's series).
+pub fn active_codes(app: &TestApp, prefix: &str) -> Vec<String> {
+    app.app
+        .store
+        .indicators()
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.is_active() && i.code.as_str().starts_with(prefix))
+        .map(|i| i.code.to_string())
+        .collect()
+}

@@ -20,6 +20,7 @@ mod helpers;
 mod openapi;
 mod pages;
 mod project_names;
+mod release;
 mod relevance;
 mod reworded;
 mod training;

@@ -57,6 +57,25 @@ async fn a_long_project_name_is_relaxed_and_explain_names_the_words_set_aside() 
 }
 
 #[tokio::test]
+async fn a_project_names_type_outranks_another_domain_sharing_a_generic_word() {
+    // 敬老院 names the elderly-care type through its keywords; 运营 alone is 公交's too.
+    let q = "敬老院运营补助";
+    let top = names(&search(q, "&explain=1").await);
+    assert!(
+        top.iter().take(3).all(|n| !n.contains("公交")),
+        "{q}: {top:?}"
+    );
+    // No keyword names the type, but the few whole-name matches are all 污水 indicators: a pair of
+    // generic words (乡村 + 生活) must not bring 乡村教师 indicators onto the first page.
+    let q = "农村生活污水治理";
+    let body = search(q, "&explain=1").await;
+    let top = names(&body);
+    assert!(top.iter().all(|n| !n.contains("教师")), "{q}: {top:?}");
+    let said = body["hits"][3]["explain"].to_string();
+    assert!(said.contains("项目名称所指类型"), "{q}: explain {said}");
+}
+
+#[tokio::test]
 async fn a_query_whose_words_match_together_is_not_relaxed() {
     let q = "新建道路里程";
     let body = search(q, "").await;
@@ -172,9 +191,32 @@ async fn a_recognised_type_comes_with_its_scored_alternatives() {
     assert!(c["score"].as_f64().unwrap() > 0.0, "{q}: {c}");
 }
 
-/// The bundled library with one more project type, written as a curator would.
-fn library_with_funeral_services() -> library::Library {
+/// The bundled library without its 殡葬 type (if it has one) and the indicators only that type
+/// uses: a library that cannot know the test's project.
+fn library_without_funeral_services() -> library::Library {
     let mut lib = library::load_dir(&library::default_dir()).unwrap();
+    let gone: Vec<String> = lib
+        .catalog
+        .project_types
+        .iter()
+        .filter(|t| t.name.contains("殡葬") || t.keywords.iter().any(|k| k.contains("殡葬")))
+        .map(|t| t.code.clone())
+        .collect();
+    lib.catalog
+        .project_types
+        .retain(|t| !gone.contains(&t.code));
+    for i in &mut lib.indicators {
+        i.project_types.retain(|t| !gone.contains(t));
+        i.core.retain(|t| !gone.contains(t));
+    }
+    lib.indicators
+        .retain(|i| !i.project_types.is_empty() || !i.natures.is_empty());
+    lib
+}
+
+/// That library with the test's own 殡葬 type, written as a curator would.
+fn library_with_funeral_services() -> library::Library {
+    let mut lib = library_without_funeral_services();
     let mut t = lib.catalog.project_types[0].clone();
     t.code = "funeral".into();
     t.prefix = "BZS".into();
@@ -277,8 +319,8 @@ fn a_type_added_only_to_the_library_is_recognised_without_code_changes() {
         .collect();
     assert!(outputs.contains(&"BZS-001"), "{q}: {outputs:?}");
 
-    // The same name against the bundled library: no type fits, and none is pretended.
-    let lib = library::load_dir(&library::default_dir()).unwrap();
+    // The same name against a library without such a type: none fits, and none is pretended.
+    let lib = library_without_funeral_services();
     let index = SearchIndex::in_ram(vocab, Arc::new(lib.catalog), lib.indicators).unwrap();
     let s = drafting::suggest(&index, &input).unwrap();
     assert!(s.project_type.is_none(), "{q}: {:?}", s.project_type);
@@ -309,6 +351,6 @@ fn the_relevance_evaluation_holds_its_floors() {
     assert_eq!(s.zero_hit_share, 0.0, "zero hits: {failing:?}");
     assert!(s.complete_tables >= 0.97, "{s:?}; {failing:?}");
     assert!(s.on_topic_tables >= 0.80, "{s:?}; {failing:?}");
-    assert!(s.precision >= 0.60, "{s:?}");
+    assert!(s.precision >= 0.68, "{s:?}");
     assert!(s.wrong_share <= 0.02, "{s:?}");
 }

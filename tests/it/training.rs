@@ -156,7 +156,7 @@ async fn sessions_need_an_account_and_are_presented_by_their_link() {
         .map(|e| e.text().collect())
         .collect();
     assert_eq!(join, vec![code.to_string()]);
-    assert!(html.contains("新建道路里程") && html.contains("2026.1 版"));
+    assert!(html.contains("新建道路里程") && html.contains("2026.2 版"));
     assert!(!html.contains("有更新版本"));
 
     // The editor page changes the order and removes items; another editor may not.
@@ -274,17 +274,17 @@ async fn indicator_slides_keep_their_revision_and_flag_a_newer_one() {
         "no newer-revision flag"
     );
     assert!(html.contains(&old_definition) && !html.contains("2026 年修订"));
-    assert!(html.contains("/editions/2026.1/indicators/DL-001"));
+    assert!(html.contains("/editions/2026.2/indicators/DL-001"));
 
     // The edition's permanent link still shows revision 1, and says a newer one exists.
-    let r = app.get("/editions/2026.1/indicators/DL-001").await;
+    let r = app.get("/editions/2026.2/indicators/DL-001").await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     assert!(page.contains(&old_definition) && !page.contains("2026 年修订"));
     assert!(page.contains("有更新版本"), "{page}");
     // The indicator page shows its revision's permanent link (revision 2 is in no edition yet).
     let page = app.get("/indicators/DL-002").await.text().await.unwrap();
-    assert!(page.contains("/editions/2026.1/indicators/DL-002"));
+    assert!(page.contains("/editions/2026.2/indicators/DL-002"));
     let page = app.get("/indicators/DL-001").await.text().await.unwrap();
     assert!(page.contains("/indicators/DL-001/r/2") && page.contains("尚未收入已发布的版本"));
     assert_eq!(

@@ -3,6 +3,7 @@
 
 use super::{Finding, normalized_name};
 use crate::domain::{Catalog, Indicator, ProjectType};
+use crate::text::bigram_dice;
 use std::collections::{HashMap, HashSet};
 
 /// Words that differ between two names without changing the measure (购置/采购, 时长/时间), and
@@ -22,27 +23,6 @@ fn measure_key(name: &str) -> String {
         s = s.replace(from, to);
     }
     s
-}
-
-/// Sørensen–Dice coefficient over character bigrams.
-fn dice(a: &str, b: &str) -> f64 {
-    let grams = |s: &str| -> Vec<(char, char)> {
-        let c: Vec<char> = s.chars().collect();
-        c.windows(2).map(|w| (w[0], w[1])).collect()
-    };
-    let (ga, gb) = (grams(a), grams(b));
-    if ga.is_empty() || gb.is_empty() {
-        return 0.0;
-    }
-    let mut rest = gb.clone();
-    let mut common = 0;
-    for g in &ga {
-        if let Some(p) = rest.iter().position(|x| x == g) {
-            rest.swap_remove(p);
-            common += 1;
-        }
-    }
-    2.0 * common as f64 / (ga.len() + gb.len()) as f64
 }
 
 /// Whether the characters of `short` appear in order in `long` (运维费占建设投资比例 in
@@ -66,7 +46,7 @@ fn same_measure(a: &Indicator, b: &Indicator) -> Option<String> {
     if short.chars().count() >= 4 && is_subsequence(short, long) {
         return Some(format!("“{long}”只是在“{short}”上加了限定语"));
     }
-    if dice(&ka, &kb) >= 0.6 {
+    if bigram_dice(&ka, &kb) >= 0.6 {
         return Some("名称高度相似".into());
     }
     let keys = |i: &Indicator| -> HashSet<String> {
@@ -181,7 +161,7 @@ mod tests {
             measure_key("设备平均购置单价"),
             measure_key("设备平均采购单价")
         );
-        assert!(dice("故障修复时间", "一般故障修复时间") > 0.6);
-        assert!(dice("城市道路完好率", "设施设备完好率") < 0.6);
+        assert!(bigram_dice("故障修复时间", "一般故障修复时间") > 0.6);
+        assert!(bigram_dice("城市道路完好率", "设施设备完好率") < 0.6);
     }
 }

@@ -1,5 +1,6 @@
-//! The search vocabulary checked against the library: a stop word must not be a unit, and a
-//! synonym group must join only words that mean the same (not two units, not two indicators).
+//! The search vocabulary checked against the library: a stop word must not be a unit nor make two
+//! indicators' names the same, and a synonym group must join only words that mean the same (not
+//! two units, not two indicators).
 
 use super::Finding;
 use crate::domain::{Catalog, Indicator};
@@ -32,6 +33,25 @@ pub fn check_vocabulary(
         .filter(|i| i.is_active())
         .map(|i| (i.name.as_str(), i))
         .collect();
+    // A stop word is dropped from queries and names alike: one whose removal turns a name into
+    // another indicator's (被审计单位… into 审计单位…) makes the two indistinguishable.
+    let mut sorted_stops: Vec<&String> = stop_words.iter().collect();
+    sorted_stops.sort();
+    for w in sorted_stops {
+        for (name, i) in names.iter().filter(|(n, _)| n.contains(w.as_str())) {
+            let other = name.replace(w.as_str(), "");
+            if let Some(o) = names.get(other.as_str()).filter(|o| o.code != i.code) {
+                out.push(Finding {
+                    rule: "stopword-joins-indicators",
+                    code: Some(i.code.to_string()),
+                    message: format!(
+                        "停用词“{w}”在检索时被丢掉，使指标“{name}”与 {}“{other}”无法区分：从停用词表删去“{w}”",
+                        o.code
+                    ),
+                });
+            }
+        }
+    }
     for group in synonyms {
         let group_units: Vec<&String> = group
             .iter()
@@ -122,12 +142,22 @@ mod tests {
         syn.push(vec!["满意度".into(), "好评度".into()]);
         let mut inds = lib.indicators.clone();
         inds.push(b);
+        // 被 dropped: 被审计单位整改率 would read as 审计单位整改率.
+        stops.insert("被".into());
+        let mut audited = a.clone();
+        audited.code = crate::domain::Code::parse("ZZ-998").unwrap();
+        audited.name = "被审计单位问题整改率".into();
+        let mut auditing = a.clone();
+        auditing.code = crate::domain::Code::parse("ZZ-997").unwrap();
+        auditing.name = "审计单位问题整改率".into();
+        inds.extend([audited, auditing]);
         let rules: Vec<&str> = check_vocabulary(&lib.catalog, &inds, &syn, &stops)
             .into_iter()
             .map(|f| f.rule)
             .collect();
         for rule in [
             "stopword-is-unit",
+            "stopword-joins-indicators",
             "synonym-joins-units",
             "synonym-joins-indicators",
         ] {

@@ -1,4 +1,5 @@
-//! Text normalisation and pinyin, shared by indexing, querying and highlighting.
+//! Text folding and pinyin: the one searchable form of a text, shared by every layer that compares
+//! text (indexing, querying, highlighting, matching, identity keys).
 //!
 //! Normalisation works character by character and never changes the number of characters, so a
 //! match found in normalised text marks exactly the same characters in the original.
@@ -27,10 +28,10 @@ fn fold_char(c: char) -> char {
 /// from one name in a row (words, grams, prefixes, pinyin, initials), so the same name comes back
 /// at once; definitions are long and seldom repeat, so callers only remember texts up to
 /// `RECENT_TEXT` bytes.
-pub(super) struct Recent<K, V>(Vec<(K, V)>);
+pub(crate) struct Recent<K, V>(Vec<(K, V)>);
 
 /// Longest text worth remembering in a `Recent`.
-pub(super) const RECENT_TEXT: usize = 96;
+pub(crate) const RECENT_TEXT: usize = 96;
 
 impl<K, V: Clone> Recent<K, V> {
     pub const fn new() -> Self {
@@ -118,6 +119,41 @@ fn may_simplify(c: char) -> bool {
     }
     let i = (code - FIRST) as usize;
     CHANGED[i / 64] & (1 << (i % 64)) != 0
+}
+
+/// A text as an identity key or a header compares it: normalised, white space removed, so
+/// spacing and full-width forms do not make two of one thing.
+pub fn compact(text: &str) -> String {
+    normalize(text)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// A name as two names are compared: normalised, letters, digits and per-cent signs only, so
+/// punctuation, spacing, width and traditional forms do not tell two names apart.
+pub fn name_key(name: &str) -> String {
+    normalize(name)
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '%' | '‰'))
+        .collect()
+}
+
+/// How alike two keys are, 0..=1: the Sørensen–Dice coefficient of their sets of character
+/// bigrams (a one-character key is its own bigram).
+pub fn bigram_dice(a: &str, b: &str) -> f32 {
+    fn grams(s: &str) -> std::collections::HashSet<(char, char)> {
+        let cs: Vec<char> = s.chars().collect();
+        if cs.len() == 1 {
+            return std::collections::HashSet::from([(cs[0], cs[0])]);
+        }
+        cs.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+    let (ga, gb) = (grams(a), grams(b));
+    if ga.is_empty() || gb.is_empty() {
+        return 0.0;
+    }
+    2.0 * ga.intersection(&gb).count() as f32 / (ga.len() + gb.len()) as f32
 }
 
 /// The normalised word characters of a text, as the gram tokenizer sees them.
@@ -226,6 +262,22 @@ mod tests {
         ] {
             assert_eq!(fold(s), slow(s), "{s}");
         }
+    }
+
+    #[test]
+    fn name_keys_ignore_punctuation_width_and_traditional_forms() {
+        assert_eq!(name_key("（一）培訓 人次"), name_key("一培训人次"));
+        assert_eq!(name_key("ＬＥＤ路灯完好率%"), "led路灯完好率%");
+        assert_eq!(compact(" 2025 年　道路 "), "2025年道路");
+    }
+
+    #[test]
+    fn bigram_dice_counts_shared_pairs_of_characters() {
+        assert_eq!(bigram_dice("完好率", "完好率"), 1.0);
+        assert_eq!(bigram_dice("故障修复时间", "一般故障修复时间"), 10.0 / 12.0);
+        assert!(bigram_dice("城市道路完好率", "设施设备完好率") < 0.6);
+        assert_eq!(bigram_dice("率", "率"), 1.0);
+        assert_eq!(bigram_dice("", "率"), 0.0);
     }
 
     #[test]

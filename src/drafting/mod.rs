@@ -152,8 +152,8 @@ fn keyword_scores<'a>(
     name: &str,
     description: &str,
 ) -> Vec<(f32, &'a ProjectType)> {
-    let name = crate::search::text::normalize(name);
-    let description = crate::search::text::normalize(description);
+    let name = crate::text::normalize(name);
+    let description = crate::text::normalize(description);
     let mut scored: Vec<(f32, &ProjectType)> = catalog
         .project_types
         .iter()
@@ -225,7 +225,7 @@ pub fn recognise<'a>(
 ) -> Vec<Recognised<'a>> {
     let ranked = score_types(catalog, name, description, name_hits);
     let total: f32 = words.iter().map(|(_, w)| w).sum();
-    let norm = crate::search::text::normalize;
+    let norm = crate::text::normalize;
     ranked
         .into_iter()
         .map(|(score, t)| {
@@ -478,7 +478,7 @@ pub fn suggest_with(
     }
     let mut natures: Vec<String> = search
         .vocabulary()
-        .natures_of(&crate::search::text::normalize(&input.project_name))
+        .natures_of(&crate::text::normalize(&input.project_name))
         .into_iter()
         .map(str::to_string)
         .collect();
@@ -589,7 +589,7 @@ const RELATED_COVERAGE: f32 = 0.15;
 
 /// Share of the weighted words found in an indicator's name, aliases or definition.
 fn coverage(i: &Indicator, words: &[(String, f32)]) -> f32 {
-    let text = crate::search::text::normalize(&format!(
+    let text = crate::text::normalize(&format!(
         "{} {} {}",
         i.name,
         i.aliases.join(" "),
@@ -673,23 +673,13 @@ fn suggested(
     }
 }
 
-/// A row of a target table taken from a library indicator (remembering its revision).
+/// `DraftRow::from_indicator`, for `web::drafts` until it calls the domain itself.
 pub fn row_from(i: &Indicator, revision: Option<u32>) -> DraftRow {
-    DraftRow {
-        level1: i.level1.clone(),
-        level2: i.level2.clone(),
-        name: i.name.clone(),
-        indicator: Some(i.code.to_string()),
-        revision,
-        direction: i.direction,
-        target: i.target.clone(),
-        unit: i.unit.clone(),
-        explanation: i.definition.clone(),
-    }
+    DraftRow::from_indicator(i, revision)
 }
 
-/// A new draft for a project: the type's core indicators and the best two of every other
-/// heading, ready to be edited.
+/// A new draft for a project: the type's core indicators and each heading's top suggestion,
+/// ready to be edited.
 pub fn new_draft(
     search: &SearchIndex,
     input: &ProjectInput,
@@ -706,7 +696,7 @@ pub fn new_draft(
             if (s.core || n < 1)
                 && let Some(i) = search.get(&s.code)
             {
-                rows.push(row_from(&i, revision_of(&s.code)));
+                rows.push(DraftRow::from_indicator(&i, revision_of(&s.code)));
             }
         }
     }
@@ -737,13 +727,7 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Whether a direction label parses (for form input).
+/// `Direction::parse_typed`, for `web::drafts` until it calls the domain itself.
 pub fn parse_direction(s: &str) -> Option<Direction> {
-    match s.trim() {
-        "≥" | ">=" => Some(Direction::AtLeast),
-        "≤" | "<=" => Some(Direction::AtMost),
-        "=" => Some(Direction::Exactly),
-        "定性" => Some(Direction::Qualitative),
-        _ => None,
-    }
+    Direction::parse_typed(s)
 }

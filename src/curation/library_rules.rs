@@ -1,0 +1,81 @@
+//! The whole-library rules of `zhibiao check` applied to proposed changes: a change may not bring
+//! a finding the published library does not have (a cross-type duplicate of a common indicator,
+//! an alias a second indicator claims, one name under two headings ...).
+
+use crate::domain::quality::{Finding, check_library};
+use crate::domain::{Catalog, Indicator};
+use std::collections::HashSet;
+
+/// Findings of the library with `changes` applied that the published library does not have.
+pub fn new_findings(
+    catalog: &Catalog,
+    published: &[Indicator],
+    changes: &[Indicator],
+) -> Vec<Finding> {
+    let key = |f: &Finding| (f.rule, f.code.clone(), f.message.clone());
+    let before: HashSet<_> = check_library(catalog, published).iter().map(key).collect();
+    let mut after: Vec<Indicator> = published
+        .iter()
+        .filter(|p| !changes.iter().any(|c| c.code == p.code))
+        .cloned()
+        .collect();
+    after.extend(changes.iter().cloned());
+    check_library(catalog, &after)
+        .into_iter()
+        .filter(|f| !before.contains(&key(f)))
+        .collect()
+}
+
+/// Whether a finding concerns `code`: it is about that indicator or names it.
+pub fn concerns(f: &Finding, code: &str) -> bool {
+    // Whole codes only: JS-001 is not named by GX-JS-001.
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    f.code.as_deref() == Some(code)
+        || f.message.match_indices(code).any(|(at, _)| {
+            !f.message[..at].ends_with(part) && !f.message[at + code.len()..].starts_with(part)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::library::{default_dir, load_dir};
+
+    #[test]
+    fn a_finding_concerns_the_codes_it_names_whole() {
+        let f = Finding {
+            rule: "shared-alias",
+            code: Some("GX-JS-001".into()),
+            message: "别名同时属于 2 个指标（GX-JS-001、DL-002）".into(),
+        };
+        assert!(concerns(&f, "DL-002") && concerns(&f, "GX-JS-001"));
+        assert!(!concerns(&f, "JS-001") && !concerns(&f, "DL-00"));
+    }
+
+    #[test]
+    fn only_what_a_change_adds_is_reported() {
+        let lib = load_dir(&default_dir()).unwrap();
+        let mut same = lib.indicators[0].clone();
+        same.target = "1".into();
+        assert!(new_findings(&lib.catalog, &lib.indicators, &[same]).is_empty());
+        let owner = lib
+            .indicators
+            .iter()
+            .find(|i| i.is_active() && !i.aliases.is_empty())
+            .unwrap();
+        let mut second = lib
+            .indicators
+            .iter()
+            .find(|i| i.is_active() && i.code != owner.code && i.natures.is_empty())
+            .unwrap()
+            .clone();
+        second.aliases.push(owner.aliases[0].clone());
+        let found = new_findings(&lib.catalog, &lib.indicators, &[second.clone()]);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.rule == "shared-alias" && concerns(f, second.code.as_str())),
+            "{found:?}"
+        );
+    }
+}
