@@ -58,7 +58,12 @@ impl Drop for Tmpfs {
 /// Writes a file until the disk is full; returns its path.
 fn fill(dir: &Path) -> PathBuf {
     let path = dir.join("filler");
-    let mut f = std::fs::File::create(&path).unwrap();
+    // Appends, so calling it again takes back whatever the database or the index freed since.
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
     let block = vec![0x5a_u8; 64 << 10];
     while f.write_all(&block).is_ok() {}
     let _ = f.sync_all();
@@ -121,6 +126,8 @@ async fn a_full_disk_degrades_health_and_everything_recovers_once_it_has_room() 
         .filter(|c| c != "JZ-001" && c != "JZ-003")
         .collect();
     for code in codes {
+        // Merges and segment reuse free space between writes: the disk stays full for each.
+        fill(disk.path());
         let (s, b) = propose(&editor, &code, "满盘时提出", &reason).await;
         if s >= 500 {
             failed = Some(code);
