@@ -179,7 +179,8 @@ pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
-    /// Set when the query's words together matched fewer than a page and some were set aside.
+    /// Set when words were set aside: the query's words together matched fewer than a page, or
+    /// a project name's boilerplate was left out of its words (`segment_words_channel`).
     pub relaxed: Option<Relaxed>,
 }
 
@@ -413,6 +414,30 @@ impl SearchIndex {
             return self.words_channel(searcher, label, words, weight, name_only);
         }
         self.words_channel(searcher, label, &own, weight, name_only)
+    }
+
+    /// What `segment_words_channel` did to a one-segment project name, for explain: the words
+    /// it matched with (at least two thirds of them) and the boilerplate it left out.
+    fn boilerplate_left_out(&self, q: &str) -> Option<Relaxed> {
+        let norm = normalize(q);
+        let [seg] = segments(&norm).try_into().ok()?;
+        if seg.chars().count() < BOILERPLATE_FROM {
+            return None;
+        }
+        let (own, aside): (Vec<String>, Vec<String>) = self
+            .words
+            .query_words(&seg)
+            .into_iter()
+            .partition(|w| !self.vocab.is_boilerplate(w));
+        if aside.is_empty() || !own.iter().any(|w| w.chars().count() > 1) {
+            return None;
+        }
+        let n = own.len();
+        Some(Relaxed {
+            min_words: if n <= 2 { n } else { (2 * n).div_ceil(3) },
+            words: own,
+            set_aside: aside,
+        })
     }
 
     /// The words channel over groups of interchangeable words (a word and its synonyms): a
@@ -1032,6 +1057,9 @@ impl SearchIndex {
                     }
                 }
             }
+        }
+        if relaxed.is_none() && req.relax {
+            relaxed = self.boilerplate_left_out(&req.q);
         }
         let Found {
             top,
