@@ -581,8 +581,8 @@ pub fn suggest_with(
 
 /// Hits of the name search taken into the table (those scoring at least `RELATED_SHARE` of the
 /// best), wherever they come from.
-const NAME_ROWS: usize = 12;
-const RELATED_SHARE: f32 = 0.5;
+const NAME_ROWS: usize = 30;
+const RELATED_SHARE: f32 = 0.3;
 /// ... and accounting for at least this share of the name's information: an indicator that
 /// shares only 乡村 with 乡村旅游示范点建设 is another domain's.
 const RELATED_COVERAGE: f32 = 0.15;

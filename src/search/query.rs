@@ -64,6 +64,8 @@ const NAMED_TYPE_WEIGHT: f32 = 10.0;
 /// The best matches of the whole query whose project types stand for the query's type when it
 /// names none (`types_of_best`).
 const TYPE_EVIDENCE: usize = 5;
+/// Segments of at least this many characters are read as project names (`plan_segment`).
+const BOILERPLATE_FROM: usize = 6;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct Filters {
@@ -177,7 +179,8 @@ pub struct SearchResults {
     pub total: usize,
     pub hits: Vec<Hit>,
     pub facets: Facets,
-    /// Set when the query's words together matched fewer than a page and some were set aside.
+    /// Set when words were set aside: the query's words together matched fewer than a page, or
+    /// a project name's boilerplate was left out of its words (`segment_words_channel`).
     pub relaxed: Option<Relaxed>,
 }
 
@@ -385,6 +388,58 @@ impl SearchIndex {
         self.word_groups_channel(searcher, label, &groups, min, weight, name_only)
     }
 
+    /// The words channel of a segment of `chars` characters. A long segment is a project name:
+    /// boilerplate (工作经费, 建设) is left out, else two such words of three (河湖长制工作经费)
+    /// would stand for the whole name, find another domain's 经费 indicators and keep the name
+    /// from being relaxed (`relaxed_plan` then sets aside words and says which).
+    fn segment_words_channel(
+        &self,
+        searcher: &Searcher,
+        label: &str,
+        words: &[String],
+        chars: usize,
+        share: Score,
+        name_only: bool,
+    ) -> Option<Channel> {
+        let weight = WORDS_WEIGHT * share;
+        if name_only || chars < BOILERPLATE_FROM {
+            return self.words_channel(searcher, label, words, weight, name_only);
+        }
+        let own: Vec<String> = words
+            .iter()
+            .filter(|w| !self.vocab.is_boilerplate(w))
+            .cloned()
+            .collect();
+        if !own.iter().any(|w| w.chars().count() > 1) {
+            return self.words_channel(searcher, label, words, weight, name_only);
+        }
+        self.words_channel(searcher, label, &own, weight, name_only)
+    }
+
+    /// What `segment_words_channel` did to a one-segment project name, for explain: the words
+    /// it matched with (at least two thirds of them) and the boilerplate it left out.
+    fn boilerplate_left_out(&self, q: &str) -> Option<Relaxed> {
+        let norm = normalize(q);
+        let [seg] = segments(&norm).try_into().ok()?;
+        if seg.chars().count() < BOILERPLATE_FROM {
+            return None;
+        }
+        let (own, aside): (Vec<String>, Vec<String>) = self
+            .words
+            .query_words(&seg)
+            .into_iter()
+            .partition(|w| !self.vocab.is_boilerplate(w));
+        if aside.is_empty() || !own.iter().any(|w| w.chars().count() > 1) {
+            return None;
+        }
+        let n = own.len();
+        Some(Relaxed {
+            min_words: if n <= 2 { n } else { (2 * n).div_ceil(3) },
+            words: own,
+            set_aside: aside,
+        })
+    }
+
     /// The words channel over groups of interchangeable words (a word and its synonyms): a
     /// group is found when any of its words is; at least `min` groups must be.
     fn word_groups_channel(
@@ -547,7 +602,14 @@ impl SearchIndex {
             );
             p.add(format!("同音 {seg}"), prefix_query(f.pinyin, &py), 9.0);
         }
-        p.0.extend(self.words_channel(searcher, label, &words, WORDS_WEIGHT, name_only));
+        p.0.extend(self.segment_words_channel(
+            searcher,
+            label,
+            &words,
+            chars.len(),
+            1.0,
+            name_only,
+        ));
         marks.add(seg);
         for w in &words {
             // A lone character would light up every occurrence; the segment itself covers it.
@@ -566,7 +628,8 @@ impl SearchIndex {
                 p.add(format!("同义词 {r}（{l}）"), q, w);
             }
             let label = format!("同义词 {r}（词语）");
-            p.0.extend(self.words_channel(searcher, &label, &rw, WORDS_WEIGHT * 0.8, name_only));
+            let n = r.chars().count();
+            p.0.extend(self.segment_words_channel(searcher, &label, &rw, n, 0.8, name_only));
             marks.add(&r);
         }
         if looks_like_pinyin(seg) {
@@ -633,8 +696,12 @@ impl SearchIndex {
             }
             // A word no name or definition holds (口袋公园) is looked for by its sub-words.
             let words = self.words.query_words(&seg).into_iter().flat_map(|w| {
+                // Only sub-words the library holds: 第四 and 四次 of 第四次 would each weigh as
+                // much as a word of the project's subject.
                 let subs = if self.frequency(&searcher, &w) == 0 {
-                    self.words.sub_words(&w)
+                    let mut subs = self.words.sub_words(&w);
+                    subs.retain(|s| self.frequency(&searcher, s) > 0);
+                    subs
                 } else {
                     Vec::new()
                 };
@@ -991,6 +1058,9 @@ impl SearchIndex {
                 }
             }
         }
+        if relaxed.is_none() && req.relax {
+            relaxed = self.boilerplate_left_out(&req.q);
+        }
         let Found {
             top,
             total,
@@ -1000,11 +1070,27 @@ impl SearchIndex {
         let mut found: Vec<(Score, DocAddress)> = top;
         if balance {
             // Level 1 of each candidate from its fast-field column: only the page is decoded.
+            // A candidate is promoted only when its name holds one of the query's own words:
+            // a satisfaction indicator that shares a generic word (出行群众满意度 for a 背街小巷
+            // project) is not about the project.
+            // Read only when some candidate could be promoted.
+            let topic = std::cell::OnceCell::new();
+            let about = |a: DocAddress| {
+                let topic: &Vec<String> = topic.get_or_init(|| {
+                    let groups = self.relaxable_words(&normalize(&req.q)).0;
+                    groups.into_iter().flatten().collect()
+                });
+                topic.is_empty()
+                    || self
+                        .names
+                        .word_chars(searcher.segment_reader(a.segment_ord), a.doc_id)
+                        .is_ok_and(|n| topic.iter().any(|w| n.contains(w.as_str())))
+            };
             let mut with_l1: Vec<(Score, (DocAddress, String))> = found
                 .into_iter()
                 .map(|(s, a)| (s, (a, self.level1_of(&searcher, a))))
                 .collect();
-            balance_first_page(&mut with_l1, |(_, l1)| l1.as_str());
+            balance_first_page(&mut with_l1, |(_, l1)| l1.as_str(), |(a, _)| about(*a));
             found = with_l1
                 .into_iter()
                 .skip(req.offset)
@@ -1163,7 +1249,11 @@ const BALANCE_MIN_SHARE: f32 = 0.2;
 
 /// Moves the best candidates of under-represented level 1s into the first page, keeping every
 /// other result in score order. Deterministic, so pages stay consistent.
-fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &str) {
+fn balance_first_page<T>(
+    found: &mut Vec<(Score, T)>,
+    level1: impl Fn(&T) -> &str,
+    about: impl Fn(&T) -> bool,
+) {
     let page = BALANCE_PAGE.min(found.len());
     let Some(last) = page.checked_sub(1).map(|p| found[p].0) else {
         return;
@@ -1186,7 +1276,7 @@ fn balance_first_page<T>(found: &mut Vec<(Score, T)>, level1: impl Fn(&T) -> &st
                 .iter()
                 .enumerate()
                 .skip(page)
-                .filter(|(_, (s, t))| level1(t) == l1 && *s >= last * BALANCE_MIN_SHARE)
+                .filter(|(_, (s, t))| level1(t) == l1 && *s >= last * BALANCE_MIN_SHARE && about(t))
                 .take(missing)
                 .map(|(n, _)| n),
         );
@@ -1316,6 +1406,21 @@ mod tests {
     use super::*;
     use crate::ingest::library;
     use crate::search::{Vocabulary, vocab};
+
+    #[test]
+    fn balancing_promotes_only_candidates_about_the_query() {
+        // (score, (level 1, about the query)): a page of outputs, then two satisfaction
+        // candidates, the better of which shares no word with the query.
+        let mut found: Vec<(Score, (&str, bool))> = (0..10)
+            .map(|i| (50.0 - i as Score, ("产出指标", true)))
+            .collect();
+        found.push((39.0, ("满意度指标", false)));
+        found.push((38.0, ("满意度指标", true)));
+        balance_first_page(&mut found, |t| t.0, |t| t.1);
+        let page: Vec<(&str, bool)> = found[..10].iter().map(|(_, t)| *t).collect();
+        assert!(page.contains(&("满意度指标", true)), "{page:?}");
+        assert!(!page.contains(&("满意度指标", false)), "{page:?}");
+    }
 
     fn ind(code: &str, name: &str, definition: &str) -> Indicator {
         serde_json::from_value(serde_json::json!({
@@ -1490,9 +1595,11 @@ mod tests {
 
     #[test]
     fn a_word_in_most_definitions_need_not_match_there() {
-        // 项目 in 2 of 22 definitions: it counts there like any word.
+        // A segment this long reads as a project name, whose boilerplate (项目) is left out of
+        // its words: however rare 项目 is in definitions, 路灯完好率 holds only one word of two.
+        // (Before boilerplate was left out, a rare 项目 counted there like any word and found it.)
         let rare = names_found("项目桥梁完好率", false);
-        assert_eq!(rare, vec!["桥梁完好率", "路灯完好率"], "rare: {rare:?}");
+        assert_eq!(rare, vec!["桥梁完好率"], "rare: {rare:?}");
         // 项目 in 21 of 22: 路灯完好率 holds only one other word, and drops out.
         let common = names_found("项目桥梁完好率", true);
         assert_eq!(common, vec!["桥梁完好率"], "common: {common:?}");

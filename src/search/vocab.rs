@@ -82,11 +82,20 @@ impl Vocabulary {
     }
 
     /// Whether a query word says nothing about what an indicator measures: listed boilerplate,
-    /// or a number or year (2024, 2024年).
+    /// a number or year (2024, 2024年), or an ordinal (第四次, 第二批).
     pub fn is_boilerplate(&self, word: &str) -> bool {
         let digits = word.trim_end_matches(['年', '度']);
+        let ordinal = word
+            .strip_prefix('第')
+            .unwrap_or(word)
+            .trim_end_matches(['次', '届', '批', '期', '轮']);
         self.boilerplate.contains(word)
             || (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+            || (ordinal.chars().count() < word.chars().count()
+                && !ordinal.is_empty()
+                && ordinal
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "一二三四五六七八九十百".contains(c)))
     }
 
     /// The spending natures a project name reveals, in the order of `natures.txt`.
@@ -250,6 +259,26 @@ mod tests {
         let e = Vocabulary::parse("# h\n黑臭水体 abc n", "", "", Path::new("/v")).unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.to_string().contains("abc"));
+    }
+
+    #[test]
+    fn years_numbers_and_ordinals_are_boilerplate_words_are_not() {
+        let v = Vocabulary::load(&default_dir()).unwrap();
+        for w in [
+            "2024年",
+            "2024",
+            "第四次",
+            "第二批",
+            "第3期",
+            "四次",
+            "工作经费",
+            "全国",
+        ] {
+            assert!(v.is_boilerplate(w), "{w}");
+        }
+        for w in ["第一书记", "普查", "次", "十四五", "批次"] {
+            assert!(!v.is_boilerplate(w), "{w}");
+        }
     }
 
     #[test]

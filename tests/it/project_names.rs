@@ -76,6 +76,41 @@ async fn a_project_names_type_outranks_another_domain_sharing_a_generic_word() {
 }
 
 #[tokio::test]
+async fn boilerplate_words_do_not_stand_for_a_project_name() {
+    // 工作 + 经费 are two of the three words of 河湖长制工作经费 (and of its synonym 河长制工作经费):
+    // they must not bring 履职经费 or 新兵征集 indicators onto the first page.
+    let q = "河湖长制工作经费";
+    let top = names(&search(q, "").await);
+    assert!(top.len() >= 5, "{q}: {top:?}");
+    assert!(
+        top.iter().all(|n| n.contains('河') || n.contains('湖')),
+        "{q}: {top:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_ordinal_and_parts_of_a_word_no_indicator_holds_are_set_aside() {
+    // 第四次 is an ordinal, 全国 an administrative level; 第四 and 四次, the parts of 第四次, are
+    // in no indicator and must not count as words of the project's subject.
+    let q = "第四次全国经济普查专项经费";
+    let body = search(q, "&explain=1").await;
+    let top = names(&body);
+    assert!(top[0].contains("普查"), "{q}: {top:?}");
+    if let Some(words) = body["relaxed"]["words"].as_array() {
+        let words: Vec<&str> = words.iter().map(|w| w.as_str().unwrap()).collect();
+        for w in ["第四", "四次", "第四次", "全国"] {
+            assert!(!words.contains(&w), "{q}: words {words:?}");
+        }
+    }
+    let s = suggest_targets(q).await;
+    assert_eq!(
+        s["project_type"]["code"], "statistical_survey",
+        "{q}: {}",
+        s["project_type"]
+    );
+}
+
+#[tokio::test]
 async fn a_query_whose_words_match_together_is_not_relaxed() {
     let q = "新建道路里程";
     let body = search(q, "").await;
@@ -326,31 +361,36 @@ fn a_type_added_only_to_the_library_is_recognised_without_code_changes() {
     assert!(s.project_type.is_none(), "{q}: {:?}", s.project_type);
 }
 
-/// Floors on the published drafting scenarios and on zhibiao's own set across the functional
-/// classification (`zhibiao eval` prints the same figures).
+/// Floors on zhibiao's own set across the functional classification and on the held-out set
+/// (written before any tuning and never tuned on), a little under the figures in
+/// docs/PERFORMANCE.md (`zhibiao eval` prints the same figures).
 #[test]
 fn the_relevance_evaluation_holds_its_floors() {
     let lib = library::load_dir(&library::default_dir()).unwrap();
     let vocab = Arc::new(Vocabulary::load(&zhibiao::search::vocab::default_dir()).unwrap());
     let index = SearchIndex::in_ram(vocab, Arc::new(lib.catalog), lib.indicators).unwrap();
-    let own = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/relevance/projects_functional.tsv"
-    );
-    let text = std::fs::read_to_string(own).unwrap();
-    let cases = zhibiao::relevance::parse_cases(&text).unwrap();
-    assert!(cases.len() >= 150, "{} cases", cases.len());
-    let r = zhibiao::relevance::evaluate(&index, &cases).unwrap();
-    let s = &r.summary;
-    let failing: Vec<String> = r
-        .cases
-        .iter()
-        .filter(|c| !c.table_on_topic() || c.hits == 0)
-        .map(|c| c.query.clone())
-        .collect();
-    assert_eq!(s.zero_hit_share, 0.0, "zero hits: {failing:?}");
-    assert!(s.complete_tables >= 0.97, "{s:?}; {failing:?}");
-    assert!(s.on_topic_tables >= 0.80, "{s:?}; {failing:?}");
-    assert!(s.precision >= 0.68, "{s:?}");
-    assert!(s.wrong_share <= 0.02, "{s:?}");
+    // (file, least cases, complete tables, on-topic tables, precision@10)
+    let floors = [
+        ("projects_functional.tsv", 150, 0.98, 0.88, 0.74),
+        ("projects_holdout.tsv", 100, 0.97, 0.78, 0.65),
+    ];
+    for (file, least, complete, on_topic, precision) in floors {
+        let path = format!("{}/tests/relevance/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cases = zhibiao::relevance::parse_cases(&text).unwrap();
+        assert!(cases.len() >= least, "{file}: {} cases", cases.len());
+        let r = zhibiao::relevance::evaluate(&index, &cases).unwrap();
+        let s = &r.summary;
+        let failing: Vec<String> = r
+            .cases
+            .iter()
+            .filter(|c| !c.table_on_topic() || c.hits == 0)
+            .map(|c| c.query.clone())
+            .collect();
+        assert_eq!(s.zero_hit_share, 0.0, "{file}: zero hits: {failing:?}");
+        assert!(s.complete_tables >= complete, "{file}: {s:?}; {failing:?}");
+        assert!(s.on_topic_tables >= on_topic, "{file}: {s:?}; {failing:?}");
+        assert!(s.precision >= precision, "{file}: {s:?}");
+        assert!(s.wrong_share <= 0.02, "{file}: {s:?}");
+    }
 }
