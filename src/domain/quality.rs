@@ -3,6 +3,7 @@
 //! Each rule has a stable id (documented in indicators/README.md); `zhibiao check` fails on any
 //! finding, and the server refuses a library with findings, so the bundled library stays clean.
 
+mod category;
 mod overlap;
 mod sample;
 mod vocabulary;
@@ -491,6 +492,7 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             }
         }
     }
+    out.extend(category::check(i));
     out
 }
 
