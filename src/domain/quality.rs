@@ -181,6 +181,10 @@ const ENTITLEMENT_WORDS: &[&str] = &[
     "补助对象人数",
     "待遇领取",
     "临时救助",
+    "医疗救助",
+    "倾斜救助",
+    "慢特病",
+    "救助人次",
     "流浪乞讨",
     "离岗乡村医生",
     "在岗乡村医生",
@@ -1122,6 +1126,15 @@ mod tests {
                 i.formula.clear();
                 i.direction = Direction::AtLeast;
                 i.target = "1200".into();
+            }),
+            // JM-016: medical assistance follows who falls ill among the eligible.
+            ("entitlement-count-at-least", |i| {
+                i.name = "医疗救助人次".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人次".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "20000".into();
             }),
             // TD-015: an incident to avoid filed as a (social) cost.
             ("incident-as-cost", |i| {
