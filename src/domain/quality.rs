@@ -185,6 +185,10 @@ const ENTITLEMENT_WORDS: &[&str] = &[
     "倾斜救助",
     "慢特病",
     "救助人次",
+    "倒损",
+    "因灾倒塌",
+    "优惠乘车",
+    "免费乘车",
     "流浪乞讨",
     "离岗乡村医生",
     "在岗乡村医生",
@@ -1135,6 +1139,24 @@ mod tests {
                 i.formula.clear();
                 i.direction = Direction::AtLeast;
                 i.target = "20000".into();
+            }),
+            // ZJ-002: houses to rebuild follow the disaster's damage, not a plan to exceed.
+            ("entitlement-count-at-least", |i| {
+                i.name = "倒损住房恢复重建户数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "户".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "50".into();
+            }),
+            // SGJ-005: free rides are the basis of the loss subsidy; more is not better.
+            ("entitlement-count-at-least", |i| {
+                i.name = "政策性优惠乘车人次".into();
+                i.level2 = "数量指标".into();
+                i.unit = "万人次".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "600".into();
             }),
             // TD-015: an incident to avoid filed as a (social) cost.
             ("incident-as-cost", |i| {

@@ -1,5 +1,6 @@
 //! Rules from the third library review: the unit's own work filed as an effect, on-time rates
-//! outside 时效, and aliases that name another stage of handling (响应 for 修复).
+//! outside 时效, counts others assign scored with ≥, and aliases that name another stage of
+//! handling (响应 for 修复).
 
 use super::Finding;
 use crate::domain::Indicator;
@@ -47,6 +48,11 @@ const STAGES: &[&[&str]] = &[
     &["办结", "结案"],
 ];
 
+/// Counts a higher level assigns (卫片图斑 issued for checking) or the public brings (举报线索):
+/// how many there are is not the unit's result, so `≥` a guessed number misjudges full work
+/// (GD-003 图斑核查数 ≥800 scored 75% when 600 were issued and all checked).
+const ASSIGNED_WORDS: &[&str] = &["图斑核查", "图斑调查", "调查图斑", "线索核查", "举报核查"];
+
 fn finding(i: &Indicator, rule: &'static str, message: String) -> Finding {
     Finding {
         rule,
@@ -82,6 +88,20 @@ pub fn check(i: &Indicator) -> Vec<Finding> {
             "timeliness-outside-time",
             format!(
                 "“{}”（{w}…）衡量是否按时完成，应列在产出指标—时效指标下",
+                i.name
+            ),
+        ));
+    }
+    if i.level2 == "数量指标"
+        && i.direction == crate::domain::Direction::AtLeast
+        && !i.is_rate()
+        && let Some(w) = ASSIGNED_WORDS.iter().find(|w| i.name.contains(*w))
+    {
+        out.push(finding(
+            i,
+            "assigned-count-at-least",
+            format!(
+                "“{}”（{w}）的数量由上级下发或受理量决定，不是本单位能决定的成绩：写“=”下发（受理）数并按全部完成评分，或改用完成率",
                 i.name
             ),
         ));
@@ -167,6 +187,25 @@ mod tests {
         // Borrowers repaying on time is the effect of a loan guarantee, not the unit's deadline.
         i.level2 = "可持续影响指标".into();
         i.name = "创业担保贷款按期还款率".into();
+        assert!(rules(&i).is_empty());
+    }
+
+    #[test]
+    fn assigned_counts_are_not_scored_at_least() {
+        let mut i = good();
+        // GD-003 before round 3's fix.
+        i.name = "土地卫片执法图斑核查数".into();
+        i.level2 = "数量指标".into();
+        i.unit = "个".into();
+        i.formula.clear();
+        i.direction = crate::domain::Direction::AtLeast;
+        i.target = "800".into();
+        assert_eq!(rules(&i), ["assigned-count-at-least"]);
+        i.direction = crate::domain::Direction::Exactly;
+        assert!(rules(&i).is_empty());
+        // A planned quantity of restoration work is the unit's own target.
+        i.direction = crate::domain::Direction::AtLeast;
+        i.name = "完成修复的废弃矿山图斑数".into();
         assert!(rules(&i).is_empty());
     }
 
