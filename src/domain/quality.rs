@@ -186,6 +186,9 @@ const ENTITLEMENT_WORDS: &[&str] = &[
     "慢特病",
     "救助人次",
     "倒损",
+    "损坏住房",
+    "孤残儿童",
+    "救治人数",
     "因灾倒塌",
     "优惠乘车",
     "免费乘车",
@@ -1148,6 +1151,15 @@ mod tests {
                 i.formula.clear();
                 i.direction = Direction::AtLeast;
                 i.target = "50".into();
+            }),
+            // GE-004 (round 4): surgery follows the children assessed as needing it.
+            ("entitlement-count-at-least", |i| {
+                i.name = "孤残儿童手术康复救治人数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "10".into();
             }),
             // SGJ-005: free rides are the basis of the loss subsidy; more is not better.
             ("entitlement-count-at-least", |i| {
