@@ -3,6 +3,7 @@
 //! Each rule has a stable id (documented in indicators/README.md); `zhibiao check` fails on any
 //! finding, and the server refuses a library with findings, so the bundled library stays clean.
 
+mod category;
 mod overlap;
 mod sample;
 mod vocabulary;
@@ -180,6 +181,17 @@ const ENTITLEMENT_WORDS: &[&str] = &[
     "补助对象人数",
     "待遇领取",
     "临时救助",
+    "医疗救助",
+    "倾斜救助",
+    "慢特病",
+    "救助人次",
+    "倒损",
+    "损坏住房",
+    "孤残儿童",
+    "救治人数",
+    "因灾倒塌",
+    "优惠乘车",
+    "免费乘车",
     "流浪乞讨",
     "离岗乡村医生",
     "在岗乡村医生",
@@ -491,6 +503,7 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             }
         }
     }
+    out.extend(category::check(i));
     out
 }
 
@@ -1120,6 +1133,42 @@ mod tests {
                 i.formula.clear();
                 i.direction = Direction::AtLeast;
                 i.target = "1200".into();
+            }),
+            // JM-016: medical assistance follows who falls ill among the eligible.
+            ("entitlement-count-at-least", |i| {
+                i.name = "医疗救助人次".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人次".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "20000".into();
+            }),
+            // ZJ-002: houses to rebuild follow the disaster's damage, not a plan to exceed.
+            ("entitlement-count-at-least", |i| {
+                i.name = "倒损住房恢复重建户数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "户".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "50".into();
+            }),
+            // GE-004 (round 4): surgery follows the children assessed as needing it.
+            ("entitlement-count-at-least", |i| {
+                i.name = "孤残儿童手术康复救治人数".into();
+                i.level2 = "数量指标".into();
+                i.unit = "人".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "10".into();
+            }),
+            // SGJ-005: free rides are the basis of the loss subsidy; more is not better.
+            ("entitlement-count-at-least", |i| {
+                i.name = "政策性优惠乘车人次".into();
+                i.level2 = "数量指标".into();
+                i.unit = "万人次".into();
+                i.formula.clear();
+                i.direction = Direction::AtLeast;
+                i.target = "600".into();
             }),
             // TD-015: an incident to avoid filed as a (social) cost.
             ("incident-as-cost", |i| {

@@ -178,7 +178,7 @@ async fn suggest_targets(project: &str) -> Value {
 
 #[tokio::test]
 async fn a_project_of_no_known_type_gets_a_full_honest_table() {
-    let q = "新能源汽车充电桩建设";
+    let q = "海洋牧场人工鱼礁建设";
     let body = suggest_targets(q).await;
     assert!(
         body["project_type"].is_null(),
