@@ -444,6 +444,11 @@ impl Matcher {
         best as f64 >= CODE_NAME
     }
 
+    /// How much sharing something `postings` names have says: ln(1 + names ÷ postings).
+    fn rarity(&self, postings: usize) -> f32 {
+        (1.0 + self.entries.len() as f32 / postings.max(1) as f32).ln()
+    }
+
     fn weight(&self, s: u64) -> f32 {
         self.weights.get(&s).copied().unwrap_or(self.unseen)
     }
@@ -488,12 +493,10 @@ impl Matcher {
     /// few share any (a typo in a short name), those sharing its rarest sounds.
     fn pool(&self, key: &Key) -> Vec<usize> {
         let grams = unordered_grams(key);
-        let total = self.entries.len() as f32;
-        let rarity = |postings: usize| (1.0 + total / postings.max(1) as f32).ln();
         let mut shared: FxHashMap<usize, f32> = FxHashMap::default();
         for g in &grams {
             let posting = self.grams.get(g).map_or(&[][..], |v| &v[..]);
-            let w = rarity(posting.len());
+            let w = self.rarity(posting.len());
             for &e in posting {
                 *shared.entry(e).or_default() += w;
             }
@@ -517,7 +520,7 @@ impl Matcher {
             );
             rare.sort_by_key(|v| v.len());
             for posting in rare.into_iter().take(3).filter(|v| v.len() <= 4 * POOL) {
-                let w = rarity(posting.len());
+                let w = self.rarity(posting.len());
                 for &e in posting {
                     *shared.entry(e).or_default() += w;
                 }
@@ -528,10 +531,7 @@ impl Matcher {
         if shared.len() < POOL / 4 && key.chars.len() <= 4 {
             return (0..self.entries.len()).collect();
         }
-        let mut pool: Vec<(usize, f32)> = shared.into_iter().collect();
-        pool.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        pool.truncate(POOL);
-        pool.into_iter().map(|(e, _)| e).collect()
+        most_shared(shared)
     }
 
     /// The `n` indicators most similar to a row (code, score with the evidence weighed in),
@@ -579,21 +579,17 @@ impl Matcher {
 
     /// The names sharing the most of a key's sounds, each weighted by how few names have it.
     fn sound_pool(&self, key: &Key) -> Vec<usize> {
-        let total = self.entries.len() as f32;
         let mut sounds = key.sound_bag().to_vec();
         sounds.dedup();
         let mut shared: FxHashMap<usize, f32> = FxHashMap::default();
         for s in sounds {
             let posting = self.singles.get(&s).map_or(&[][..], |v| &v[..]);
-            let w = (1.0 + total / posting.len().max(1) as f32).ln();
+            let w = self.rarity(posting.len());
             for &e in posting {
                 *shared.entry(e).or_default() += w;
             }
         }
-        let mut pool: Vec<(usize, f32)> = shared.into_iter().collect();
-        pool.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        pool.truncate(POOL);
-        pool.into_iter().map(|(e, _)| e).collect()
+        most_shared(shared)
     }
 
     /// The best indicator by similarity, its confidence reduced when a runner-up comes close.
@@ -631,6 +627,14 @@ impl Matcher {
 /// question for a curator, however similar both are.
 fn calibrate(score: f64, margin: f64) -> f64 {
     score - (CLEAR - margin).max(0.0) * 1.5
+}
+
+/// The `POOL` names that share most with a key, by weight (ties by place in the library).
+fn most_shared(shared: FxHashMap<usize, f32>) -> Vec<usize> {
+    let mut pool: Vec<(usize, f32)> = shared.into_iter().collect();
+    pool.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    pool.truncate(POOL);
+    pool.into_iter().map(|(e, _)| e).collect()
 }
 
 /// The margin over the runner-up from which a similarity counts in full.
