@@ -8,17 +8,20 @@
 //! `Wording::keys` gives, as the matcher compares: shared sounds, order, characters) and
 //! their units are not of different kinds; groups joined through a chain of such pairs
 //! form one candidate. The result does not depend on the order of the rows.
+//!
+//! Before that, an import compares its unmatched rows with the library (`review_lone_near`): a
+//! wording that only one project uses and that is near a library name goes to review instead.
 
-use super::matching::{plain_similarity, unordered_grams};
+use super::matching::{Matcher, plain_similarity, unordered_grams};
 use super::stats::{Spread, fmt_num};
 use super::units;
 use super::wording::{Key, Wording};
 use crate::domain::{
     Basis, Candidate, Catalog, Code, CostKind, Direction, EvaluatedProject, Evidence, Indicator,
-    Provenance, Status, Term, ValueType,
+    Match, MatchMethod, Provenance, SourceRef, Status, Term, ValueType,
 };
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Likeness at which two wordings are taken for the same indicator.
 pub const JOIN: f32 = 0.7;
@@ -103,8 +106,12 @@ struct Group {
     members: Vec<(Evidence, String)>,
 }
 
-/// Clusters every unmatched row of `projects` into candidates, most evidence first.
-pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candidate> {
+/// The unmatched rows of `projects` grouped by level 1, kind of unit and key, each group's
+/// members in file order.
+fn groups<'p>(
+    projects: impl Iterator<Item = &'p EvaluatedProject>,
+    wording: &Wording,
+) -> Vec<Group> {
     let table = units::table();
     // Rows by level 1, kind of unit and key.
     type GroupKey = (String, String, String);
@@ -141,7 +148,7 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
             keys.entry(key.text.clone()).or_insert(read);
         }
     }
-    let groups: Vec<Group> = by_key
+    by_key
         .into_iter()
         .map(|((level1, kind, text), mut members)| {
             members.sort_by(|a, b| {
@@ -158,7 +165,12 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
                 members,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The groups joined through chains of alike pairs: each group's cluster, as the index of the
+/// group at its root.
+fn join(groups: &[Group]) -> Vec<usize> {
     // Pairs worth comparing share a sound bigram.
     let mut by_gram: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
     for (g, group) in groups.iter().enumerate() {
@@ -186,9 +198,88 @@ pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candi
             }
         }
     }
+    (0..groups.len()).map(|g| find(&mut parent, g)).collect()
+}
+
+/// How alike by name alone a library indicator must be for a row that no other project words
+/// alike to go to review rather than to the candidates.
+pub const LONE_NEAR: f64 = 0.5;
+
+/// Compares the unmatched rows of `projects` with the library before they are clustered: a
+/// row whose wording no other project shares (its cluster among the unmatched rows of
+/// `projects` and `others` rests on one project) and whose name is at least `LONE_NEAR` alike
+/// one of the library's goes to review, proposed for that indicator. A wording of one project
+/// near a library name is more likely that indicator reworded (上入库图率值 for 上图入库率, a
+/// synonym the vocabulary lacks, a level 1 of an earlier edition) than a new measure; a
+/// curator who finds it new sends it to the candidates. A new indicator that several projects
+/// word alike stays a candidate however near a library name it is. `others` (the evaluations
+/// already stored) are read, never changed: a stored row left unmatched may be a curator's
+/// decision. Returns how many rows were sent to review.
+pub fn review_lone_near<'o>(
+    projects: &mut [EvaluatedProject],
+    others: impl Iterator<Item = &'o EvaluatedProject>,
+    matcher: &Matcher,
+) -> usize {
+    let others: Vec<&EvaluatedProject> = others.collect();
+    let groups = groups(
+        projects.iter().chain(others.iter().copied()),
+        matcher.wording(),
+    );
+    let roots = join(&groups);
+    // Per cluster: the one project (unit and name, any year) its rows come from, or none.
+    let mut single: HashMap<usize, Option<(&str, &str)>> = HashMap::new();
+    for (g, group) in groups.iter().enumerate() {
+        for (e, _) in &group.members {
+            let own = (e.unit_name.as_str(), e.project.as_str());
+            single
+                .entry(roots[g])
+                .and_modify(|s| {
+                    if *s != Some(own) {
+                        *s = None;
+                    }
+                })
+                .or_insert(Some(own));
+        }
+    }
+    let lone: HashSet<(&str, &SourceRef)> = groups
+        .iter()
+        .enumerate()
+        .filter(|(g, _)| single[&roots[*g]].is_some())
+        .flat_map(|(_, group)| group.members.iter())
+        .map(|(e, _)| (e.project_id.as_str(), &e.source))
+        .collect();
+    let mut sent = Vec::new();
+    for (pi, p) in projects.iter().enumerate() {
+        let id = p.id();
+        for (ri, r) in p.rows.iter().enumerate() {
+            if r.matched.is_none()
+                && lone.contains(&(id.as_str(), &r.source))
+                && let Some((code, sim)) = matcher.closest_by_name(r)
+                && sim >= LONE_NEAR
+            {
+                sent.push((pi, ri, code));
+            }
+        }
+    }
+    let n = sent.len();
+    for (pi, ri, code) in sent {
+        projects[pi].rows[ri].matched = Some(Match {
+            code,
+            method: MatchMethod::Similar,
+            confidence: super::matching::REVIEW,
+            confirmed_by: None,
+        });
+    }
+    n
+}
+
+/// Clusters every unmatched row of `projects` into candidates, most evidence first.
+pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candidate> {
+    let table = units::table();
+    let groups = groups(projects.iter(), wording);
+    let roots = join(&groups);
     let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for g in 0..groups.len() {
-        let root = find(&mut parent, g);
+    for (g, root) in roots.into_iter().enumerate() {
         clusters.entry(root).or_default().push(g);
     }
     let mut out: Vec<Candidate> = clusters
@@ -474,6 +565,60 @@ mod tests {
         );
         // The same data clusters to the same ids.
         assert_eq!(candidates(&ps, &wording())[0].id, c.id);
+    }
+
+    fn library_matcher() -> Matcher {
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let v = crate::search::Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+        Matcher::with(std::sync::Arc::new(lib.catalog), &v, lib.indicators)
+    }
+
+    #[test]
+    fn a_wording_of_one_project_near_a_library_name_goes_to_review_first() {
+        let m = library_matcher();
+        let mut ps = vec![
+            // 危树处置率 (an alias of LH-021) with a synonym the vocabulary lacks, written by one
+            // project in two years.
+            project("甲", "greening", &[("危树处理率", "95", "96")]),
+            project("甲", "greening", &[("危树处理率", "95", "97")]),
+            // A new indicator that two projects word alike, near 施工扰民投诉件数 (GX-JS-013).
+            with_unit(
+                project("乙", "road", &[("施工噪声扰民投诉次数", "3", "2")]),
+                "次",
+            ),
+            with_unit(
+                project("丙", "road", &[("施工期噪声扰民投诉次数", "3", "1")]),
+                "次",
+            ),
+            // Like nothing in the library.
+            with_unit(
+                project(
+                    "丁",
+                    "research",
+                    &[("研究结论纳入区级政策文件数", "2", "3")],
+                ),
+                "个",
+            ),
+        ];
+        ps[1].year = 2025;
+        let near = m.closest_by_name(&ps[2].rows[0]).unwrap();
+        assert!(near.1 >= LONE_NEAR, "{near:?}");
+        let sent = review_lone_near(&mut ps, std::iter::empty(), &m);
+        let got: Vec<_> = ps.iter().map(|p| &p.rows[0].matched).collect();
+        assert_eq!(sent, 2, "{got:?}");
+        for p in &ps[..2] {
+            let got = p.rows[0].matched.as_ref().expect("sent to review");
+            assert_eq!(got.code, "LH-021");
+            assert!(!got.is_certain(), "{got:?}");
+        }
+        assert!(ps[2..].iter().all(|p| p.rows[0].matched.is_none()));
+        let cs = candidates(&ps, m.wording());
+        assert_eq!(cs.len(), 2, "{cs:#?}");
+        // Stored evaluations count as other projects, and are never changed.
+        let mut lone = vec![project("戊", "greening", &[("危树处理率", "95", "96")])];
+        let stored = [project("己", "greening", &[("危树处理率", "90", "91")])];
+        assert_eq!(review_lone_near(&mut lone, stored.iter(), &m), 0);
+        assert!(lone[0].rows[0].matched.is_none());
     }
 
     #[test]

@@ -444,6 +444,11 @@ impl Matcher {
         best as f64 >= CODE_NAME
     }
 
+    /// How much sharing something `postings` names have says: ln(1 + names ÷ postings).
+    fn rarity(&self, postings: usize) -> f32 {
+        (1.0 + self.entries.len() as f32 / postings.max(1) as f32).ln()
+    }
+
     fn weight(&self, s: u64) -> f32 {
         self.weights.get(&s).copied().unwrap_or(self.unseen)
     }
@@ -481,15 +486,19 @@ impl Matcher {
         ranked
     }
 
-    /// The names worth scoring for a key: those sharing most sound bigrams with it (in either
-    /// order), and, when
+    /// The names worth scoring for a key: those sharing the most of its sound bigrams (in
+    /// either order), each bigram weighted by how few names have it — a rare one shared (入库,
+    /// 3 names) says more than a common one (100 names), and a count alone would leave the
+    /// choice among many names sharing one bigram to their place in the library — and, when
     /// few share any (a typo in a short name), those sharing its rarest sounds.
     fn pool(&self, key: &Key) -> Vec<usize> {
         let grams = unordered_grams(key);
-        let mut shared: FxHashMap<usize, u32> = FxHashMap::default();
+        let mut shared: FxHashMap<usize, f32> = FxHashMap::default();
         for g in &grams {
-            for &e in self.grams.get(g).map_or(&[][..], |v| &v[..]) {
-                *shared.entry(e).or_default() += 1;
+            let posting = self.grams.get(g).map_or(&[][..], |v| &v[..]);
+            let w = self.rarity(posting.len());
+            for &e in posting {
+                *shared.entry(e).or_default() += w;
             }
         }
         if shared.len() < POOL / 4 {
@@ -511,8 +520,9 @@ impl Matcher {
             );
             rare.sort_by_key(|v| v.len());
             for posting in rare.into_iter().take(3).filter(|v| v.len() <= 4 * POOL) {
+                let w = self.rarity(posting.len());
                 for &e in posting {
-                    *shared.entry(e).or_default() += 1;
+                    *shared.entry(e).or_default() += w;
                 }
             }
         }
@@ -521,10 +531,7 @@ impl Matcher {
         if shared.len() < POOL / 4 && key.chars.len() <= 4 {
             return (0..self.entries.len()).collect();
         }
-        let mut pool: Vec<(usize, u32)> = shared.into_iter().collect();
-        pool.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        pool.truncate(POOL);
-        pool.into_iter().map(|(e, _)| e).collect()
+        most_shared(shared)
     }
 
     /// The `n` indicators most similar to a row (code, score with the evidence weighed in),
@@ -546,6 +553,43 @@ impl Matcher {
             .take(n)
             .map(|(i, s)| (self.inds[i].code.to_string(), round2(s)))
             .collect()
+    }
+
+    /// The indicator whose name is most like the row's by name alone, compared more widely
+    /// than `match_row` does: every name sharing the row's rarer sounds, not only its bigrams.
+    pub fn closest_by_name(&self, row: &EvaluationRow) -> Option<(String, f64)> {
+        let keys = self.wording.keys(&row.name);
+        let mut best: Option<(usize, f64)> = None;
+        for key in keys.iter().filter(|k| !k.is_empty()) {
+            let mut pool = self.pool(key);
+            pool.extend(self.sound_pool(key));
+            for e in pool {
+                let entry = &self.entries[e];
+                let sim = similarity(key, &entry.key, &|s| self.weight(s)) as f64;
+                let better = best.is_none_or(|(n, b)| {
+                    sim > b || (sim == b && self.inds[entry.ind].code < self.inds[n].code)
+                });
+                if better {
+                    best = Some((entry.ind, sim));
+                }
+            }
+        }
+        best.map(|(n, s)| (self.inds[n].code.to_string(), s))
+    }
+
+    /// The names sharing the most of a key's sounds, each weighted by how few names have it.
+    fn sound_pool(&self, key: &Key) -> Vec<usize> {
+        let mut sounds = key.sound_bag().to_vec();
+        sounds.dedup();
+        let mut shared: FxHashMap<usize, f32> = FxHashMap::default();
+        for s in sounds {
+            let posting = self.singles.get(&s).map_or(&[][..], |v| &v[..]);
+            let w = self.rarity(posting.len());
+            for &e in posting {
+                *shared.entry(e).or_default() += w;
+            }
+        }
+        most_shared(shared)
     }
 
     /// The best indicator by similarity, its confidence reduced when a runner-up comes close.
@@ -583,6 +627,14 @@ impl Matcher {
 /// question for a curator, however similar both are.
 fn calibrate(score: f64, margin: f64) -> f64 {
     score - (CLEAR - margin).max(0.0) * 1.5
+}
+
+/// The `POOL` names that share most with a key, by weight (ties by place in the library).
+fn most_shared(shared: FxHashMap<usize, f32>) -> Vec<usize> {
+    let mut pool: Vec<(usize, f32)> = shared.into_iter().collect();
+    pool.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    pool.truncate(POOL);
+    pool.into_iter().map(|(e, _)| e).collect()
 }
 
 /// The margin over the runner-up from which a similarity counts in full.
@@ -762,6 +814,21 @@ mod tests {
             .expect("a near match");
         assert_eq!(got.code, "NT-022");
         assert!(!got.is_certain(), "{got:?}");
+    }
+
+    #[test]
+    fn a_name_sharing_only_a_rare_bigram_with_the_library_is_still_compared() {
+        let m = library_matcher();
+        // 上图入库率 (an alias of NT-013) with words swapped and 值 added: of its bigrams only
+        // 入库 (3 names) is in the alias, while 138 names share one of its other bigrams.
+        let swapped = row("产出指标", "质量指标", "上入库图率值", None, "百分率");
+        let got = m
+            .match_row(&swapped, Some("farmland"))
+            .expect("a near match");
+        assert_eq!(got.code, "NT-013", "{got:?}");
+        let (code, sim) = m.closest_by_name(&swapped).unwrap();
+        assert_eq!(code, "NT-013");
+        assert!(sim > 0.75, "{sim}");
     }
 
     #[test]

@@ -200,6 +200,13 @@ pub fn import_file(
             None => report.new_projects += 1,
         }
     }
+    // Before clustering, a wording of one project near a library name goes to review.
+    let replaced: std::collections::HashSet<String> = projects.iter().map(|p| p.id()).collect();
+    cluster::review_lone_near(
+        &mut projects,
+        stored.values().filter(|s| !replaced.contains(&s.id())),
+        &matcher,
+    );
     for p in &projects {
         for r in &p.rows {
             match &r.matched {

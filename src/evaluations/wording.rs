@@ -256,13 +256,12 @@ impl Wording {
     /// The name's characters as written, only years and numbering removed; what brackets hold
     /// is kept, for words moved into them (屋面防水工程（保修期限年）).
     fn read_whole(&self, name: &str) -> Key {
-        let s = strip_years(&strip_numbering(&normalize(name)));
+        let s = strip_years(&unnumbered(name));
         Key::new(s.chars().filter(|&c| is_name_char(c)).collect())
     }
 
     fn read(&self, name: &str, fold: bool) -> Key {
-        let s = normalize(name);
-        let s = strip_numbering(&s);
+        let s = unnumbered(name);
         let s = strip_brackets(&s);
         let s = strip_years(&s);
         let s: String = s.chars().filter(|&c| is_name_char(c)).collect();
@@ -303,6 +302,13 @@ impl Wording {
 /// Characters that carry a name: ideographs, letters, digits.
 fn is_name_char(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || c.is_alphanumeric()
+}
+
+/// The name normalised, without its list numbering. Circled numbers go before normalising,
+/// which reads ① as 1 (①2025年度… would become 12025年度…, a number that is no year); the
+/// rest after, which makes （一） and １、 plain.
+fn unnumbered(name: &str) -> String {
+    strip_numbering(&normalize(&strip_numbering(name)))
 }
 
 /// Leading list numbering: 1. 1、 (1) 一、 （一） ①.
@@ -477,6 +483,9 @@ mod tests {
         // A number that is not a year stays.
         assert_eq!(key("12345热线接通率"), "12345热线接通率");
         assert_eq!(key("PM2.5年均浓度"), key("pm25年均浓度"));
+        // A circled number before a year: both go.
+        assert_eq!(key("①2025年度新建道路里程（公里）"), plain);
+        assert_eq!(key("⑩新建道路里程"), plain);
         // Filler is kept when little would remain.
         assert_eq!(key("完成率"), "完成率");
         // Words of time moved inside the name.

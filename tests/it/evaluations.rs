@@ -492,6 +492,17 @@ async fn a_curator_confirms_or_corrects_uncertain_matches_and_unmatched_rows_bec
         stats_before["stats"]["rows"].as_u64().unwrap() + 1,
         "a confirmed match counts"
     );
+    // The statistics say what they rest on: the row moved from "in review" to "confirmed".
+    let cov = |v: &Value, k: &str| v["stats"]["coverage"][k].as_u64().unwrap();
+    assert!(cov(&stats_before, "in_review") >= 1, "{stats_before}");
+    assert_eq!(
+        cov(&stats_after, "in_review") + 1,
+        cov(&stats_before, "in_review")
+    );
+    assert_eq!(
+        cov(&stats_after, "confirmed"),
+        cov(&stats_before, "confirmed") + 1
+    );
 
     // Correcting to an unknown code is refused; marking as new sends the row to the candidates.
     let second = review2["items"][0].clone();
