@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod import;
 pub mod matching;
 pub mod practice;
+pub mod service;
 pub mod stats;
 pub mod units;
 pub mod wording;
@@ -18,7 +19,7 @@ pub mod wording;
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch, Match, MatchMethod};
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
-use import::{FileError, RowError};
+use import::{ImportFileError, RowError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -30,7 +31,7 @@ static WRITE_LOCK: Mutex<()> = Mutex::new(());
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{0}")]
-    File(#[from] FileError),
+    File(#[from] ImportFileError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -9,11 +9,19 @@ use crate::domain::training::{
     TrainingSession, annotate, compare, join_code, rule_counts, rule_label,
 };
 use crate::domain::{Draft, DraftRow};
+use crate::drafting::service::Drafting;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
 use serde::Deserialize;
 use std::sync::Arc;
+
+mod attempts;
+pub mod handbook;
+mod slides;
+
+pub use attempts::{Submitted, TraineeView};
+pub use slides::{Editor, ItemView, Slide, permalink};
 
 /// Most items in one session: a long day of training is well under this.
 pub const MAX_ITEMS: usize = 200;
@@ -27,6 +35,8 @@ pub enum TrainingError {
     Invalid { code: &'static str, message: String },
     #[error("no free join code")]
     NoJoinCode,
+    #[error(transparent)]
+    Drafting(#[from] crate::drafting::DraftingError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -49,6 +59,8 @@ pub struct Training {
     pub lint: LintConfig,
     /// Worked examples, in project-type order.
     pub examples: Vec<Example>,
+    /// Attempts are checked and quota'd like drafts.
+    pub drafting: Arc<Drafting>,
 }
 
 /// What a trainer asks to add to a session (JSON API and forms alike).
@@ -69,6 +81,18 @@ pub enum ItemSpec {
         #[serde(default)]
         start: Option<String>,
     },
+}
+
+impl ItemSpec {
+    /// Every framework page, in order: how a standard session starts.
+    pub fn framework_pages() -> Vec<ItemSpec> {
+        FrameworkPart::ALL
+            .iter()
+            .map(|p| ItemSpec::Framework {
+                part: p.key().into(),
+            })
+            .collect()
+    }
 }
 
 impl Training {
@@ -431,6 +455,7 @@ pub fn submit(a: &mut Attempt, f: Vec<LintFinding>) -> Vec<LintFinding> {
     f
 }
 
+#[derive(Clone)]
 pub struct ExampleView {
     pub ex: Example,
     pub type_name: String,
