@@ -2,9 +2,9 @@
 //! values, drafts checked against the library and the review rules, stored within their quotas
 //! and expired, and the edit form applied. Real drafts and training attempts both go through it.
 
-use super::{DraftingError, ProjectInput, Suggestions, new_draft, parse_direction, row_from};
+use super::{DraftRequest, DraftingError, Suggestions, new_draft};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
-use crate::domain::{Draft, DraftProject, DraftRow, Term};
+use crate::domain::{Direction, Draft, DraftProject, DraftRow, Term};
 use crate::evaluations::practice::PracticeStats;
 use crate::search::SearchIndex;
 use crate::store::{DraftError, DraftQuota, Store};
@@ -37,13 +37,13 @@ type Result<T> = std::result::Result<T, DraftingError>;
 
 impl Drafting {
     /// Suggested indicators for a project, with reference values from imported evaluations.
-    pub fn suggest(&self, input: &ProjectInput) -> Result<Suggestions> {
+    pub fn suggest(&self, input: &DraftRequest) -> Result<Suggestions> {
         let practice = self.practice.current()?;
         super::suggest_with(&self.search, input, &practice.practice)
     }
 
     /// A new draft for a project (not stored yet).
-    pub fn new_draft(&self, input: &ProjectInput) -> Result<Draft> {
+    pub fn new_draft(&self, input: &DraftRequest) -> Result<Draft> {
         let revision_of = |code: &str| self.store.revisions(code).ok()?.last().map(|r| r.number);
         new_draft(&self.search, input, &revision_of)
     }
@@ -170,11 +170,45 @@ impl Drafting {
     /// A unit tells the curators that the library has no type for its project: the project
     /// name joins the searches that found nothing in the curator inbox.
     pub fn report_gap(&self, d: &Draft) -> Result<()> {
-        let name: String = crate::text::normalize(d.project.name.trim())
-            .chars()
-            .take(50)
-            .collect();
-        Ok(self.store.record_miss(&name)?)
+        Ok(self.store.record_miss(&d.project.name)?)
+    }
+
+    /// A draft (not stored) from a project and rows that arrived whole (an uploaded 申报表),
+    /// checked like an edited one.
+    pub fn imported(&self, project: DraftProject, mut rows: Vec<DraftRow>) -> Result<Draft> {
+        self.validate(&project, &mut rows)?;
+        let now = chrono::Utc::now();
+        Ok(Draft {
+            id: super::new_id(),
+            project,
+            rows,
+            owner: None,
+            created: now,
+            updated: now,
+        })
+    }
+
+    /// What the review rules find in a table that is not stored (the live check).
+    pub fn check(&self, project: DraftProject, rows: Vec<DraftRow>) -> Result<Vec<LintFinding>> {
+        let mut d = self.imported(project, rows)?;
+        d.id = String::new();
+        Ok(self.findings(&d))
+    }
+
+    /// Replaces a stored draft's project and rows (checked), and stores it.
+    pub fn replace(
+        &self,
+        id: &str,
+        project: DraftProject,
+        mut rows: Vec<DraftRow>,
+    ) -> Result<Draft> {
+        let mut d = self.load(id)?;
+        self.validate(&project, &mut rows)?;
+        d.project = project;
+        d.rows = rows;
+        d.updated = chrono::Utc::now();
+        self.save(&d)?;
+        Ok(d)
     }
 
     /// Applies the edit form (`rows[i].field` pairs, `remove` row indices, `add` an indicator
@@ -222,7 +256,7 @@ impl Drafting {
                 r.explanation = v;
             }
             if let Some(v) = f("direction") {
-                r.direction = parse_direction(&v).ok_or_else(|| {
+                r.direction = Direction::parse_typed(&v).ok_or_else(|| {
                     bad("invalid_row", format!("第 {} 行指标方向“{v}”无效", i + 1))
                 })?;
             }
@@ -248,7 +282,7 @@ impl Drafting {
                 .iter()
                 .rposition(|r| r.level1 == ind.level1 && r.level2 == ind.level2)
                 .map_or(d.rows.len(), |p| p + 1);
-            d.rows.insert(at, row_from(&ind, rev));
+            d.rows.insert(at, DraftRow::from_indicator(&ind, rev));
         }
         self.validate(&d.project, &mut d.rows)?;
         d.updated = chrono::Utc::now();

@@ -9,6 +9,7 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
+use super::layout::download;
 use super::params::Params;
 use super::uploads;
 use crate::curation::candidates::CandidateView;
@@ -21,7 +22,7 @@ use crate::evaluations::{self, DecisionError, ImportError, ImportReport, stats};
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -317,21 +318,6 @@ pub async fn template_csv() -> Response {
         "text/csv; charset=utf-8",
         "绩效自评表模板.csv",
     )
-}
-
-fn download(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    let enc: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{enc}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 #[derive(Template)]
