@@ -117,6 +117,7 @@ pub struct ReviewItem {
 }
 
 /// A row counted in an indicator's statistics, with where it came from.
+#[derive(Debug)]
 pub struct SourceRow {
     pub project_id: String,
     pub project: String,
@@ -448,5 +449,127 @@ impl Evaluations {
             .collect();
         rows.sort_by(|a, b| a.year.cmp(&b.year).then(a.project.cmp(&b.project)));
         Ok((ind, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(dir: &std::path::Path) -> Evaluations {
+        let d = crate::drafting::service::for_tests(dir);
+        Evaluations {
+            store: d.store.clone(),
+            search: d.search.clone(),
+            sheet: SheetLimits::default(),
+            practice: d.practice.clone(),
+        }
+    }
+
+    fn code(e: EvaluationsError) -> &'static str {
+        match e {
+            EvaluationsError::Invalid { code, .. } | EvaluationsError::NotFound { code, .. } => {
+                code
+            }
+            other => panic!("not a coded error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn filters_are_read_from_text_or_refused_with_a_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = service(dir.path());
+        let t = e.search.catalog().project_types[0].clone();
+        let f = e.filter(Some("2024"), Some(&t.name), Some("优")).unwrap();
+        assert_eq!(f.year, Some(2024));
+        assert_eq!(f.project_type.as_deref(), Some(t.code.as_str()));
+        assert_eq!(f.grade, Grade::parse("优"));
+        assert_eq!(
+            code(e.filter(Some("去年"), None, None).unwrap_err()),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code(e.filter(None, Some("火星"), None).unwrap_err()),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code(e.filter(None, None, Some("甲")).unwrap_err()),
+            "invalid_filter"
+        );
+    }
+
+    #[test]
+    fn an_imported_file_is_listed_reviewed_and_traced_to_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = service(dir.path());
+        let empty = e.import("x.csv", b"", false, "t").unwrap_err();
+        assert!(matches!(empty, EvaluationsError::Import(_)), "{empty:?}");
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("evaluations/demo/self-evaluations-2024.csv");
+        let r = e
+            .import("2024.csv", &std::fs::read(file).unwrap(), false, "t")
+            .unwrap();
+        assert!(r.written && r.errors.is_empty(), "{}", r.message);
+
+        let all = e.projects(&ProjectFilter::default()).unwrap();
+        let o = e.overview(&ProjectFilter::default()).unwrap();
+        assert_eq!((o.total, o.years.clone()), (all.len(), vec![2024]));
+        assert_eq!(o.rows, r.rows);
+        assert_eq!(o.linked, r.certain);
+        let none = ProjectFilter {
+            year: Some(1999),
+            ..ProjectFilter::default()
+        };
+        assert_eq!(e.overview(&none).unwrap().total, 0);
+        assert_eq!(e.project(&all[0].id).unwrap().id(), all[0].id);
+        assert_eq!(code(e.project("nothing").unwrap_err()), "project_not_found");
+
+        let review = e.review().unwrap();
+        assert_eq!(review.len(), r.uncertain);
+        assert!(
+            review
+                .windows(2)
+                .all(|w| w[0].confidence >= w[1].confidence)
+        );
+
+        let (linked, _) = e
+            .store
+            .evaluations()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p.rows.iter())
+            .find_map(|row| row.certain_code().map(|c| (c.to_string(), ())))
+            .unwrap();
+        let (ind, rows) = e.source_rows(&linked).unwrap();
+        assert_eq!(ind.code.as_str(), linked);
+        assert!(!rows.is_empty());
+        assert_eq!(e.stats(&linked).unwrap().rows, rows.len());
+        assert_eq!(
+            code(e.source_rows("NO-SUCH").unwrap_err()),
+            "indicator_not_found"
+        );
+    }
+
+    #[test]
+    fn a_decision_names_a_known_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = service(dir.path());
+        assert_eq!(
+            code(e.decide("p", 0, "link", " ", "t").unwrap_err()),
+            "invalid_decision"
+        );
+        assert_eq!(
+            code(e.decide("p", 0, "delete", "", "t").unwrap_err()),
+            "invalid_decision"
+        );
+        let missing = e.decide("p", 0, "confirm", "", "t").unwrap_err();
+        assert!(
+            matches!(
+                missing,
+                EvaluationsError::Decision(DecisionError::NoProject(_))
+            ),
+            "{missing:?}"
+        );
+        assert_eq!(code(e.candidate("c-1").unwrap_err()), "candidate_not_found");
     }
 }

@@ -718,5 +718,12 @@ mod tests {
         store.record_miss("碳汇").unwrap();
         let m = store.misses(10).unwrap();
         assert_eq!((m[0].query.as_str(), m[0].count), ("无人机", 2));
+        // Traditional characters and spaces around are the same query; long ones are cut.
+        store.record_miss("  無人機 ").unwrap();
+        store.record_miss(&"碳".repeat(80)).unwrap();
+        let m = store.misses(10).unwrap();
+        assert_eq!((m[0].query.as_str(), m[0].count), ("无人机", 3));
+        let long = m.iter().find(|x| x.query.starts_with("碳碳")).unwrap();
+        assert_eq!(long.query.chars().count(), MAX_MISS_CHARS);
     }
 }
