@@ -1,6 +1,7 @@
 //! Growing the library from completed evaluations: import self-evaluation tables (`import`),
 //! link their rows to library indicators (`matching`), learn per-indicator statistics
 //! (`stats`), and cluster what matched nothing into candidates for new indicators (`cluster`).
+//! The app builds one `service::Evaluations`, through which the web layer does all of it.
 //!
 //! An import is all or nothing: a file with any bad row writes nothing, a file already imported
 //! (same sha256) is recognised and changes nothing, and the projects, the batch record and the
