@@ -388,7 +388,7 @@ fn project_names(base: &library::Library, vocab: &Arc<Vocabulary>, rounds: usize
             let t = Instant::now();
             std::hint::black_box(index.search(&SearchRequest::new(q)).unwrap());
             search.push(t.elapsed().as_secs_f64() * 1000.0);
-            let input = zhibiao::drafting::ProjectInput {
+            let input = zhibiao::drafting::DraftRequest {
                 project_name: q.clone(),
                 description: String::new(),
                 project_type: None,

@@ -9,6 +9,7 @@ use crate::curation::release::{self, Manifest};
 use crate::domain::quality;
 use crate::drafting::service::{DraftLimits, Drafting};
 use crate::evaluations::practice::PracticeStats;
+use crate::evaluations::service::Evaluations;
 use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
 use crate::search::{SearchIndex, Vocabulary};
 use crate::store::{Store, StoreWatch, SyncReport};
@@ -45,9 +46,11 @@ pub struct App {
     /// Proposals, review, editions and bulk import; publishing in commit order.
     pub curation: Curation,
     /// Suggestions, drafts and their checks, for drafts and training attempts alike.
-    pub drafting: Drafting,
+    pub drafting: Arc<Drafting>,
     /// Evaluation statistics, computed once per state of the evaluations and the library.
     pub practice: Arc<PracticeStats>,
+    /// Imports of evaluations, the projects imported, curators' decisions on their rows.
+    pub evaluations: Evaluations,
     /// Worked examples, sessions, join codes, trainees' attempts and the room's summary.
     pub training: Training,
     /// Stops the background repair of the index when the app is dropped.
@@ -210,7 +213,7 @@ impl App {
         };
         let practice = Arc::new(PracticeStats::new(store.clone(), search.clone()));
         let l = &config.limits;
-        let drafting = Drafting {
+        let drafting = Arc::new(Drafting {
             practice: practice.clone(),
             store: store.clone(),
             search: search.clone(),
@@ -221,18 +224,26 @@ impl App {
                 total_bytes: l.drafts_total_bytes,
                 expiry: l.draft_expiry,
             },
+        });
+        let evaluations = Evaluations {
+            store: store.clone(),
+            search: search.clone(),
+            sheet: config.uploads.sheet,
+            practice: practice.clone(),
         };
         let training = Training {
             store: store.clone(),
             search: search.clone(),
             lint: lint.clone(),
             examples: examples.clone(),
+            drafting: drafting.clone(),
         };
         let mut app = App {
             release: None,
             curation,
             drafting,
             practice,
+            evaluations,
             training,
             parses: Arc::new(tokio::sync::Semaphore::new(config.uploads.parallel_parses)),
             config,

@@ -5,7 +5,7 @@
 //! A case file has one case a line, `query<TAB>on-topic keywords<TAB>wrong-domain keywords`, the
 //! keywords separated by `|`; `#` starts a comment line.
 
-use crate::drafting::{self, ProjectInput};
+use crate::drafting::{self, DraftRequest};
 use crate::search::{SearchIndex, SearchRequest};
 use serde::Serialize;
 
@@ -117,7 +117,7 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
         let top: Vec<String> = res.hits.iter().map(|h| h.indicator.name.clone()).collect();
         let on = top.iter().filter(|n| holds_any(n, &c.on_topic)).count();
         let wrong = top.iter().filter(|n| holds_any(n, &c.wrong_domain)).count();
-        let input = ProjectInput {
+        let input = DraftRequest {
             project_name: c.query.clone(),
             description: String::new(),
             project_type: None,

@@ -2,6 +2,7 @@
 //! numbered editions. The web layer only translates requests into these calls, so the pages and
 //! the JSON API follow the same rules.
 
+pub mod candidates;
 pub mod import;
 mod library_rules;
 pub mod publish;

@@ -1,9 +1,7 @@
 //! The drafting assistant: from a project (name, description, type, budget) to suggested
 //! indicators grouped by the framework, each with the reason it was suggested.
 
-use crate::domain::{
-    Catalog, Direction, Draft, DraftProject, DraftRow, Indicator, ProjectType, Term,
-};
+use crate::domain::{Catalog, Draft, DraftProject, DraftRow, Indicator, ProjectType, Term};
 use crate::search::{Filters, MAX_QUERY_CHARS, SearchError, SearchIndex, SearchRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -11,9 +9,10 @@ use std::sync::Arc;
 
 pub mod service;
 
-/// What a budget unit says about its project.
+/// What a budget unit asks the drafting assistant with: its project as typed in. A draft made
+/// from it keeps the project as a `DraftProject`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct ProjectInput {
+pub struct DraftRequest {
     pub project_name: String,
     #[serde(default)]
     pub description: String,
@@ -23,6 +22,32 @@ pub struct ProjectInput {
     pub budget_wan: Option<f64>,
     #[serde(default)]
     pub term: Option<String>,
+}
+
+impl DraftRequest {
+    /// From the new-draft form, where every field is text and an empty budget or type is none.
+    pub fn from_form(
+        project_name: String,
+        description: String,
+        project_type: String,
+        budget_wan: &str,
+        term: String,
+    ) -> Result<DraftRequest, DraftingError> {
+        let budget_wan = match budget_wan.trim() {
+            "" => None,
+            b => Some(b.parse::<f64>().map_err(|_| DraftingError::Invalid {
+                code: "invalid_project",
+                message: format!("预算金额“{b}”不是数字"),
+            })?),
+        };
+        Ok(DraftRequest {
+            project_name,
+            description,
+            project_type: Some(project_type).filter(|t| !t.is_empty()),
+            budget_wan,
+            term: Some(term),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -331,7 +356,7 @@ pub enum DraftingError {
     Store(#[from] crate::store::StoreError),
 }
 
-fn check_input(input: &ProjectInput) -> Result<(), DraftingError> {
+fn check_input(input: &DraftRequest) -> Result<(), DraftingError> {
     if input.project_name.trim().is_empty() {
         return Err(DraftingError::BadInput("请填写项目名称".into()));
     }
@@ -355,14 +380,14 @@ fn check_input(input: &ProjectInput) -> Result<(), DraftingError> {
 }
 
 /// The project type (given or guessed) and the suggested indicators by framework heading.
-pub fn suggest(search: &SearchIndex, input: &ProjectInput) -> Result<Suggestions, DraftingError> {
+pub fn suggest(search: &SearchIndex, input: &DraftRequest) -> Result<Suggestions, DraftingError> {
     suggest_with(search, input, &Practice::new())
 }
 
 /// `suggest`, with reference values from imported evaluations and their bounded ranking nudge.
 pub fn suggest_with(
     search: &SearchIndex,
-    input: &ProjectInput,
+    input: &DraftRequest,
     practice: &Practice,
 ) -> Result<Suggestions, DraftingError> {
     check_input(input)?;
@@ -673,16 +698,11 @@ fn suggested(
     }
 }
 
-/// `DraftRow::from_indicator`, for `web::drafts` until it calls the domain itself.
-pub fn row_from(i: &Indicator, revision: Option<u32>) -> DraftRow {
-    DraftRow::from_indicator(i, revision)
-}
-
 /// A new draft for a project: the type's core indicators and each heading's top suggestion,
 /// ready to be edited.
 pub fn new_draft(
     search: &SearchIndex,
-    input: &ProjectInput,
+    input: &DraftRequest,
     revision_of: &dyn Fn(&str) -> Option<u32>,
 ) -> Result<Draft, DraftingError> {
     let Suggestions {
@@ -725,9 +745,4 @@ pub fn new_draft(
 /// An unguessable id for a shareable link (122 random bits).
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// `Direction::parse_typed`, for `web::drafts` until it calls the domain itself.
-pub fn parse_direction(s: &str) -> Option<Direction> {
-    Direction::parse_typed(s)
 }

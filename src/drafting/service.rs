@@ -2,9 +2,9 @@
 //! values, drafts checked against the library and the review rules, stored within their quotas
 //! and expired, and the edit form applied. Real drafts and training attempts both go through it.
 
-use super::{DraftingError, ProjectInput, Suggestions, new_draft, parse_direction, row_from};
+use super::{DraftRequest, DraftingError, Suggestions, new_draft};
 use crate::domain::lint::{LintConfig, LintFinding, lint};
-use crate::domain::{Draft, DraftProject, DraftRow, Term};
+use crate::domain::{Direction, Draft, DraftProject, DraftRow, Term};
 use crate::evaluations::practice::PracticeStats;
 use crate::search::SearchIndex;
 use crate::store::{DraftError, DraftQuota, Store};
@@ -37,13 +37,13 @@ type Result<T> = std::result::Result<T, DraftingError>;
 
 impl Drafting {
     /// Suggested indicators for a project, with reference values from imported evaluations.
-    pub fn suggest(&self, input: &ProjectInput) -> Result<Suggestions> {
+    pub fn suggest(&self, input: &DraftRequest) -> Result<Suggestions> {
         let practice = self.practice.current()?;
         super::suggest_with(&self.search, input, &practice.practice)
     }
 
     /// A new draft for a project (not stored yet).
-    pub fn new_draft(&self, input: &ProjectInput) -> Result<Draft> {
+    pub fn new_draft(&self, input: &DraftRequest) -> Result<Draft> {
         let revision_of = |code: &str| self.store.revisions(code).ok()?.last().map(|r| r.number);
         new_draft(&self.search, input, &revision_of)
     }
@@ -170,11 +170,45 @@ impl Drafting {
     /// A unit tells the curators that the library has no type for its project: the project
     /// name joins the searches that found nothing in the curator inbox.
     pub fn report_gap(&self, d: &Draft) -> Result<()> {
-        let name: String = crate::text::normalize(d.project.name.trim())
-            .chars()
-            .take(50)
-            .collect();
-        Ok(self.store.record_miss(&name)?)
+        Ok(self.store.record_miss(&d.project.name)?)
+    }
+
+    /// A draft (not stored) from a project and rows that arrived whole (an uploaded 申报表),
+    /// checked like an edited one.
+    pub fn imported(&self, project: DraftProject, mut rows: Vec<DraftRow>) -> Result<Draft> {
+        self.validate(&project, &mut rows)?;
+        let now = chrono::Utc::now();
+        Ok(Draft {
+            id: super::new_id(),
+            project,
+            rows,
+            owner: None,
+            created: now,
+            updated: now,
+        })
+    }
+
+    /// What the review rules find in a table that is not stored (the live check).
+    pub fn check(&self, project: DraftProject, rows: Vec<DraftRow>) -> Result<Vec<LintFinding>> {
+        let mut d = self.imported(project, rows)?;
+        d.id = String::new();
+        Ok(self.findings(&d))
+    }
+
+    /// Replaces a stored draft's project and rows (checked), and stores it.
+    pub fn replace(
+        &self,
+        id: &str,
+        project: DraftProject,
+        mut rows: Vec<DraftRow>,
+    ) -> Result<Draft> {
+        let mut d = self.load(id)?;
+        self.validate(&project, &mut rows)?;
+        d.project = project;
+        d.rows = rows;
+        d.updated = chrono::Utc::now();
+        self.save(&d)?;
+        Ok(d)
     }
 
     /// Applies the edit form (`rows[i].field` pairs, `remove` row indices, `add` an indicator
@@ -222,7 +256,7 @@ impl Drafting {
                 r.explanation = v;
             }
             if let Some(v) = f("direction") {
-                r.direction = parse_direction(&v).ok_or_else(|| {
+                r.direction = Direction::parse_typed(&v).ok_or_else(|| {
                     bad("invalid_row", format!("第 {} 行指标方向“{v}”无效", i + 1))
                 })?;
             }
@@ -248,10 +282,133 @@ impl Drafting {
                 .iter()
                 .rposition(|r| r.level1 == ind.level1 && r.level2 == ind.level2)
                 .map_or(d.rows.len(), |p| p + 1);
-            d.rows.insert(at, row_from(&ind, rev));
+            d.rows.insert(at, DraftRow::from_indicator(&ind, rev));
         }
         self.validate(&d.project, &mut d.rows)?;
         d.updated = chrono::Utc::now();
         Ok(())
+    }
+}
+
+/// A drafting service over a fresh store holding the bundled library, for unit tests here and
+/// in the services built on it.
+#[cfg(test)]
+pub fn for_tests(dir: &std::path::Path) -> Drafting {
+    use crate::ingest::library;
+    let lib = library::load_dir(&library::default_dir()).unwrap();
+    let store = Store::open(&dir.join("store"), 8 << 20).unwrap();
+    store.sync_library(lib.clone(), "test").unwrap();
+    let vocab = crate::search::Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+    let search = Arc::new(
+        SearchIndex::in_ram(Arc::new(vocab), Arc::new(lib.catalog), lib.indicators).unwrap(),
+    );
+    Drafting {
+        practice: Arc::new(PracticeStats::new(store.clone(), search.clone())),
+        store,
+        search,
+        lint: LintConfig::bundled(),
+        limits: DraftLimits {
+            max_rows: 50,
+            max_bytes: 64 << 10,
+            total_bytes: 1 << 20,
+            expiry: Duration::from_secs(3600),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str) -> DraftRequest {
+        DraftRequest::from_form(
+            name.into(),
+            "为全县 1.2 万名农村适龄妇女提供两癌免费筛查".into(),
+            String::new(),
+            "120",
+            String::new(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_new_draft_form_needs_a_number_for_the_budget() {
+        let e = DraftRequest::from_form(
+            "项目".into(),
+            String::new(),
+            String::new(),
+            "一百万",
+            String::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, DraftingError::Invalid { code: "invalid_project", message } if message.contains("一百万")),
+            "{e:?}"
+        );
+        let r = request("妇女两癌筛查项目");
+        assert_eq!((r.budget_wan, r.project_type), (Some(120.0), None));
+    }
+
+    #[test]
+    fn a_whole_table_is_checked_before_it_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let d = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
+        assert!(!d.rows.is_empty(), "the type's indicators start the table");
+        drafting.save(&d).unwrap();
+
+        let mut bad = d.rows.clone();
+        bad[0].indicator = Some("NO-SUCH-001".into());
+        let e = drafting.check(d.project.clone(), bad.clone()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DraftingError::Invalid {
+                    code: "unknown_indicator",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(drafting.replace(&d.id, d.project.clone(), bad).is_err());
+        assert_eq!(
+            drafting.load(&d.id).unwrap().rows,
+            d.rows,
+            "a refused table changes nothing"
+        );
+
+        let mut fewer = d.rows.clone();
+        fewer.truncate(1);
+        let kept = drafting.replace(&d.id, d.project.clone(), fewer).unwrap();
+        assert_eq!(drafting.load(&d.id).unwrap().rows.len(), 1);
+        assert!(kept.updated >= d.updated);
+        let findings = drafting.check(d.project.clone(), kept.rows).unwrap();
+        assert!(
+            findings.iter().any(|f| f.row.is_none()),
+            "one row cannot cover the framework: {findings:?}"
+        );
+    }
+
+    #[test]
+    fn the_edit_form_reads_directions_and_adds_indicators_under_their_heading() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let mut d = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
+        let n = d.rows.len();
+        let bad = [("rows[0].direction".to_string(), "大约".to_string())];
+        assert!(drafting.apply_form(&mut d.clone(), &bad).is_err());
+        let code = drafting.store.indicators().unwrap()[0].code.to_string();
+        let form = [
+            ("rows[0].direction".to_string(), ">=".to_string()),
+            ("add".to_string(), format!("{code} 某指标")),
+        ];
+        drafting.apply_form(&mut d, &form).unwrap();
+        assert_eq!(d.rows[0].direction, Direction::AtLeast);
+        assert_eq!(d.rows.len(), n + 1);
+        assert!(
+            d.rows
+                .iter()
+                .any(|r| r.indicator.as_deref() == Some(code.as_str()))
+        );
     }
 }

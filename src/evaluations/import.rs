@@ -65,7 +65,7 @@ const MAX_CELL_CHARS: usize = 2_000;
 
 /// A problem with the whole file: nothing of it can be read.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
-pub enum FileError {
+pub enum ImportFileError {
     #[error("文件为空")]
     Empty,
     #[error("不是有效的 Excel (.xlsx) 文件：{0}")]
@@ -89,26 +89,26 @@ pub enum FileError {
     Limit(#[from] LimitError),
 }
 
-impl From<ReadError> for FileError {
-    fn from(e: ReadError) -> FileError {
+impl From<ReadError> for ImportFileError {
+    fn from(e: ReadError) -> ImportFileError {
         match e {
-            ReadError::Limit(l) => FileError::Limit(l),
-            ReadError::NotXlsx(m) => FileError::NotXlsx(m),
-            ReadError::Csv(m) => FileError::BadCsv(m),
+            ReadError::Limit(l) => ImportFileError::Limit(l),
+            ReadError::NotXlsx(m) => ImportFileError::NotXlsx(m),
+            ReadError::Csv(m) => ImportFileError::BadCsv(m),
         }
     }
 }
 
-impl FileError {
+impl ImportFileError {
     /// A stable code for the API.
     pub fn code(&self) -> &'static str {
         match self {
-            FileError::Empty | FileError::NoRows => "empty_file",
-            FileError::NotXlsx(_) => "not_xlsx",
-            FileError::NotUtf8 | FileError::BadCsv(_) => "invalid_csv",
-            FileError::BadJson(_) => "invalid_json",
-            FileError::NoHeader | FileError::MissingColumns { .. } => "missing_columns",
-            FileError::Limit(l) => l.code(),
+            ImportFileError::Empty | ImportFileError::NoRows => "empty_file",
+            ImportFileError::NotXlsx(_) => "not_xlsx",
+            ImportFileError::NotUtf8 | ImportFileError::BadCsv(_) => "invalid_csv",
+            ImportFileError::BadJson(_) => "invalid_json",
+            ImportFileError::NoHeader | ImportFileError::MissingColumns { .. } => "missing_columns",
+            ImportFileError::Limit(l) => l.code(),
         }
     }
 }
@@ -144,7 +144,7 @@ fn col(name: &str) -> usize {
 }
 
 /// Maps a header row to template columns; errors name the missing required ones.
-fn header_map(sheet: &str, header: &[String]) -> Result<Vec<Option<usize>>, FileError> {
+fn header_map(sheet: &str, header: &[String]) -> Result<Vec<Option<usize>>, ImportFileError> {
     let canon: HashMap<String, usize> = COLUMNS
         .iter()
         .enumerate()
@@ -164,7 +164,7 @@ fn header_map(sheet: &str, header: &[String]) -> Result<Vec<Option<usize>>, File
     if missing.is_empty() {
         Ok(map)
     } else {
-        Err(FileError::MissingColumns {
+        Err(ImportFileError::MissingColumns {
             sheet: sheet.to_string(),
             missing,
         })
@@ -183,7 +183,7 @@ fn records_of(
     rows: Vec<(u32, Vec<String>)>,
     limits: &SheetLimits,
     out: &mut Vec<Record>,
-) -> Result<bool, FileError> {
+) -> Result<bool, ImportFileError> {
     let Some(h) = rows.iter().take(20).position(|(_, r)| is_header(r)) else {
         return Ok(false);
     };
@@ -212,14 +212,18 @@ fn records_of(
 }
 
 /// Indicator rows across a file's sheets (or JSON projects) are bounded like a sheet's rows.
-fn too_many(records: usize, limits: &SheetLimits) -> Result<(), FileError> {
+fn too_many(records: usize, limits: &SheetLimits) -> Result<(), ImportFileError> {
     if records > limits.rows as usize {
         return Err(LimitError::Rows { limit: limits.rows }.into());
     }
     Ok(())
 }
 
-fn read_xlsx(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Record>, FileError> {
+fn read_xlsx(
+    file: &str,
+    bytes: &[u8],
+    limits: &SheetLimits,
+) -> Result<Vec<Record>, ImportFileError> {
     let mut book = Workbook::open(bytes, limits)?;
     let mut out = Vec::new();
     let mut any = false;
@@ -228,18 +232,22 @@ fn read_xlsx(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Recor
         any |= records_of(file, &name, rows, limits, &mut out)?;
     }
     if !any {
-        return Err(FileError::NoHeader);
+        return Err(ImportFileError::NoHeader);
     }
     Ok(out)
 }
 
-fn read_csv(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Record>, FileError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
+fn read_csv(
+    file: &str,
+    bytes: &[u8],
+    limits: &SheetLimits,
+) -> Result<Vec<Record>, ImportFileError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ImportFileError::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let rows = sheet::read_csv(text, limits)?.rows;
     let mut out = Vec::new();
     if !records_of(file, "CSV", rows, limits, &mut out)? {
-        return Err(FileError::NoHeader);
+        return Err(ImportFileError::NoHeader);
     }
     Ok(out)
 }
@@ -299,7 +307,11 @@ fn json_values(bytes: &[u8]) -> u64 {
     values
 }
 
-fn read_json(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Record>, FileError> {
+fn read_json(
+    file: &str,
+    bytes: &[u8],
+    limits: &SheetLimits,
+) -> Result<Vec<Record>, ImportFileError> {
     if json_values(bytes) > limits.cells {
         return Err(LimitError::Cells {
             limit: limits.cells,
@@ -307,22 +319,24 @@ fn read_json(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Recor
         .into());
     }
     let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| FileError::BadJson(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| ImportFileError::BadJson(e.to_string()))?;
     let projects = match &v {
         serde_json::Value::Array(a) => a,
         serde_json::Value::Object(o) => o
             .get("projects")
             .or_else(|| o.get("项目"))
             .and_then(|p| p.as_array())
-            .ok_or_else(|| FileError::BadJson("应为项目数组，或含 projects 数组的对象".into()))?,
-        _ => return Err(FileError::BadJson("应为项目数组".into())),
+            .ok_or_else(|| {
+                ImportFileError::BadJson("应为项目数组，或含 projects 数组的对象".into())
+            })?,
+        _ => return Err(ImportFileError::BadJson("应为项目数组".into())),
     };
     let mut out = Vec::new();
     for (p, proj) in projects.iter().enumerate() {
         let sheet = format!("projects[{p}]");
         let obj = proj
             .as_object()
-            .ok_or_else(|| FileError::BadJson(format!("第 {} 个项目不是对象", p + 1)))?;
+            .ok_or_else(|| ImportFileError::BadJson(format!("第 {} 个项目不是对象", p + 1)))?;
         let field = |o: &serde_json::Map<String, serde_json::Value>, en: &str, zh: &str| {
             o.get(en)
                 .or_else(|| o.get(zh))
@@ -338,11 +352,15 @@ fn read_json(file: &str, bytes: &[u8], limits: &SheetLimits) -> Result<Vec<Recor
             .or_else(|| obj.get("指标"))
             .and_then(|r| r.as_array())
             .ok_or_else(|| {
-                FileError::BadJson(format!("第 {} 个项目缺少 indicators 数组", p + 1))
+                ImportFileError::BadJson(format!("第 {} 个项目缺少 indicators 数组", p + 1))
             })?;
         for (i, row) in rows.iter().enumerate() {
             let o = row.as_object().ok_or_else(|| {
-                FileError::BadJson(format!("第 {} 个项目的第 {} 个指标不是对象", p + 1, i + 1))
+                ImportFileError::BadJson(format!(
+                    "第 {} 个项目的第 {} 个指标不是对象",
+                    p + 1,
+                    i + 1
+                ))
             })?;
             let mut cells = head.clone();
             for (en, zh) in JSON_ROW_FIELDS {
@@ -487,10 +505,10 @@ pub fn parse(
     bytes: &[u8],
     catalog: &Catalog,
     limits: &SheetLimits,
-) -> Result<Parsed, FileError> {
+) -> Result<Parsed, ImportFileError> {
     sheet::check_upload(bytes.len(), limits)?;
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(FileError::Empty);
+        return Err(ImportFileError::Empty);
     }
     let format = detect(file, bytes);
     let mut records = match format {
@@ -499,7 +517,7 @@ pub fn parse(
         _ => read_csv(file, bytes, limits)?,
     };
     if records.is_empty() {
-        return Err(FileError::NoRows);
+        return Err(ImportFileError::NoRows);
     }
     // Fill down blank project cells and level 1/2 (merged cells keep their text in the first row).
     let mut prev: Option<Vec<String>> = None;
@@ -953,7 +971,7 @@ mod tests {
             &SheetLimits::default(),
         )
         .unwrap_err();
-        assert_eq!(e, FileError::NoHeader);
+        assert_eq!(e, ImportFileError::NoHeader);
         let e = parse(
             "x.csv",
             &[0xff, 0xfe, 0x41, 0x00],
@@ -961,12 +979,12 @@ mod tests {
             &SheetLimits::default(),
         )
         .unwrap_err();
-        assert_eq!(e, FileError::NotUtf8);
+        assert_eq!(e, ImportFileError::NotUtf8);
         let e = parse("x.json", b"[{\"name\": 1}]", &c, &SheetLimits::default()).unwrap_err();
         assert_eq!(e.code(), "invalid_json");
         assert_eq!(
             parse("x.csv", b"  ", &c, &SheetLimits::default()).unwrap_err(),
-            FileError::Empty
+            ImportFileError::Empty
         );
     }
 
@@ -1022,7 +1040,7 @@ mod tests {
             ..SheetLimits::default()
         };
         let e = parse("x.csv", &csv_of(&[&EXAMPLE]), &c, &tiny).unwrap_err();
-        assert_eq!(e, FileError::Limit(LimitError::Upload { limit: 10 }));
+        assert_eq!(e, ImportFileError::Limit(LimitError::Upload { limit: 10 }));
         assert!(e.to_string().contains("10 字节"), "{e}");
     }
 

@@ -1,6 +1,7 @@
 //! Growing the library from completed evaluations: import self-evaluation tables (`import`),
 //! link their rows to library indicators (`matching`), learn per-indicator statistics
 //! (`stats`), and cluster what matched nothing into candidates for new indicators (`cluster`).
+//! The app builds one `service::Evaluations`, through which the web layer does all of it.
 //!
 //! An import is all or nothing: a file with any bad row writes nothing, a file already imported
 //! (same sha256) is recognised and changes nothing, and the projects, the batch record and the
@@ -11,6 +12,7 @@ pub mod cluster;
 pub mod import;
 pub mod matching;
 pub mod practice;
+pub mod service;
 pub mod stats;
 pub mod units;
 pub mod wording;
@@ -18,7 +20,7 @@ pub mod wording;
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch, Match, MatchMethod};
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
-use import::{FileError, RowError};
+use import::{ImportFileError, RowError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -30,7 +32,7 @@ static WRITE_LOCK: Mutex<()> = Mutex::new(());
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{0}")]
-    File(#[from] FileError),
+    File(#[from] ImportFileError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -154,6 +154,9 @@ pub(super) fn decide_tx(
     Ok(out)
 }
 
+/// The longest query text kept in the curator inbox.
+const MAX_MISS_CHARS: usize = 50;
+
 impl Store {
     /// Adds or replaces a user, flushed, with its audit entry in the same transaction.
     pub fn put_user(&self, user: &User, audit: AuditEntry) -> Result<()> {
@@ -442,6 +445,12 @@ impl Store {
     /// Counts a search that found nothing. Not flushed: losing the last few counts in a crash
     /// is harmless, and searches must stay cheap.
     pub fn record_miss(&self, query: &str) -> Result<()> {
+        // Counted in normalised form, so one query typed two ways is one line of the inbox.
+        let query: String = crate::text::normalize(query.trim())
+            .chars()
+            .take(MAX_MISS_CHARS)
+            .collect();
+        let query = query.as_str();
         let key = query.as_bytes();
         let now = Utc::now();
         self.with(|d| {
@@ -709,5 +718,12 @@ mod tests {
         store.record_miss("碳汇").unwrap();
         let m = store.misses(10).unwrap();
         assert_eq!((m[0].query.as_str(), m[0].count), ("无人机", 2));
+        // Traditional characters and spaces around are the same query; long ones are cut.
+        store.record_miss("  無人機 ").unwrap();
+        store.record_miss(&"碳".repeat(80)).unwrap();
+        let m = store.misses(10).unwrap();
+        assert_eq!((m[0].query.as_str(), m[0].count), ("无人机", 3));
+        let long = m.iter().find(|x| x.query.starts_with("碳碳")).unwrap();
+        assert_eq!(long.query.chars().count(), MAX_MISS_CHARS);
     }
 }

@@ -9,11 +9,19 @@ use crate::domain::training::{
     TrainingSession, annotate, compare, join_code, rule_counts, rule_label,
 };
 use crate::domain::{Draft, DraftRow};
+use crate::drafting::service::Drafting;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
 use serde::Deserialize;
 use std::sync::Arc;
+
+mod attempts;
+pub mod handbook;
+mod slides;
+
+pub use attempts::{Submitted, TraineeView};
+pub use slides::{Editor, ItemView, Slide, permalink};
 
 /// Most items in one session: a long day of training is well under this.
 pub const MAX_ITEMS: usize = 200;
@@ -27,6 +35,8 @@ pub enum TrainingError {
     Invalid { code: &'static str, message: String },
     #[error("no free join code")]
     NoJoinCode,
+    #[error(transparent)]
+    Drafting(#[from] crate::drafting::DraftingError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -49,6 +59,8 @@ pub struct Training {
     pub lint: LintConfig,
     /// Worked examples, in project-type order.
     pub examples: Vec<Example>,
+    /// Attempts are checked and quota'd like drafts.
+    pub drafting: Arc<Drafting>,
 }
 
 /// What a trainer asks to add to a session (JSON API and forms alike).
@@ -69,6 +81,18 @@ pub enum ItemSpec {
         #[serde(default)]
         start: Option<String>,
     },
+}
+
+impl ItemSpec {
+    /// Every framework page, in order: how a standard session starts.
+    pub fn framework_pages() -> Vec<ItemSpec> {
+        FrameworkPart::ALL
+            .iter()
+            .map(|p| ItemSpec::Framework {
+                part: p.key().into(),
+            })
+            .collect()
+    }
 }
 
 impl Training {
@@ -431,6 +455,7 @@ pub fn submit(a: &mut Attempt, f: Vec<LintFinding>) -> Vec<LintFinding> {
     f
 }
 
+#[derive(Clone)]
 pub struct ExampleView {
     pub ex: Example,
     pub type_name: String,
@@ -447,4 +472,137 @@ pub struct ExerciseSummary {
     pub rules: Vec<(String, &'static str, usize)>,
     /// Share of model rows covered, averaged over submitted attempts (0..=100).
     pub coverage: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{examples, library};
+
+    fn service(dir: &std::path::Path) -> Training {
+        let drafting = Arc::new(crate::drafting::service::for_tests(dir));
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        Training {
+            store: drafting.store.clone(),
+            search: drafting.search.clone(),
+            lint: LintConfig::bundled(),
+            examples: examples::load_dir(&examples::default_dir(), &lib.catalog, &lib.indicators)
+                .unwrap(),
+            drafting,
+        }
+    }
+
+    fn exercise_session(t: &Training) -> (TrainingSession, Exercise) {
+        let project_type = t.examples[0].project_type.clone();
+        let specs = vec![
+            ItemSpec::Example {
+                project_type: project_type.clone(),
+            },
+            ItemSpec::Exercise {
+                project_type,
+                start: None,
+            },
+        ];
+        let s = t.create_session("zhang".into(), "培训", specs).unwrap();
+        let SessionItem::Exercise { code } = &s.items[1] else {
+            panic!("{:?}", s.items)
+        };
+        let ex = t.store.exercise(code).unwrap().unwrap();
+        (s, ex)
+    }
+
+    #[test]
+    fn slides_follow_the_items_and_say_what_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = service(dir.path());
+        let mut s = t
+            .create_session("zhang".into(), "标准课程", ItemSpec::framework_pages())
+            .unwrap();
+        let slides = t.slides(&s, "http://h").unwrap();
+        assert!(matches!(slides[0], Slide::Title { .. }));
+        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len());
+        s.items.push(SessionItem::Exercise {
+            code: "NOPE99".into(),
+        });
+        let last = t.slides(&s, "http://h").unwrap().pop().unwrap();
+        assert!(matches!(&last, Slide::Gone { what } if what.contains("NOPE99")));
+        assert_eq!(t.editor(&s).items.len(), s.items.len());
+
+        let (s, ex) = exercise_session(&t);
+        let slides = t.slides(&s, "http://h").unwrap();
+        // An example is three slides (bad, good, note), an exercise one with its join address.
+        assert_eq!(slides.len(), 1 + 3 + 1);
+        let join = format!("http://h/t/{}", ex.code);
+        assert!(matches!(&slides[4], Slide::Exercise { join_url, .. } if *join_url == join));
+    }
+
+    #[test]
+    fn a_trainee_attempt_is_checked_submitted_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = service(dir.path());
+        let (s, ex) = exercise_session(&t);
+        let typed = ex.code.to_lowercase();
+        assert_eq!(t.exercise(&typed).unwrap().code, ex.code);
+        assert!(matches!(
+            t.exercise("ZZZZZZ").unwrap_err(),
+            TrainingError::NotFound {
+                code: "exercise_not_found",
+                ..
+            }
+        ));
+
+        let a = t.whole_attempt(&ex, ex.model.clone()).unwrap();
+        let done = t.submit_whole(&ex, a).unwrap();
+        assert_eq!(done.comparison.covered, ex.model.len());
+        assert!(done.attempt.submitted.is_some());
+        assert_eq!(t.exercise_counts(&s), vec![(ex.code.clone(), 1)]);
+        let stored = t.attempt(&ex, &done.attempt.id).unwrap();
+        assert!(t.trainee_view(&ex, &stored).submitted);
+
+        let mut started = t.start_attempt(&ex).unwrap();
+        let form = [("submit".to_string(), "1".to_string())];
+        assert!(t.save_form(&mut started, &form).unwrap());
+        assert_eq!(t.summaries(&s).unwrap()[0].submitted, 2);
+    }
+
+    #[test]
+    fn handbooks_hold_the_indicators_they_are_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = service(dir.path());
+        let active = t
+            .store
+            .indicators()
+            .unwrap()
+            .iter()
+            .filter(|i| i.is_active())
+            .count();
+        let whole = t.library_handbook().unwrap();
+        assert_eq!(whole.indicators, active);
+        let blocks: usize = whole
+            .chapters
+            .iter()
+            .flat_map(|c| &c.sections)
+            .map(|s| s.blocks.len())
+            .sum();
+        assert_eq!(blocks, active, "every indicator sits under its heading");
+        assert!(
+            whole.chapters[0].title.starts_with("二、"),
+            "chapter one is the framework"
+        );
+
+        let code = t.examples[0].project_type.clone();
+        let one = t.type_handbook(&code).unwrap();
+        assert!(one.indicators > 0 && one.indicators < active);
+        assert_eq!(one.examples.len(), 1);
+        assert!(matches!(
+            t.type_handbook("NOPE").err(),
+            Some(TrainingError::NotFound {
+                code: "project_type_not_found",
+                ..
+            })
+        ));
+        let (s, _) = exercise_session(&t);
+        let handout = t.session_handbook(&s.id).unwrap();
+        assert_eq!((handout.examples.len(), handout.exercises.len()), (1, 1));
+    }
 }

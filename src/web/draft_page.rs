@@ -3,9 +3,9 @@
 
 use super::layout::Nav;
 use crate::domain::lint::{LintFinding, Severity};
-use crate::domain::training::Comparison;
 use crate::domain::{Draft, DraftProject, DraftRow};
 use crate::drafting::service::Drafting;
+use crate::training::TraineeView;
 use askama::Template;
 use serde::Deserialize;
 
@@ -26,26 +26,6 @@ pub struct RowView {
     pub findings: Vec<LintFinding>,
     /// The row as JSON, for the page's live check.
     pub json: String,
-}
-
-/// What the drafting page shows a trainee beyond the normal review check.
-pub struct TraineeView {
-    pub code: String,
-    pub submitted: bool,
-    pub comparison: Comparison,
-    /// The trainee's row names, by index (for the rows the model answer does not have).
-    pub names: Vec<String>,
-    pub note: String,
-}
-
-impl TraineeView {
-    pub fn extra_names(&self) -> Vec<&str> {
-        self.comparison
-            .extra
-            .iter()
-            .filter_map(|i| self.names.get(*i).map(String::as_str))
-            .collect()
-    }
 }
 
 #[derive(Template)]

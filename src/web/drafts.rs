@@ -7,16 +7,17 @@ use super::auth::{Nav, Viewer};
 use super::draft_page::{DraftBody, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
+use super::layout::download;
 use super::throttle::Guards;
 use super::uploads;
 use crate::domain::Draft;
-use crate::drafting::{self, ProjectInput};
+use crate::drafting::{self, DraftRequest};
 use crate::ingest::xlsx;
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{Html, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -42,7 +43,7 @@ pub fn spawn_expiry(app: AppState) -> tokio::task::JoinHandle<()> {
 
 pub async fn suggest_targets(
     State(app): State<AppState>,
-    Json(input): Json<ProjectInput>,
+    Json(input): Json<DraftRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let s = tokio::task::spawn_blocking(move || app.drafting.suggest(&input)).await??;
     let notice = s
@@ -59,26 +60,17 @@ pub async fn suggest_targets(
 
 pub async fn lint_api(
     State(app): State<AppState>,
-    Json(mut b): Json<DraftBody>,
+    Json(b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
-    app.drafting.validate(&b.project, &mut b.rows)?;
-    let now = chrono::Utc::now();
-    let d = Draft {
-        id: String::new(),
-        project: b.project,
-        rows: b.rows,
-        owner: None,
-        created: now,
-        updated: now,
-    };
-    Ok(Json(json!({ "findings": app.drafting.findings(&d) })))
+    let findings = app.drafting.check(b.project, b.rows)?;
+    Ok(Json(json!({ "findings": findings })))
 }
 
 pub async fn create_api(
     State(app): State<AppState>,
     guards: Guards,
     viewer: Viewer,
-    Json(input): Json<ProjectInput>,
+    Json(input): Json<DraftRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let draft = app.drafting.new_draft(&input)?;
     guards.admit_draft(&viewer)?;
@@ -104,14 +96,9 @@ pub async fn get_api(
 pub async fn put_api(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    Json(mut b): Json<DraftBody>,
+    Json(b): Json<DraftBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut d = app.drafting.load(&id)?;
-    app.drafting.validate(&b.project, &mut b.rows)?;
-    d.project = b.project;
-    d.rows = b.rows;
-    d.updated = chrono::Utc::now();
-    app.drafting.save(&d)?;
+    let d = app.drafting.replace(&id, b.project, b.rows)?;
     let f = app.drafting.findings(&d);
     Ok(Json(json!({ "draft": d, "findings": f })))
 }
@@ -125,8 +112,7 @@ pub async fn export_xlsx(
     Ok(download(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &d,
-        "xlsx",
+        &file_name(&d, "xlsx"),
     ))
 }
 
@@ -136,25 +122,16 @@ pub async fn export_csv(
 ) -> Result<Response, PageError> {
     let d = app.drafting.load(&id)?;
     let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(download(bytes, "text/csv; charset=utf-8", &d, "csv"))
+    Ok(download(
+        bytes,
+        "text/csv; charset=utf-8",
+        &file_name(&d, "csv"),
+    ))
 }
 
-fn download(bytes: Vec<u8>, mime: &str, d: &Draft, ext: &str) -> Response {
-    let name: String = form_urlencoded::byte_serialize(
-        format!("{}-绩效目标申报表.{ext}", d.project.name).as_bytes(),
-    )
-    .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{name}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+/// What a draft is saved as: 项目名称-绩效目标申报表.xlsx.
+fn file_name(d: &Draft, ext: &str) -> String {
+    format!("{}-绩效目标申报表.{ext}", d.project.name)
 }
 
 /// A new draft from an uploaded 申报表 (.xlsx): multipart field `file`, or the raw body. Anyone
@@ -170,18 +147,9 @@ async fn import_bytes(
         return Err(AppError::bad("not_xlsx", "未收到文件"));
     }
     let limits = app.config.uploads.sheet.for_drafts();
-    let (project, mut rows) =
+    let (project, rows) =
         uploads::parse(app, move || Ok(xlsx::read_draft(&bytes, &limits)?)).await?;
-    app.drafting.validate(&project, &mut rows)?;
-    let now = chrono::Utc::now();
-    let d = Draft {
-        id: drafting::new_id(),
-        project,
-        rows,
-        owner: None,
-        created: now,
-        updated: now,
-    };
+    let d = app.drafting.imported(project, rows)?;
     guards.admit_draft(viewer)?;
     app.drafting.save(&d)?;
     Ok(d)
@@ -273,20 +241,13 @@ pub async fn create_page(
     viewer: Viewer,
     Form(f): Form<NewForm>,
 ) -> Result<Redirect, PageError> {
-    let budget_wan = match f.budget_wan.trim() {
-        "" => None,
-        b => Some(
-            b.parse::<f64>()
-                .map_err(|_| AppError::bad("invalid_project", format!("预算金额“{b}”不是数字")))?,
-        ),
-    };
-    let input = ProjectInput {
-        project_name: f.project_name,
-        description: f.description,
-        project_type: Some(f.project_type).filter(|t| !t.is_empty()),
-        budget_wan,
-        term: Some(f.term),
-    };
+    let input = DraftRequest::from_form(
+        f.project_name,
+        f.description,
+        f.project_type,
+        &f.budget_wan,
+        f.term,
+    )?;
     let draft = app.drafting.new_draft(&input)?;
     guards.admit_draft(&viewer)?;
     app.drafting.save(&draft)?;

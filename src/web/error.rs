@@ -226,6 +226,7 @@ impl From<TrainingError> for AppError {
             TrainingError::NotFound { code, message } => AppError::not_found(code, message),
             TrainingError::Invalid { code, message } => AppError::bad(code, message),
             TrainingError::NoJoinCode => AppError::Internal(e.to_string()),
+            TrainingError::Drafting(d) => d.into(),
             TrainingError::Store(s) => s.into(),
         }
     }

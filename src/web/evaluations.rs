@@ -9,19 +9,22 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
+use super::layout::download;
 use super::params::Params;
 use super::uploads;
-use crate::domain::Role;
-use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
-use crate::evaluations::import::FileError;
-use crate::evaluations::stats;
-use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport};
+use crate::curation::candidates::CandidateView;
+use crate::domain::{EvaluatedProject, Indicator, Role};
+use crate::evaluations::import::ImportFileError;
+use crate::evaluations::service::{
+    EvaluationsError, Overview, ProjectFilter, ProjectSummary, ReviewItem, SourceRow,
+};
+use crate::evaluations::{self, DecisionError, ImportError, ImportReport, stats};
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 type Page = Result<Html<String>, PageError>;
@@ -34,7 +37,7 @@ fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
 impl From<ImportError> for AppError {
     fn from(e: ImportError) -> AppError {
         match e {
-            ImportError::File(FileError::Limit(l)) => l.into(),
+            ImportError::File(ImportFileError::Limit(l)) => l.into(),
             ImportError::File(f) => AppError::bad(f.code(), f.to_string()),
             ImportError::Store(s) => s.into(),
         }
@@ -53,6 +56,18 @@ impl From<DecisionError> for AppError {
     }
 }
 
+impl From<EvaluationsError> for AppError {
+    fn from(e: EvaluationsError) -> AppError {
+        match e {
+            EvaluationsError::Invalid { code, message } => AppError::bad(code, message),
+            EvaluationsError::NotFound { code, message } => AppError::not_found(code, message),
+            EvaluationsError::Import(e) => e.into(),
+            EvaluationsError::Decision(e) => e.into(),
+            EvaluationsError::Store(e) => e.into(),
+        }
+    }
+}
+
 // ---- import ----
 
 async fn run_import(
@@ -62,22 +77,10 @@ async fn run_import(
     dry_run: bool,
     by: String,
 ) -> Result<ImportReport, AppError> {
-    if bytes.is_empty() {
-        return Err(ImportError::File(FileError::Empty).into());
-    }
     // Parsing, matching (searches) and the transaction are CPU and disk work, in a parse slot.
     let work = app.clone();
     uploads::parse(&app, move || {
-        let limits = work.config.uploads.sheet;
-        Ok(evaluations::import_file(
-            &work.store,
-            &work.search,
-            &file,
-            &bytes,
-            dry_run,
-            &by,
-            &limits,
-        )?)
+        Ok(work.evaluations.import(&file, &bytes, dry_run, &by)?)
     })
     .await
 }
@@ -209,124 +212,12 @@ pub async fn import_page(
 
 // ---- projects ----
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ProjectSummary {
-    pub id: String,
-    pub name: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub project_type: Option<String>,
-    pub type_name: String,
-    pub budget_wan: f64,
-    pub execution_rate: f64,
-    pub score: f64,
-    pub grade: Grade,
-    pub rows: usize,
-    /// Rows linked with certainty.
-    pub linked: usize,
-    pub uncertain: usize,
-    pub unmatched: usize,
-    /// File the project was last imported from.
-    pub file: String,
-}
-
-/// Filters of the project list: year, type (code or name), grade.
-struct ProjectFilter {
-    year: Option<i32>,
-    project_type: Option<String>,
-    grade: Option<Grade>,
-}
-
 fn project_filter(app: &AppState, p: &Params) -> Result<ProjectFilter, AppError> {
-    let year = match p.text("year") {
-        None => None,
-        Some(y) => Some(y.parse::<i32>().map_err(|_| {
-            AppError::bad("invalid_filter", format!("筛选条件 year=“{y}”不是年份"))
-        })?),
-    };
-    let catalog = app.search.catalog();
-    let project_type = match p.text("type").or_else(|| p.text("project_type")) {
-        None => None,
-        Some(t) => Some(
-            catalog
-                .project_types
-                .iter()
-                .find(|x| x.code == t || x.name == t)
-                .map(|x| x.code.clone())
-                .ok_or_else(|| {
-                    AppError::bad(
-                        "invalid_filter",
-                        format!(
-                            "筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"
-                        ),
-                    )
-                })?,
-        ),
-    };
-    let grade = match p.text("grade") {
-        None => None,
-        Some(g) => Some(Grade::parse(&g).ok_or_else(|| {
-            AppError::bad(
-                "invalid_filter",
-                format!("筛选条件 grade=“{g}”无效；可选：优、良、中、差"),
-            )
-        })?),
-    };
-    Ok(ProjectFilter {
-        year,
-        project_type,
-        grade,
-    })
-}
-
-fn summaries(app: &AppState, f: &ProjectFilter) -> Result<Vec<ProjectSummary>, AppError> {
-    let catalog = app.search.catalog();
-    let imports: std::collections::HashMap<String, String> = app
-        .store
-        .evaluation_imports()?
-        .into_iter()
-        .map(|b| (b.sha256, b.file))
-        .collect();
-    let mut v: Vec<ProjectSummary> = app
-        .store
-        .evaluations()?
-        .into_iter()
-        .filter(|p| f.year.is_none_or(|y| p.year == y))
-        .filter(|p| f.project_type.is_none() || p.project_type == f.project_type)
-        .filter(|p| f.grade.is_none_or(|g| p.grade == g))
-        .map(|p| {
-            let linked = p.rows.iter().filter(|r| r.certain_code().is_some()).count();
-            let unmatched = p.rows.iter().filter(|r| r.matched.is_none()).count();
-            ProjectSummary {
-                id: p.id(),
-                type_name: p
-                    .project_type
-                    .as_deref()
-                    .map(|t| catalog.project_type_name(t).to_string())
-                    .unwrap_or_default(),
-                file: imports.get(&p.import).cloned().unwrap_or_default(),
-                uncertain: p.rows.len() - linked - unmatched,
-                linked,
-                unmatched,
-                rows: p.rows.len(),
-                name: p.name,
-                unit_name: p.unit_name,
-                year: p.year,
-                project_type: p.project_type,
-                budget_wan: p.budget_wan,
-                execution_rate: p.execution_rate,
-                score: p.score,
-                grade: p.grade,
-            }
-        })
-        .collect();
-    v.sort_by(|a, b| {
-        b.year
-            .cmp(&a.year)
-            .then(a.type_name.cmp(&b.type_name))
-            .then(a.name.cmp(&b.name))
-    });
-    Ok(v)
+    let t = p.text("type").or_else(|| p.text("project_type"));
+    let (year, grade) = (p.text("year"), p.text("grade"));
+    Ok(app
+        .evaluations
+        .filter(year.as_deref(), t.as_deref(), grade.as_deref())?)
 }
 
 /// `GET /api/v1/evaluations?year=&type=&grade=&limit=&offset=`: the projects imported.
@@ -334,7 +225,7 @@ pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Val
     let f = project_filter(&app, &p)?;
     let limit = p.number("limit", 100)?.clamp(1, 1000);
     let offset = p.number("offset", 0)?;
-    let all = summaries(&app, &f)?;
+    let all = app.evaluations.projects(&f)?;
     let page: Vec<&ProjectSummary> = all.iter().skip(offset).take(limit).collect();
     Ok(Json(json!({ "total": all.len(), "projects": page })))
 }
@@ -344,10 +235,7 @@ pub async fn project_api(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let p = app
-        .store
-        .evaluation(&id)?
-        .ok_or_else(|| AppError::not_found("project_not_found", format!("没有这个项目：{id}")))?;
+    let p = app.evaluations.project(&id)?;
     Ok(Json(json!({ "id": p.id(), "project": p })))
 }
 
@@ -356,10 +244,7 @@ pub async fn stats_api(
     State(app): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let ind = app.store.indicator(&code)?.ok_or_else(|| {
-        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标"))
-    })?;
-    let s = app.practice.stats_of(&ind)?;
+    let s = app.evaluations.stats(&code)?;
     Ok(Json(json!({
         "stats": s,
         "reference": stats::reference_text(&s),
@@ -390,31 +275,20 @@ pub struct IndexPage {
 
 pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let f = project_filter(&app, &p)?;
-    let all = summaries(
-        &app,
-        &ProjectFilter {
-            year: None,
-            project_type: None,
-            grade: None,
-        },
-    )?;
-    let mut years: Vec<i32> = all.iter().map(|s| s.year).collect();
-    years.sort_unstable();
-    years.dedup();
-    let projects = summaries(&app, &f)?;
+    let o: Overview = app.evaluations.overview(&f)?;
     let catalog = app.search.catalog();
     Ok(Html(
         IndexPage {
             nav: viewer.nav(),
-            total: projects.len(),
-            rows: all.iter().map(|s| s.rows).sum(),
-            linked: all.iter().map(|s| s.linked).sum(),
-            uncertain: all.iter().map(|s| s.uncertain).sum(),
-            unmatched: all.iter().map(|s| s.unmatched).sum(),
-            candidates: app.store.evaluation_candidates()?.len(),
-            imports: app.store.evaluation_imports()?,
-            projects: projects.into_iter().take(500).collect(),
-            years,
+            total: o.total,
+            rows: o.rows,
+            linked: o.linked,
+            uncertain: o.uncertain,
+            unmatched: o.unmatched,
+            candidates: o.candidates,
+            imports: o.imports,
+            projects: o.projects,
+            years: o.years,
             types: catalog
                 .project_types
                 .iter()
@@ -446,96 +320,6 @@ pub async fn template_csv() -> Response {
     )
 }
 
-fn download(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    let enc: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{enc}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
-/// A row waiting for a curator.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReviewItem {
-    pub project_id: String,
-    pub project: String,
-    pub year: i32,
-    pub type_name: String,
-    pub index: usize,
-    pub name: String,
-    pub level1: String,
-    pub level2: String,
-    pub unit: String,
-    pub target: String,
-    pub actual: String,
-    pub code: String,
-    pub indicator: String,
-    pub indicator_unit: String,
-    pub method: String,
-    pub confidence: f64,
-    pub source: String,
-    /// Other library indicators the row may be.
-    pub alternatives: Vec<evaluations::Nearby>,
-}
-
-fn review_items(app: &AppState) -> Result<Vec<ReviewItem>, AppError> {
-    let catalog = app.search.catalog();
-    let matcher = evaluations::matching::Matcher::new(&app.search, app.store.indicators()?);
-    let mut v = Vec::new();
-    for p in app.store.evaluations()? {
-        for (i, r) in p.rows.iter().enumerate() {
-            let Some(m) = r.matched.as_ref().filter(|m| !m.is_certain()) else {
-                continue;
-            };
-            let ind = app.store.indicator(&m.code)?;
-            v.push(ReviewItem {
-                project_id: p.id(),
-                project: p.name.clone(),
-                year: p.year,
-                type_name: p
-                    .project_type
-                    .as_deref()
-                    .map(|t| catalog.project_type_name(t).to_string())
-                    .unwrap_or_default(),
-                index: i,
-                name: r.name.clone(),
-                level1: r.level1.clone(),
-                level2: r.level2.clone(),
-                unit: r.unit.clone(),
-                target: r.target.clone(),
-                actual: r.actual.clone(),
-                code: m.code.clone(),
-                indicator: ind.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
-                indicator_unit: ind.map(|i| i.unit).unwrap_or_default(),
-                method: m.method.label().to_string(),
-                confidence: m.confidence,
-                source: r.source.to_string(),
-                alternatives: evaluations::alternatives(
-                    &matcher,
-                    r,
-                    p.project_type.as_deref(),
-                    Some(&m.code),
-                    2,
-                ),
-            });
-        }
-    }
-    v.sort_by(|a, b| {
-        a.confidence
-            .total_cmp(&b.confidence)
-            .reverse()
-            .then(a.name.cmp(&b.name))
-    });
-    Ok(v)
-}
-
 #[derive(Template)]
 #[template(path = "evaluations/review.html")]
 pub struct ReviewPage {
@@ -546,7 +330,7 @@ pub struct ReviewPage {
 
 pub async fn review(State(app): State<AppState>, viewer: Viewer) -> Page {
     require_curator(&viewer)?;
-    let items = review_items(&app)?;
+    let items = app.evaluations.review()?;
     Ok(Html(
         ReviewPage {
             nav: viewer.nav(),
@@ -562,7 +346,7 @@ pub async fn review_api(
     viewer: Viewer,
 ) -> Result<Json<Value>, ApiError> {
     require_curator(&viewer)?;
-    let items = review_items(&app)?;
+    let items = app.evaluations.review()?;
     Ok(Json(json!({ "total": items.len(), "items": items })))
 }
 
@@ -576,29 +360,10 @@ pub struct DecisionBody {
     pub code: String,
 }
 
-fn decision(b: &DecisionBody) -> Result<Decision, AppError> {
-    match b.action.as_str() {
-        "confirm" => Ok(Decision::Confirm),
-        "link" if !b.code.trim().is_empty() => Ok(Decision::Link(
-            b.code
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        )),
-        "link" => Err(AppError::bad("invalid_decision", "请填写要关联的指标编码")),
-        "new" => Ok(Decision::New),
-        other => Err(AppError::bad(
-            "invalid_decision",
-            format!("操作“{other}”无效（confirm、link 或 new）"),
-        )),
-    }
-}
-
 async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedProject, AppError> {
-    let d = decision(&b)?;
     Ok(tokio::task::spawn_blocking(move || {
-        evaluations::decide(&app.store, &app.search, &b.project_id, b.index, d, &by)
+        let e = &app.evaluations;
+        e.decide(&b.project_id, b.index, &b.action, &b.code, &by)
     })
     .await??)
 }
@@ -627,49 +392,6 @@ pub async fn decide_page(
     Ok(Redirect::to("/evaluations/review"))
 }
 
-pub struct CandidateView {
-    pub c: Candidate,
-    pub draft: Indicator,
-    pub findings: Vec<String>,
-    pub type_names: Vec<String>,
-    /// The library indicators it was compared with: the nearest, all too far to link.
-    pub nearest: Vec<evaluations::Nearby>,
-}
-
-fn candidate_views(app: &AppState) -> Result<Vec<CandidateView>, AppError> {
-    let catalog = app.search.catalog();
-    let matcher = evaluations::matching::Matcher::new(&app.search, app.store.indicators()?);
-    let candidates = app.store.evaluation_candidates()?;
-    let drafts: Vec<Indicator> = candidates
-        .iter()
-        .map(|c| evaluations::cluster::candidate_to_indicator(c, &catalog))
-        .collect();
-    // The rules a proposal of the draft would meet, the whole-library ones included.
-    let library = crate::curation::library_findings(&app.curation, &drafts)?;
-    Ok(candidates
-        .into_iter()
-        .zip(drafts)
-        .map(|(c, draft)| {
-            CandidateView {
-                // A draft is new to the library, so every finding on it is among these.
-                findings: library
-                    .iter()
-                    .filter(|f| crate::curation::concerns(f, draft.code.as_str()))
-                    .map(|f| f.message.clone())
-                    .collect(),
-                type_names: draft
-                    .project_types
-                    .iter()
-                    .map(|t| catalog.project_type_name(t).to_string())
-                    .collect(),
-                nearest: evaluations::nearest_to_candidate(&matcher, &c, 2),
-                draft,
-                c,
-            }
-        })
-        .collect())
-}
-
 #[derive(Template)]
 #[template(path = "evaluations/candidates.html")]
 pub struct CandidatesPage {
@@ -681,7 +403,7 @@ pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
     Ok(Html(
         CandidatesPage {
             nav: viewer.nav(),
-            items: candidate_views(&app)?,
+            items: app.curation.candidate_views()?,
         }
         .render()?,
     ))
@@ -689,7 +411,9 @@ pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
 
 /// `GET /api/v1/evaluations/candidates`: candidates with their evidence and indicator draft.
 pub async fn candidates_api(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let items: Vec<Value> = candidate_views(&app)?
+    let items: Vec<Value> = app
+        .curation
+        .candidate_views()?
         .into_iter()
         .map(|v| {
             json!({
@@ -702,24 +426,6 @@ pub async fn candidates_api(State(app): State<AppState>) -> Result<Json<Value>, 
         })
         .collect();
     Ok(Json(json!({ "total": items.len(), "candidates": items })))
-}
-
-pub struct SourceRow {
-    pub project_id: String,
-    pub project: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub grade: Grade,
-    pub name: String,
-    pub unit: String,
-    pub direction: String,
-    pub target: String,
-    pub actual: String,
-    pub met: String,
-    pub reason: String,
-    pub method: String,
-    pub confidence: f64,
-    pub source: String,
 }
 
 #[derive(Template)]
@@ -736,48 +442,7 @@ pub async fn rows(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pag
     let code = p
         .text("indicator")
         .ok_or_else(|| AppError::bad("invalid_parameter", "请指定指标编码：?indicator=编码"))?;
-    let ind = app.store.indicator(&code)?.ok_or_else(|| {
-        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
-    })?;
-    let projects = app.store.evaluations()?;
-    let by_code = stats::rows_by_code(&projects);
-    let mut rows: Vec<SourceRow> = by_code
-        .get(ind.code.as_str())
-        .map(|v| &v[..])
-        .unwrap_or_default()
-        .iter()
-        .map(|lr| {
-            let r = lr.row;
-            let m = r.matched.as_ref().expect("linked rows have a match");
-            let dir = if r.direction.is_empty() {
-                ind.direction.label()
-            } else {
-                r.direction.as_str()
-            };
-            SourceRow {
-                project_id: lr.project.id(),
-                project: lr.project.name.clone(),
-                unit_name: lr.project.unit_name.clone(),
-                year: lr.project.year,
-                grade: lr.project.grade,
-                name: r.name.clone(),
-                unit: r.unit.clone(),
-                direction: dir.to_string(),
-                target: r.target.clone(),
-                actual: r.actual.clone(),
-                met: match stats::met(dir, &r.target, &r.actual) {
-                    Some(true) => "达成".into(),
-                    Some(false) => "未达成".into(),
-                    None => "—".into(),
-                },
-                reason: r.deviation_reason.clone(),
-                method: m.method.label().to_string(),
-                confidence: m.confidence,
-                source: r.source.to_string(),
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| a.year.cmp(&b.year).then(a.project.cmp(&b.project)));
+    let (ind, rows) = app.evaluations.source_rows(&code)?;
     Ok(Html(
         RowsPage {
             nav: viewer.nav(),
@@ -788,54 +453,14 @@ pub async fn rows(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pag
     ))
 }
 
-/// Turns a candidate into a proposal to create its indicator (provenance 评价沉淀), with the
-/// evidence in the reason, so reviewers see which projects used it and how they did.
+/// A candidate as a proposal to create its indicator (provenance 评价沉淀).
 fn propose_candidate(
     app: &AppState,
     actor: &crate::curation::Actor,
     id: &str,
 ) -> Result<crate::domain::Proposal, AppError> {
-    let c = app
-        .store
-        .evaluation_candidates()?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or_else(|| {
-            AppError::not_found("candidate_not_found", format!("没有这个新指标候选：{id}"))
-        })?;
-    let ind = evaluations::cluster::candidate_to_indicator(&c, &app.search.catalog());
-    let mut years: Vec<i32> = c.evidence.iter().map(|e| e.year).collect();
-    years.sort_unstable();
-    years.dedup();
-    let grades: Vec<String> = crate::domain::Grade::ALL
-        .iter()
-        .map(|g| {
-            let n = c.evidence.iter().filter(|e| e.grade == *g).count();
-            format!("{}{n}", g.label())
-        })
-        .collect();
-    let reason = format!(
-        "由评价结果沉淀：{} 个项目（{} 年）使用，表述 {}；项目等级 {}。证据见 /evaluations/candidates#c-{}",
-        c.projects(),
-        years
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join("、"),
-        std::iter::once(&c.name)
-            .chain(&c.variants)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join("、"),
-        grades.join(" "),
-        c.id
-    );
-    Ok(crate::curation::propose_create(
-        &app.curation,
-        actor,
-        crate::ingest::library::IndicatorInput::from(&ind),
-        &reason,
-    )?)
+    let c = app.evaluations.candidate(id)?;
+    Ok(app.curation.propose_candidate(actor, &c)?)
 }
 
 /// `POST /evaluations/candidates/{id}/propose`.

@@ -381,14 +381,12 @@ async fn run_search(
         .relaxed
         .as_ref()
         .is_some_and(|r| r.min_words * 2 < r.words.len());
-    if (res.total == 0 || mostly_missed) && req.offset == 0 && !req.q.trim().is_empty() {
-        let q: String = crate::text::normalize(req.q.trim())
-            .chars()
-            .take(50)
-            .collect();
-        if let Err(e) = app.store.record_miss(&q) {
-            tracing::warn!(error = %e, "could not record a search without results");
-        }
+    if (res.total == 0 || mostly_missed)
+        && req.offset == 0
+        && !req.q.trim().is_empty()
+        && let Err(e) = app.store.record_miss(&req.q)
+    {
+        tracing::warn!(error = %e, "could not record a search without results");
     }
     Ok(res)
 }

@@ -8,17 +8,14 @@
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
-use super::draft_page::{DraftBody, TraineeView, draft_page};
+use super::draft_page::{DraftBody, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Query, Require};
 use super::throttle::{Guards, too_many};
+use crate::domain::Role;
 use crate::domain::lint::{LintFinding, Severity};
-use crate::domain::training::{
-    Attempt, Exercise, FrameworkPart, SessionItem, TrainingSession, compare, normalize_join_code,
-    rule_label,
-};
-use crate::domain::{Framework, Indicator, Role};
-use crate::training::{self, ExampleView, ExerciseSummary, ItemSpec};
+use crate::domain::training::{Attempt, Exercise, FrameworkPart, TrainingSession, rule_label};
+use crate::training::{ExampleView, ExerciseSummary, ItemSpec, ItemView, Slide};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -43,13 +40,7 @@ fn exercise(
         .join_codes
         .take(&key)
         .map_err(|wait| too_many("join_throttled", "练习码输错次数过多", wait))?;
-    let found = match normalize_join_code(code) {
-        Some(code) => app.store.exercise(&code)?,
-        None => None,
-    };
-    let ex = found.ok_or_else(|| {
-        AppError::not_found("exercise_not_found", "没有这个练习码，请核对后重新输入")
-    })?;
+    let ex = app.training.exercise(code)?;
     guards.join_codes.refund(&key);
     Ok(ex)
 }
@@ -170,16 +161,12 @@ pub struct SessionBody {
 
 fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Value {
     let base = base_url(headers);
-    let exercises: Vec<Value> = s
-        .items
-        .iter()
-        .filter_map(|i| match i {
-            SessionItem::Exercise { code } => Some(json!({
-                "code": code,
-                "url": format!("{base}/t/{code}"),
-                "attempts": app.store.attempts(code).map(|a| a.len()).unwrap_or(0),
-            })),
-            _ => None,
+    let exercises: Vec<Value> = app
+        .training
+        .exercise_counts(s)
+        .into_iter()
+        .map(|(code, attempts)| {
+            json!({ "code": code, "url": format!("{base}/t/{code}"), "attempts": attempts })
         })
         .collect();
     json!({
@@ -223,13 +210,8 @@ pub struct IndexPage {
 
 pub async fn index(State(app): State<AppState>, viewer: Viewer) -> Page {
     let sessions = match &viewer.user {
-        Some(u) if u.role.allows(Role::Editor) => app
-            .store
-            .training_sessions()?
-            .into_iter()
-            .filter(|s| s.owner == u.name || u.role.allows(Role::Admin))
-            .collect(),
-        _ => vec![],
+        Some(u) => app.training.sessions_of(&u.name, u.role)?,
+        None => vec![],
     };
     Ok(Html(
         IndexPage {
@@ -256,12 +238,7 @@ pub async fn create_page(
     Form(f): Form<NewSessionForm>,
 ) -> Result<Redirect, PageError> {
     let specs = if f.template == "standard" {
-        FrameworkPart::ALL
-            .iter()
-            .map(|p| ItemSpec::Framework {
-                part: p.key().into(),
-            })
-            .collect()
+        ItemSpec::framework_pages()
     } else {
         vec![]
     };
@@ -269,65 +246,6 @@ pub async fn create_page(
         .training
         .create_session(viewer.require(Role::Editor)?.user, &f.title, specs)?;
     Ok(Redirect::to(&format!("/training/sessions/{}", s.id)))
-}
-
-/// One line of the session editor.
-pub struct ItemView {
-    pub kind: &'static str,
-    pub label: String,
-    pub detail: String,
-}
-
-fn item_view(app: &AppState, item: &SessionItem) -> ItemView {
-    let catalog = app.search.catalog();
-    match item {
-        SessionItem::Framework { part } => ItemView {
-            kind: "指标体系",
-            label: part.title().into(),
-            detail: String::new(),
-        },
-        SessionItem::Indicator {
-            code,
-            revision,
-            edition,
-        } => {
-            let name = app
-                .store
-                .revision(code, *revision)
-                .ok()
-                .flatten()
-                .map(|r| r.indicator.name)
-                .unwrap_or_else(|| "（已不存在）".into());
-            ItemView {
-                kind: "指标",
-                label: format!("{name}（{code}）"),
-                detail: match edition {
-                    Some(e) => format!("{e} 版，第 {revision} 版"),
-                    None => format!("第 {revision} 版"),
-                },
-            }
-        }
-        SessionItem::Example { project_type } => ItemView {
-            kind: "正例/反例",
-            label: catalog.project_type_name(project_type).to_string(),
-            detail: String::new(),
-        },
-        SessionItem::Exercise { code } => {
-            let ex = app.store.exercise(code).ok().flatten();
-            ItemView {
-                kind: "练习",
-                label: ex
-                    .as_ref()
-                    .map(|e| e.project.name.clone())
-                    .unwrap_or_default(),
-                detail: format!(
-                    "练习码 {code}{}",
-                    ex.map(|e| format!("，{}", e.start.label()))
-                        .unwrap_or_default()
-                ),
-            }
-        }
-    }
 }
 
 #[derive(Template)]
@@ -348,25 +266,13 @@ pub async fn session_page(
 ) -> Page {
     let s = app.training.session(&id)?;
     may_edit(&viewer, &s)?;
-    let catalog = app.search.catalog();
+    let e = app.training.editor(&s);
     Ok(Html(
         SessionPage {
             nav: viewer.nav(),
-            items: s.items.iter().map(|i| item_view(&app, i)).collect(),
-            parts: FrameworkPart::ALL
-                .iter()
-                .map(|p| (p.key(), p.title()))
-                .collect(),
-            types: app
-                .examples
-                .iter()
-                .map(|e| {
-                    (
-                        e.project_type.clone(),
-                        catalog.project_type_name(&e.project_type).to_string(),
-                    )
-                })
-                .collect(),
+            items: e.items,
+            parts: e.parts,
+            types: e.types,
             s,
         }
         .render()?,
@@ -388,127 +294,6 @@ pub async fn session_submit(
 }
 
 // ---- presentation ----
-
-/// One slide; the presentation template matches on it.
-pub enum Slide {
-    Title {
-        title: String,
-        subtitle: String,
-    },
-    Framework {
-        part: FrameworkPart,
-        local: Framework,
-        central: Option<Framework>,
-        rules: Vec<(String, String)>,
-    },
-    Indicator {
-        ind: Box<Indicator>,
-        revision: u32,
-        edition: Option<String>,
-        current: u32,
-        permalink: String,
-    },
-    ExampleBad {
-        v: Box<ExampleView>,
-    },
-    ExampleGood {
-        v: Box<ExampleView>,
-    },
-    ExampleNote {
-        v: Box<ExampleView>,
-    },
-    Exercise {
-        code: String,
-        join_url: String,
-        title: String,
-        description: String,
-        budget: f64,
-        start: &'static str,
-    },
-    Gone {
-        what: String,
-    },
-}
-
-fn slides(app: &AppState, s: &TrainingSession, base: &str) -> Result<Vec<Slide>, AppError> {
-    let catalog = app.search.catalog();
-    let local = catalog.framework().clone();
-    let central = catalog
-        .frameworks
-        .iter()
-        .find(|f| f.code == "central2021")
-        .cloned();
-    let mut out = vec![Slide::Title {
-        title: s.title.clone(),
-        subtitle: format!(
-            "预算绩效目标编制培训 · {}",
-            s.updated.format("%Y年%m月%d日")
-        ),
-    }];
-    for item in &s.items {
-        match item {
-            SessionItem::Framework { part } => out.push(Slide::Framework {
-                part: *part,
-                local: local.clone(),
-                central: central.clone(),
-                rules: app.training.rule_lines(),
-            }),
-            SessionItem::Indicator {
-                code,
-                revision,
-                edition,
-            } => match app.store.revision(code, *revision)? {
-                Some(r) => out.push(Slide::Indicator {
-                    ind: Box::new(r.indicator),
-                    revision: *revision,
-                    current: app.store.last_revision(code)?,
-                    permalink: match edition {
-                        Some(e) => format!("/editions/{e}/indicators/{code}"),
-                        None => format!("/indicators/{code}/r/{revision}"),
-                    },
-                    edition: edition.clone(),
-                }),
-                None => out.push(Slide::Gone {
-                    what: format!("指标 {code} 第 {revision} 版"),
-                }),
-            },
-            SessionItem::Example { project_type } => match app.training.example(project_type) {
-                Ok(ex) => {
-                    let v = app.training.example_view(ex);
-                    out.push(Slide::ExampleBad {
-                        v: Box::new(ExampleView {
-                            ex: v.ex.clone(),
-                            type_name: v.type_name.clone(),
-                            bad: v.bad.clone(),
-                            good: v.good.clone(),
-                        }),
-                    });
-                    out.push(Slide::ExampleGood {
-                        v: Box::new(app.training.example_view(ex)),
-                    });
-                    out.push(Slide::ExampleNote { v: Box::new(v) });
-                }
-                Err(_) => out.push(Slide::Gone {
-                    what: format!("项目类型 {project_type} 的示例"),
-                }),
-            },
-            SessionItem::Exercise { code } => match app.store.exercise(code)? {
-                Some(e) => out.push(Slide::Exercise {
-                    code: code.clone(),
-                    join_url: format!("{base}/t/{code}"),
-                    title: e.project.name.clone(),
-                    description: e.project.description.clone(),
-                    budget: e.project.budget_wan.unwrap_or_default(),
-                    start: e.start.label(),
-                }),
-                None => out.push(Slide::Gone {
-                    what: format!("练习 {code}"),
-                }),
-            },
-        }
-    }
-    Ok(out)
-}
 
 #[derive(Template)]
 #[template(path = "training/present.html")]
@@ -539,7 +324,7 @@ pub async fn present(
 ) -> Page {
     let s = app.training.session(&id)?;
     let base = base_url(&headers);
-    let slides = slides(&app, &s, &base)?;
+    let slides = app.training.slides(&s, &base)?;
     Ok(Html(PresentPage { s, slides, base }.render()?))
 }
 
@@ -628,8 +413,7 @@ pub async fn start_attempt(
 ) -> Result<Redirect, PageError> {
     let ex = exercise(&app, &guards, &viewer, &code)?;
     guards.admit_draft(&viewer)?;
-    let a = training::new_attempt(&ex);
-    app.store.put_attempt(&a)?;
+    let a = app.training.start_attempt(&ex)?;
     Ok(Redirect::to(&format!("/t/{}/a/{}", ex.code, a.id)))
 }
 
@@ -641,25 +425,8 @@ fn attempt(
     id: &str,
 ) -> Result<(Exercise, Attempt), AppError> {
     let ex = exercise(app, guards, viewer, code)?;
-    let a = app
-        .store
-        .attempt(&ex.code, id)?
-        .ok_or_else(|| AppError::not_found("attempt_not_found", "没有这份练习（链接可能有误）"))?;
+    let a = app.training.attempt(&ex, id)?;
     Ok((ex, a))
-}
-
-fn trainee_view(app: &AppState, ex: &Exercise, a: &Attempt) -> TraineeView {
-    TraineeView {
-        code: ex.code.clone(),
-        submitted: a.submitted.is_some(),
-        comparison: compare(&ex.model, &a.draft.rows),
-        names: a.draft.rows.iter().map(|r| r.name.clone()).collect(),
-        note: app
-            .training
-            .example(&ex.project_type)
-            .map(|e| e.note.clone())
-            .unwrap_or_default(),
-    }
 }
 
 pub async fn attempt_page(
@@ -669,7 +436,7 @@ pub async fn attempt_page(
     Path((code, id)): Path<(String, String)>,
 ) -> Page {
     let (ex, a) = attempt(&app, &guards, &viewer, &code, &id)?;
-    let view = trainee_view(&app, &ex, &a);
+    let view = app.training.trainee_view(&ex, &a);
     let action = format!("/t/{}/a/{}", ex.code, a.id);
     Ok(Html(
         draft_page(
@@ -692,14 +459,7 @@ pub async fn attempt_submit(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
     let (ex, mut a) = attempt(&app, &guards, &viewer, &code, &id)?;
-    app.drafting.apply_form(&mut a.draft, &fields)?;
-    app.drafting.check_size(&a.draft)?;
-    let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
-    if submitted {
-        let f = app.drafting.findings(&a.draft);
-        training::submit(&mut a, f);
-    }
-    app.store.put_attempt(&a)?;
+    let submitted = app.training.save_form(&mut a, &fields)?;
     let anchor = if submitted { "#feedback" } else { "#table" };
     Ok(Redirect::to(&format!("/t/{}/a/{}{anchor}", ex.code, a.id)))
 }
@@ -710,25 +470,19 @@ pub async fn attempt_api(
     guards: Guards,
     viewer: Viewer,
     Path(code): Path<String>,
-    Json(mut b): Json<DraftBody>,
+    Json(b): Json<DraftBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ex = exercise(&app, &guards, &viewer, &code)?;
-    // The practice case is the trainer's: a trainee changes the rows, not the project.
-    app.drafting.validate(&ex.project, &mut b.rows)?;
-    let mut a = training::new_attempt(&ex);
-    a.draft.rows = b.rows;
-    app.drafting.check_size(&a.draft)?;
+    let a = app.training.whole_attempt(&ex, b.rows)?;
     guards.admit_draft(&viewer)?;
-    let f = app.drafting.findings(&a.draft);
-    let f = training::submit(&mut a, f);
-    app.store.put_attempt(&a)?;
+    let s = app.training.submit_whole(&ex, a)?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "id": a.id,
-            "url": format!("/t/{}/a/{}", ex.code, a.id),
-            "findings": f,
-            "comparison": compare(&ex.model, &a.draft.rows),
+            "id": s.attempt.id,
+            "url": format!("/t/{}/a/{}", ex.code, s.attempt.id),
+            "findings": s.findings,
+            "comparison": s.comparison,
         })),
     ))
 }

@@ -5,7 +5,7 @@
 use crate::helpers::{enc, shared_app};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use zhibiao::drafting::{self, ProjectInput};
+use zhibiao::drafting::{self, DraftRequest};
 use zhibiao::ingest::library::{self, IndicatorInput};
 use zhibiao::search::{SearchIndex, Vocabulary};
 
@@ -332,7 +332,7 @@ fn a_type_added_only_to_the_library_is_recognised_without_code_changes() {
     let lib = library_with_funeral_services();
     let vocab = Arc::new(Vocabulary::load(&zhibiao::search::vocab::default_dir()).unwrap());
     let index = SearchIndex::in_ram(vocab.clone(), Arc::new(lib.catalog), lib.indicators).unwrap();
-    let input = ProjectInput {
+    let input = DraftRequest {
         project_name: q.into(),
         description: String::new(),
         project_type: None,

@@ -277,7 +277,7 @@ fn read_all(bytes: &[u8]) {
     for name in ["upload.xlsx", "upload.csv"] {
         match zhibiao::evaluations::import::parse(name, bytes, catalog(), &LIMITS) {
             Ok(p) => assert!(p.rows <= LIMITS.rows as usize),
-            Err(zhibiao::evaluations::import::FileError::Limit(l)) => check_limit(&l),
+            Err(zhibiao::evaluations::import::ImportFileError::Limit(l)) => check_limit(&l),
             Err(_) => {}
         }
     }

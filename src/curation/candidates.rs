@@ -1,0 +1,90 @@
+//! New-indicator candidates from the evaluations as curators see them (each with the indicator
+//! drafted from it, what the library rules would say and the nearest library indicators), and a
+//! candidate turned into a proposal to create its indicator (provenance 评价沉淀).
+
+use super::{Actor, Curation, Result, concerns, library_findings, propose_create};
+use crate::domain::{Candidate, Grade, Indicator, Proposal};
+use crate::evaluations::{self, Nearby, cluster::candidate_to_indicator, matching::Matcher};
+use crate::ingest::library::IndicatorInput;
+
+pub struct CandidateView {
+    pub c: Candidate,
+    pub draft: Indicator,
+    pub findings: Vec<String>,
+    pub type_names: Vec<String>,
+    /// The library indicators it was compared with: the nearest, all too far to link.
+    pub nearest: Vec<Nearby>,
+}
+
+impl Curation {
+    /// Every candidate with its indicator draft, its findings and its nearest indicators.
+    pub fn candidate_views(&self) -> Result<Vec<CandidateView>> {
+        let catalog = self.search.catalog();
+        let matcher = Matcher::new(&self.search, self.store.indicators()?);
+        let candidates = self.store.evaluation_candidates()?;
+        let drafts: Vec<Indicator> = candidates
+            .iter()
+            .map(|c| candidate_to_indicator(c, &catalog))
+            .collect();
+        // The rules a proposal of the draft would meet, the whole-library ones included.
+        let library = library_findings(self, &drafts)?;
+        Ok(candidates
+            .into_iter()
+            .zip(drafts)
+            .map(|(c, draft)| CandidateView {
+                // A draft is new to the library, so every finding on it is among these.
+                findings: library
+                    .iter()
+                    .filter(|f| concerns(f, draft.code.as_str()))
+                    .map(|f| f.message.clone())
+                    .collect(),
+                type_names: draft
+                    .project_types
+                    .iter()
+                    .map(|t| catalog.project_type_name(t).to_string())
+                    .collect(),
+                nearest: evaluations::nearest_to_candidate(&matcher, &c, 2),
+                draft,
+                c,
+            })
+            .collect())
+    }
+
+    /// Turns a candidate (`Evaluations::candidate`) into a proposal to create its indicator,
+    /// with the evidence in the reason, so reviewers see which projects used it and how they did.
+    pub fn propose_candidate(&self, actor: &Actor, c: &Candidate) -> Result<Proposal> {
+        let ind = candidate_to_indicator(c, &self.search.catalog());
+        propose_create(self, actor, IndicatorInput::from(&ind), &evidence(c))
+    }
+}
+
+/// The reason of a candidate's proposal: how many projects of which years used it, under which
+/// names, and how those projects were graded.
+fn evidence(c: &Candidate) -> String {
+    let mut years: Vec<i32> = c.evidence.iter().map(|e| e.year).collect();
+    years.sort_unstable();
+    years.dedup();
+    let grades: Vec<String> = Grade::ALL
+        .iter()
+        .map(|g| {
+            let n = c.evidence.iter().filter(|e| e.grade == *g).count();
+            format!("{}{n}", g.label())
+        })
+        .collect();
+    format!(
+        "由评价结果沉淀：{} 个项目（{} 年）使用，表述 {}；项目等级 {}。证据见 /evaluations/candidates#c-{}",
+        c.projects(),
+        years
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join("、"),
+        std::iter::once(&c.name)
+            .chain(&c.variants)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("、"),
+        grades.join(" "),
+        c.id
+    )
+}

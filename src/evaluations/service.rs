@@ -1,0 +1,575 @@
+//! The evaluations service, built once by the app: imports of self-evaluation tables, the
+//! projects imported (listed and filtered), the rows waiting for a curator and their decisions,
+//! the rows behind an indicator's statistics, and the statistics themselves.
+
+use super::practice::PracticeStats;
+use super::stats::{self, IndicatorStats};
+use super::{Decision, DecisionError, ImportError, ImportReport, Nearby, import, matching};
+use crate::domain::{Candidate, EvaluatedProject, Grade, ImportBatch, Indicator};
+use crate::ingest::sheet::SheetLimits;
+use crate::search::SearchIndex;
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub struct Evaluations {
+    pub store: Store,
+    pub search: Arc<SearchIndex>,
+    /// What an uploaded table may hold (from `config.uploads.sheet`).
+    pub sheet: SheetLimits,
+    /// The statistics, computed once per state of the evaluations and the library.
+    pub practice: Arc<PracticeStats>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluationsError {
+    /// `code` is the error code the API answers.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, EvaluationsError>;
+
+fn invalid(code: &'static str, message: String) -> EvaluationsError {
+    EvaluationsError::Invalid { code, message }
+}
+
+/// One imported project as the list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub project_type: Option<String>,
+    pub type_name: String,
+    pub budget_wan: f64,
+    pub execution_rate: f64,
+    pub score: f64,
+    pub grade: Grade,
+    pub rows: usize,
+    /// Rows linked with certainty.
+    pub linked: usize,
+    pub uncertain: usize,
+    pub unmatched: usize,
+    /// File the project was last imported from.
+    pub file: String,
+}
+
+/// Filters of the project list: year, type (code or name), grade.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    pub year: Option<i32>,
+    pub project_type: Option<String>,
+    pub grade: Option<Grade>,
+}
+
+/// The projects page: the filtered list and the totals over everything imported.
+pub struct Overview {
+    /// The filtered projects (at most `Overview::SHOWN`) and how many matched the filter.
+    pub projects: Vec<ProjectSummary>,
+    pub total: usize,
+    pub rows: usize,
+    pub linked: usize,
+    pub uncertain: usize,
+    pub unmatched: usize,
+    pub candidates: usize,
+    pub imports: Vec<ImportBatch>,
+    /// Every year something was imported for, in order.
+    pub years: Vec<i32>,
+}
+
+impl Overview {
+    pub const SHOWN: usize = 500;
+}
+
+/// A row waiting for a curator.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewItem {
+    pub project_id: String,
+    pub project: String,
+    pub year: i32,
+    pub type_name: String,
+    pub index: usize,
+    pub name: String,
+    pub level1: String,
+    pub level2: String,
+    pub unit: String,
+    pub target: String,
+    pub actual: String,
+    pub code: String,
+    pub indicator: String,
+    pub indicator_unit: String,
+    pub method: String,
+    pub confidence: f64,
+    pub source: String,
+    /// Other library indicators the row may be.
+    pub alternatives: Vec<Nearby>,
+}
+
+/// A row counted in an indicator's statistics, with where it came from.
+#[derive(Debug)]
+pub struct SourceRow {
+    pub project_id: String,
+    pub project: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub grade: Grade,
+    pub name: String,
+    pub unit: String,
+    pub direction: String,
+    pub target: String,
+    pub actual: String,
+    pub met: String,
+    pub reason: String,
+    pub method: String,
+    pub confidence: f64,
+    pub source: String,
+}
+
+impl Evaluations {
+    /// Reads, matches and (unless a dry run) writes one uploaded file, all or nothing.
+    pub fn import(
+        &self,
+        file: &str,
+        bytes: &[u8],
+        dry_run: bool,
+        by: &str,
+    ) -> Result<ImportReport> {
+        if bytes.is_empty() {
+            return Err(ImportError::File(import::ImportFileError::Empty).into());
+        }
+        let (store, search) = (&self.store, &self.search);
+        Ok(super::import_file(
+            store,
+            search,
+            file,
+            bytes,
+            dry_run,
+            by,
+            &self.sheet,
+        )?)
+    }
+
+    /// The list's filter from the query's texts: a year, a project type (code or name), a grade.
+    pub fn filter(
+        &self,
+        year: Option<&str>,
+        project_type: Option<&str>,
+        grade: Option<&str>,
+    ) -> Result<ProjectFilter> {
+        let year =
+            match year {
+                None => None,
+                Some(y) => Some(y.parse::<i32>().map_err(|_| {
+                    invalid("invalid_filter", format!("筛选条件 year=“{y}”不是年份"))
+                })?),
+            };
+        let catalog = self.search.catalog();
+        let project_type = match project_type {
+            None => None,
+            Some(t) => Some(
+                catalog
+                    .project_types
+                    .iter()
+                    .find(|x| x.code == t || x.name == t)
+                    .map(|x| x.code.clone())
+                    .ok_or_else(|| {
+                        invalid(
+                            "invalid_filter",
+                            format!(
+                                "筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"
+                            ),
+                        )
+                    })?,
+            ),
+        };
+        let grade = match grade {
+            None => None,
+            Some(g) => Some(Grade::parse(g).ok_or_else(|| {
+                invalid(
+                    "invalid_filter",
+                    format!("筛选条件 grade=“{g}”无效；可选：优、良、中、差"),
+                )
+            })?),
+        };
+        Ok(ProjectFilter {
+            year,
+            project_type,
+            grade,
+        })
+    }
+
+    /// The projects imported that pass the filter: newest year first, then by type and name.
+    pub fn projects(&self, f: &ProjectFilter) -> Result<Vec<ProjectSummary>> {
+        let catalog = self.search.catalog();
+        let imports: HashMap<String, String> = self
+            .store
+            .evaluation_imports()?
+            .into_iter()
+            .map(|b| (b.sha256, b.file))
+            .collect();
+        let mut v: Vec<ProjectSummary> = self
+            .store
+            .evaluations()?
+            .into_iter()
+            .filter(|p| f.year.is_none_or(|y| p.year == y))
+            .filter(|p| f.project_type.is_none() || p.project_type == f.project_type)
+            .filter(|p| f.grade.is_none_or(|g| p.grade == g))
+            .map(|p| {
+                let linked = p.rows.iter().filter(|r| r.certain_code().is_some()).count();
+                let unmatched = p.rows.iter().filter(|r| r.matched.is_none()).count();
+                ProjectSummary {
+                    id: p.id(),
+                    type_name: p
+                        .project_type
+                        .as_deref()
+                        .map(|t| catalog.project_type_name(t).to_string())
+                        .unwrap_or_default(),
+                    file: imports.get(&p.import).cloned().unwrap_or_default(),
+                    uncertain: p.rows.len() - linked - unmatched,
+                    linked,
+                    unmatched,
+                    rows: p.rows.len(),
+                    name: p.name,
+                    unit_name: p.unit_name,
+                    year: p.year,
+                    project_type: p.project_type,
+                    budget_wan: p.budget_wan,
+                    execution_rate: p.execution_rate,
+                    score: p.score,
+                    grade: p.grade,
+                }
+            })
+            .collect();
+        v.sort_by(|a, b| {
+            b.year
+                .cmp(&a.year)
+                .then(a.type_name.cmp(&b.type_name))
+                .then(a.name.cmp(&b.name))
+        });
+        Ok(v)
+    }
+
+    /// The projects page: the filtered list and the totals over everything imported.
+    pub fn overview(&self, f: &ProjectFilter) -> Result<Overview> {
+        let all = self.projects(&ProjectFilter::default())?;
+        let mut years: Vec<i32> = all.iter().map(|s| s.year).collect();
+        years.sort_unstable();
+        years.dedup();
+        let projects = self.projects(f)?;
+        Ok(Overview {
+            total: projects.len(),
+            rows: all.iter().map(|s| s.rows).sum(),
+            linked: all.iter().map(|s| s.linked).sum(),
+            uncertain: all.iter().map(|s| s.uncertain).sum(),
+            unmatched: all.iter().map(|s| s.unmatched).sum(),
+            candidates: self.store.evaluation_candidates()?.len(),
+            imports: self.store.evaluation_imports()?,
+            projects: projects.into_iter().take(Overview::SHOWN).collect(),
+            years,
+        })
+    }
+
+    /// One imported project with its rows, matches and sources.
+    pub fn project(&self, id: &str) -> Result<EvaluatedProject> {
+        self.store
+            .evaluation(id)?
+            .ok_or_else(|| EvaluationsError::NotFound {
+                code: "project_not_found",
+                message: format!("没有这个项目：{id}"),
+            })
+    }
+
+    /// A new-indicator candidate, by id.
+    pub fn candidate(&self, id: &str) -> Result<Candidate> {
+        self.store
+            .evaluation_candidates()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| EvaluationsError::NotFound {
+                code: "candidate_not_found",
+                message: format!("没有这个新指标候选：{id}"),
+            })
+    }
+
+    fn indicator(&self, code: &str, message: String) -> Result<Indicator> {
+        self.store
+            .indicator(code)?
+            .ok_or(EvaluationsError::NotFound {
+                code: "indicator_not_found",
+                message,
+            })
+    }
+
+    /// What the evaluations say about one indicator.
+    pub fn stats(&self, code: &str) -> Result<IndicatorStats> {
+        let ind = self.indicator(code, format!("没有编码为“{code}”的指标"))?;
+        Ok(self.practice.stats_of(&ind)?)
+    }
+
+    /// The rows linked below the certainty threshold, most confident first.
+    pub fn review(&self) -> Result<Vec<ReviewItem>> {
+        let catalog = self.search.catalog();
+        let matcher = matching::Matcher::new(&self.search, self.store.indicators()?);
+        let mut v = Vec::new();
+        for p in self.store.evaluations()? {
+            for (i, r) in p.rows.iter().enumerate() {
+                let Some(m) = r.matched.as_ref().filter(|m| !m.is_certain()) else {
+                    continue;
+                };
+                let ind = self.store.indicator(&m.code)?;
+                v.push(ReviewItem {
+                    project_id: p.id(),
+                    project: p.name.clone(),
+                    year: p.year,
+                    type_name: p
+                        .project_type
+                        .as_deref()
+                        .map(|t| catalog.project_type_name(t).to_string())
+                        .unwrap_or_default(),
+                    index: i,
+                    name: r.name.clone(),
+                    level1: r.level1.clone(),
+                    level2: r.level2.clone(),
+                    unit: r.unit.clone(),
+                    target: r.target.clone(),
+                    actual: r.actual.clone(),
+                    code: m.code.clone(),
+                    indicator: ind.as_ref().map(|i| i.name.clone()).unwrap_or_default(),
+                    indicator_unit: ind.map(|i| i.unit).unwrap_or_default(),
+                    method: m.method.label().to_string(),
+                    confidence: m.confidence,
+                    source: r.source.to_string(),
+                    alternatives: super::alternatives(
+                        &matcher,
+                        r,
+                        p.project_type.as_deref(),
+                        Some(&m.code),
+                        2,
+                    ),
+                });
+            }
+        }
+        v.sort_by(|a, b| {
+            a.confidence
+                .total_cmp(&b.confidence)
+                .reverse()
+                .then(a.name.cmp(&b.name))
+        });
+        Ok(v)
+    }
+
+    /// A curator's decision on row `index` of a project: `action` is `confirm`, `link` (with
+    /// `code`, of which the first word counts) or `new`.
+    pub fn decide(
+        &self,
+        project_id: &str,
+        index: usize,
+        action: &str,
+        code: &str,
+        by: &str,
+    ) -> Result<EvaluatedProject> {
+        let d = match action {
+            "confirm" => Decision::Confirm,
+            "link" if !code.trim().is_empty() => Decision::Link(
+                code.split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            "link" => return Err(invalid("invalid_decision", "请填写要关联的指标编码".into())),
+            "new" => Decision::New,
+            other => {
+                return Err(invalid(
+                    "invalid_decision",
+                    format!("操作“{other}”无效（confirm、link 或 new）"),
+                ));
+            }
+        };
+        Ok(super::decide(
+            &self.store,
+            &self.search,
+            project_id,
+            index,
+            d,
+            by,
+        )?)
+    }
+
+    /// Every row counted in an indicator's statistics, oldest year first.
+    pub fn source_rows(&self, code: &str) -> Result<(Indicator, Vec<SourceRow>)> {
+        let ind = self.indicator(code, format!("没有编码为“{code}”的指标。"))?;
+        let projects = self.store.evaluations()?;
+        let by_code = stats::rows_by_code(&projects);
+        let mut rows: Vec<SourceRow> = by_code
+            .get(ind.code.as_str())
+            .map(|v| &v[..])
+            .unwrap_or_default()
+            .iter()
+            .map(|lr| {
+                let r = lr.row;
+                let m = r.matched.as_ref().expect("linked rows have a match");
+                let dir = if r.direction.is_empty() {
+                    ind.direction.label()
+                } else {
+                    r.direction.as_str()
+                };
+                SourceRow {
+                    project_id: lr.project.id(),
+                    project: lr.project.name.clone(),
+                    unit_name: lr.project.unit_name.clone(),
+                    year: lr.project.year,
+                    grade: lr.project.grade,
+                    name: r.name.clone(),
+                    unit: r.unit.clone(),
+                    direction: dir.to_string(),
+                    target: r.target.clone(),
+                    actual: r.actual.clone(),
+                    met: match stats::met(dir, &r.target, &r.actual) {
+                        Some(true) => "达成".into(),
+                        Some(false) => "未达成".into(),
+                        None => "—".into(),
+                    },
+                    reason: r.deviation_reason.clone(),
+                    method: m.method.label().to_string(),
+                    confidence: m.confidence,
+                    source: r.source.to_string(),
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| a.year.cmp(&b.year).then(a.project.cmp(&b.project)));
+        Ok((ind, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(dir: &std::path::Path) -> Evaluations {
+        let d = crate::drafting::service::for_tests(dir);
+        Evaluations {
+            store: d.store.clone(),
+            search: d.search.clone(),
+            sheet: SheetLimits::default(),
+            practice: d.practice.clone(),
+        }
+    }
+
+    fn code(e: EvaluationsError) -> &'static str {
+        match e {
+            EvaluationsError::Invalid { code, .. } | EvaluationsError::NotFound { code, .. } => {
+                code
+            }
+            other => panic!("not a coded error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn filters_are_read_from_text_or_refused_with_a_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = service(dir.path());
+        let t = e.search.catalog().project_types[0].clone();
+        let f = e.filter(Some("2024"), Some(&t.name), Some("优")).unwrap();
+        assert_eq!(f.year, Some(2024));
+        assert_eq!(f.project_type.as_deref(), Some(t.code.as_str()));
+        assert_eq!(f.grade, Grade::parse("优"));
+        assert_eq!(
+            code(e.filter(Some("去年"), None, None).unwrap_err()),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code(e.filter(None, Some("火星"), None).unwrap_err()),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code(e.filter(None, None, Some("甲")).unwrap_err()),
+            "invalid_filter"
+        );
+    }
+
+    #[test]
+    fn an_imported_file_is_listed_reviewed_and_traced_to_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = service(dir.path());
+        let empty = e.import("x.csv", b"", false, "t").unwrap_err();
+        assert!(matches!(empty, EvaluationsError::Import(_)), "{empty:?}");
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("evaluations/demo/self-evaluations-2024.csv");
+        let r = e
+            .import("2024.csv", &std::fs::read(file).unwrap(), false, "t")
+            .unwrap();
+        assert!(r.written && r.errors.is_empty(), "{}", r.message);
+
+        let all = e.projects(&ProjectFilter::default()).unwrap();
+        let o = e.overview(&ProjectFilter::default()).unwrap();
+        assert_eq!((o.total, o.years.clone()), (all.len(), vec![2024]));
+        assert_eq!(o.rows, r.rows);
+        assert_eq!(o.linked, r.certain);
+        let none = ProjectFilter {
+            year: Some(1999),
+            ..ProjectFilter::default()
+        };
+        assert_eq!(e.overview(&none).unwrap().total, 0);
+        assert_eq!(e.project(&all[0].id).unwrap().id(), all[0].id);
+        assert_eq!(code(e.project("nothing").unwrap_err()), "project_not_found");
+
+        let review = e.review().unwrap();
+        assert_eq!(review.len(), r.uncertain);
+        assert!(
+            review
+                .windows(2)
+                .all(|w| w[0].confidence >= w[1].confidence)
+        );
+
+        let (linked, _) = e
+            .store
+            .evaluations()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p.rows.iter())
+            .find_map(|row| row.certain_code().map(|c| (c.to_string(), ())))
+            .unwrap();
+        let (ind, rows) = e.source_rows(&linked).unwrap();
+        assert_eq!(ind.code.as_str(), linked);
+        assert!(!rows.is_empty());
+        assert_eq!(e.stats(&linked).unwrap().rows, rows.len());
+        assert_eq!(
+            code(e.source_rows("NO-SUCH").unwrap_err()),
+            "indicator_not_found"
+        );
+    }
+
+    #[test]
+    fn a_decision_names_a_known_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = service(dir.path());
+        assert_eq!(
+            code(e.decide("p", 0, "link", " ", "t").unwrap_err()),
+            "invalid_decision"
+        );
+        assert_eq!(
+            code(e.decide("p", 0, "delete", "", "t").unwrap_err()),
+            "invalid_decision"
+        );
+        let missing = e.decide("p", 0, "confirm", "", "t").unwrap_err();
+        assert!(
+            matches!(
+                missing,
+                EvaluationsError::Decision(DecisionError::NoProject(_))
+            ),
+            "{missing:?}"
+        );
+        assert_eq!(code(e.candidate("c-1").unwrap_err()), "candidate_not_found");
+    }
+}

@@ -1,0 +1,143 @@
+//! Trainees' side of an exercise: the exercise a join code opens, their attempts started,
+//! edited, submitted and compared with the model answer. Attempts are checked like drafts
+//! (the same rules and size quota) but stored in training's own trees.
+
+use super::{Result, Training, TrainingError, new_attempt, submit};
+use crate::domain::lint::LintFinding;
+use crate::domain::training::{
+    Attempt, Comparison, Exercise, SessionItem, TrainingSession, compare, normalize_join_code,
+};
+use crate::domain::{DraftRow, Role};
+
+/// What the drafting page shows a trainee beyond the normal review check.
+pub struct TraineeView {
+    pub code: String,
+    pub submitted: bool,
+    pub comparison: Comparison,
+    /// The trainee's row names, by index (for the rows the model answer does not have).
+    pub names: Vec<String>,
+    pub note: String,
+}
+
+impl TraineeView {
+    pub fn extra_names(&self) -> Vec<&str> {
+        self.comparison
+            .extra
+            .iter()
+            .filter_map(|i| self.names.get(*i).map(String::as_str))
+            .collect()
+    }
+}
+
+/// A whole attempt sent in one call, checked, compared and submitted.
+pub struct Submitted {
+    pub attempt: Attempt,
+    pub findings: Vec<LintFinding>,
+    pub comparison: Comparison,
+}
+
+impl Training {
+    /// The exercise a join code opens (typed loosely: case, spaces and dashes do not matter).
+    pub fn exercise(&self, code: &str) -> Result<Exercise> {
+        let found = match normalize_join_code(code) {
+            Some(code) => self.store.exercise(&code)?,
+            None => None,
+        };
+        found.ok_or_else(|| TrainingError::NotFound {
+            code: "exercise_not_found",
+            message: "没有这个练习码，请核对后重新输入".into(),
+        })
+    }
+
+    pub fn attempt(&self, ex: &Exercise, id: &str) -> Result<Attempt> {
+        self.store
+            .attempt(&ex.code, id)?
+            .ok_or_else(|| TrainingError::NotFound {
+                code: "attempt_not_found",
+                message: "没有这份练习（链接可能有误）".into(),
+            })
+    }
+
+    /// A new attempt at `ex`, stored, starting from the exercise's rows.
+    pub fn start_attempt(&self, ex: &Exercise) -> Result<Attempt> {
+        let a = new_attempt(ex);
+        self.store.put_attempt(&a)?;
+        Ok(a)
+    }
+
+    /// How the attempt compares with the model answer, for its drafting page.
+    pub fn trainee_view(&self, ex: &Exercise, a: &Attempt) -> TraineeView {
+        TraineeView {
+            code: ex.code.clone(),
+            submitted: a.submitted.is_some(),
+            comparison: compare(&ex.model, &a.draft.rows),
+            names: a.draft.rows.iter().map(|r| r.name.clone()).collect(),
+            note: self
+                .example(&ex.project_type)
+                .map(|e| e.note.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Applies the drafting page's form to an attempt, submits it when the form says `submit=1`,
+    /// and stores it; returns whether it was submitted.
+    pub fn save_form(&self, a: &mut Attempt, fields: &[(String, String)]) -> Result<bool> {
+        self.drafting.apply_form(&mut a.draft, fields)?;
+        self.drafting.check_size(&a.draft)?;
+        let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
+        if submitted {
+            submit(a, self.drafting.findings(&a.draft));
+        }
+        self.store.put_attempt(a)?;
+        Ok(submitted)
+    }
+
+    /// A whole attempt from rows sent at once, checked but not stored (`submit_whole` does).
+    /// The practice case is the trainer's: a trainee changes the rows, not the project.
+    pub fn whole_attempt(&self, ex: &Exercise, mut rows: Vec<DraftRow>) -> Result<Attempt> {
+        self.drafting.validate(&ex.project, &mut rows)?;
+        let mut a = new_attempt(ex);
+        a.draft.rows = rows;
+        self.drafting.check_size(&a.draft)?;
+        Ok(a)
+    }
+
+    /// Submits and stores an attempt from `whole_attempt`.
+    pub fn submit_whole(&self, ex: &Exercise, mut a: Attempt) -> Result<Submitted> {
+        let findings = self.drafting.findings(&a.draft);
+        let findings = submit(&mut a, findings);
+        self.store.put_attempt(&a)?;
+        Ok(Submitted {
+            comparison: compare(&ex.model, &a.draft.rows),
+            attempt: a,
+            findings,
+        })
+    }
+
+    /// The sessions a signed-in person may change: their own, or all for an administrator.
+    pub fn sessions_of(&self, user: &str, role: Role) -> Result<Vec<TrainingSession>> {
+        if !role.allows(Role::Editor) {
+            return Ok(vec![]);
+        }
+        Ok(self
+            .store
+            .training_sessions()?
+            .into_iter()
+            .filter(|s| s.owner == user || role.allows(Role::Admin))
+            .collect())
+    }
+
+    /// A session's exercises with how many attempts each has.
+    pub fn exercise_counts(&self, s: &TrainingSession) -> Vec<(String, usize)> {
+        s.items
+            .iter()
+            .filter_map(|i| match i {
+                SessionItem::Exercise { code } => {
+                    let n = self.store.attempts(code).map(|a| a.len()).unwrap_or(0);
+                    Some((code.clone(), n))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}

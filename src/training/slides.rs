@@ -1,0 +1,220 @@
+//! What a session shows: the slides of its presentation and the lines of its editor, each
+//! item resolved against the store (a pinned revision, an example, an exercise).
+
+use super::{ExampleView, Result, Training};
+use crate::domain::training::{FrameworkPart, SessionItem, TrainingSession};
+use crate::domain::{Framework, Indicator};
+
+/// One slide; the presentation template matches on it.
+pub enum Slide {
+    Title {
+        title: String,
+        subtitle: String,
+    },
+    Framework {
+        part: FrameworkPart,
+        local: Framework,
+        central: Option<Framework>,
+        rules: Vec<(String, String)>,
+    },
+    Indicator {
+        ind: Box<Indicator>,
+        revision: u32,
+        edition: Option<String>,
+        current: u32,
+        permalink: String,
+    },
+    ExampleBad {
+        v: Box<ExampleView>,
+    },
+    ExampleGood {
+        v: Box<ExampleView>,
+    },
+    ExampleNote {
+        v: Box<ExampleView>,
+    },
+    Exercise {
+        code: String,
+        join_url: String,
+        title: String,
+        description: String,
+        budget: f64,
+        start: &'static str,
+    },
+    Gone {
+        what: String,
+    },
+}
+
+/// One line of the session editor.
+pub struct ItemView {
+    pub kind: &'static str,
+    pub label: String,
+    pub detail: String,
+}
+
+/// The session editor: its items, and what can be added (framework pages, example types).
+pub struct Editor {
+    pub items: Vec<ItemView>,
+    pub parts: Vec<(&'static str, &'static str)>,
+    pub types: Vec<(String, String)>,
+}
+
+/// Where a pinned revision can be found again: in its edition when it was frozen in one.
+pub fn permalink(code: &str, revision: u32, edition: Option<&str>) -> String {
+    match edition {
+        Some(e) => format!("/editions/{e}/indicators/{code}"),
+        None => format!("/indicators/{code}/r/{revision}"),
+    }
+}
+
+impl Training {
+    /// The presentation of a session; trainees join its exercises at `base`/t/<code>.
+    pub fn slides(&self, s: &TrainingSession, base: &str) -> Result<Vec<Slide>> {
+        let mut out = vec![Slide::Title {
+            title: s.title.clone(),
+            subtitle: format!(
+                "预算绩效目标编制培训 · {}",
+                s.updated.format("%Y年%m月%d日")
+            ),
+        }];
+        for item in &s.items {
+            self.item_slides(item, base, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn item_slides(&self, item: &SessionItem, base: &str, out: &mut Vec<Slide>) -> Result<()> {
+        match item {
+            SessionItem::Framework { part } => {
+                let catalog = self.search.catalog();
+                out.push(Slide::Framework {
+                    part: *part,
+                    local: catalog.framework().clone(),
+                    central: catalog
+                        .frameworks
+                        .iter()
+                        .find(|f| f.code == "central2021")
+                        .cloned(),
+                    rules: self.rule_lines(),
+                })
+            }
+            SessionItem::Indicator {
+                code,
+                revision,
+                edition,
+            } => match self.store.revision(code, *revision)? {
+                Some(r) => out.push(Slide::Indicator {
+                    ind: Box::new(r.indicator),
+                    revision: *revision,
+                    current: self.store.last_revision(code)?,
+                    permalink: permalink(code, *revision, edition.as_deref()),
+                    edition: edition.clone(),
+                }),
+                None => out.push(Slide::Gone {
+                    what: format!("指标 {code} 第 {revision} 版"),
+                }),
+            },
+            SessionItem::Example { project_type } => match self.example(project_type) {
+                Ok(ex) => {
+                    let v = Box::new(self.example_view(ex));
+                    out.push(Slide::ExampleBad { v: v.clone() });
+                    out.push(Slide::ExampleGood { v: v.clone() });
+                    out.push(Slide::ExampleNote { v });
+                }
+                Err(_) => out.push(Slide::Gone {
+                    what: format!("项目类型 {project_type} 的示例"),
+                }),
+            },
+            SessionItem::Exercise { code } => match self.store.exercise(code)? {
+                Some(e) => out.push(Slide::Exercise {
+                    code: code.clone(),
+                    join_url: format!("{base}/t/{code}"),
+                    title: e.project.name.clone(),
+                    description: e.project.description.clone(),
+                    budget: e.project.budget_wan.unwrap_or_default(),
+                    start: e.start.label(),
+                }),
+                None => out.push(Slide::Gone {
+                    what: format!("练习 {code}"),
+                }),
+            },
+        }
+        Ok(())
+    }
+
+    /// The session editor's lines and choices.
+    pub fn editor(&self, s: &TrainingSession) -> Editor {
+        let catalog = self.search.catalog();
+        Editor {
+            items: s.items.iter().map(|i| self.item_view(i)).collect(),
+            parts: FrameworkPart::ALL
+                .iter()
+                .map(|p| (p.key(), p.title()))
+                .collect(),
+            types: self
+                .examples
+                .iter()
+                .map(|e| {
+                    let name = catalog.project_type_name(&e.project_type).to_string();
+                    (e.project_type.clone(), name)
+                })
+                .collect(),
+        }
+    }
+
+    fn item_view(&self, item: &SessionItem) -> ItemView {
+        match item {
+            SessionItem::Framework { part } => ItemView {
+                kind: "指标体系",
+                label: part.title().into(),
+                detail: String::new(),
+            },
+            SessionItem::Indicator {
+                code,
+                revision,
+                edition,
+            } => {
+                let name = self
+                    .store
+                    .revision(code, *revision)
+                    .ok()
+                    .flatten()
+                    .map(|r| r.indicator.name)
+                    .unwrap_or_else(|| "（已不存在）".into());
+                ItemView {
+                    kind: "指标",
+                    label: format!("{name}（{code}）"),
+                    detail: match edition {
+                        Some(e) => format!("{e} 版，第 {revision} 版"),
+                        None => format!("第 {revision} 版"),
+                    },
+                }
+            }
+            SessionItem::Example { project_type } => ItemView {
+                kind: "正例/反例",
+                label: self
+                    .search
+                    .catalog()
+                    .project_type_name(project_type)
+                    .to_string(),
+                detail: String::new(),
+            },
+            SessionItem::Exercise { code } => {
+                let ex = self.store.exercise(code).ok().flatten();
+                ItemView {
+                    kind: "练习",
+                    label: ex
+                        .as_ref()
+                        .map(|e| e.project.name.clone())
+                        .unwrap_or_default(),
+                    detail: format!(
+                        "练习码 {code}{}",
+                        ex.map(|e| format!("，{}", e.start.label()))
+                            .unwrap_or_default()
+                    ),
+                }
+            }
+        }
+    }
+}
