@@ -4,7 +4,8 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
-use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer};
+use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
+use super::response::{Page, attachment, blocking, html};
 use super::uploads;
 use crate::curation::import::{self as bulk, ImportReport};
 use crate::curation::{self, ChangeView, patched};
@@ -15,38 +16,13 @@ use crate::store::Miss;
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-type Page = Result<Response, PageError>;
 type Api<T> = Result<T, ApiError>;
-
-fn html<T: Template>(t: &T) -> Page {
-    Ok(Html(t.render().map_err(AppError::from)?).into_response())
-}
-
-/// Runs blocking curation work (store transactions, index commits, spreadsheets) off the
-/// async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await?
-}
-
-/// Parses a JSON body after the caller's role was checked, so an anonymous call is told 401
-/// whatever it sent.
-pub(super) fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AppError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}")))
-}
 
 fn parse_id(s: &str) -> Result<u64, AppError> {
     s.trim_start_matches(['P', 'p'])
@@ -496,21 +472,6 @@ pub async fn template_csv() -> Response {
         "text/csv; charset=utf-8",
         "指标导入模板.csv",
     )
-}
-
-pub fn attachment(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
-    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"export\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 // ---------------------------------------------------------------- pages

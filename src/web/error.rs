@@ -3,6 +3,7 @@
 //! Every `/api/` answer of 400 or more is `{"error":{"code","message"}}` (`ErrorBody`); pages
 //! answer the Chinese error page. `uniform` holds that for what no handler or extractor sees.
 
+use crate::accounts::AccountError;
 use crate::curation::CurationError;
 use crate::drafting::DraftingError;
 use crate::ingest::xlsx::SheetError;
@@ -146,6 +147,17 @@ impl From<StoreError> for AppError {
                 message: e.to_string(),
             },
             e => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> AppError {
+        match e {
+            AccountError::Invalid { code, message } => AppError::bad(code, message),
+            AccountError::Unauthorized(m) => AppError::Unauthorized(m),
+            AccountError::Internal(m) => AppError::Internal(m),
+            AccountError::Store(e) => e.into(),
         }
     }
 }

@@ -161,7 +161,7 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
     reason = "the stubs only carry the operations' descriptions"
 )]
 mod ops {
-    use super::super::account::{AuditQuery, LoginForm, NewUser};
+    use super::super::account::{AuditQuery, LoginForm};
     use super::super::curation::{
         CompareQuery, Decision, FoldBody, FreezeBody, ImportQuery, ListQuery, NewProposal,
     };
@@ -169,6 +169,7 @@ mod ops {
     use super::super::error::ErrorBody;
     use super::super::evaluations::DecisionBody;
     use super::super::training::SessionBody;
+    use crate::accounts::NewUser;
 
     // ---- search and the library (anonymous) ----
 

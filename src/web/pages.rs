@@ -5,6 +5,7 @@ use super::error::{AppError, PageError};
 use super::extract::Path;
 use super::layout::ErrorPage;
 use super::params::Params;
+use super::response::{Page, html};
 use super::{AppState, run_search};
 use crate::curation::retirement::{Retired, retired};
 use crate::domain::quality::{self, Stats};
@@ -15,12 +16,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-
-type Page = Result<Html<String>, PageError>;
-
-fn render<T: Template>(t: &T) -> Page {
-    Ok(Html(t.render()?))
-}
 
 pub struct FacetItem {
     pub label: String,
@@ -209,7 +204,7 @@ pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
         })
         .collect();
     let last = res.total.min(crate::search::MAX_OFFSET + limit);
-    render(&SearchPage {
+    html(&SearchPage {
         nav: viewer.nav(),
         q: req.q.clone(),
         searched,
@@ -342,7 +337,7 @@ pub async fn indicator(
                 .get("from")
                 .and_then(|from| retired(&app.store, from).ok().flatten())
                 .filter(|r| r.replaced_by.as_deref() == Some(code.as_str()));
-            render(&page).into_response()
+            html(&page).into_response()
         }
         Err(e) => PageError(e).into_response(),
     }
@@ -356,7 +351,7 @@ pub async fn revision(
     let n: u32 = revision
         .parse()
         .map_err(|_| AppError::bad("invalid_parameter", format!("版本号“{revision}”不是整数")))?;
-    render(&indicator_page(&app, viewer.nav(), &code, Some(n))?)
+    html(&indicator_page(&app, viewer.nav(), &code, Some(n))?)
 }
 
 /// `/editions/{edition}/indicators/{code}`: the revision that edition holds, for good. Handouts
@@ -381,7 +376,7 @@ pub async fn edition_indicator(
     let mut p = indicator_page(&app, viewer.nav(), &code, Some(n))?;
     p.edition = Some(name.clone());
     p.via_edition = Some(name);
-    render(&p)
+    html(&p)
 }
 
 /// A project type with its indicator count and core count.
@@ -436,7 +431,7 @@ pub async fn browse(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
         })
         .filter(|c| c.project_spending || !c.types.is_empty())
         .collect();
-    render(&BrowsePage {
+    html(&BrowsePage {
         nav: viewer.nav(),
         by_function,
         groups,
@@ -529,7 +524,7 @@ pub async fn browse_type(
             (f.clone(), name, f.chars().take(3).collect())
         })
         .collect();
-    render(&BrowseTypePage {
+    html(&BrowseTypePage {
         nav: viewer.nav(),
         total: fits.len(),
         functions,
@@ -549,7 +544,7 @@ pub struct FrameworkPage {
 
 pub async fn framework(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
-    render(&FrameworkPage {
+    html(&FrameworkPage {
         nav: viewer.nav(),
         frameworks: catalog.frameworks.clone(),
         units: catalog.units.clone(),
@@ -565,7 +560,7 @@ pub struct StatsPage {
 
 pub async fn stats(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
-    render(&StatsPage {
+    html(&StatsPage {
         nav: viewer.nav(),
         s: quality::stats(&catalog, &app.store.indicators()?),
     })
