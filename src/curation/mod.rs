@@ -6,9 +6,11 @@ pub mod import;
 mod library_rules;
 pub mod publish;
 pub mod release;
+mod request;
 pub mod retirement;
 
 pub use library_rules::concerns;
+pub use request::{Change, NewProposal};
 
 use crate::domain::edition::{NoteEntry, compare};
 use crate::domain::quality::{self, normalized_name};
@@ -48,6 +50,9 @@ pub enum CurationError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Input that names its own stable code (a missing field, an unreadable indicator).
+    #[error("{message}")]
+    Bad { code: &'static str, message: String },
     /// An uploaded file past a size or count limit.
     #[error(transparent)]
     Limit(#[from] crate::ingest::sheet::LimitError),

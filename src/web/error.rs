@@ -182,6 +182,7 @@ impl From<CurationError> for AppError {
                 message: m,
             },
             CurationError::BadRequest(m) => AppError::bad("invalid_request", m),
+            CurationError::Bad { code, message } => AppError::bad(code, message),
             CurationError::Limit(l) => l.into(),
             CurationError::Store(e) => e.into(),
             CurationError::Search(e) => e.into(),

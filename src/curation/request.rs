@@ -1,0 +1,143 @@
+//! What a caller asks curation to change: the API's JSON proposal and the edit page's form
+//! both become one `Change`, which `Curation::propose` opens as a proposal.
+
+use super::import::ImportReport;
+use super::{Actor, Curation, CurationError, Result, patched};
+use crate::domain::{Proposal, ProposalKind};
+use crate::ingest::library::IndicatorInput;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// One change to the published library, as a proposal opens it.
+pub enum Change {
+    Create(IndicatorInput),
+    Edit {
+        code: String,
+        input: IndicatorInput,
+    },
+    Retire {
+        code: String,
+        replaced_by: Option<String>,
+    },
+    Merge {
+        code: String,
+        into: String,
+    },
+    Restore {
+        code: String,
+        revision: u32,
+    },
+}
+
+/// `POST /api/v1/proposals`: a proposal as JSON.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProposal {
+    /// `create`, `edit`, `retire`, `merge` or `restore`.
+    #[schema(value_type = String)]
+    pub kind: ProposalKind,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Create: the whole indicator as in a library file. Edit: only the fields that change.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub indicator: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    pub replaced_by: Option<String>,
+    #[serde(default)]
+    pub into: Option<String>,
+    #[serde(default)]
+    pub revision: Option<u32>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn need<'a, T>(v: &'a Option<T>, what: &str) -> Result<&'a T> {
+    v.as_ref().ok_or_else(|| CurationError::Bad {
+        code: "missing_field",
+        message: format!("缺少字段 {what}"),
+    })
+}
+
+impl Curation {
+    /// Opens the proposal of one change.
+    pub fn propose(&self, actor: &Actor, change: Change, reason: &str) -> Result<Proposal> {
+        match change {
+            Change::Create(input) => super::propose_create(self, actor, input, reason),
+            Change::Edit { code, input } => super::propose_edit(self, actor, &code, input, reason),
+            Change::Retire { code, replaced_by } => {
+                super::propose_retire(self, actor, &code, replaced_by.as_deref(), reason)
+            }
+            Change::Merge { code, into } => super::propose_merge(self, actor, &code, &into, reason),
+            Change::Restore { code, revision } => {
+                super::propose_restore(self, actor, &code, revision, reason)
+            }
+        }
+    }
+
+    /// Opens the proposal a JSON body asks for; an edit names only the fields that change.
+    pub fn propose_json(&self, actor: &Actor, p: NewProposal) -> Result<Proposal> {
+        let change = self.change_of(&p)?;
+        self.propose(actor, change, &p.reason)
+    }
+
+    /// A bulk import from a spreadsheet: checked only, or (`apply`) opened as one proposal.
+    pub fn import(
+        &self,
+        actor: &Actor,
+        file: &str,
+        bytes: &[u8],
+        apply: bool,
+        reason: &str,
+    ) -> Result<(ImportReport, Option<Proposal>)> {
+        if apply {
+            super::import::apply(self, actor, file, bytes, reason)
+        } else {
+            Ok((super::import::plan(self, file, bytes)?.0, None))
+        }
+    }
+
+    fn change_of(&self, p: &NewProposal) -> Result<Change> {
+        let code = p.code.as_deref().map(str::trim).unwrap_or("").to_string();
+        Ok(match p.kind {
+            ProposalKind::Create => {
+                let mut obj = need(&p.indicator, "indicator")?.clone();
+                if !code.is_empty() {
+                    obj.insert("code".into(), Value::String(code));
+                }
+                obj.entry("code").or_insert(Value::String(String::new()));
+                Change::Create(serde_json::from_value(Value::Object(obj)).map_err(|e| {
+                    CurationError::Bad {
+                        code: "invalid_indicator",
+                        message: format!("指标内容无法识别：{e}（字段见 indicators/README.md）"),
+                    }
+                })?)
+            }
+            ProposalKind::Edit => {
+                let current = self
+                    .store
+                    .indicator(&code)?
+                    .ok_or_else(|| CurationError::NotFound(format!("指标 {code} 不存在")))?;
+                let input = patched(&current, need(&p.indicator, "indicator")?)?;
+                Change::Edit { code, input }
+            }
+            ProposalKind::Retire => Change::Retire {
+                code,
+                replaced_by: p.replaced_by.clone(),
+            },
+            ProposalKind::Merge => Change::Merge {
+                into: need(&p.into, "into")?.clone(),
+                code,
+            },
+            ProposalKind::Restore => Change::Restore {
+                revision: *need(&p.revision, "revision")?,
+                code,
+            },
+            ProposalKind::Import => {
+                return Err(CurationError::BadRequest(
+                    "批量导入请使用 POST /api/v1/import".into(),
+                ));
+            }
+        })
+    }
+}
