@@ -3,7 +3,7 @@
 
 use super::import::ImportReport;
 use super::{Actor, Curation, CurationError, Result, patched};
-use crate::domain::{Proposal, ProposalKind};
+use crate::domain::{FieldChange, Indicator, Proposal, ProposalKind};
 use crate::ingest::library::IndicatorInput;
 use serde::Deserialize;
 use serde_json::Value;
@@ -95,6 +95,25 @@ impl Curation {
         } else {
             Ok((super::import::plan(self, file, bytes)?.0, None))
         }
+    }
+
+    /// Two revisions of an indicator and the fields that differ from the first to the second.
+    pub fn compare_revisions(
+        &self,
+        code: &str,
+        a: u32,
+        b: u32,
+    ) -> Result<(Indicator, Indicator, Vec<FieldChange>)> {
+        let get = |n: u32| -> Result<Indicator> {
+            Ok(self
+                .store
+                .revision(code, n)?
+                .ok_or_else(|| CurationError::NotFound(format!("指标 {code} 没有第 {n} 版")))?
+                .indicator)
+        };
+        let (ia, ib) = (get(a)?, get(b)?);
+        let d = crate::domain::revision::diff(&ia, &ib);
+        Ok((ia, ib, d))
     }
 
     fn change_of(&self, p: &NewProposal) -> Result<Change> {

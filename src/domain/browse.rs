@@ -1,7 +1,74 @@
-//! The library as one project type sees it: its framework's level-1 and level-2 headings with
-//! the indicators that fit the type under each, core first.
+//! The library as browsed: project types by group or by 支出功能分类 类 with their indicator
+//! counts, and the library as one project type sees it (its framework's headings with the
+//! indicators that fit the type under each, core first).
 
+use super::quality::Stats;
 use super::{Catalog, Indicator, ProjectType};
+
+/// A project type with its indicator count and core count.
+pub type TypeCount = (ProjectType, usize, usize);
+
+/// One 类 of the 支出功能分类科目: code, name, whether a county budget has project spending
+/// under it, and its project types.
+pub struct ClassView {
+    pub code: String,
+    pub name: String,
+    pub project_spending: bool,
+    pub types: Vec<TypeCount>,
+}
+
+/// The project types of each type group, in the catalog's order.
+pub fn groups(catalog: &Catalog) -> Vec<(String, Vec<ProjectType>)> {
+    catalog
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.clone(),
+                catalog
+                    .project_types
+                    .iter()
+                    .filter(|t| &t.group == g)
+                    .cloned()
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn count(stats: &Stats, t: ProjectType) -> TypeCount {
+    let s = stats.by_type.iter().find(|s| s.code == t.code);
+    (t, s.map_or(0, |s| s.total), s.map_or(0, |s| s.core))
+}
+
+/// `groups` with each type's counts.
+pub fn counted_groups(catalog: &Catalog, stats: &Stats) -> Vec<(String, Vec<TypeCount>)> {
+    groups(catalog)
+        .into_iter()
+        .map(|(g, types)| (g, types.into_iter().map(|t| count(stats, t)).collect()))
+        .collect()
+}
+
+/// The 类 with project spending or with a project type, each with its types and their counts.
+pub fn classes(catalog: &Catalog, stats: &Stats) -> Vec<ClassView> {
+    catalog
+        .functions
+        .iter()
+        .map(|c| ClassView {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            project_spending: c.project_spending,
+            types: catalog
+                .project_types
+                .iter()
+                .filter(|t| catalog.classes_of(t).iter().any(|k| k.code == c.code))
+                .cloned()
+                .map(|t| count(stats, t))
+                .collect(),
+        })
+        .filter(|c| c.project_spending || !c.types.is_empty())
+        .collect()
+}
 
 pub struct Level2Block {
     pub name: String,

@@ -2,7 +2,7 @@
 //! facet links, the filters in force and the paging links — all as links that keep the rest of
 //! the query string. Pure: the caller runs the search.
 
-use crate::domain::{Catalog, ProjectType};
+use crate::domain::Catalog;
 use crate::search::{FacetCount, MAX_OFFSET, SearchRequest, SearchResults};
 
 /// A link on the page: a facet value, a filter in force, or "core only".
@@ -190,25 +190,6 @@ fn url_with(query: &[(String, String)], key: &str, value: Option<&str>) -> Strin
     } else {
         format!("/?{q}")
     }
-}
-
-/// The project types of each type group, in the catalog's order.
-pub fn groups(catalog: &Catalog) -> Vec<(String, Vec<ProjectType>)> {
-    catalog
-        .groups
-        .iter()
-        .map(|g| {
-            (
-                g.clone(),
-                catalog
-                    .project_types
-                    .iter()
-                    .filter(|t| &t.group == g)
-                    .cloned()
-                    .collect(),
-            )
-        })
-        .collect()
 }
 
 #[cfg(test)]

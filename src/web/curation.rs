@@ -10,7 +10,7 @@ use super::uploads;
 use crate::curation::import::{self as bulk, ImportReport};
 use crate::curation::{self, Change, ChangeView, NewProposal};
 use crate::domain::edition::NoteEntry;
-use crate::domain::{Edition, FieldChange, Indicator, Proposal, ProposalState, Role};
+use crate::domain::{Edition, FieldChange, Proposal, ProposalState, Role};
 use crate::ingest::library::IndicatorInput;
 use crate::store::Miss;
 use askama::Template;
@@ -18,7 +18,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -216,30 +216,12 @@ pub struct CompareQuery {
     pub b: u32,
 }
 
-fn compare_revisions(
-    app: &AppState,
-    code: &str,
-    a: u32,
-    b: u32,
-) -> Result<(Indicator, Indicator, Vec<FieldChange>), AppError> {
-    let get = |n: u32| -> Result<Indicator, AppError> {
-        Ok(app
-            .store
-            .revision(code, n)?
-            .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 没有第 {n} 版")))?
-            .indicator)
-    };
-    let (ia, ib) = (get(a)?, get(b)?);
-    let d = crate::domain::revision::diff(&ia, &ib);
-    Ok((ia, ib, d))
-}
-
 pub async fn compare_api(
     State(app): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<CompareQuery>,
 ) -> Api<Json<Value>> {
-    let (_, _, d) = compare_revisions(&app, &code, q.a, q.b)?;
+    let (_, _, d) = app.curation.compare_revisions(&code, q.a, q.b)?;
     Ok(Json(
         json!({ "code": code, "a": q.a, "b": q.b, "changes": d }),
     ))
@@ -808,7 +790,7 @@ pub async fn compare_page(
     };
     let num = |k: &str, d: u32| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
     let (a, b) = (num("a", last.saturating_sub(1).max(1)), num("b", last));
-    let (_, ib, changes) = compare_revisions(&app, &code, a, b)?;
+    let (_, ib, changes) = app.curation.compare_revisions(&code, a, b)?;
     html(&ComparePage {
         nav: viewer.nav(),
         name: ib.name,
@@ -1020,12 +1002,4 @@ pub async fn import_page(
         ) => import_error(&viewer, e),
         Err(e) => Err(e.into()),
     }
-}
-
-/// What the API returns for the signed-in caller.
-#[derive(Serialize)]
-pub struct Me {
-    pub user: Option<String>,
-    pub role: Option<Role>,
-    pub csrf: String,
 }

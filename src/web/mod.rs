@@ -423,3 +423,6 @@ pub async fn serve_on(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

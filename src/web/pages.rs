@@ -8,7 +8,7 @@ use super::params::Params;
 use super::response::{Page, html};
 use super::{AppState, run_search};
 use crate::curation::retirement::{Retired, retired};
-use crate::domain::browse::{Level1Block, type_tree};
+use crate::domain::browse::{self, ClassView, Level1Block, TypeCount, type_tree};
 use crate::domain::quality::{self, Stats};
 use crate::domain::{Framework, Indicator, ProjectType, Revision, Status, Unit};
 use crate::evaluations::practice;
@@ -48,7 +48,7 @@ pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
         nav: viewer.nav(),
         view: service::results_view(&req, &res, &p.0, &catalog),
         q: req.q,
-        groups: service::groups(&catalog),
+        groups: browse::groups(&catalog),
         edition: catalog.edition.clone(),
         indicators: app.search.len(),
     })
@@ -83,27 +83,8 @@ pub struct IndicatorPage {
     pub practice: Option<std::sync::Arc<practice::PracticeView>>,
 }
 
-fn indicator_page(
-    app: &AppState,
-    nav: Nav,
-    code: &str,
-    revision: Option<u32>,
-) -> Result<IndicatorPage, AppError> {
-    let current = app.store.indicator(code)?.ok_or_else(|| {
-        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
-    })?;
-    let revisions = app.store.revisions(code)?;
-    let current_n = revisions.last().map_or(0, |r| r.number);
-    let (ind, shown) = match revision {
-        None => (current, current_n),
-        Some(n) => {
-            let r = revisions.iter().find(|r| r.number == n).ok_or_else(|| {
-                AppError::not_found("revision_not_found", format!("指标 {code} 没有第 {n} 版。"))
-            })?;
-            (r.indicator.clone(), n)
-        }
-    };
-    let catalog = app.search.catalog();
+/// The project types an indicator applies to (core or not) and its spending natures, named.
+fn type_refs(catalog: &crate::domain::Catalog, ind: &Indicator) -> (Vec<TypeRef>, Vec<String>) {
     let types = catalog
         .types_of(&ind.project_types, &ind.natures)
         .map(|t| TypeRef {
@@ -117,17 +98,43 @@ fn indicator_page(
         .iter()
         .map(|n| catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone()))
         .collect();
+    (types, natures)
+}
+
+fn revision_of(revisions: &[Revision], code: &str, n: u32) -> Result<Indicator, AppError> {
+    let r = revisions.iter().find(|r| r.number == n).ok_or_else(|| {
+        AppError::not_found("revision_not_found", format!("指标 {code} 没有第 {n} 版。"))
+    })?;
+    Ok(r.indicator.clone())
+}
+
+fn indicator_page(
+    app: &AppState,
+    nav: Nav,
+    code: &str,
+    revision: Option<u32>,
+) -> Result<IndicatorPage, AppError> {
+    let current = app.store.indicator(code)?.ok_or_else(|| {
+        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
+    })?;
+    let revisions = app.store.revisions(code)?;
+    let current_n = revisions.last().map_or(0, |r| r.number);
+    let (ind, shown) = match revision {
+        None => (current, current_n),
+        Some(n) => (revision_of(&revisions, code, n)?, n),
+    };
+    let (types, natures) = type_refs(&app.search.catalog(), &ind);
     let retired_note = match &ind.status {
         Status::Active => None,
         Status::Retired { .. } => retired(&app.store, code)?,
     };
     let practice = app.practice.view(&ind)?;
+    // The newest frozen edition holding the revision shown.
     let edition = app
         .store
         .editions()?
         .into_iter()
-        .rev()
-        .find(|e| e.revision_of(code) == Some(shown))
+        .rfind(|e| e.revision_of(code) == Some(shown))
         .map(|e| e.name);
     Ok(IndicatorPage {
         nav,
@@ -211,18 +218,6 @@ pub async fn edition_indicator(
     html(&p)
 }
 
-/// A project type with its indicator count and core count.
-pub type TypeCount = (ProjectType, usize, usize);
-
-/// One 类 of the 支出功能分类科目 on the browse page: code, name, whether a county budget has
-/// project spending under it, and its project types.
-pub struct ClassView {
-    pub code: String,
-    pub name: String,
-    pub project_spending: bool,
-    pub types: Vec<TypeCount>,
-}
-
 #[derive(Template)]
 #[template(path = "browse.html")]
 pub struct BrowsePage {
@@ -237,37 +232,11 @@ pub struct BrowsePage {
 pub async fn browse(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let catalog = app.search.catalog();
     let stats = quality::stats(&catalog, &app.store.indicators()?);
-    let count = |t: ProjectType| {
-        let s = stats.by_type.iter().find(|s| s.code == t.code);
-        (t, s.map_or(0, |s| s.total), s.map_or(0, |s| s.core))
-    };
-    let by_function = p.get("by") == Some("function");
-    let groups = service::groups(&catalog)
-        .into_iter()
-        .map(|(g, types)| (g, types.into_iter().map(count).collect()))
-        .collect();
-    let classes = catalog
-        .functions
-        .iter()
-        .map(|c| ClassView {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            project_spending: c.project_spending,
-            types: catalog
-                .project_types
-                .iter()
-                .filter(|t| catalog.classes_of(t).iter().any(|k| k.code == c.code))
-                .cloned()
-                .map(count)
-                .collect(),
-        })
-        .filter(|c| c.project_spending || !c.types.is_empty())
-        .collect();
     html(&BrowsePage {
         nav: viewer.nav(),
-        by_function,
-        groups,
-        classes,
+        by_function: p.get("by") == Some("function"),
+        groups: browse::counted_groups(&catalog, &stats),
+        classes: browse::classes(&catalog, &stats),
         edition: catalog.edition.clone(),
     })
 }
