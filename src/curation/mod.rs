@@ -10,7 +10,7 @@ mod request;
 pub mod retirement;
 
 pub use library_rules::concerns;
-pub use request::{Change, NewProposal};
+pub use request::{Change, NewProposal, Verdict};
 
 use crate::domain::edition::{NoteEntry, notes_between};
 use crate::domain::quality::{self, normalized_name};

@@ -3,7 +3,7 @@
 
 use super::import::ImportReport;
 use super::{Actor, Curation, CurationError, Result, patched};
-use crate::domain::{FieldChange, Indicator, Proposal, ProposalKind};
+use crate::domain::{FieldChange, Indicator, Proposal, ProposalKind, Role};
 use crate::ingest::library::IndicatorInput;
 use serde::Deserialize;
 use serde_json::Value;
@@ -27,6 +27,39 @@ pub enum Change {
         code: String,
         revision: u32,
     },
+}
+
+/// What a person does with an open proposal.
+pub enum Verdict {
+    Approve,
+    Reject,
+    Withdraw,
+    /// Folds it into another open proposal (the code it changes).
+    Fold {
+        into: String,
+    },
+}
+
+impl Verdict {
+    /// The decision a form's `action` names; `None` for an unknown one.
+    pub fn parse(action: &str, into: &str) -> Option<Verdict> {
+        Some(match action {
+            "approve" => Verdict::Approve,
+            "reject" => Verdict::Reject,
+            "withdraw" => Verdict::Withdraw,
+            "fold" => Verdict::Fold { into: into.into() },
+            _ => return None,
+        })
+    }
+
+    /// Withdrawing or folding one's own proposal is an editor's; approving and rejecting a
+    /// reviewer's.
+    pub fn role(&self) -> Role {
+        match self {
+            Verdict::Withdraw | Verdict::Fold { .. } => Role::Editor,
+            Verdict::Approve | Verdict::Reject => Role::Reviewer,
+        }
+    }
 }
 
 /// `POST /api/v1/proposals`: a proposal as JSON.
@@ -79,6 +112,23 @@ impl Curation {
     pub fn propose_json(&self, actor: &Actor, p: NewProposal) -> Result<Proposal> {
         let change = self.change_of(&p)?;
         self.propose(actor, change, &p.reason)
+    }
+
+    /// Decides on proposal `id`; answers the proposal to show next (a fold's target).
+    pub fn decide(&self, actor: &Actor, id: u64, d: Verdict, comment: &str) -> Result<u64> {
+        match d {
+            Verdict::Fold { into } => return Ok(super::fold_into(self, actor, id, &into)?.id),
+            Verdict::Approve => {
+                super::approve(self, actor, &[id], comment)?;
+            }
+            Verdict::Reject => {
+                super::reject(self, actor, id, comment)?;
+            }
+            Verdict::Withdraw => {
+                super::withdraw(self, actor, id)?;
+            }
+        }
+        Ok(id)
     }
 
     /// A bulk import from a spreadsheet: checked only, or (`apply`) opened as one proposal.

@@ -479,36 +479,12 @@ pub async fn decide_page(
     Form(f): Form<Fields>,
 ) -> Page {
     let id = parse_id(&id)?;
-    let action = field(&f, "action").to_string();
-    let comment = field(&f, "comment").to_string();
-    let actor = viewer.require(if matches!(action.as_str(), "withdraw" | "fold") {
-        Role::Editor
-    } else {
-        Role::Reviewer
-    })?;
-    let into = field(&f, "into").to_string();
-    let next = blocking(move || {
-        match action.as_str() {
-            "fold" => return Ok(curation::fold_into(&app.curation, &actor, id, &into)?.id),
-            "approve" => {
-                curation::approve(&app.curation, &actor, &[id], &comment)?;
-            }
-            "reject" => {
-                curation::reject(&app.curation, &actor, id, &comment)?;
-            }
-            "withdraw" => {
-                curation::withdraw(&app.curation, &actor, id)?;
-            }
-            other => {
-                return Err(AppError::bad(
-                    "invalid_request",
-                    format!("未知操作“{other}”"),
-                ));
-            }
-        }
-        Ok(id)
-    })
-    .await?;
+    let action = field(&f, "action");
+    let d = curation::Verdict::parse(action, field(&f, "into"))
+        .ok_or_else(|| AppError::bad("invalid_request", format!("未知操作“{action}”")));
+    let actor = viewer.require(d.as_ref().map_or(Role::Reviewer, |d| d.role()))?;
+    let (d, comment) = (d?, field(&f, "comment").to_string());
+    let next = blocking(move || Ok(app.curation.decide(&actor, id, d, &comment)?)).await?;
     Ok(Redirect::to(&format!("/proposals/{next}")).into_response())
 }
 
