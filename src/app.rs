@@ -2,6 +2,7 @@
 //! feature services built once over them, and a background repair that keeps the index in line
 //! with the store.
 
+use crate::accounts::Accounts;
 use crate::config::{Config, LibrarySource};
 use crate::curation::Curation;
 use crate::curation::publish::rebuild;
@@ -43,6 +44,8 @@ pub struct App {
     /// Slots for parsing uploads, `config.uploads.parallel_parses` of them: a parse holds one
     /// until it ends, so hostile files cannot take every core or unbounded memory at once.
     pub parses: Arc<tokio::sync::Semaphore>,
+    /// Users, passwords, sessions, API tokens and the audit log.
+    pub accounts: Accounts,
     /// Proposals, review, editions and bulk import; publishing in commit order.
     pub curation: Curation,
     /// Suggestions, drafts and their checks, for drafts and training attempts alike.
@@ -231,6 +234,10 @@ impl App {
             sheet: config.uploads.sheet,
             practice: practice.clone(),
         };
+        let accounts = Accounts {
+            store: store.clone(),
+            limits: config.limits.clone(),
+        };
         let training = Training {
             store: store.clone(),
             search: search.clone(),
@@ -240,6 +247,7 @@ impl App {
         };
         let mut app = App {
             release: None,
+            accounts,
             curation,
             drafting,
             practice,

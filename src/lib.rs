@@ -1,9 +1,11 @@
 //! zhibiao: a versioned budget-performance indicator library (预算绩效指标库) with Chinese search.
 //!
-//! Layers import downward only: `web` → the feature services (`drafting`, `curation`,
-//! `evaluations`, `training`) → `store`, `search`, `ingest` → `domain` → `text`. `app` builds the store, the
+//! Layers import downward only: `web` → the feature services (`accounts`, `drafting`,
+//! `curation`, `evaluations`, `training`) → `store`, `search`, `ingest` → `domain` → `text`. `app` builds the store, the
 //! index and the services once for `serve` and the tests; `main` is the command line.
 
+/// Service: users, passwords, sessions, API tokens and the audit log.
+pub mod accounts;
 /// The application: store, index and configuration opened together, the index kept in line.
 pub mod app;
 /// Every setting, from a flag or the environment.

@@ -624,7 +624,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
     use zhibiao::domain::User;
     use zhibiao::store::Store;
-    use zhibiao::web::auth;
     let config = cli.config(None);
     std::fs::create_dir_all(&config.data_dir)?;
     let store = Store::open(&config.store_dir(), 8 << 20).with_context(|| {
@@ -659,9 +658,9 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
                     p
                 }
             };
-            let u = zhibiao::web::account::save_user_in(
+            let u = zhibiao::accounts::save_user(
                 &store,
-                zhibiao::web::account::NewUser {
+                zhibiao::accounts::NewUser {
                     name: name.clone(),
                     display: display.clone(),
                     role: role.clone(),
@@ -669,7 +668,7 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
                 },
                 audit("保存用户", name),
             )
-            .map_err(|e| anyhow::anyhow!(e.message()))?;
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
             println!("已保存用户 {}（角色：{}）。", u.name, u.role);
         }
         UserAction::List => {
@@ -684,12 +683,10 @@ fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {
             }
         }
         UserAction::Token { name } => {
-            let mut u: User = store
+            let u: User = store
                 .user(name)?
                 .with_context(|| format!("用户 {name} 不存在"))?;
-            let token = auth::random_token();
-            u.token_hash = Some(auth::sha256_hex(&token));
-            store.put_user(&u, audit("生成 API 令牌", name))?;
+            let token = zhibiao::accounts::issue_token(&store, u, audit("生成 API 令牌", name))?;
             println!("{token}");
             eprintln!("以上为 {name} 的新 API 令牌（只显示一次）；旧令牌已失效。");
         }

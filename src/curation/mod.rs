@@ -7,11 +7,13 @@ pub mod import;
 mod library_rules;
 pub mod publish;
 pub mod release;
+mod request;
 pub mod retirement;
 
 pub use library_rules::concerns;
+pub use request::{Change, NewProposal, Verdict};
 
-use crate::domain::edition::{NoteEntry, compare};
+use crate::domain::edition::{NoteEntry, notes_between};
 use crate::domain::quality::{self, normalized_name};
 use crate::domain::revision::diff;
 use crate::domain::{
@@ -22,6 +24,7 @@ use crate::ingest::library::{IndicatorInput, Problems, validate};
 use crate::ingest::sheet::SheetLimits;
 use crate::search::{SearchIndex, SearchRequest};
 use crate::store::{ChangeMeta, Commit, Decision, Store, StoreError};
+use crate::text::bigram_dice;
 use chrono::Utc;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -49,6 +52,9 @@ pub enum CurationError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// Input that names its own stable code (a missing field, an unreadable indicator).
+    #[error("{message}")]
+    Bad { code: &'static str, message: String },
     /// An uploaded file past a size or count limit.
     #[error(transparent)]
     Limit(#[from] crate::ingest::sheet::LimitError),
@@ -121,24 +127,6 @@ impl NearDuplicate {
     }
 }
 
-/// Character bigrams of a normalised name (single characters for one-character names).
-fn grams(s: &str) -> HashSet<(char, char)> {
-    let cs: Vec<char> = s.chars().collect();
-    if cs.len() == 1 {
-        return HashSet::from([(cs[0], cs[0])]);
-    }
-    cs.windows(2).map(|w| (w[0], w[1])).collect()
-}
-
-/// Dice similarity of the names' bigrams, 0..=1.
-pub fn name_similarity(a: &str, b: &str) -> f32 {
-    let (ga, gb) = (grams(&normalized_name(a)), grams(&normalized_name(b)));
-    if ga.is_empty() || gb.is_empty() {
-        return 0.0;
-    }
-    2.0 * ga.intersection(&gb).count() as f32 / (ga.len() + gb.len()) as f32
-}
-
 /// Published indicators that `ind` may duplicate: the same name once normalised, or a close name
 /// with the same unit and level-2, or a search hit that is almost the same name. Candidates come
 /// from the search index, so this stays cheap on a large library.
@@ -153,7 +141,7 @@ pub fn near_duplicates(app: &Curation, ind: &Indicator) -> Result<Vec<NearDuplic
         if other.code == ind.code {
             continue;
         }
-        let sim = name_similarity(&ind.name, &other.name);
+        let sim = bigram_dice(&normalized_name(&ind.name), &normalized_name(&other.name));
         let why = if normalized_name(&other.name) == own
             || other.aliases.iter().any(|a| normalized_name(a) == own)
         {
@@ -990,7 +978,7 @@ pub fn edition(app: &Curation, name: &str) -> Result<Edition> {
 /// Release notes from edition `a` to edition `b`.
 pub fn edition_diff(app: &Curation, a: &str, b: &str) -> Result<Vec<NoteEntry>> {
     let (ea, eb) = (edition(app, a)?, edition(app, b)?);
-    Ok(compare(&ea, &eb, |code, n| {
+    Ok(notes_between(&ea, &eb, |code, n| {
         app.store
             .revision(code, n)
             .ok()
@@ -1013,7 +1001,7 @@ pub fn release_notes(app: &Curation, name: &str) -> Result<(Option<String>, Vec<
         source_hash: None,
     };
     let prev = if pos > 0 { &eds[pos - 1] } else { &empty };
-    let notes = compare(prev, &eds[pos], |code, n| {
+    let notes = notes_between(prev, &eds[pos], |code, n| {
         app.store
             .revision(code, n)
             .ok()
@@ -1047,9 +1035,10 @@ mod tests {
 
     #[test]
     fn name_similarity_ignores_filler_and_punctuation() {
-        assert!(name_similarity("新建道路里程", "新建道路总里程") > 0.9);
-        assert!(name_similarity("新建道路里程", "道路养护面积") < 0.5);
-        assert_eq!(name_similarity("", "道路"), 0.0);
+        let similarity = |a, b| bigram_dice(&normalized_name(a), &normalized_name(b));
+        assert!(similarity("新建道路里程", "新建道路总里程") > 0.9);
+        assert!(similarity("新建道路里程", "道路养护面积") < 0.5);
+        assert_eq!(similarity("", "道路"), 0.0);
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct NoteEntry {
 
 /// Release notes from edition `a` to edition `b` (new, changed materially or immaterially,
 /// retired), by code. `state` reads an indicator at a revision.
-pub fn compare(
+pub fn notes_between(
     a: &Edition,
     b: &Edition,
     state: impl Fn(&str, u32) -> Option<Indicator>,
@@ -119,7 +119,7 @@ mod tests {
         };
         let a = ed("1", &[("A", 1), ("B", 1), ("C", 1), ("E", 1)]);
         let b = ed("2", &[("A", 2), ("B", 2), ("C", 2), ("D", 1), ("E", 1)]);
-        let notes = compare(&a, &b, state);
+        let notes = notes_between(&a, &b, state);
         let kinds: Vec<(&str, ChangeKind)> =
             notes.iter().map(|n| (n.code.as_str(), n.kind)).collect();
         assert_eq!(

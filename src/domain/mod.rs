@@ -1,6 +1,7 @@
 //! Pure domain types and rules of the indicator library: no I/O here.
 
 pub mod account;
+pub mod browse;
 pub mod catalog;
 pub mod draft;
 pub mod edition;

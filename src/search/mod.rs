@@ -9,6 +9,7 @@ mod matcher;
 mod per_segment;
 mod query;
 pub mod schema;
+pub mod service;
 pub mod tokenizer;
 pub mod vocab;
 

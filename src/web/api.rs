@@ -4,7 +4,8 @@ use super::error::{ApiError, AppError};
 use super::extract::{Json, Path};
 use super::params::Params;
 use super::{AppState, run_search};
-use crate::domain::{Indicator, Revision, quality};
+use crate::domain::browse::groups;
+use crate::domain::{Catalog, Indicator, ProjectType, Revision, quality};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -126,39 +127,39 @@ pub async fn revisions(
     Ok(Json(json!({ "code": code, "revisions": revisions })))
 }
 
+/// One project type with its spending classes and indicator counts.
+fn type_json(catalog: &Catalog, stats: &quality::Stats, t: &ProjectType) -> Value {
+    let s = stats.by_type.iter().find(|s| s.code == t.code);
+    let functions: Vec<Value> = t
+        .functions
+        .iter()
+        .map(|f| json!({ "code": f, "name": catalog.function_name(f) }))
+        .collect();
+    let classes: Vec<Value> = catalog
+        .classes_of(t)
+        .iter()
+        .map(|c| json!({ "code": c.code, "name": c.name }))
+        .collect();
+    json!({
+        "code": t.code, "name": t.name, "subgroup": t.subgroup,
+        "sectors": t.sectors, "natures": t.natures, "keywords": t.keywords,
+        "description": t.description,
+        "functions": functions, "function_classes": classes,
+        "indicators": s.map_or(0, |s| s.total),
+        "core_indicators": s.map_or(0, |s| s.core),
+    })
+}
+
 pub async fn project_types(State(app): State<AppState>) -> Json<Value> {
     let catalog = app.search.catalog();
     let indicators = app.store.indicators().unwrap_or_default();
     let stats = quality::stats(&catalog, &indicators);
-    let groups: Vec<Value> = catalog
-        .groups
+    let groups: Vec<Value> = groups(&catalog)
         .iter()
-        .map(|g| {
-            let types: Vec<Value> = catalog
-                .project_types
+        .map(|(g, types)| {
+            let types: Vec<Value> = types
                 .iter()
-                .filter(|t| &t.group == g)
-                .map(|t| {
-                    let s = stats.by_type.iter().find(|s| s.code == t.code);
-                    let functions: Vec<Value> = t
-                        .functions
-                        .iter()
-                        .map(|f| json!({ "code": f, "name": catalog.function_name(f) }))
-                        .collect();
-                    let classes: Vec<Value> = catalog
-                        .classes_of(t)
-                        .iter()
-                        .map(|c| json!({ "code": c.code, "name": c.name }))
-                        .collect();
-                    json!({
-                        "code": t.code, "name": t.name, "subgroup": t.subgroup,
-                        "sectors": t.sectors, "natures": t.natures, "keywords": t.keywords,
-                        "description": t.description,
-                        "functions": functions, "function_classes": classes,
-                        "indicators": s.map_or(0, |s| s.total),
-                        "core_indicators": s.map_or(0, |s| s.core),
-                    })
-                })
+                .map(|t| type_json(&catalog, &stats, t))
                 .collect();
             json!({ "group": g, "project_types": types })
         })

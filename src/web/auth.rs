@@ -8,11 +8,9 @@
 use super::AppState;
 use super::error::{ApiError, AppError, PageError};
 pub use super::layout::Nav;
+use crate::accounts::{random_token, same};
 use crate::curation::Actor;
-use crate::domain::{AuditEntry, Role, Session, User};
-use argon2::Argon2;
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use crate::domain::{AuditEntry, Role, User};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -20,7 +18,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
@@ -28,51 +25,11 @@ pub const SESSION_COOKIE: &str = "zb_session";
 pub const CSRF_COOKIE: &str = "zb_csrf";
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// A working day: a session left open on a shared office PC does not last until tomorrow.
-pub const SESSION_HOURS: i64 = 8;
+pub use crate::accounts::SESSION_HOURS;
 /// The anonymous CSRF cookie lives as long as a session and is renewed with every page, so a
 /// page left open is refused at most after a working day of disuse.
 pub const CSRF_COOKIE_SECS: i64 = SESSION_HOURS * 3600;
 const MAX_BODY: usize = 16 * 1024 * 1024;
-
-/// 32 random bytes from the OS, hex-encoded.
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    OsRng.fill_bytes(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub fn sha256_hex(s: &str) -> String {
-    format!("{:x}", Sha256::digest(s.as_bytes()))
-}
-
-/// Argon2id with the crate's default parameters and a random salt, as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("密码加密失败：{e}"))
-}
-
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// Compares secrets in time independent of where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Via {
@@ -221,10 +178,67 @@ fn client_ip(req: &Request, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
     super::address::client(peer, req.headers(), trusted)
 }
 
+/// Who the caller is: an API token, a session cookie, or nobody; and the session's CSRF token.
+fn resolve(
+    app: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Option<User>, Option<String>, Via), AppError> {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
+        return match app.accounts.by_token(token)? {
+            Some(u) => Ok((Some(u), None, Via::Token)),
+            None => Err(AppError::Unauthorized(
+                "API 令牌无效或已撤销（Authorization: Bearer <令牌>）".into(),
+            )),
+        };
+    }
+    let jar = cookies(headers);
+    if let Some(token) = jar.get(SESSION_COOKIE).filter(|t| is_token(t))
+        && let Some((u, csrf, hash)) = app.accounts.by_session(token)?
+    {
+        return Ok((Some(u), Some(csrf), Via::Session(hash)));
+    }
+    Ok((None, None, Via::Anonymous))
+}
+
+/// The CSRF token a write carries: from its header, or from a form body (read and put back).
+async fn provided_csrf(
+    req: Request,
+    is_api: bool,
+    via: &Via,
+    csrf: &str,
+) -> Result<(Request, Option<String>), AppError> {
+    let header_token = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if is_api {
+        // API calls without a session carry no ambient authority: nothing to forge.
+        let found = if matches!(via, Via::Session(_)) {
+            header_token
+        } else {
+            Some(csrf.to_string())
+        };
+        return Ok((req, found));
+    }
+    if header_token.is_some() {
+        return Ok((req, header_token));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| AppError::bad("body_too_large", "上传内容过大（最大 16 MiB）"))?;
+    let found = csrf_in_body(&parts.headers, &bytes).await;
+    Ok((Request::from_parts(parts, Body::from(bytes)), found))
+}
+
 /// Resolves the caller, enforces CSRF on writes, and hands out the anonymous CSRF cookie.
 pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let is_api = path.starts_with("/api/");
+    let is_api = req.uri().path().starts_with("/api/");
     let fail = |e: AppError| -> Response {
         if is_api {
             ApiError(e).into_response()
@@ -233,86 +247,22 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         }
     };
     let ip = client_ip(&req, &app.config.limits.trusted_proxies);
-    let jar = cookies(req.headers());
-    let mut via = Via::Anonymous;
-    let mut user = None;
-    let mut csrf = None;
-    if let Some(auth) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let token = auth.strip_prefix("Bearer ").unwrap_or("").trim();
-        match app.store.user_by_token(&sha256_hex(token)) {
-            Ok(Some(u)) if !token.is_empty() => {
-                user = Some(u);
-                via = Via::Token;
-            }
-            Ok(_) => {
-                return fail(AppError::Unauthorized(
-                    "API 令牌无效或已撤销（Authorization: Bearer <令牌>）".into(),
-                ));
-            }
-            Err(e) => return fail(e.into()),
-        }
-    } else if let Some(token) = jar.get(SESSION_COOKIE).filter(|t| is_token(t)) {
-        let hash = sha256_hex(token);
-        match app.store.session(&hash) {
-            Ok(Some(s)) => match app.store.user(&s.user) {
-                Ok(Some(u)) if !u.disabled => {
-                    user = Some(u);
-                    csrf = Some(s.csrf);
-                    via = Via::Session(hash);
-                }
-                Ok(_) => {}
-                Err(e) => return fail(e.into()),
-            },
-            Ok(None) => {}
-            Err(e) => return fail(e.into()),
-        }
-    }
-    let mut new_cookie = false;
-    let csrf = match csrf {
-        Some(c) => c,
-        None => match jar.get(CSRF_COOKIE).filter(|t| is_token(t)) {
-            Some(c) => c.clone(),
-            None => {
-                new_cookie = true;
-                random_token()
-            }
-        },
+    let (user, csrf, via) = match resolve(&app, req.headers()) {
+        Ok(found) => found,
+        Err(e) => return fail(e),
     };
+    let known = cookies(req.headers())
+        .remove(CSRF_COOKIE)
+        .filter(|t| is_token(t));
+    let new_cookie = csrf.is_none() && known.is_none();
+    let csrf = csrf.or(known).unwrap_or_else(random_token);
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut req = req;
     if !safe && via != Via::Token {
-        let header_token = req
-            .headers()
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let provided = if is_api {
-            // API calls without a session carry no ambient authority: nothing to forge.
-            if !matches!(via, Via::Session(_)) {
-                Some(csrf.clone())
-            } else {
-                header_token
-            }
-        } else if header_token.is_some() {
-            header_token
-        } else {
-            let (parts, body) = req.into_parts();
-            let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-                Ok(b) => b,
-                Err(_) => {
-                    return fail(AppError::bad(
-                        "body_too_large",
-                        "上传内容过大（最大 16 MiB）",
-                    ));
-                }
-            };
-            let found = csrf_in_body(&parts.headers, &bytes).await;
-            req = Request::from_parts(parts, Body::from(bytes));
-            found
+        let provided;
+        (req, provided) = match provided_csrf(req, is_api, &via, &csrf).await {
+            Ok(found) => found,
+            Err(e) => return fail(e),
         };
         if !provided.is_some_and(|p| same(&p, &csrf)) {
             return fail(AppError::Forbidden {
@@ -337,49 +287,21 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
     // A new token goes out with any page; a known one is renewed with each page to anonymous
     // callers, whose forms it signs.
     if !is_api && (new_cookie || (anonymous && is_page)) {
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            cookie(
-                CSRF_COOKIE,
-                &csrf,
-                CSRF_COOKIE_SECS,
-                false,
-                app.config.secure_cookies,
-            ),
+        let c = cookie(
+            CSRF_COOKIE,
+            &csrf,
+            CSRF_COOKIE_SECS,
+            false,
+            app.config.secure_cookies,
         );
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
     res
-}
-
-/// Opens a session for `user`: the cookie value and the session's CSRF token.
-pub fn open_session(app: &AppState, user: &User) -> Result<(String, String), AppError> {
-    let token = random_token();
-    let now = Utc::now();
-    let s = Session {
-        user: user.name.clone(),
-        csrf: random_token(),
-        created: now,
-        expires: now + chrono::Duration::hours(SESSION_HOURS),
-    };
-    app.store.put_session(&sha256_hex(&token), &s)?;
-    Ok((token, s.csrf))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_salt_and_verify() {
-        let a = hash_password("正确的密码 horse battery").unwrap();
-        let b = hash_password("正确的密码 horse battery").unwrap();
-        assert_ne!(a, b, "salted");
-        assert!(a.starts_with("$argon2id$"));
-        assert!(!a.contains("horse"));
-        assert!(verify_password(&a, "正确的密码 horse battery"));
-        assert!(!verify_password(&a, "wrong"));
-        assert!(!verify_password("not a hash", "x"));
-    }
 
     #[test]
     fn cookies_parse_and_tokens_are_hex() {

@@ -4,49 +4,25 @@
 use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
-use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer};
+use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
+use super::response::{Page, attachment, blocking, html};
 use super::uploads;
 use crate::curation::import::{self as bulk, ImportReport};
-use crate::curation::{self, ChangeView, patched};
+use crate::curation::{self, Change, ChangeView, NewProposal};
 use crate::domain::edition::NoteEntry;
-use crate::domain::{Edition, FieldChange, Indicator, Proposal, ProposalKind, ProposalState, Role};
+use crate::domain::{Edition, FieldChange, Proposal, ProposalState, Role};
 use crate::ingest::library::IndicatorInput;
 use crate::store::Miss;
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-type Page = Result<Response, PageError>;
 type Api<T> = Result<T, ApiError>;
-
-fn html<T: Template>(t: &T) -> Page {
-    Ok(Html(t.render().map_err(AppError::from)?).into_response())
-}
-
-/// Runs blocking curation work (store transactions, index commits, spreadsheets) off the
-/// async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await?
-}
-
-/// Parses a JSON body after the caller's role was checked, so an anonymous call is told 401
-/// whatever it sent.
-pub(super) fn json_body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AppError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}")))
-}
 
 fn parse_id(s: &str) -> Result<u64, AppError> {
     s.trim_start_matches(['P', 'p'])
@@ -56,89 +32,6 @@ fn parse_id(s: &str) -> Result<u64, AppError> {
 
 // ---------------------------------------------------------------- JSON API
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewProposal {
-    /// `create`, `edit`, `retire`, `merge` or `restore`.
-    #[schema(value_type = String)]
-    pub kind: ProposalKind,
-    #[serde(default)]
-    pub code: Option<String>,
-    /// Create: the whole indicator as in a library file. Edit: only the fields that change.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub indicator: Option<serde_json::Map<String, Value>>,
-    #[serde(default)]
-    pub replaced_by: Option<String>,
-    #[serde(default)]
-    pub into: Option<String>,
-    #[serde(default)]
-    pub revision: Option<u32>,
-    #[serde(default)]
-    pub reason: String,
-}
-
-fn need<'a, T>(v: &'a Option<T>, what: &str) -> Result<&'a T, AppError> {
-    v.as_ref()
-        .ok_or_else(|| AppError::bad("missing_field", format!("缺少字段 {what}")))
-}
-
-fn propose(app: &AppState, actor: &curation::Actor, p: NewProposal) -> Result<Proposal, AppError> {
-    let code = p.code.as_deref().map(str::trim).unwrap_or("");
-    Ok(match p.kind {
-        ProposalKind::Create => {
-            let mut obj = need(&p.indicator, "indicator")?.clone();
-            if !code.is_empty() {
-                obj.insert("code".into(), Value::String(code.into()));
-            }
-            obj.entry("code").or_insert(Value::String(String::new()));
-            let input: IndicatorInput =
-                serde_json::from_value(Value::Object(obj)).map_err(|e| {
-                    AppError::bad(
-                        "invalid_indicator",
-                        format!("指标内容无法识别：{e}（字段见 indicators/README.md）"),
-                    )
-                })?;
-            curation::propose_create(&app.curation, actor, input, &p.reason)?
-        }
-        ProposalKind::Edit => {
-            let current = app
-                .store
-                .indicator(code)?
-                .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 不存在")))?;
-            let input = patched(&current, need(&p.indicator, "indicator")?)?;
-            curation::propose_edit(&app.curation, actor, code, input, &p.reason)?
-        }
-        ProposalKind::Retire => curation::propose_retire(
-            &app.curation,
-            actor,
-            code,
-            p.replaced_by.as_deref(),
-            &p.reason,
-        )?,
-        ProposalKind::Merge => curation::propose_merge(
-            &app.curation,
-            actor,
-            code,
-            need(&p.into, "into")?,
-            &p.reason,
-        )?,
-        ProposalKind::Restore => curation::propose_restore(
-            &app.curation,
-            actor,
-            code,
-            *need(&p.revision, "revision")?,
-            &p.reason,
-        )?,
-        ProposalKind::Import => {
-            return Err(AppError::bad(
-                "invalid_request",
-                "批量导入请使用 POST /api/v1/import",
-            ));
-        }
-    })
-}
-
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
@@ -147,7 +40,7 @@ pub async fn create_api(
 ) -> Api<(StatusCode, Json<Proposal>)> {
     let actor = viewer.require(Role::Editor)?;
     let body: NewProposal = json_body(&body)?;
-    let p = blocking(move || propose(&app, &actor, body)).await?;
+    let p = blocking(move || Ok(app.curation.propose_json(&actor, body)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -323,30 +216,12 @@ pub struct CompareQuery {
     pub b: u32,
 }
 
-fn compare_revisions(
-    app: &AppState,
-    code: &str,
-    a: u32,
-    b: u32,
-) -> Result<(Indicator, Indicator, Vec<FieldChange>), AppError> {
-    let get = |n: u32| -> Result<Indicator, AppError> {
-        Ok(app
-            .store
-            .revision(code, n)?
-            .ok_or_else(|| AppError::not_found("not_found", format!("指标 {code} 没有第 {n} 版")))?
-            .indicator)
-    };
-    let (ia, ib) = (get(a)?, get(b)?);
-    let d = crate::domain::revision::diff(&ia, &ib);
-    Ok((ia, ib, d))
-}
-
 pub async fn compare_api(
     State(app): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<CompareQuery>,
 ) -> Api<Json<Value>> {
-    let (_, _, d) = compare_revisions(&app, &code, q.a, q.b)?;
+    let (_, _, d) = app.curation.compare_revisions(&code, q.a, q.b)?;
     Ok(Json(
         json!({ "code": code, "a": q.a, "b": q.b, "changes": d }),
     ))
@@ -498,21 +373,6 @@ pub async fn template_csv() -> Response {
     )
 }
 
-pub fn attachment(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
-    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"export\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 // ---------------------------------------------------------------- pages
 
 pub struct ProposalRow {
@@ -619,36 +479,12 @@ pub async fn decide_page(
     Form(f): Form<Fields>,
 ) -> Page {
     let id = parse_id(&id)?;
-    let action = field(&f, "action").to_string();
-    let comment = field(&f, "comment").to_string();
-    let actor = viewer.require(if matches!(action.as_str(), "withdraw" | "fold") {
-        Role::Editor
-    } else {
-        Role::Reviewer
-    })?;
-    let into = field(&f, "into").to_string();
-    let next = blocking(move || {
-        match action.as_str() {
-            "fold" => return Ok(curation::fold_into(&app.curation, &actor, id, &into)?.id),
-            "approve" => {
-                curation::approve(&app.curation, &actor, &[id], &comment)?;
-            }
-            "reject" => {
-                curation::reject(&app.curation, &actor, id, &comment)?;
-            }
-            "withdraw" => {
-                curation::withdraw(&app.curation, &actor, id)?;
-            }
-            other => {
-                return Err(AppError::bad(
-                    "invalid_request",
-                    format!("未知操作“{other}”"),
-                ));
-            }
-        }
-        Ok(id)
-    })
-    .await?;
+    let action = field(&f, "action");
+    let d = curation::Verdict::parse(action, field(&f, "into"))
+        .ok_or_else(|| AppError::bad("invalid_request", format!("未知操作“{action}”")));
+    let actor = viewer.require(d.as_ref().map_or(Role::Reviewer, |d| d.role()))?;
+    let (d, comment) = (d?, field(&f, "comment").to_string());
+    let next = blocking(move || Ok(app.curation.decide(&actor, id, d, &comment)?)).await?;
     Ok(Redirect::to(&format!("/proposals/{next}")).into_response())
 }
 
@@ -837,6 +673,39 @@ pub async fn edit_form(
     )?)
 }
 
+/// The change the edit page's form asks for (its `action` button).
+fn change_of_form(
+    f: &Fields,
+    code: Option<String>,
+    input: IndicatorInput,
+) -> Result<Change, AppError> {
+    let action = field(f, "action");
+    Ok(match (action, code) {
+        ("create", _) => Change::Create(input),
+        ("edit", Some(code)) => Change::Edit { code, input },
+        ("retire", Some(code)) => Change::Retire {
+            code,
+            replaced_by: Some(field(f, "replaced_by").to_string()),
+        },
+        ("merge", Some(code)) => Change::Merge {
+            code,
+            into: field(f, "into").to_string(),
+        },
+        ("restore", Some(code)) => Change::Restore {
+            code,
+            revision: field(f, "revision")
+                .parse()
+                .map_err(|_| AppError::bad("missing_field", "请选择要恢复的版本"))?,
+        },
+        (other, _) => {
+            return Err(AppError::bad(
+                "invalid_request",
+                format!("未知操作“{other}”"),
+            ));
+        }
+    })
+}
+
 /// Handles the edit page's forms: a new or changed indicator, retire, merge, restore.
 pub async fn propose_page(
     State(app): State<AppState>,
@@ -847,42 +716,11 @@ pub async fn propose_page(
 ) -> Page {
     let actor = viewer.require(Role::Editor)?;
     let code = code.map(|c| c.0);
-    let action = field(&f, "action").to_string();
     let reason = field(&f, "reason").to_string();
     let input = input_from_form(&f, code.as_deref().unwrap_or(field(&f, "code")));
-    let (app2, input2, code2) = (app.clone(), input.clone(), code.clone());
-    let (replaced_by, into) = (
-        field(&f, "replaced_by").to_string(),
-        field(&f, "into").to_string(),
-    );
-    let revision: Option<u32> = field(&f, "revision").parse().ok();
-    let result = blocking(move || {
-        let app = app2;
-        Ok(match (action.as_str(), code2.as_deref()) {
-            ("create", _) => curation::propose_create(&app.curation, &actor, input2, &reason)?,
-            ("edit", Some(c)) => curation::propose_edit(&app.curation, &actor, c, input2, &reason)?,
-            ("retire", Some(c)) => {
-                curation::propose_retire(&app.curation, &actor, c, Some(&replaced_by), &reason)?
-            }
-            ("merge", Some(c)) => {
-                curation::propose_merge(&app.curation, &actor, c, &into, &reason)?
-            }
-            ("restore", Some(c)) => curation::propose_restore(
-                &app.curation,
-                &actor,
-                c,
-                revision.ok_or_else(|| AppError::bad("missing_field", "请选择要恢复的版本"))?,
-                &reason,
-            )?,
-            (other, _) => {
-                return Err(AppError::bad(
-                    "invalid_request",
-                    format!("未知操作“{other}”"),
-                ));
-            }
-        })
-    })
-    .await;
+    let change = change_of_form(&f, code.clone(), input.clone());
+    let app2 = app.clone();
+    let result = blocking(move || Ok(app2.curation.propose(&actor, change?, &reason)?)).await;
     match result {
         Ok(p) => Ok(Redirect::to(&format!("/proposals/{}", p.id)).into_response()),
         // The form comes back with what was typed and every problem named.
@@ -891,14 +729,8 @@ pub async fn propose_page(
             @ (AppError::Invalid { .. } | AppError::BadRequest { .. } | AppError::Conflict { .. }),
         ) => {
             let status = e.status();
-            let page = edit_page(
-                &app,
-                viewer.nav(),
-                code,
-                input,
-                field(&f, "reason").into(),
-                Some(e),
-            )?;
+            let reason = field(&f, "reason").into();
+            let page = edit_page(&app, viewer.nav(), code, input, reason, Some(e))?;
             Ok((status, Html(page.render().map_err(AppError::from)?)).into_response())
         }
         Err(e) => Err(e.into()),
@@ -934,7 +766,7 @@ pub async fn compare_page(
     };
     let num = |k: &str, d: u32| q.get(k).and_then(|v| v.parse().ok()).unwrap_or(d);
     let (a, b) = (num("a", last.saturating_sub(1).max(1)), num("b", last));
-    let (_, ib, changes) = compare_revisions(&app, &code, a, b)?;
+    let (_, ib, changes) = app.curation.compare_revisions(&code, a, b)?;
     html(&ComparePage {
         nav: viewer.nav(),
         name: ib.name,
@@ -1067,41 +899,65 @@ pub async fn import_form(viewer: Viewer) -> Page {
     })
 }
 
-pub async fn import_page(
-    State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+/// The import form: the file, whether to apply it, and why.
+#[derive(Default)]
+struct ImportForm {
+    file: String,
+    bytes: Bytes,
+    apply: bool,
+    reason: String,
+}
+
+async fn read_import_form(
+    app: &AppState,
     mut mp: axum::extract::Multipart,
-) -> Page {
-    let actor = viewer.require(Role::Editor)?;
-    let (mut file, mut bytes, mut apply, mut reason) =
-        (String::new(), Bytes::new(), false, String::new());
+) -> Result<ImportForm, AppError> {
+    let mut form = ImportForm::default();
     let bad = |e| uploads::multipart_error(e, &app.config.uploads.sheet);
     while let Some(field) = mp.next_field().await.map_err(bad)? {
         match field.name() {
             Some("file") => {
-                file = field.file_name().unwrap_or("导入文件").to_string();
-                bytes = field.bytes().await.map_err(bad)?;
+                form.file = field.file_name().unwrap_or("导入文件").to_string();
+                form.bytes = field.bytes().await.map_err(bad)?;
             }
-            Some("apply") => apply = field.text().await.unwrap_or_default() == "1",
-            Some("reason") => reason = field.text().await.unwrap_or_default(),
+            Some("apply") => form.apply = field.text().await.unwrap_or_default() == "1",
+            Some("reason") => form.reason = field.text().await.unwrap_or_default(),
             _ => {}
         }
     }
-    if bytes.is_empty() {
-        return html(&ImportPage {
-            nav: viewer.nav(),
-            report: None,
-            error: Some("请选择要导入的 .xlsx 或 .csv 文件".into()),
-        });
+    Ok(form)
+}
+
+/// The import page with a message; a file past a limit keeps the limit's own status.
+fn import_error(viewer: &Viewer, e: AppError) -> Page {
+    let mut page = html(&ImportPage {
+        nav: viewer.nav(),
+        report: None,
+        error: Some(e.message()),
+    })?;
+    if let AppError::Refused { status, .. } = e {
+        *page.status_mut() = status;
+    }
+    Ok(page)
+}
+
+pub async fn import_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    _: Require<Editor>,
+    mp: axum::extract::Multipart,
+) -> Page {
+    let actor = viewer.require(Role::Editor)?;
+    let f = read_import_form(&app, mp).await?;
+    if f.bytes.is_empty() {
+        let e = AppError::bad("missing_file", "请选择要导入的 .xlsx 或 .csv 文件");
+        return import_error(&viewer, e);
     }
     let work = app.clone();
     let r = uploads::parse(&app, move || {
-        if apply {
-            Ok(bulk::apply(&work.curation, &actor, &file, &bytes, &reason)?)
-        } else {
-            Ok((bulk::plan(&work.curation, &file, &bytes)?.0, None))
-        }
+        Ok(work
+            .curation
+            .import(&actor, &f.file, &f.bytes, f.apply, &f.reason)?)
     })
     .await;
     match r {
@@ -1119,26 +975,7 @@ pub async fn import_page(
         Err(
             e
             @ (AppError::BadRequest { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
-        ) => {
-            let mut page = html(&ImportPage {
-                nav: viewer.nav(),
-                report: None,
-                error: Some(e.message()),
-            })?;
-            // A file past a limit is shown on the form, under the limit's own status.
-            if let AppError::Refused { status, .. } = e {
-                *page.status_mut() = status;
-            }
-            Ok(page)
-        }
+        ) => import_error(&viewer, e),
         Err(e) => Err(e.into()),
     }
-}
-
-/// What the API returns for the signed-in caller.
-#[derive(Serialize)]
-pub struct Me {
-    pub user: Option<String>,
-    pub role: Option<Role>,
-    pub csrf: String,
 }

@@ -3,6 +3,7 @@
 //! Every `/api/` answer of 400 or more is `{"error":{"code","message"}}` (`ErrorBody`); pages
 //! answer the Chinese error page. `uniform` holds that for what no handler or extractor sees.
 
+use crate::accounts::AccountError;
 use crate::curation::CurationError;
 use crate::drafting::DraftingError;
 use crate::ingest::xlsx::SheetError;
@@ -150,6 +151,17 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> AppError {
+        match e {
+            AccountError::Invalid { code, message } => AppError::bad(code, message),
+            AccountError::Unauthorized(m) => AppError::Unauthorized(m),
+            AccountError::Internal(m) => AppError::Internal(m),
+            AccountError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<CurationError> for AppError {
     fn from(e: CurationError) -> AppError {
         match e {
@@ -170,6 +182,7 @@ impl From<CurationError> for AppError {
                 message: m,
             },
             CurationError::BadRequest(m) => AppError::bad("invalid_request", m),
+            CurationError::Bad { code, message } => AppError::bad(code, message),
             CurationError::Limit(l) => l.into(),
             CurationError::Store(e) => e.into(),
             CurationError::Search(e) => e.into(),

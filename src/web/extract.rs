@@ -227,6 +227,18 @@ fn form_error(e: FormRejection) -> AppError {
     }
 }
 
+/// Parses a JSON body read as bytes, for handlers that check the caller's role first, so an
+/// anonymous call is told 401 whatever it sent. An empty body is `{}`.
+pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod openapi;
 pub mod pages;
 pub mod params;
+pub mod response;
 pub mod throttle;
 pub mod training;
 pub mod uploads;
@@ -420,3 +421,6 @@ pub async fn serve_on(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

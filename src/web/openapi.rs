@@ -161,14 +161,16 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
     reason = "the stubs only carry the operations' descriptions"
 )]
 mod ops {
-    use super::super::account::{AuditQuery, LoginForm, NewUser};
+    use super::super::account::{AuditQuery, LoginForm};
     use super::super::curation::{
-        CompareQuery, Decision, FoldBody, FreezeBody, ImportQuery, ListQuery, NewProposal,
+        CompareQuery, Decision, FoldBody, FreezeBody, ImportQuery, ListQuery,
     };
     use super::super::draft_page::DraftBody;
     use super::super::error::ErrorBody;
     use super::super::evaluations::DecisionBody;
     use super::super::training::SessionBody;
+    use crate::accounts::NewUser;
+    use crate::curation::NewProposal;
 
     // ---- search and the library (anonymous) ----
 

@@ -5,110 +5,35 @@ use super::error::{AppError, PageError};
 use super::extract::Path;
 use super::layout::ErrorPage;
 use super::params::Params;
+use super::response::{Page, html};
 use super::{AppState, run_search};
 use crate::curation::retirement::{Retired, retired};
+use crate::domain::browse::{self, ClassView, Level1Block, TypeCount, type_tree};
 use crate::domain::quality::{self, Stats};
-use crate::domain::{Catalog, Framework, Indicator, ProjectType, Revision, Status, Unit};
+use crate::domain::{Framework, Indicator, ProjectType, Revision, Status, Unit};
 use crate::evaluations::practice;
-use crate::search::{FacetCount, SearchResults};
+use crate::search::SearchResults;
+use crate::search::service::{self, ResultsView};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-
-type Page = Result<Html<String>, PageError>;
-
-fn render<T: Template>(t: &T) -> Page {
-    Ok(Html(t.render()?))
-}
-
-pub struct FacetItem {
-    pub label: String,
-    pub count: u64,
-    pub url: String,
-    pub active: bool,
-}
-
-pub struct FacetView {
-    pub title: &'static str,
-    pub items: Vec<FacetItem>,
-}
-
-pub struct HitView {
-    pub code: String,
-    pub name_html: String,
-    pub snippet_html: String,
-    pub level1: String,
-    pub level2: String,
-    pub unit: String,
-    pub target: String,
-    pub scope: &'static str,
-    pub explain: Vec<String>,
-}
 
 #[derive(Template)]
 #[template(path = "search.html")]
 pub struct SearchPage {
     pub nav: Nav,
     pub q: String,
-    pub searched: bool,
-    pub total: usize,
-    pub hits: Vec<HitView>,
-    pub facets: Vec<FacetView>,
-    pub active_filters: Vec<FacetItem>,
-    pub prev_url: Option<String>,
-    pub next_url: Option<String>,
-    pub page: usize,
-    pub pages: usize,
+    pub view: ResultsView,
     pub groups: Vec<(String, Vec<ProjectType>)>,
     pub edition: String,
     pub indicators: usize,
 }
 
-/// The current query string with `key` set to `value` (or removed), and the page reset.
-fn url_with(p: &Params, key: &str, value: Option<&str>) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &p.0 {
-        if k != key && k != "offset" && !v.is_empty() {
-            s.append_pair(k, v);
-        }
-    }
-    if let Some(v) = value {
-        s.append_pair(key, v);
-    }
-    let q = s.finish();
-    if q.is_empty() {
-        "/".into()
-    } else {
-        format!("/?{q}")
-    }
-}
-
-fn groups(catalog: &Catalog) -> Vec<(String, Vec<ProjectType>)> {
-    catalog
-        .groups
-        .iter()
-        .map(|g| {
-            (
-                g.clone(),
-                catalog
-                    .project_types
-                    .iter()
-                    .filter(|t| &t.group == g)
-                    .cloned()
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
 pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let mut req = p.search_request(20)?;
     req.facets = true;
-    let catalog = app.search.catalog();
-    let searched = !req.q.trim().is_empty() || !req.filters.is_empty();
-    let (limit, offset) = (req.limit, req.offset);
-    let res = if searched {
+    let res = if service::asks(&req) {
         run_search(app.clone(), req.clone()).await?
     } else {
         SearchResults {
@@ -118,110 +43,12 @@ pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
             relaxed: None,
         }
     };
-    let facet =
-        |title, key: &'static str, list: &[FacetCount], current: &Option<String>| FacetView {
-            title,
-            items: list
-                .iter()
-                .map(|f| FacetItem {
-                    label: f.label.clone(),
-                    count: f.count,
-                    active: current.as_deref() == Some(f.value.as_str()),
-                    url: url_with(&p, key, Some(&f.value)),
-                })
-                .collect(),
-        };
-    let fl = &req.filters;
-    let mut facets = vec![
-        facet("一级指标", "level1", &res.facets.level1, &fl.level1),
-        facet("二级指标", "level2", &res.facets.level2, &fl.level2),
-        facet(
-            "项目类型",
-            "project_type",
-            &res.facets.project_type,
-            &fl.project_type,
-        ),
-        facet("行业", "sector", &res.facets.sector, &fl.sector),
-        facet("适用范围", "scope", &res.facets.scope, &fl.scope),
-    ];
-    let core_count = res.facets.core.iter().map(|c| c.count).max().unwrap_or(0);
-    facets.push(FacetView {
-        title: "核心指标",
-        items: vec![FacetItem {
-            label: "只看核心指标".into(),
-            count: core_count,
-            url: url_with(&p, "core", Some("1")),
-            active: fl.core,
-        }],
-    });
-    let mut active_filters = Vec::new();
-    for (key, label, v) in [
-        ("level1", "一级", &fl.level1),
-        ("level2", "二级", &fl.level2),
-        ("project_type", "类型", &fl.project_type),
-        ("sector", "行业", &fl.sector),
-        ("scope", "范围", &fl.scope),
-    ] {
-        if let Some(v) = v {
-            let shown = if key == "project_type" {
-                catalog.project_type_name(v).to_string()
-            } else {
-                v.clone()
-            };
-            active_filters.push(FacetItem {
-                label: format!("{label}：{shown}"),
-                count: 0,
-                url: url_with(&p, key, None),
-                active: true,
-            });
-        }
-    }
-    if fl.core {
-        active_filters.push(FacetItem {
-            label: "核心指标".into(),
-            count: 0,
-            url: url_with(&p, "core", None),
-            active: true,
-        });
-    }
-    let page_url = |off: usize| {
-        let base = url_with(&p, "offset", None);
-        let sep = if base.contains('?') { '&' } else { '?' };
-        if off == 0 {
-            base
-        } else {
-            format!("{base}{sep}offset={off}")
-        }
-    };
-    let hits = res
-        .hits
-        .iter()
-        .map(|h| HitView {
-            code: h.indicator.code.to_string(),
-            name_html: h.name_html.clone(),
-            snippet_html: h.snippet_html.clone(),
-            level1: h.indicator.level1.clone(),
-            level2: h.indicator.level2.clone(),
-            unit: h.indicator.unit.clone(),
-            target: h.indicator.target_display(),
-            scope: h.indicator.scope().label(),
-            explain: h.explain.clone(),
-        })
-        .collect();
-    let last = res.total.min(crate::search::MAX_OFFSET + limit);
-    render(&SearchPage {
+    let catalog = app.search.catalog();
+    html(&SearchPage {
         nav: viewer.nav(),
-        q: req.q.clone(),
-        searched,
-        total: res.total,
-        hits,
-        facets,
-        active_filters,
-        prev_url: (offset > 0).then(|| page_url(offset.saturating_sub(limit))),
-        next_url: (offset + limit < last).then(|| page_url(offset + limit)),
-        page: offset / limit + 1,
-        pages: last.div_ceil(limit).max(1),
-        groups: groups(&catalog),
+        view: service::results_view(&req, &res, &p.0, &catalog),
+        q: req.q,
+        groups: browse::groups(&catalog),
         edition: catalog.edition.clone(),
         indicators: app.search.len(),
     })
@@ -256,27 +83,8 @@ pub struct IndicatorPage {
     pub practice: Option<std::sync::Arc<practice::PracticeView>>,
 }
 
-fn indicator_page(
-    app: &AppState,
-    nav: Nav,
-    code: &str,
-    revision: Option<u32>,
-) -> Result<IndicatorPage, AppError> {
-    let current = app.store.indicator(code)?.ok_or_else(|| {
-        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
-    })?;
-    let revisions = app.store.revisions(code)?;
-    let current_n = revisions.last().map_or(0, |r| r.number);
-    let (ind, shown) = match revision {
-        None => (current, current_n),
-        Some(n) => {
-            let r = revisions.iter().find(|r| r.number == n).ok_or_else(|| {
-                AppError::not_found("revision_not_found", format!("指标 {code} 没有第 {n} 版。"))
-            })?;
-            (r.indicator.clone(), n)
-        }
-    };
-    let catalog = app.search.catalog();
+/// The project types an indicator applies to (core or not) and its spending natures, named.
+fn type_refs(catalog: &crate::domain::Catalog, ind: &Indicator) -> (Vec<TypeRef>, Vec<String>) {
     let types = catalog
         .types_of(&ind.project_types, &ind.natures)
         .map(|t| TypeRef {
@@ -290,17 +98,43 @@ fn indicator_page(
         .iter()
         .map(|n| catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone()))
         .collect();
+    (types, natures)
+}
+
+fn revision_of(revisions: &[Revision], code: &str, n: u32) -> Result<Indicator, AppError> {
+    let r = revisions.iter().find(|r| r.number == n).ok_or_else(|| {
+        AppError::not_found("revision_not_found", format!("指标 {code} 没有第 {n} 版。"))
+    })?;
+    Ok(r.indicator.clone())
+}
+
+fn indicator_page(
+    app: &AppState,
+    nav: Nav,
+    code: &str,
+    revision: Option<u32>,
+) -> Result<IndicatorPage, AppError> {
+    let current = app.store.indicator(code)?.ok_or_else(|| {
+        AppError::not_found("indicator_not_found", format!("没有编码为“{code}”的指标。"))
+    })?;
+    let revisions = app.store.revisions(code)?;
+    let current_n = revisions.last().map_or(0, |r| r.number);
+    let (ind, shown) = match revision {
+        None => (current, current_n),
+        Some(n) => (revision_of(&revisions, code, n)?, n),
+    };
+    let (types, natures) = type_refs(&app.search.catalog(), &ind);
     let retired_note = match &ind.status {
         Status::Active => None,
         Status::Retired { .. } => retired(&app.store, code)?,
     };
     let practice = app.practice.view(&ind)?;
+    // The newest frozen edition holding the revision shown.
     let edition = app
         .store
         .editions()?
         .into_iter()
-        .rev()
-        .find(|e| e.revision_of(code) == Some(shown))
+        .rfind(|e| e.revision_of(code) == Some(shown))
         .map(|e| e.name);
     Ok(IndicatorPage {
         nav,
@@ -342,7 +176,7 @@ pub async fn indicator(
                 .get("from")
                 .and_then(|from| retired(&app.store, from).ok().flatten())
                 .filter(|r| r.replaced_by.as_deref() == Some(code.as_str()));
-            render(&page).into_response()
+            html(&page).into_response()
         }
         Err(e) => PageError(e).into_response(),
     }
@@ -356,7 +190,7 @@ pub async fn revision(
     let n: u32 = revision
         .parse()
         .map_err(|_| AppError::bad("invalid_parameter", format!("版本号“{revision}”不是整数")))?;
-    render(&indicator_page(&app, viewer.nav(), &code, Some(n))?)
+    html(&indicator_page(&app, viewer.nav(), &code, Some(n))?)
 }
 
 /// `/editions/{edition}/indicators/{code}`: the revision that edition holds, for good. Handouts
@@ -381,19 +215,7 @@ pub async fn edition_indicator(
     let mut p = indicator_page(&app, viewer.nav(), &code, Some(n))?;
     p.edition = Some(name.clone());
     p.via_edition = Some(name);
-    render(&p)
-}
-
-/// A project type with its indicator count and core count.
-pub type TypeCount = (ProjectType, usize, usize);
-
-/// One 类 of the 支出功能分类科目 on the browse page: code, name, whether a county budget has
-/// project spending under it, and its project types.
-pub struct ClassView {
-    pub code: String,
-    pub name: String,
-    pub project_spending: bool,
-    pub types: Vec<TypeCount>,
+    html(&p)
 }
 
 #[derive(Template)]
@@ -410,49 +232,13 @@ pub struct BrowsePage {
 pub async fn browse(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let catalog = app.search.catalog();
     let stats = quality::stats(&catalog, &app.store.indicators()?);
-    let count = |t: ProjectType| {
-        let s = stats.by_type.iter().find(|s| s.code == t.code);
-        (t, s.map_or(0, |s| s.total), s.map_or(0, |s| s.core))
-    };
-    let by_function = p.get("by") == Some("function");
-    let groups = groups(&catalog)
-        .into_iter()
-        .map(|(g, types)| (g, types.into_iter().map(count).collect()))
-        .collect();
-    let classes = catalog
-        .functions
-        .iter()
-        .map(|c| ClassView {
-            code: c.code.clone(),
-            name: c.name.clone(),
-            project_spending: c.project_spending,
-            types: catalog
-                .project_types
-                .iter()
-                .filter(|t| catalog.classes_of(t).iter().any(|k| k.code == c.code))
-                .cloned()
-                .map(count)
-                .collect(),
-        })
-        .filter(|c| c.project_spending || !c.types.is_empty())
-        .collect();
-    render(&BrowsePage {
+    html(&BrowsePage {
         nav: viewer.nav(),
-        by_function,
-        groups,
-        classes,
+        by_function: p.get("by") == Some("function"),
+        groups: browse::counted_groups(&catalog, &stats),
+        classes: browse::classes(&catalog, &stats),
         edition: catalog.edition.clone(),
     })
-}
-
-pub struct Level2Block {
-    pub name: String,
-    pub indicators: Vec<(Indicator, bool)>,
-}
-
-pub struct Level1Block {
-    pub name: String,
-    pub level2: Vec<Level2Block>,
 }
 
 #[derive(Template)]
@@ -481,41 +267,7 @@ pub async fn browse_type(
     })?;
     let all = app.store.indicators()?;
     let fits: Vec<&Indicator> = all.iter().filter(|i| i.is_active() && i.fits(&t)).collect();
-    let tree = catalog
-        .framework_of(&t)
-        .level1
-        .iter()
-        .map(|l1| Level1Block {
-            name: l1.name.clone(),
-            level2: l1
-                .level2
-                .iter()
-                .map(|l2| {
-                    let mut v: Vec<(Indicator, bool)> = fits
-                        .iter()
-                        .filter(|i| i.level1 == l1.name && &i.level2 == l2)
-                        .map(|i| ((*i).clone(), i.core.contains(&t.code)))
-                        .collect();
-                    // Core first, then type-specific before common, then by code.
-                    v.sort_by(|a, b| {
-                        b.1.cmp(&a.1)
-                            .then(
-                                a.0.natures
-                                    .is_empty()
-                                    .cmp(&b.0.natures.is_empty())
-                                    .reverse(),
-                            )
-                            .then(a.0.code.cmp(&b.0.code))
-                    });
-                    Level2Block {
-                        name: l2.clone(),
-                        indicators: v,
-                    }
-                })
-                .filter(|b| !b.indicators.is_empty())
-                .collect(),
-        })
-        .collect();
+    let tree = type_tree(&catalog, &t, &fits);
     let natures = t
         .natures
         .iter()
@@ -529,7 +281,7 @@ pub async fn browse_type(
             (f.clone(), name, f.chars().take(3).collect())
         })
         .collect();
-    render(&BrowseTypePage {
+    html(&BrowseTypePage {
         nav: viewer.nav(),
         total: fits.len(),
         functions,
@@ -549,7 +301,7 @@ pub struct FrameworkPage {
 
 pub async fn framework(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
-    render(&FrameworkPage {
+    html(&FrameworkPage {
         nav: viewer.nav(),
         frameworks: catalog.frameworks.clone(),
         units: catalog.units.clone(),
@@ -565,7 +317,7 @@ pub struct StatsPage {
 
 pub async fn stats(State(app): State<AppState>, viewer: Viewer) -> Page {
     let catalog = app.search.catalog();
-    render(&StatsPage {
+    html(&StatsPage {
         nav: viewer.nav(),
         s: quality::stats(&catalog, &app.store.indicators()?),
     })

@@ -162,9 +162,9 @@ pub fn seed_users(config: &Config) {
     {
         let store = zhibiao::store::Store::open(&config.store_dir(), 8 << 20).unwrap();
         for (name, role) in USERS {
-            zhibiao::web::account::save_user_in(
+            zhibiao::accounts::save_user(
                 &store,
-                zhibiao::web::account::NewUser {
+                zhibiao::accounts::NewUser {
                     name: name.to_string(),
                     display: String::new(),
                     role: role.label().to_string(),
