@@ -36,6 +36,8 @@ pub struct App {
     /// Slots for parsing uploads, `config.uploads.parallel_parses` of them: a parse holds one
     /// until it ends, so hostile files cannot take every core or unbounded memory at once.
     pub parses: Arc<tokio::sync::Semaphore>,
+    /// Request, search, import and backup figures for `/metrics`.
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -207,6 +209,7 @@ impl App {
             rebuilt_index,
             lint,
             examples,
+            metrics: Default::default(),
             repair: Some((stop, repair)),
         };
         if let Some((lib, m)) = to_release {

@@ -94,7 +94,7 @@ async fn run_import(
     }
     // Parsing, matching (searches) and the transaction are CPU and disk work, in a parse slot.
     let work = app.clone();
-    uploads::parse(&app, move || {
+    let report = uploads::parse(&app, move || {
         let limits = work.config.uploads.sheet;
         Ok(evaluations::import_file(
             &work.store,
@@ -106,7 +106,9 @@ async fn run_import(
             &limits,
         )?)
     })
-    .await
+    .await;
+    super::metrics::evaluation_import(&app, report.as_ref().ok());
+    report
 }
 
 fn file_name(p: &Params, headers: &HeaderMap) -> String {

@@ -18,6 +18,7 @@ mod evaluations;
 mod health;
 mod helpers;
 mod openapi;
+mod ops;
 mod pages;
 mod project_names;
 mod release;
