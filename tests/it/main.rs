@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod corpus;
 mod curation;
+mod deploy;
 mod drafting;
 mod drift;
 mod durability;
