@@ -2,7 +2,7 @@
 //! serves the same library, drafts, proposals, editions and evaluations; a damaged backup is
 //! refused and changes nothing; `/metrics` parses as Prometheus text and counts requests.
 
-use crate::helpers::{PASSWORD, ServerProcess, fresh_app, fresh_app_with, seed_users};
+use crate::helpers::{ServerProcess, Session, fresh_app, fresh_app_with, seed_users};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -27,75 +27,6 @@ fn zhibiao(data: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// A signed-in client of a server process and its CSRF token.
-struct Client {
-    http: reqwest::Client,
-    csrf: String,
-    base: String,
-}
-
-impl Client {
-    async fn anonymous(base: &str) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .unwrap(),
-            csrf: String::new(),
-            base: base.to_string(),
-        }
-    }
-
-    async fn login(base: &str, name: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .pool_max_idle_per_host(0)
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{base}/api/v1/session"))
-            .json(&json!({ "name": name, "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{name} signs in at {base}");
-        let body: Value = r.json().await.unwrap();
-        Client {
-            http,
-            csrf: body["csrf"].as_str().unwrap().to_string(),
-            base: base.to_string(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: reqwest::Body) -> (u16, Value) {
-        let r = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, body.to_string().into())
-            .await
-    }
-}
-
 /// The first `lines` lines of a demonstration evaluation file.
 fn evaluation_slice(lines: usize) -> Vec<u8> {
     let path =
@@ -108,8 +39,8 @@ fn evaluation_slice(lines: usize) -> Vec<u8> {
 
 /// What the data directory serves, read over HTTP: the same paths on both sides of a restore.
 async fn served(base: &str, draft: &str, code: &str) -> Vec<(String, Value)> {
-    let reviewer = Client::login(base, "reviewer").await;
-    let anonymous = Client::anonymous(base).await;
+    let reviewer = Session::login_at(base, "reviewer").await;
+    let anonymous = Session::anonymous_at(base);
     let mut out = Vec::new();
     for path in [
         "/api/v1/indicators/JZ-001".to_string(),
@@ -156,9 +87,9 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
     let server = ServerProcess::start(&data, &[]);
     let base = server.base.clone();
     let (editor, reviewer, admin) = (
-        Client::login(&base, "editor").await,
-        Client::login(&base, "reviewer").await,
-        Client::login(&base, "admin").await,
+        Session::login_at(&base, "editor").await,
+        Session::login_at(&base, "reviewer").await,
+        Session::login_at(&base, "admin").await,
     );
 
     // Library: an approved edit and an open proposal; an edition frozen after them.
@@ -188,8 +119,7 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
         .await;
     assert_eq!(s, 201, "{ed}");
     // A draft, and evaluations imported through the API.
-    let (s, d) = Client::anonymous(&base)
-        .await
+    let (s, d) = Session::anonymous_at(&base)
         .post(
             "/api/v1/drafts",
             json!({ "project_name": "城市道路改扩建工程", "budget_wan": 3000 }),
@@ -198,10 +128,9 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
     assert_eq!(s, 201, "{d}");
     let draft = d["id"].as_str().unwrap().to_string();
     let (s, imported) = editor
-        .send(
-            reqwest::Method::POST,
+        .post_raw(
             "/api/v1/evaluations/import?dry_run=false&file=self-evaluations-2024.csv",
-            evaluation_slice(400).into(),
+            evaluation_slice(400),
         )
         .await;
     assert_eq!(s, 201, "{imported}");
@@ -209,8 +138,7 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
         imported["report"]["rows"].as_u64().unwrap() > 300,
         "{imported}"
     );
-    let (_, list) = Client::anonymous(&base)
-        .await
+    let (_, list) = Session::anonymous_at(&base)
         .get("/api/v1/evaluations?limit=100")
         .await;
     assert!(list["total"].as_u64().unwrap() > 10, "{list}");
@@ -221,7 +149,7 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
     let writer = {
         let base = base.clone();
         tokio::spawn(async move {
-            let c = Client::anonymous(&base).await;
+            let c = Session::anonymous_at(&base);
             let mut saved = 0;
             for n in 0..20 {
                 let (s, _) = c
@@ -274,7 +202,7 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
         "the open proposal is restored: {proposals}"
     );
     // The old server's proposals are there, and the restored users can still sign in.
-    Client::login(&restored.base, "admin").await;
+    Session::login_at(&restored.base, "admin").await;
 
     // Restoring again onto a data directory with a store is refused without --force.
     let (ok, _, err) = zhibiao(&copy, &["restore", file.to_str().unwrap()]);
@@ -288,7 +216,7 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
 
 /// The code of an indicator that the imported evaluations count rows for.
 async fn linked_code(base: &str, list: &Value) -> String {
-    let anonymous = Client::anonymous(base).await;
+    let anonymous = Session::anonymous_at(base);
     let projects = list["projects"].as_array().expect("projects listed");
     for p in projects {
         let id = p["id"].as_str().unwrap();
