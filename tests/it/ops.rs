@@ -327,6 +327,13 @@ async fn metrics_parse_as_prometheus_text_and_count_requests_by_route_template()
         assert_eq!(r.status(), 200);
     }
     app.get("/indicators/NO-SUCH-CODE").await;
+    // An invented method is answered, and counted under one label.
+    let odd = reqwest::Method::from_bytes(b"BREW").unwrap();
+    app.client
+        .request(odd, app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     app.get(&format!("/nothing/{}", uuid_like())).await;
     let r = app.get("/metrics").await;
     assert_eq!(r.status(), 200);
@@ -371,6 +378,15 @@ async fn metrics_parse_as_prometheus_text_and_count_requests_by_route_template()
         "{text}"
     );
     assert!(value("zhibiao_http_requests_total", &[("route", "unmatched")]).is_some());
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(
+        value(
+            "zhibiao_http_requests_total",
+            &[("method", "other"), ("route", "/healthz")]
+        )
+        .is_some(),
+        "{text}"
+    );
     assert!(
         text.contains("zhibiao_search_duration_seconds_count{kind=\"search\"} 2"),
         "{text}"
