@@ -56,6 +56,8 @@ pub struct App {
     pub evaluations: Evaluations,
     /// Worked examples, sessions, join codes, trainees' attempts and the room's summary.
     pub training: Training,
+    /// Request, search, import and backup figures for `/metrics`.
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// Stops the background repair of the index when the app is dropped.
     repair: Option<(Sender<()>, std::thread::JoinHandle<()>)>,
 }
@@ -261,6 +263,7 @@ impl App {
             rebuilt_index,
             lint,
             examples,
+            metrics: Default::default(),
             repair: Some((stop, repair)),
         };
         if let Some((lib, m)) = to_release {

@@ -31,6 +31,9 @@ pub struct Config {
     pub uploads: UploadLimits,
     /// What one caller may do: logins, anonymous drafts, join-code guesses (docs/SECURITY.md).
     pub limits: Limits,
+    /// Client addresses that may read `/metrics` without signing in (administrators always
+    /// may); default this machine only. Empty: administrators only.
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 /// Upload limits (docs/SECURITY.md): `sheet` for curators' imports; anonymous draft imports are
@@ -159,6 +162,9 @@ impl UploadLimits {
     }
 }
 
+/// This machine: who may read `/metrics` by default.
+pub const LOOPBACK: &str = "127.0.0.0/8,::1";
+
 /// `127.0.0.1,::1,10.0.0.0/8`: addresses or networks, separated by commas or spaces.
 pub fn parse_proxies(s: &str) -> Result<Vec<ipnet::IpNet>, String> {
     s.split([',', ' '])
@@ -184,6 +190,7 @@ impl Config {
             secure_cookies: false,
             uploads: UploadLimits::default(),
             limits: Limits::default(),
+            metrics_allow: parse_proxies(LOOPBACK).expect("valid networks"),
         }
     }
 

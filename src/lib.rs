@@ -20,6 +20,8 @@ pub mod drafting;
 pub mod evaluations;
 /// Files in and out: library files, corpora, exports, worked examples, uploaded spreadsheets.
 pub mod ingest;
+/// Operations: backup and restore, the control socket, metrics, the log format.
+pub mod ops;
 /// Relevance evaluation of search and drafting (`zhibiao eval`).
 pub mod relevance;
 /// The tantivy index: schema, tokenizers, vocabulary, query plan, matching, highlighting.

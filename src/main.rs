@@ -37,6 +37,15 @@ struct Cli {
     /// Search vocabulary folder (default: the bundled `index/`).
     #[arg(long, global = true, env = "ZHIBIAO_VOCAB")]
     vocab: Option<PathBuf>,
+    /// Log format: text (default) or json, one object per line for a log collector.
+    #[arg(
+        long,
+        global = true,
+        env = "ZHIBIAO_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: zhibiao::ops::logs::LogFormat,
     /// Upload limits, from the `ZHIBIAO_MAX_*` variables (docs/SECURITY.md); read in `main`.
     #[arg(skip)]
     uploads: UploadLimits,
@@ -129,6 +138,22 @@ enum Command {
         #[arg(long)]
         changelog: Option<PathBuf>,
     },
+    /// Back up the store to FILE (docs/OPERATIONS.md). While `serve` runs on the same data
+    /// directory, the server takes the backup (writes wait meanwhile); otherwise it is read here.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Restore a backup into the data directory (checked whole first), then rebuild the index.
+    Restore {
+        file: PathBuf,
+        /// Replace a data directory that already holds a store (it is renamed aside, not deleted).
+        #[arg(long)]
+        force: bool,
+        /// Only check the file (layout, counts, checksum); write nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Curator accounts.
     User {
         #[command(subcommand)]
@@ -172,6 +197,10 @@ struct ServeSettings {
     /// Wrong join codes per client address per hour (default 60).
     #[arg(long, env = "ZHIBIAO_JOIN_FAILURES_PER_HOUR", value_parser = clap::value_parser!(u32).range(1..))]
     join_failures_per_hour: Option<u32>,
+    /// Addresses or networks that may read /metrics without signing in (default
+    /// 127.0.0.0/8,::1; `none`: administrators only).
+    #[arg(long, env = "ZHIBIAO_METRICS_ALLOW")]
+    metrics_allow: Option<String>,
 }
 
 impl ServeSettings {
@@ -206,6 +235,14 @@ impl ServeSettings {
         }
         if let Some(n) = self.join_failures_per_hour {
             l.join_failures_per_hour = n;
+        }
+        if let Some(a) = &self.metrics_allow {
+            c.metrics_allow = if a.trim() == "none" {
+                Vec::new()
+            } else {
+                zhibiao::config::parse_proxies(a)
+                    .map_err(|e| anyhow::anyhow!("ZHIBIAO_METRICS_ALLOW：{e}"))?
+            };
         }
         Ok(())
     }
@@ -251,14 +288,8 @@ impl Cli {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "zhibiao=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let mut cli = Cli::parse();
+    zhibiao::ops::logs::init(cli.log_format);
     cli.uploads = match UploadLimits::from_env(|k| std::env::var(k).ok()) {
         Ok(u) => u,
         Err(e) => {
@@ -374,6 +405,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = App::open(config)?;
             tracing::info!(sync = ?app.sync, rebuilt_index = app.rebuilt_index, indicators = app.search.len(), "library loaded");
             exit_when_stuck(app.store.watch());
+            let _control = control_socket(&app);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -577,6 +609,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::User { action } => return user_command(&cli, action),
+        Command::Backup { to } => backup(&cli, to)?,
+        Command::Restore { file, force, check } => restore(&cli, file, *force, *check)?,
         Command::Export {
             format,
             out,
@@ -619,6 +653,112 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Listens for backup requests on the data directory's control socket (`ops::control`). A
+/// server without it still serves; backups then need it stopped.
+#[cfg(unix)]
+fn control_socket(app: &App) -> Option<zhibiao::ops::control::Control> {
+    let metrics = app.metrics.clone();
+    let on_backup = Box::new(
+        move |r: &Result<zhibiao::ops::backup::Manifest, zhibiao::ops::backup::BackupError>| {
+            metrics.backup(
+                r.is_ok(),
+                r.as_ref().map_or(0.0, |m| m.pause_ms as f64 / 1000.0),
+            )
+        },
+    );
+    match zhibiao::ops::control::listen(&app.config.data_dir, app.store.watch(), on_backup) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(error = %e, "no control socket: `zhibiao backup` needs the server stopped");
+            None
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn control_socket(_: &App) -> Option<()> {
+    None
+}
+
+/// `zhibiao backup --to FILE`: read here when no server holds the store, else asked of it.
+fn backup(cli: &Cli, to: &std::path::Path) -> anyhow::Result<()> {
+    use zhibiao::ops::backup::{self, BackupError};
+    use zhibiao::store::Store;
+    let config = cli.config(None);
+    let dir = config.store_dir();
+    anyhow::ensure!(
+        dir.join("conf").exists(),
+        "数据目录 {} 中没有数据库，没有可备份的内容",
+        config.data_dir.display()
+    );
+    let started = std::time::Instant::now();
+    #[cfg(unix)]
+    let by_server = zhibiao::ops::control::server_listening(&config.data_dir);
+    #[cfg(not(unix))]
+    let by_server = false;
+    let manifest = backup::to_file(to, |file| {
+        #[cfg(unix)]
+        if by_server {
+            return zhibiao::ops::control::request_backup(&config.data_dir, file);
+        }
+        let store = Store::open(&dir, 8 << 20).map_err(|e| {
+            if e.is_locked() {
+                BackupError::Service(
+                    "数据库正被另一个进程使用，且没有可连接的控制接口：请先停止该进程再备份".into(),
+                )
+            } else {
+                BackupError::Store(e)
+            }
+        })?;
+        backup::write(&store, file).map(drop)
+    })
+    .map_err(|e| anyhow::anyhow!("备份失败：{e}"))?;
+    let size = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "已备份到 {}（{:.1} MB，用时 {:.1} 秒{}）",
+        to.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        if by_server {
+            format!("；由运行中的服务读取，写入暂停 {} 毫秒", manifest.pause_ms)
+        } else {
+            String::new()
+        }
+    );
+    println!("{}", manifest.summary());
+    println!("SHA-256：{}", manifest.sha256);
+    Ok(())
+}
+
+/// `zhibiao restore FILE [--force] [--check]`.
+fn restore(cli: &Cli, file: &std::path::Path, force: bool, check: bool) -> anyhow::Result<()> {
+    if check {
+        let m = zhibiao::ops::backup::verify(file)
+            .map_err(|e| anyhow::anyhow!("{}：{e}", file.display()))?;
+        println!(
+            "备份文件完好：{} 写于 {}（zhibiao {}）。",
+            file.display(),
+            zhibiao::web::local_time(&m.created_at).format("%Y-%m-%d %H:%M:%S"),
+            m.version
+        );
+        println!("{}", m.summary());
+        return Ok(());
+    }
+    let config = cli.config(None);
+    let r = zhibiao::ops::restore::restore(&config, file, force)?;
+    println!(
+        "已从 {} 恢复到 {}：{}",
+        file.display(),
+        config.data_dir.display(),
+        r.manifest.summary()
+    );
+    println!("检索索引已重建：{} 个指标。", r.indexed);
+    if let Some(old) = r.replaced {
+        println!("原数据库已改名保留在 {}，确认无误后可删除。", old.display());
+    }
+    Ok(())
 }
 
 fn user_command(cli: &Cli, action: &UserAction) -> anyhow::Result<ExitCode> {

@@ -98,25 +98,28 @@ impl Store {
         let old_candidates: Vec<sled::IVec> = cands.iter().keys().collect::<sled::Result<_>>()?;
         let encoded: Vec<(String, Vec<u8>)> =
             projects.iter().map(|p| (p.id(), encode(p))).collect();
-        let result: std::result::Result<(), TransactionError<()>> =
-            (&evaluations, &imports, &cands).transaction(|(ev, im, ca)| {
-                for (id, bytes) in &encoded {
-                    ev.insert(id.as_bytes(), bytes.as_slice())?;
-                }
-                if let Some(b) = batch {
-                    im.insert(b.sha256.as_bytes(), encode(b))?;
-                }
-                for k in &old_candidates {
-                    ca.remove(k)?;
-                }
-                for c in candidates {
-                    ca.insert(c.id.as_bytes(), encode(c))?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            });
+        // Inside `write`: flushed, and a backup sees all of it or none.
+        let written = self.write(|_| {
+            let result: std::result::Result<(), TransactionError<()>> =
+                (&evaluations, &imports, &cands).transaction(|(ev, im, ca)| {
+                    for (id, bytes) in &encoded {
+                        ev.insert(id.as_bytes(), bytes.as_slice())?;
+                    }
+                    if let Some(b) = batch {
+                        im.insert(b.sha256.as_bytes(), encode(b))?;
+                    }
+                    for k in &old_candidates {
+                        ca.remove(k)?;
+                    }
+                    for c in candidates {
+                        ca.insert(c.id.as_bytes(), encode(c))?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                });
+            tx_result(result)
+        });
         // Counted whatever the outcome: a failed write may still have reached the disk.
         self.inner.evaluation_writes.fetch_add(1, Ordering::SeqCst);
-        self.note(tx_result(result), false)?;
-        self.flush()
+        written
     }
 }

@@ -9,11 +9,13 @@ mod drafts;
 mod evaluations;
 mod flush;
 mod recovery;
+mod snapshot;
 mod training;
 mod watchdog;
 
 pub use curation::{Decision, Miss, StoreConflict};
 pub use recovery::{StoreHealth, StoreWatch};
+pub use snapshot::{Paused, RawWriter};
 
 pub use drafts::{DraftError, DraftQuota};
 
@@ -88,6 +90,9 @@ struct Inner {
     health: Arc<StoreHealth>,
     /// Writes to the evaluations' trees so far (see `Store::evaluations_version`).
     evaluation_writes: std::sync::atomic::AtomicU64,
+    /// Every flushed write holds it shared; a backup holds it alone, so that what it reads is
+    /// the state between two writes (`snapshot`).
+    pause: RwLock<()>,
 }
 
 impl Inner {
@@ -419,6 +424,7 @@ impl Store {
                 db: RwLock::new(Some(Arc::new(db))),
                 health,
                 evaluation_writes: Default::default(),
+                pause: RwLock::new(()),
             }),
         })
     }
@@ -442,6 +448,8 @@ impl Store {
             // Refused before it is applied in memory: it could never reach the disk.
             return Err(StoreError::Stuck);
         }
+        // Never taken again inside `f`: a backup waiting for the pause would deadlock it.
+        let _writing = self.inner.pause.read().unwrap_or_else(|e| e.into_inner());
         let op = self.inner.health.watchdog.op();
         let r = self.db().and_then(|d| {
             let v = f(&d)?;

@@ -42,16 +42,18 @@ impl Store {
     /// Writes a session with the exercises it created, in one transaction, flushed.
     pub fn put_training_session(&self, s: &TrainingSession, new: &[Exercise]) -> Result<()> {
         let (sessions, exercises, _) = self.training_trees()?;
-        let result: std::result::Result<(), TransactionError<()>> = (&sessions, &exercises)
-            .transaction(|(st, ex)| {
-                st.insert(s.id.as_bytes(), encode(s))?;
-                for e in new {
-                    ex.insert(e.code.as_bytes(), encode(e))?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            });
-        self.note(tx_result(result), false)?;
-        self.flush()
+        // Inside `write`: flushed, and a backup sees all of it or none.
+        self.write(|_| {
+            let result: std::result::Result<(), TransactionError<()>> = (&sessions, &exercises)
+                .transaction(|(st, ex)| {
+                    st.insert(s.id.as_bytes(), encode(s))?;
+                    for e in new {
+                        ex.insert(e.code.as_bytes(), encode(e))?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                });
+            tx_result(result)
+        })
     }
 
     pub fn exercise(&self, code: &str) -> Result<Option<Exercise>> {

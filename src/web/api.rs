@@ -83,7 +83,10 @@ pub async fn suggest(State(app): State<AppState>, p: Params) -> Result<Response,
     let q = p.get("q").unwrap_or("").to_string();
     let limit = p.number("limit", 8)?;
     // Bounded like a search (see `run_search`): answered on the worker thread.
+    let started = std::time::Instant::now();
     let suggestions = app.search.suggest(&q, limit)?;
+    app.metrics
+        .search("suggest", started.elapsed().as_secs_f64());
     Ok(Json(SuggestBody { suggestions }).into_response())
 }
 

@@ -319,6 +319,7 @@ pub async fn import_api(
         }
     })
     .await?;
+    super::metrics::library_import(&app, report.dry_run, report.proposal.is_some());
     Ok(import_response(report))
 }
 
@@ -960,6 +961,9 @@ pub async fn import_page(
             .import(&actor, &f.file, &f.bytes, f.apply, &f.reason)?)
     })
     .await;
+    if let Ok((report, p)) = &r {
+        super::metrics::library_import(&app, report.dry_run, p.is_some());
+    }
     match r {
         Ok((_, Some(p))) => Ok(Redirect::to(&format!("/proposals/{}", p.id)).into_response()),
         Ok((report, None)) => html(&ImportPage {

@@ -79,10 +79,12 @@ async fn run_import(
 ) -> Result<ImportReport, AppError> {
     // Parsing, matching (searches) and the transaction are CPU and disk work, in a parse slot.
     let work = app.clone();
-    uploads::parse(&app, move || {
+    let report = uploads::parse(&app, move || {
         Ok(work.evaluations.import(&file, &bytes, dry_run, &by)?)
     })
-    .await
+    .await;
+    super::metrics::evaluation_import(&app, report.as_ref().ok());
+    report
 }
 
 fn file_name(p: &Params, headers: &HeaderMap) -> String {

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod handbook;
 pub mod health;
 pub mod layout;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod params;
@@ -181,6 +182,7 @@ pub fn router(app: AppState) -> Router {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::serve))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/suggest", get(api::suggest))
         .route("/api/v1/indicators/{code}", get(api::indicator))
@@ -292,6 +294,10 @@ pub fn router(app: AppState) -> Router {
         ))
         .layer(axum::Extension(throttle::Guards::new(&app.config.limits)))
         .layer(axum::middleware::from_fn(error::uniform))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            metrics::track,
+        ))
         .with_state(app)
 }
 
@@ -375,7 +381,10 @@ async fn run_search(
     req: SearchRequest,
 ) -> Result<crate::search::SearchResults, AppError> {
     check_filters(&app, &req.filters)?;
+    let started = std::time::Instant::now();
     let res = app.search.search(&req)?;
+    app.metrics
+        .search("search", started.elapsed().as_secs_f64());
     // What people look for and do not find feeds the curator inbox (the query only): no hit at
     // all, or hits only for fewer than half of the query's informative words.
     let mostly_missed = res

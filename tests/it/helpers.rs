@@ -194,6 +194,23 @@ pub struct Session {
 
 impl Session {
     pub async fn login(app: &TestApp, name: &str) -> Session {
+        Session::login_at(&format!("http://{}", app.addr), name).await
+    }
+
+    /// A client without an account, for a server at `base` (`http://127.0.0.1:PORT`).
+    pub fn anonymous_at(base: &str) -> Session {
+        Session {
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+            csrf: String::new(),
+            base: base.to_string(),
+        }
+    }
+
+    /// Signs in at the server at `base` (e.g. a `ServerProcess`).
+    pub async fn login_at(base: &str, name: &str) -> Session {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .pool_max_idle_per_host(0)
@@ -201,7 +218,7 @@ impl Session {
             .build()
             .unwrap();
         let r = client
-            .post(app.url("/api/v1/session"))
+            .post(format!("{base}/api/v1/session"))
             .json(&serde_json::json!({ "name": name, "password": PASSWORD }))
             .send()
             .await
@@ -211,7 +228,7 @@ impl Session {
         Session {
             client,
             csrf: body["csrf"].as_str().unwrap().to_string(),
-            base: format!("http://{}", app.addr),
+            base: base.to_string(),
         }
     }
 
