@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 /// Moves when what is stored (or how it is worked out) changes: a store written with another
 /// value is rebuilt from its projects on the next read or write.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// One indicator's statistics as stored, with what they were worked out for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod cluster;
 pub mod derived;
 pub mod import;
+pub mod listing;
 pub mod matching;
 pub mod practice;
 pub mod stats;

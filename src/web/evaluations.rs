@@ -14,8 +14,9 @@ use super::uploads;
 use crate::domain::Role;
 use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
 use crate::evaluations::import::FileError;
-use crate::evaluations::stats;
 use crate::evaluations::{self, Decision, DecisionError, ImportError, ImportReport};
+use crate::evaluations::{listing, stats};
+use crate::store::ProjectQuery;
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
@@ -209,35 +210,10 @@ pub async fn import_page(
 
 // ---- projects ----
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ProjectSummary {
-    pub id: String,
-    pub name: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub project_type: Option<String>,
-    pub type_name: String,
-    pub budget_wan: f64,
-    pub execution_rate: f64,
-    pub score: f64,
-    pub grade: Grade,
-    pub rows: usize,
-    /// Rows linked with certainty.
-    pub linked: usize,
-    pub uncertain: usize,
-    pub unmatched: usize,
-    /// File the project was last imported from.
-    pub file: String,
-}
+pub use crate::evaluations::listing::ProjectSummary;
 
-/// Filters of the project list: year, type (code or name), grade.
-struct ProjectFilter {
-    year: Option<i32>,
-    project_type: Option<String>,
-    grade: Option<Grade>,
-}
-
-fn project_filter(app: &AppState, p: &Params) -> Result<ProjectFilter, AppError> {
+/// Filters of the project list: year, type (code or name), grade, budget unit, part of the name.
+fn project_filter(app: &AppState, p: &Params) -> Result<ProjectQuery, AppError> {
     let year = match p.text("year") {
         None => None,
         Some(y) => Some(y.parse::<i32>().map_err(|_| {
@@ -272,71 +248,26 @@ fn project_filter(app: &AppState, p: &Params) -> Result<ProjectFilter, AppError>
             )
         })?),
     };
-    Ok(ProjectFilter {
+    Ok(ProjectQuery {
         year,
         project_type,
         grade,
+        unit: p.text("unit"),
+        name: p.text("name"),
+        offset: 0,
+        limit: 0,
     })
 }
 
-fn summaries(app: &AppState, f: &ProjectFilter) -> Result<Vec<ProjectSummary>, AppError> {
-    let catalog = app.search.catalog();
-    let imports: std::collections::HashMap<String, String> = app
-        .store
-        .evaluation_imports()?
-        .into_iter()
-        .map(|b| (b.sha256, b.file))
-        .collect();
-    let mut v: Vec<ProjectSummary> = app
-        .store
-        .evaluations()?
-        .into_iter()
-        .filter(|p| f.year.is_none_or(|y| p.year == y))
-        .filter(|p| f.project_type.is_none() || p.project_type == f.project_type)
-        .filter(|p| f.grade.is_none_or(|g| p.grade == g))
-        .map(|p| {
-            let linked = p.rows.iter().filter(|r| r.certain_code().is_some()).count();
-            let unmatched = p.rows.iter().filter(|r| r.matched.is_none()).count();
-            ProjectSummary {
-                id: p.id(),
-                type_name: p
-                    .project_type
-                    .as_deref()
-                    .map(|t| catalog.project_type_name(t).to_string())
-                    .unwrap_or_default(),
-                file: imports.get(&p.import).cloned().unwrap_or_default(),
-                uncertain: p.rows.len() - linked - unmatched,
-                linked,
-                unmatched,
-                rows: p.rows.len(),
-                name: p.name,
-                unit_name: p.unit_name,
-                year: p.year,
-                project_type: p.project_type,
-                budget_wan: p.budget_wan,
-                execution_rate: p.execution_rate,
-                score: p.score,
-                grade: p.grade,
-            }
-        })
-        .collect();
-    v.sort_by(|a, b| {
-        b.year
-            .cmp(&a.year)
-            .then(a.type_name.cmp(&b.type_name))
-            .then(a.name.cmp(&b.name))
-    });
-    Ok(v)
-}
-
-/// `GET /api/v1/evaluations?year=&type=&grade=&limit=&offset=`: the projects imported.
+/// `GET /api/v1/evaluations?year=&type=&grade=&unit=&name=&limit=&offset=`: the projects imported.
 pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
-    let f = project_filter(&app, &p)?;
-    let limit = p.number("limit", 100)?.clamp(1, 1000);
-    let offset = p.number("offset", 0)?;
-    let all = summaries(&app, &f)?;
-    let page: Vec<&ProjectSummary> = all.iter().skip(offset).take(limit).collect();
-    Ok(Json(json!({ "total": all.len(), "projects": page })))
+    let mut q = project_filter(&app, &p)?;
+    q.limit = p.number("limit", 100)?.clamp(1, 1000);
+    q.offset = p.number("offset", 0)?;
+    let page = listing::page(&app.store, &app.search.catalog(), &q)?;
+    Ok(Json(
+        json!({ "total": page.total, "projects": page.projects }),
+    ))
 }
 
 /// `GET /api/v1/evaluations/projects/{id}`: one project with its rows, matches and sources.
@@ -386,43 +317,70 @@ pub struct IndexPage {
     pub year: String,
     pub project_type: String,
     pub grade: String,
+    pub unit: String,
+    pub name: String,
+    /// Links to the previous and next pages (filters kept).
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub page_no: usize,
+    pub pages: usize,
 }
 
+/// Projects on one page of `/evaluations`.
+const PAGE: usize = 50;
+
 pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
-    let f = project_filter(&app, &p)?;
-    let all = summaries(
-        &app,
-        &ProjectFilter {
-            year: None,
-            project_type: None,
-            grade: None,
-        },
-    )?;
-    let mut years: Vec<i32> = all.iter().map(|s| s.year).collect();
-    years.sort_unstable();
-    years.dedup();
-    let projects = summaries(&app, &f)?;
+    let mut q = project_filter(&app, &p)?;
+    q.limit = PAGE;
+    q.offset = p.number("offset", 0)?;
     let catalog = app.search.catalog();
+    let page = listing::page(&app.store, &catalog, &q)?;
+    let link = |offset: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("year", q.year.map(|y| y.to_string())),
+            ("type", q.project_type.clone()),
+            ("grade", q.grade.map(|g| g.label().to_string())),
+            ("unit", q.unit.clone()),
+            ("name", q.name.clone()),
+        ] {
+            if let Some(v) = v {
+                query.append_pair(k, &v);
+            }
+        }
+        query.append_pair("offset", &offset.to_string());
+        format!("/evaluations?{}", query.finish())
+    };
+    let (page_no, pages) = page.page_of();
+    let mut imports = app.store.evaluation_imports()?;
+    imports.reverse();
+    imports.truncate(20);
     Ok(Html(
         IndexPage {
             nav: viewer.nav(),
-            total: projects.len(),
-            rows: all.iter().map(|s| s.rows).sum(),
-            linked: all.iter().map(|s| s.linked).sum(),
-            uncertain: all.iter().map(|s| s.uncertain).sum(),
-            unmatched: all.iter().map(|s| s.unmatched).sum(),
+            total: page.total,
+            rows: page.rows as usize,
+            linked: page.linked as usize,
+            uncertain: page.uncertain as usize,
+            unmatched: page.unmatched as usize,
             candidates: app.store.evaluation_candidates()?.len(),
-            imports: app.store.evaluation_imports()?,
-            projects: projects.into_iter().take(500).collect(),
-            years,
+            imports,
+            previous: page.previous_offset().map(link),
+            next: page.next_offset().map(link),
+            page_no,
+            pages,
+            years: page.years,
+            projects: page.projects,
             types: catalog
                 .project_types
                 .iter()
                 .map(|t| (t.code.clone(), t.name.clone()))
                 .collect(),
-            year: f.year.map(|y| y.to_string()).unwrap_or_default(),
-            project_type: f.project_type.unwrap_or_default(),
-            grade: f.grade.map(|g| g.label().to_string()).unwrap_or_default(),
+            year: q.year.map(|y| y.to_string()).unwrap_or_default(),
+            project_type: q.project_type.unwrap_or_default(),
+            grade: q.grade.map(|g| g.label().to_string()).unwrap_or_default(),
+            unit: q.unit.unwrap_or_default(),
+            name: q.name.unwrap_or_default(),
         }
         .render()?,
     ))

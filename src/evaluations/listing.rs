@@ -1,0 +1,116 @@
+//! The list of imported projects, a page at a time, filtered by year, project type, grade,
+//! budget unit and name: answered from the store's index of the list (`Store::evaluation_list`)
+//! and its counters, so a page costs the same with 2,000 projects or 100,000.
+
+use crate::domain::{Catalog, Grade};
+use crate::store::{ListedProject, ProjectQuery, Store, StoreError};
+use serde::Serialize;
+
+/// A row of the list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    pub unit_name: String,
+    pub year: i32,
+    pub project_type: Option<String>,
+    pub type_name: String,
+    pub budget_wan: f64,
+    pub execution_rate: f64,
+    pub score: f64,
+    pub grade: Grade,
+    pub rows: usize,
+    /// Rows linked with certainty.
+    pub linked: usize,
+    pub uncertain: usize,
+    pub unmatched: usize,
+    /// File the project was last imported from.
+    pub file: String,
+}
+
+impl ProjectSummary {
+    fn of(p: ListedProject, catalog: &Catalog) -> ProjectSummary {
+        ProjectSummary {
+            type_name: p
+                .project_type
+                .as_deref()
+                .map(|t| catalog.project_type_name(t).to_string())
+                .unwrap_or_default(),
+            id: p.id,
+            name: p.name,
+            unit_name: p.unit_name,
+            year: p.year,
+            project_type: p.project_type,
+            budget_wan: p.budget_wan,
+            execution_rate: p.execution_rate,
+            score: p.score,
+            grade: p.grade,
+            rows: p.rows,
+            linked: p.linked,
+            uncertain: p.uncertain,
+            unmatched: p.unmatched,
+            file: p.file,
+        }
+    }
+}
+
+/// One page of the list and what the page around it shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectPage {
+    pub projects: Vec<ProjectSummary>,
+    /// Projects matching the filters.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    /// Every year with projects, newest first.
+    pub years: Vec<i32>,
+    /// Over all projects: rows, linked with certainty, waiting for a curator, unmatched.
+    pub rows: u64,
+    pub linked: u64,
+    pub uncertain: u64,
+    pub unmatched: u64,
+}
+
+impl ProjectPage {
+    /// 1-based number of this page, and how many pages there are.
+    pub fn page_of(&self) -> (usize, usize) {
+        let limit = self.limit.max(1);
+        (self.offset / limit + 1, self.total.div_ceil(limit).max(1))
+    }
+
+    pub fn previous_offset(&self) -> Option<usize> {
+        (self.offset > 0).then(|| self.offset.saturating_sub(self.limit))
+    }
+
+    pub fn next_offset(&self) -> Option<usize> {
+        (self.offset + self.limit < self.total).then_some(self.offset + self.limit)
+    }
+}
+
+/// The page `query` asks for (the store's derived list repaired first if it is missing).
+pub fn page(
+    store: &Store,
+    catalog: &Catalog,
+    query: &ProjectQuery,
+) -> Result<ProjectPage, StoreError> {
+    super::derived::ensure(store, catalog)?;
+    let (projects, total) = store.evaluation_list(query)?;
+    Ok(ProjectPage {
+        projects: projects
+            .into_iter()
+            .map(|p| ProjectSummary::of(p, catalog))
+            .collect(),
+        total,
+        offset: query.offset,
+        limit: query.limit,
+        years: store
+            .evaluation_years()?
+            .into_iter()
+            .map(|(y, _)| y)
+            .collect(),
+        rows: store.evaluation_count("n:rows")?,
+        linked: store.evaluation_count("n:linked")?,
+        uncertain: store.evaluation_count("n:uncertain")?,
+        unmatched: store.evaluation_count("n:unmatched")?,
+    })
+}
