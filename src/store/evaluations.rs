@@ -71,7 +71,7 @@ impl Store {
                 v.push((year, n as u64));
             }
         }
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.sort_by_key(|y| std::cmp::Reverse(y.0));
         Ok(v)
     }
 
