@@ -8,7 +8,14 @@
 //! medians and their ratio: the statistics are computed once per state of the evaluations, so
 //! the ratio should stay near 1 (the bar: at most 1.3).
 //!
-//! Environment: ZHIBIAO_BENCH_PROJECTS, ZHIBIAO_BENCH_ROUNDS (requests per figure, default 40).
+//! At province scale (`ZHIBIAO_BENCH_PROJECTS=100000`, about 0.8 million rows) it also reports
+//! the import's rows per second (the projects imported as files of ZHIBIAO_BENCH_FILE_PROJECTS,
+//! default 10,000, as counties would send them), the peak resident memory while importing and
+//! while serving (VmHWM, reset in between), and the p99 of suggest-targets, the indicator page
+//! and the first page of `/evaluations`.
+//!
+//! Environment: ZHIBIAO_BENCH_PROJECTS, ZHIBIAO_BENCH_FILE_PROJECTS, ZHIBIAO_BENCH_ROUNDS
+//! (requests per figure, default 40).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,12 +34,12 @@ fn env_usize(key: &str, default: usize) -> usize {
 /// A self-evaluation CSV (the import template's columns) of `n` projects over the library's
 /// types, each with up to eight of its type's indicators, named and coded as the library has
 /// them so the import links them with certainty.
-fn synthetic_csv(lib: &library::Library, n: usize) -> Vec<u8> {
+fn synthetic_csv(lib: &library::Library, range: std::ops::Range<usize>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(zhibiao::evaluations::import::COLUMNS.map(|(c, _)| c))
         .unwrap();
     let types = &lib.catalog.project_types;
-    for i in 0..n {
+    for i in range {
         let t = &types[i % types.len()];
         let inds = lib
             .indicators
@@ -92,8 +99,23 @@ fn serve(app: Arc<App>) -> SocketAddr {
     rx.recv().unwrap()
 }
 
-/// Median milliseconds of `rounds` answers (after two unmeasured ones).
-async fn median_ms(rounds: usize, request: impl Fn() -> reqwest::RequestBuilder) -> f64 {
+/// Peak resident memory of this process in MiB (VmHWM).
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Starts a new peak: VmHWM falls back to the current resident size (Linux ≥ 4.0).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// (median, p99) milliseconds of `rounds` answers (after two unmeasured ones).
+async fn times_ms(rounds: usize, request: impl Fn() -> reqwest::RequestBuilder) -> (f64, f64) {
     let mut times = Vec::with_capacity(rounds);
     for i in 0..rounds + 2 {
         let start = Instant::now();
@@ -105,29 +127,33 @@ async fn median_ms(rounds: usize, request: impl Fn() -> reqwest::RequestBuilder)
         }
     }
     times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    let p99 = times[((times.len() as f64 * 0.99).ceil() as usize).clamp(1, times.len()) - 1];
+    (times[times.len() / 2], p99)
 }
 
-/// Medians of suggest-targets and of the indicator page.
+/// (median, p99) of suggest-targets, of the indicator page and of the first page of
+/// `/evaluations`.
 async fn measure(
     client: &reqwest::Client,
     base: &str,
     body: &serde_json::Value,
     code: &str,
     rounds: usize,
-) -> (f64, f64) {
-    let suggest = median_ms(rounds, || {
+) -> [(f64, f64); 3] {
+    let suggest = times_ms(rounds, || {
         client
             .post(format!("{base}/api/v1/suggest-targets"))
             .json(body)
     })
     .await;
-    let page = median_ms(rounds, || client.get(format!("{base}/indicators/{code}"))).await;
-    (suggest, page)
+    let page = times_ms(rounds, || client.get(format!("{base}/indicators/{code}"))).await;
+    let list = times_ms(rounds, || client.get(format!("{base}/evaluations"))).await;
+    [suggest, page, list]
 }
 
 fn main() {
     let projects = env_usize("ZHIBIAO_BENCH_PROJECTS", 1_900);
+    let per_file = env_usize("ZHIBIAO_BENCH_FILE_PROJECTS", 10_000).max(1);
     let rounds = env_usize("ZHIBIAO_BENCH_ROUNDS", 40);
     let dir = tempfile::tempdir().unwrap();
     let app = Arc::new(App::open(Config::for_tests(dir.path())).expect("the app opens"));
@@ -151,39 +177,69 @@ fn main() {
         "description": t.name,
         "project_type": t.code,
     });
-    let (suggest0, page0) = rt.block_on(measure(&client, &base, &body, &code, rounds));
+    let before = rt.block_on(measure(&client, &base, &body, &code, rounds));
 
-    let csv = synthetic_csv(&lib, projects);
-    let start = Instant::now();
-    let report = zhibiao::evaluations::import_file(
-        &app.store,
-        &app.search,
-        "synthetic.csv",
-        &csv,
-        false,
-        "bench",
-        &SheetLimits::default(),
-    )
-    .expect("the synthetic evaluations import");
-    assert_eq!(
-        report.projects, projects,
-        "every synthetic project imported"
-    );
+    reset_peak();
+    let (mut rows, mut import_s) = (0, 0.0);
+    for start in (0..projects).step_by(per_file) {
+        let end = (start + per_file).min(projects);
+        let csv = synthetic_csv(&lib, start..end);
+        let clock = Instant::now();
+        let report = zhibiao::evaluations::import_file(
+            &app.store,
+            &app.search,
+            &format!("synthetic-{start}.csv"),
+            &csv,
+            false,
+            "bench",
+            // A county's file, bigger than an upload may be.
+            &SheetLimits {
+                upload_bytes: 1 << 30,
+                rows: 10_000_000,
+                cells: u64::MAX,
+                text_bytes: 1 << 30,
+                ..SheetLimits::default()
+            },
+        )
+        .expect("the synthetic evaluations import");
+        let took = clock.elapsed().as_secs_f64();
+        assert!(report.written, "{}", report.message);
+        assert_eq!(
+            report.projects,
+            end - start,
+            "every synthetic project imported"
+        );
+        rows += report.rows;
+        import_s += took;
+        println!(
+            "  file {}: {} projects, {} rows in {took:.1} s",
+            start / per_file + 1,
+            end - start,
+            report.rows
+        );
+    }
+    let import_peak = peak_mib();
     let stored = app.store.evaluations().unwrap().len();
     println!(
-        "imported {stored} projects, {} rows in {:.1} s",
-        report.rows,
-        start.elapsed().as_secs_f64()
+        "imported {stored} projects, {rows} rows in {import_s:.1} s: {:.0} rows/s; peak memory while importing {import_peak:.0} MiB",
+        rows as f64 / import_s
     );
-    let (suggest1, page1) = rt.block_on(measure(&client, &base, &body, &code, rounds));
+    reset_peak();
+    let after = rt.block_on(measure(&client, &base, &body, &code, rounds));
+    println!("peak memory while serving {:.0} MiB", peak_mib());
 
-    println!("median of {rounds} requests, ms    no evaluations   {stored} projects   ratio");
     println!(
-        "POST /api/v1/suggest-targets       {suggest0:>14.2}   {suggest1:>12.2}   {:.2}",
-        suggest1 / suggest0
+        "ms over {rounds} requests          no evaluations (median / p99)   {stored} projects (median / p99)"
     );
-    println!(
-        "GET /indicators/{code:<18} {page0:>14.2}   {page1:>12.2}   {:.2}",
-        page1 / page0
-    );
+    let names = [
+        "POST /api/v1/suggest-targets".to_string(),
+        format!("GET /indicators/{code}"),
+        "GET /evaluations".to_string(),
+    ];
+    for (name, (b, a)) in names.iter().zip(before.iter().zip(after.iter())) {
+        println!(
+            "{name:<32} {:>10.2} / {:<10.2}          {:>10.2} / {:<10.2}",
+            b.0, b.1, a.0, a.1
+        );
+    }
 }

@@ -5,11 +5,14 @@
 //!
 //! An import is all or nothing: a file with any bad row writes nothing, a file already imported
 //! (same sha256) is recognised and changes nothing, and the projects, the batch record and the
-//! recomputed candidates are written in one transaction (`Store::write_evaluation_import`).
+//! recomputed candidates are written in one transaction (`Store::write_evaluation_import`)
+//! with the statistics of the indicators it touches (`derived`).
 
 pub mod charts;
 pub mod cluster;
+pub mod derived;
 pub mod import;
+pub mod listing;
 pub mod matching;
 pub mod practice;
 pub mod service;
@@ -188,6 +191,7 @@ pub fn import_file(
         }
     }
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    derived::repair(store, &search.catalog())?;
     let mut stored: BTreeMap<String, EvaluatedProject> = store
         .evaluations()?
         .into_iter()
@@ -284,7 +288,9 @@ pub fn import_file(
         projects: projects.iter().map(|p| p.id()).collect(),
         rows: linked_rows,
     };
-    store.write_evaluation_import(&batch, &projects, &candidates)?;
+    let touched = derived::touched(store, &projects)?;
+    let stats = derived::recompute(store, &search.catalog(), &all, &touched)?;
+    store.write_evaluation_import(&batch, &projects, &candidates, &stats)?;
     report.written = true;
     report.message = format!("已导入：{summary}");
     Ok(report)
@@ -326,6 +332,7 @@ pub fn decide(
     by: &str,
 ) -> Result<EvaluatedProject, DecisionError> {
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    derived::repair(store, &search.catalog())?;
     let mut p = store
         .evaluation(project_id)?
         .ok_or_else(|| DecisionError::NoProject(project_id.to_string()))?;
@@ -352,15 +359,18 @@ pub fn decide(
         }
         Decision::New => row.matched = None,
     }
-    let mut all: Vec<EvaluatedProject> = store
+    // In the store's order (by id), as a full recomputation reads them: the statistics'
+    // values keep that order.
+    let all: Vec<EvaluatedProject> = store
         .evaluations()?
         .into_iter()
-        .filter(|q| q.id() != p.id())
+        .map(|q| if q.id() == p.id() { p.clone() } else { q })
         .collect();
-    all.push(p.clone());
     let wording = wording::Wording::shared(search.vocabulary());
     let candidates = cluster::candidates(&all, &wording);
-    store.write_evaluation_decision(&p, &candidates)?;
+    let touched = derived::touched(store, std::slice::from_ref(&p))?;
+    let stats = derived::recompute(store, &search.catalog(), &all, &touched)?;
+    store.write_evaluation_decision(&p, &candidates, &stats)?;
     Ok(p)
 }
 
@@ -376,6 +386,7 @@ pub fn adopt_candidate(
     by: &str,
 ) -> Result<usize, StoreError> {
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    derived::repair(store, catalog)?;
     let Some(c) = store
         .evaluation_candidates()?
         .into_iter()
@@ -409,7 +420,9 @@ pub fn adopt_candidate(
         .filter(|other| other.id != c.id)
         .collect();
     let projects: Vec<EvaluatedProject> = changed.iter().map(|&i| all[i].clone()).collect();
-    store.write_evaluation_decisions(&projects, &candidates)?;
+    let touched = derived::touched(store, &projects)?;
+    let stats = derived::recompute(store, catalog, &all, &touched)?;
+    store.write_evaluation_decisions(&projects, &candidates, &stats)?;
     Ok(linked)
 }
 

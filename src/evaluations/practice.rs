@@ -2,17 +2,21 @@
 //! indicator's statistics for the drafting assistant, one indicator's for its page and the API,
 //! and the page's charts.
 //!
-//! Reading every imported project and working out every statistic takes time in proportion to
-//! the evaluations (≈ 50 ms for 1,900 projects), so it is done once per state of the evaluations
+//! They are kept in the store, worked out by each write of evaluations for the indicators it
+//! touches (`derived`), so reading them takes time in proportion to the library's linked
+//! indicators, not to the evaluations. They are still read once per state of the evaluations
 //! and of the library and shared by every request until an import, a curator's decision or a
-//! published change moves one of them.
+//! published change moves one of them. Only an indicator whose unit or direction differs from
+//! the revision they were worked out for (an older revision shown, a revision published since)
+//! is worked out again from the projects.
 
 use super::charts;
-use super::stats::{self, IndicatorStats, LinkedRow};
-use crate::domain::{EvaluatedProject, Indicator};
+use super::derived::{self, StoredStats};
+use super::stats::{self, IndicatorStats};
+use crate::domain::Indicator;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Statistics of every linked indicator, by code (`drafting::Practice`).
@@ -32,11 +36,8 @@ type ViewKey = (String, String, &'static str);
 pub struct Snapshot {
     /// (evaluations version, library generation) when it was read.
     key: (u64, u64),
-    projects: Vec<EvaluatedProject>,
-    /// Rows linked with certainty to each code, as (project, row) positions in `projects`.
-    linked: HashMap<String, Vec<(usize, usize)>>,
-    /// Rows waiting for a curator, by the code proposed for them.
-    in_review: HashMap<String, usize>,
+    /// Every indicator's stored statistics, rows waiting for a curator included.
+    stored: HashMap<String, StoredStats>,
     /// Every linked indicator's statistics, for the drafting assistant.
     pub practice: Practice,
     /// Indicator pages' sections as shown so far, by what the statistics depend on: the code,
@@ -53,12 +54,13 @@ impl PracticeStats {
         }
     }
 
-    /// The statistics as the store holds them now: those already worked out unless the
-    /// evaluations or the library changed since.
+    /// The statistics as the store holds them now: those already read unless the evaluations
+    /// or the library changed since.
     pub fn current(&self) -> Result<Arc<Snapshot>, StoreError> {
-        // Read before the evaluations themselves: a write in between only costs a recomputation.
+        derived::ensure(&self.store, &self.search.catalog())?;
+        // Read before the statistics themselves: a write in between only costs a re-read.
         let key = (self.store.evaluations_version(), self.store.generation()?);
-        // Held while computing, so concurrent requests after an import compute it once.
+        // Held while reading, so concurrent requests after an import read it once.
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = last.as_ref().filter(|s| s.key == key) {
             return Ok(s.clone());
@@ -69,32 +71,44 @@ impl PracticeStats {
     }
 
     fn read(&self, key: (u64, u64)) -> Result<Snapshot, StoreError> {
-        let projects = self.store.evaluations()?;
-        let practice = if projects.is_empty() {
-            Practice::new()
-        } else {
-            let lookup = |code: &str| self.store.indicator(code).ok().flatten();
-            let catalog = self.search.catalog();
-            let type_name = |code: &str| catalog.project_type_name(code).to_string();
-            super::all_stats(&projects, &lookup, &type_name)
-        };
-        let mut linked: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
-        for (p, project) in projects.iter().enumerate() {
-            for (r, row) in project.rows.iter().enumerate() {
-                if let Some(code) = row.certain_code() {
-                    linked.entry(code.to_string()).or_default().push((p, r));
+        let catalog = self.search.catalog();
+        let type_name = |code: &str| catalog.project_type_name(code).to_string();
+        let mut stored: HashMap<String, StoredStats> =
+            self.store.evaluation_stats()?.into_iter().collect();
+        // Indicators whose current revision the stored statistics do not fit: worked out again.
+        let mut stale = BTreeSet::new();
+        let mut practice = Practice::new();
+        for (code, s) in &stored {
+            match self.store.indicator(code)? {
+                None => {}
+                Some(ind) if !s.fits(&ind) => {
+                    stale.insert(code.clone());
+                }
+                Some(_) if s.stats.rows > 0 => {
+                    practice.insert(code.clone(), s.clone().into_stats(&type_name));
+                }
+                Some(_) => {}
+            }
+        }
+        if !stale.is_empty() {
+            let all = self.store.evaluations()?;
+            for (code, s) in derived::recompute(&self.store, &catalog, &all, &stale)? {
+                match s {
+                    Some(s) => {
+                        if s.stats.rows > 0 {
+                            practice.insert(code.clone(), s.clone().into_stats(&type_name));
+                        }
+                        stored.insert(code, s);
+                    }
+                    None => {
+                        stored.remove(&code);
+                    }
                 }
             }
         }
-        let in_review = stats::review_by_code(&projects)
-            .into_iter()
-            .map(|(code, n)| (code.to_string(), n))
-            .collect();
         Ok(Snapshot {
             key,
-            projects,
-            linked,
-            in_review,
+            stored,
             practice,
             views: Mutex::default(),
         })
@@ -104,18 +118,24 @@ impl PracticeStats {
     /// given (the indicator page may show an older one).
     pub fn stats_of(&self, ind: &Indicator) -> Result<IndicatorStats, StoreError> {
         let s = self.current()?;
-        let rows: Vec<LinkedRow> = s.linked.get(ind.code.as_str()).map_or(vec![], |at| {
-            at.iter()
-                .map(|&(p, r)| LinkedRow {
-                    project: &s.projects[p],
-                    row: &s.projects[p].rows[r],
-                })
-                .collect()
-        });
-        let in_review = s.in_review.get(ind.code.as_str()).copied().unwrap_or(0);
         let catalog = self.search.catalog();
         let type_name = |code: &str| catalog.project_type_name(code).to_string();
-        Ok(stats::indicator_stats(ind, &rows, in_review, &type_name))
+        match s.stored.get(ind.code.as_str()) {
+            None => Ok(stats::indicator_stats(ind, &[], 0, &type_name)),
+            Some(st) if st.fits(ind) => Ok(st.clone().into_stats(&type_name)),
+            // A revision of another unit or direction than the current one: from the rows.
+            Some(_) => {
+                let all = self.store.evaluations()?;
+                let rows = stats::rows_by_code(&all)
+                    .remove(ind.code.as_str())
+                    .unwrap_or_default();
+                let waiting = stats::review_by_code(&all)
+                    .get(ind.code.as_str())
+                    .copied()
+                    .unwrap_or(0);
+                Ok(stats::indicator_stats(ind, &rows, waiting, &type_name))
+            }
+        }
     }
 
     /// The 评价实践 section of an indicator page, when any evaluation used the indicator: its

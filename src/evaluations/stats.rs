@@ -14,7 +14,7 @@
 use super::import::number;
 use super::units;
 use crate::domain::{Direction, EvaluatedProject, EvaluationRow, Grade, Indicator, SourceRef};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// The percentile `p` (0..=1) of `sorted` values, by the method in the module comment.
@@ -28,7 +28,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     pub n: usize,
     pub min: f64,
@@ -94,14 +94,14 @@ pub fn met(direction: &str, target: &str, actual: &str) -> Option<bool> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Count {
     pub key: String,
     pub label: String,
     pub count: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Achievement {
     /// Rows where it could be told whether the target was met.
     pub assessed: usize,
@@ -111,7 +111,7 @@ pub struct Achievement {
 }
 
 /// Everything the evaluations say about one indicator.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorStats {
     pub code: String,
     pub unit: String,
@@ -140,7 +140,7 @@ pub struct IndicatorStats {
 }
 
 /// What an indicator's statistics rest on.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Coverage {
     /// Rows counted because the matcher linked them with certainty.
     pub automatic: usize,
@@ -158,7 +158,7 @@ pub struct Coverage {
 }
 
 /// Counted rows whose values were left out of the spread for one reason.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Exclusion {
     /// In Chinese: 单位“个百分点”不能换算为“%” …
     pub reason: String,

@@ -1,13 +1,31 @@
 //! The evaluations' part of the store: imported projects (`evaluations`, by project id), import
 //! batches (`evaluation_imports`, by file sha256) and new-indicator candidates
-//! (`evaluation_candidates`, by id). Each import or curator decision is one transaction over the
-//! trees it touches, flushed before it returns, so a crash applies all of it or nothing.
+//! (`evaluation_candidates`, by id), and what is derived from them and kept current with them:
+//! each touched indicator's statistics (`evaluation_stats`, by code, worked out by the caller)
+//! and the version of that derivation (`evaluation_derived`). Each import or curator decision is
+//! one transaction over the trees it touches, flushed before it returns, so a crash applies all
+//! of it or nothing.
 
+use super::evaluation_list::{ListedProject, ProjectQuery, main_key};
 use super::{Result, Store, decode_kv, encode, read, tx_result};
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sled::Tree;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
+
+/// Changes of the list for one write.
+#[derive(Default)]
+struct ListChanges {
+    remove: Vec<Vec<u8>>,
+    insert: Vec<(Vec<u8>, Vec<u8>)>,
+    counts: BTreeMap<String, i64>,
+}
+
+/// Key of the derivation's version in `evaluation_derived`.
+const VERSION_KEY: &[u8] = b"version";
 
 impl Store {
     fn evaluation_trees(&self) -> Result<(Tree, Tree, Tree)> {
@@ -19,6 +37,208 @@ impl Store {
                 d.evaluations.clone(),
             ))
         })
+    }
+
+    /// (`evaluation_stats`, `evaluation_derived`).
+    fn derived_trees(&self) -> Result<(Tree, Tree)> {
+        self.with(|d| {
+            Ok((
+                d.db.open_tree("evaluation_stats")?,
+                d.db.open_tree("evaluation_derived")?,
+            ))
+        })
+    }
+
+    fn list_tree(&self) -> Result<Tree> {
+        self.with(|d| Ok(d.db.open_tree("evaluation_list")?))
+    }
+
+    /// A counter of the list (`n:projects`, `n:rows`, `n:year:2024` …).
+    pub fn evaluation_count(&self, key: &str) -> Result<u64> {
+        let (_, derived) = self.derived_trees()?;
+        Ok(read::<i64>(&derived, key.as_bytes())?.unwrap_or(0).max(0) as u64)
+    }
+
+    /// Years with projects, newest first, with their numbers of projects.
+    pub fn evaluation_years(&self) -> Result<Vec<(i32, u64)>> {
+        let (_, derived) = self.derived_trees()?;
+        let mut v = Vec::new();
+        for kv in derived.scan_prefix(b"n:year:") {
+            let (k, val) = kv?;
+            let n: i64 = super::decode(&k, &val)?;
+            let year = String::from_utf8_lossy(&k[7..]).parse::<i32>().unwrap_or(0);
+            if n > 0 {
+                v.push((year, n as u64));
+            }
+        }
+        v.sort_by_key(|y| std::cmp::Reverse(y.0));
+        Ok(v)
+    }
+
+    /// One page of the list of projects, and how many match (`None`: the page was not read to
+    /// the end of the matches, see `ProjectQuery`). Reads the index from the most selective
+    /// filter's prefix: the page and the matches before it, not every project.
+    pub fn evaluation_list(&self, q: &ProjectQuery) -> Result<(Vec<ListedProject>, usize)> {
+        let list = self.list_tree()?;
+        let (prefix, secondary) = q.prefix();
+        let mut page = Vec::new();
+        let mut matched = 0;
+        for kv in list.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            let p: ListedProject = if secondary {
+                let main = main_key(&k);
+                match list.get(&main)? {
+                    Some(v) => super::decode(&main, &v)?,
+                    None => continue,
+                }
+            } else {
+                super::decode(&k, &v)?
+            };
+            if !q.accepts(&p) {
+                continue;
+            }
+            if matched >= q.offset && page.len() < q.limit {
+                page.push(p);
+            } else if q.counted() && page.len() >= q.limit {
+                break;
+            }
+            matched += 1;
+        }
+        let total = if q.counted() {
+            match q.year {
+                Some(y) => self.evaluation_count(&format!("n:year:{y}"))? as usize,
+                None => self.evaluation_count("n:projects")? as usize,
+            }
+        } else {
+            matched
+        };
+        Ok((page, total))
+    }
+
+    /// The version of the derived statistics the store holds (`None`: never derived).
+    pub fn evaluation_derived_version(&self) -> Result<Option<u64>> {
+        let (_, derived) = self.derived_trees()?;
+        read(&derived, VERSION_KEY)
+    }
+
+    /// Every stored indicator's statistics, by code: one entry per indicator ever linked, so
+    /// the time it takes follows the library, not the evaluations.
+    pub fn evaluation_stats<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
+        let (stats, _) = self.derived_trees()?;
+        stats
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((
+                    String::from_utf8_lossy(&k).into_owned(),
+                    super::decode(&k, &v)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// One indicator's stored statistics.
+    pub fn evaluation_stat<T: DeserializeOwned>(&self, code: &str) -> Result<Option<T>> {
+        let (stats, _) = self.derived_trees()?;
+        read(&stats, code.as_bytes())
+    }
+
+    /// What writing `projects` changes in the list: the keys of the versions they replace go,
+    /// theirs come, and the counters move by the difference.
+    fn list_changes(
+        &self,
+        batch: Option<&ImportBatch>,
+        projects: &[EvaluatedProject],
+        evaluations: &Tree,
+    ) -> Result<ListChanges> {
+        let mut files: HashMap<String, String> = HashMap::new();
+        if let Some(b) = batch {
+            files.insert(b.sha256.clone(), b.file.clone());
+        }
+        let mut c = ListChanges::default();
+        for p in projects {
+            let id = p.id();
+            if let Some(old) = read::<EvaluatedProject>(evaluations, id.as_bytes())? {
+                let old = ListedProject::of(&old, "");
+                let (main, others) = old.keys();
+                c.remove.push(main);
+                c.remove.extend(others);
+                for (k, n) in old.counts() {
+                    *c.counts.entry(k).or_default() -= n;
+                }
+            }
+            if !files.contains_key(&p.import) {
+                let file = self
+                    .evaluation_import(&p.import)?
+                    .map(|b| b.file)
+                    .unwrap_or_default();
+                files.insert(p.import.clone(), file);
+            }
+            let new = ListedProject::of(p, &files[&p.import]);
+            let (main, others) = new.keys();
+            c.insert.push((main, encode(&new)));
+            c.insert.extend(others.into_iter().map(|k| (k, Vec::new())));
+            for (k, n) in new.counts() {
+                *c.counts.entry(k).or_default() += n;
+            }
+        }
+        // A key both removed and inserted stays: inserts run after removals.
+        Ok(c)
+    }
+
+    /// Replaces everything derived from the evaluations by what `all` gives (`stats`: every
+    /// code's statistics), then records `version`. Written in batches, not one transaction
+    /// (a province's evaluations would not fit one): the version goes last, so a crash
+    /// midway leaves it unrecorded and the rebuild runs again.
+    pub fn rebuild_evaluation_derived(
+        &self,
+        all: &[EvaluatedProject],
+        stats: &[(String, Option<impl Serialize>)],
+        version: u64,
+    ) -> Result<()> {
+        let (stats_tree, derived) = self.derived_trees()?;
+        let list = self.list_tree()?;
+        derived.remove(VERSION_KEY)?;
+        self.flush()?;
+        stats_tree.clear()?;
+        list.clear()?;
+        derived.clear()?;
+        let (imports, _, _) = self.evaluation_trees()?;
+        let files: HashMap<String, String> = imports
+            .iter()
+            .map(decode_kv::<ImportBatch>)
+            .map(|b| b.map(|b| (b.sha256, b.file)))
+            .collect::<Result<_>>()?;
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for chunk in all.chunks(5_000) {
+            let mut batch = sled::Batch::default();
+            for p in chunk {
+                let file = files.get(&p.import).map_or("", String::as_str);
+                let listed = ListedProject::of(p, file);
+                let (main, others) = listed.keys();
+                batch.insert(main, encode(&listed));
+                for k in others {
+                    batch.insert(k, Vec::new());
+                }
+                for (k, n) in listed.counts() {
+                    *counts.entry(k).or_default() += n;
+                }
+            }
+            list.apply_batch(batch)?;
+        }
+        for (k, n) in counts {
+            derived.insert(k.as_bytes(), encode(&n))?;
+        }
+        let mut batch = sled::Batch::default();
+        for (code, s) in stats {
+            if let Some(s) = s {
+                batch.insert(code.as_bytes(), encode(s));
+            }
+        }
+        stats_tree.apply_batch(batch)?;
+        derived.insert(VERSION_KEY, encode(&version))?;
+        self.inner.evaluation_writes.fetch_add(1, Ordering::SeqCst);
+        self.flush()
     }
 
     pub fn evaluation(&self, id: &str) -> Result<Option<EvaluatedProject>> {
@@ -58,17 +278,20 @@ impl Store {
         batch: &ImportBatch,
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
+        stats: &[(String, Option<impl Serialize>)],
     ) -> Result<()> {
-        self.write_evaluations(Some(batch), projects, candidates)
+        self.write_evaluations(Some(batch), projects, candidates, stats)
     }
 
-    /// Writes one project after a curator's decision, with the recomputed candidates.
+    /// Writes one project after a curator's decision, with the recomputed candidates and
+    /// statistics.
     pub fn write_evaluation_decision(
         &self,
         project: &EvaluatedProject,
         candidates: &[Candidate],
+        stats: &[(String, Option<impl Serialize>)],
     ) -> Result<()> {
-        self.write_evaluations(None, std::slice::from_ref(project), candidates)
+        self.write_evaluations(None, std::slice::from_ref(project), candidates, stats)
     }
 
     /// Several projects changed by one decision (e.g. a candidate's rows linked at once).
@@ -76,8 +299,9 @@ impl Store {
         &self,
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
+        stats: &[(String, Option<impl Serialize>)],
     ) -> Result<()> {
-        self.write_evaluations(None, projects, candidates)
+        self.write_evaluations(None, projects, candidates, stats)
     }
 
     /// Moves with every write to the evaluations and every reopening of the database: what is
@@ -93,29 +317,58 @@ impl Store {
         batch: Option<&ImportBatch>,
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
+        stats: &[(String, Option<impl Serialize>)],
     ) -> Result<()> {
         let (imports, cands, evaluations) = self.evaluation_trees()?;
+        let (stats_tree, derived) = self.derived_trees()?;
+        let list = self.list_tree()?;
+        let changes = self.list_changes(batch, projects, &evaluations)?;
         let old_candidates: Vec<sled::IVec> = cands.iter().keys().collect::<sled::Result<_>>()?;
         let encoded: Vec<(String, Vec<u8>)> =
             projects.iter().map(|p| (p.id(), encode(p))).collect();
+        let stats: Vec<(&str, Option<Vec<u8>>)> = stats
+            .iter()
+            .map(|(code, s)| (code.as_str(), s.as_ref().map(encode)))
+            .collect();
         // Inside `write`: flushed, and a backup sees all of it or none.
         let written = self.write(|_| {
             let result: std::result::Result<(), TransactionError<()>> =
-                (&evaluations, &imports, &cands).transaction(|(ev, im, ca)| {
-                    for (id, bytes) in &encoded {
-                        ev.insert(id.as_bytes(), bytes.as_slice())?;
-                    }
-                    if let Some(b) = batch {
-                        im.insert(b.sha256.as_bytes(), encode(b))?;
-                    }
-                    for k in &old_candidates {
-                        ca.remove(k)?;
-                    }
-                    for c in candidates {
-                        ca.insert(c.id.as_bytes(), encode(c))?;
-                    }
-                    Ok::<(), ConflictableTransactionError<()>>(())
-                });
+                (&evaluations, &imports, &cands, &stats_tree, &list, &derived).transaction(
+                    |(ev, im, ca, st, li, de)| {
+                        for k in &changes.remove {
+                            li.remove(k.as_slice())?;
+                        }
+                        for (k, v) in &changes.insert {
+                            li.insert(k.as_slice(), v.as_slice())?;
+                        }
+                        for (key, delta) in &changes.counts {
+                            let now: i64 = de
+                                .get(key.as_bytes())?
+                                .and_then(|v| serde_json::from_slice(&v).ok())
+                                .unwrap_or(0);
+                            de.insert(key.as_bytes(), encode(&(now + delta)))?;
+                        }
+                        for (code, s) in &stats {
+                            match s {
+                                Some(bytes) => st.insert(code.as_bytes(), bytes.as_slice())?,
+                                None => st.remove(code.as_bytes())?,
+                            };
+                        }
+                        for (id, bytes) in &encoded {
+                            ev.insert(id.as_bytes(), bytes.as_slice())?;
+                        }
+                        if let Some(b) = batch {
+                            im.insert(b.sha256.as_bytes(), encode(b))?;
+                        }
+                        for k in &old_candidates {
+                            ca.remove(k)?;
+                        }
+                        for c in candidates {
+                            ca.insert(c.id.as_bytes(), encode(c))?;
+                        }
+                        Ok::<(), ConflictableTransactionError<()>>(())
+                    },
+                );
             tx_result(result)
         });
         // Counted whatever the outcome: a failed write may still have reached the disk.

@@ -5,7 +5,9 @@
 //! it is acknowledged; the generation counter tells the search index whether it is current.
 
 mod curation;
+pub use evaluation_list::{ListedProject, ProjectQuery};
 mod drafts;
+mod evaluation_list;
 mod evaluations;
 mod flush;
 mod recovery;

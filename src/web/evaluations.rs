@@ -13,12 +13,12 @@ use super::layout::download;
 use super::params::Params;
 use super::uploads;
 use crate::curation::candidates::CandidateView;
-use crate::domain::{EvaluatedProject, Indicator, Role};
+use crate::domain::{EvaluatedProject, Grade, Indicator, Role};
 use crate::evaluations::import::ImportFileError;
-use crate::evaluations::service::{
-    EvaluationsError, Overview, ProjectFilter, ProjectSummary, ReviewItem, SourceRow,
-};
-use crate::evaluations::{self, DecisionError, ImportError, ImportReport, stats};
+use crate::evaluations::service::{EvaluationsError, ReviewItem, SourceRow};
+use crate::evaluations::{self, DecisionError, ImportError, ImportReport};
+use crate::evaluations::{listing, stats};
+use crate::store::ProjectQuery;
 use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
@@ -214,22 +214,64 @@ pub async fn import_page(
 
 // ---- projects ----
 
-fn project_filter(app: &AppState, p: &Params) -> Result<ProjectFilter, AppError> {
-    let t = p.text("type").or_else(|| p.text("project_type"));
-    let (year, grade) = (p.text("year"), p.text("grade"));
-    Ok(app
-        .evaluations
-        .filter(year.as_deref(), t.as_deref(), grade.as_deref())?)
+pub use crate::evaluations::listing::ProjectSummary;
+
+/// Filters of the project list: year, type (code or name), grade, budget unit, part of the name.
+fn project_filter(app: &AppState, p: &Params) -> Result<ProjectQuery, AppError> {
+    let year = match p.text("year") {
+        None => None,
+        Some(y) => Some(y.parse::<i32>().map_err(|_| {
+            AppError::bad("invalid_filter", format!("筛选条件 year=“{y}”不是年份"))
+        })?),
+    };
+    let catalog = app.search.catalog();
+    let project_type = match p.text("type").or_else(|| p.text("project_type")) {
+        None => None,
+        Some(t) => Some(
+            catalog
+                .project_types
+                .iter()
+                .find(|x| x.code == t || x.name == t)
+                .map(|x| x.code.clone())
+                .ok_or_else(|| {
+                    AppError::bad(
+                        "invalid_filter",
+                        format!(
+                            "筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let grade = match p.text("grade") {
+        None => None,
+        Some(g) => Some(Grade::parse(&g).ok_or_else(|| {
+            AppError::bad(
+                "invalid_filter",
+                format!("筛选条件 grade=“{g}”无效；可选：优、良、中、差"),
+            )
+        })?),
+    };
+    Ok(ProjectQuery {
+        year,
+        project_type,
+        grade,
+        unit: p.text("unit"),
+        name: p.text("name"),
+        offset: 0,
+        limit: 0,
+    })
 }
 
-/// `GET /api/v1/evaluations?year=&type=&grade=&limit=&offset=`: the projects imported.
+/// `GET /api/v1/evaluations?year=&type=&grade=&unit=&name=&limit=&offset=`: the projects imported.
 pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
-    let f = project_filter(&app, &p)?;
-    let limit = p.number("limit", 100)?.clamp(1, 1000);
-    let offset = p.number("offset", 0)?;
-    let all = app.evaluations.projects(&f)?;
-    let page: Vec<&ProjectSummary> = all.iter().skip(offset).take(limit).collect();
-    Ok(Json(json!({ "total": all.len(), "projects": page })))
+    let mut q = project_filter(&app, &p)?;
+    q.limit = p.number("limit", 100)?.clamp(1, 1000);
+    q.offset = p.number("offset", 0)?;
+    let page = listing::page(&app.store, &app.search.catalog(), &q)?;
+    Ok(Json(
+        json!({ "total": page.total, "projects": page.projects }),
+    ))
 }
 
 /// `GET /api/v1/evaluations/projects/{id}`: one project with its rows, matches and sources.
@@ -273,32 +315,70 @@ pub struct IndexPage {
     pub year: String,
     pub project_type: String,
     pub grade: String,
+    pub unit: String,
+    pub name: String,
+    /// Links to the previous and next pages (filters kept).
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub page_no: usize,
+    pub pages: usize,
 }
 
+/// Projects on one page of `/evaluations`.
+const PAGE: usize = 50;
+
 pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
-    let f = project_filter(&app, &p)?;
-    let o: Overview = app.evaluations.overview(&f)?;
+    let mut q = project_filter(&app, &p)?;
+    q.limit = PAGE;
+    q.offset = p.number("offset", 0)?;
     let catalog = app.search.catalog();
+    let page = listing::page(&app.store, &catalog, &q)?;
+    let link = |offset: usize| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("year", q.year.map(|y| y.to_string())),
+            ("type", q.project_type.clone()),
+            ("grade", q.grade.map(|g| g.label().to_string())),
+            ("unit", q.unit.clone()),
+            ("name", q.name.clone()),
+        ] {
+            if let Some(v) = v {
+                query.append_pair(k, &v);
+            }
+        }
+        query.append_pair("offset", &offset.to_string());
+        format!("/evaluations?{}", query.finish())
+    };
+    let (page_no, pages) = page.page_of();
+    let mut imports = app.store.evaluation_imports()?;
+    imports.reverse();
+    imports.truncate(20);
     Ok(Html(
         IndexPage {
             nav: viewer.nav(),
-            total: o.total,
-            rows: o.rows,
-            linked: o.linked,
-            uncertain: o.uncertain,
-            unmatched: o.unmatched,
-            candidates: o.candidates,
-            imports: o.imports,
-            projects: o.projects,
-            years: o.years,
+            total: page.total,
+            rows: page.rows as usize,
+            linked: page.linked as usize,
+            uncertain: page.uncertain as usize,
+            unmatched: page.unmatched as usize,
+            candidates: app.store.evaluation_candidates()?.len(),
+            imports,
+            previous: page.previous_offset().map(link),
+            next: page.next_offset().map(link),
+            page_no,
+            pages,
+            years: page.years,
+            projects: page.projects,
             types: catalog
                 .project_types
                 .iter()
                 .map(|t| (t.code.clone(), t.name.clone()))
                 .collect(),
-            year: f.year.map(|y| y.to_string()).unwrap_or_default(),
-            project_type: f.project_type.unwrap_or_default(),
-            grade: f.grade.map(|g| g.label().to_string()).unwrap_or_default(),
+            year: q.year.map(|y| y.to_string()).unwrap_or_default(),
+            project_type: q.project_type.unwrap_or_default(),
+            grade: q.grade.map(|g| g.label().to_string()).unwrap_or_default(),
+            unit: q.unit.unwrap_or_default(),
+            name: q.name.unwrap_or_default(),
         }
         .render()?,
     ))
