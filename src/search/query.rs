@@ -1271,15 +1271,25 @@ fn balance_first_page<T>(
             .filter(|(_, t)| level1(t) == l1)
             .count();
         let missing = BALANCE_PER_LEVEL1.saturating_sub(have);
-        promote.extend(
+        let candidates = || {
             found
                 .iter()
                 .enumerate()
                 .skip(page)
-                .filter(|(_, (s, t))| level1(t) == l1 && *s >= last * BALANCE_MIN_SHARE && about(t))
+                .filter(|(_, (s, t))| level1(t) == l1 && *s >= last * BALANCE_MIN_SHARE)
+        };
+        let before = promote.len();
+        promote.extend(
+            candidates()
+                .filter(|(_, (_, t))| about(t))
                 .take(missing)
                 .map(|(n, _)| n),
         );
+        // A level absent from the page still gets its best candidate when none is about the
+        // query: a target table needs every level, and the page is where a unit looks first.
+        if have == 0 && promote.len() == before {
+            promote.extend(candidates().take(1).map(|(n, _)| n));
+        }
     }
     if promote.is_empty() {
         return;

@@ -327,32 +327,41 @@ pub struct IndexPage {
 /// Projects on one page of `/evaluations`.
 const PAGE: usize = 50;
 
+/// The list page at `offset` with the same filters.
+fn page_link(q: &ProjectQuery, offset: usize) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("year", q.year.map(|y| y.to_string())),
+        ("type", q.project_type.clone()),
+        ("grade", q.grade.map(|g| g.label().to_string())),
+        ("unit", q.unit.clone()),
+        ("name", q.name.clone()),
+    ] {
+        if let Some(v) = v {
+            query.append_pair(k, &v);
+        }
+    }
+    query.append_pair("offset", &offset.to_string());
+    format!("/evaluations?{}", query.finish())
+}
+
+/// The last 20 imported files, newest first.
+fn recent_imports(app: &AppState) -> Result<Vec<crate::domain::ImportBatch>, AppError> {
+    let mut imports = app.store.evaluation_imports()?;
+    imports.reverse();
+    imports.truncate(20);
+    Ok(imports)
+}
+
 pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let mut q = project_filter(&app, &p)?;
     q.limit = PAGE;
     q.offset = p.number("offset", 0)?;
     let catalog = app.search.catalog();
     let page = listing::page(&app.store, &catalog, &q)?;
-    let link = |offset: usize| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("year", q.year.map(|y| y.to_string())),
-            ("type", q.project_type.clone()),
-            ("grade", q.grade.map(|g| g.label().to_string())),
-            ("unit", q.unit.clone()),
-            ("name", q.name.clone()),
-        ] {
-            if let Some(v) = v {
-                query.append_pair(k, &v);
-            }
-        }
-        query.append_pair("offset", &offset.to_string());
-        format!("/evaluations?{}", query.finish())
-    };
+    let link = |offset: usize| page_link(&q, offset);
     let (page_no, pages) = page.page_of();
-    let mut imports = app.store.evaluation_imports()?;
-    imports.reverse();
-    imports.truncate(20);
+    let imports = recent_imports(&app)?;
     Ok(Html(
         IndexPage {
             nav: viewer.nav(),
