@@ -2,15 +2,15 @@
 //! projects imported (listed and filtered), the rows waiting for a curator and their decisions,
 //! the rows behind an indicator's statistics, and the statistics themselves.
 
+use super::listing::ProjectPage;
 use super::practice::PracticeStats;
 use super::stats::{self, IndicatorStats};
 use super::{Decision, DecisionError, ImportError, ImportReport, Nearby, import, matching};
-use crate::domain::{Candidate, EvaluatedProject, Grade, ImportBatch, Indicator};
+use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
 use crate::ingest::sheet::SheetLimits;
 use crate::search::SearchIndex;
-use crate::store::{Store, StoreError};
+use crate::store::{ProjectQuery, Store, StoreError};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub struct Evaluations {
@@ -41,55 +41,6 @@ type Result<T> = std::result::Result<T, EvaluationsError>;
 
 fn invalid(code: &'static str, message: String) -> EvaluationsError {
     EvaluationsError::Invalid { code, message }
-}
-
-/// One imported project as the list shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProjectSummary {
-    pub id: String,
-    pub name: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub project_type: Option<String>,
-    pub type_name: String,
-    pub budget_wan: f64,
-    pub execution_rate: f64,
-    pub score: f64,
-    pub grade: Grade,
-    pub rows: usize,
-    /// Rows linked with certainty.
-    pub linked: usize,
-    pub uncertain: usize,
-    pub unmatched: usize,
-    /// File the project was last imported from.
-    pub file: String,
-}
-
-/// Filters of the project list: year, type (code or name), grade.
-#[derive(Debug, Clone, Default)]
-pub struct ProjectFilter {
-    pub year: Option<i32>,
-    pub project_type: Option<String>,
-    pub grade: Option<Grade>,
-}
-
-/// The projects page: the filtered list and the totals over everything imported.
-pub struct Overview {
-    /// The filtered projects (at most `Overview::SHOWN`) and how many matched the filter.
-    pub projects: Vec<ProjectSummary>,
-    pub total: usize,
-    pub rows: usize,
-    pub linked: usize,
-    pub uncertain: usize,
-    pub unmatched: usize,
-    pub candidates: usize,
-    pub imports: Vec<ImportBatch>,
-    /// Every year something was imported for, in order.
-    pub years: Vec<i32>,
-}
-
-impl Overview {
-    pub const SHOWN: usize = 500;
 }
 
 /// A row waiting for a curator.
@@ -160,13 +111,16 @@ impl Evaluations {
         )?)
     }
 
-    /// The list's filter from the query's texts: a year, a project type (code or name), a grade.
+    /// The list's filters from the query's texts: a year, a project type (code or name), a grade,
+    /// the budget unit and part of the name; paging is the caller's.
     pub fn filter(
         &self,
         year: Option<&str>,
         project_type: Option<&str>,
         grade: Option<&str>,
-    ) -> Result<ProjectFilter> {
+        unit: Option<String>,
+        name: Option<String>,
+    ) -> Result<ProjectQuery> {
         let year =
             match year {
                 None => None,
@@ -202,82 +156,25 @@ impl Evaluations {
                 )
             })?),
         };
-        Ok(ProjectFilter {
+        Ok(ProjectQuery {
             year,
             project_type,
             grade,
+            unit,
+            name,
+            offset: 0,
+            limit: 0,
         })
     }
 
-    /// The projects imported that pass the filter: newest year first, then by type and name.
-    pub fn projects(&self, f: &ProjectFilter) -> Result<Vec<ProjectSummary>> {
-        let catalog = self.search.catalog();
-        let imports: HashMap<String, String> = self
-            .store
-            .evaluation_imports()?
-            .into_iter()
-            .map(|b| (b.sha256, b.file))
-            .collect();
-        let mut v: Vec<ProjectSummary> = self
-            .store
-            .evaluations()?
-            .into_iter()
-            .filter(|p| f.year.is_none_or(|y| p.year == y))
-            .filter(|p| f.project_type.is_none() || p.project_type == f.project_type)
-            .filter(|p| f.grade.is_none_or(|g| p.grade == g))
-            .map(|p| {
-                let linked = p.rows.iter().filter(|r| r.certain_code().is_some()).count();
-                let unmatched = p.rows.iter().filter(|r| r.matched.is_none()).count();
-                ProjectSummary {
-                    id: p.id(),
-                    type_name: p
-                        .project_type
-                        .as_deref()
-                        .map(|t| catalog.project_type_name(t).to_string())
-                        .unwrap_or_default(),
-                    file: imports.get(&p.import).cloned().unwrap_or_default(),
-                    uncertain: p.rows.len() - linked - unmatched,
-                    linked,
-                    unmatched,
-                    rows: p.rows.len(),
-                    name: p.name,
-                    unit_name: p.unit_name,
-                    year: p.year,
-                    project_type: p.project_type,
-                    budget_wan: p.budget_wan,
-                    execution_rate: p.execution_rate,
-                    score: p.score,
-                    grade: p.grade,
-                }
-            })
-            .collect();
-        v.sort_by(|a, b| {
-            b.year
-                .cmp(&a.year)
-                .then(a.type_name.cmp(&b.type_name))
-                .then(a.name.cmp(&b.name))
-        });
-        Ok(v)
-    }
-
-    /// The projects page: the filtered list and the totals over everything imported.
-    pub fn overview(&self, f: &ProjectFilter) -> Result<Overview> {
-        let all = self.projects(&ProjectFilter::default())?;
-        let mut years: Vec<i32> = all.iter().map(|s| s.year).collect();
-        years.sort_unstable();
-        years.dedup();
-        let projects = self.projects(f)?;
-        Ok(Overview {
-            total: projects.len(),
-            rows: all.iter().map(|s| s.rows).sum(),
-            linked: all.iter().map(|s| s.linked).sum(),
-            uncertain: all.iter().map(|s| s.uncertain).sum(),
-            unmatched: all.iter().map(|s| s.unmatched).sum(),
-            candidates: self.store.evaluation_candidates()?.len(),
-            imports: self.store.evaluation_imports()?,
-            projects: projects.into_iter().take(Overview::SHOWN).collect(),
-            years,
-        })
+    /// One page of the projects imported that pass the filters, from the list's index, with the
+    /// totals over everything imported.
+    pub fn page(&self, q: &ProjectQuery) -> Result<ProjectPage> {
+        Ok(super::listing::page(
+            &self.store,
+            &self.search.catalog(),
+            q,
+        )?)
     }
 
     /// One imported project with its rows, matches and sources.
@@ -480,20 +377,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = service(dir.path());
         let t = e.search.catalog().project_types[0].clone();
-        let f = e.filter(Some("2024"), Some(&t.name), Some("优")).unwrap();
+        let f = e
+            .filter(Some("2024"), Some(&t.name), Some("优"), None, None)
+            .unwrap();
         assert_eq!(f.year, Some(2024));
         assert_eq!(f.project_type.as_deref(), Some(t.code.as_str()));
         assert_eq!(f.grade, Grade::parse("优"));
         assert_eq!(
-            code(e.filter(Some("去年"), None, None).unwrap_err()),
+            code(e.filter(Some("去年"), None, None, None, None).unwrap_err()),
             "invalid_filter"
         );
         assert_eq!(
-            code(e.filter(None, Some("火星"), None).unwrap_err()),
+            code(e.filter(None, Some("火星"), None, None, None).unwrap_err()),
             "invalid_filter"
         );
         assert_eq!(
-            code(e.filter(None, None, Some("甲")).unwrap_err()),
+            code(e.filter(None, None, Some("甲"), None, None).unwrap_err()),
             "invalid_filter"
         );
     }
@@ -511,16 +410,20 @@ mod tests {
             .unwrap();
         assert!(r.written && r.errors.is_empty(), "{}", r.message);
 
-        let all = e.projects(&ProjectFilter::default()).unwrap();
-        let o = e.overview(&ProjectFilter::default()).unwrap();
-        assert_eq!((o.total, o.years.clone()), (all.len(), vec![2024]));
-        assert_eq!(o.rows, r.rows);
-        assert_eq!(o.linked, r.certain);
-        let none = ProjectFilter {
-            year: Some(1999),
-            ..ProjectFilter::default()
+        let everything = ProjectQuery {
+            limit: 10_000,
+            ..ProjectQuery::default()
         };
-        assert_eq!(e.overview(&none).unwrap().total, 0);
+        let o = e.page(&everything).unwrap();
+        let all = &o.projects;
+        assert_eq!((o.total, o.years.clone()), (all.len(), vec![2024]));
+        assert_eq!(o.rows as usize, r.rows);
+        assert_eq!(o.linked as usize, r.certain);
+        let none = ProjectQuery {
+            year: Some(1999),
+            ..everything.clone()
+        };
+        assert_eq!(e.page(&none).unwrap().total, 0);
         assert_eq!(e.project(&all[0].id).unwrap().id(), all[0].id);
         assert_eq!(code(e.project("nothing").unwrap_err()), "project_not_found");
 

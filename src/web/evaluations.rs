@@ -13,11 +13,11 @@ use super::layout::download;
 use super::params::Params;
 use super::uploads;
 use crate::curation::candidates::CandidateView;
-use crate::domain::{EvaluatedProject, Grade, Indicator, Role};
+use crate::domain::{EvaluatedProject, Indicator, Role};
 use crate::evaluations::import::ImportFileError;
 use crate::evaluations::service::{EvaluationsError, ReviewItem, SourceRow};
+use crate::evaluations::stats;
 use crate::evaluations::{self, DecisionError, ImportError, ImportReport};
-use crate::evaluations::{listing, stats};
 use crate::store::ProjectQuery;
 use askama::Template;
 use axum::body::{Body, Bytes};
@@ -218,49 +218,15 @@ pub use crate::evaluations::listing::ProjectSummary;
 
 /// Filters of the project list: year, type (code or name), grade, budget unit, part of the name.
 fn project_filter(app: &AppState, p: &Params) -> Result<ProjectQuery, AppError> {
-    let year = match p.text("year") {
-        None => None,
-        Some(y) => Some(y.parse::<i32>().map_err(|_| {
-            AppError::bad("invalid_filter", format!("筛选条件 year=“{y}”不是年份"))
-        })?),
-    };
-    let catalog = app.search.catalog();
-    let project_type = match p.text("type").or_else(|| p.text("project_type")) {
-        None => None,
-        Some(t) => Some(
-            catalog
-                .project_types
-                .iter()
-                .find(|x| x.code == t || x.name == t)
-                .map(|x| x.code.clone())
-                .ok_or_else(|| {
-                    AppError::bad(
-                        "invalid_filter",
-                        format!(
-                            "筛选条件 type=“{t}”不是已知的项目类型（见 /api/v1/project-types）"
-                        ),
-                    )
-                })?,
-        ),
-    };
-    let grade = match p.text("grade") {
-        None => None,
-        Some(g) => Some(Grade::parse(&g).ok_or_else(|| {
-            AppError::bad(
-                "invalid_filter",
-                format!("筛选条件 grade=“{g}”无效；可选：优、良、中、差"),
-            )
-        })?),
-    };
-    Ok(ProjectQuery {
-        year,
-        project_type,
-        grade,
-        unit: p.text("unit"),
-        name: p.text("name"),
-        offset: 0,
-        limit: 0,
-    })
+    let t = p.text("type").or_else(|| p.text("project_type"));
+    let (year, grade) = (p.text("year"), p.text("grade"));
+    Ok(app.evaluations.filter(
+        year.as_deref(),
+        t.as_deref(),
+        grade.as_deref(),
+        p.text("unit"),
+        p.text("name"),
+    )?)
 }
 
 /// `GET /api/v1/evaluations?year=&type=&grade=&unit=&name=&limit=&offset=`: the projects imported.
@@ -268,7 +234,7 @@ pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Val
     let mut q = project_filter(&app, &p)?;
     q.limit = p.number("limit", 100)?.clamp(1, 1000);
     q.offset = p.number("offset", 0)?;
-    let page = listing::page(&app.store, &app.search.catalog(), &q)?;
+    let page = app.evaluations.page(&q)?;
     Ok(Json(
         json!({ "total": page.total, "projects": page.projects }),
     ))
@@ -358,7 +324,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
     q.limit = PAGE;
     q.offset = p.number("offset", 0)?;
     let catalog = app.search.catalog();
-    let page = listing::page(&app.store, &catalog, &q)?;
+    let page = app.evaluations.page(&q)?;
     let link = |offset: usize| page_link(&q, offset);
     let (page_no, pages) = page.page_of();
     let imports = recent_imports(&app)?;
