@@ -294,14 +294,7 @@ impl Drafting {
 /// in the services built on it.
 #[cfg(test)]
 pub fn for_tests(dir: &std::path::Path) -> Drafting {
-    use crate::ingest::library;
-    let lib = library::load_dir(&library::default_dir()).unwrap();
-    let store = Store::open(&dir.join("store"), 8 << 20).unwrap();
-    store.sync_library(lib.clone(), "test").unwrap();
-    let vocab = crate::search::Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
-    let search = Arc::new(
-        SearchIndex::in_ram(Arc::new(vocab), Arc::new(lib.catalog), lib.indicators).unwrap(),
-    );
+    let (store, search) = crate::evaluations::test_store_and_index(dir);
     Drafting {
         practice: Arc::new(PracticeStats::new(store.clone(), search.clone())),
         store,

@@ -132,25 +132,14 @@ pub fn ensure(store: &Store, catalog: &Catalog) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::library;
     use crate::ingest::sheet::SheetLimits;
-    use crate::search::{SearchIndex, Vocabulary};
+    use crate::search::SearchIndex;
     use std::collections::HashMap;
     use std::path::Path;
     use std::sync::Arc;
 
     fn open(dir: &Path) -> (Store, Arc<SearchIndex>) {
-        let lib = library::load_dir(&library::default_dir()).unwrap();
-        let store = Store::open(&dir.join("store"), 8 << 20).unwrap();
-        store.sync_library(lib.clone(), "test").unwrap();
-        let vocab = Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
-        let search = SearchIndex::in_ram(
-            Arc::new(vocab),
-            Arc::new(lib.catalog.clone()),
-            lib.indicators.clone(),
-        )
-        .unwrap();
-        (store, Arc::new(search))
+        crate::evaluations::test_store_and_index(dir)
     }
 
     fn import(store: &Store, search: &SearchIndex, name: &str, bytes: &[u8]) {

@@ -118,25 +118,13 @@ pub fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::library;
     use crate::ingest::sheet::SheetLimits;
-    use crate::search::{SearchIndex, Vocabulary};
     use std::path::Path;
-    use std::sync::Arc;
 
     #[test]
     fn pages_and_filters_answer_from_the_index_as_a_scan_would() {
         let dir = tempfile::tempdir().unwrap();
-        let lib = library::load_dir(&library::default_dir()).unwrap();
-        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
-        store.sync_library(lib.clone(), "test").unwrap();
-        let vocab = Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
-        let search = SearchIndex::in_ram(
-            Arc::new(vocab),
-            Arc::new(lib.catalog.clone()),
-            lib.indicators.clone(),
-        )
-        .unwrap();
+        let (store, search) = crate::evaluations::test_store_and_index(dir.path());
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("evaluations/demo");
         for f in ["self-evaluations-2024.csv", "self-evaluations-2025.csv"] {
             let bytes = std::fs::read(demo.join(f)).unwrap();
@@ -145,7 +133,7 @@ mod tests {
                 .unwrap();
         }
         let all = store.evaluations().unwrap();
-        let query = |q: ProjectQuery| page(&store, &lib.catalog, &q).unwrap();
+        let query = |q: ProjectQuery| page(&store, &search.catalog(), &q).unwrap();
         let first = query(ProjectQuery {
             limit: 50,
             ..Default::default()

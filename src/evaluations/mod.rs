@@ -500,6 +500,30 @@ pub fn all_stats(
         .collect()
 }
 
+/// A fresh store holding the bundled library and an in-memory index over it, for the unit tests
+/// of the services (evaluations, drafting) that need both.
+#[cfg(test)]
+pub(crate) fn test_store_and_index(
+    dir: &std::path::Path,
+) -> (
+    crate::store::Store,
+    std::sync::Arc<crate::search::SearchIndex>,
+) {
+    use crate::ingest::library;
+    use std::sync::Arc;
+    let lib = library::load_dir(&library::default_dir()).unwrap();
+    let store = crate::store::Store::open(&dir.join("store"), 8 << 20).unwrap();
+    store.sync_library(lib.clone(), "test").unwrap();
+    let vocab = crate::search::Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+    let search = crate::search::SearchIndex::in_ram(
+        Arc::new(vocab),
+        Arc::new(lib.catalog.clone()),
+        lib.indicators,
+    )
+    .unwrap();
+    (store, Arc::new(search))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

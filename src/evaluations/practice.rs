@@ -192,26 +192,13 @@ pub struct PracticeView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::library;
     use crate::ingest::sheet::SheetLimits;
-    use crate::search::Vocabulary;
     use std::path::Path;
 
     #[test]
     fn statistics_are_worked_out_once_per_state_of_the_evaluations() {
         let dir = tempfile::tempdir().unwrap();
-        let lib = library::load_dir(&library::default_dir()).unwrap();
-        let store = Store::open(&dir.path().join("store"), 8 << 20).unwrap();
-        store.sync_library(lib.clone(), "test").unwrap();
-        let vocab = Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
-        let search = Arc::new(
-            SearchIndex::in_ram(
-                Arc::new(vocab),
-                Arc::new(lib.catalog.clone()),
-                lib.indicators.clone(),
-            )
-            .unwrap(),
-        );
+        let (store, search) = crate::evaluations::test_store_and_index(dir.path());
         let stats = PracticeStats::new(store.clone(), search.clone());
         let before = stats.current().unwrap();
         assert!(before.practice.is_empty());
