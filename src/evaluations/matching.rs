@@ -25,7 +25,9 @@
 
 use super::units::{self, Agreement, UnitReading};
 use super::wording::{Key, Wording, readings};
-use crate::domain::{Catalog, EvaluationRow, Indicator, Match, MatchMethod, ProjectType};
+use crate::domain::{
+    Catalog, EvaluatedProject, EvaluationRow, Indicator, Match, MatchMethod, ProjectType,
+};
 use crate::search::{SearchIndex, Vocabulary};
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
@@ -278,6 +280,41 @@ impl Matcher {
             written_for: r
                 .project_type
                 .is_some_and(|t| i.project_types.contains(&t.code)),
+        }
+    }
+
+    /// Matches every row of `projects`. A file repeats the same few hundred names across its
+    /// projects, so each distinct row (as far as matching reads it) is matched once.
+    pub fn match_projects(&self, projects: &mut [EvaluatedProject]) {
+        // What matching reads of a row: name, code, unit, level 1, level 2 and project type.
+        type Seen<'a> = (
+            &'a str,
+            Option<&'a str>,
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+        );
+        let mut memo: HashMap<Seen<'_>, Option<Match>> = HashMap::new();
+        let mut found = Vec::with_capacity(projects.iter().map(|p| p.rows.len()).sum());
+        for p in projects.iter() {
+            let t = p.project_type.as_deref();
+            for r in &p.rows {
+                let seen = (
+                    r.name.as_str(),
+                    r.code.as_deref(),
+                    r.unit.as_str(),
+                    r.level1.as_str(),
+                    r.level2.as_str(),
+                    t,
+                );
+                let m = memo.entry(seen).or_insert_with(|| self.match_row(r, t));
+                found.push(m.clone());
+            }
+        }
+        let mut found = found.into_iter();
+        for r in projects.iter_mut().flat_map(|p| p.rows.iter_mut()) {
+            r.matched = found.next().flatten();
         }
     }
 
@@ -755,6 +792,64 @@ mod tests {
                 row: 2,
             },
         }
+    }
+
+    #[test]
+    fn matching_a_file_gives_each_row_what_matching_it_alone_gives() {
+        let m = library_matcher();
+        let rows = [
+            row(
+                "产出指标",
+                "数量指标",
+                "义务教育生活补助人数",
+                Some("ZZ-001"),
+                "人",
+            ),
+            row("效益指标", "生态效益指标", "绿化覆盖率", None, "%"),
+            row(
+                "产出指标",
+                "成本指标",
+                "功能点开发单位成本",
+                Some("XX-016"),
+                "元",
+            ),
+            row("满意度指标", "服务对象满意度指标", "群众满意度", None, "%"),
+        ];
+        // The same rows in projects of different types, and again in a second project of
+        // each type: memoised answers must not leak from one type to another.
+        let types = [
+            Some("student_aid"),
+            Some("greening"),
+            Some("it_system"),
+            None,
+        ];
+        let mut projects: Vec<EvaluatedProject> = types
+            .iter()
+            .chain(types.iter())
+            .enumerate()
+            .map(|(i, t)| EvaluatedProject {
+                name: format!("项目{i}"),
+                unit_name: "某单位".into(),
+                year: 2025,
+                project_type: t.map(str::to_string),
+                budget_wan: 100.0,
+                execution_rate: 1.0,
+                score: 90.0,
+                grade: crate::domain::Grade::Excellent,
+                rows: rows.to_vec(),
+                import: String::new(),
+            })
+            .collect();
+        m.match_projects(&mut projects);
+        let mut matched = 0;
+        for p in &projects {
+            for r in &p.rows {
+                let alone = m.match_row(r, p.project_type.as_deref());
+                assert_eq!(r.matched, alone, "{} in {:?}", r.name, p.project_type);
+            }
+            matched += p.rows.iter().filter(|r| r.matched.is_some()).count();
+        }
+        assert!(matched > 0, "some rows match at all");
     }
 
     #[test]

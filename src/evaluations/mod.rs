@@ -185,11 +185,8 @@ pub fn import_file(
     let matcher = matching::Matcher::new(search, store.indicators()?);
     for p in &mut projects {
         p.import = sha.clone();
-        let t = p.project_type.clone();
-        for r in &mut p.rows {
-            r.matched = matcher.match_row(r, t.as_deref());
-        }
     }
+    matcher.match_projects(&mut projects);
     let _guard = WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     derived::repair(store, &search.catalog())?;
     let mut stored: BTreeMap<String, EvaluatedProject> = store
