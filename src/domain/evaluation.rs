@@ -230,6 +230,39 @@ pub struct ImportBatch {
     pub rows: usize,
 }
 
+/// An import as lists show it: how many projects it brought, not their ids (a county's file
+/// brings thousands, and a list of recent imports must not read them all).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ImportSummary {
+    pub sha256: String,
+    pub file: String,
+    pub format: String,
+    pub imported_at: DateTime<Utc>,
+    pub imported_by: String,
+    #[serde(deserialize_with = "count_items")]
+    pub projects: usize,
+    pub rows: usize,
+}
+
+/// The length of a sequence, skipping its items unread.
+fn count_items<'de, D: serde::Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    struct Count;
+    impl<'de> serde::de::Visitor<'de> for Count {
+        type Value = usize;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a sequence")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+            let mut n = 0;
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                n += 1;
+            }
+            Ok(n)
+        }
+    }
+    d.deserialize_seq(Count)
+}
+
 /// One project's use of an unmatched indicator: the evidence behind a candidate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -280,6 +313,30 @@ impl Candidate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_import_summary_counts_the_projects_of_a_stored_batch() {
+        let batch = ImportBatch {
+            sha256: "ab".into(),
+            file: "2025年自评.xlsx".into(),
+            format: "xlsx".into(),
+            imported_at: Utc::now(),
+            imported_by: "editor".into(),
+            projects: vec![
+                "2025|甲|一".into(),
+                "2025|乙|二".into(),
+                "2025|丙|三".into(),
+            ],
+            rows: 30,
+        };
+        let s: ImportSummary =
+            serde_json::from_slice(&serde_json::to_vec(&batch).unwrap()).unwrap();
+        assert_eq!(
+            (s.projects, s.rows, s.file.as_str()),
+            (3, 30, "2025年自评.xlsx")
+        );
+        assert_eq!(s.imported_at, batch.imported_at);
+    }
 
     #[test]
     fn grades_follow_the_bureau_thresholds() {

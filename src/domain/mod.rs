@@ -20,8 +20,8 @@ pub use catalog::{Catalog, Framework, Level1Def, ProjectType, Unit, UnitKind};
 pub use draft::{Draft, DraftProject, DraftRow};
 pub use edition::Edition;
 pub use evaluation::{
-    Candidate, EvaluatedProject, EvaluationRow, Evidence, Grade, ImportBatch, Match, MatchMethod,
-    SourceRef,
+    Candidate, EvaluatedProject, EvaluationRow, Evidence, Grade, ImportBatch, ImportSummary, Match,
+    MatchMethod, SourceRef,
 };
 pub use indicator::{
     Basis, Code, CostKind, Direction, Indicator, Provenance, Scope, Status, Term, ValueType,

@@ -8,7 +8,7 @@
 
 use super::evaluation_list::{ListedProject, ProjectQuery, main_key};
 use super::{Result, Store, decode_kv, encode, read, tx_result};
-use crate::domain::{Candidate, EvaluatedProject, ImportBatch};
+use crate::domain::{Candidate, EvaluatedProject, ImportBatch, ImportSummary};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Tree;
@@ -251,11 +251,12 @@ impl Store {
         read(&imports, sha256.as_bytes())
     }
 
-    /// Every import, oldest first.
-    pub fn evaluation_imports(&self) -> Result<Vec<ImportBatch>> {
+    /// The latest `n` imports, newest first, without the ids of their projects.
+    pub fn evaluation_recent_imports(&self, n: usize) -> Result<Vec<ImportSummary>> {
         let (imports, _, _) = self.evaluation_trees()?;
-        let mut v: Vec<ImportBatch> = imports.iter().map(decode_kv).collect::<Result<_>>()?;
-        v.sort_by_key(|b| b.imported_at);
+        let mut v: Vec<ImportSummary> = imports.iter().map(decode_kv).collect::<Result<_>>()?;
+        v.sort_by_key(|b| std::cmp::Reverse(b.imported_at));
+        v.truncate(n);
         Ok(v)
     }
 
@@ -264,6 +265,12 @@ impl Store {
         let mut v: Vec<Candidate> = cands.iter().map(decode_kv).collect::<Result<_>>()?;
         v.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
         Ok(v)
+    }
+
+    /// How many candidates there are, without reading them.
+    pub fn evaluation_candidate_count(&self) -> Result<usize> {
+        let (_, cands, _) = self.evaluation_trees()?;
+        Ok(cands.len())
     }
 
     pub fn evaluation_candidate(&self, id: &str) -> Result<Option<Candidate>> {

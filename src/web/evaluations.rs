@@ -270,7 +270,7 @@ pub struct IndexPage {
     pub nav: Nav,
     pub projects: Vec<ProjectSummary>,
     pub total: usize,
-    pub imports: Vec<crate::domain::ImportBatch>,
+    pub imports: Vec<crate::domain::ImportSummary>,
     pub rows: usize,
     pub linked: usize,
     pub uncertain: usize,
@@ -311,14 +311,6 @@ fn page_link(q: &ProjectQuery, offset: usize) -> String {
     format!("/evaluations?{}", query.finish())
 }
 
-/// The last 20 imported files, newest first.
-fn recent_imports(app: &AppState) -> Result<Vec<crate::domain::ImportBatch>, AppError> {
-    let mut imports = app.store.evaluation_imports()?;
-    imports.reverse();
-    imports.truncate(20);
-    Ok(imports)
-}
-
 pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
     let mut q = project_filter(&app, &p)?;
     q.limit = PAGE;
@@ -327,7 +319,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
     let page = app.evaluations.page(&q)?;
     let link = |offset: usize| page_link(&q, offset);
     let (page_no, pages) = page.page_of();
-    let imports = recent_imports(&app)?;
+    let imports = app.store.evaluation_recent_imports(20)?;
     Ok(Html(
         IndexPage {
             nav: viewer.nav(),
@@ -336,7 +328,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
             linked: page.linked as usize,
             uncertain: page.uncertain as usize,
             unmatched: page.unmatched as usize,
-            candidates: app.store.evaluation_candidates()?.len(),
+            candidates: app.store.evaluation_candidate_count()?,
             imports,
             previous: page.previous_offset().map(link),
             next: page.next_offset().map(link),
