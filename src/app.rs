@@ -268,7 +268,9 @@ impl App {
         };
         if let Some((lib, m)) = to_release {
             let unchanged = lib.indicators.len();
-            let r = release::release(&app.curation, &lib, &m)
+            let r = app
+                .curation
+                .release(&lib, &m)
                 .with_context(|| format!("发布 {} 版失败", lib.catalog.edition))?;
             tracing::info!(edition = %r.edition, created = r.created, changed = r.changed,
                 retired = r.retired, kept = r.kept_curated.len(), "edition released through curation");

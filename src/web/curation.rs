@@ -98,7 +98,7 @@ pub async fn get_api(
         .store
         .proposal(id)?
         .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
-    let changes = curation::change_views(&app.curation, &p)?;
+    let changes = app.curation.change_views(&p)?;
     Ok(Json(json!({ "proposal": p, "changes": changes })))
 }
 
@@ -120,8 +120,7 @@ pub async fn approve_api(
     let actor = viewer.require(Role::Reviewer)?;
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
-    let done =
-        blocking(move || Ok(curation::approve(&app.curation, &actor, &[id], &comment)?)).await?;
+    let done = blocking(move || Ok(app.curation.approve(&actor, &[id], &comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -133,15 +132,7 @@ pub async fn approve_batch_api(
 ) -> Api<Json<Value>> {
     let actor = viewer.require(Role::Reviewer)?;
     let d: Decision = json_body(&body)?;
-    let done = blocking(move || {
-        Ok(curation::approve(
-            &app.curation,
-            &actor,
-            &d.ids,
-            &d.comment,
-        )?)
-    })
-    .await?;
+    let done = blocking(move || Ok(app.curation.approve(&actor, &d.ids, &d.comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -171,7 +162,7 @@ pub async fn reject_api(
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
     Ok(Json(
-        blocking(move || Ok(curation::reject(&app.curation, &actor, id, &comment)?)).await?,
+        blocking(move || Ok(app.curation.reject(&actor, id, &comment)?)).await?,
     ))
 }
 
@@ -192,7 +183,7 @@ pub async fn fold_api(
     let actor = viewer.require(Role::Editor)?;
     let id = parse_id(&id)?;
     let b: FoldBody = json_body(&body)?;
-    let p = blocking(move || Ok(curation::fold_into(&app.curation, &actor, id, &b.into)?)).await?;
+    let p = blocking(move || Ok(app.curation.fold_into(&actor, id, &b.into)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -205,7 +196,7 @@ pub async fn withdraw_api(
     let actor = viewer.require(Role::Editor)?;
     let id = parse_id(&id)?;
     Ok(Json(
-        blocking(move || Ok(curation::withdraw(&app.curation, &actor, id)?)).await?,
+        blocking(move || Ok(app.curation.withdraw(&actor, id)?)).await?,
     ))
 }
 
@@ -241,8 +232,8 @@ pub async fn freeze_api(
     let actor = viewer.require(Role::Admin)?;
     let b: FreezeBody = json_body(&body)?;
     let (ed, notes) = blocking(move || {
-        let ed = curation::freeze(&app.curation, &actor, &b.name)?;
-        let (_, notes) = curation::release_notes(&app.curation, &ed.name)?;
+        let ed = app.curation.freeze(&actor, &b.name)?;
+        let (_, notes) = app.curation.release_notes(&ed.name)?;
         Ok((ed, notes))
     })
     .await?;
@@ -259,8 +250,8 @@ pub async fn edition_api(
     State(app): State<AppState>,
     Path(name): Path<String>,
 ) -> Api<Json<Value>> {
-    let ed = curation::edition(&app.curation, &name)?;
-    let (prev, notes) = curation::release_notes(&app.curation, &name)?;
+    let ed = app.curation.edition(&name)?;
+    let (prev, notes) = app.curation.release_notes(&name)?;
     Ok(Json(json!({
         "name": ed.name, "frozen_at": ed.frozen_at, "frozen_by": ed.frozen_by,
         "indicators": ed.members.len(), "previous": prev, "notes": notes,
@@ -271,7 +262,7 @@ pub async fn edition_diff_api(
     State(app): State<AppState>,
     Path((a, b)): Path<(String, String)>,
 ) -> Api<Json<Value>> {
-    let notes = curation::edition_diff(&app.curation, &a, &b)?;
+    let notes = app.curation.edition_diff(&a, &b)?;
     Ok(Json(
         json!({ "from": a, "to": b, "summary": summary(&notes), "notes": notes }),
     ))
@@ -312,11 +303,7 @@ pub async fn import_api(
     let reason = q.reason.unwrap_or_default();
     let work = app.clone();
     let report = uploads::parse(&app, move || {
-        if dry {
-            Ok(bulk::plan(&work.curation, &file, &body)?.0)
-        } else {
-            Ok(bulk::apply(&work.curation, &actor, &file, &body, &reason)?.0)
-        }
+        Ok(work.curation.import(&actor, &file, &body, !dry, &reason)?.0)
     })
     .await?;
     super::metrics::library_import(&app, report.dry_run, report.proposal.is_some());
@@ -446,7 +433,7 @@ pub async fn proposal_page(
         .store
         .proposal(id)?
         .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
-    let changes = curation::change_views(&app.curation, &p)?;
+    let changes = app.curation.change_views(&p)?;
     html(&ProposalPage {
         nav: viewer.nav(),
         can_decide: p.is_open() && actor.role.allows(Role::Reviewer) && p.author != actor.user,
@@ -501,7 +488,7 @@ pub async fn batch_page(
         .filter_map(|s| s.parse().ok())
         .collect();
     let comment = field(&f, "comment").to_string();
-    blocking(move || Ok(curation::approve(&app.curation, &actor, &ids, &comment)?)).await?;
+    blocking(move || Ok(app.curation.approve(&actor, &ids, &comment)?)).await?;
     Ok(Redirect::to("/curation").into_response())
 }
 
@@ -806,7 +793,7 @@ pub async fn freeze_page(
     let actor = viewer.require(Role::Admin)?;
     let name = field(&f, "name").trim().to_string();
     let app2 = app.clone();
-    match blocking(move || Ok(curation::freeze(&app2.curation, &actor, &name)?)).await {
+    match blocking(move || Ok(app2.curation.freeze(&actor, &name)?)).await {
         Ok(ed) => Ok(Redirect::to(&format!("/editions/{}", enc(&ed.name))).into_response()),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => {
             let mut editions = app.store.editions()?;
@@ -854,7 +841,7 @@ pub async fn edition_page(
     viewer: Viewer,
     Path(name): Path<String>,
 ) -> Page {
-    let (from, notes) = curation::release_notes(&app.curation, &name)?;
+    let (from, notes) = app.curation.release_notes(&name)?;
     html(&EditionPage {
         nav: viewer.nav(),
         title: format!("{name} 版发布说明"),
@@ -871,7 +858,7 @@ pub async fn edition_diff_page(
     viewer: Viewer,
     Path((a, b)): Path<(String, String)>,
 ) -> Page {
-    let notes = curation::edition_diff(&app.curation, &a, &b)?;
+    let notes = app.curation.edition_diff(&a, &b)?;
     html(&EditionPage {
         nav: viewer.nav(),
         title: format!("{a} 版 → {b} 版 对比"),
