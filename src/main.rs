@@ -541,15 +541,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 // AUTH: the command line acts as the local curator.
-                match zhibiao::evaluations::import_file(
-                    &app.store,
-                    &app.search,
-                    &name,
-                    &bytes,
-                    *dry_run,
-                    "命令行",
-                    &app.config.uploads.sheet,
-                ) {
+                match app.evaluations.import(&name, &bytes, *dry_run, "命令行") {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);
                         if !r.matched.is_empty() {

@@ -22,6 +22,7 @@ pub use request::{Change, NewProposal, Verdict};
 pub use review::ChangeView;
 
 use crate::domain::{AuditEntry, Code, Indicator, Proposal, Role};
+use crate::evaluations::service::Evaluations;
 use crate::ingest::library::Problems;
 use crate::ingest::sheet::SheetLimits;
 use crate::search::SearchIndex;
@@ -37,6 +38,8 @@ pub struct Curation {
     pub search: Arc<SearchIndex>,
     /// How much of an uploaded spreadsheet a bulk import reads.
     pub sheet: SheetLimits,
+    /// A new indicator drafted from evaluation practice takes over the rows it was drafted from.
+    pub evaluations: Arc<Evaluations>,
 }
 
 #[derive(Debug, thiserror::Error)]

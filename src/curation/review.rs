@@ -107,7 +107,6 @@ impl Curation {
             &meta,
         )?;
         // A new indicator drafted from evaluation practice takes over the rows it was drafted from.
-        let catalog = self.search.catalog();
         for ind in published
             .committed
             .revisions
@@ -115,12 +114,9 @@ impl Curation {
             .map(|r| &r.indicator)
             .filter(|i| i.provenance == Provenance::Evaluations)
         {
-            let n = crate::evaluations::adopt_candidate(
-                &self.store,
-                &catalog,
-                ind.code.as_str(),
-                &actor.user,
-            )?;
+            let n = self
+                .evaluations
+                .adopt_candidate(ind.code.as_str(), &actor.user)?;
             if n > 0 {
                 tracing::info!(code = %ind.code, rows = n, "evaluation rows linked to the new indicator");
             }

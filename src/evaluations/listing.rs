@@ -2,6 +2,7 @@
 //! budget unit and name: answered from the store's index of the list (`Store::evaluation_list`)
 //! and its counters, so a page costs the same with 2,000 projects or 100,000.
 
+use super::writes::WriteLock;
 use crate::domain::{Catalog, Grade};
 use crate::store::{ListedProject, ProjectQuery, Store, StoreError};
 use serde::Serialize;
@@ -91,9 +92,10 @@ impl ProjectPage {
 pub fn page(
     store: &Store,
     catalog: &Catalog,
+    writes: &WriteLock,
     query: &ProjectQuery,
 ) -> Result<ProjectPage, StoreError> {
-    super::derived::ensure(store, catalog)?;
+    super::derived::ensure(store, catalog, writes)?;
     let (projects, total) = store.evaluation_list(query)?;
     Ok(ProjectPage {
         projects: projects
@@ -118,22 +120,20 @@ pub fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::sheet::SheetLimits;
     use std::path::Path;
 
     #[test]
     fn pages_and_filters_answer_from_the_index_as_a_scan_would() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, search) = crate::evaluations::test_store_and_index(dir.path());
+        let e = crate::evaluations::service::Evaluations::for_tests(dir.path());
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("evaluations/demo");
         for f in ["self-evaluations-2024.csv", "self-evaluations-2025.csv"] {
             let bytes = std::fs::read(demo.join(f)).unwrap();
-            let limits = SheetLimits::default();
-            crate::evaluations::import_file(&store, &search, f, &bytes, false, "t", &limits)
-                .unwrap();
+            e.import(f, &bytes, false, "t").unwrap();
         }
+        let store = &e.store;
         let all = store.evaluations().unwrap();
-        let query = |q: ProjectQuery| page(&store, &search.catalog(), &q).unwrap();
+        let query = |q: ProjectQuery| e.page(&q).unwrap();
         let first = query(ProjectQuery {
             limit: 50,
             ..Default::default()
