@@ -3,54 +3,36 @@
 //! and its counters, so a page costs the same with 2,000 projects or 100,000.
 
 use super::writes::WriteLock;
-use crate::domain::{Catalog, Grade};
+use crate::domain::Catalog;
 use crate::store::{ListedProject, ProjectQuery, Store, StoreError};
 use serde::Serialize;
 
-/// A row of the list.
+/// A row of the list: the project as the list's index holds it, with its type's name from
+/// the catalog (which may rename a type after the project was listed).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectSummary {
-    pub id: String,
-    pub name: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub project_type: Option<String>,
+    #[serde(flatten)]
+    pub project: ListedProject,
     pub type_name: String,
-    pub budget_wan: f64,
-    pub execution_rate: f64,
-    pub score: f64,
-    pub grade: Grade,
-    pub rows: usize,
-    /// Rows linked with certainty.
-    pub linked: usize,
-    pub uncertain: usize,
-    pub unmatched: usize,
-    /// File the project was last imported from.
-    pub file: String,
+}
+
+/// The list page reads the project's fields as the row's own.
+impl std::ops::Deref for ProjectSummary {
+    type Target = ListedProject;
+    fn deref(&self) -> &ListedProject {
+        &self.project
+    }
 }
 
 impl ProjectSummary {
-    fn of(p: ListedProject, catalog: &Catalog) -> ProjectSummary {
+    fn of(project: ListedProject, catalog: &Catalog) -> ProjectSummary {
         ProjectSummary {
-            type_name: p
+            type_name: project
                 .project_type
                 .as_deref()
                 .map(|t| catalog.project_type_name(t).to_string())
                 .unwrap_or_default(),
-            id: p.id,
-            name: p.name,
-            unit_name: p.unit_name,
-            year: p.year,
-            project_type: p.project_type,
-            budget_wan: p.budget_wan,
-            execution_rate: p.execution_rate,
-            score: p.score,
-            grade: p.grade,
-            rows: p.rows,
-            linked: p.linked,
-            uncertain: p.uncertain,
-            unmatched: p.unmatched,
-            file: p.file,
+            project,
         }
     }
 }
