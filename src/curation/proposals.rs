@@ -149,25 +149,11 @@ impl Curation {
         Ok(())
     }
 
-    /// Opens a proposal; `duplicates` are the (code, name) pairs a create may be folded into.
-    #[allow(clippy::too_many_arguments)]
-    fn open_proposal(
-        &self,
-        actor: &Actor,
-        kind: ProposalKind,
-        title: String,
-        reason: String,
-        changes: Vec<ProposedChange>,
-        warnings: Vec<String>,
-        duplicates: Vec<(String, String)>,
-    ) -> Result<Proposal> {
-        let after: Vec<Indicator> = changes.iter().map(|c| c.after.clone()).collect();
+    /// Opens `p` once the whole-library rules allow its changes, withdrawing `replacing` in the
+    /// same transaction.
+    fn open(&self, actor: &Actor, p: Proposal, replacing: Replacing) -> Result<Proposal> {
+        let after: Vec<Indicator> = p.changes.iter().map(|c| c.after.clone()).collect();
         self.library_allows(&after)?;
-        let p = new_proposal(actor, kind, title, reason, changes, warnings);
-        self.open_replacing(actor, Proposal { duplicates, ..p }, None)
-    }
-
-    fn open_replacing(&self, actor: &Actor, p: Proposal, replacing: Replacing) -> Result<Proposal> {
         let audit = actor.audit("提出修改", "", p.title.clone());
         Ok(self.store.create_proposal(p, audit, replacing)?)
     }
@@ -212,18 +198,21 @@ impl Curation {
         let ind = self.check(input)?;
         let dups = self.near_duplicates(&ind)?;
         let title = format!("新增指标 {} {}", ind.code, ind.name);
-        self.open_proposal(
+        let changes = vec![ProposedChange {
+            base: None,
+            after: ind,
+        }];
+        let warnings = dups.iter().map(NearDuplicate::warning).collect();
+        let p = new_proposal(
             actor,
             ProposalKind::Create,
             title,
             reason.to_string(),
-            vec![ProposedChange {
-                base: None,
-                after: ind,
-            }],
-            dups.iter().map(NearDuplicate::warning).collect(),
-            dups.into_iter().map(|d| (d.code, d.name)).collect(),
-        )
+            changes,
+            warnings,
+        );
+        let duplicates = dups.into_iter().map(|d| (d.code, d.name)).collect();
+        self.open(actor, Proposal { duplicates, ..p }, None)
     }
 
     /// Turns an open proposal for a new indicator into adding its name (and aliases) to an existing
@@ -315,13 +304,12 @@ impl Curation {
                 .collect::<Vec<_>>()
                 .join("、")
         );
-        self.library_allows(std::slice::from_ref(&after))?;
         let changes = vec![ProposedChange {
             base: self.base_of(code)?,
             after,
         }];
         let p = new_proposal(actor, ProposalKind::Edit, title, reason, changes, warnings);
-        self.open_replacing(actor, p, replacing)
+        self.open(actor, p, replacing)
     }
 
     /// Proposes to retire an indicator; links to it will lead to `replaced_by` when given.
@@ -355,17 +343,20 @@ impl Curation {
             ),
             None => format!("停用指标 {code} {}", before.name),
         };
-        self.open_proposal(
+        self.open(
             actor,
-            ProposalKind::Retire,
-            title,
-            reason,
-            vec![ProposedChange {
-                base: self.base_of(code)?,
-                after,
-            }],
-            vec![],
-            Vec::new(),
+            new_proposal(
+                actor,
+                ProposalKind::Retire,
+                title,
+                reason,
+                vec![ProposedChange {
+                    base: self.base_of(code)?,
+                    after,
+                }],
+                vec![],
+            ),
+            None,
         )
     }
 
@@ -401,23 +392,26 @@ impl Curation {
             }
         }
         let title = format!("合并指标 {code} {} → {into} {}", from.name, target.name);
-        self.open_proposal(
+        self.open(
             actor,
-            ProposalKind::Merge,
-            title,
-            reason,
-            vec![
-                ProposedChange {
-                    base: self.base_of(code)?,
-                    after: retired,
-                },
-                ProposedChange {
-                    base: self.base_of(into)?,
-                    after: kept,
-                },
-            ],
-            vec![],
-            Vec::new(),
+            new_proposal(
+                actor,
+                ProposalKind::Merge,
+                title,
+                reason,
+                vec![
+                    ProposedChange {
+                        base: self.base_of(code)?,
+                        after: retired,
+                    },
+                    ProposedChange {
+                        base: self.base_of(into)?,
+                        after: kept,
+                    },
+                ],
+                vec![],
+            ),
+            None,
         )
     }
 
@@ -442,17 +436,20 @@ impl Curation {
             )));
         }
         let title = format!("恢复指标 {code} {} 的第 {n} 版", before.name);
-        self.open_proposal(
+        self.open(
             actor,
-            ProposalKind::Restore,
-            title,
-            reason,
-            vec![ProposedChange {
-                base: self.base_of(code)?,
-                after: old.indicator,
-            }],
-            vec![],
-            Vec::new(),
+            new_proposal(
+                actor,
+                ProposalKind::Restore,
+                title,
+                reason,
+                vec![ProposedChange {
+                    base: self.base_of(code)?,
+                    after: old.indicator,
+                }],
+                vec![],
+            ),
+            None,
         )
     }
 
@@ -474,14 +471,17 @@ impl Curation {
         let codes: Vec<&str> = changes.iter().map(|c| c.after.code.as_str()).collect();
         self.no_open_proposal_on(&codes)?;
         let title = format!("批量导入 {file}（{} 个指标）", changes.len());
-        self.open_proposal(
+        self.open(
             actor,
-            ProposalKind::Import,
-            title,
-            reason,
-            changes,
-            warnings,
-            Vec::new(),
+            new_proposal(
+                actor,
+                ProposalKind::Import,
+                title,
+                reason,
+                changes,
+                warnings,
+            ),
+            None,
         )
     }
 }
