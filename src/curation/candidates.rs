@@ -2,7 +2,8 @@
 //! drafted from it, what the library rules would say and the nearest library indicators), and a
 //! candidate turned into a proposal to create its indicator (provenance 评价沉淀).
 
-use super::{Actor, Curation, Result, concerns};
+use super::library_rules::concerns;
+use super::{Actor, Curation, Result};
 use crate::domain::{Candidate, Grade, Indicator, Proposal};
 use crate::evaluations::{self, Nearby, cluster::candidate_to_indicator, matching::Matcher};
 use crate::ingest::library::IndicatorInput;

@@ -2,7 +2,8 @@
 //! and per cell what would be created, changed or rejected and why; applying it opens one batch
 //! proposal, all or nothing.
 
-use super::{Actor, CodeBook, Curation, CurationError, Result};
+use super::proposals::CodeBook;
+use super::{Actor, Curation, CurationError, Result};
 use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
 use crate::domain::{Catalog, Code, Indicator, Proposal, ProposedChange};

@@ -1,6 +1,7 @@
-//! The whole-library rules of `zhibiao check` applied to proposed changes: a change may not bring
-//! a finding the published library does not have (a cross-type duplicate of a common indicator,
-//! an alias a second indicator claims, one name under two headings ...).
+//! The rules a proposed change must pass: the schema and the single-indicator rules (`check`),
+//! and the whole-library rules of `zhibiao check`: a change may not bring a finding the published
+//! library does not have (a cross-type duplicate of a common indicator, an alias a second
+//! indicator claims, one name under two headings ...).
 
 use super::{Curation, CurationError, Result};
 use crate::domain::quality::{self, Finding, check_library};

@@ -5,21 +5,15 @@
 //! and the JSON API follow the same rules.
 
 pub mod candidates;
-mod editions;
+pub mod editions;
 pub mod import;
 mod library_rules;
-mod proposals;
+pub mod proposals;
 pub mod publish;
 pub mod release;
-mod request;
+pub mod request;
 pub mod retirement;
-mod review;
-
-pub use editions::check_edition_name;
-pub use library_rules::concerns;
-pub use proposals::{CodeBook, NearDuplicate};
-pub use request::{Change, NewProposal, Verdict};
-pub use review::ChangeView;
+pub mod review;
 
 use crate::domain::{AuditEntry, Code, Indicator, Proposal, Role};
 use crate::evaluations::service::Evaluations;

@@ -188,7 +188,7 @@ impl Curation {
     /// The store must hold edition `m.previous`.
     pub fn release(&self, lib: &Library, m: &Manifest) -> Result<ReleaseReport> {
         let edition = lib.catalog.edition.clone();
-        super::check_edition_name(&edition)?;
+        super::editions::check_edition_name(&edition)?;
         if self.store.edition(&edition)?.is_some() {
             return Err(CurationError::Conflict(format!("版本 {edition} 已发布")));
         }

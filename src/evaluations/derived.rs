@@ -4,8 +4,8 @@
 //! the imported projects. A data directory written before they existed (or by another version
 //! of them) is repaired once, from every project, by `ensure`.
 
+use super::lock::{Held, WriteLock};
 use super::stats::{self, IndicatorStats};
-use super::writes::{Held, WriteLock};
 use crate::domain::Catalog;
 use crate::domain::{EvaluatedProject, Indicator};
 use crate::store::{Store, StoreError};

@@ -2,7 +2,7 @@
 //! budget unit and name: answered from the store's index of the list (`Store::evaluation_list`)
 //! and its counters, so a page costs the same with 2,000 projects or 100,000.
 
-use super::writes::WriteLock;
+use super::lock::WriteLock;
 use crate::domain::Catalog;
 use crate::store::{ListedProject, ProjectQuery, Store, StoreError};
 use serde::Serialize;

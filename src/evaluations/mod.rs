@@ -7,13 +7,14 @@
 //! (same sha256) is recognised and changes nothing, and the projects, the batch record and the
 //! recomputed candidates are written in one transaction (`Store::write_evaluation_import`)
 //! with the statistics of the indicators it touches (`derived`). Writes take turns under the
-//! service's `writes::WriteLock`, one per store.
+//! service's `lock::WriteLock`, one per store.
 
 pub mod charts;
 pub mod cluster;
 pub mod derived;
 pub mod import;
 pub mod listing;
+pub mod lock;
 pub mod matching;
 pub mod practice;
 pub mod service;

@@ -12,8 +12,8 @@
 
 use super::charts;
 use super::derived::{self, StoredStats};
+use super::lock::WriteLock;
 use super::stats::{self, IndicatorStats};
-use super::writes::WriteLock;
 use crate::domain::Indicator;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};

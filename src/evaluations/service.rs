@@ -3,9 +3,9 @@
 //! the rows behind an indicator's statistics, and the statistics themselves.
 
 use super::listing::ProjectPage;
+use super::lock::WriteLock;
 use super::practice::PracticeStats;
 use super::stats::{self, IndicatorStats};
-use super::writes::WriteLock;
 use super::{Decision, DecisionError, ImportError, ImportReport, Nearby, import, matching};
 use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
 use crate::ingest::sheet::SheetLimits;

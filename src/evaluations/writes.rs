@@ -1,7 +1,7 @@
 //! Writes of evaluations: an import, a curator's decision on a row, a candidate's rows adopted
 //! by the indicator published from it. Each recomputes the candidates (and the statistics of
-//! what it touches) from everything stored, so they take turns: the service's `WriteLock`, one
-//! per store, shared with the readers that repair what is derived (`derived::ensure`).
+//! what it touches) from everything stored, so they take turns under the service's
+//! `lock::WriteLock`.
 
 use super::service::Evaluations;
 use super::{
@@ -11,23 +11,6 @@ use super::{
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch, Match, MatchMethod};
 use crate::store::StoreError;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
-
-/// Serialises the writes of evaluations of one store: built once with the service and shared,
-/// never a global, so two apps in one process (the tests) do not wait for each other.
-#[derive(Debug, Default)]
-pub struct WriteLock(Mutex<()>);
-
-/// Proof that the caller holds the `WriteLock` (what `derived::repair` asks for).
-pub struct Held<'a>(#[expect(dead_code, reason = "held for its drop")] MutexGuard<'a, ()>);
-
-impl WriteLock {
-    /// Waits for the other writers; a writer that panicked left the store consistent (its
-    /// transaction either happened or did not), so the lock is taken all the same.
-    pub fn hold(&self) -> Held<'_> {
-        Held(self.0.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-}
 
 impl Evaluations {
     /// Reads, checks and links a file; unless `dry_run` (or the file has errors or was imported

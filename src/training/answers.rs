@@ -120,9 +120,7 @@ impl Training {
                 .collect(),
         }
     }
-}
 
-impl Training {
     /// The room's summary of `s`.
     pub fn summary_answer(&self, s: &TrainingSession) -> super::Result<SummaryAnswer> {
         Ok(SummaryAnswer {

@@ -1,5 +1,5 @@
 //! Curation over HTTP: proposals (create, edit, retire, merge, restore, import), review,
-//! editions, the curator inbox. Pages and JSON API call the same `crate::curation` functions.
+//! editions, the curator inbox. Pages and JSON API call the same `Curation` methods.
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
@@ -7,8 +7,10 @@ use super::error::{ApiError, AppError, PageError};
 use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
 use super::response::{Page, attachment, blocking, html};
 use super::uploads;
+use crate::curation::Approval;
 use crate::curation::import::{self as bulk, ImportReport};
-use crate::curation::{self, Change, ChangeView, NewProposal};
+use crate::curation::request::{Change, NewProposal, Verdict};
+use crate::curation::review::ChangeView;
 use crate::domain::edition::NoteEntry;
 use crate::domain::{Edition, FieldChange, Proposal, ProposalState, Role};
 use crate::ingest::library::IndicatorInput;
@@ -139,7 +141,7 @@ pub async fn approve_batch_api(
 /// An approval's answer: the approved proposals, and whether search shows them yet. A change
 /// the index could not take is published all the same, so it is a success (200) that says
 /// search follows later, never an error that would invite a second approval.
-fn approval_json(a: curation::Approval) -> Value {
+fn approval_json(a: Approval) -> Value {
     let search_index = match a.index_stale {
         None => json!({ "status": "current" }),
         Some(_) => json!({
@@ -468,7 +470,7 @@ pub async fn decide_page(
 ) -> Page {
     let id = parse_id(&id)?;
     let action = field(&f, "action");
-    let d = curation::Verdict::parse(action, field(&f, "into"))
+    let d = Verdict::parse(action, field(&f, "into"))
         .ok_or_else(|| AppError::bad("invalid_request", format!("未知操作“{action}”")));
     let actor = viewer.require(d.as_ref().map_or(Role::Reviewer, |d| d.role()))?;
     let (d, comment) = (d?, field(&f, "comment").to_string());

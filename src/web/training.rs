@@ -46,8 +46,14 @@ fn exercise(
     Ok(ex)
 }
 
-/// Trainers may change their own sessions; administrators any.
-fn may_edit(viewer: &Viewer, s: &TrainingSession) -> Result<(), AppError> {
+/// The session `id`, for its trainer or an administrator: trainers may change (and read the
+/// room's results of) their own sessions, administrators any.
+fn editable_session(
+    app: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<TrainingSession, AppError> {
+    let s = app.training.session(id)?;
     let actor = viewer.require(Role::Editor)?;
     if actor.user != s.owner && !actor.role.allows(Role::Admin) {
         return Err(AppError::Forbidden {
@@ -55,7 +61,7 @@ fn may_edit(viewer: &Viewer, s: &TrainingSession) -> Result<(), AppError> {
             message: format!("这个培训课程由 {} 创建，只有创建人可以修改", s.owner),
         });
     }
-    Ok(())
+    Ok(s)
 }
 
 /// The address trainees type: this server as the trainer's browser reached it.
@@ -218,8 +224,7 @@ pub async fn session_page(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
-    let s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let s = editable_session(&app, &viewer, &id)?;
     let e = app.training.editor(&s);
     html(&SessionPage {
         nav: viewer.nav(),
@@ -238,8 +243,7 @@ pub async fn session_submit(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
-    let mut s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let mut s = editable_session(&app, &viewer, &id)?;
     app.training.edit_session(&mut s, &fields)?;
     Ok(Redirect::to(&format!("/training/sessions/{}#items", s.id)))
 }
@@ -437,8 +441,7 @@ pub async fn summary_page(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
-    let s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let s = editable_session(&app, &viewer, &id)?;
     let exercises = app.training.summaries(&s)?;
     html(&SummaryPage {
         nav: viewer.nav(),
@@ -453,7 +456,6 @@ pub async fn summary_api(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Json<SummaryAnswer>, ApiError> {
-    let s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let s = editable_session(&app, &viewer, &id)?;
     Ok(Json(app.training.summary_answer(&s)?))
 }
