@@ -15,7 +15,7 @@ pub mod request;
 pub mod retirement;
 pub mod review;
 
-use crate::domain::{AuditEntry, Code, Indicator, Proposal, Role};
+use crate::domain::{AuditEntry, Code, Indicator, Proposal, ProposedChange, Role};
 use crate::evaluations::service::Evaluations;
 use crate::ingest::library::Problems;
 use crate::ingest::sheet::SheetLimits;
@@ -122,6 +122,12 @@ impl Curation {
             return Err(CurationError::Conflict(format!("指标 {code} 已停用")));
         }
         Ok(i)
+    }
+
+    /// The change of a published indicator to `after`, made against its current revision.
+    fn change_to(&self, after: Indicator) -> Result<ProposedChange> {
+        let base = self.base_of(after.code.as_str())?;
+        Ok(ProposedChange { base, after })
     }
 
     /// The revision a change of `code` is made against (none for a new code).

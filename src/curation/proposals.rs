@@ -304,10 +304,7 @@ impl Curation {
                 .collect::<Vec<_>>()
                 .join("、")
         );
-        let changes = vec![ProposedChange {
-            base: self.base_of(code)?,
-            after,
-        }];
+        let changes = vec![self.change_to(after)?];
         let p = new_proposal(actor, ProposalKind::Edit, title, reason, changes, warnings);
         self.open(actor, p, replacing)
     }
@@ -350,10 +347,7 @@ impl Curation {
                 ProposalKind::Retire,
                 title,
                 reason,
-                vec![ProposedChange {
-                    base: self.base_of(code)?,
-                    after,
-                }],
+                vec![self.change_to(after)?],
                 vec![],
             ),
             None,
@@ -399,16 +393,7 @@ impl Curation {
                 ProposalKind::Merge,
                 title,
                 reason,
-                vec![
-                    ProposedChange {
-                        base: self.base_of(code)?,
-                        after: retired,
-                    },
-                    ProposedChange {
-                        base: self.base_of(into)?,
-                        after: kept,
-                    },
-                ],
+                vec![self.change_to(retired)?, self.change_to(kept)?],
                 vec![],
             ),
             None,
@@ -443,10 +428,7 @@ impl Curation {
                 ProposalKind::Restore,
                 title,
                 reason,
-                vec![ProposedChange {
-                    base: self.base_of(code)?,
-                    after: old.indicator,
-                }],
+                vec![self.change_to(old.indicator)?],
                 vec![],
             ),
             None,

@@ -277,10 +277,7 @@ impl Curation {
                 Some(crate::domain::ChangeKind::New) => report.created += 1,
                 Some(_) => report.changed += 1,
             }
-            let change = ProposedChange {
-                base: self.base_of(code)?,
-                after: merged.after,
-            };
+            let change = self.change_to(merged.after)?;
             match m.reasons.get(code) {
                 Some(reason) => single.push((reason.clone(), change)),
                 None => general.push(change),
@@ -354,10 +351,7 @@ impl Curation {
                 ProposalKind::Retire,
                 title,
                 reason,
-                vec![ProposedChange {
-                    base: self.base_of(code)?,
-                    after,
-                }],
+                vec![self.change_to(after)?],
             ));
         }
 
