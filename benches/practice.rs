@@ -185,23 +185,23 @@ fn main() {
         let end = (start + per_file).min(projects);
         let csv = synthetic_csv(&lib, start..end);
         let clock = Instant::now();
-        let report = zhibiao::evaluations::import_file(
-            &app.store,
-            &app.search,
-            &format!("synthetic-{start}.csv"),
-            &csv,
-            false,
-            "bench",
-            // A county's file, bigger than an upload may be.
-            &SheetLimits {
-                upload_bytes: 1 << 30,
-                rows: 10_000_000,
-                cells: u64::MAX,
-                text_bytes: 1 << 30,
-                ..SheetLimits::default()
-            },
-        )
-        .expect("the synthetic evaluations import");
+        let report = app
+            .evaluations
+            .import_within(
+                &format!("synthetic-{start}.csv"),
+                &csv,
+                false,
+                "bench",
+                // A county's file, bigger than an upload may be.
+                &SheetLimits {
+                    upload_bytes: 1 << 30,
+                    rows: 10_000_000,
+                    cells: u64::MAX,
+                    text_bytes: 1 << 30,
+                    ..SheetLimits::default()
+                },
+            )
+            .expect("the synthetic evaluations import");
         let took = clock.elapsed().as_secs_f64();
         assert!(report.written, "{}", report.message);
         assert_eq!(

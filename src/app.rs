@@ -9,6 +9,7 @@ use crate::curation::publish::rebuild;
 use crate::curation::release::{self, Manifest};
 use crate::domain::quality;
 use crate::drafting::service::{DraftLimits, Drafting};
+use crate::evaluations::lock::WriteLock;
 use crate::evaluations::practice::PracticeStats;
 use crate::evaluations::service::Evaluations;
 use crate::ingest::{FileError, Library, LoadError, corpus, library, review_rules};
@@ -53,7 +54,7 @@ pub struct App {
     /// Evaluation statistics, computed once per state of the evaluations and the library.
     pub practice: Arc<PracticeStats>,
     /// Imports of evaluations, the projects imported, curators' decisions on their rows.
-    pub evaluations: Evaluations,
+    pub evaluations: Arc<Evaluations>,
     /// Worked examples, sessions, join codes, trainees' attempts and the room's summary.
     pub training: Training,
     /// Request, search, import and backup figures for `/metrics`.
@@ -211,12 +212,25 @@ impl App {
             .name("index-repair".into())
             .spawn(move || repair_in_background(weak, watch, stopped))
             .context("无法启动索引修复线程")?;
+        let writes = Arc::new(WriteLock::default());
+        let practice = Arc::new(PracticeStats::new(
+            store.clone(),
+            search.clone(),
+            writes.clone(),
+        ));
+        let evaluations = Arc::new(Evaluations {
+            store: store.clone(),
+            search: search.clone(),
+            sheet: config.uploads.sheet,
+            practice: practice.clone(),
+            writes,
+        });
         let curation = Curation {
             store: store.clone(),
             search: search.clone(),
             sheet: config.uploads.sheet,
+            evaluations: evaluations.clone(),
         };
-        let practice = Arc::new(PracticeStats::new(store.clone(), search.clone()));
         let l = &config.limits;
         let drafting = Arc::new(Drafting {
             practice: practice.clone(),
@@ -230,12 +244,6 @@ impl App {
                 expiry: l.draft_expiry,
             },
         });
-        let evaluations = Evaluations {
-            store: store.clone(),
-            search: search.clone(),
-            sheet: config.uploads.sheet,
-            practice: practice.clone(),
-        };
         let accounts = Accounts {
             store: store.clone(),
             limits: config.limits.clone(),
@@ -268,7 +276,9 @@ impl App {
         };
         if let Some((lib, m)) = to_release {
             let unchanged = lib.indicators.len();
-            let r = release::release(&app.curation, &lib, &m)
+            let r = app
+                .curation
+                .release(&lib, &m)
                 .with_context(|| format!("发布 {} 版失败", lib.catalog.edition))?;
             tracing::info!(edition = %r.edition, created = r.created, changed = r.changed,
                 retired = r.retired, kept = r.kept_curated.len(), "edition released through curation");

@@ -335,7 +335,7 @@ fn release(
     from: Option<PathBuf>,
     changelog: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    use zhibiao::curation::release::{changelog_section, splice_changelog};
+    use zhibiao::curation::release::splice_changelog;
     let config = cli.config(None);
     let dir = match &config.library {
         LibrarySource::Files(dir) => dir.clone(),
@@ -390,7 +390,7 @@ fn release(
     }
     let path = changelog.unwrap_or_else(|| dir.join("CHANGELOG.md"));
     let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let section = changelog_section(&app.curation, edition)?;
+    let section = app.curation.changelog_section(edition)?;
     std::fs::write(&path, splice_changelog(&text, edition, &section))
         .with_context(|| format!("无法写入 {}", path.display()))?;
     println!("版本说明已写入 {}", path.display());
@@ -541,15 +541,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 // AUTH: the command line acts as the local curator.
-                match zhibiao::evaluations::import_file(
-                    &app.store,
-                    &app.search,
-                    &name,
-                    &bytes,
-                    *dry_run,
-                    "命令行",
-                    &app.config.uploads.sheet,
-                ) {
+                match app.evaluations.import(&name, &bytes, *dry_run, "命令行") {
                     Ok(r) => {
                         println!("{}：{}", f.display(), r.message);
                         if !r.matched.is_empty() {
@@ -620,7 +612,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = cli.config(None);
             let app = App::open(config.clone())?;
             let inds: Vec<_> = match edition {
-                Some(name) => zhibiao::curation::edition_indicators(&app.curation, name)?,
+                Some(name) => app.curation.edition_indicators(name)?,
                 None => app.store.indicators()?,
             }
             .into_iter()

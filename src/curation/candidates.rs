@@ -2,7 +2,8 @@
 //! drafted from it, what the library rules would say and the nearest library indicators), and a
 //! candidate turned into a proposal to create its indicator (provenance 评价沉淀).
 
-use super::{Actor, Curation, Result, concerns, library_findings, propose_create};
+use super::library_rules::concerns;
+use super::{Actor, Curation, Result};
 use crate::domain::{Candidate, Grade, Indicator, Proposal};
 use crate::evaluations::{self, Nearby, cluster::candidate_to_indicator, matching::Matcher};
 use crate::ingest::library::IndicatorInput;
@@ -27,7 +28,7 @@ impl Curation {
             .map(|c| candidate_to_indicator(c, &catalog))
             .collect();
         // The rules a proposal of the draft would meet, the whole-library ones included.
-        let library = library_findings(self, &drafts)?;
+        let library = self.library_findings(&drafts)?;
         Ok(candidates
             .into_iter()
             .zip(drafts)
@@ -54,7 +55,7 @@ impl Curation {
     /// with the evidence in the reason, so reviewers see which projects used it and how they did.
     pub fn propose_candidate(&self, actor: &Actor, c: &Candidate) -> Result<Proposal> {
         let ind = candidate_to_indicator(c, &self.search.catalog());
-        propose_create(self, actor, IndicatorInput::from(&ind), &evidence(c))
+        self.propose_create(actor, IndicatorInput::from(&ind), &evidence(c))
     }
 }
 

@@ -2,9 +2,8 @@
 //! and per cell what would be created, changed or rejected and why; applying it opens one batch
 //! proposal, all or nothing.
 
-use super::{
-    Actor, CodeBook, Curation, CurationError, Result, check, near_duplicates, propose_import,
-};
+use super::proposals::CodeBook;
+use super::{Actor, Curation, CurationError, Result};
 use crate::domain::quality::normalized_name;
 use crate::domain::revision::diff;
 use crate::domain::{Catalog, Code, Indicator, Proposal, ProposedChange};
@@ -213,230 +212,236 @@ fn apply_cells(
     }
 }
 
-/// Reads the file and works out what each row would do. Nothing is written.
-pub fn plan(
-    app: &Curation,
-    file: &str,
-    bytes: &[u8],
-) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
-    let t: Table = table::read(bytes, "指标名称", &app.sheet).map_err(|e| match e {
-        TableError::NoHeader(_) => CurationError::BadRequest(format!(
-            "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
-        )),
-        TableError::Read(ReadError::Limit(l)) => CurationError::Limit(l),
-        e => CurationError::BadRequest(e.to_string()),
-    })?;
-    let catalog = app.search.catalog();
-    let ignored_columns: Vec<String> = t
-        .headers
-        .iter()
-        .filter(|h| {
-            !h.is_empty() && !COLUMNS.iter().any(|(c, _)| c == h) && !DERIVED.contains(&h.as_str())
-        })
-        .cloned()
-        .collect();
-    let mut book = CodeBook::load(app)?;
-    let mut seen_codes: HashMap<String, u32> = HashMap::new();
-    let mut seen_names: HashMap<String, u32> = HashMap::new();
-    let mut rows = Vec::new();
-    let mut changes = Vec::new();
-    let mut warnings = Vec::new();
-    for (n, cells) in &t.rows {
-        let get = |col: &str| -> Option<String> {
-            t.column(col)
-                .map(|i| cells.get(i).cloned().unwrap_or_default())
-        };
-        let mut problems = Vec::new();
-        let mut row_warnings = Vec::new();
-        let code_cell = get("编码").unwrap_or_default();
-        let existing = if code_cell.is_empty() {
-            None
-        } else {
-            match Code::parse(&code_cell) {
-                Err(m) => {
+impl Curation {
+    /// Reads the file and works out what each row would do. Nothing is written.
+    pub(super) fn plan_import(
+        &self,
+        file: &str,
+        bytes: &[u8],
+    ) -> Result<(ImportReport, Vec<ProposedChange>, Vec<String>)> {
+        let t: Table = table::read(bytes, "指标名称", &self.sheet).map_err(|e| match e {
+            TableError::NoHeader(_) => CurationError::BadRequest(format!(
+                "{e}：请使用导入模板（表头须含“指标名称”，新增时还须含“一级指标”“二级指标”等列）"
+            )),
+            TableError::Read(ReadError::Limit(l)) => CurationError::Limit(l),
+            e => CurationError::BadRequest(e.to_string()),
+        })?;
+        let catalog = self.search.catalog();
+        let ignored_columns: Vec<String> = t
+            .headers
+            .iter()
+            .filter(|h| {
+                !h.is_empty()
+                    && !COLUMNS.iter().any(|(c, _)| c == h)
+                    && !DERIVED.contains(&h.as_str())
+            })
+            .cloned()
+            .collect();
+        let mut book = CodeBook::load(self)?;
+        let mut seen_codes: HashMap<String, u32> = HashMap::new();
+        let mut seen_names: HashMap<String, u32> = HashMap::new();
+        let mut rows = Vec::new();
+        let mut changes = Vec::new();
+        let mut warnings = Vec::new();
+        for (n, cells) in &t.rows {
+            let get = |col: &str| -> Option<String> {
+                t.column(col)
+                    .map(|i| cells.get(i).cloned().unwrap_or_default())
+            };
+            let mut problems = Vec::new();
+            let mut row_warnings = Vec::new();
+            let code_cell = get("编码").unwrap_or_default();
+            let existing = if code_cell.is_empty() {
+                None
+            } else {
+                match Code::parse(&code_cell) {
+                    Err(m) => {
+                        problems.push(CellProblem {
+                            column: "编码".into(),
+                            message: m,
+                        });
+                        None
+                    }
+                    Ok(_) => self.store.indicator(&code_cell)?,
+                }
+            };
+            if !code_cell.is_empty() {
+                if let Some(first) = seen_codes.get(&code_cell) {
                     problems.push(CellProblem {
                         column: "编码".into(),
-                        message: m,
+                        message: format!("编码 {code_cell} 与第 {first} 行重复"),
                     });
-                    None
+                } else {
+                    seen_codes.insert(code_cell.clone(), *n);
                 }
-                Ok(_) => app.store.indicator(&code_cell)?,
             }
-        };
-        if !code_cell.is_empty() {
-            if let Some(first) = seen_codes.get(&code_cell) {
+            let mut input = match &existing {
+                Some(cur) => IndicatorInput::from(cur),
+                None => {
+                    if !code_cell.is_empty() && book.is_taken(&code_cell) {
+                        problems.push(CellProblem {
+                            column: "编码".into(),
+                            message: format!("编码 {code_cell} 已被待审核的提案占用"),
+                        });
+                    }
+                    IndicatorInput {
+                        code: code_cell.clone(),
+                        provenance: "地方参考".into(),
+                        ..IndicatorInput::default()
+                    }
+                }
+            };
+            apply_cells(&mut input, &get, &catalog, &mut problems);
+            // A retired indicator cannot be changed by an import; a row that repeats it (an export
+            // imported back) is simply unchanged.
+            let retired = existing.as_ref().filter(|cur| !cur.is_active());
+            let unchanged_retired = retired.is_some_and(|cur| input == IndicatorInput::from(cur));
+            if retired.is_some() && !unchanged_retired {
                 problems.push(CellProblem {
                     column: "编码".into(),
-                    message: format!("编码 {code_cell} 与第 {first} 行重复"),
+                    message: format!("指标 {code_cell} 已停用，不能通过导入修改"),
                 });
-            } else {
-                seen_codes.insert(code_cell.clone(), *n);
             }
-        }
-        let mut input = match &existing {
-            Some(cur) => IndicatorInput::from(cur),
-            None => {
-                if !code_cell.is_empty() && book.is_taken(&code_cell) {
-                    problems.push(CellProblem {
-                        column: "编码".into(),
-                        message: format!("编码 {code_cell} 已被待审核的提案占用"),
-                    });
-                }
-                IndicatorInput {
-                    code: code_cell.clone(),
-                    provenance: "地方参考".into(),
-                    ..IndicatorInput::default()
-                }
+            if existing.is_none() && input.name.trim().is_empty() {
+                problems.push(CellProblem {
+                    column: "指标名称".into(),
+                    message: "缺少指标名称".into(),
+                });
             }
-        };
-        apply_cells(&mut input, &get, &catalog, &mut problems);
-        // A retired indicator cannot be changed by an import; a row that repeats it (an export
-        // imported back) is simply unchanged.
-        let retired = existing.as_ref().filter(|cur| !cur.is_active());
-        let unchanged_retired = retired.is_some_and(|cur| input == IndicatorInput::from(cur));
-        if retired.is_some() && !unchanged_retired {
-            problems.push(CellProblem {
-                column: "编码".into(),
-                message: format!("指标 {code_cell} 已停用，不能通过导入修改"),
-            });
-        }
-        if existing.is_none() && input.name.trim().is_empty() {
-            problems.push(CellProblem {
-                column: "指标名称".into(),
-                message: "缺少指标名称".into(),
-            });
-        }
-        let name = input.name.clone();
-        if problems.is_empty() && existing.is_none() && code_cell.is_empty() {
-            input.code = book.next_for(&input);
-        } else if existing.is_none() && !code_cell.is_empty() {
-            book.take(&code_cell);
-        }
-        let code = input.code.clone();
-        let mut action = RowAction::Reject;
-        let mut changed_fields = Vec::new();
-        if unchanged_retired && problems.is_empty() {
-            action = RowAction::Unchanged;
-        } else if problems.is_empty() {
-            match check(app, input) {
-                Err(CurationError::Invalid { problems: ps, .. }) => {
-                    problems.extend(ps.into_iter().map(|(field, message)| CellProblem {
-                        column: column_of(field).into(),
-                        message,
-                    }));
-                }
-                Err(e) => return Err(e),
-                Ok(ind) => {
-                    let key = normalized_name(&ind.name);
-                    if let Some(first) = seen_names.get(&key) {
-                        row_warnings.push(format!("名称与第 {first} 行相同或几乎相同"));
-                    } else {
-                        seen_names.insert(key, *n);
+            let name = input.name.clone();
+            if problems.is_empty() && existing.is_none() && code_cell.is_empty() {
+                input.code = book.next_for(&input);
+            } else if existing.is_none() && !code_cell.is_empty() {
+                book.take(&code_cell);
+            }
+            let code = input.code.clone();
+            let mut action = RowAction::Reject;
+            let mut changed_fields = Vec::new();
+            if unchanged_retired && problems.is_empty() {
+                action = RowAction::Unchanged;
+            } else if problems.is_empty() {
+                match self.check(input) {
+                    Err(CurationError::Invalid { problems: ps, .. }) => {
+                        problems.extend(ps.into_iter().map(|(field, message)| CellProblem {
+                            column: column_of(field).into(),
+                            message,
+                        }));
                     }
-                    match &existing {
-                        None => {
-                            action = RowAction::Create;
-                            row_warnings
-                                .extend(near_duplicates(app, &ind)?.iter().map(|d| d.warning()));
-                            changes.push(ProposedChange {
-                                base: None,
-                                after: ind,
-                            });
+                    Err(e) => return Err(e),
+                    Ok(ind) => {
+                        let key = normalized_name(&ind.name);
+                        if let Some(first) = seen_names.get(&key) {
+                            row_warnings.push(format!("名称与第 {first} 行相同或几乎相同"));
+                        } else {
+                            seen_names.insert(key, *n);
                         }
-                        Some(cur) => {
-                            let d = diff(cur, &ind);
-                            if d.is_empty() {
-                                action = RowAction::Unchanged;
-                            } else {
-                                action = RowAction::Change;
-                                changed_fields = d.iter().map(|c| c.label.to_string()).collect();
-                                if cur.name != ind.name {
-                                    row_warnings.extend(
-                                        near_duplicates(app, &ind)?.iter().map(|d| d.warning()),
-                                    );
-                                }
+                        match &existing {
+                            None => {
+                                action = RowAction::Create;
+                                row_warnings.extend(
+                                    self.near_duplicates(&ind)?.iter().map(|d| d.warning()),
+                                );
                                 changes.push(ProposedChange {
-                                    base: Some(app.store.last_revision(&code)?),
+                                    base: None,
                                     after: ind,
                                 });
+                            }
+                            Some(cur) => {
+                                let d = diff(cur, &ind);
+                                if d.is_empty() {
+                                    action = RowAction::Unchanged;
+                                } else {
+                                    action = RowAction::Change;
+                                    changed_fields =
+                                        d.iter().map(|c| c.label.to_string()).collect();
+                                    if cur.name != ind.name {
+                                        row_warnings.extend(
+                                            self.near_duplicates(&ind)?.iter().map(|d| d.warning()),
+                                        );
+                                    }
+                                    changes.push(ProposedChange {
+                                        base: Some(self.store.last_revision(&code)?),
+                                        after: ind,
+                                    });
+                                }
                             }
                         }
                     }
                 }
             }
-        }
-        warnings.extend(
-            row_warnings
-                .iter()
-                .map(|w| format!("第 {n} 行 {code}：{w}")),
-        );
-        rows.push(RowReport {
-            row: *n,
-            code,
-            name,
-            action,
-            problems,
-            warnings: row_warnings,
-            changed_fields,
-        });
-    }
-    // The rules over the whole library, for the batch as it would be published.
-    let batch: Vec<Indicator> = changes.iter().map(|c| c.after.clone()).collect();
-    for f in super::library_findings(app, &batch)? {
-        for r in rows
-            .iter_mut()
-            .filter(|r| matches!(r.action, RowAction::Create | RowAction::Change))
-            .filter(|r| super::library_rules::concerns(&f, &r.code))
-        {
-            r.action = RowAction::Reject;
-            r.problems.push(CellProblem {
-                column: "—".into(),
-                message: format!("{}（规则 {}）", f.message, f.rule),
+            warnings.extend(
+                row_warnings
+                    .iter()
+                    .map(|w| format!("第 {n} 行 {code}：{w}")),
+            );
+            rows.push(RowReport {
+                row: *n,
+                code,
+                name,
+                action,
+                problems,
+                warnings: row_warnings,
+                changed_fields,
             });
         }
+        // The rules over the whole library, for the batch as it would be published.
+        let batch: Vec<Indicator> = changes.iter().map(|c| c.after.clone()).collect();
+        for f in self.library_findings(&batch)? {
+            for r in rows
+                .iter_mut()
+                .filter(|r| matches!(r.action, RowAction::Create | RowAction::Change))
+                .filter(|r| super::library_rules::concerns(&f, &r.code))
+            {
+                r.action = RowAction::Reject;
+                r.problems.push(CellProblem {
+                    column: "—".into(),
+                    message: format!("{}（规则 {}）", f.message, f.rule),
+                });
+            }
+        }
+        changes.retain(|c| {
+            rows.iter()
+                .any(|r| r.code == c.after.code.as_str() && r.action != RowAction::Reject)
+        });
+        let count = |a: RowAction| rows.iter().filter(|r| r.action == a).count();
+        let report = ImportReport {
+            file: file.to_string(),
+            sheet: t.sheet,
+            dry_run: true,
+            created: count(RowAction::Create),
+            changed: count(RowAction::Change),
+            unchanged: count(RowAction::Unchanged),
+            rejected: count(RowAction::Reject),
+            ignored_columns,
+            rows,
+            proposal: None,
+        };
+        Ok((report, changes, warnings))
     }
-    changes.retain(|c| {
-        rows.iter()
-            .any(|r| r.code == c.after.code.as_str() && r.action != RowAction::Reject)
-    });
-    let count = |a: RowAction| rows.iter().filter(|r| r.action == a).count();
-    let report = ImportReport {
-        file: file.to_string(),
-        sheet: t.sheet,
-        dry_run: true,
-        created: count(RowAction::Create),
-        changed: count(RowAction::Change),
-        unchanged: count(RowAction::Unchanged),
-        rejected: count(RowAction::Reject),
-        ignored_columns,
-        rows,
-        proposal: None,
-    };
-    Ok((report, changes, warnings))
-}
 
-/// Applies an import: refused as a whole when any row is rejected; otherwise the new and changed
-/// indicators become one batch proposal.
-pub fn apply(
-    app: &Curation,
-    actor: &Actor,
-    file: &str,
-    bytes: &[u8],
-    reason: &str,
-) -> Result<(ImportReport, Option<Proposal>)> {
-    let (mut report, changes, warnings) = plan(app, file, bytes)?;
-    report.dry_run = false;
-    if report.rejected > 0 || changes.is_empty() {
-        return Ok((report, None));
+    /// Applies an import: refused as a whole when any row is rejected; otherwise the new and changed
+    /// indicators become one batch proposal.
+    pub(super) fn apply_import(
+        &self,
+        actor: &Actor,
+        file: &str,
+        bytes: &[u8],
+        reason: &str,
+    ) -> Result<(ImportReport, Option<Proposal>)> {
+        let (mut report, changes, warnings) = self.plan_import(file, bytes)?;
+        report.dry_run = false;
+        if report.rejected > 0 || changes.is_empty() {
+            return Ok((report, None));
+        }
+        let reason = if reason.trim().is_empty() {
+            format!("批量导入 {file}")
+        } else {
+            reason.to_string()
+        };
+        let p = self.propose_import(actor, file, changes, warnings, &reason)?;
+        report.proposal = Some(p.id);
+        Ok((report, Some(p)))
     }
-    let reason = if reason.trim().is_empty() {
-        format!("批量导入 {file}")
-    } else {
-        reason.to_string()
-    };
-    let p = propose_import(app, actor, file, changes, warnings, &reason)?;
-    report.proposal = Some(p.id);
-    Ok((report, Some(p)))
 }
 
 /// The import template: the columns and one filled example row.

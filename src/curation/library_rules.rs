@@ -1,9 +1,12 @@
-//! The whole-library rules of `zhibiao check` applied to proposed changes: a change may not bring
-//! a finding the published library does not have (a cross-type duplicate of a common indicator,
-//! an alias a second indicator claims, one name under two headings ...).
+//! The rules a proposed change must pass: the schema and the single-indicator rules (`check`),
+//! and the whole-library rules of `zhibiao check`: a change may not bring a finding the published
+//! library does not have (a cross-type duplicate of a common indicator, an alias a second
+//! indicator claims, one name under two headings ...).
 
-use crate::domain::quality::{Finding, check_library};
+use super::{Curation, CurationError, Result};
+use crate::domain::quality::{self, Finding, check_library};
 use crate::domain::{Catalog, Indicator};
+use crate::ingest::library::{IndicatorInput, Problems, validate};
 use std::collections::HashSet;
 
 /// Findings of the library with `changes` applied that the published library does not have.
@@ -34,6 +37,60 @@ pub fn concerns(f: &Finding, code: &str) -> bool {
         || f.message.match_indices(code).any(|(at, _)| {
             !f.message[..at].ends_with(part) && !f.message[at + code.len()..].starts_with(part)
         })
+}
+
+impl Curation {
+    /// Validates an indicator as written against the schema, the catalog and the single-indicator
+    /// library rules.
+    pub(super) fn check(&self, input: IndicatorInput) -> Result<Indicator> {
+        let catalog = self.search.catalog();
+        let ind = validate(input, &catalog).map_err(|(_, problems)| CurationError::Invalid {
+            message: format!(
+                "指标内容有 {} 处问题：{}",
+                problems.len(),
+                joined(&problems)
+            ),
+            problems,
+        })?;
+        refuse(quality::check_indicator_in(&ind, &catalog))?;
+        Ok(ind)
+    }
+
+    /// The findings `zhibiao check` would report on the published library with `changes` applied
+    /// that it does not report now (duplicates across types, aliases with two owners ...).
+    pub(super) fn library_findings(&self, changes: &[Indicator]) -> Result<Vec<quality::Finding>> {
+        let catalog = self.search.catalog();
+        Ok(new_findings(&catalog, &self.store.indicators()?, changes))
+    }
+
+    /// Refuses changes that would give the library a finding `zhibiao check` reports.
+    pub(super) fn library_allows(&self, changes: &[Indicator]) -> Result<()> {
+        refuse(self.library_findings(changes)?)
+    }
+}
+
+/// The findings as the error that refuses a proposal, or nothing when there are none.
+fn refuse(findings: Vec<quality::Finding>) -> Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let problems: Problems = findings
+        .iter()
+        .map(|f| ("rule", format!("{}（规则 {}）", f.message, f.rule)))
+        .collect();
+    Err(CurationError::Invalid {
+        message: format!("指标不符合指标库规则：{}", joined(&problems)),
+        problems,
+    })
+}
+
+/// The problems' messages in one line, as the error message shows them.
+fn joined(problems: &Problems) -> String {
+    problems
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 #[cfg(test)]

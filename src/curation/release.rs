@@ -4,10 +4,8 @@
 //! and the edition is frozen with `freeze`. A store still holding the previous edition reaches
 //! the new one the same way, keeping what curators changed since.
 
-use super::Curation;
-use super::{
-    Actor, CurationError, Result, approve, base_of, check, freeze, new_proposal, release_notes,
-};
+use super::proposals::new_proposal;
+use super::{Actor, Curation, CurationError, Result};
 use crate::domain::edition::NoteEntry;
 use crate::domain::revision::classify;
 use crate::domain::{Indicator, ProposalKind, ProposalState, ProposedChange, Role, Status};
@@ -185,220 +183,357 @@ pub fn prepare(
     Ok(store.edition(&m.previous)?.is_some())
 }
 
-/// Publishes the library files as edition `lib.catalog.edition` through proposals and freezes it.
-/// The store must hold edition `m.previous`.
-pub fn release(app: &Curation, lib: &Library, m: &Manifest) -> Result<ReleaseReport> {
-    let edition = lib.catalog.edition.clone();
-    super::check_edition_name(&edition)?;
-    if app.store.edition(&edition)?.is_some() {
-        return Err(CurationError::Conflict(format!("版本 {edition} 已发布")));
-    }
-    let prev = app.store.edition(&m.previous)?.ok_or_else(|| {
-        CurationError::NotFound(format!(
-            "数据库中没有上一版本 {}，无法发布 {edition}",
-            m.previous
-        ))
-    })?;
-    let (author, reviewer) = actors(&edition);
-    let mut report = ReleaseReport {
-        edition: edition.clone(),
-        previous: m.previous.clone(),
-        ..ReleaseReport::default()
-    };
-    // A release cut short left its proposals open: they are withdrawn and made again.
-    for p in app.store.proposals(Some(ProposalState::Open))? {
-        if p.author == author.user {
-            super::withdraw(app, &author, p.id)?;
+impl Curation {
+    /// Publishes the library files as edition `lib.catalog.edition` through proposals and freezes it.
+    /// The store must hold edition `m.previous`.
+    pub fn release(&self, lib: &Library, m: &Manifest) -> Result<ReleaseReport> {
+        let edition = lib.catalog.edition.clone();
+        super::editions::check_edition_name(&edition)?;
+        if self.store.edition(&edition)?.is_some() {
+            return Err(CurationError::Conflict(format!("版本 {edition} 已发布")));
         }
-    }
-    // The new catalog first (new types must exist before their indicators are checked); the
-    // edition name changes when it is frozen.
-    let mut catalog = lib.catalog.clone();
-    catalog.edition = m.previous.clone();
-    app.store.commit(
-        Commit {
-            catalog: Some(&catalog),
-            ..Commit::default()
-        },
-        &meta(&author, "载入新版目录（项目类型、框架、单位）"),
-    )?;
-    app.search.set_catalog(catalog);
-
-    let in_files: HashSet<&str> = lib.indicators.iter().map(|i| i.code.as_str()).collect();
-    for r in &m.retired {
-        if in_files.contains(r.code.as_str()) {
-            return Err(CurationError::Conflict(format!(
-                "release.toml 把 {} 列为停用，但指标库文件仍收录它",
-                r.code
-            )));
-        }
-        if let Some(to) = &r.replaced_by
-            && !in_files.contains(to.as_str())
-        {
-            return Err(CurationError::Conflict(format!(
-                "release.toml 中 {} 的替代指标 {to} 不在指标库文件中",
-                r.code
-            )));
-        }
-    }
-
-    // Changes of the files, merged with what curators changed since the previous edition.
-    let mut general = Vec::new();
-    let mut single = Vec::new();
-    for ind in &lib.indicators {
-        let code = ind.code.as_str();
-        let current = app.store.indicator(code)?;
-        // What curators changed is told against the previous edition, unless the current state is
-        // the one the files last gave (a store that loaded files between the editions).
-        let from_files = match &current {
-            Some(c) => app.store.file_state(code)? == Some(crate::store::file_hash(c)),
-            None => false,
+        let prev = self.store.edition(&m.previous)?.ok_or_else(|| {
+            CurationError::NotFound(format!(
+                "数据库中没有上一版本 {}，无法发布 {edition}",
+                m.previous
+            ))
+        })?;
+        let (author, reviewer) = actors(&edition);
+        let mut report = ReleaseReport {
+            edition: edition.clone(),
+            previous: m.previous.clone(),
+            ..ReleaseReport::default()
         };
-        let base = match prev.revision_of(code) {
-            _ if from_files => current.clone(),
-            Some(n) => app.store.revision(code, n)?.map(|r| r.indicator),
-            None => None,
-        };
-        let mut merged = merge(base.as_ref(), current.as_ref(), ind);
-        if !merged.kept.is_empty() && check(app, IndicatorInput::from(&merged.after)).is_err() {
-            // The curated fields do not fit the new rules beside the files' others: files win.
-            merged.overridden.append(&mut merged.kept);
-            merged.after = ind.clone();
+        // A release cut short left its proposals open: they are withdrawn and made again.
+        for p in self.store.proposals(Some(ProposalState::Open))? {
+            if p.author == author.user {
+                self.withdraw(&author, p.id)?;
+            }
         }
-        if !merged.kept.is_empty() {
-            report.kept_curated.push(code.to_string());
-        }
-        if !merged.overridden.is_empty() {
-            report
-                .overridden
-                .push((code.to_string(), merged.overridden));
-        }
-        match classify(current.as_ref(), &merged.after) {
-            None => continue,
-            Some(crate::domain::ChangeKind::New) => report.created += 1,
-            Some(_) => report.changed += 1,
-        }
-        let change = ProposedChange {
-            base: base_of(app, code)?,
-            after: merged.after,
-        };
-        match m.reasons.get(code) {
-            Some(reason) => single.push((reason.clone(), change)),
-            None => general.push(change),
-        }
-    }
+        // The new catalog first (new types must exist before their indicators are checked); the
+        // edition name changes when it is frozen.
+        let mut catalog = lib.catalog.clone();
+        catalog.edition = m.previous.clone();
+        self.store.commit(
+            Commit {
+                catalog: Some(&catalog),
+                ..Commit::default()
+            },
+            &meta(&author, "载入新版目录（项目类型、框架、单位）"),
+        )?;
+        self.search.set_catalog(catalog);
 
-    let mut pending = Vec::new();
-    if !general.is_empty() {
-        let title = format!(
-            "{edition} 版指标库文件（{} 个指标新增或修改）",
-            general.len()
-        );
-        pending.push(proposed(
-            &author,
-            ProposalKind::Import,
-            title,
-            m.reason.clone(),
-            general,
-        ));
-    }
-    for (reason, change) in single {
-        let title = format!(
-            "{edition} 版修改指标 {} {}",
-            change.after.code, change.after.name
-        );
-        pending.push(proposed(
-            &author,
-            ProposalKind::Edit,
-            title,
-            reason,
-            vec![change],
-        ));
-    }
-
-    // Indicators of the previous edition that the files dropped.
-    for (code, _) in &prev.members {
-        if in_files.contains(code.as_str()) {
-            continue;
+        let in_files: HashSet<&str> = lib.indicators.iter().map(|i| i.code.as_str()).collect();
+        for r in &m.retired {
+            if in_files.contains(r.code.as_str()) {
+                return Err(CurationError::Conflict(format!(
+                    "release.toml 把 {} 列为停用，但指标库文件仍收录它",
+                    r.code
+                )));
+            }
+            if let Some(to) = &r.replaced_by
+                && !in_files.contains(to.as_str())
+            {
+                return Err(CurationError::Conflict(format!(
+                    "release.toml 中 {} 的替代指标 {to} 不在指标库文件中",
+                    r.code
+                )));
+            }
         }
-        let Some(current) = app.store.indicator(code)? else {
-            continue;
-        };
-        let entry = m.retirement(code);
-        let replaced_by = match entry.and_then(|e| e.replaced_by.as_deref()) {
-            Some(r) => Some(super::parse_code(r)?),
-            None => None,
-        };
-        // Already retired (by curators, or by files loaded between the editions): only a missing
-        // replacement is added.
-        if let Status::Retired { replaced_by: had } = &current.status
-            && (had.is_some() || replaced_by.is_none())
-        {
-            continue;
-        }
-        if entry.is_none() {
-            report.unexplained.push(code.clone());
-        }
-        let title = match &replaced_by {
-            Some(r) => format!("停用指标 {code} {}，由 {r} 替代", current.name),
-            None => format!("停用指标 {code} {}", current.name),
-        };
-        let reason = entry.map_or_else(
-            || format!("{edition} 版指标库文件不再收录该指标"),
-            |e| e.reason.clone(),
-        );
-        let mut after = current;
-        after.status = Status::Retired { replaced_by };
-        report.retired += 1;
-        pending.push(proposed(
-            &author,
-            ProposalKind::Retire,
-            title,
-            reason,
-            vec![ProposedChange {
-                base: base_of(app, code)?,
-                after,
-            }],
-        ));
-    }
 
-    let opened = app.store.create_proposals(pending)?;
-    // Approved together: one transaction publishes all of it or none; each revision keeps its
-    // own proposal's reason.
-    report.proposals = opened.iter().map(|p| p.id).collect();
-    approve(
-        app,
-        &reviewer,
-        &report.proposals,
-        &format!("{edition} 版发布审核"),
-    )?;
+        // Changes of the files, merged with what curators changed since the previous edition.
+        let mut general = Vec::new();
+        let mut single = Vec::new();
+        for ind in &lib.indicators {
+            let code = ind.code.as_str();
+            let current = self.store.indicator(code)?;
+            // What curators changed is told against the previous edition, unless the current state is
+            // the one the files last gave (a store that loaded files between the editions).
+            let from_files = match &current {
+                Some(c) => self.store.file_state(code)? == Some(crate::store::file_hash(c)),
+                None => false,
+            };
+            let base = match prev.revision_of(code) {
+                _ if from_files => current.clone(),
+                Some(n) => self.store.revision(code, n)?.map(|r| r.indicator),
+                None => None,
+            };
+            let mut merged = merge(base.as_ref(), current.as_ref(), ind);
+            if !merged.kept.is_empty() && self.check(IndicatorInput::from(&merged.after)).is_err() {
+                // The curated fields do not fit the new rules beside the files' others: files win.
+                merged.overridden.append(&mut merged.kept);
+                merged.after = ind.clone();
+            }
+            if !merged.kept.is_empty() {
+                report.kept_curated.push(code.to_string());
+            }
+            if !merged.overridden.is_empty() {
+                report
+                    .overridden
+                    .push((code.to_string(), merged.overridden));
+            }
+            match classify(current.as_ref(), &merged.after) {
+                None => continue,
+                Some(crate::domain::ChangeKind::New) => report.created += 1,
+                Some(_) => report.changed += 1,
+            }
+            let change = self.change_to(merged.after)?;
+            match m.reasons.get(code) {
+                Some(reason) => single.push((reason.clone(), change)),
+                None => general.push(change),
+            }
+        }
 
-    // The files as now loaded, so a later change of the files is told from curated changes.
-    let mut file_states: Vec<(String, Option<String>)> = lib
-        .indicators
-        .iter()
-        .map(|i| (i.code.to_string(), Some(crate::store::file_hash(i))))
-        .collect();
-    file_states.extend(
-        prev.members
+        let mut pending = Vec::new();
+        if !general.is_empty() {
+            let title = format!(
+                "{edition} 版指标库文件（{} 个指标新增或修改）",
+                general.len()
+            );
+            pending.push(proposed(
+                &author,
+                ProposalKind::Import,
+                title,
+                m.reason.clone(),
+                general,
+            ));
+        }
+        for (reason, change) in single {
+            let title = format!(
+                "{edition} 版修改指标 {} {}",
+                change.after.code, change.after.name
+            );
+            pending.push(proposed(
+                &author,
+                ProposalKind::Edit,
+                title,
+                reason,
+                vec![change],
+            ));
+        }
+
+        // Indicators of the previous edition that the files dropped.
+        for (code, _) in &prev.members {
+            if in_files.contains(code.as_str()) {
+                continue;
+            }
+            let Some(current) = self.store.indicator(code)? else {
+                continue;
+            };
+            let entry = m.retirement(code);
+            let replaced_by = match entry.and_then(|e| e.replaced_by.as_deref()) {
+                Some(r) => Some(super::parse_code(r)?),
+                None => None,
+            };
+            // Already retired (by curators, or by files loaded between the editions): only a missing
+            // replacement is added.
+            if let Status::Retired { replaced_by: had } = &current.status
+                && (had.is_some() || replaced_by.is_none())
+            {
+                continue;
+            }
+            if entry.is_none() {
+                report.unexplained.push(code.clone());
+            }
+            let title = match &replaced_by {
+                Some(r) => format!("停用指标 {code} {}，由 {r} 替代", current.name),
+                None => format!("停用指标 {code} {}", current.name),
+            };
+            let reason = entry.map_or_else(
+                || format!("{edition} 版指标库文件不再收录该指标"),
+                |e| e.reason.clone(),
+            );
+            let mut after = current;
+            after.status = Status::Retired { replaced_by };
+            report.retired += 1;
+            pending.push(proposed(
+                &author,
+                ProposalKind::Retire,
+                title,
+                reason,
+                vec![self.change_to(after)?],
+            ));
+        }
+
+        let opened = self.store.create_proposals(pending)?;
+        // Approved together: one transaction publishes all of it or none; each revision keeps its
+        // own proposal's reason.
+        report.proposals = opened.iter().map(|p| p.id).collect();
+        self.approve(
+            &reviewer,
+            &report.proposals,
+            &format!("{edition} 版发布审核"),
+        )?;
+
+        // The files as now loaded, so a later change of the files is told from curated changes.
+        let mut file_states: Vec<(String, Option<String>)> = lib
+            .indicators
             .iter()
-            .filter(|(c, _)| !in_files.contains(c.as_str()))
-            .map(|(c, _)| (c.clone(), None)),
-    );
-    app.store.commit(
-        Commit {
-            source_hash: Some(&lib.source_hash),
-            file_states,
-            ..Commit::default()
-        },
-        &meta(&author, "记录指标库文件状态"),
-    )?;
-    freeze(app, &reviewer, &edition)?;
-    // Every document again: those the release left unchanged still carry the previous
-    // catalog's type names and keywords. The index is then current, so the next start reuses it.
-    app.search
-        .upsert(&app.store.indicators()?, app.store.generation()?)?;
-    Ok(report)
+            .map(|i| (i.code.to_string(), Some(crate::store::file_hash(i))))
+            .collect();
+        file_states.extend(
+            prev.members
+                .iter()
+                .filter(|(c, _)| !in_files.contains(c.as_str()))
+                .map(|(c, _)| (c.clone(), None)),
+        );
+        self.store.commit(
+            Commit {
+                source_hash: Some(&lib.source_hash),
+                file_states,
+                ..Commit::default()
+            },
+            &meta(&author, "记录指标库文件状态"),
+        )?;
+        self.freeze(&reviewer, &edition)?;
+        // Every document again: those the release left unchanged still carry the previous
+        // catalog's type names and keywords. The index is then current, so the next start reuses it.
+        self.search
+            .upsert(&self.store.indicators()?, self.store.generation()?)?;
+        Ok(report)
+    }
+
+    /// The release notes of `edition` against the one before it, as Markdown for CHANGELOG.md:
+    /// counts, then new, material, immaterial and retired indicators grouped by project type (or by
+    /// spending nature for common indicators), with each revision's reason.
+    pub fn changelog_section(&self, edition: &str) -> Result<String> {
+        use crate::domain::ChangeKind;
+        use std::fmt::Write;
+        let (prev, notes) = self.release_notes(edition)?;
+        let catalog = self.search.catalog();
+        let state = |n: &NoteEntry| -> Result<(Indicator, String)> {
+            let to = n.to.unwrap_or(0);
+            let r = self
+                .store
+                .revision(&n.code, to)?
+                .ok_or_else(|| CurationError::Conflict(format!("{} 第 {to} 版缺失", n.code)))?;
+            Ok((r.indicator, strip_proposal(&r.reason)))
+        };
+        // Group key: position in the catalog, then the heading shown.
+        let group = |i: &Indicator| -> (usize, String) {
+            if let Some(t) = i.project_types.first() {
+                let pos = catalog
+                    .project_types
+                    .iter()
+                    .position(|p| &p.code == t)
+                    .unwrap_or(usize::MAX);
+                (pos, format!("{}（{t}）", catalog.project_type_name(t)))
+            } else {
+                let n = i.natures.first().cloned().unwrap_or_default();
+                let label = catalog
+                    .natures
+                    .get(&n)
+                    .cloned()
+                    .unwrap_or_else(|| n.clone());
+                (usize::MAX - 1, format!("共性指标 · {label}（{n}）"))
+            }
+        };
+        // The release's own reason, given by most revisions, is said once per section.
+        let mut tally: BTreeMap<String, usize> = BTreeMap::new();
+        for n in &notes {
+            *tally.entry(state(n)?.1).or_default() += 1;
+        }
+        let general = tally
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        let mut out = String::new();
+        let count = |k: ChangeKind| notes.iter().filter(|n| n.kind == k).count();
+        let ed = self.edition(edition)?;
+        let active = ed
+            .members
+            .iter()
+            .filter_map(|(c, n)| self.store.revision(c, *n).ok().flatten())
+            .filter(|r| r.indicator.is_active())
+            .count();
+        let _ = writeln!(out, "## {edition}\n");
+        let _ = writeln!(
+            out,
+            "Generated by `zhibiao release {edition}` (indicators/README.md): the library files were \
+             loaded as proposals, approved and frozen{}. {} project types, {} indicators in use.\n",
+            prev.as_deref()
+                .map(|p| format!(" on top of {p}"))
+                .unwrap_or_default(),
+            catalog.project_types.len(),
+            fmt_thousands(active),
+        );
+        let _ = writeln!(
+            out,
+            "相对 {}：新增 {} 个，实质性修改 {} 个，非实质性修改 {} 个，停用 {} 个。\n",
+            prev.as_deref().unwrap_or("空库"),
+            count(ChangeKind::New),
+            count(ChangeKind::Material),
+            count(ChangeKind::Immaterial),
+            count(ChangeKind::Retired),
+        );
+        for kind in [
+            ChangeKind::New,
+            ChangeKind::Material,
+            ChangeKind::Immaterial,
+            ChangeKind::Retired,
+        ] {
+            let mut groups: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
+            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            for n in notes.iter().filter(|n| n.kind == kind) {
+                let (ind, reason) = state(n)?;
+                *reasons.entry(reason.clone()).or_default() += 1;
+                let reason = if reason == general {
+                    String::new()
+                } else {
+                    format!("：{reason}")
+                };
+                let line = match kind {
+                    ChangeKind::New => format!("{} {}", n.code, n.name),
+                    ChangeKind::Retired => {
+                        let to = match &ind.status {
+                            Status::Retired {
+                                replaced_by: Some(r),
+                            } => {
+                                let name = self
+                                    .store
+                                    .indicator(r.as_str())?
+                                    .map(|i| i.name)
+                                    .unwrap_or_default();
+                                format!("，由 {r} {name} 代替")
+                            }
+                            _ => "，无替代指标".to_string(),
+                        };
+                        format!("{} {}{to}{reason}", n.code, n.name)
+                    }
+                    _ => {
+                        let fields: Vec<&str> = n.fields.iter().map(|f| f.label).collect();
+                        format!("{} {}（{}）{reason}", n.code, n.name, fields.join("、"))
+                    }
+                };
+                groups.entry(group(&ind)).or_default().push(line);
+            }
+            if groups.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "### {}（{}）\n", kind.label(), count(kind));
+            if reasons.contains_key(&general) {
+                let _ = writeln!(out, "理由（未另注明者）：{general}\n");
+            }
+            for ((_, heading), lines) in groups {
+                if kind == ChangeKind::New {
+                    let _ = writeln!(
+                        out,
+                        "- **{heading}**（{}）：{}",
+                        lines.len(),
+                        lines.join("；")
+                    );
+                } else {
+                    let _ = writeln!(out, "- **{heading}**");
+                    for l in lines {
+                        let _ = writeln!(out, "  - {l}");
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        Ok(out)
+    }
 }
 
 fn meta(actor: &Actor, reason: &str) -> ChangeMeta {
@@ -407,148 +542,6 @@ fn meta(actor: &Actor, reason: &str) -> ChangeMeta {
         reviewer: None,
         reason: reason.to_string(),
     }
-}
-
-/// The release notes of `edition` against the one before it, as Markdown for CHANGELOG.md:
-/// counts, then new, material, immaterial and retired indicators grouped by project type (or by
-/// spending nature for common indicators), with each revision's reason.
-pub fn changelog_section(app: &Curation, edition: &str) -> Result<String> {
-    use crate::domain::ChangeKind;
-    use std::fmt::Write;
-    let (prev, notes) = release_notes(app, edition)?;
-    let catalog = app.search.catalog();
-    let state = |n: &NoteEntry| -> Result<(Indicator, String)> {
-        let to = n.to.unwrap_or(0);
-        let r = app
-            .store
-            .revision(&n.code, to)?
-            .ok_or_else(|| CurationError::Conflict(format!("{} 第 {to} 版缺失", n.code)))?;
-        Ok((r.indicator, strip_proposal(&r.reason)))
-    };
-    // Group key: position in the catalog, then the heading shown.
-    let group = |i: &Indicator| -> (usize, String) {
-        if let Some(t) = i.project_types.first() {
-            let pos = catalog
-                .project_types
-                .iter()
-                .position(|p| &p.code == t)
-                .unwrap_or(usize::MAX);
-            (pos, format!("{}（{t}）", catalog.project_type_name(t)))
-        } else {
-            let n = i.natures.first().cloned().unwrap_or_default();
-            let label = catalog
-                .natures
-                .get(&n)
-                .cloned()
-                .unwrap_or_else(|| n.clone());
-            (usize::MAX - 1, format!("共性指标 · {label}（{n}）"))
-        }
-    };
-    // The release's own reason, given by most revisions, is said once per section.
-    let mut tally: BTreeMap<String, usize> = BTreeMap::new();
-    for n in &notes {
-        *tally.entry(state(n)?.1).or_default() += 1;
-    }
-    let general = tally
-        .into_iter()
-        .max_by_key(|(_, n)| *n)
-        .map(|(r, _)| r)
-        .unwrap_or_default();
-    let mut out = String::new();
-    let count = |k: ChangeKind| notes.iter().filter(|n| n.kind == k).count();
-    let ed = super::edition(app, edition)?;
-    let active = ed
-        .members
-        .iter()
-        .filter_map(|(c, n)| app.store.revision(c, *n).ok().flatten())
-        .filter(|r| r.indicator.is_active())
-        .count();
-    let _ = writeln!(out, "## {edition}\n");
-    let _ = writeln!(
-        out,
-        "Generated by `zhibiao release {edition}` (indicators/README.md): the library files were \
-         loaded as proposals, approved and frozen{}. {} project types, {} indicators in use.\n",
-        prev.as_deref()
-            .map(|p| format!(" on top of {p}"))
-            .unwrap_or_default(),
-        catalog.project_types.len(),
-        fmt_thousands(active),
-    );
-    let _ = writeln!(
-        out,
-        "相对 {}：新增 {} 个，实质性修改 {} 个，非实质性修改 {} 个，停用 {} 个。\n",
-        prev.as_deref().unwrap_or("空库"),
-        count(ChangeKind::New),
-        count(ChangeKind::Material),
-        count(ChangeKind::Immaterial),
-        count(ChangeKind::Retired),
-    );
-    for kind in [
-        ChangeKind::New,
-        ChangeKind::Material,
-        ChangeKind::Immaterial,
-        ChangeKind::Retired,
-    ] {
-        let mut groups: BTreeMap<(usize, String), Vec<String>> = BTreeMap::new();
-        let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-        for n in notes.iter().filter(|n| n.kind == kind) {
-            let (ind, reason) = state(n)?;
-            *reasons.entry(reason.clone()).or_default() += 1;
-            let reason = if reason == general {
-                String::new()
-            } else {
-                format!("：{reason}")
-            };
-            let line = match kind {
-                ChangeKind::New => format!("{} {}", n.code, n.name),
-                ChangeKind::Retired => {
-                    let to = match &ind.status {
-                        Status::Retired {
-                            replaced_by: Some(r),
-                        } => {
-                            let name = app
-                                .store
-                                .indicator(r.as_str())?
-                                .map(|i| i.name)
-                                .unwrap_or_default();
-                            format!("，由 {r} {name} 代替")
-                        }
-                        _ => "，无替代指标".to_string(),
-                    };
-                    format!("{} {}{to}{reason}", n.code, n.name)
-                }
-                _ => {
-                    let fields: Vec<&str> = n.fields.iter().map(|f| f.label).collect();
-                    format!("{} {}（{}）{reason}", n.code, n.name, fields.join("、"))
-                }
-            };
-            groups.entry(group(&ind)).or_default().push(line);
-        }
-        if groups.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "### {}（{}）\n", kind.label(), count(kind));
-        if reasons.contains_key(&general) {
-            let _ = writeln!(out, "理由（未另注明者）：{general}\n");
-        }
-        for ((_, heading), lines) in groups {
-            if kind == ChangeKind::New {
-                let _ = writeln!(
-                    out,
-                    "- **{heading}**（{}）：{}",
-                    lines.len(),
-                    lines.join("；")
-                );
-            } else {
-                let _ = writeln!(out, "- **{heading}**");
-                for l in lines {
-                    let _ = writeln!(out, "  - {l}");
-                }
-            }
-        }
-        out.push('\n');
-    }
-    Ok(out)
 }
 
 /// A revision's reason without the proposal number approval appends (`……（P12）`).

@@ -2,7 +2,8 @@
 //! both become one `Change`, which `Curation::propose` opens as a proposal.
 
 use super::import::ImportReport;
-use super::{Actor, Curation, CurationError, Result, patched};
+use super::proposals::patched;
+use super::{Actor, Curation, CurationError, Result};
 use crate::domain::{FieldChange, Indicator, Proposal, ProposalKind, Role};
 use crate::ingest::library::IndicatorInput;
 use serde::Deserialize;
@@ -96,14 +97,14 @@ impl Curation {
     /// Opens the proposal of one change.
     pub fn propose(&self, actor: &Actor, change: Change, reason: &str) -> Result<Proposal> {
         match change {
-            Change::Create(input) => super::propose_create(self, actor, input, reason),
-            Change::Edit { code, input } => super::propose_edit(self, actor, &code, input, reason),
+            Change::Create(input) => self.propose_create(actor, input, reason),
+            Change::Edit { code, input } => self.propose_edit(actor, &code, input, reason),
             Change::Retire { code, replaced_by } => {
-                super::propose_retire(self, actor, &code, replaced_by.as_deref(), reason)
+                self.propose_retire(actor, &code, replaced_by.as_deref(), reason)
             }
-            Change::Merge { code, into } => super::propose_merge(self, actor, &code, &into, reason),
+            Change::Merge { code, into } => self.propose_merge(actor, &code, &into, reason),
             Change::Restore { code, revision } => {
-                super::propose_restore(self, actor, &code, revision, reason)
+                self.propose_restore(actor, &code, revision, reason)
             }
         }
     }
@@ -117,15 +118,15 @@ impl Curation {
     /// Decides on proposal `id`; answers the proposal to show next (a fold's target).
     pub fn decide(&self, actor: &Actor, id: u64, d: Verdict, comment: &str) -> Result<u64> {
         match d {
-            Verdict::Fold { into } => return Ok(super::fold_into(self, actor, id, &into)?.id),
+            Verdict::Fold { into } => return Ok(self.fold_into(actor, id, &into)?.id),
             Verdict::Approve => {
-                super::approve(self, actor, &[id], comment)?;
+                self.approve(actor, &[id], comment)?;
             }
             Verdict::Reject => {
-                super::reject(self, actor, id, comment)?;
+                self.reject(actor, id, comment)?;
             }
             Verdict::Withdraw => {
-                super::withdraw(self, actor, id)?;
+                self.withdraw(actor, id)?;
             }
         }
         Ok(id)
@@ -141,9 +142,9 @@ impl Curation {
         reason: &str,
     ) -> Result<(ImportReport, Option<Proposal>)> {
         if apply {
-            super::import::apply(self, actor, file, bytes, reason)
+            self.apply_import(actor, file, bytes, reason)
         } else {
-            Ok((super::import::plan(self, file, bytes)?.0, None))
+            Ok((self.plan_import(file, bytes)?.0, None))
         }
     }
 

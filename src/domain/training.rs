@@ -304,7 +304,7 @@ pub struct Comparison {
 
 /// Compares a trainee's table with the model answer: a model row is covered by a row taken from
 /// the same library indicator, or one whose name is the same once normalised.
-pub fn compare(model: &[DraftRow], attempt: &[DraftRow]) -> Comparison {
+pub fn model_answer_coverage(model: &[DraftRow], attempt: &[DraftRow]) -> Comparison {
     let mut used = vec![false; attempt.len()];
     let rows: Vec<ModelRow> = model
         .iter()
@@ -388,7 +388,7 @@ mod tests {
             row("道路里程", Some("DL-001")),
             row("项目资金到位率", None),
         ];
-        let c = compare(&model, &attempt);
+        let c = model_answer_coverage(&model, &attempt);
         assert_eq!(c.covered, 2);
         assert_eq!(c.model[0].covered_by, Some(1));
         assert_eq!(c.model[1].covered_by, Some(0));

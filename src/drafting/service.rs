@@ -294,11 +294,11 @@ impl Drafting {
 /// in the services built on it.
 #[cfg(test)]
 pub fn for_tests(dir: &std::path::Path) -> Drafting {
-    let (store, search) = crate::evaluations::test_store_and_index(dir);
+    let e = crate::evaluations::service::Evaluations::for_tests(dir);
     Drafting {
-        practice: Arc::new(PracticeStats::new(store.clone(), search.clone())),
-        store,
-        search,
+        practice: e.practice.clone(),
+        store: e.store.clone(),
+        search: e.search.clone(),
         lint: LintConfig::bundled(),
         limits: DraftLimits {
             max_rows: 50,

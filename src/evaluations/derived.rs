@@ -4,6 +4,7 @@
 //! the imported projects. A data directory written before they existed (or by another version
 //! of them) is repaired once, from every project, by `ensure`.
 
+use super::lock::{Held, WriteLock};
 use super::stats::{self, IndicatorStats};
 use crate::domain::Catalog;
 use crate::domain::{EvaluatedProject, Indicator};
@@ -109,9 +110,9 @@ pub fn recompute(
 }
 
 /// Rebuilds what is derived from the evaluations when the store does not hold this version of
-/// it (a data directory from before, or a crash during a rebuild). The caller holds the
-/// evaluations' write lock.
-pub(super) fn repair(store: &Store, catalog: &Catalog) -> Result<(), StoreError> {
+/// it (a data directory from before, or a crash during a rebuild), under the evaluations' write
+/// lock.
+pub(super) fn repair(_: &Held<'_>, store: &Store, catalog: &Catalog) -> Result<(), StoreError> {
     if store.evaluation_derived_version()? == Some(VERSION) {
         return Ok(());
     }
@@ -121,38 +122,30 @@ pub(super) fn repair(store: &Store, catalog: &Catalog) -> Result<(), StoreError>
 }
 
 /// `repair`, taking the write lock: for readers, which must not see half-derived statistics.
-pub fn ensure(store: &Store, catalog: &Catalog) -> Result<(), StoreError> {
+pub fn ensure(store: &Store, catalog: &Catalog, writes: &WriteLock) -> Result<(), StoreError> {
     if store.evaluation_derived_version()? == Some(VERSION) {
         return Ok(());
     }
-    let _guard = super::WRITE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    repair(store, catalog)
+    repair(&writes.hold(), store, catalog)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::sheet::SheetLimits;
+    use crate::evaluations::service::Evaluations;
     use crate::search::SearchIndex;
     use std::collections::HashMap;
     use std::path::Path;
     use std::sync::Arc;
 
-    fn open(dir: &Path) -> (Store, Arc<SearchIndex>) {
-        crate::evaluations::test_store_and_index(dir)
+    fn open(dir: &Path) -> (Evaluations, Store, Arc<SearchIndex>) {
+        let e = Evaluations::for_tests(dir);
+        let (store, search) = (e.store.clone(), e.search.clone());
+        (e, store, search)
     }
 
-    fn import(store: &Store, search: &SearchIndex, name: &str, bytes: &[u8]) {
-        let r = crate::evaluations::import_file(
-            store,
-            search,
-            name,
-            bytes,
-            false,
-            "t",
-            &SheetLimits::default(),
-        )
-        .unwrap();
+    fn import(e: &Evaluations, name: &str, bytes: &[u8]) {
+        let r = e.import(name, bytes, false, "t").unwrap();
         assert!(r.written, "{name}: {}", r.message);
     }
 
@@ -204,11 +197,11 @@ mod tests {
         let csv = demo_csv();
         let (first, second) = halves(&csv);
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let (whole, search) = open(a.path());
-        import(&whole, &search, "whole.csv", csv.as_bytes());
-        let (parts, search2) = open(b.path());
-        import(&parts, &search2, "first.csv", first.as_bytes());
-        import(&parts, &search2, "second.csv", second.as_bytes());
+        let (e, whole, search) = open(a.path());
+        import(&e, "whole.csv", csv.as_bytes());
+        let (e2, parts, search2) = open(b.path());
+        import(&e2, "first.csv", first.as_bytes());
+        import(&e2, "second.csv", second.as_bytes());
 
         let (w, p) = (stored(&whole), stored(&parts));
         assert!(w.len() > 50, "{} indicators", w.len());
@@ -232,8 +225,8 @@ mod tests {
         let csv = demo_csv();
         let (first, _) = halves(&csv);
         let dir = tempfile::tempdir().unwrap();
-        let (store, search) = open(dir.path());
-        import(&store, &search, "first.csv", first.as_bytes());
+        let (e, store, search) = open(dir.path());
+        import(&e, "first.csv", first.as_bytes());
         // The same projects, every actual value changed and every other row dropped.
         let mut changed = String::new();
         for (i, line) in first.lines().enumerate() {
@@ -248,7 +241,7 @@ mod tests {
             }
             changed += "\n";
         }
-        import(&store, &search, "changed.csv", changed.as_bytes());
+        import(&e, "changed.csv", changed.as_bytes());
         same(
             &stored_with_sources(&store),
             &recomputed(&store, &search),
@@ -257,15 +250,8 @@ mod tests {
 
         let p = store.evaluations().unwrap().remove(0);
         let i = p.rows.iter().position(|r| r.matched.is_some()).unwrap();
-        crate::evaluations::decide(
-            &store,
-            &search,
-            &p.id(),
-            i,
-            crate::evaluations::Decision::New,
-            "t",
-        )
-        .unwrap();
+        e.apply_decision(&p.id(), i, crate::evaluations::Decision::New, "t")
+            .unwrap();
         same(
             &stored_with_sources(&store),
             &recomputed(&store, &search),
@@ -288,15 +274,15 @@ mod tests {
     #[test]
     fn a_store_without_derived_statistics_is_repaired_from_its_projects() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, search) = open(dir.path());
-        import(&store, &search, "whole.csv", demo_csv().as_bytes());
+        let (e, store, search) = open(dir.path());
+        import(&e, "whole.csv", demo_csv().as_bytes());
         let before = stored_with_sources(&store);
         // As a data directory from before: statistics and their version gone.
         store
             .rebuild_evaluation_derived(&[], &[] as &[(String, Option<StoredStats>)], 0)
             .unwrap();
         assert!(stored_with_sources(&store).is_empty());
-        ensure(&store, &search.catalog()).unwrap();
+        ensure(&store, &search.catalog(), &e.writes).unwrap();
         assert_eq!(stored_with_sources(&store), before);
     }
 }

@@ -2,54 +2,37 @@
 //! budget unit and name: answered from the store's index of the list (`Store::evaluation_list`)
 //! and its counters, so a page costs the same with 2,000 projects or 100,000.
 
-use crate::domain::{Catalog, Grade};
+use super::lock::WriteLock;
+use crate::domain::Catalog;
 use crate::store::{ListedProject, ProjectQuery, Store, StoreError};
 use serde::Serialize;
 
-/// A row of the list.
+/// A row of the list: the project as the list's index holds it, with its type's name from
+/// the catalog (which may rename a type after the project was listed).
 #[derive(Debug, Clone, Serialize)]
 pub struct ProjectSummary {
-    pub id: String,
-    pub name: String,
-    pub unit_name: String,
-    pub year: i32,
-    pub project_type: Option<String>,
+    #[serde(flatten)]
+    pub project: ListedProject,
     pub type_name: String,
-    pub budget_wan: f64,
-    pub execution_rate: f64,
-    pub score: f64,
-    pub grade: Grade,
-    pub rows: usize,
-    /// Rows linked with certainty.
-    pub linked: usize,
-    pub uncertain: usize,
-    pub unmatched: usize,
-    /// File the project was last imported from.
-    pub file: String,
+}
+
+/// The list page reads the project's fields as the row's own.
+impl std::ops::Deref for ProjectSummary {
+    type Target = ListedProject;
+    fn deref(&self) -> &ListedProject {
+        &self.project
+    }
 }
 
 impl ProjectSummary {
-    fn of(p: ListedProject, catalog: &Catalog) -> ProjectSummary {
+    fn of(project: ListedProject, catalog: &Catalog) -> ProjectSummary {
         ProjectSummary {
-            type_name: p
+            type_name: project
                 .project_type
                 .as_deref()
                 .map(|t| catalog.project_type_name(t).to_string())
                 .unwrap_or_default(),
-            id: p.id,
-            name: p.name,
-            unit_name: p.unit_name,
-            year: p.year,
-            project_type: p.project_type,
-            budget_wan: p.budget_wan,
-            execution_rate: p.execution_rate,
-            score: p.score,
-            grade: p.grade,
-            rows: p.rows,
-            linked: p.linked,
-            uncertain: p.uncertain,
-            unmatched: p.unmatched,
-            file: p.file,
+            project,
         }
     }
 }
@@ -91,9 +74,10 @@ impl ProjectPage {
 pub fn page(
     store: &Store,
     catalog: &Catalog,
+    writes: &WriteLock,
     query: &ProjectQuery,
 ) -> Result<ProjectPage, StoreError> {
-    super::derived::ensure(store, catalog)?;
+    super::derived::ensure(store, catalog, writes)?;
     let (projects, total) = store.evaluation_list(query)?;
     Ok(ProjectPage {
         projects: projects
@@ -118,22 +102,20 @@ pub fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::sheet::SheetLimits;
     use std::path::Path;
 
     #[test]
     fn pages_and_filters_answer_from_the_index_as_a_scan_would() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, search) = crate::evaluations::test_store_and_index(dir.path());
+        let e = crate::evaluations::service::Evaluations::for_tests(dir.path());
         let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("evaluations/demo");
         for f in ["self-evaluations-2024.csv", "self-evaluations-2025.csv"] {
             let bytes = std::fs::read(demo.join(f)).unwrap();
-            let limits = SheetLimits::default();
-            crate::evaluations::import_file(&store, &search, f, &bytes, false, "t", &limits)
-                .unwrap();
+            e.import(f, &bytes, false, "t").unwrap();
         }
+        let store = &e.store;
         let all = store.evaluations().unwrap();
-        let query = |q: ProjectQuery| page(&store, &search.catalog(), &q).unwrap();
+        let query = |q: ProjectQuery| e.page(&q).unwrap();
         let first = query(ProjectQuery {
             limit: 50,
             ..Default::default()

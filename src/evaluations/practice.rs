@@ -12,6 +12,7 @@
 
 use super::charts;
 use super::derived::{self, StoredStats};
+use super::lock::WriteLock;
 use super::stats::{self, IndicatorStats};
 use crate::domain::Indicator;
 use crate::search::SearchIndex;
@@ -26,6 +27,8 @@ pub type Practice = HashMap<String, IndicatorStats>;
 pub struct PracticeStats {
     store: Store,
     search: Arc<SearchIndex>,
+    /// The evaluations' write lock, taken when what is derived must be repaired first.
+    writes: Arc<WriteLock>,
     last: Mutex<Option<Arc<Snapshot>>>,
 }
 
@@ -46,10 +49,11 @@ pub struct Snapshot {
 }
 
 impl PracticeStats {
-    pub fn new(store: Store, search: Arc<SearchIndex>) -> PracticeStats {
+    pub fn new(store: Store, search: Arc<SearchIndex>, writes: Arc<WriteLock>) -> PracticeStats {
         PracticeStats {
             store,
             search,
+            writes,
             last: Mutex::new(None),
         }
     }
@@ -57,7 +61,7 @@ impl PracticeStats {
     /// The statistics as the store holds them now: those already read unless the evaluations
     /// or the library changed since.
     pub fn current(&self) -> Result<Arc<Snapshot>, StoreError> {
-        derived::ensure(&self.store, &self.search.catalog())?;
+        derived::ensure(&self.store, &self.search.catalog(), &self.writes)?;
         // Read before the statistics themselves: a write in between only costs a re-read.
         let key = (self.store.evaluations_version(), self.store.generation()?);
         // Held while reading, so concurrent requests after an import read it once.
@@ -192,14 +196,13 @@ pub struct PracticeView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::sheet::SheetLimits;
     use std::path::Path;
 
     #[test]
     fn statistics_are_worked_out_once_per_state_of_the_evaluations() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, search) = crate::evaluations::test_store_and_index(dir.path());
-        let stats = PracticeStats::new(store.clone(), search.clone());
+        let e = crate::evaluations::service::Evaluations::for_tests(dir.path());
+        let (store, stats) = (&e.store, &e.practice);
         let before = stats.current().unwrap();
         assert!(before.practice.is_empty());
         assert!(
@@ -210,9 +213,7 @@ mod tests {
         let file = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("evaluations/demo/self-evaluations-2024.csv");
         let bytes = std::fs::read(&file).unwrap();
-        let limits = SheetLimits::default();
-        crate::evaluations::import_file(&store, &search, "2024.csv", &bytes, false, "t", &limits)
-            .unwrap();
+        e.import("2024.csv", &bytes, false, "t").unwrap();
         let after = stats.current().unwrap();
         assert!(!after.practice.is_empty(), "the import is not seen");
         let (code, s) = after.practice.iter().next().unwrap();

@@ -3,6 +3,7 @@
 //! the rows behind an indicator's statistics, and the statistics themselves.
 
 use super::listing::ProjectPage;
+use super::lock::WriteLock;
 use super::practice::PracticeStats;
 use super::stats::{self, IndicatorStats};
 use super::{Decision, DecisionError, ImportError, ImportReport, Nearby, import, matching};
@@ -20,6 +21,8 @@ pub struct Evaluations {
     pub sheet: SheetLimits,
     /// The statistics, computed once per state of the evaluations and the library.
     pub practice: Arc<PracticeStats>,
+    /// Writes of evaluations take turns (shared with `practice`, which repairs what is derived).
+    pub writes: Arc<WriteLock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,16 +102,7 @@ impl Evaluations {
         if bytes.is_empty() {
             return Err(ImportError::File(import::ImportFileError::Empty).into());
         }
-        let (store, search) = (&self.store, &self.search);
-        Ok(super::import_file(
-            store,
-            search,
-            file,
-            bytes,
-            dry_run,
-            by,
-            &self.sheet,
-        )?)
+        Ok(self.import_within(file, bytes, dry_run, by, &self.sheet)?)
     }
 
     /// The list's filters from the query's texts: a year, a project type (code or name), a grade,
@@ -173,6 +167,7 @@ impl Evaluations {
         Ok(super::listing::page(
             &self.store,
             &self.search.catalog(),
+            &self.writes,
             q,
         )?)
     }
@@ -293,14 +288,7 @@ impl Evaluations {
                 ));
             }
         };
-        Ok(super::decide(
-            &self.store,
-            &self.search,
-            project_id,
-            index,
-            d,
-            by,
-        )?)
+        Ok(self.apply_decision(project_id, index, d, by)?)
     }
 
     /// Every row counted in an indicator's statistics, oldest year first.
@@ -349,18 +337,45 @@ impl Evaluations {
     }
 }
 
+impl Evaluations {
+    /// The service over a fresh store holding the bundled library and an in-memory index over
+    /// it, for the unit tests of the services built on it (evaluations, drafting, training).
+    #[cfg(test)]
+    pub(crate) fn for_tests(dir: &std::path::Path) -> Evaluations {
+        use crate::ingest::library;
+        let lib = library::load_dir(&library::default_dir()).unwrap();
+        let store = Store::open(&dir.join("store"), 8 << 20).unwrap();
+        store.sync_library(lib.clone(), "test").unwrap();
+        let vocab = crate::search::Vocabulary::load(&crate::search::vocab::default_dir()).unwrap();
+        let search = Arc::new(
+            SearchIndex::in_ram(
+                Arc::new(vocab),
+                Arc::new(lib.catalog.clone()),
+                lib.indicators,
+            )
+            .unwrap(),
+        );
+        let writes = Arc::new(WriteLock::default());
+        Evaluations {
+            practice: Arc::new(PracticeStats::new(
+                store.clone(),
+                search.clone(),
+                writes.clone(),
+            )),
+            store,
+            search,
+            sheet: SheetLimits::default(),
+            writes,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn service(dir: &std::path::Path) -> Evaluations {
-        let d = crate::drafting::service::for_tests(dir);
-        Evaluations {
-            store: d.store.clone(),
-            search: d.search.clone(),
-            sheet: SheetLimits::default(),
-            practice: d.practice.clone(),
-        }
+        Evaluations::for_tests(dir)
     }
 
     fn code(e: EvaluationsError) -> &'static str {

@@ -5,7 +5,8 @@
 use super::{Result, Training, TrainingError, new_attempt, submit};
 use crate::domain::lint::LintFinding;
 use crate::domain::training::{
-    Attempt, Comparison, Exercise, SessionItem, TrainingSession, compare, normalize_join_code,
+    Attempt, Comparison, Exercise, SessionItem, TrainingSession, model_answer_coverage,
+    normalize_join_code,
 };
 use crate::domain::{DraftRow, Role};
 
@@ -70,7 +71,7 @@ impl Training {
         TraineeView {
             code: ex.code.clone(),
             submitted: a.submitted.is_some(),
-            comparison: compare(&ex.model, &a.draft.rows),
+            comparison: model_answer_coverage(&ex.model, &a.draft.rows),
             names: a.draft.rows.iter().map(|r| r.name.clone()).collect(),
             note: self
                 .example(&ex.project_type)
@@ -108,7 +109,7 @@ impl Training {
         let findings = submit(&mut a, findings);
         self.store.put_attempt(&a)?;
         Ok(Submitted {
-            comparison: compare(&ex.model, &a.draft.rows),
+            comparison: model_answer_coverage(&ex.model, &a.draft.rows),
             attempt: a,
             findings,
         })

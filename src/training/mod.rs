@@ -6,16 +6,17 @@
 use crate::domain::lint::{LintConfig, LintFinding};
 use crate::domain::training::{
     AnnotatedTable, Attempt, Example, Exercise, ExerciseStart, FrameworkPart, SessionItem,
-    TrainingSession, annotate, compare, join_code, rule_counts, rule_label,
+    TrainingSession, annotate, join_code, model_answer_coverage, rule_counts, rule_label,
 };
 use crate::domain::{Draft, DraftRow};
 use crate::drafting::service::Drafting;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+pub mod answers;
 mod attempts;
 pub mod handbook;
 mod slides;
@@ -389,7 +390,8 @@ impl Training {
                 submitted
                     .iter()
                     .map(|a| {
-                        compare(&ex.model, &a.draft.rows).covered as f64 / ex.model.len() as f64
+                        model_answer_coverage(&ex.model, &a.draft.rows).covered as f64
+                            / ex.model.len() as f64
                     })
                     .sum::<f64>()
                     * 100.0
@@ -463,15 +465,37 @@ pub struct ExampleView {
     pub good: AnnotatedTable,
 }
 
+/// One exercise of the room's summary (the page's and the API's).
+#[derive(Serialize)]
 pub struct ExerciseSummary {
     pub code: String,
     pub title: String,
     pub attempts: usize,
     pub submitted: usize,
-    /// (rule, label, attempts that broke it)
-    pub rules: Vec<(String, &'static str, usize)>,
     /// Share of model rows covered, averaged over submitted attempts (0..=100).
+    #[serde(rename = "coverage_percent")]
     pub coverage: Option<f64>,
+    /// (rule, label, attempts that broke it); the API names the three.
+    #[serde(serialize_with = "rule_tallies")]
+    pub rules: Vec<(String, &'static str, usize)>,
+}
+
+/// The summary's rule counts as `{ "rule", "label", "attempts" }` objects.
+fn rule_tallies<S: serde::Serializer>(
+    rules: &[(String, &'static str, usize)],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Tally<'a> {
+        rule: &'a str,
+        label: &'a str,
+        attempts: usize,
+    }
+    s.collect_seq(rules.iter().map(|(rule, label, attempts)| Tally {
+        rule,
+        label,
+        attempts: *attempts,
+    }))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Curation over HTTP: proposals (create, edit, retire, merge, restore, import), review,
-//! editions, the curator inbox. Pages and JSON API call the same `crate::curation` functions.
+//! editions, the curator inbox. Pages and JSON API call the same `Curation` methods.
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
@@ -7,8 +7,10 @@ use super::error::{ApiError, AppError, PageError};
 use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
 use super::response::{Page, attachment, blocking, html};
 use super::uploads;
+use crate::curation::Approval;
 use crate::curation::import::{self as bulk, ImportReport};
-use crate::curation::{self, Change, ChangeView, NewProposal};
+use crate::curation::request::{Change, NewProposal, Verdict};
+use crate::curation::review::ChangeView;
 use crate::domain::edition::NoteEntry;
 use crate::domain::{Edition, FieldChange, Proposal, ProposalState, Role};
 use crate::ingest::library::IndicatorInput;
@@ -98,7 +100,7 @@ pub async fn get_api(
         .store
         .proposal(id)?
         .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
-    let changes = curation::change_views(&app.curation, &p)?;
+    let changes = app.curation.change_views(&p)?;
     Ok(Json(json!({ "proposal": p, "changes": changes })))
 }
 
@@ -120,8 +122,7 @@ pub async fn approve_api(
     let actor = viewer.require(Role::Reviewer)?;
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
-    let done =
-        blocking(move || Ok(curation::approve(&app.curation, &actor, &[id], &comment)?)).await?;
+    let done = blocking(move || Ok(app.curation.approve(&actor, &[id], &comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
@@ -133,22 +134,14 @@ pub async fn approve_batch_api(
 ) -> Api<Json<Value>> {
     let actor = viewer.require(Role::Reviewer)?;
     let d: Decision = json_body(&body)?;
-    let done = blocking(move || {
-        Ok(curation::approve(
-            &app.curation,
-            &actor,
-            &d.ids,
-            &d.comment,
-        )?)
-    })
-    .await?;
+    let done = blocking(move || Ok(app.curation.approve(&actor, &d.ids, &d.comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
 
 /// An approval's answer: the approved proposals, and whether search shows them yet. A change
 /// the index could not take is published all the same, so it is a success (200) that says
 /// search follows later, never an error that would invite a second approval.
-fn approval_json(a: curation::Approval) -> Value {
+fn approval_json(a: Approval) -> Value {
     let search_index = match a.index_stale {
         None => json!({ "status": "current" }),
         Some(_) => json!({
@@ -171,7 +164,7 @@ pub async fn reject_api(
     let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
     Ok(Json(
-        blocking(move || Ok(curation::reject(&app.curation, &actor, id, &comment)?)).await?,
+        blocking(move || Ok(app.curation.reject(&actor, id, &comment)?)).await?,
     ))
 }
 
@@ -192,7 +185,7 @@ pub async fn fold_api(
     let actor = viewer.require(Role::Editor)?;
     let id = parse_id(&id)?;
     let b: FoldBody = json_body(&body)?;
-    let p = blocking(move || Ok(curation::fold_into(&app.curation, &actor, id, &b.into)?)).await?;
+    let p = blocking(move || Ok(app.curation.fold_into(&actor, id, &b.into)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
 
@@ -205,7 +198,7 @@ pub async fn withdraw_api(
     let actor = viewer.require(Role::Editor)?;
     let id = parse_id(&id)?;
     Ok(Json(
-        blocking(move || Ok(curation::withdraw(&app.curation, &actor, id)?)).await?,
+        blocking(move || Ok(app.curation.withdraw(&actor, id)?)).await?,
     ))
 }
 
@@ -241,8 +234,8 @@ pub async fn freeze_api(
     let actor = viewer.require(Role::Admin)?;
     let b: FreezeBody = json_body(&body)?;
     let (ed, notes) = blocking(move || {
-        let ed = curation::freeze(&app.curation, &actor, &b.name)?;
-        let (_, notes) = curation::release_notes(&app.curation, &ed.name)?;
+        let ed = app.curation.freeze(&actor, &b.name)?;
+        let (_, notes) = app.curation.release_notes(&ed.name)?;
         Ok((ed, notes))
     })
     .await?;
@@ -259,8 +252,8 @@ pub async fn edition_api(
     State(app): State<AppState>,
     Path(name): Path<String>,
 ) -> Api<Json<Value>> {
-    let ed = curation::edition(&app.curation, &name)?;
-    let (prev, notes) = curation::release_notes(&app.curation, &name)?;
+    let ed = app.curation.edition(&name)?;
+    let (prev, notes) = app.curation.release_notes(&name)?;
     Ok(Json(json!({
         "name": ed.name, "frozen_at": ed.frozen_at, "frozen_by": ed.frozen_by,
         "indicators": ed.members.len(), "previous": prev, "notes": notes,
@@ -271,7 +264,7 @@ pub async fn edition_diff_api(
     State(app): State<AppState>,
     Path((a, b)): Path<(String, String)>,
 ) -> Api<Json<Value>> {
-    let notes = curation::edition_diff(&app.curation, &a, &b)?;
+    let notes = app.curation.edition_diff(&a, &b)?;
     Ok(Json(
         json!({ "from": a, "to": b, "summary": summary(&notes), "notes": notes }),
     ))
@@ -312,11 +305,7 @@ pub async fn import_api(
     let reason = q.reason.unwrap_or_default();
     let work = app.clone();
     let report = uploads::parse(&app, move || {
-        if dry {
-            Ok(bulk::plan(&work.curation, &file, &body)?.0)
-        } else {
-            Ok(bulk::apply(&work.curation, &actor, &file, &body, &reason)?.0)
-        }
+        Ok(work.curation.import(&actor, &file, &body, !dry, &reason)?.0)
     })
     .await?;
     super::metrics::library_import(&app, report.dry_run, report.proposal.is_some());
@@ -446,7 +435,7 @@ pub async fn proposal_page(
         .store
         .proposal(id)?
         .ok_or_else(|| AppError::not_found("not_found", format!("提案 P{id} 不存在")))?;
-    let changes = curation::change_views(&app.curation, &p)?;
+    let changes = app.curation.change_views(&p)?;
     html(&ProposalPage {
         nav: viewer.nav(),
         can_decide: p.is_open() && actor.role.allows(Role::Reviewer) && p.author != actor.user,
@@ -481,7 +470,7 @@ pub async fn decide_page(
 ) -> Page {
     let id = parse_id(&id)?;
     let action = field(&f, "action");
-    let d = curation::Verdict::parse(action, field(&f, "into"))
+    let d = Verdict::parse(action, field(&f, "into"))
         .ok_or_else(|| AppError::bad("invalid_request", format!("未知操作“{action}”")));
     let actor = viewer.require(d.as_ref().map_or(Role::Reviewer, |d| d.role()))?;
     let (d, comment) = (d?, field(&f, "comment").to_string());
@@ -501,7 +490,7 @@ pub async fn batch_page(
         .filter_map(|s| s.parse().ok())
         .collect();
     let comment = field(&f, "comment").to_string();
-    blocking(move || Ok(curation::approve(&app.curation, &actor, &ids, &comment)?)).await?;
+    blocking(move || Ok(app.curation.approve(&actor, &ids, &comment)?)).await?;
     Ok(Redirect::to("/curation").into_response())
 }
 
@@ -806,7 +795,7 @@ pub async fn freeze_page(
     let actor = viewer.require(Role::Admin)?;
     let name = field(&f, "name").trim().to_string();
     let app2 = app.clone();
-    match blocking(move || Ok(curation::freeze(&app2.curation, &actor, &name)?)).await {
+    match blocking(move || Ok(app2.curation.freeze(&actor, &name)?)).await {
         Ok(ed) => Ok(Redirect::to(&format!("/editions/{}", enc(&ed.name))).into_response()),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict { .. })) => {
             let mut editions = app.store.editions()?;
@@ -854,7 +843,7 @@ pub async fn edition_page(
     viewer: Viewer,
     Path(name): Path<String>,
 ) -> Page {
-    let (from, notes) = curation::release_notes(&app.curation, &name)?;
+    let (from, notes) = app.curation.release_notes(&name)?;
     html(&EditionPage {
         nav: viewer.nav(),
         title: format!("{name} 版发布说明"),
@@ -871,7 +860,7 @@ pub async fn edition_diff_page(
     viewer: Viewer,
     Path((a, b)): Path<(String, String)>,
 ) -> Page {
-    let notes = curation::edition_diff(&app.curation, &a, &b)?;
+    let notes = app.curation.edition_diff(&a, &b)?;
     html(&EditionPage {
         nav: viewer.nav(),
         title: format!("{a} 版 → {b} 版 对比"),

@@ -11,6 +11,7 @@ use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
 use super::layout::download;
 use super::params::Params;
+use super::response::{Page, html};
 use super::uploads;
 use crate::curation::candidates::CandidateView;
 use crate::domain::{EvaluatedProject, Indicator, Role};
@@ -23,11 +24,9 @@ use askama::Template;
 use axum::body::{Body, Bytes};
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-type Page = Result<Html<String>, PageError>;
 
 /// The signed-in curator's login name, recorded with imports and decisions.
 fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
@@ -202,14 +201,11 @@ pub async fn import_page(
     let by = require_curator(&viewer)?;
     let (name, bytes, dry_run) = upload(&app, mp).await?;
     let r = run_import(app, name, bytes, dry_run, by).await?;
-    Ok(Html(
-        ReportPage {
-            nav: viewer.nav(),
-            methods: methods(&r),
-            r,
-        }
-        .render()?,
-    ))
+    html(&ReportPage {
+        nav: viewer.nav(),
+        methods: methods(&r),
+        r,
+    })
 }
 
 // ---- projects ----
@@ -320,35 +316,32 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
     let link = |offset: usize| page_link(&q, offset);
     let (page_no, pages) = page.page_of();
     let imports = app.store.evaluation_recent_imports(20)?;
-    Ok(Html(
-        IndexPage {
-            nav: viewer.nav(),
-            total: page.total,
-            rows: page.rows as usize,
-            linked: page.linked as usize,
-            uncertain: page.uncertain as usize,
-            unmatched: page.unmatched as usize,
-            candidates: app.store.evaluation_candidate_count()?,
-            imports,
-            previous: page.previous_offset().map(link),
-            next: page.next_offset().map(link),
-            page_no,
-            pages,
-            years: page.years,
-            projects: page.projects,
-            types: catalog
-                .project_types
-                .iter()
-                .map(|t| (t.code.clone(), t.name.clone()))
-                .collect(),
-            year: q.year.map(|y| y.to_string()).unwrap_or_default(),
-            project_type: q.project_type.unwrap_or_default(),
-            grade: q.grade.map(|g| g.label().to_string()).unwrap_or_default(),
-            unit: q.unit.unwrap_or_default(),
-            name: q.name.unwrap_or_default(),
-        }
-        .render()?,
-    ))
+    html(&IndexPage {
+        nav: viewer.nav(),
+        total: page.total,
+        rows: page.rows as usize,
+        linked: page.linked as usize,
+        uncertain: page.uncertain as usize,
+        unmatched: page.unmatched as usize,
+        candidates: app.store.evaluation_candidate_count()?,
+        imports,
+        previous: page.previous_offset().map(link),
+        next: page.next_offset().map(link),
+        page_no,
+        pages,
+        years: page.years,
+        projects: page.projects,
+        types: catalog
+            .project_types
+            .iter()
+            .map(|t| (t.code.clone(), t.name.clone()))
+            .collect(),
+        year: q.year.map(|y| y.to_string()).unwrap_or_default(),
+        project_type: q.project_type.unwrap_or_default(),
+        grade: q.grade.map(|g| g.label().to_string()).unwrap_or_default(),
+        unit: q.unit.unwrap_or_default(),
+        name: q.name.unwrap_or_default(),
+    })
 }
 
 pub async fn template_xlsx() -> Result<Response, ApiError> {
@@ -380,14 +373,11 @@ pub struct ReviewPage {
 pub async fn review(State(app): State<AppState>, viewer: Viewer) -> Page {
     require_curator(&viewer)?;
     let items = app.evaluations.review()?;
-    Ok(Html(
-        ReviewPage {
-            nav: viewer.nav(),
-            total: items.len(),
-            items: items.into_iter().take(300).collect(),
-        }
-        .render()?,
-    ))
+    html(&ReviewPage {
+        nav: viewer.nav(),
+        total: items.len(),
+        items: items.into_iter().take(300).collect(),
+    })
 }
 
 pub async fn review_api(
@@ -449,13 +439,10 @@ pub struct CandidatesPage {
 }
 
 pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
-    Ok(Html(
-        CandidatesPage {
-            nav: viewer.nav(),
-            items: app.curation.candidate_views()?,
-        }
-        .render()?,
-    ))
+    html(&CandidatesPage {
+        nav: viewer.nav(),
+        items: app.curation.candidate_views()?,
+    })
 }
 
 /// `GET /api/v1/evaluations/candidates`: candidates with their evidence and indicator draft.
@@ -492,14 +479,11 @@ pub async fn rows(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pag
         .text("indicator")
         .ok_or_else(|| AppError::bad("invalid_parameter", "请指定指标编码：?indicator=编码"))?;
     let (ind, rows) = app.evaluations.source_rows(&code)?;
-    Ok(Html(
-        RowsPage {
-            nav: viewer.nav(),
-            ind,
-            rows,
-        }
-        .render()?,
-    ))
+    html(&RowsPage {
+        nav: viewer.nav(),
+        ind,
+        rows,
+    })
 }
 
 /// A candidate as a proposal to create its indicator (provenance 评价沉淀).

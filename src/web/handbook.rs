@@ -4,14 +4,14 @@
 //! holds comes from `training::handbook`.
 
 use super::AppState;
-use super::error::PageError;
+use super::error::AppError;
 use super::extract::Path;
+use super::response::{Page, blocking};
+use crate::training::TrainingError;
 use crate::training::handbook::Handbook;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
-
-type Page = Result<Html<String>, PageError>;
+use axum::response::{Html, IntoResponse};
 
 #[derive(Template)]
 #[template(path = "training/handbook.html")]
@@ -27,20 +27,28 @@ impl std::ops::Deref for HandbookPage {
     }
 }
 
-fn render(h: Handbook) -> Page {
-    Ok(Html(HandbookPage { h }.render()?))
+/// Gathering and rendering a handbook reads and formats every indicator it holds (the whole
+/// library, for the library's): CPU work, done off the async workers.
+async fn printed(build: impl FnOnce() -> Result<Handbook, TrainingError> + Send + 'static) -> Page {
+    let page = blocking(move || {
+        HandbookPage { h: build()? }
+            .render()
+            .map_err(AppError::from)
+    })
+    .await?;
+    Ok(Html(page).into_response())
 }
 
 pub async fn library(State(app): State<AppState>) -> Page {
-    render(app.training.library_handbook()?)
+    printed(move || app.training.library_handbook()).await
 }
 
 pub async fn project_type(State(app): State<AppState>, Path(code): Path<String>) -> Page {
-    render(app.training.type_handbook(&code)?)
+    printed(move || app.training.type_handbook(&code)).await
 }
 
 /// A session's handout: its framework pages, the indicators as taught (their pinned revisions),
 /// its examples and its practice cases.
 pub async fn session(State(app): State<AppState>, Path(id): Path<String>) -> Page {
-    render(app.training.session_handbook(&id)?)
+    printed(move || app.training.session_handbook(&id)).await
 }

@@ -170,7 +170,7 @@ mod ops {
     use super::super::evaluations::DecisionBody;
     use super::super::training::SessionBody;
     use crate::accounts::NewUser;
-    use crate::curation::NewProposal;
+    use crate::curation::request::NewProposal;
 
     // ---- search and the library (anonymous) ----
 

@@ -11,19 +11,20 @@ use super::auth::{Nav, Viewer};
 use super::draft_page::{DraftBody, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Query, Require};
+use super::response::{Page, html};
 use super::throttle::{Guards, too_many};
 use crate::domain::Role;
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::training::{Attempt, Exercise, FrameworkPart, TrainingSession, rule_label};
+use crate::training::answers::{
+    AttemptAnswer, ExampleAnswer, ExamplesAnswer, SessionAnswer, SummaryAnswer,
+};
 use crate::training::{ExampleView, ExerciseSummary, ItemSpec, ItemView, Slide};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-type Page = Result<Html<String>, PageError>;
 
 /// The exercise a join code opens. Wrong codes are counted per client address (each lookup is
 /// counted when it starts, given back if the code exists), and a client that has used up its
@@ -45,8 +46,14 @@ fn exercise(
     Ok(ex)
 }
 
-/// Trainers may change their own sessions; administrators any.
-fn may_edit(viewer: &Viewer, s: &TrainingSession) -> Result<(), AppError> {
+/// The session `id`, for its trainer or an administrator: trainers may change (and read the
+/// room's results of) their own sessions, administrators any.
+fn editable_session(
+    app: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<TrainingSession, AppError> {
+    let s = app.training.session(id)?;
     let actor = viewer.require(Role::Editor)?;
     if actor.user != s.owner && !actor.role.allows(Role::Admin) {
         return Err(AppError::Forbidden {
@@ -54,7 +61,7 @@ fn may_edit(viewer: &Viewer, s: &TrainingSession) -> Result<(), AppError> {
             message: format!("这个培训课程由 {} 创建，只有创建人可以修改", s.owner),
         });
     }
-    Ok(())
+    Ok(s)
 }
 
 /// The address trainees type: this server as the trainer's browser reached it.
@@ -85,13 +92,10 @@ pub async fn examples_page(State(app): State<AppState>, viewer: Viewer) -> Page 
         .iter()
         .map(|e| app.training.example_view(e))
         .collect();
-    Ok(Html(
-        ExamplesPage {
-            nav: viewer.nav(),
-            examples,
-        }
-        .render()?,
-    ))
+    html(&ExamplesPage {
+        nav: viewer.nav(),
+        examples,
+    })
 }
 
 #[derive(Template)]
@@ -109,45 +113,22 @@ pub async fn example_page(
     let v = app
         .training
         .example_view(app.training.example(&project_type)?);
-    Ok(Html(
-        ExamplePage {
-            nav: viewer.nav(),
-            v,
-        }
-        .render()?,
-    ))
-}
-
-fn example_json(v: &ExampleView) -> Value {
-    json!({
-        "project_type": v.ex.project_type,
-        "type_name": v.type_name,
-        "title": v.ex.title,
-        "unit_name": v.ex.unit_name,
-        "description": v.ex.description,
-        "budget_wan": v.ex.budget_wan,
-        "note": v.ex.note,
-        "source": v.ex.source,
-        "bad": v.bad,
-        "good": v.good,
+    html(&ExamplePage {
+        nav: viewer.nav(),
+        v,
     })
 }
 
-pub async fn examples_api(State(app): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = app
-        .examples
-        .iter()
-        .map(|e| example_json(&app.training.example_view(e)))
-        .collect();
-    Json(json!({ "examples": list }))
+pub async fn examples_api(State(app): State<AppState>) -> Json<ExamplesAnswer> {
+    Json(app.training.examples_answer())
 }
 
 pub async fn example_api(
     State(app): State<AppState>,
     Path(project_type): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ExampleAnswer>, ApiError> {
     let ex = app.training.example(&project_type)?;
-    Ok(Json(example_json(&app.training.example_view(ex))))
+    Ok(Json(app.training.example_view(ex).into()))
 }
 
 // ---- sessions ----
@@ -159,45 +140,27 @@ pub struct SessionBody {
     pub items: Vec<ItemSpec>,
 }
 
-fn session_json(app: &AppState, s: &TrainingSession, headers: &HeaderMap) -> Value {
-    let base = base_url(headers);
-    let exercises: Vec<Value> = app
-        .training
-        .exercise_counts(s)
-        .into_iter()
-        .map(|(code, attempts)| {
-            json!({ "code": code, "url": format!("{base}/t/{code}"), "attempts": attempts })
-        })
-        .collect();
-    json!({
-        "session": s,
-        "url": format!("/training/sessions/{}", s.id),
-        "present": format!("/training/sessions/{}/present", s.id),
-        "handbook": format!("/training/sessions/{}/handbook", s.id),
-        "exercises": exercises,
-    })
-}
-
 pub async fn create_api(
     State(app): State<AppState>,
     viewer: Viewer,
     _: Require<Editor>,
     headers: HeaderMap,
     Json(b): Json<SessionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SessionAnswer>), ApiError> {
     let s = app
         .training
         .create_session(viewer.require(Role::Editor)?.user, &b.title, b.items)?;
-    Ok((StatusCode::CREATED, Json(session_json(&app, &s, &headers))))
+    let answer = app.training.session_answer(s, &base_url(&headers));
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 pub async fn get_api(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionAnswer>, ApiError> {
     let s = app.training.session(&id)?;
-    Ok(Json(session_json(&app, &s, &headers)))
+    Ok(Json(app.training.session_answer(s, &base_url(&headers))))
 }
 
 #[derive(Template)]
@@ -213,14 +176,11 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer) -> Page {
         Some(u) => app.training.sessions_of(&u.name, u.role)?,
         None => vec![],
     };
-    Ok(Html(
-        IndexPage {
-            nav: viewer.nav(),
-            sessions,
-            examples: app.examples.len(),
-        }
-        .render()?,
-    ))
+    html(&IndexPage {
+        nav: viewer.nav(),
+        sessions,
+        examples: app.examples.len(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -264,19 +224,15 @@ pub async fn session_page(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
-    let s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let s = editable_session(&app, &viewer, &id)?;
     let e = app.training.editor(&s);
-    Ok(Html(
-        SessionPage {
-            nav: viewer.nav(),
-            items: e.items,
-            parts: e.parts,
-            types: e.types,
-            s,
-        }
-        .render()?,
-    ))
+    html(&SessionPage {
+        nav: viewer.nav(),
+        items: e.items,
+        parts: e.parts,
+        types: e.types,
+        s,
+    })
 }
 
 /// The editor's form (see `Training::edit_session`).
@@ -287,8 +243,7 @@ pub async fn session_submit(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Redirect, PageError> {
-    let mut s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let mut s = editable_session(&app, &viewer, &id)?;
     app.training.edit_session(&mut s, &fields)?;
     Ok(Redirect::to(&format!("/training/sessions/{}#items", s.id)))
 }
@@ -321,7 +276,7 @@ pub async fn present(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Page {
+) -> Result<Html<String>, PageError> {
     let s = app.training.session(&id)?;
     let base = base_url(&headers);
     let slides = app.training.slides(&s, &base)?;
@@ -341,15 +296,12 @@ pub struct JoinPage {
 
 /// `/t`: a box to type the code into (what the exercise slide tells trainees to open).
 pub async fn join_form(viewer: Viewer) -> Page {
-    Ok(Html(
-        JoinPage {
-            nav: viewer.nav(),
-            ex: None,
-            type_name: String::new(),
-            error: None,
-        }
-        .render()?,
-    ))
+    html(&JoinPage {
+        nav: viewer.nav(),
+        ex: None,
+        type_name: String::new(),
+        error: None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -390,19 +342,16 @@ pub async fn join_page(
     Path(code): Path<String>,
 ) -> Page {
     let ex = exercise(&app, &guards, &viewer, &code)?;
-    Ok(Html(
-        JoinPage {
-            nav: viewer.nav(),
-            type_name: app
-                .search
-                .catalog()
-                .project_type_name(&ex.project_type)
-                .to_string(),
-            ex: Some(ex),
-            error: None,
-        }
-        .render()?,
-    ))
+    html(&JoinPage {
+        nav: viewer.nav(),
+        type_name: app
+            .search
+            .catalog()
+            .project_type_name(&ex.project_type)
+            .to_string(),
+        ex: Some(ex),
+        error: None,
+    })
 }
 
 pub async fn start_attempt(
@@ -438,16 +387,13 @@ pub async fn attempt_page(
     let (ex, a) = attempt(&app, &guards, &viewer, &code, &id)?;
     let view = app.training.trainee_view(&ex, &a);
     let action = format!("/t/{}/a/{}", ex.code, a.id);
-    Ok(Html(
-        draft_page(
-            &app.drafting,
-            viewer.nav(),
-            a.draft,
-            false,
-            action,
-            Some(view),
-        )
-        .render()?,
+    html(&draft_page(
+        &app.drafting,
+        viewer.nav(),
+        a.draft,
+        false,
+        action,
+        Some(view),
     ))
 }
 
@@ -471,20 +417,12 @@ pub async fn attempt_api(
     viewer: Viewer,
     Path(code): Path<String>,
     Json(b): Json<DraftBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AttemptAnswer>), ApiError> {
     let ex = exercise(&app, &guards, &viewer, &code)?;
     let a = app.training.whole_attempt(&ex, b.rows)?;
     guards.admit_draft(&viewer)?;
     let s = app.training.submit_whole(&ex, a)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "id": s.attempt.id,
-            "url": format!("/t/{}/a/{}", ex.code, s.attempt.id),
-            "findings": s.findings,
-            "comparison": s.comparison,
-        })),
-    ))
+    Ok((StatusCode::CREATED, Json(AttemptAnswer::of(&ex, s))))
 }
 
 // ---- the room's summary ----
@@ -503,17 +441,13 @@ pub async fn summary_page(
     _: Require<Editor>,
     Path(id): Path<String>,
 ) -> Page {
-    let s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
+    let s = editable_session(&app, &viewer, &id)?;
     let exercises = app.training.summaries(&s)?;
-    Ok(Html(
-        SummaryPage {
-            nav: viewer.nav(),
-            s,
-            exercises,
-        }
-        .render()?,
-    ))
+    html(&SummaryPage {
+        nav: viewer.nav(),
+        s,
+        exercises,
+    })
 }
 
 pub async fn summary_api(
@@ -521,21 +455,7 @@ pub async fn summary_api(
     viewer: Viewer,
     _: Require<Editor>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let s = app.training.session(&id)?;
-    may_edit(&viewer, &s)?;
-    let list: Vec<Value> = app.training.summaries(&s)?
-        .into_iter()
-        .map(|e| {
-            json!({
-                "code": e.code,
-                "title": e.title,
-                "attempts": e.attempts,
-                "submitted": e.submitted,
-                "coverage_percent": e.coverage,
-                "rules": e.rules.iter().map(|(r, l, n)| json!({ "rule": r, "label": l, "attempts": n })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "session": s.id, "exercises": list })))
+) -> Result<Json<SummaryAnswer>, ApiError> {
+    let s = editable_session(&app, &viewer, &id)?;
+    Ok(Json(app.training.summary_answer(&s)?))
 }

@@ -167,7 +167,7 @@ async fn the_whole_cycle_from_proposal_to_edition_and_back_to_files() {
     // server started on those files serves edition 2026.3 with them.
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("indicators");
-    let inds = zhibiao::curation::edition_indicators(&app.app.curation, "2026.3").unwrap();
+    let inds = app.app.curation.edition_indicators("2026.3").unwrap();
     let active: Vec<_> = inds.into_iter().filter(|i| i.is_active()).collect();
     zhibiao::ingest::export::library_dir(
         &dir,
