@@ -428,7 +428,10 @@ pub fn check_indicator(i: &Indicator) -> Vec<Finding> {
             ),
         );
     }
-    if i.value_type == ValueType::Quantitative && target == Some(0.0) {
+    // A rate of change bounded at 0 (三公经费变动率 ≤ 0, the 部门整体支出 standard of 财预〔2013〕53号)
+    // is a ceiling on growth, not an event that should not happen.
+    let change_bound = i.is_rate() && i.name.ends_with("变动率");
+    if i.value_type == ValueType::Quantitative && target == Some(0.0) && !change_bound {
         if i.direction != Direction::Exactly {
             f(
                 "zero-event-direction",
@@ -958,6 +961,21 @@ mod tests {
     fn the_sample_passes_every_rule() {
         let (_, i) = sample();
         assert!(rules(&i).is_empty(), "{:?}", check_indicator(&i));
+    }
+
+    /// 三公经费变动率 ≤ 0 bounds a change (部门整体支出); a count of events at 0 stays `= 0`.
+    #[test]
+    fn a_change_rate_bounded_at_zero_is_not_a_zero_event() {
+        let (_, mut i) = sample();
+        i.name = "三公经费变动率".into();
+        i.direction = Direction::AtMost;
+        i.target = "0".into();
+        i.scoring = "变动率≤0得满分；每超过1个百分点扣分值的10%，扣完为止。".into();
+        assert!(!rules(&i).contains(&"zero-event-direction"), "{:?}", rules(&i));
+        i.name = "三公经费超支次数".into();
+        i.unit = "次".into();
+        i.formula.clear();
+        assert!(rules(&i).contains(&"zero-event-direction"), "{:?}", rules(&i));
     }
 
     /// Each rule: a failing example made from a passing one, with the rule id expected.
