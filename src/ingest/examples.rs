@@ -152,7 +152,8 @@ fn parse_one(
     if raw.bad.is_empty() || raw.good.is_empty() {
         err(1, "须有反例（[[bad]]）和正例（[[good]]）各至少一行".into());
     }
-    let fw = catalog.framework();
+    // A 部门整体支出 example is written under its type's framework (决策/过程/产出/效益).
+    let fw = catalog.framework_of(ptype);
     let rows = |list: Vec<Spanned<RawRow>>, good: bool, err: &mut dyn FnMut(usize, String)| {
         let mut out = Vec::new();
         for s in list {
@@ -300,6 +301,45 @@ target = "2"
         assert_eq!(g.name, "改造提升道路里程");
         assert_eq!((g.target.as_str(), g.unit.as_str()), ("2", "公里"));
         assert_eq!(ex[0].bad[0].direction, Direction::Qualitative);
+    }
+
+    /// A 部门整体支出 example names the department framework's headings; the same headings in a road
+    /// example are refused.
+    #[test]
+    fn an_example_uses_its_types_framework() {
+        const DEPT: &str = r#"project_type = "department_overall"
+title = "某区街道办事处部门整体支出"
+description = "街道办事处全年预算 3000 万元。"
+budget_wan = 3000
+note = "说明"
+
+[[bad]]
+level1 = "产出指标"
+level2 = "职责履行数量指标"
+name = "预算执行率"
+direction = "≥"
+target = "95"
+unit = "%"
+
+[[good]]
+indicator = "BM-006"
+
+[[good]]
+level1 = "决策指标"
+level2 = "目标设定指标"
+name = "绩效指标量化率"
+direction = "≥"
+target = "80"
+unit = "%"
+"#;
+        let ex = load(&[("department_overall.toml", DEPT)]).unwrap();
+        assert_eq!(ex[0].good[0].level1, "过程指标");
+        let road = GOOD.replace(
+            "level1 = \"产出指标\"\nlevel2 = \"数量指标\"",
+            "level1 = \"决策指标\"\nlevel2 = \"目标设定指标\"",
+        );
+        let e = load(&[("road.toml", &road)]).unwrap_err().to_string();
+        assert!(e.contains("决策指标"), "{e}");
     }
 
     #[test]
