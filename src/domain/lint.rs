@@ -591,8 +591,22 @@ mod tests {
         d.project.project_type = Some("department_overall".into());
         d.project.budget_wan = Some(1800.0);
         d.rows = vec![
-            row("决策指标", "预算编制指标", "在职人员控制率", Direction::AtMost, "100", "%"),
-            row("过程指标", "预算执行指标", "预算执行率", Direction::AtLeast, "95", "%"),
+            row(
+                "决策指标",
+                "预算编制指标",
+                "在职人员控制率",
+                Direction::AtMost,
+                "100",
+                "%",
+            ),
+            row(
+                "过程指标",
+                "预算执行指标",
+                "预算执行率",
+                Direction::AtLeast,
+                "95",
+                "%",
+            ),
             row(
                 "产出指标",
                 "职责履行数量指标",
@@ -643,8 +657,12 @@ mod tests {
             // Satisfaction filed as its own level 1, the project framework's way.
             ("missing-level2", |d| d.rows[4].level1 = "满意度指标".into()),
             // No budget execution under 过程指标.
-            ("missing-level2", |d| d.rows[1].level2 = "预算管理指标".into()),
-            ("missing-level1", |d| d.rows.retain(|r| r.level1 != "决策指标")),
+            ("missing-level2", |d| {
+                d.rows[1].level2 = "预算管理指标".into()
+            }),
+            ("missing-level1", |d| {
+                d.rows.retain(|r| r.level1 != "决策指标")
+            }),
             // Budget execution is still an input when it is filed as an output.
             ("input-as-output", |d| {
                 d.rows[2].name = "部门预算执行率".into()
