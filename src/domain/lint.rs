@@ -460,6 +460,21 @@ mod tests {
             .collect()
     }
 
+    type Breaker = fn(&mut Draft);
+
+    /// Each case breaks a passing table in one way; its rule must fire.
+    fn assert_each_fires(base: fn() -> Draft, cases: &[(&str, Breaker)]) {
+        for (rule, breaker) in cases {
+            let mut d = base();
+            breaker(&mut d);
+            assert!(
+                rules(&d).contains(rule),
+                "{rule} did not fire: {:?}",
+                rules(&d)
+            );
+        }
+    }
+
     #[test]
     fn the_good_table_passes_every_rule() {
         assert!(rules(&good()).is_empty(), "{:?}", rules(&good()));
@@ -468,7 +483,6 @@ mod tests {
     /// Each rule: the good table broken in one way, and the rule that must fire.
     #[test]
     fn each_rule_fires_on_its_failing_table() {
-        type Breaker = fn(&mut Draft);
         let cases: &[(&str, Breaker)] = &[
             ("missing-level1", |d| {
                 d.rows.retain(|r| r.level1 != "满意度指标")
@@ -508,15 +522,7 @@ mod tests {
                 d.rows[4].target = "60".into()
             }),
         ];
-        for (rule, breaker) in cases {
-            let mut d = good();
-            breaker(&mut d);
-            assert!(
-                rules(&d).contains(rule),
-                "{rule} did not fire: {:?}",
-                rules(&d)
-            );
-        }
+        assert_each_fires(good, cases);
     }
 
     /// JX-024 (良好及以上), 有效率 and 有效投资 name measures: the words are vague only elsewhere.
@@ -648,7 +654,6 @@ mod tests {
     /// level 1 is not one of them.
     #[test]
     fn department_rules_fire_on_their_failing_tables() {
-        type Breaker = fn(&mut Draft);
         let cases: &[(&str, Breaker)] = &[
             // No satisfaction at all.
             ("missing-level2", |d| {
@@ -668,15 +673,7 @@ mod tests {
                 d.rows[2].name = "部门预算执行率".into()
             }),
         ];
-        for (rule, breaker) in cases {
-            let mut d = good_department();
-            breaker(&mut d);
-            assert!(
-                rules(&d).contains(rule),
-                "{rule} did not fire: {:?}",
-                rules(&d)
-            );
-        }
+        assert_each_fires(good_department, cases);
         let mut d = good_department();
         d.rows[4].level1 = "满意度指标".into();
         assert!(!rules(&d).contains(&"missing-level1"), "{:?}", rules(&d));

@@ -307,32 +307,14 @@ target = "2"
     /// example are refused.
     #[test]
     fn an_example_uses_its_types_framework() {
-        const DEPT: &str = r#"project_type = "department_overall"
-title = "某区街道办事处部门整体支出"
-description = "街道办事处全年预算 3000 万元。"
-budget_wan = 3000
-note = "说明"
-
-[[bad]]
-level1 = "产出指标"
-level2 = "职责履行数量指标"
-name = "预算执行率"
-direction = "≥"
-target = "95"
-unit = "%"
-
-[[good]]
-indicator = "BM-006"
-
-[[good]]
-level1 = "决策指标"
-level2 = "目标设定指标"
-name = "绩效指标量化率"
-direction = "≥"
-target = "80"
-unit = "%"
-"#;
-        let ex = load(&[("department_overall.toml", DEPT)]).unwrap();
+        // The road example moved to the department framework: a 职责履行 heading, BM-006 under
+        // 过程指标 and a row written out under 决策指标.
+        let dept = GOOD
+            .replace("\"road\"", "\"department_overall\"")
+            .replace("\"数量指标\"", "\"职责履行数量指标\"")
+            .replace("\"DL-002\"\ntarget = \"2\"", "\"BM-006\"")
+            + "\n[[good]]\nlevel1 = \"决策指标\"\nlevel2 = \"目标设定指标\"\nname = \"绩效指标量化率\"\ndirection = \"≥\"\ntarget = \"80\"\nunit = \"%\"\n";
+        let ex = load(&[("department_overall.toml", &dept)]).unwrap();
         assert_eq!(ex[0].good[0].level1, "过程指标");
         let road = GOOD.replace(
             "level1 = \"产出指标\"\nlevel2 = \"数量指标\"",
