@@ -129,6 +129,33 @@ impl Catalog {
             .expect("a catalog always has a framework")
     }
 
+    /// Every level 1 with its level 2 headings over all frameworks: the default framework's first,
+    /// then the headings only another framework has (部门整体支出's 决策/过程, 职责履行…), so that
+    /// a listing by heading leaves no indicator out.
+    pub fn headings(&self) -> Vec<Level1Def> {
+        let mut out: Vec<Level1Def> = self.framework().level1.clone();
+        for f in &self.frameworks {
+            for l1 in &f.level1 {
+                let at = match out.iter().position(|o| o.name == l1.name) {
+                    Some(at) => at,
+                    None => {
+                        out.push(Level1Def {
+                            name: l1.name.clone(),
+                            level2: Vec::new(),
+                        });
+                        out.len() - 1
+                    }
+                };
+                for l2 in &l1.level2 {
+                    if !out[at].level2.contains(l2) {
+                        out[at].level2.push(l2.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The framework a project type's indicators are written against.
     pub fn framework_of(&self, t: &ProjectType) -> &Framework {
         self.frameworks
@@ -226,5 +253,38 @@ impl Catalog {
             })
             .collect();
         c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ingest::library::{default_dir, load_dir};
+
+    /// A listing by heading (handbook, filters) must reach the 部门整体支出 indicators filed under
+    /// the department framework's headings, after the default framework's own.
+    #[test]
+    fn headings_cover_every_framework_default_first() {
+        let lib = load_dir(&default_dir()).unwrap();
+        let c = &lib.catalog;
+        let h = c.headings();
+        let names: Vec<&str> = h.iter().map(|l| l.name.as_str()).collect();
+        let default: Vec<&str> = c
+            .framework()
+            .level1
+            .iter()
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(&names[..default.len()], &default[..]);
+        for i in &lib.indicators {
+            assert!(
+                h.iter()
+                    .any(|l| l.name == i.level1 && l.level2.contains(&i.level2)),
+                "{} {}/{} has no heading",
+                i.code,
+                i.level1,
+                i.level2
+            );
+        }
+        assert!(names.contains(&"决策指标") && names.contains(&"过程指标"));
     }
 }

@@ -3,8 +3,9 @@
 //! Rules and thresholds come from one configuration file (`indicators/review_rules.toml`) that a
 //! bureau can change; each finding names its rule, severity, row, a Chinese message and a fix.
 
-use super::{Catalog, Direction, Draft, DraftRow, Indicator, UnitKind};
+use super::{Catalog, Direction, Draft, DraftRow, Framework, Indicator, UnitKind};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +39,20 @@ pub struct LintConfig {
     /// Rule id -> severity; rules not listed are errors.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Headings a table must carry under a framework other than the default one (framework code ->
+    /// rules): 部门整体支出 has 决策/过程 and files 满意度 under 效益, so `required_level1` does not fit it.
+    #[serde(default)]
+    pub frameworks: BTreeMap<String, FrameworkRules>,
+}
+
+/// The headings a table written against one framework must carry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkRules {
+    pub required_level1: Vec<String>,
+    /// Level 2 headings that must appear under the level 1 the framework files them under.
+    #[serde(default)]
+    pub required_level2: Vec<String>,
 }
 
 impl LintConfig {
@@ -48,6 +63,25 @@ impl LintConfig {
     pub fn bundled() -> LintConfig {
         Self::parse(include_str!("../../indicators/review_rules.toml"))
             .expect("the bundled review rules parse")
+    }
+
+    /// The framework a draft is written against (its project type's) and the headings it must carry:
+    /// the framework's own rules when the configuration has them, else `required_level1`.
+    fn required<'a>(
+        &'a self,
+        draft: &Draft,
+        catalog: &'a Catalog,
+    ) -> (&'a Framework, &'a [String], &'a [String]) {
+        let framework = draft
+            .project
+            .project_type
+            .as_deref()
+            .and_then(|c| catalog.project_type(c))
+            .map_or_else(|| catalog.framework(), |t| catalog.framework_of(t));
+        match self.frameworks.get(&framework.code) {
+            Some(r) => (framework, &r.required_level1, &r.required_level2),
+            None => (framework, &self.required_level1, &[]),
+        }
     }
 
     fn severity(&self, rule: &str) -> Severity {
@@ -112,13 +146,25 @@ pub fn lint(
             fix,
         })
     };
-    for l1 in &config.required_level1 {
+    let (framework, required_level1, required_level2) = config.required(draft, catalog);
+    for l1 in required_level1 {
         if !draft.rows.iter().any(|r| &r.level1 == l1) {
             push(
                 "missing-level1",
                 None,
                 format!("缺少{l1}"),
                 format!("从指标库为本项目添加至少一个{l1}"),
+            );
+        }
+    }
+    for l2 in required_level2 {
+        let l1 = framework.level1_of(l2).unwrap_or_default();
+        if !draft.rows.iter().any(|r| &r.level2 == l2 && r.level1 == l1) {
+            push(
+                "missing-level2",
+                None,
+                format!("缺少{l1}下的{l2}（{}）", framework.name),
+                format!("添加至少一个{l2}，列在{l1}之下"),
             );
         }
     }
@@ -177,7 +223,9 @@ pub fn lint(
                 "改为具体的数值目标，如“≥95%”".into(),
             );
         }
-        if r.level1 != "满意度指标" {
+        // Under 过程指标 (部门整体支出) budget execution is what is measured: an input only
+        // misleads where an output, an effect or a cost is expected.
+        if matches!(r.level1.as_str(), "产出指标" | "效益指标" | "成本指标") {
             for w in &config.input_words {
                 if r.name.contains(w.as_str()) {
                     push(
@@ -412,6 +460,21 @@ mod tests {
             .collect()
     }
 
+    type Breaker = fn(&mut Draft);
+
+    /// Each case breaks a passing table in one way; its rule must fire.
+    fn assert_each_fires(base: fn() -> Draft, cases: &[(&str, Breaker)]) {
+        for (rule, breaker) in cases {
+            let mut d = base();
+            breaker(&mut d);
+            assert!(
+                rules(&d).contains(rule),
+                "{rule} did not fire: {:?}",
+                rules(&d)
+            );
+        }
+    }
+
     #[test]
     fn the_good_table_passes_every_rule() {
         assert!(rules(&good()).is_empty(), "{:?}", rules(&good()));
@@ -420,7 +483,6 @@ mod tests {
     /// Each rule: the good table broken in one way, and the rule that must fire.
     #[test]
     fn each_rule_fires_on_its_failing_table() {
-        type Breaker = fn(&mut Draft);
         let cases: &[(&str, Breaker)] = &[
             ("missing-level1", |d| {
                 d.rows.retain(|r| r.level1 != "满意度指标")
@@ -460,15 +522,7 @@ mod tests {
                 d.rows[4].target = "60".into()
             }),
         ];
-        for (rule, breaker) in cases {
-            let mut d = good();
-            breaker(&mut d);
-            assert!(
-                rules(&d).contains(rule),
-                "{rule} did not fire: {:?}",
-                rules(&d)
-            );
-        }
+        assert_each_fires(good, cases);
     }
 
     /// JX-024 (良好及以上), 有效率 and 有效投资 name measures: the words are vague only elsewhere.
@@ -533,6 +587,96 @@ mod tests {
         assert!(!rules(&d).contains(&"budget-mismatch"), "{:?}", rules(&d));
         d.project.budget_wan = Some(10000.0);
         assert!(rules(&d).contains(&"budget-mismatch"));
+    }
+
+    /// A 部门整体支出 table (framework `department`) as a finance bureau accepts it: 决策 and 过程
+    /// headings, 预算执行率 under 过程指标, 满意度 under 效益指标.
+    fn good_department() -> Draft {
+        let mut d = good();
+        d.project.name = "某区消防救援大队部门整体支出".into();
+        d.project.project_type = Some("department_overall".into());
+        d.project.budget_wan = Some(1800.0);
+        d.rows = vec![
+            row(
+                "决策指标",
+                "预算编制指标",
+                "在职人员控制率",
+                Direction::AtMost,
+                "100",
+                "%",
+            ),
+            row(
+                "过程指标",
+                "预算执行指标",
+                "预算执行率",
+                Direction::AtLeast,
+                "95",
+                "%",
+            ),
+            row(
+                "产出指标",
+                "职责履行数量指标",
+                "年度重点工作任务完成率",
+                Direction::AtLeast,
+                "95",
+                "%",
+            ),
+            row(
+                "效益指标",
+                "社会效益指标",
+                "整体绩效目标效益指标实现率",
+                Direction::AtLeast,
+                "90",
+                "%",
+            ),
+            row(
+                "效益指标",
+                "服务对象满意度指标",
+                "部门服务对象满意度",
+                Direction::AtLeast,
+                "90",
+                "%",
+            ),
+        ];
+        d
+    }
+
+    #[test]
+    fn a_department_table_passes_under_its_own_framework() {
+        assert!(
+            rules(&good_department()).is_empty(),
+            "{:?}",
+            rules(&good_department())
+        );
+    }
+
+    /// What a 部门整体支出 table must carry, each broken once; the local framework's 满意度指标
+    /// level 1 is not one of them.
+    #[test]
+    fn department_rules_fire_on_their_failing_tables() {
+        let cases: &[(&str, Breaker)] = &[
+            // No satisfaction at all.
+            ("missing-level2", |d| {
+                d.rows.retain(|r| r.level2 != "服务对象满意度指标")
+            }),
+            // Satisfaction filed as its own level 1, the project framework's way.
+            ("missing-level2", |d| d.rows[4].level1 = "满意度指标".into()),
+            // No budget execution under 过程指标.
+            ("missing-level2", |d| {
+                d.rows[1].level2 = "预算管理指标".into()
+            }),
+            ("missing-level1", |d| {
+                d.rows.retain(|r| r.level1 != "决策指标")
+            }),
+            // Budget execution is still an input when it is filed as an output.
+            ("input-as-output", |d| {
+                d.rows[2].name = "部门预算执行率".into()
+            }),
+        ];
+        assert_each_fires(good_department, cases);
+        let mut d = good_department();
+        d.rows[4].level1 = "满意度指标".into();
+        assert!(!rules(&d).contains(&"missing-level1"), "{:?}", rules(&d));
     }
 
     #[test]

@@ -121,6 +121,7 @@ pub fn annotate(
 pub fn rule_label(rule: &str) -> &'static str {
     match rule {
         "missing-level1" => "缺少一级指标",
+        "missing-level2" => "缺少必备二级指标",
         "input-as-output" => "把资金投入当作产出或效益",
         "vague-wording" => "模糊表述，无法衡量",
         "unit-value-mismatch" => "指标值与计量单位不符",

@@ -535,7 +535,11 @@ pub fn suggest_with(
     };
     let is_core = |i: &Indicator| !type_code.is_empty() && i.core.contains(&type_code);
     let mut groups = Vec::new();
-    for l1 in &catalog.framework().level1 {
+    // A 部门整体支出 table is written under its own framework (决策/过程/产出/效益).
+    let framework = t
+        .as_ref()
+        .map_or_else(|| catalog.framework(), |t| catalog.framework_of(t));
+    for l1 in &framework.level1 {
         for l2 in &l1.level2 {
             let mut cands: Vec<&(Arc<Indicator>, &'static str)> = pool
                 .iter()

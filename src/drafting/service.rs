@@ -382,6 +382,32 @@ mod tests {
         );
     }
 
+    /// 部门整体支出 is drafted under its own framework, and the new table passes the review rules'
+    /// heading checks (决策/过程 present, 满意度 under 效益).
+    #[test]
+    fn a_department_draft_uses_the_department_framework() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let mut req = request("某区街道办事处2026年部门整体支出");
+        req.project_type = Some("department_overall".into());
+        let d = drafting.new_draft(&req).unwrap();
+        assert_eq!(
+            d.project.project_type.as_deref(),
+            Some("department_overall")
+        );
+        let has = |l1: &str, l2: &str| d.rows.iter().any(|r| r.level1 == l1 && r.level2 == l2);
+        assert!(has("决策指标", "目标设定指标"), "{:?}", d.rows);
+        assert!(has("过程指标", "预算执行指标"), "{:?}", d.rows);
+        assert!(has("效益指标", "服务对象满意度指标"), "{:?}", d.rows);
+        let findings = drafting.check(d.project.clone(), d.rows.clone()).unwrap();
+        assert!(
+            findings
+                .iter()
+                .all(|f| !f.rule.starts_with("missing-level") && f.rule != "input-as-output"),
+            "{findings:?}"
+        );
+    }
+
     #[test]
     fn the_edit_form_reads_directions_and_adds_indicators_under_their_heading() {
         let dir = tempfile::tempdir().unwrap();

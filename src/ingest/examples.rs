@@ -152,7 +152,8 @@ fn parse_one(
     if raw.bad.is_empty() || raw.good.is_empty() {
         err(1, "须有反例（[[bad]]）和正例（[[good]]）各至少一行".into());
     }
-    let fw = catalog.framework();
+    // A 部门整体支出 example is written under its type's framework (决策/过程/产出/效益).
+    let fw = catalog.framework_of(ptype);
     let rows = |list: Vec<Spanned<RawRow>>, good: bool, err: &mut dyn FnMut(usize, String)| {
         let mut out = Vec::new();
         for s in list {
@@ -300,6 +301,27 @@ target = "2"
         assert_eq!(g.name, "改造提升道路里程");
         assert_eq!((g.target.as_str(), g.unit.as_str()), ("2", "公里"));
         assert_eq!(ex[0].bad[0].direction, Direction::Qualitative);
+    }
+
+    /// A 部门整体支出 example names the department framework's headings; the same headings in a road
+    /// example are refused.
+    #[test]
+    fn an_example_uses_its_types_framework() {
+        // The road example moved to the department framework: a 职责履行 heading, BM-006 under
+        // 过程指标 and a row written out under 决策指标.
+        let dept = GOOD
+            .replace("\"road\"", "\"department_overall\"")
+            .replace("\"数量指标\"", "\"职责履行数量指标\"")
+            .replace("\"DL-002\"\ntarget = \"2\"", "\"BM-006\"")
+            + "\n[[good]]\nlevel1 = \"决策指标\"\nlevel2 = \"目标设定指标\"\nname = \"绩效指标量化率\"\ndirection = \"≥\"\ntarget = \"80\"\nunit = \"%\"\n";
+        let ex = load(&[("department_overall.toml", &dept)]).unwrap();
+        assert_eq!(ex[0].good[0].level1, "过程指标");
+        let road = GOOD.replace(
+            "level1 = \"产出指标\"\nlevel2 = \"数量指标\"",
+            "level1 = \"决策指标\"\nlevel2 = \"目标设定指标\"",
+        );
+        let e = load(&[("road.toml", &road)]).unwrap_err().to_string();
+        assert!(e.contains("决策指标"), "{e}");
     }
 
     #[test]

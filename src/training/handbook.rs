@@ -166,12 +166,13 @@ impl Training {
             .collect()
     }
 
-    /// Indicators grouped by the local framework: one chapter per level 1, one section per
-    /// level 2, numbered from `first`.
+    /// Indicators grouped by the local framework (then the headings only another framework has,
+    /// such as 部门整体支出's 决策/过程): one chapter per level 1, one section per level 2, numbered
+    /// from `first`.
     fn chapters(&self, list: Vec<(Indicator, u32)>, first: usize) -> Result<Vec<Chapter>> {
         let catalog = self.search.catalog();
         let mut out = Vec::new();
-        for (n, l1) in catalog.framework().level1.iter().enumerate() {
+        for (n, l1) in catalog.headings().iter().enumerate() {
             let mut sections = Vec::new();
             for (m, l2) in l1.level2.iter().enumerate() {
                 let blocks = list

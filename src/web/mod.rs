@@ -326,7 +326,11 @@ async fn js() -> impl IntoResponse {
 /// Checks filter values against the catalog, so a mistyped filter is explained, not silently empty.
 fn check_filters(app: &App, f: &Filters) -> Result<(), AppError> {
     let catalog = app.search.catalog();
-    let fw = catalog.framework();
+    // Every framework's headings: 部门整体支出 indicators are filed under 决策指标, 过程指标 …
+    let fw = crate::domain::Framework {
+        level1: catalog.headings(),
+        ..catalog.framework().clone()
+    };
     let bad = |what: &str, v: &str, allowed: Vec<String>| {
         AppError::bad(
             "invalid_filter",
