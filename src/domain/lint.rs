@@ -70,8 +70,7 @@ pub struct LintFinding {
 }
 
 fn number(s: &str) -> Option<f64> {
-    let t = s.trim().trim_end_matches('%').trim();
-    t.parse::<f64>().ok()
+    super::number::parse_plain(s).ok()
 }
 
 /// 元-based costs are converted to 万元 to compare with the budget.
@@ -336,6 +335,7 @@ mod tests {
             target: target.into(),
             unit: unit.into(),
             explanation: "统计口径见项目实施方案。".into(),
+            confirmed: false,
         }
     }
 

@@ -360,6 +360,7 @@ mod tests {
             target: "1".into(),
             unit: "个".into(),
             explanation: String::new(),
+            confirmed: false,
         }
     }
 

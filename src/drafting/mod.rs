@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub mod form;
 pub mod service;
 
 /// What a budget unit asks the drafting assistant with: its project as typed in. A draft made
@@ -22,6 +23,12 @@ pub struct DraftRequest {
     pub budget_wan: Option<f64>,
     #[serde(default)]
     pub term: Option<String>,
+    /// 预算单位, when the unit gives it at the start.
+    #[serde(default)]
+    pub unit_name: String,
+    /// 预算年度.
+    #[serde(default)]
+    pub year: Option<i32>,
 }
 
 impl DraftRequest {
@@ -35,10 +42,12 @@ impl DraftRequest {
     ) -> Result<DraftRequest, DraftingError> {
         let budget_wan = match budget_wan.trim() {
             "" => None,
-            b => Some(b.parse::<f64>().map_err(|_| DraftingError::Invalid {
-                code: "invalid_project",
-                message: format!("预算金额“{b}”不是数字"),
-            })?),
+            b => Some(
+                crate::domain::number::parse_wan(b).map_err(|e| DraftingError::Invalid {
+                    code: "invalid_project",
+                    message: format!("预算金额：{e}"),
+                })?,
+            ),
         };
         Ok(DraftRequest {
             project_name,
@@ -46,6 +55,8 @@ impl DraftRequest {
             project_type: Some(project_type).filter(|t| !t.is_empty()),
             budget_wan,
             term: Some(term),
+            unit_name: String::new(),
+            year: None,
         })
     }
 }
@@ -372,9 +383,16 @@ fn check_input(input: &DraftRequest) -> Result<(), DraftingError> {
         )));
     }
     if let Some(b) = input.budget_wan
-        && !(b.is_finite() && b >= 0.0)
+        && !(b.is_finite() && (0.0..=crate::domain::number::MAX_WAN).contains(&b))
     {
-        return Err(DraftingError::BadInput("预算金额应为非负数（万元）".into()));
+        return Err(DraftingError::BadInput(
+            "预算金额应为 0 到 1 万亿元之间的金额（单位：万元）".into(),
+        ));
+    }
+    if input.unit_name.chars().count() > 100 {
+        return Err(DraftingError::BadInput(
+            "预算单位名称过长（最多 100 字）".into(),
+        ));
     }
     Ok(())
 }
@@ -725,15 +743,16 @@ pub fn new_draft(
         id: new_id(),
         project: DraftProject {
             name: input.project_name.trim().to_string(),
-            unit_name: String::new(),
+            unit_name: input.unit_name.trim().to_string(),
             description: input.description.trim().to_string(),
             project_type: guess.map(|g| g.code),
             budget_wan: input.budget_wan,
-            year: None,
+            year: input.year.filter(|y| (2000..=2100).contains(y)),
             term: match input.term.as_deref() {
                 Some("midterm") | Some("中期") => Term::MidTerm,
                 _ => Term::Annual,
             },
+            ..Default::default()
         },
         rows,
         owner: None,

@@ -121,7 +121,8 @@ pub async fn export_csv(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let d = app.drafting.load(&id)?;
-    let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = xlsx::draft_csv(&d, &app.drafting.type_name(&d))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(
         bytes,
         "text/csv; charset=utf-8",
@@ -288,16 +289,26 @@ pub async fn print(
     edit_page(&app, viewer.nav(), app.drafting.load(&id)?, true)
 }
 
-/// The edit form: `rows[i].field` pairs, `remove` (row indices), `add` (an indicator code).
+/// The edit form: project fields, `rows[i].field` pairs, `remove` (row indices), `add` (an
+/// indicator code or name). Everything that can be taken is saved; when a field could not be,
+/// the page comes back at once with the message beside it and the typed text still in it.
 pub async fn save_page(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
+    use axum::response::IntoResponse;
     let mut d = app.drafting.load(&id)?;
-    app.drafting.apply_form(&mut d, &fields)?;
+    let notes = app.drafting.apply_form(&mut d, &fields)?;
     app.drafting.save(&d)?;
-    Ok(Redirect::to(&format!("/drafts/{}#table", d.id)))
+    if notes.is_empty() {
+        return Ok(Redirect::to(&format!("/drafts/{}#table", d.id)).into_response());
+    }
+    let action = format!("/drafts/{}", d.id);
+    let mut page = draft_page(&app.drafting, viewer.nav(), d, false, action, None);
+    page.notes = notes;
+    Ok(Html(page.render()?).into_response())
 }
 
 /// Copies a draft (e.g. to next year): a new link, the same project and rows.
