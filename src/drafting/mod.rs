@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 pub mod form;
 pub mod service;
+pub mod values;
 
 /// What a budget unit asks the drafting assistant with: its project as typed in. A draft made
 /// from it keeps the project as a `DraftProject`.
@@ -728,15 +729,48 @@ pub fn new_draft(
         groups,
         ..
     } = suggest(search, input)?;
-    let mut rows = Vec::new();
+    // The table: each heading's core and best suggestion; after them, the other quantity
+    // suggestions, kept only where the description gives their count (加装电梯8部).
+    let (mut rows, mut extra) = (Vec::new(), Vec::new());
     for g in &groups {
         for (n, s) in g.indicators.iter().enumerate() {
-            if (s.core || n < 1)
-                && let Some(i) = search.get(&s.code)
-            {
+            let Some(i) = search.get(&s.code) else {
+                continue;
+            };
+            if s.core || n < 1 {
                 rows.push(DraftRow::from_indicator(&i, revision_of(&s.code)));
             }
         }
+    }
+    if let Some(t) = &guess {
+        let of_type = Filters {
+            project_type: Some(t.code.clone()),
+            ..Filters::default()
+        };
+        for i in all_of(search, of_type)? {
+            let taken = rows
+                .iter()
+                .any(|r: &DraftRow| r.indicator.as_deref() == Some(i.code.as_str()));
+            if i.level2.contains("数量") && i.is_active() && !taken {
+                extra.push(DraftRow::from_indicator(&i, revision_of(i.code.as_str())));
+            }
+        }
+    }
+    let main = rows.len();
+    rows.extend(extra);
+    let changed = values::fill_from_description(&mut rows, &input.description, input.budget_wan);
+    let extra: Vec<DraftRow> = rows
+        .drain(main..)
+        .enumerate()
+        .filter(|(n, _)| changed.contains(&(main + n)))
+        .map(|(_, r)| r)
+        .collect();
+    for r in extra {
+        let at = rows
+            .iter()
+            .rposition(|o| o.level1 == r.level1 && o.level2 == r.level2)
+            .map_or(rows.len(), |p| p + 1);
+        rows.insert(at, r);
     }
     let now = chrono::Utc::now();
     Ok(Draft {

@@ -15,6 +15,9 @@ use std::time::Duration;
 /// The review's rule id for a value still equal to the library's reference (参考值).
 pub const REFERENCE_RULE: &str = "reference-value";
 
+/// The review's rule id for a quantity far from the count the description gives.
+pub const QUANTITY_RULE: &str = "quantity-vs-description";
+
 /// Longest text in any one cell (rows and bytes per draft are settings: `DraftLimits`).
 const MAX_CELL_CHARS: usize = 2_000;
 
@@ -163,6 +166,25 @@ impl Drafting {
         let lookup = |code: &str| self.store.indicator(code).ok().flatten();
         let mut out = lint(d, &self.lint, &catalog, &lookup);
         out.extend(crate::curation::retirement::draft_findings(&self.store, d));
+        let tolerance = self.lint.quantity_tolerance;
+        for (i, m) in
+            super::values::far_from_description(&d.rows, &d.project.description, tolerance)
+        {
+            out.push(LintFinding {
+                rule: QUANTITY_RULE,
+                severity: self.lint.severity(QUANTITY_RULE),
+                row: Some(i),
+                message: format!(
+                    "“{}”的目标 {}{} 与项目概述所写的 {}{} 相差较大",
+                    d.rows[i].name,
+                    d.rows[i].target,
+                    d.rows[i].unit,
+                    crate::domain::number::show(m.value),
+                    m.unit
+                ),
+                fix: "按概述中的建设规模填写，或修改概述".into(),
+            });
+        }
         for (i, reference) in self.pending_references(d).into_iter().enumerate() {
             let Some(reference) = reference else { continue };
             out.push(LintFinding {
@@ -206,10 +228,23 @@ impl Drafting {
             .unwrap_or_default()
     }
 
-    /// A copy of a draft for next year: a new link, the same project and rows (not stored yet).
+    /// A copy of a draft for next year (not stored yet): a new link, the year moved on in the
+    /// budget year, the name and the period (2026年老旧小区改造 → 2027年老旧小区改造), the same
+    /// rows with every 参考值 to be confirmed again.
     pub fn next_year(&self, mut d: Draft) -> Draft {
         d.id = super::new_id();
-        d.project.year = d.project.year.map(|y| y + 1);
+        let this_year = chrono::Datelike::year(&chrono::Utc::now());
+        let from = d.project.year.unwrap_or(this_year);
+        d.project.year = Some(from + 1);
+        d.project.name = bump_year(&d.project.name, from);
+        d.project.period = bump_year(&d.project.period, from);
+        d.project.annual_goal = bump_year(&d.project.annual_goal, from);
+        if !d.project.name.contains(&(from + 1).to_string()) {
+            d.project.name = format!("{}（{} 年度）", d.project.name, from + 1);
+        }
+        for r in &mut d.rows {
+            r.confirmed = false;
+        }
         d.project.term = Term::Annual;
         d.created = chrono::Utc::now();
         d.updated = d.created;
@@ -268,6 +303,16 @@ impl Drafting {
         self.save(&d)?;
         Ok(d)
     }
+}
+
+/// `text` with the years `from` and `from + 1` (as 2026年, 2026-, 2026 年度 …) moved on by one,
+/// later years first so that 2026—2027 becomes 2027—2028.
+fn bump_year(text: &str, from: i32) -> String {
+    let next = (from + 1).to_string();
+    let after = (from + 2).to_string();
+    text.replace(&next, "\u{0}")
+        .replace(&from.to_string(), &next)
+        .replace('\u{0}', &after)
 }
 
 /// A drafting service over a fresh store holding the bundled library, for unit tests here and
@@ -360,6 +405,32 @@ mod tests {
         assert!(
             findings.iter().any(|f| f.row.is_none()),
             "one row cannot cover the framework: {findings:?}"
+        );
+    }
+
+    #[test]
+    fn a_copy_for_next_year_moves_the_year_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let mut d = drafting
+            .new_draft(&request("2026年妇女两癌筛查项目"))
+            .unwrap();
+        d.project.year = Some(2026);
+        d.project.period = "2026年1月—2026年12月".into();
+        d.rows[0].confirmed = true;
+        let id = d.id.clone();
+        let next = drafting.next_year(d);
+        assert_ne!(next.id, id);
+        assert_eq!(next.project.year, Some(2027));
+        assert_eq!(next.project.name, "2027年妇女两癌筛查项目");
+        assert_eq!(next.project.period, "2027年1月—2027年12月");
+        assert!(next.rows.iter().all(|r| !r.confirmed));
+        assert_eq!(bump_year("2026—2027年", 2026), "2027—2028年");
+        let mut plain = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
+        plain.project.year = Some(2026);
+        assert_eq!(
+            drafting.next_year(plain).project.name,
+            "妇女两癌筛查项目（2027 年度）"
         );
     }
 

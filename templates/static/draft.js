@@ -6,6 +6,7 @@
   const form = document.querySelector('form[data-draft]');
   const summary = document.getElementById('lint-summary');
   const general = document.getElementById('lint-general');
+  const byRow = document.getElementById('lint-row-list');
   if (!form || !summary || !general) return;
 
   function el(tag, text, cls) {
@@ -69,9 +70,8 @@
     summary.textContent = '审核检查：' + (findings.length ? errors + ' 个错误，' + (findings.length - errors) + ' 个提示' : '未发现问题');
     form.querySelectorAll('tr.row-findings').forEach((tr) => { tr.hidden = true; tr.querySelector('ul').replaceChildren(); });
     form.querySelectorAll('tr.target-row').forEach((tr) => tr.classList.remove('has-findings'));
-    const listed = [];
-    const rowsFirst = findings.filter((f) => !Number.isInteger(f.row)).concat(findings.filter((f) => Number.isInteger(f.row)));
-    for (const f of rowsFirst) {
+    const listed = [], rowListed = [];
+    for (const f of findings) {
       const li = el('li', null, label(f));
       li.appendChild(el('strong', label(f)));
       const s = Number.isInteger(f.row) ? sent[f.row] : null;
@@ -98,9 +98,10 @@
       li.appendChild(el('em', '建议：' + (f.fix || '')));
       li.appendChild(document.createTextNode(' '));
       li.appendChild(el('code', f.rule || ''));
-      listed.push(li);
+      (s && byRow ? rowListed : listed).push(li);
     }
     general.replaceChildren(...listed);
+    if (byRow) byRow.replaceChildren(...rowListed);
   }
   let timer = null, seq = 0;
   async function check() {
