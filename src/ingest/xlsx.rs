@@ -423,6 +423,7 @@ fn parse_sheet(
         col("二级指标"),
         col("三级指标").ok_or(SheetError::NoTable)?,
     );
+    let c_confirmed = col("参考值已确认");
     let (cd, cv, cu, ce, cc, cr) = (
         col("指标方向"),
         col("指标值"),
@@ -471,7 +472,7 @@ fn parse_sheet(
             .or_else(|| refs.iter().find(|(_, ref_name, ..)| *ref_name == name));
         let (code, revision, confirmed) = match reference {
             Some((_, _, code, rev, confirmed)) => (code.clone(), rev.clone(), *confirmed),
-            None => (get(r, cc), get(r, cr), false),
+            None => (get(r, cc), get(r, cr), get(r, c_confirmed) == "是"),
         };
         out.push(DraftRow {
             level1: last1.clone(),
@@ -506,7 +507,7 @@ pub fn draft_csv(d: &Draft, type_name: &str) -> Result<Vec<u8>, csv::Error> {
         // Excel wants every line as wide as the table.
         let wide = |cells: &[&str]| {
             let mut v: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
-            v.resize(HEADER.len() + 2, String::new());
+            v.resize(HEADER.len() + 3, String::new());
             v
         };
         for pair in project_block(d, type_name) {
@@ -525,7 +526,7 @@ pub fn draft_csv(d: &Draft, type_name: &str) -> Result<Vec<u8>, csv::Error> {
             w.row(wide(&[l, t]))?;
         }
         let mut header: Vec<&str> = HEADER.to_vec();
-        header.extend(["指标编码", "指标版本"]);
+        header.extend(["指标编码", "指标版本", "参考值已确认"]);
         w.row(header)?;
         for r in &d.rows {
             w.row([
@@ -543,6 +544,7 @@ pub fn draft_csv(d: &Draft, type_name: &str) -> Result<Vec<u8>, csv::Error> {
                 },
                 r.indicator.as_deref().unwrap_or(""),
                 &r.revision.map(|v| v.to_string()).unwrap_or_default(),
+                if r.confirmed { "是" } else { "" },
             ])?;
         }
         w.finish()?;
