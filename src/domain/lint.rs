@@ -38,6 +38,10 @@ pub struct LintConfig {
     /// Rule id -> severity; rules not listed are errors.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Cost-heading rows that are floors, not ceilings (人均财政补助标准 ≥ the national standard):
+    /// `cost-direction` leaves them alone.
+    #[serde(default = "default_cost_floor_words")]
+    pub cost_floor_words: Vec<String>,
     /// Words of an acceptance rate that must be met in full (工程验收合格率): `acceptance-below-100`.
     #[serde(default = "default_acceptance_words")]
     pub acceptance_words: Vec<String>,
@@ -53,8 +57,13 @@ pub struct LintConfig {
     pub quantity_tolerance: f64,
 }
 
+fn default_cost_floor_words() -> Vec<String> {
+    ["标准", "节约率"].map(String::from).to_vec()
+}
 fn default_acceptance_words() -> Vec<String> {
-    vec!["验收合格率".into()]
+    ["工程验收合格率", "竣工验收合格率", "工程质量验收合格率"]
+        .map(String::from)
+        .to_vec()
 }
 fn default_min_acceptance_rate() -> f64 {
     100.0
@@ -248,7 +257,13 @@ pub fn lint(
                 "写“=100%”或可实现的下限，如“≥98%”".into(),
             );
         }
-        if r.level2.contains("成本") && r.direction == Direction::AtLeast {
+        if r.level2.contains("成本")
+            && r.direction == Direction::AtLeast
+            && !config
+                .cost_floor_words
+                .iter()
+                .any(|w| r.name.contains(w.as_str()))
+        {
             push(
                 "cost-direction",
                 row,

@@ -44,6 +44,21 @@ pub struct RowView {
     pub heading: String,
     /// The library's reference value while the row still holds it unconfirmed (参考值).
     pub reference: Option<String>,
+    /// Rows its 一级 / 二级 cell spans in the print view (0: merged into the one above), as the
+    /// printed form merges them.
+    pub l1_span: usize,
+    pub l2_span: usize,
+}
+
+/// How many rows from `i` on share the key of row `i`, or 0 when row `i - 1` already does.
+fn span<K: PartialEq>(rows: &[DraftRow], i: usize, key: impl Fn(&DraftRow) -> K) -> usize {
+    if i > 0 && key(&rows[i - 1]) == key(&rows[i]) {
+        return 0;
+    }
+    rows[i..]
+        .iter()
+        .take_while(|r| key(r) == key(&rows[i]))
+        .count()
 }
 
 #[derive(Template)]
@@ -154,6 +169,8 @@ pub fn draft_page(
             json: serde_json::to_string(r).unwrap_or_default(),
             heading: heading(&r.level1, &r.level2),
             reference: references.get(i).cloned().flatten(),
+            l1_span: span(&d.rows, i, |r| r.level1.clone()),
+            l2_span: span(&d.rows, i, |r| (r.level1.clone(), r.level2.clone())),
         })
         .collect();
     let headings = drafting
