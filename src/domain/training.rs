@@ -137,6 +137,7 @@ pub fn rule_label(rule: &str) -> &'static str {
         "satisfaction-range" => "满意度目标过低或为 100%",
         "quantity-vs-description" => "数量目标与项目概述不符",
         "reference-value" => "参考值未按项目确认",
+        "below-last-year" => "目标低于上年实际",
         _ => "其他",
     }
 }

@@ -18,6 +18,9 @@ pub const REFERENCE_RULE: &str = "reference-value";
 /// The review's rule id for a quantity far from the count the description gives.
 pub const QUANTITY_RULE: &str = "quantity-vs-description";
 
+/// The review's rule id for a target below last year's actual (from imported evaluations).
+pub const LAST_YEAR_RULE: &str = "below-last-year";
+
 /// Longest text in any one cell (rows and bytes per draft are settings: `DraftLimits`).
 const MAX_CELL_CHARS: usize = 2_000;
 
@@ -166,6 +169,7 @@ impl Drafting {
         let lookup = |code: &str| self.store.indicator(code).ok().flatten();
         let mut out = lint(d, &self.lint, &catalog, &lookup);
         out.extend(crate::curation::retirement::draft_findings(&self.store, d));
+        out.extend(self.below_last_year(d));
         let tolerance = self.lint.quantity_tolerance;
         for (i, m) in
             super::values::far_from_description(&d.rows, &d.project.description, tolerance)
@@ -197,6 +201,68 @@ impl Drafting {
                 ),
                 fix: "按本项目的实际填写指标值，或勾选“确认参考值”".into(),
             });
+        }
+        out
+    }
+
+    /// Rows whose target is below what the project achieved last year, where last year's
+    /// self-evaluation of the same project (same budget unit; the name with its year moved
+    /// back) has been imported.
+    pub fn below_last_year(&self, d: &Draft) -> Vec<LintFinding> {
+        let (Some(year), unit) = (d.project.year, d.project.unit_name.trim()) else {
+            return Vec::new();
+        };
+        if unit.is_empty() {
+            return Vec::new();
+        }
+        let back = d
+            .project
+            .name
+            .replace(&year.to_string(), &(year - 1).to_string());
+        let Some(last) = [back, d.project.name.clone()].iter().find_map(|n| {
+            let id = crate::domain::evaluation::project_id(year - 1, unit, n);
+            self.store.evaluation(&id).ok().flatten()
+        }) else {
+            return Vec::new();
+        };
+        let key = crate::text::name_key;
+        let mut out = Vec::new();
+        for (i, r) in d.rows.iter().enumerate() {
+            if r.direction != crate::domain::Direction::AtLeast {
+                continue;
+            }
+            let Ok(target) = parse_plain(&r.target) else {
+                continue;
+            };
+            let same = |e: &&crate::domain::EvaluationRow| {
+                (r.indicator.is_some() && e.certain_code() == r.indicator.as_deref())
+                    || key(&e.name) == key(&r.name)
+            };
+            let Some(actual) = last
+                .rows
+                .iter()
+                .filter(same)
+                .find_map(|e| parse_plain(e.actual.trim_start_matches(['≥', '≤', '='])).ok())
+            else {
+                continue;
+            };
+            if target < actual {
+                out.push(LintFinding {
+                    rule: LAST_YEAR_RULE,
+                    severity: self.lint.severity(LAST_YEAR_RULE),
+                    row: Some(i),
+                    message: format!(
+                        "“{}”的目标 {}{} 低于上年（{} 年）实际完成的 {}{}",
+                        r.name,
+                        r.target,
+                        r.unit,
+                        year - 1,
+                        crate::domain::number::show(actual),
+                        r.unit
+                    ),
+                    fix: "目标一般不低于上年实际；确需降低的，在指标解释中写明原因".into(),
+                });
+            }
         }
         out
     }
@@ -432,6 +498,47 @@ mod tests {
             drafting.next_year(plain).project.name,
             "妇女两癌筛查项目（2027 年度）"
         );
+    }
+
+    /// Issue 25, item 7: a target below last year's actual, where the evaluations hold it.
+    #[test]
+    fn a_target_below_last_years_actual_is_flagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let evaluations = crate::evaluations::service::Evaluations {
+            store: drafting.store.clone(),
+            search: drafting.search.clone(),
+            sheet: crate::ingest::sheet::SheetLimits::default(),
+            practice: drafting.practice.clone(),
+        };
+        let csv = "项目名称,预算单位,年度,项目类型,预算金额(万元),预算执行率(%),自评得分,评价等级,一级指标,二级指标,三级指标,指标编码,计量单位,指标方向,年度目标值,实际完成值,得分,偏差原因\n\
+            2025年龙泉小区改造提升项目,区城市管理局,2025,老旧小区改造,544.55,91,86.7,良,产出指标,数量指标,城区改造老旧小区个数,,个,≥,18,19,10.3,\n";
+        let r = evaluations
+            .import("2025.csv", csv.as_bytes(), false, "t")
+            .unwrap();
+        assert!(r.written, "{}", r.message);
+        let mut d = drafting
+            .new_draft(&request("2026年龙泉小区改造提升项目"))
+            .unwrap();
+        d.project.year = Some(2026);
+        d.project.unit_name = "区城市管理局".into();
+        let mut row = DraftRow::self_made("产出指标", "数量指标", "城区改造老旧小区个数");
+        row.target = "15".into();
+        row.unit = "个".into();
+        d.rows.push(row);
+        let rule = |d: &Draft| {
+            drafting
+                .findings(d)
+                .into_iter()
+                .filter(|f| f.rule == LAST_YEAR_RULE)
+                .count()
+        };
+        assert_eq!(rule(&d), 1);
+        d.rows.last_mut().unwrap().target = "20".into();
+        assert_eq!(rule(&d), 0);
+        d.rows.last_mut().unwrap().target = "15".into();
+        d.project.unit_name = "别的单位".into();
+        assert_eq!(rule(&d), 0, "another unit's project is not this one");
     }
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

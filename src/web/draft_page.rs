@@ -12,10 +12,12 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DraftBody {
-    /// name, unit_name, description, project_type, budget_wan, year, term.
+    /// name, unit_name, department, implementer, period, description, annual_goal,
+    /// midterm_goal, project_type, budget_wan, fiscal_wan, other_wan (万元), year, term.
     #[schema(value_type = Object)]
     pub project: DraftProject,
-    /// level1, level2, name, indicator, revision, direction, target, unit, explanation.
+    /// level1, level2, name, indicator (none: a self-made 自拟 row), revision, direction,
+    /// target, unit, explanation, confirmed (the 参考值 kept on purpose).
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DraftRow>,

@@ -510,6 +510,79 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     assert!(lo.contains("500.00"), "{lo}");
 }
 
+/// Issue 25: without JavaScript (a plain form post), an unknown name in 添加指标 and a bad budget
+/// gave a 400 page and lost every other edit of the save.
+#[tokio::test]
+async fn a_plain_form_post_keeps_every_edit_it_can_and_says_what_it_could_not() {
+    let (_, body) = post("/api/v1/drafts", json!({ "project_name": "老旧小区改造" })).await;
+    let id = body["id"].as_str().unwrap();
+    let app = shared_app();
+    let page = app.get(&format!("/drafts/{id}")).await;
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("zb_csrf="))
+        .expect("the anonymous form's CSRF cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let send = |fields: Vec<(&'static str, &'static str)>| {
+        let (client, cookie) = (&client, &cookie);
+        async move {
+            let mut all = fields;
+            all.push(("csrf", &cookie["zb_csrf=".len()..]));
+            client
+                .post(app.url(&format!("/drafts/{id}")))
+                .header("cookie", cookie.as_str())
+                .form(&all)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = send(vec![
+        ("rows[0].target", "１２"),
+        ("department", "区人民政府"),
+        ("budget_wan", "五百"),
+        ("add", "楼道照明改造数量"),
+    ])
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "the page comes back, not an error"
+    );
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("“五百”不是金额") && html.contains("value=\"五百\""),
+        "typed text kept"
+    );
+    assert!(html.contains("楼道照明改造数量") && html.contains("自拟"));
+    let (_, got) = app.json(&format!("/api/v1/drafts/{id}")).await;
+    let d = &got["draft"];
+    assert_eq!(d["rows"][0]["target"], "12");
+    assert_eq!(d["project"]["department"], "区人民政府");
+    assert!(d["project"]["budget_wan"].is_null());
+    let own = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "楼道照明改造数量")
+        .expect("the self-made row");
+    assert!(own["indicator"].is_null());
+    let r = send(vec![("budget_wan", "1,200万元")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, got) = app.json(&format!("/api/v1/drafts/{id}")).await;
+    assert_eq!(got["draft"]["project"]["budget_wan"], 1200.0);
+}
+
 /// Issue 25: a CSV upload answered a raw English "Zip error"; corrupt files too.
 #[tokio::test]
 async fn imports_answer_in_chinese() {
