@@ -394,6 +394,8 @@ fn project_names(base: &library::Library, vocab: &Arc<Vocabulary>, rounds: usize
                 project_type: None,
                 budget_wan: None,
                 term: None,
+                unit_name: String::new(),
+                year: None,
             };
             let t = Instant::now();
             std::hint::black_box(zhibiao::drafting::suggest(&index, &input).unwrap());

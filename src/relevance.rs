@@ -123,6 +123,8 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
             project_type: None,
             budget_wan: None,
             term: None,
+            unit_name: String::new(),
+            year: None,
         };
         let drafting::Suggestions {
             project_type: guess,

@@ -20,6 +20,44 @@ pub struct DraftProject {
     #[serde(default)]
     pub year: Option<i32>,
     pub term: Term,
+    /// 主管部门: the department the budget unit answers to.
+    #[serde(default)]
+    pub department: String,
+    /// 实施单位: who carries the project out, when not the budget unit itself.
+    #[serde(default)]
+    pub implementer: String,
+    /// 项目期限 as the form writes it, e.g. 2026年1月—2026年12月.
+    #[serde(default)]
+    pub period: String,
+    /// 资金来源: 财政拨款 (万元).
+    #[serde(default)]
+    pub fiscal_wan: Option<f64>,
+    /// 资金来源: 其他资金 (万元).
+    #[serde(default)]
+    pub other_wan: Option<f64>,
+    /// 年度总体目标: what the year's money achieves, in a sentence or two.
+    #[serde(default)]
+    pub annual_goal: String,
+    /// 中期目标, for multi-year projects.
+    #[serde(default)]
+    pub midterm_goal: String,
+}
+
+impl DraftProject {
+    /// The free-text fields with their labels, for the size check and the exports.
+    pub fn texts(&self) -> [(&'static str, &str); 9] {
+        [
+            ("项目名称", &self.name),
+            ("预算单位", &self.unit_name),
+            ("主管部门", &self.department),
+            ("实施单位", &self.implementer),
+            ("项目期限", &self.period),
+            ("项目概述", &self.description),
+            ("年度总体目标", &self.annual_goal),
+            ("中期目标", &self.midterm_goal),
+            ("项目类型", self.project_type.as_deref().unwrap_or("")),
+        ]
+    }
 }
 
 /// One row of the target table. A row taken from the library remembers the indicator and the
@@ -40,6 +78,10 @@ pub struct DraftRow {
     pub unit: String,
     #[serde(default)]
     pub explanation: String,
+    /// The unit kept the library's reference value on purpose (参考值 confirmed): the review
+    /// stops counting it as untouched.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirmed: bool,
 }
 
 impl DraftRow {
@@ -55,7 +97,29 @@ impl DraftRow {
             target: i.target.clone(),
             unit: i.unit.clone(),
             explanation: i.definition.clone(),
+            confirmed: false,
         }
+    }
+
+    /// A self-made (自拟) row: the unit's own indicator, not taken from the library.
+    pub fn self_made(level1: &str, level2: &str, name: &str) -> DraftRow {
+        DraftRow {
+            level1: level1.to_string(),
+            level2: level2.to_string(),
+            name: name.to_string(),
+            indicator: None,
+            revision: None,
+            direction: Direction::AtLeast,
+            target: String::new(),
+            unit: String::new(),
+            explanation: String::new(),
+            confirmed: false,
+        }
+    }
+
+    /// Whether the unit wrote this indicator itself (自拟) rather than taking it from the library.
+    pub fn is_self_made(&self) -> bool {
+        self.indicator.is_none()
     }
 }
 

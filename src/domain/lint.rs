@@ -43,6 +43,23 @@ pub struct LintConfig {
     /// rules): 部门整体支出 has 决策/过程 and files 满意度 under 效益, so `required_level1` does not fit it.
     #[serde(default)]
     pub frameworks: BTreeMap<String, FrameworkRules>,
+    /// Cost-heading rows that are floors, not ceilings (人均财政补助标准 ≥ the national standard):
+    /// `cost-direction` leaves them alone.
+    #[serde(default = "default_cost_floor_words")]
+    pub cost_floor_words: Vec<String>,
+    /// Words of an acceptance rate that must be met in full (工程验收合格率): `acceptance-below-100`.
+    #[serde(default = "default_acceptance_words")]
+    pub acceptance_words: Vec<String>,
+    /// The lowest target such a rate may have, in %.
+    #[serde(default = "default_min_acceptance_rate")]
+    pub min_acceptance_rate: f64,
+    /// Satisfaction targets below this (in %) or at 100% are flagged: `satisfaction-range`.
+    #[serde(default = "default_min_satisfaction")]
+    pub min_satisfaction: f64,
+    /// How far (as a share) a quantity target may be from the count the description gives
+    /// before `quantity-vs-description` flags it.
+    #[serde(default = "default_quantity_tolerance")]
+    pub quantity_tolerance: f64,
 }
 
 /// The headings a table written against one framework must carry.
@@ -53,6 +70,24 @@ pub struct FrameworkRules {
     /// Level 2 headings that must appear under the level 1 the framework files them under.
     #[serde(default)]
     pub required_level2: Vec<String>,
+}
+
+fn default_cost_floor_words() -> Vec<String> {
+    ["标准", "节约率"].map(String::from).to_vec()
+}
+fn default_acceptance_words() -> Vec<String> {
+    ["工程验收合格率", "竣工验收合格率", "工程质量验收合格率"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_min_acceptance_rate() -> f64 {
+    100.0
+}
+fn default_min_satisfaction() -> f64 {
+    80.0
+}
+fn default_quantity_tolerance() -> f64 {
+    0.5
 }
 
 impl LintConfig {
@@ -84,7 +119,7 @@ impl LintConfig {
         }
     }
 
-    fn severity(&self, rule: &str) -> Severity {
+    pub fn severity(&self, rule: &str) -> Severity {
         if self.warnings.iter().any(|w| w == rule) {
             Severity::Warning
         } else {
@@ -104,8 +139,7 @@ pub struct LintFinding {
 }
 
 fn number(s: &str) -> Option<f64> {
-    let t = s.trim().trim_end_matches('%').trim();
-    t.parse::<f64>().ok()
+    super::number::parse_plain(s).ok()
 }
 
 /// 元-based costs are converted to 万元 to compare with the budget.
@@ -271,6 +305,71 @@ pub fn lint(
                 "写“=100%”或可实现的下限，如“≥98%”".into(),
             );
         }
+        if r.level2.contains("成本")
+            && r.direction == Direction::AtLeast
+            && !config
+                .cost_floor_words
+                .iter()
+                .any(|w| r.name.contains(w.as_str()))
+        {
+            push(
+                "cost-direction",
+                row,
+                format!(
+                    "“{}”是成本指标，方向写成了“≥”，成本应控制在上限以内",
+                    r.name
+                ),
+                "方向改为“≤”，指标值填成本上限".into(),
+            );
+        }
+        if unit_kind == Some(UnitKind::Rate)
+            && let Some(v) = value
+            && v < config.min_acceptance_rate
+            && config
+                .acceptance_words
+                .iter()
+                .any(|w| r.name.contains(w.as_str()))
+        {
+            push(
+                "acceptance-below-100",
+                row,
+                format!(
+                    "“{}”的目标为 {}%，工程验收须全部合格",
+                    r.name,
+                    r.target.trim_end_matches('%')
+                ),
+                format!(
+                    "改为“={}%”；分阶段验收的，写明本年度验收的范围",
+                    config.min_acceptance_rate
+                ),
+            );
+        }
+        let satisfaction = r.level1.contains("满意度") || r.name.contains("满意度");
+        if satisfaction
+            && unit_kind == Some(UnitKind::Rate)
+            && let Some(v) = value
+        {
+            if v < config.min_satisfaction {
+                push(
+                    "satisfaction-range",
+                    row,
+                    format!(
+                        "“{}”的目标 {}% 低于 {}%，达不到服务对象基本满意",
+                        r.name,
+                        r.target.trim_end_matches('%'),
+                        config.min_satisfaction
+                    ),
+                    "满意度目标一般定在 85%—95%，并写明调查方法".into(),
+                );
+            } else if v >= 100.0 {
+                push(
+                    "satisfaction-range",
+                    row,
+                    format!("“{}”的目标为 100%，问卷调查几乎不可能全部满意", r.name),
+                    "改为可实现的目标，如“≥90%”".into(),
+                );
+            }
+        }
         // A relative target (较上年提高 …) needs the baseline figure stated in the explanation.
         let text = format!("{}{}", r.name, r.target);
         if config
@@ -295,7 +394,9 @@ pub fn lint(
                 Direction::AtMost => v > typical,
                 _ => false,
             };
-            if low && ind.unit == r.unit {
+            // A count (小区个数, 加装电梯数量) follows the project's size, not a typical figure.
+            let quantity = r.level2.contains("数量");
+            if low && ind.unit == r.unit && !quantity {
                 push(
                     "below-typical",
                     row,
@@ -384,6 +485,7 @@ mod tests {
             target: target.into(),
             unit: unit.into(),
             explanation: "统计口径见项目实施方案。".into(),
+            confirmed: false,
         }
     }
 
@@ -520,6 +622,16 @@ mod tests {
             ("below-typical", |d| {
                 d.rows[4].indicator = Some("GX-JS-012".into());
                 d.rows[4].target = "60".into()
+            }),
+            // Issue 25, item 7: the comments reviewers wrote that no rule made.
+            ("cost-direction", |d| {
+                d.rows[1].direction = Direction::AtLeast
+            }),
+            ("acceptance-below-100", |d| d.rows[2].target = "80".into()),
+            ("satisfaction-range", |d| d.rows[4].target = "75".into()),
+            ("satisfaction-range", |d| {
+                d.rows[4].direction = Direction::Exactly;
+                d.rows[4].target = "100".into()
             }),
         ];
         assert_each_fires(good, cases);

@@ -9,6 +9,7 @@ pub mod evaluation;
 pub mod indicator;
 pub mod library;
 pub mod lint;
+pub mod number;
 pub mod proposal;
 pub mod quality;
 pub mod revision;

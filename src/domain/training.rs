@@ -133,6 +133,12 @@ pub fn rule_label(rule: &str) -> &'static str {
         "missing-unit" => "未填写计量单位",
         "missing-explanation" => "自拟指标缺少指标解释",
         "below-typical" => "目标低于指标库参考值",
+        "cost-direction" => "成本指标方向不是“≤”",
+        "acceptance-below-100" => "工程验收合格率低于 100%",
+        "satisfaction-range" => "满意度目标过低或为 100%",
+        "quantity-vs-description" => "数量目标与项目概述不符",
+        "reference-value" => "参考值未按项目确认",
+        "below-last-year" => "目标低于上年实际",
         _ => "其他",
     }
 }
@@ -361,6 +367,7 @@ mod tests {
             target: "1".into(),
             unit: "个".into(),
             explanation: String::new(),
+            confirmed: false,
         }
     }
 

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub mod form;
 pub mod service;
+pub mod values;
 
 /// What a budget unit asks the drafting assistant with: its project as typed in. A draft made
 /// from it keeps the project as a `DraftProject`.
@@ -22,6 +24,12 @@ pub struct DraftRequest {
     pub budget_wan: Option<f64>,
     #[serde(default)]
     pub term: Option<String>,
+    /// 预算单位, when the unit gives it at the start.
+    #[serde(default)]
+    pub unit_name: String,
+    /// 预算年度.
+    #[serde(default)]
+    pub year: Option<i32>,
 }
 
 impl DraftRequest {
@@ -35,10 +43,12 @@ impl DraftRequest {
     ) -> Result<DraftRequest, DraftingError> {
         let budget_wan = match budget_wan.trim() {
             "" => None,
-            b => Some(b.parse::<f64>().map_err(|_| DraftingError::Invalid {
-                code: "invalid_project",
-                message: format!("预算金额“{b}”不是数字"),
-            })?),
+            b => Some(
+                crate::domain::number::parse_wan(b).map_err(|e| DraftingError::Invalid {
+                    code: "invalid_project",
+                    message: format!("预算金额：{e}"),
+                })?,
+            ),
         };
         Ok(DraftRequest {
             project_name,
@@ -46,6 +56,8 @@ impl DraftRequest {
             project_type: Some(project_type).filter(|t| !t.is_empty()),
             budget_wan,
             term: Some(term),
+            unit_name: String::new(),
+            year: None,
         })
     }
 }
@@ -372,9 +384,16 @@ fn check_input(input: &DraftRequest) -> Result<(), DraftingError> {
         )));
     }
     if let Some(b) = input.budget_wan
-        && !(b.is_finite() && b >= 0.0)
+        && !(b.is_finite() && (0.0..=crate::domain::number::MAX_WAN).contains(&b))
     {
-        return Err(DraftingError::BadInput("预算金额应为非负数（万元）".into()));
+        return Err(DraftingError::BadInput(
+            "预算金额应为 0 到 1 万亿元之间的金额（单位：万元）".into(),
+        ));
+    }
+    if input.unit_name.chars().count() > 100 {
+        return Err(DraftingError::BadInput(
+            "预算单位名称过长（最多 100 字）".into(),
+        ));
     }
     Ok(())
 }
@@ -714,30 +733,64 @@ pub fn new_draft(
         groups,
         ..
     } = suggest(search, input)?;
-    let mut rows = Vec::new();
+    // The table: each heading's core and best suggestion; after them, the other quantity
+    // suggestions, kept only where the description gives their count (加装电梯8部).
+    let (mut rows, mut extra) = (Vec::new(), Vec::new());
     for g in &groups {
         for (n, s) in g.indicators.iter().enumerate() {
-            if (s.core || n < 1)
-                && let Some(i) = search.get(&s.code)
-            {
+            let Some(i) = search.get(&s.code) else {
+                continue;
+            };
+            if s.core || n < 1 {
                 rows.push(DraftRow::from_indicator(&i, revision_of(&s.code)));
             }
         }
+    }
+    if let Some(t) = &guess {
+        let of_type = Filters {
+            project_type: Some(t.code.clone()),
+            ..Filters::default()
+        };
+        for i in all_of(search, of_type)? {
+            let taken = rows
+                .iter()
+                .any(|r: &DraftRow| r.indicator.as_deref() == Some(i.code.as_str()));
+            if i.level2.contains("数量") && i.is_active() && !taken {
+                extra.push(DraftRow::from_indicator(&i, revision_of(i.code.as_str())));
+            }
+        }
+    }
+    let main = rows.len();
+    rows.extend(extra);
+    let changed = values::fill_from_description(&mut rows, &input.description, input.budget_wan);
+    let extra: Vec<DraftRow> = rows
+        .drain(main..)
+        .enumerate()
+        .filter(|(n, _)| changed.contains(&(main + n)))
+        .map(|(_, r)| r)
+        .collect();
+    for r in extra {
+        let at = rows
+            .iter()
+            .rposition(|o| o.level1 == r.level1 && o.level2 == r.level2)
+            .map_or(rows.len(), |p| p + 1);
+        rows.insert(at, r);
     }
     let now = chrono::Utc::now();
     Ok(Draft {
         id: new_id(),
         project: DraftProject {
             name: input.project_name.trim().to_string(),
-            unit_name: String::new(),
+            unit_name: input.unit_name.trim().to_string(),
             description: input.description.trim().to_string(),
             project_type: guess.map(|g| g.code),
             budget_wan: input.budget_wan,
-            year: None,
+            year: input.year.filter(|y| (2000..=2100).contains(y)),
             term: match input.term.as_deref() {
                 Some("midterm") | Some("中期") => Term::MidTerm,
                 _ => Term::Annual,
             },
+            ..Default::default()
         },
         rows,
         owner: None,

@@ -3,13 +3,23 @@
 //! and expired, and the edit form applied. Real drafts and training attempts both go through it.
 
 use super::{DraftRequest, DraftingError, Suggestions, new_draft};
-use crate::domain::lint::{LintConfig, LintFinding, lint};
-use crate::domain::{Direction, Draft, DraftProject, DraftRow, Term};
+use crate::domain::lint::{LintConfig, LintFinding, Severity, lint};
+use crate::domain::number::parse_plain;
+use crate::domain::{Draft, DraftProject, DraftRow, Term};
 use crate::evaluations::practice::PracticeStats;
 use crate::search::SearchIndex;
 use crate::store::{DraftError, DraftQuota, Store};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The review's rule id for a value still equal to the library's reference (参考值).
+pub const REFERENCE_RULE: &str = "reference-value";
+
+/// The review's rule id for a quantity far from the count the description gives.
+pub const QUANTITY_RULE: &str = "quantity-vs-description";
+
+/// The review's rule id for a target below last year's actual (from imported evaluations).
+pub const LAST_YEAR_RULE: &str = "below-last-year";
 
 /// Longest text in any one cell (rows and bytes per draft are settings: `DraftLimits`).
 const MAX_CELL_CHARS: usize = 2_000;
@@ -95,11 +105,25 @@ impl Drafting {
             });
         }
         let long = |s: &str| s.chars().count() > MAX_CELL_CHARS;
-        if long(&project.description) || long(&project.name) || long(&project.unit_name) {
+        if let Some((label, _)) = project.texts().into_iter().find(|(_, t)| long(t)) {
             return Err(bad(
                 "field_too_long",
-                format!("项目信息每项最多 {MAX_CELL_CHARS} 字"),
+                format!("{label}过长：项目信息每项最多 {MAX_CELL_CHARS} 字"),
             ));
+        }
+        for (label, v) in [
+            ("预算金额", project.budget_wan),
+            ("财政拨款", project.fiscal_wan),
+            ("其他资金", project.other_wan),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && (0.0..=crate::domain::number::MAX_WAN).contains(&v))
+            {
+                return Err(bad(
+                    "invalid_project",
+                    format!("{label}应为 0 到 1 万亿元之间的金额（单位：万元）"),
+                ));
+            }
         }
         if let Some(t) = &project.project_type
             && !t.is_empty()
@@ -145,7 +169,120 @@ impl Drafting {
         let lookup = |code: &str| self.store.indicator(code).ok().flatten();
         let mut out = lint(d, &self.lint, &catalog, &lookup);
         out.extend(crate::curation::retirement::draft_findings(&self.store, d));
+        out.extend(self.below_last_year(d));
+        let tolerance = self.lint.quantity_tolerance;
+        for (i, m) in
+            super::values::far_from_description(&d.rows, &d.project.description, tolerance)
+        {
+            out.push(LintFinding {
+                rule: QUANTITY_RULE,
+                severity: self.lint.severity(QUANTITY_RULE),
+                row: Some(i),
+                message: format!(
+                    "“{}”的目标 {}{} 与项目概述所写的 {}{} 相差较大",
+                    d.rows[i].name,
+                    d.rows[i].target,
+                    d.rows[i].unit,
+                    crate::domain::number::show(m.value),
+                    m.unit
+                ),
+                fix: "按概述中的建设规模填写，或修改概述".into(),
+            });
+        }
+        for (i, reference) in self.pending_references(d).into_iter().enumerate() {
+            let Some(reference) = reference else { continue };
+            out.push(LintFinding {
+                rule: REFERENCE_RULE,
+                severity: Severity::Warning,
+                row: Some(i),
+                message: format!(
+                    "“{}”的指标值仍是指标库参考值 {reference}，尚未按本项目确认",
+                    d.rows[i].name
+                ),
+                fix: "按本项目的实际填写指标值，或勾选“确认参考值”".into(),
+            });
+        }
         out
+    }
+
+    /// Rows whose target is below what the project achieved last year, where last year's
+    /// self-evaluation of the same project (same budget unit; the name with its year moved
+    /// back) has been imported.
+    pub fn below_last_year(&self, d: &Draft) -> Vec<LintFinding> {
+        let (Some(year), unit) = (d.project.year, d.project.unit_name.trim()) else {
+            return Vec::new();
+        };
+        if unit.is_empty() {
+            return Vec::new();
+        }
+        let back = d
+            .project
+            .name
+            .replace(&year.to_string(), &(year - 1).to_string());
+        let Some(last) = [back, d.project.name.clone()].iter().find_map(|n| {
+            let id = crate::domain::evaluation::project_id(year - 1, unit, n);
+            self.store.evaluation(&id).ok().flatten()
+        }) else {
+            return Vec::new();
+        };
+        let key = crate::text::name_key;
+        let mut out = Vec::new();
+        for (i, r) in d.rows.iter().enumerate() {
+            if r.direction != crate::domain::Direction::AtLeast {
+                continue;
+            }
+            let Ok(target) = parse_plain(&r.target) else {
+                continue;
+            };
+            let same = |e: &&crate::domain::EvaluationRow| {
+                (r.indicator.is_some() && e.certain_code() == r.indicator.as_deref())
+                    || key(&e.name) == key(&r.name)
+            };
+            let Some(actual) = last
+                .rows
+                .iter()
+                .filter(same)
+                .find_map(|e| parse_plain(e.actual.trim_start_matches(['≥', '≤', '='])).ok())
+            else {
+                continue;
+            };
+            if target < actual {
+                out.push(LintFinding {
+                    rule: LAST_YEAR_RULE,
+                    severity: self.lint.severity(LAST_YEAR_RULE),
+                    row: Some(i),
+                    message: format!(
+                        "“{}”的目标 {}{} 低于上年（{} 年）实际完成的 {}{}",
+                        r.name,
+                        r.target,
+                        r.unit,
+                        year - 1,
+                        crate::domain::number::show(actual),
+                        r.unit
+                    ),
+                    fix: "目标一般不低于上年实际；确需降低的，在指标解释中写明原因".into(),
+                });
+            }
+        }
+        out
+    }
+
+    /// For each row, the library's reference value when the row still holds it and the unit has
+    /// not confirmed it (参考值): a suggested table starts with them, and they are the library's
+    /// typical figures, not this project's.
+    pub fn pending_references(&self, d: &Draft) -> Vec<Option<String>> {
+        d.rows
+            .iter()
+            .map(|r| {
+                let code = r.indicator.as_deref().filter(|_| !r.confirmed)?;
+                let ind = self.store.indicator(code).ok().flatten()?;
+                let same = match (parse_plain(&r.target), parse_plain(&ind.target)) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => r.target.trim() == ind.target.trim(),
+                };
+                (same && !ind.target.trim().is_empty()).then(|| ind.target_display())
+            })
+            .collect()
     }
 
     /// The name of the draft's project type, or nothing.
@@ -157,10 +294,23 @@ impl Drafting {
             .unwrap_or_default()
     }
 
-    /// A copy of a draft for next year: a new link, the same project and rows (not stored yet).
+    /// A copy of a draft for next year (not stored yet): a new link, the year moved on in the
+    /// budget year, the name and the period (2026年老旧小区改造 → 2027年老旧小区改造), the same
+    /// rows with every 参考值 to be confirmed again.
     pub fn next_year(&self, mut d: Draft) -> Draft {
         d.id = super::new_id();
-        d.project.year = d.project.year.map(|y| y + 1);
+        let this_year = chrono::Datelike::year(&chrono::Utc::now());
+        let from = d.project.year.unwrap_or(this_year);
+        d.project.year = Some(from + 1);
+        d.project.name = bump_year(&d.project.name, from);
+        d.project.period = bump_year(&d.project.period, from);
+        d.project.annual_goal = bump_year(&d.project.annual_goal, from);
+        if !d.project.name.contains(&(from + 1).to_string()) {
+            d.project.name = format!("{}（{} 年度）", d.project.name, from + 1);
+        }
+        for r in &mut d.rows {
+            r.confirmed = false;
+        }
         d.project.term = Term::Annual;
         d.created = chrono::Utc::now();
         d.updated = d.created;
@@ -175,7 +325,16 @@ impl Drafting {
 
     /// A draft (not stored) from a project and rows that arrived whole (an uploaded 申报表),
     /// checked like an edited one.
-    pub fn imported(&self, project: DraftProject, mut rows: Vec<DraftRow>) -> Result<Draft> {
+    pub fn imported(&self, mut project: DraftProject, mut rows: Vec<DraftRow>) -> Result<Draft> {
+        // A 申报表 names its project type as people do; files from before carry the code.
+        if let Some(t) = project.project_type.take() {
+            let catalog = self.search.catalog();
+            project.project_type = catalog
+                .project_types
+                .iter()
+                .find(|p| p.code == t || p.name == t)
+                .map(|p| p.code.clone());
+        }
         self.validate(&project, &mut rows)?;
         let now = chrono::Utc::now();
         Ok(Draft {
@@ -210,84 +369,16 @@ impl Drafting {
         self.save(&d)?;
         Ok(d)
     }
+}
 
-    /// Applies the edit form (`rows[i].field` pairs, `remove` row indices, `add` an indicator
-    /// code) to a draft and checks the result (the caller stores it).
-    pub fn apply_form(&self, d: &mut Draft, fields: &[(String, String)]) -> Result<()> {
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.trim().to_string())
-        };
-        let bad = |code, message: String| DraftingError::Invalid { code, message };
-        if let Some(n) = get("project_name").filter(|n| !n.is_empty()) {
-            d.project.name = n;
-        }
-        d.project.unit_name = get("unit_name").unwrap_or_else(|| d.project.unit_name.clone());
-        d.project.description = get("description").unwrap_or_else(|| d.project.description.clone());
-        if let Some(b) = get("budget_wan") {
-            d.project.budget_wan = if b.is_empty() {
-                None
-            } else {
-                Some(
-                    b.parse()
-                        .map_err(|_| bad("invalid_project", format!("预算金额“{b}”不是数字")))?,
-                )
-            };
-        }
-        let mut rows = Vec::new();
-        for (i, r) in d.rows.iter().enumerate() {
-            if fields
-                .iter()
-                .any(|(n, v)| n == "remove" && v == &i.to_string())
-            {
-                continue;
-            }
-            let mut r = r.clone();
-            let f = |name: &str| get(&format!("rows[{i}].{name}"));
-            if let Some(v) = f("target") {
-                r.target = v;
-            }
-            if let Some(v) = f("unit") {
-                r.unit = v;
-            }
-            if let Some(v) = f("explanation") {
-                r.explanation = v;
-            }
-            if let Some(v) = f("direction") {
-                r.direction = Direction::parse_typed(&v).ok_or_else(|| {
-                    bad("invalid_row", format!("第 {} 行指标方向“{v}”无效", i + 1))
-                })?;
-            }
-            let order: f64 = f("order").and_then(|o| o.parse().ok()).unwrap_or(i as f64);
-            rows.push((order, r));
-        }
-        rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-        d.rows = rows.into_iter().map(|(_, r)| r).collect();
-        if let Some(code) = get("add").filter(|c| !c.is_empty()) {
-            let code = code
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let ind = self
-                .store
-                .indicator(&code)?
-                .ok_or_else(|| bad("unknown_indicator", format!("指标“{code}”不存在")))?;
-            let rev = self.store.revisions(&code)?.last().map(|r| r.number);
-            // Keep the framework order: after the last row of the same level 2, else at the end.
-            let at = d
-                .rows
-                .iter()
-                .rposition(|r| r.level1 == ind.level1 && r.level2 == ind.level2)
-                .map_or(d.rows.len(), |p| p + 1);
-            d.rows.insert(at, DraftRow::from_indicator(&ind, rev));
-        }
-        self.validate(&d.project, &mut d.rows)?;
-        d.updated = chrono::Utc::now();
-        Ok(())
-    }
+/// `text` with the years `from` and `from + 1` (as 2026年, 2026-, 2026 年度 …) moved on by one,
+/// later years first so that 2026—2027 becomes 2027—2028.
+fn bump_year(text: &str, from: i32) -> String {
+    let next = (from + 1).to_string();
+    let after = (from + 2).to_string();
+    text.replace(&next, "\u{0}")
+        .replace(&from.to_string(), &next)
+        .replace('\u{0}', &after)
 }
 
 /// A drafting service over a fresh store holding the bundled library, for unit tests here and
@@ -312,6 +403,7 @@ pub fn for_tests(dir: &std::path::Path) -> Drafting {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Direction;
 
     fn request(name: &str) -> DraftRequest {
         DraftRequest::from_form(
@@ -409,19 +501,98 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_for_next_year_moves_the_year_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let mut d = drafting
+            .new_draft(&request("2026年妇女两癌筛查项目"))
+            .unwrap();
+        d.project.year = Some(2026);
+        d.project.period = "2026年1月—2026年12月".into();
+        d.rows[0].confirmed = true;
+        let id = d.id.clone();
+        let next = drafting.next_year(d);
+        assert_ne!(next.id, id);
+        assert_eq!(next.project.year, Some(2027));
+        assert_eq!(next.project.name, "2027年妇女两癌筛查项目");
+        assert_eq!(next.project.period, "2027年1月—2027年12月");
+        assert!(next.rows.iter().all(|r| !r.confirmed));
+        assert_eq!(bump_year("2026—2027年", 2026), "2027—2028年");
+        let mut plain = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
+        plain.project.year = Some(2026);
+        assert_eq!(
+            drafting.next_year(plain).project.name,
+            "妇女两癌筛查项目（2027 年度）"
+        );
+    }
+
+    /// Issue 25, item 7: a target below last year's actual, where the evaluations hold it.
+    #[test]
+    fn a_target_below_last_years_actual_is_flagged() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let evaluations = crate::evaluations::service::Evaluations {
+            store: drafting.store.clone(),
+            search: drafting.search.clone(),
+            sheet: crate::ingest::sheet::SheetLimits::default(),
+            practice: drafting.practice.clone(),
+            writes: drafting.practice.write_lock(),
+        };
+        let csv = "项目名称,预算单位,年度,项目类型,预算金额(万元),预算执行率(%),自评得分,评价等级,一级指标,二级指标,三级指标,指标编码,计量单位,指标方向,年度目标值,实际完成值,得分,偏差原因\n\
+            2025年龙泉小区改造提升项目,区城市管理局,2025,老旧小区改造,544.55,91,86.7,良,产出指标,数量指标,城区改造老旧小区个数,,个,≥,18,19,10.3,\n";
+        let r = evaluations
+            .import("2025.csv", csv.as_bytes(), false, "t")
+            .unwrap();
+        assert!(r.written, "{}", r.message);
+        let mut d = drafting
+            .new_draft(&request("2026年龙泉小区改造提升项目"))
+            .unwrap();
+        d.project.year = Some(2026);
+        d.project.unit_name = "区城市管理局".into();
+        let mut row = DraftRow::self_made("产出指标", "数量指标", "城区改造老旧小区个数");
+        row.target = "15".into();
+        row.unit = "个".into();
+        d.rows.push(row);
+        // The suggested 改造老旧小区个数 (12) is below last year's 19 too: the row added here
+        // is the one looked at.
+        let last = d.rows.len() - 1;
+        let rule = |d: &Draft| {
+            drafting
+                .findings(d)
+                .into_iter()
+                .filter(|f| f.rule == LAST_YEAR_RULE && f.row == Some(last))
+                .count()
+        };
+        assert_eq!(rule(&d), 1);
+        d.rows.last_mut().unwrap().target = "20".into();
+        assert_eq!(rule(&d), 0);
+        d.rows.last_mut().unwrap().target = "15".into();
+        d.project.unit_name = "别的单位".into();
+        assert_eq!(rule(&d), 0, "another unit's project is not this one");
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
     fn the_edit_form_reads_directions_and_adds_indicators_under_their_heading() {
         let dir = tempfile::tempdir().unwrap();
         let drafting = for_tests(dir.path());
         let mut d = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
         let n = d.rows.len();
-        let bad = [("rows[0].direction".to_string(), "大约".to_string())];
-        assert!(drafting.apply_form(&mut d.clone(), &bad).is_err());
         let code = drafting.store.indicators().unwrap()[0].code.to_string();
-        let form = [
-            ("rows[0].direction".to_string(), ">=".to_string()),
-            ("add".to_string(), format!("{code} 某指标")),
-        ];
-        drafting.apply_form(&mut d, &form).unwrap();
+        let add = format!("{code} 某指标");
+        let notes = drafting
+            .apply_form(
+                &mut d,
+                &form(&[("rows[0].direction", ">="), ("add", add.as_str())]),
+            )
+            .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(d.rows[0].direction, Direction::AtLeast);
         assert_eq!(d.rows.len(), n + 1);
         assert!(
@@ -429,5 +600,103 @@ mod tests {
                 .iter()
                 .any(|r| r.indicator.as_deref() == Some(code.as_str()))
         );
+    }
+
+    /// Issue 25: an unknown name in 添加指标 and a bad budget gave a 400 page and lost every
+    /// other edit of the save.
+    #[test]
+    fn an_unknown_name_becomes_a_self_made_row_and_no_edit_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let mut d = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
+        let n = d.rows.len();
+        let notes = drafting
+            .apply_form(
+                &mut d,
+                &form(&[
+                    ("rows[0].target", "1,200"),
+                    ("rows[1].direction", "大约"),
+                    ("rows[1].name", "筛查对象改名后"),
+                    ("budget_wan", "一百万"),
+                    ("unit_name", "县卫生健康局"),
+                    ("department", "县卫生健康委员会"),
+                    ("fiscal_wan", "100万元"),
+                    ("other_wan", "20"),
+                    ("annual_goal", "完成 1.2 万名妇女两癌筛查"),
+                    ("add", "流动妇女随访完成数"),
+                ]),
+            )
+            .unwrap();
+        assert_eq!(d.rows[0].target, "1200", "typed numbers are tidied");
+        assert_eq!(d.rows[1].name, "筛查对象改名后");
+        assert_eq!(d.project.unit_name, "县卫生健康局");
+        assert_eq!(d.project.department, "县卫生健康委员会");
+        assert_eq!(
+            (d.project.fiscal_wan, d.project.other_wan),
+            (Some(100.0), Some(20.0))
+        );
+        assert_eq!(d.project.annual_goal, "完成 1.2 万名妇女两癌筛查");
+        assert_eq!(
+            d.project.budget_wan,
+            Some(120.0),
+            "a bad budget keeps the old one"
+        );
+        let fields: Vec<(&str, bool)> = notes
+            .iter()
+            .map(|n| (n.field.as_str(), n.problem))
+            .collect();
+        assert!(fields.contains(&("budget_wan", true)), "{notes:?}");
+        assert!(fields.contains(&("rows[1].direction", true)), "{notes:?}");
+        assert!(fields.contains(&("add", false)), "{notes:?}");
+        assert_eq!(d.rows.len(), n + 1);
+        let own = d
+            .rows
+            .iter()
+            .find(|r| r.name == "流动妇女随访完成数")
+            .unwrap();
+        assert!(own.is_self_made());
+        // Reviewed by the same rules: no value, no explanation.
+        drafting.save(&d).unwrap();
+        let at = d.rows.iter().position(|r| r.name == "流动妇女随访完成数");
+        let rules: Vec<&str> = drafting
+            .findings(&d)
+            .into_iter()
+            .filter(|f| f.row == at)
+            .map(|f| f.rule)
+            .collect();
+        assert!(
+            rules.contains(&"missing-value") && rules.contains(&"missing-explanation"),
+            "{rules:?}"
+        );
+    }
+
+    #[test]
+    fn rows_move_between_headings_and_a_name_in_the_library_adds_that_indicator() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let mut d = drafting.new_draft(&request("妇女两癌筛查项目")).unwrap();
+        let lib = drafting.store.indicators().unwrap();
+        let known = lib.iter().find(|i| i.is_active()).unwrap();
+        let notes = drafting
+            .apply_form(
+                &mut d,
+                &form(&[
+                    ("rows[0].heading", "效益指标/社会效益指标"),
+                    ("add", known.name.as_str()),
+                ]),
+            )
+            .unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(
+            d.rows
+                .iter()
+                .any(|r| r.indicator.as_deref() == Some(known.code.as_str()))
+        );
+        let moved = d.rows.iter().filter(|r| r.level2 == "社会效益指标").count();
+        assert!(moved >= 1);
+        let notes = drafting
+            .apply_form(&mut d, &form(&[("rows[0].heading", "不存在/的标题")]))
+            .unwrap();
+        assert_eq!(notes[0].field, "rows[0].heading");
     }
 }

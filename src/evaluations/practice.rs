@@ -58,6 +58,11 @@ impl PracticeStats {
         }
     }
 
+    /// The lock the evaluations' writes take turns on, for a service writing beside these stats.
+    pub fn write_lock(&self) -> Arc<WriteLock> {
+        self.writes.clone()
+    }
+
     /// The statistics as the store holds them now: those already read unless the evaluations
     /// or the library changed since.
     pub fn current(&self) -> Result<Arc<Snapshot>, StoreError> {

@@ -196,6 +196,7 @@ fn parse_one(
                         target: String::new(),
                         unit: String::new(),
                         explanation: String::new(),
+                        confirmed: false,
                     }
                 }
             };

@@ -83,7 +83,15 @@ impl Training {
     /// Applies the drafting page's form to an attempt, submits it when the form says `submit=1`,
     /// and stores it; returns whether it was submitted.
     pub fn save_form(&self, a: &mut Attempt, fields: &[(String, String)]) -> Result<bool> {
-        self.drafting.apply_form(&mut a.draft, fields)?;
+        let notes = self.drafting.apply_form(&mut a.draft, fields)?;
+        // A trainee's form is small: a field it cannot take is refused as before.
+        if let Some(n) = notes.into_iter().find(|n| n.problem) {
+            let e = crate::drafting::DraftingError::Invalid {
+                code: "invalid_row",
+                message: n.message,
+            };
+            return Err(e.into());
+        }
         self.drafting.check_size(&a.draft)?;
         let submitted = fields.iter().any(|(k, v)| k == "submit" && v == "1");
         if submitted {

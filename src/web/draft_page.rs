@@ -4,6 +4,7 @@
 use super::layout::Nav;
 use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::{Draft, DraftProject, DraftRow};
+use crate::drafting::form::{FormNote, heading};
 use crate::drafting::service::Drafting;
 use crate::training::TraineeView;
 use askama::Template;
@@ -11,13 +12,28 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DraftBody {
-    /// name, unit_name, description, project_type, budget_wan, year, term.
+    /// name, unit_name, department, implementer, period, description, annual_goal,
+    /// midterm_goal, project_type, budget_wan, fiscal_wan, other_wan (万元), year, term.
     #[schema(value_type = Object)]
     pub project: DraftProject,
-    /// level1, level2, name, indicator, revision, direction, target, unit, explanation.
+    /// level1, level2, name, indicator (none: a self-made 自拟 row), revision, direction,
+    /// target, unit, explanation, confirmed (the 参考值 kept on purpose).
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<DraftRow>,
+}
+
+/// One field of the project information block.
+pub struct ProjectField {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// What the input shows (the typed text when it could not be taken).
+    pub value: String,
+    /// What is stored (the print view shows this).
+    pub saved: String,
+    /// text, year, money or long (a text area across the block).
+    pub kind: &'static str,
+    pub note: Option<FormNote>,
 }
 
 pub struct RowView {
@@ -26,6 +42,25 @@ pub struct RowView {
     pub findings: Vec<LintFinding>,
     /// The row as JSON, for the page's live check.
     pub json: String,
+    /// `一级/二级`, the value of its heading select.
+    pub heading: String,
+    /// The library's reference value while the row still holds it unconfirmed (参考值).
+    pub reference: Option<String>,
+    /// Rows its 一级 / 二级 cell spans in the print view (0: merged into the one above), as the
+    /// printed form merges them.
+    pub l1_span: usize,
+    pub l2_span: usize,
+}
+
+/// How many rows from `i` on share the key of row `i`, or 0 when row `i - 1` already does.
+fn span<K: PartialEq>(rows: &[DraftRow], i: usize, key: impl Fn(&DraftRow) -> K) -> usize {
+    if i > 0 && key(&rows[i - 1]) == key(&rows[i]) {
+        return 0;
+    }
+    rows[i..]
+        .iter()
+        .take_while(|r| key(r) == key(&rows[i]))
+        .count()
 }
 
 #[derive(Template)]
@@ -47,6 +82,71 @@ pub struct EditPage {
     pub training: Option<TraineeView>,
     /// When an untouched draft is deleted (not for training attempts, which do not expire).
     pub expiry: Option<String>,
+    /// What the last save could not take, beside the field it is about.
+    pub notes: Vec<FormNote>,
+    /// Where a row may move: (`一级/二级`, 一级, 二级).
+    pub headings: Vec<(String, String, String)>,
+    /// Money fields as the form shows them (no exponents): budget, fiscal, other.
+    pub amounts: [String; 3],
+}
+
+impl EditPage {
+    /// The message the last save left for a field, if any.
+    pub fn note(&self, field: &str) -> Option<&FormNote> {
+        self.notes.iter().find(|n| n.field == field)
+    }
+
+    /// What a field shows: the text typed into it when it could not be taken, else `saved`.
+    pub fn shown(&self, field: &str, saved: &str) -> String {
+        match self.note(field) {
+            Some(n) if n.problem => n.value.clone(),
+            _ => saved.to_string(),
+        }
+    }
+
+    /// The project information as the page edits (and prints) it.
+    pub fn project_fields(&self) -> Vec<ProjectField> {
+        let p = &self.d.project;
+        let year = p.year.map(|y| y.to_string()).unwrap_or_default();
+        let [budget, fiscal, other] = &self.amounts;
+        let field = |name: &'static str, label: &'static str, saved: &str, kind: &'static str| {
+            ProjectField {
+                name,
+                label,
+                value: self.shown(name, saved),
+                saved: saved.to_string(),
+                kind,
+                note: self.note(name).cloned(),
+            }
+        };
+        let mut out = vec![
+            field("project_name", "项目名称", &p.name, "text"),
+            field("year", "预算年度", &year, "year"),
+            field("unit_name", "预算单位", &p.unit_name, "text"),
+            field("department", "主管部门", &p.department, "text"),
+            field("implementer", "实施单位", &p.implementer, "text"),
+            field("period", "项目期限", &p.period, "text"),
+            field("budget_wan", "资金总额（万元）", budget, "money"),
+            field("fiscal_wan", "其中：财政拨款（万元）", fiscal, "money"),
+            field("other_wan", "其他资金（万元）", other, "money"),
+            field("annual_goal", "年度总体目标", &p.annual_goal, "long"),
+        ];
+        if p.term == crate::domain::Term::MidTerm || !p.midterm_goal.is_empty() || !self.print {
+            out.push(field("midterm_goal", "中期目标", &p.midterm_goal, "long"));
+        }
+        out.push(field("description", "项目概述", &p.description, "long"));
+        out
+    }
+
+    /// A row field's name in the form, e.g. `rows[3].target`.
+    pub fn row_field(&self, index: &usize, field: &str) -> String {
+        format!("rows[{index}].{field}")
+    }
+
+    /// Whether the last save left a field it could not take.
+    pub fn has_problems(&self) -> bool {
+        self.notes.iter().any(|n| n.problem)
+    }
 }
 
 /// The drafting page for a draft, shared by real drafts and trainees' attempts.
@@ -59,6 +159,7 @@ pub fn draft_page(
     training: Option<TraineeView>,
 ) -> EditPage {
     let f = drafting.findings(&d);
+    let references = drafting.pending_references(&d);
     let rows = d
         .rows
         .iter()
@@ -68,8 +169,23 @@ pub fn draft_page(
             row: r.clone(),
             findings: f.iter().filter(|x| x.row == Some(i)).cloned().collect(),
             json: serde_json::to_string(r).unwrap_or_default(),
+            heading: heading(&r.level1, &r.level2),
+            reference: references.get(i).cloned().flatten(),
+            l1_span: span(&d.rows, i, |r| r.level1.clone()),
+            l2_span: span(&d.rows, i, |r| (r.level1.clone(), r.level2.clone())),
         })
         .collect();
+    let headings = drafting
+        .headings(&d)
+        .into_iter()
+        .map(|(l1, l2)| (heading(&l1, &l2), l1, l2))
+        .collect();
+    let show = |v: Option<f64>| v.map(crate::domain::number::show).unwrap_or_default();
+    let amounts = [
+        show(d.project.budget_wan),
+        show(d.project.fiscal_wan),
+        show(d.project.other_wan),
+    ];
     let errors = f.iter().filter(|x| x.severity == Severity::Error).count();
     let expiry = training
         .is_none()
@@ -87,6 +203,9 @@ pub fn draft_page(
         print,
         action,
         training,
+        notes: Vec::new(),
+        headings,
+        amounts,
     }
 }
 

@@ -121,7 +121,8 @@ pub async fn export_csv(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let d = app.drafting.load(&id)?;
-    let bytes = xlsx::draft_csv(&d).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = xlsx::draft_csv(&d, &app.drafting.type_name(&d))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(
         bytes,
         "text/csv; charset=utf-8",
@@ -201,28 +202,53 @@ pub async fn import_page(
 pub struct NewPage {
     pub nav: Nav,
     pub types: Vec<(String, String, String)>,
+    /// The form as sent, when it comes back with a problem (`error`) beside a field.
+    pub sent: Option<NewForm>,
+    pub error: Option<String>,
+}
+
+impl NewPage {
+    fn new(app: &AppState, nav: Nav) -> NewPage {
+        let c = app.search.catalog();
+        let types = c
+            .project_types
+            .iter()
+            .map(|t| (t.code.clone(), t.name.clone(), t.group.clone()))
+            .collect();
+        NewPage {
+            nav,
+            types,
+            sent: None,
+            error: None,
+        }
+    }
+
+    /// A field of the form as sent, or empty.
+    pub fn sent(&self, field: &str) -> String {
+        let Some(f) = &self.sent else {
+            return String::new();
+        };
+        match field {
+            "project_name" => f.project_name.clone(),
+            "description" => f.description.clone(),
+            "project_type" => f.project_type.clone(),
+            "budget_wan" => f.budget_wan.clone(),
+            "unit_name" => f.unit_name.clone(),
+            "year" => f.year.clone(),
+            "term" => f.term.clone(),
+            _ => String::new(),
+        }
+    }
 }
 
 pub async fn new_page(
     State(app): State<AppState>,
     viewer: Viewer,
 ) -> Result<Html<String>, PageError> {
-    let c = app.search.catalog();
-    let types = c
-        .project_types
-        .iter()
-        .map(|t| (t.code.clone(), t.name.clone(), t.group.clone()))
-        .collect();
-    Ok(Html(
-        NewPage {
-            nav: viewer.nav(),
-            types,
-        }
-        .render()?,
-    ))
+    Ok(Html(NewPage::new(&app, viewer.nav()).render()?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub struct NewForm {
     project_name: String,
     #[serde(default)]
@@ -233,6 +259,10 @@ pub struct NewForm {
     budget_wan: String,
     #[serde(default)]
     term: String,
+    #[serde(default)]
+    unit_name: String,
+    #[serde(default)]
+    year: String,
 }
 
 pub async fn create_page(
@@ -240,18 +270,46 @@ pub async fn create_page(
     guards: Guards,
     viewer: Viewer,
     Form(f): Form<NewForm>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
+    use axum::response::IntoResponse;
+    let sent = f.clone();
+    let year = f.year.trim();
     let input = DraftRequest::from_form(
         f.project_name,
         f.description,
         f.project_type,
         &f.budget_wan,
         f.term,
-    )?;
+    )
+    .and_then(|mut i| {
+        i.unit_name = f.unit_name.trim().to_string();
+        i.year = match year.parse::<i32>() {
+            _ if year.is_empty() => None,
+            Ok(y) if (2000..=2100).contains(&y) => Some(y),
+            _ => {
+                return Err(drafting::DraftingError::Invalid {
+                    code: "invalid_project",
+                    message: format!("预算年度“{year}”应为 2000—2100 之间的年份"),
+                });
+            }
+        };
+        Ok(i)
+    });
+    // A slip in the form comes back on the form, with everything typed still in it.
+    let input = match input {
+        Ok(i) => i,
+        Err(e) => {
+            let mut page = NewPage::new(&app, viewer.nav());
+            page.sent = Some(sent);
+            page.error = Some(e.to_string());
+            let html = Html(page.render()?);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
     let draft = app.drafting.new_draft(&input)?;
     guards.admit_draft(&viewer)?;
     app.drafting.save(&draft)?;
-    Ok(Redirect::to(&format!("/drafts/{}", draft.id)))
+    Ok(Redirect::to(&format!("/drafts/{}", draft.id)).into_response())
 }
 
 fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<String>, PageError> {
@@ -288,16 +346,26 @@ pub async fn print(
     edit_page(&app, viewer.nav(), app.drafting.load(&id)?, true)
 }
 
-/// The edit form: `rows[i].field` pairs, `remove` (row indices), `add` (an indicator code).
+/// The edit form: project fields, `rows[i].field` pairs, `remove` (row indices), `add` (an
+/// indicator code or name). Everything that can be taken is saved; when a field could not be,
+/// the page comes back at once with the message beside it and the typed text still in it.
 pub async fn save_page(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
+    use axum::response::IntoResponse;
     let mut d = app.drafting.load(&id)?;
-    app.drafting.apply_form(&mut d, &fields)?;
+    let notes = app.drafting.apply_form(&mut d, &fields)?;
     app.drafting.save(&d)?;
-    Ok(Redirect::to(&format!("/drafts/{}#table", d.id)))
+    if notes.is_empty() {
+        return Ok(Redirect::to(&format!("/drafts/{}#table", d.id)).into_response());
+    }
+    let action = format!("/drafts/{}", d.id);
+    let mut page = draft_page(&app.drafting, viewer.nav(), d, false, action, None);
+    page.notes = notes;
+    Ok(Html(page.render()?).into_response())
 }
 
 /// Copies a draft (e.g. to next year): a new link, the same project and rows.

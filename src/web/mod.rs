@@ -181,6 +181,8 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/draft.css", get(draft_css))
+        .route("/static/draft.js", get(draft_js))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::serve))
         .route("/api/v1/search", get(api::search))
@@ -320,6 +322,32 @@ async fn js() -> impl IntoResponse {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("../../templates/static/app.js"),
+    )
+}
+
+/// The drafting page's own styles and script, apart from the shared ones.
+async fn draft_css() -> impl IntoResponse {
+    static_text(
+        "text/css; charset=utf-8",
+        include_str!("../../templates/static/draft.css"),
+    )
+}
+
+async fn draft_js() -> impl IntoResponse {
+    static_text(
+        "text/javascript; charset=utf-8",
+        include_str!("../../templates/static/draft.js"),
+    )
+}
+
+fn static_text(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        body,
     )
 }
 

@@ -82,53 +82,7 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
   input.addEventListener('blur', () => setTimeout(close, 150));
 });
 
-// Live check of a draft target table: every edit is sent to /api/v1/lint and the findings
-// replace the list above the table (saving still re-checks on the server).
-(function () {
-  const form = document.querySelector('form[data-draft]');
-  const summary = document.getElementById('lint-summary');
-  const general = document.getElementById('lint-general');
-  if (!form || !summary || !general) return;
-  let timer = null;
-  async function check() {
-    const rows = [];
-    const names = [];
-    form.querySelectorAll('tbody tr[data-row]').forEach((tr) => {
-      const i = tr.dataset.index;
-      const removed = form.querySelector('input[name=remove][value="' + i + '"]');
-      if (removed && removed.checked) return;
-      const v = (n) => { const el = form.querySelector('[name="rows[' + i + '].' + n + '"]'); return el ? el.value : ''; };
-      const row = JSON.parse(tr.dataset.row);
-      Object.assign(row, { direction: v('direction'), target: v('target'), unit: v('unit'), explanation: v('explanation') });
-      rows.push(row);
-      names.push(row.name);
-    });
-    const r = await fetch('/api/v1/lint', {
-      // A signed-in curator's session must prove the request comes from this page.
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': document.querySelector('meta[name=csrf-token]').content },
-      body: JSON.stringify({ project: JSON.parse(form.dataset.project), rows }),
-    });
-    if (!r.ok) return;
-    const findings = (await r.json()).findings || [];
-    const errors = findings.filter((f) => f.severity === 'error').length;
-    summary.textContent = '审核检查：' + (findings.length ? errors + ' 个错误，' + (findings.length - errors) + ' 个提示' : '未发现问题');
-    general.replaceChildren(...findings.map((f) => {
-      const sev = f.severity === 'error' ? '错误' : '提示';
-      const li = el('li', null, sev);
-      li.appendChild(el('strong', sev));
-      const row = Number.isInteger(f.row) ? f.row : null;
-      const where = row === null ? '' : '第 ' + (row + 1) + ' 行“' + (names[row] || '') + '”：';
-      li.appendChild(document.createTextNode(' ' + where + (f.message || '') + '。'));
-      li.appendChild(el('em', '建议：' + (f.fix || '')));
-      li.appendChild(document.createTextNode(' '));
-      li.appendChild(el('code', f.rule || ''));
-      return li;
-    }));
-  }
-  const later = () => { clearTimeout(timer); timer = setTimeout(check, 300); };
-  form.addEventListener('input', later);
-  form.addEventListener('change', later);
-})();
+// The drafting page's live check is in draft.js, loaded by that page.
 
 // "My drafts" without an account: this browser remembers the drafts it opened (links are the
 // only key to a draft), and the new-draft page lists them.

@@ -194,7 +194,7 @@ async fn the_drafting_page_checks_edits_live() {
         .await;
     b.send_keys(&target, "明显提高").await;
     let text = b
-        .wait_for("const t = document.getElementById('lint-general').textContent; return t.includes('vague-wording') && t")
+        .wait_for("const t = document.getElementById('lint').textContent; return t.includes('vague-wording') && t")
         .await;
     assert!(text.as_str().unwrap().contains("第 1 行"), "{text}");
     std::fs::write(screenshot_dir().join("draft.png"), b.screenshot().await).unwrap();
@@ -348,7 +348,7 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     // The live check reacts as on the normal drafting page.
     t.eval("const s = document.querySelector(\"select[name='rows[2].direction']\"); s.value = '='; s.dispatchEvent(new Event('change', { bubbles: true })); return 1")
         .await;
-    t.wait_for("const t = document.getElementById('lint-general').textContent; return t.includes('input-as-output') && !t.includes('rate-over-100')")
+    t.wait_for("const t = document.getElementById('lint').textContent; return t.includes('input-as-output') && !t.includes('rate-over-100')")
         .await;
     t.click(&t.find("#submit-attempt").await).await;
     let head = t

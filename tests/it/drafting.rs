@@ -189,16 +189,22 @@ async fn the_xlsx_export_reads_back_with_merges_and_reimports_to_the_same_draft(
         "项目支出绩效目标申报表"
     );
     assert_eq!(range.get_value((2, 1)).unwrap().to_string(), "黑臭水体治理");
-    assert_eq!(range.get_value((7, 2)).unwrap().to_string(), "三级指标");
+    let header = (0..30u32)
+        .find(|r| {
+            range
+                .get_value((*r, 2))
+                .is_some_and(|v| matches!(v, calamine::Data::String(s) if s == "三级指标"))
+        })
+        .expect("the table header");
     assert_eq!(
-        range.get_value((8, 2)).unwrap().to_string(),
+        range.get_value((header + 1, 2)).unwrap().to_string(),
         draft["rows"][0]["name"].as_str().unwrap()
     );
     let merges = book.merge_cells_by_sheet_name("绩效目标申报表").unwrap();
     let merged = |col: u32| {
         merges
             .iter()
-            .any(|d| d.start.1 == col && d.start.0 >= 8 && d.end.0 > d.start.0)
+            .any(|d| d.start.1 == col && d.start.0 > header && d.end.0 > d.start.0)
     };
     assert!(
         merged(0) && merged(1),
@@ -233,16 +239,6 @@ async fn the_xlsx_export_reads_back_with_merges_and_reimports_to_the_same_draft(
 
 #[tokio::test]
 async fn the_xlsx_opens_in_libreoffice_when_available() {
-    if which("soffice").is_none() && which("libreoffice").is_none() {
-        assert!(
-            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
-            "LibreOffice missing"
-        );
-        eprintln!(
-            "SKIPPED the_xlsx_opens_in_libreoffice_when_available: LibreOffice is not installed"
-        );
-        return;
-    }
     let (_, body) = post("/api/v1/drafts", json!({ "project_name": "教师培训" })).await;
     let id = body["id"].as_str().unwrap();
     let bytes = shared_app()
@@ -251,10 +247,30 @@ async fn the_xlsx_opens_in_libreoffice_when_available() {
         .bytes()
         .await
         .unwrap();
+    let Some(csv) = libreoffice_csv(&bytes, "draft") else {
+        return;
+    };
+    assert!(
+        csv.contains("三级指标") && csv.contains("教师培训"),
+        "{csv}"
+    );
+}
+
+/// The form's first sheet as LibreOffice reads it (converted to CSV; the file is kept as
+/// `NAME.xlsx` in the test directory for a person to open), or `None`, with the reason printed,
+/// where LibreOffice is not installed.
+fn libreoffice_csv(bytes: &[u8], name: &str) -> Option<String> {
+    let Some(bin) = which("soffice").or_else(|| which("libreoffice")) else {
+        assert!(
+            std::env::var_os("ZHIBIAO_REQUIRE_TOOLS").is_none(),
+            "LibreOffice missing"
+        );
+        eprintln!("SKIPPED reading {name}.xlsx with LibreOffice: LibreOffice is not installed");
+        return None;
+    };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t.xlsx");
-    std::fs::write(&file, &bytes).unwrap();
-    let bin = which("soffice").or_else(|| which("libreoffice")).unwrap();
+    std::fs::write(&file, bytes).unwrap();
     let out = std::process::Command::new(bin)
         .args([
             "--headless",
@@ -269,20 +285,319 @@ async fn the_xlsx_opens_in_libreoffice_when_available() {
         .unwrap();
     std::fs::copy(
         &file,
-        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("draft.xlsx"),
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.xlsx")),
     )
     .unwrap();
-    let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap_or_else(|_| {
-        panic!(
-            "LibreOffice did not convert: {} {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    Some(
+        std::fs::read_to_string(dir.path().join("t.csv")).unwrap_or_else(|_| {
+            panic!(
+                "LibreOffice did not convert: {} {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }),
+    )
+}
+
+/// The project information a unit fills in on the drafting page (issue 25), sent through the API.
+fn project_info(draft: &Value) -> Value {
+    let mut d = draft.clone();
+    let p = &mut d["project"];
+    p["unit_name"] = json!("区住房和城乡建设局");
+    p["department"] = json!("区人民政府");
+    p["implementer"] = json!("区老旧小区改造办公室");
+    p["period"] = json!("2026年1月—2026年12月");
+    p["fiscal_wan"] = json!(450.0);
+    p["other_wan"] = json!(50.0);
+    p["annual_goal"] = json!("完成 12 个老旧小区改造，惠及居民 3200 户，加装电梯 8 部");
+    d
+}
+
+/// Issue 25: suggested values were the library's (加装电梯 30 台 for a description saying 8部)
+/// and nothing marked a value the unit had not touched.
+#[tokio::test]
+async fn counts_in_the_description_become_targets_and_untouched_references_are_counted() {
+    let (s, body) = post(
+        "/api/v1/drafts",
+        json!({ "project_name": "2026年老旧小区改造", "budget_wan": 500, "year": 2026,
+                "description": "改造 12 个小区、3200户，加装电梯8部" }),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let rows = body["draft"]["rows"].as_array().unwrap();
+    let target = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"].as_str().unwrap().contains(name))
+            .map(|r| r["target"].as_str().unwrap().to_string())
+    };
+    assert_eq!(target("小区个数").as_deref(), Some("12"), "{rows:?}");
+    assert_eq!(target("加装电梯").as_deref(), Some("8"), "{rows:?}");
+    assert_eq!(target("户数").as_deref(), Some("3200"), "{rows:?}");
+    let pending = |f: &Value| {
+        f.as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["rule"] == "reference-value")
+            .count()
+    };
+    let before = pending(&body["findings"]);
+    assert!(before >= 3, "{}", body["findings"]);
     assert!(
-        csv.contains("三级指标") && csv.contains("教师培训"),
-        "{csv}"
+        body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "reference-value" || f["row"].as_u64() > Some(2)),
+        "values from the description are the project's own"
     );
+    // Confirming one, and changing another, each take one off the count.
+    let mut d = body["draft"].clone();
+    let at = body["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "reference-value")
+        .map(|f| f["row"].as_u64().unwrap() as usize)
+        .collect::<Vec<_>>();
+    d["rows"][at[0]]["confirmed"] = json!(true);
+    d["rows"][at[1]]["target"] = json!("96");
+    let id = body["id"].as_str().unwrap();
+    let r = shared_app()
+        .client
+        .put(shared_app().url(&format!("/api/v1/drafts/{id}")))
+        .json(&d)
+        .send()
+        .await
+        .unwrap();
+    let after: Value = r.json().await.unwrap();
+    assert_eq!(
+        pending(&after["findings"]),
+        before - 2,
+        "{}",
+        after["findings"]
+    );
+}
+
+/// Issue 25: the 申报表 lacked the project information, wrote numbers as text and showed the
+/// type code; read here by calamine and, where installed, by LibreOffice as a second reader.
+#[tokio::test]
+async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_codes() {
+    let (_, body) = post(
+        "/api/v1/drafts",
+        json!({ "project_name": "老旧小区改造", "budget_wan": 500, "year": 2026,
+                "description": "改造 12 个小区、3200户，加装电梯8部" }),
+    )
+    .await;
+    let id = body["id"].as_str().unwrap();
+    assert_eq!(body["draft"]["project"]["project_type"], "old_community");
+    let r = shared_app()
+        .client
+        .put(shared_app().url(&format!("/api/v1/drafts/{id}")))
+        .json(&project_info(&body["draft"]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, got) = shared_app().json(&format!("/api/v1/drafts/{id}")).await;
+    assert_eq!(
+        got["draft"]["project"]["department"], "区人民政府",
+        "the API keeps it"
+    );
+    let bytes = shared_app()
+        .get(&format!("/drafts/{id}/export.xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+    let range = book.worksheet_range("绩效目标申报表").unwrap();
+    let cells: Vec<(u32, u32, Data)> = range
+        .cells()
+        .map(|(r, c, v)| (r as u32, c as u32, v.clone()))
+        .collect();
+    let text = |v: &Data| v.to_string();
+    let right_of = |label: &str| {
+        let (r, c, _) = cells.iter().find(|(_, _, v)| text(v) == label).unwrap();
+        cells
+            .iter()
+            .find(|(rr, cc, v)| rr == r && cc > c && !matches!(v, Data::Empty))
+            .map(|(_, _, v)| v.clone())
+            .unwrap_or(Data::Empty)
+    };
+    assert_eq!(text(&right_of("预算单位")), "区住房和城乡建设局");
+    assert_eq!(text(&right_of("主管部门")), "区人民政府");
+    assert_eq!(text(&right_of("实施单位")), "区老旧小区改造办公室");
+    assert_eq!(text(&right_of("项目期限")), "2026年1月—2026年12月");
+    assert_eq!(text(&right_of("项目类型")), "老旧小区改造");
+    assert!(text(&right_of("年度总体目标")).contains("加装电梯 8 部"));
+    assert_eq!(
+        right_of("资金总额（万元）"),
+        Data::Float(500.0),
+        "a number cell"
+    );
+    assert_eq!(right_of("其中：财政拨款（万元）"), Data::Float(450.0));
+    assert_eq!(right_of("其他资金（万元）"), Data::Float(50.0));
+    let header = cells
+        .iter()
+        .find(|(_, _, v)| text(v) == "指标值")
+        .map(|(r, c, _)| (*r, *c))
+        .unwrap();
+    let values: Vec<&Data> = cells
+        .iter()
+        .filter(|(r, c, _)| *r > header.0 && *c == header.1)
+        .map(|(_, _, v)| v)
+        .collect();
+    assert!(
+        values.iter().any(|v| **v == Data::Float(8.0)),
+        "targets are numbers: {values:?}"
+    );
+    for (_, _, v) in &cells {
+        let t = text(v);
+        assert!(
+            !t.contains("old_community") && !t.contains("LX-0"),
+            "an internal code in the form: {t}"
+        );
+    }
+    // Imported again, the same draft with its project information.
+    let (status, imported) = shared_app()
+        .post_bytes("/api/v1/drafts/import", bytes.clone())
+        .await;
+    assert_eq!(status, 201, "{imported}");
+    let p = &imported["draft"]["project"];
+    assert_eq!(p["project_type"], "old_community");
+    assert_eq!(p["department"], "区人民政府");
+    assert_eq!(
+        (p["fiscal_wan"].as_f64(), p["year"].as_i64()),
+        (Some(450.0), Some(2026))
+    );
+    assert_eq!(imported["draft"]["rows"], got["draft"]["rows"]);
+
+    // The CSV export carries the same, and imports back too.
+    let csv = shared_app()
+        .get(&format!("/drafts/{id}/export.csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let csv_text = String::from_utf8_lossy(&csv);
+    assert!(csv_text.contains("主管部门,区人民政府") && !csv_text.contains("old_community"));
+    let (status, from_csv) = shared_app().post_bytes("/api/v1/drafts/import", csv).await;
+    assert_eq!(status, 201, "{from_csv}");
+    assert_eq!(from_csv["draft"]["rows"], got["draft"]["rows"]);
+    assert_eq!(
+        from_csv["draft"]["project"]["annual_goal"],
+        p["annual_goal"]
+    );
+
+    // A second reader: LibreOffice converts the form to CSV.
+    let Some(lo) = libreoffice_csv(&bytes, "draft-form") else {
+        return;
+    };
+    assert!(
+        lo.contains("区人民政府") && lo.contains("加装电梯 8 部"),
+        "{lo}"
+    );
+    assert!(
+        lo.contains("年度总体目标") && !lo.contains("old_community"),
+        "{lo}"
+    );
+    // LibreOffice shows the budget cell as a number with its format, not as text.
+    assert!(lo.contains("500.00"), "{lo}");
+}
+
+/// Issue 25: without JavaScript (a plain form post), an unknown name in 添加指标 and a bad budget
+/// gave a 400 page and lost every other edit of the save.
+#[tokio::test]
+async fn a_plain_form_post_keeps_every_edit_it_can_and_says_what_it_could_not() {
+    let (_, body) = post("/api/v1/drafts", json!({ "project_name": "老旧小区改造" })).await;
+    let id = body["id"].as_str().unwrap();
+    let app = shared_app();
+    let page = app.get(&format!("/drafts/{id}")).await;
+    let cookie = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("zb_csrf="))
+        .expect("the anonymous form's CSRF cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let send = |fields: Vec<(&'static str, &'static str)>| {
+        let (client, cookie) = (&client, &cookie);
+        async move {
+            let mut all = fields;
+            all.push(("csrf", &cookie["zb_csrf=".len()..]));
+            client
+                .post(app.url(&format!("/drafts/{id}")))
+                .header("cookie", cookie.as_str())
+                .form(&all)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = send(vec![
+        ("rows[0].target", "１２"),
+        ("department", "区人民政府"),
+        ("budget_wan", "五百"),
+        ("add", "楼道照明改造数量"),
+    ])
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "the page comes back, not an error"
+    );
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("“五百”不是金额") && html.contains("value=\"五百\""),
+        "typed text kept"
+    );
+    assert!(html.contains("楼道照明改造数量") && html.contains("自拟"));
+    let (_, got) = app.json(&format!("/api/v1/drafts/{id}")).await;
+    let d = &got["draft"];
+    assert_eq!(d["rows"][0]["target"], "12");
+    assert_eq!(d["project"]["department"], "区人民政府");
+    assert!(d["project"]["budget_wan"].is_null());
+    let own = d["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "楼道照明改造数量")
+        .expect("the self-made row");
+    assert!(own["indicator"].is_null());
+    let r = send(vec![("budget_wan", "1,200万元")]).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let (_, got) = app.json(&format!("/api/v1/drafts/{id}")).await;
+    assert_eq!(got["draft"]["project"]["budget_wan"], 1200.0);
+}
+
+/// Issue 25: a CSV upload answered a raw English "Zip error"; corrupt files too.
+#[tokio::test]
+async fn imports_answer_in_chinese() {
+    for junk in [
+        b"PK\x03\x04corrupt zip".to_vec(),
+        "项目名称,某项目\n随便写点什么".as_bytes().to_vec(),
+    ] {
+        let (status, body) = shared_app().post_bytes("/api/v1/drafts/import", junk).await;
+        let message = body["error"]["message"].as_str().unwrap();
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            !message.to_lowercase().contains("zip") && message.contains("文件"),
+            "{message}"
+        );
+    }
 }
 
 fn which(name: &str) -> Option<std::path::PathBuf> {

@@ -12,6 +12,7 @@ mod corpus;
 mod curation;
 mod deploy;
 mod drafting;
+mod drafting_browser;
 mod drift;
 mod durability;
 mod escaping;

@@ -338,6 +338,8 @@ fn a_type_added_only_to_the_library_is_recognised_without_code_changes() {
         project_type: None,
         budget_wan: None,
         term: None,
+        unit_name: String::new(),
+        year: None,
     };
     let s = drafting::suggest(&index, &input).unwrap();
     assert_eq!(

@@ -60,6 +60,7 @@ fn store_on_2026_1(config: &Config) -> String {
         target: "15".into(),
         unit: unit.into(),
         explanation: String::new(),
+        confirmed: false,
     };
     let draft = Draft {
         id: "release-upgrade-draft-0001".into(),
@@ -71,6 +72,7 @@ fn store_on_2026_1(config: &Config) -> String {
             budget_wan: Some(300.0),
             year: Some(2026),
             term: Term::Annual,
+            ..Default::default()
         },
         rows: vec![
             row(RETIRED, "年运维费用占建设投资比例", "%"),

@@ -44,6 +44,7 @@ fn draft_xlsx() -> Vec<u8> {
         target: "8".into(),
         unit: "公里".into(),
         explanation: "年度内完成改造的道路长度".into(),
+        confirmed: false,
     };
     let draft = Draft {
         id: "0".repeat(32),
@@ -55,6 +56,7 @@ fn draft_xlsx() -> Vec<u8> {
             budget_wan: Some(1200.5),
             year: None,
             term: Term::Annual,
+            ..Default::default()
         },
         rows: vec![
             row("产出指标", "数量指标", "改造道路里程", Direction::AtLeast),

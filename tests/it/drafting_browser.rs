@@ -1,0 +1,301 @@
+//! The drafting page in headless Chromium (issue 25): a 20-row table with findings readable at
+//! 1366×768, fixing a value clearing its row message and the summary together, an unknown name
+//! keeping the other edits as a self-made row, project information edited and exported, and a
+//! print view without review output or links. Skipped, with the reason, without Chromium.
+
+use crate::browser::{screenshot_dir, webdriver_tools};
+use crate::helpers::shared_app;
+use crate::webdriver::Browser;
+use serde_json::{Value, json};
+
+async fn new_draft(body: Value) -> (String, Value) {
+    let app = shared_app();
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/drafts"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        created["id"].as_str().unwrap().to_string(),
+        created["draft"].clone(),
+    )
+}
+
+/// Every direction, unit, order and value control whose text does not fit in it, measured with
+/// the control's own font; and whether the table or the page needs a horizontal scroll bar.
+const LAYOUT: &str = r#"
+const ctx = document.createElement('canvas').getContext('2d');
+const bad = [];
+const fits = (el, text, room) => {
+  ctx.font = getComputedStyle(el).font;
+  const w = ctx.measureText(text).width + room;
+  if (w > el.clientWidth) bad.push(el.name + ' "' + text + '" needs ' + Math.ceil(w) + 'px, has ' + el.clientWidth);
+};
+document.querySelectorAll('select.dir').forEach((s) => { fits(s, '定性', 24); fits(s, s.value, 24); });
+document.querySelectorAll('input.unit, input.order, input.value').forEach((i) => fits(i, i.value, 8));
+const t = document.querySelector('table.targets');
+if (t.scrollWidth > t.parentElement.clientWidth + 1) bad.push('table ' + t.scrollWidth + ' in ' + t.parentElement.clientWidth);
+if (document.documentElement.scrollWidth > innerWidth + 1) bad.push('page ' + document.documentElement.scrollWidth);
+const widths = (sel) => [...document.querySelectorAll(sel)].map((e) => e.offsetWidth);
+return { bad, rows: document.querySelectorAll('tr.target-row').length,
+  shown: document.querySelectorAll('tr.row-findings:not([hidden])').length,
+  dir: Math.min(...widths('select.dir')), unit: Math.min(...widths('input.unit')), order: Math.min(...widths('input.order')),
+  w: innerWidth, h: innerHeight };
+"#;
+
+/// The number of errors the summary states.
+fn errors_in(summary: &Value) -> u64 {
+    let s = summary.as_str().unwrap_or_default();
+    s.split("个错误")
+        .next()
+        .and_then(|x| x.rsplit('：').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_twenty_row_table_with_findings_stays_readable_at_1366_and_a_fix_clears_its_message() {
+    let Some(chromium) = webdriver_tools(
+        "a_twenty_row_table_with_findings_stays_readable_at_1366_and_a_fix_clears_its_message",
+    ) else {
+        return;
+    };
+    let app = shared_app();
+    let (id, draft) = new_draft(json!({ "project_name": "老旧小区改造", "budget_wan": 500,
+        "description": "改造 12 个小区、3200户，加装电梯8部" }))
+    .await;
+    let mut rows = draft["rows"].as_array().unwrap().clone();
+    // A rate over 100% (an error), then self-made rows with long names and nothing filled in.
+    let rate = rows
+        .iter()
+        .position(|r| r["unit"] == "%" && r["direction"] == "≥")
+        .unwrap();
+    rows[rate]["target"] = json!("120");
+    let mut n = 0;
+    while rows.len() < 20 {
+        n += 1;
+        rows.push(json!({ "level1": "产出指标", "level2": "数量指标",
+            "name": format!("改造小区内破损道路及公共活动场地硬化铺装面积（含步道）{n}"),
+            "direction": "≥", "target": "", "unit": "平方米", "explanation": "" }));
+    }
+    let mut d = draft.clone();
+    d["rows"] = json!(rows);
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/drafts/{id}")))
+        .json(&d)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let b = Browser::start(&chromium).await;
+    b.set_viewport(1366, 768).await;
+    b.goto(&app.url(&format!("/drafts/{id}"))).await;
+    let v = b.eval(LAYOUT).await;
+    std::fs::write(
+        screenshot_dir().join("draft-1366.png"),
+        b.screenshot().await,
+    )
+    .unwrap();
+    assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(1366), Some(768)));
+    assert_eq!(v["rows"], 20, "{v}");
+    assert!(
+        v["shown"].as_u64().unwrap() >= 9,
+        "findings beside their rows: {v}"
+    );
+    assert!(
+        v["bad"].as_array().unwrap().is_empty(),
+        "cut off at 1366: {v}"
+    );
+    assert!(
+        v["dir"].as_u64().unwrap() >= 56,
+        "the direction select: {v}"
+    );
+    assert!(
+        v["unit"].as_u64().unwrap() >= 60 && v["order"].as_u64().unwrap() >= 36,
+        "{v}"
+    );
+
+    // Fixing the value clears its row's message and the summary's count together.
+    let beside = format!("document.querySelector('tr.row-findings[data-for=\"{rate}\"]')");
+    let before = b
+        .eval(&format!(
+            "return {beside}.hidden ? '' : {beside}.textContent"
+        ))
+        .await;
+    assert!(before.as_str().unwrap().contains("超过 100%"), "{before}");
+    let summary = b
+        .eval("return document.getElementById('lint-summary').textContent")
+        .await;
+    let input = b.find(&format!("input[name='rows[{rate}].target']")).await;
+    b.eval(&format!(
+        "document.querySelector(\"input[name='rows[{rate}].target']\").value = ''; return 1"
+    ))
+    .await;
+    b.send_keys(&input, "98").await;
+    let after = b
+        .wait_for(&format!(
+            "const tr = {beside}; return (tr.hidden || !tr.textContent.includes('超过 100%')) && document.getElementById('lint-summary').textContent"
+        ))
+        .await;
+    assert_eq!(
+        errors_in(&after),
+        errors_in(&summary) - 1,
+        "{summary} → {after}"
+    );
+    let listed = b
+        .eval("return document.getElementById('lint').textContent")
+        .await;
+    assert!(
+        !listed.as_str().unwrap().contains("rate-over-100"),
+        "{listed}"
+    );
+    // Every direction is still legible after the live check re-drew the findings.
+    let v = b.eval(LAYOUT).await;
+    assert!(v["bad"].as_array().unwrap().is_empty(), "{v}");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_exported() {
+    let Some(chromium) = webdriver_tools(
+        "an_unknown_name_keeps_the_other_edits_and_the_project_information_is_exported",
+    ) else {
+        return;
+    };
+    let app = shared_app();
+    let (id, _) = new_draft(json!({ "project_name": "老旧小区改造", "budget_wan": 500 })).await;
+    let b = Browser::start(&chromium).await;
+    b.set_viewport(1366, 768).await;
+    b.goto(&app.url(&format!("/drafts/{id}"))).await;
+    let clear_and_type = |name: &'static str, text: &'static str| {
+        let b = &b;
+        async move {
+            b.eval(&format!(
+                "document.querySelector(\"[name='{name}']\").value = ''; return 1"
+            ))
+            .await;
+            b.send_keys(&b.find(&format!("[name='{name}']")).await, text)
+                .await;
+        }
+    };
+    clear_and_type("rows[0].target", "15").await;
+    clear_and_type("unit_name", "区住房和城乡建设局").await;
+    clear_and_type("department", "区人民政府").await;
+    clear_and_type("annual_goal", "完成 15 个老旧小区改造").await;
+    clear_and_type("fiscal_wan", "450万元").await;
+    clear_and_type("budget_wan", "1e20").await;
+    clear_and_type("add", "社区议事协商会议次数").await;
+    b.press("\u{E00C}").await; // Escape: no suggestion picked
+    b.click(&b.find("#save").await).await;
+    let notes = b
+        .wait_for("const n = document.getElementById('save-notes'); return n && n.textContent")
+        .await;
+    assert!(notes.as_str().unwrap().contains("科学计数法"), "{notes}");
+    let v = b
+        .eval(
+            r#"const q = (s) => document.querySelector(s);
+            const own = [...document.querySelectorAll('tr.self-made')].find((tr) => tr.querySelector('input.name').value === '社区议事协商会议次数');
+            const beside = own && document.querySelector('tr.row-findings[data-for="' + own.dataset.index + '"]');
+            return { budget: q("[name='budget_wan']").value, note: q('.pf.has-note .field-note').textContent,
+              target: q("[name='rows[0].target']").value, unit: q("[name='unit_name']").value,
+              fiscal: q("[name='fiscal_wan']").value, own: !!own,
+              badge: own ? own.querySelector('.self-made-badge').textContent : '',
+              findings: beside ? beside.textContent : '' };"#,
+        )
+        .await;
+    assert_eq!(
+        v["budget"], "1e20",
+        "what was typed stays in the field: {v}"
+    );
+    assert!(v["note"].as_str().unwrap().contains("科学计数法"), "{v}");
+    assert_eq!(v["target"], "15", "{v}");
+    assert_eq!(v["unit"], "区住房和城乡建设局", "{v}");
+    assert_eq!(v["fiscal"], "450", "{v}");
+    assert_eq!(
+        (&v["own"], &v["badge"]),
+        (&json!(true), &json!("自拟")),
+        "{v}"
+    );
+    assert!(v["findings"].as_str().unwrap().contains("自拟指标"), "{v}");
+    std::fs::write(
+        screenshot_dir().join("draft-notes.png"),
+        b.screenshot().await,
+    )
+    .unwrap();
+
+    // The budget fixed, the save goes through.
+    clear_and_type("budget_wan", "500万元").await;
+    b.click(&b.find("#save").await).await;
+    b.wait_for("return location.hash === '#table' && !document.getElementById('save-notes')")
+        .await;
+    let (_, got) = app.json(&format!("/api/v1/drafts/{id}")).await;
+    let p = &got["draft"]["project"];
+    assert_eq!(
+        (p["budget_wan"].as_f64(), p["fiscal_wan"].as_f64()),
+        (Some(500.0), Some(450.0))
+    );
+    assert_eq!(p["department"], "区人民政府");
+    let bytes = app
+        .get(&format!("/drafts/{id}/export.xlsx"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range("绩效目标申报表").unwrap();
+    let all: Vec<String> = range.cells().map(|(_, _, v)| v.to_string()).collect();
+    for wanted in [
+        "区住房和城乡建设局",
+        "区人民政府",
+        "完成 15 个老旧小区改造",
+        "社区议事协商会议次数",
+        "自拟",
+    ] {
+        assert!(
+            all.iter().any(|c| c == wanted),
+            "{wanted} not in the form: {all:?}"
+        );
+    }
+
+    // The print view: no review output, no links, 一级指标 on one line.
+    b.goto(&app.url(&format!("/drafts/{id}/print"))).await;
+    let v = b
+        .eval(
+            r#"const a = document.querySelector('article.draft-page');
+            const lines = [...document.querySelectorAll('.targets td.l1')].map((td) => { const r = document.createRange(); r.selectNodeContents(td); return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size; });
+            return { links: a.querySelectorAll('a').length, lint: !!document.getElementById('lint'), text: a.textContent,
+              inputs: a.querySelectorAll('input:not([type=hidden]), select, textarea').length, lines: Math.max(...lines) };"#,
+        )
+        .await;
+    std::fs::write(
+        screenshot_dir().join("draft-print.png"),
+        b.screenshot().await,
+    )
+    .unwrap();
+    assert_eq!(
+        (v["links"].as_u64(), v["lint"].as_bool()),
+        (Some(0), Some(false)),
+        "{v}"
+    );
+    assert_eq!(v["inputs"], 0, "{v}");
+    assert_eq!(v["lines"], 1, "一级指标 wraps: {v}");
+    let text = v["text"].as_str().unwrap();
+    assert!(
+        text.contains("区人民政府") && text.contains("完成 15 个老旧小区改造"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("审核检查") && !text.contains("草稿链接"),
+        "{text}"
+    );
+    b.close().await;
+}
