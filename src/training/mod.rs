@@ -193,6 +193,52 @@ impl Training {
             .map(|e| e.name))
     }
 
+    /// The indicator a trainer typed: its code, or its name (as the suggestions offer it) when
+    /// that name is one indicator's.
+    fn indicator_code(&self, typed: &str) -> Result<String> {
+        let typed = typed.trim();
+        let first = typed.split_whitespace().next().unwrap_or_default();
+        if self.store.indicator(first)?.is_some() {
+            return Ok(first.to_string());
+        }
+        if typed.is_empty() {
+            return Err(invalid("unknown_indicator", "请输入指标编码或名称".into()));
+        }
+        let found = self.search.suggest(typed, 8).unwrap_or_default();
+        let key = crate::text::name_key(typed);
+        let same: Vec<_> = found
+            .iter()
+            .filter(|s| crate::text::name_key(&s.name) == key)
+            .collect();
+        // An exact name decides; else a single suggestion does; else the trainer chooses.
+        let list: Vec<_> = if same.is_empty() {
+            found.iter().collect()
+        } else {
+            same
+        };
+        match list.as_slice() {
+            [one] => Ok(one.code.clone()),
+            [] => Err(invalid(
+                "unknown_indicator",
+                format!("没有名称或编码为“{typed}”的指标"),
+            )),
+            _ => {
+                let names: Vec<String> = list
+                    .iter()
+                    .take(5)
+                    .map(|s| format!("{}（{}）", s.name, s.code))
+                    .collect();
+                Err(invalid(
+                    "ambiguous_indicator",
+                    format!(
+                        "“{typed}”对应多个指标：{}；请输入编码或从建议中选择",
+                        names.join("、")
+                    ),
+                ))
+            }
+        }
+    }
+
     /// Turns a request into a session item; an exercise gets its join code here.
     pub fn resolve(
         &self,
@@ -210,14 +256,7 @@ impl Training {
                 (SessionItem::Framework { part }, None)
             }
             ItemSpec::Indicator { code } => {
-                let code = code
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                if self.store.indicator(&code)?.is_none() {
-                    return Err(invalid("unknown_indicator", format!("指标“{code}”不存在")));
-                }
+                let code = self.indicator_code(&code)?;
                 let revision = self.store.last_revision(&code)?;
                 let edition = self.edition_of(&code, revision)?;
                 (

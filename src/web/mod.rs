@@ -148,6 +148,10 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/training/sessions/{id}/present", get(training::present))
         .route(
+            "/training/sessions/{id}/present/{n}",
+            get(training::present_slide),
+        )
+        .route(
             "/training/sessions/{id}/summary",
             get(training::summary_page),
         )
@@ -181,6 +185,8 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::serve))
         .route("/api/v1/search", get(api::search))
@@ -323,27 +329,49 @@ async fn js() -> impl IntoResponse {
     )
 }
 
+/// Browsers ask for `/favicon.ico` on every page; an SVG answers it in every current browser.
+async fn favicon() -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        include_str!("../../templates/static/favicon.svg"),
+    )
+}
+
 /// Checks filter values against the catalog, so a mistyped filter is explained, not silently empty.
 fn check_filters(app: &App, f: &Filters) -> Result<(), AppError> {
     let catalog = app.search.catalog();
-    let fw = catalog.framework();
+    // Every framework's headings are valid filters: /framework links each of them, and one with no
+    // indicator yet answers an empty result, not an error.
+    let level1: Vec<&crate::domain::Level1Def> =
+        catalog.frameworks.iter().flat_map(|f| &f.level1).collect();
     let bad = |what: &str, v: &str, allowed: Vec<String>| {
         AppError::bad(
             "invalid_filter",
             format!("筛选条件 {what}=“{v}”无效；可选：{}", allowed.join("、")),
         )
     };
+    let distinct = |names: Vec<String>| {
+        let mut seen = std::collections::HashSet::new();
+        names
+            .into_iter()
+            .filter(|n| seen.insert(n.clone()))
+            .collect::<Vec<_>>()
+    };
     if let Some(v) = &f.level1
-        && !fw.level1.iter().any(|l| &l.name == v)
+        && !level1.iter().any(|l| &l.name == v)
     {
         return Err(bad(
             "level1",
             v,
-            fw.level1.iter().map(|l| l.name.clone()).collect(),
+            distinct(level1.iter().map(|l| l.name.clone()).collect()),
         ));
     }
     if let Some(v) = &f.level2 {
-        let all: Vec<String> = fw.level1.iter().flat_map(|l| l.level2.clone()).collect();
+        let all = distinct(level1.iter().flat_map(|l| l.level2.clone()).collect());
         if !all.contains(v) {
             return Err(bad("level2", v, all));
         }
