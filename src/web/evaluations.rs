@@ -249,6 +249,76 @@ pub async fn project_api(
     Ok(Json(json!({ "id": p.id(), "project": p })))
 }
 
+/// One row of a project as its page shows it: the library indicator it counts for, named.
+pub struct ProjectRowView {
+    pub row: crate::domain::EvaluationRow,
+    /// (code, name) of the linked indicator.
+    pub indicator: Option<(String, String)>,
+    pub method: &'static str,
+    pub certain: bool,
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/project.html")]
+pub struct ProjectPage {
+    pub nav: Nav,
+    pub p: EvaluatedProject,
+    pub type_name: String,
+    pub rows: Vec<ProjectRowView>,
+    pub json: String,
+}
+
+/// `/evaluations/projects/{id}`: one project, its rows, what each is linked to and where it came
+/// from (the page the list links to; the same data as JSON is `/api/v1/evaluations/projects/{id}`).
+pub async fn project_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Page {
+    let p = app.evaluations.project(&id)?;
+    let catalog = app.search.catalog();
+    let rows = p
+        .rows
+        .iter()
+        .map(|r| {
+            let indicator = match &r.matched {
+                Some(m) => {
+                    let name = app
+                        .store
+                        .indicator(&m.code)?
+                        .map(|i| i.name)
+                        .unwrap_or_default();
+                    Some((m.code.clone(), name))
+                }
+                None => None,
+            };
+            Ok(ProjectRowView {
+                method: r.matched.as_ref().map_or("未匹配", |m| m.method.label()),
+                certain: r.certain_code().is_some(),
+                indicator,
+                row: r.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(Html(
+        ProjectPage {
+            nav: viewer.nav(),
+            type_name: p
+                .project_type
+                .as_deref()
+                .map(|t| catalog.project_type_name(t).to_string())
+                .unwrap_or_else(|| "未识别".into()),
+            json: format!(
+                "/api/v1/evaluations/projects/{}",
+                form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+            ),
+            rows,
+            p,
+        }
+        .render()?,
+    ))
+}
+
 /// `GET /api/v1/indicators/{code}/stats`.
 pub async fn stats_api(
     State(app): State<AppState>,

@@ -112,6 +112,7 @@ pub fn router(app: AppState) -> Router {
             post(evaluations::propose_candidate_api),
         )
         .route("/evaluations/rows", get(evaluations::rows))
+        .route("/evaluations/projects/{id}", get(evaluations::project_page))
         .route(
             "/api/v1/evaluations/import",
             axum::routing::post(evaluations::import_api),
