@@ -559,7 +559,8 @@ mod tests {
             .unwrap();
         let slides = t.slides(&s, "http://h").unwrap();
         assert!(matches!(slides[0], Slide::Title { .. }));
-        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len());
+        // The review rules take two slides (at most seven rows a slide).
+        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len() + 1);
         s.items.push(SessionItem::Exercise {
             code: "NOPE99".into(),
         });
@@ -569,10 +570,15 @@ mod tests {
 
         let (s, ex) = exercise_session(&t);
         let slides = t.slides(&s, "http://h").unwrap();
-        // An example is three slides (bad, good, note), an exercise one with its join address.
-        assert_eq!(slides.len(), 1 + 3 + 1);
+        // An example is its bad table, its corrected table (each on as many slides as seven
+        // rows a slide take) and a note; an exercise one slide with its join address.
+        let v = t.example_view(t.example(&t.examples[0].project_type).unwrap());
+        let tables = slides::pages(v.bad.rows.len()).len() + slides::pages(v.good.rows.len()).len();
+        assert_eq!(slides.len(), 1 + tables + 1 + 1);
         let join = format!("http://h/t/{}", ex.code);
-        assert!(matches!(&slides[4], Slide::Exercise { join_url, .. } if *join_url == join));
+        assert!(
+            matches!(slides.last(), Some(Slide::Exercise { join_url, .. }) if *join_url == join)
+        );
     }
 
     #[test]
