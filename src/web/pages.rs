@@ -3,7 +3,7 @@
 use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
 use super::extract::Path;
-use super::layout::ErrorPage;
+use super::layout::{ErrorPage, People};
 use super::params::Params;
 use super::response::{Page, html};
 use super::{AppState, run_search};
@@ -103,6 +103,8 @@ pub struct IndicatorPage {
     pub came_from: Option<Retired>,
     /// What imported evaluations say about it (the 评价实践 section).
     pub practice: Option<std::sync::Arc<practice::PracticeView>>,
+    /// Who wrote and reviewed each revision, by name.
+    pub people: People,
 }
 
 /// The project types an indicator applies to (core or not) and its spending natures, named.
@@ -159,6 +161,7 @@ fn indicator_page(
         .rfind(|e| e.revision_of(code) == Some(shown))
         .map(|e| e.name);
     Ok(IndicatorPage {
+        people: People::load(&app.store)?,
         nav,
         practice,
         ind,
