@@ -34,6 +34,21 @@ fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
     Ok(viewer.require(Role::Editor)?.user)
 }
 
+/// Whether this caller may read results project by project (`Config::evaluations_public`).
+pub fn may_read_projects(app: &AppState, viewer: &Viewer) -> bool {
+    app.config.evaluations_public || viewer.user.is_some()
+}
+
+fn require_reader(app: &AppState, viewer: &Viewer) -> Result<(), AppError> {
+    if may_read_projects(app, viewer) {
+        Ok(())
+    } else {
+        Err(AppError::Unauthorized(
+            "评价结果按项目查看仅对登录的工作人员开放；指标页的评价统计对所有人公开。".into(),
+        ))
+    }
+}
+
 impl From<ImportError> for AppError {
     fn from(e: ImportError) -> AppError {
         match e {
@@ -230,7 +245,12 @@ fn project_filter(app: &AppState, p: &Params) -> Result<ProjectQuery, AppError> 
 }
 
 /// `GET /api/v1/evaluations?year=&type=&grade=&unit=&name=&limit=&offset=`: the projects imported.
-pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn list_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    require_reader(&app, &viewer)?;
     let mut q = project_filter(&app, &p)?;
     q.limit = p.number("limit", 100)?.clamp(1, 1000);
     q.offset = p.number("offset", 0)?;
@@ -243,8 +263,10 @@ pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Val
 /// `GET /api/v1/evaluations/projects/{id}`: one project with its rows, matches and sources.
 pub async fn project_api(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    require_reader(&app, &viewer)?;
     let p = app.evaluations.project(&id)?;
     Ok(Json(json!({ "id": p.id(), "project": p })))
 }
@@ -275,6 +297,7 @@ pub async fn project_page(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Page {
+    require_reader(&app, &viewer)?;
     let p = app.evaluations.project(&id)?;
     let catalog = app.search.catalog();
     let rows = p
@@ -358,6 +381,9 @@ pub struct IndexPage {
     pub next: Option<String>,
     pub page_no: usize,
     pub pages: usize,
+    /// False for anonymous visitors where results are for signed-in staff only: the page then
+    /// shows the totals and says how to see the projects.
+    pub projects_visible: bool,
 }
 
 /// Projects on one page of `/evaluations`.
@@ -394,7 +420,11 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
     q.limit = PAGE;
     q.offset = p.number("offset", 0)?;
     let catalog = app.search.catalog();
-    let page = app.evaluations.page(&q)?;
+    let projects_visible = may_read_projects(&app, &viewer);
+    let mut page = app.evaluations.page(&q)?;
+    if !projects_visible {
+        page.projects.clear();
+    }
     let link = |offset: usize| page_link(&q, offset);
     let (page_no, pages) = page.page_of();
     let imports = recent_imports(&app)?;
@@ -412,6 +442,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
             next: page.next_offset().map(link),
             page_no,
             pages,
+            projects_visible,
             years: page.years,
             projects: page.projects,
             types: catalog
@@ -527,6 +558,7 @@ pub struct CandidatesPage {
 }
 
 pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
+    require_reader(&app, &viewer)?;
     Ok(Html(
         CandidatesPage {
             nav: viewer.nav(),
@@ -537,7 +569,11 @@ pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
 }
 
 /// `GET /api/v1/evaluations/candidates`: candidates with their evidence and indicator draft.
-pub async fn candidates_api(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn candidates_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+) -> Result<Json<Value>, ApiError> {
+    require_reader(&app, &viewer)?;
     let items: Vec<Value> = app
         .curation
         .candidate_views()?
@@ -566,6 +602,7 @@ pub struct RowsPage {
 /// `/evaluations/rows?indicator=CODE`: every row counted in the indicator's statistics, with
 /// its file, sheet and row.
 pub async fn rows(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
+    require_reader(&app, &viewer)?;
     let code = p
         .text("indicator")
         .ok_or_else(|| AppError::bad("invalid_parameter", "请指定指标编码：?indicator=编码"))?;

@@ -105,6 +105,8 @@ pub struct IndicatorPage {
     pub practice: Option<std::sync::Arc<practice::PracticeView>>,
     /// Who wrote and reviewed each revision, by name.
     pub people: People,
+    /// Whether the rows behind the statistics may be listed to this caller.
+    pub rows_visible: bool,
 }
 
 /// The project types an indicator applies to (core or not) and its spending natures, named.
@@ -162,6 +164,7 @@ fn indicator_page(
         .map(|e| e.name);
     Ok(IndicatorPage {
         people: People::load(&app.store)?,
+        rows_visible: app.config.evaluations_public || nav.user.is_some(),
         nav,
         practice,
         ind,

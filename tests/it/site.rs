@@ -415,3 +415,57 @@ async fn every_slide_has_an_address_of_its_own() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn by_default_only_signed_in_staff_read_evaluations_project_by_project() {
+    let app = crate::helpers::curation_app_with(|c| c.evaluations_public = false);
+    with_evaluations(&app).await;
+    // Anonymous: the totals and the statistics, no project.
+    let html = app.get("/evaluations").await.text().await.unwrap();
+    assert!(html.contains("id=\"projects-restricted\""), "{html}");
+    assert!(!html.contains("/evaluations/projects/"));
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in ["/api/v1/evaluations", "/api/v1/evaluations/candidates"] {
+        assert_eq!(app.get(path).await.status(), 401, "{path}");
+    }
+    // Pages send a browser to sign in.
+    for path in [
+        "/evaluations/candidates",
+        "/evaluations/rows?indicator=DL-001",
+    ] {
+        let r = no_redirect.get(app.url(path)).send().await.unwrap();
+        let to = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        assert!(
+            r.status() == 401 || to.starts_with("/login"),
+            "{path}: {} {to}",
+            r.status()
+        );
+    }
+    let (status, stats) = app.json("/api/v1/indicators/DL-001/stats").await;
+    assert_eq!(status, 200, "{stats}");
+    let page = app.get("/indicators/DL-001").await.text().await.unwrap();
+    assert!(
+        !page.contains("/evaluations/rows?"),
+        "no link to rows it may not read"
+    );
+    // Nothing an anonymous visitor is shown leads to a refusal.
+    let base = format!("http://{}", app.addr);
+    let (broken, _) = crawl(&reqwest::Client::new(), &base, MAIN_PAGES, 2).await;
+    assert!(broken.is_empty(), "{broken:#?}");
+    // Signed in, the projects are listed and open.
+    let editor = Session::login(&app, "editor").await;
+    let (status, html) = editor.page("/evaluations").await;
+    assert_eq!(status, 200);
+    let project = links(&html)
+        .into_iter()
+        .find(|l| l.starts_with("/evaluations/projects/"))
+        .expect("a project link");
+    assert_eq!(editor.page(&project).await.0, 200);
+}
