@@ -313,22 +313,18 @@ async fn a_dry_run_reports_all_six_problems_of_a_row_at_once_in_the_templates_wo
     }
 }
 
+/// A training session made through the API; its id.
+async fn new_session(editor: &Session, body: serde_json::Value) -> String {
+    let (status, created) = editor.post("/api/v1/training/sessions", body).await;
+    assert_eq!(status, 201, "{created}");
+    created["session"]["id"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn a_trainer_adds_an_indicator_by_name_and_an_unclear_name_is_explained_inline() {
     let app = curation_app();
     let editor = Session::login(&app, "editor").await;
-    let (status, body) = editor
-        .post(
-            "/api/v1/training/sessions",
-            serde_json::json!({ "title": "培训", "items": [] }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["session"]["id"]
-        .as_str()
-        .or(body["id"].as_str())
-        .unwrap_or_else(|| panic!("{body}"))
-        .to_string();
+    let id = new_session(&editor, serde_json::json!({ "title": "培训", "items": [] })).await;
     let path = format!("/training/sessions/{id}");
     let name = app.app.store.indicator("DL-001").unwrap().unwrap().name;
     let (status, location) = editor
@@ -370,21 +366,14 @@ async fn a_trainer_adds_an_indicator_by_name_and_an_unclear_name_is_explained_in
 async fn every_slide_has_an_address_of_its_own() {
     let app = curation_app();
     let editor = Session::login(&app, "editor").await;
-    let (status, body) = editor
-        .post(
-            "/api/v1/training/sessions",
-            serde_json::json!({ "title": "放映", "items": [
-                { "kind": "framework", "part": "levels" },
-                { "kind": "example", "project_type": "water_env" }
-            ] }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["session"]["id"]
-        .as_str()
-        .or(body["id"].as_str())
-        .unwrap()
-        .to_string();
+    let id = new_session(
+        &editor,
+        serde_json::json!({ "title": "放映", "items": [
+            { "kind": "framework", "part": "levels" },
+            { "kind": "example", "project_type": "water_env" }
+        ] }),
+    )
+    .await;
     let (status, html) = editor
         .page(&format!("/training/sessions/{id}/present/2"))
         .await;
