@@ -909,7 +909,7 @@ provenance = "地方参考"
         assert_eq!(e.line, Some(10), "{e}");
         assert_eq!(e.code.as_deref(), Some("DL-001"));
         assert!(
-            e.message.contains("公理") && e.message.contains("units.toml"),
+            e.message.contains("公理") && e.message.contains("计量单位受控列表"),
             "{e}"
         );
     }
@@ -1099,7 +1099,7 @@ framework = "department"
         std::fs::write(dir.path().join("types/dept_whole.toml"), local).unwrap();
         let errs = load_dir(dir.path()).unwrap_err().0;
         assert!(
-            errs.iter().any(|e| e.message.contains("department")),
+            errs.iter().any(|e| e.message.contains("部门整体支出框架")),
             "{errs:?}"
         );
     }
