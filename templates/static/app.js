@@ -25,6 +25,12 @@ function highlighted(html) {
   return frag;
 }
 
+// On a phone the search facets fold behind their 筛选 button, so the first result is on the
+// first screen; without JavaScript they stay open.
+if (matchMedia('(max-width: 800px)').matches) {
+  document.querySelectorAll('details.facet-fold').forEach((d) => { d.open = false; });
+}
+
 // The suggestion list follows the WAI-ARIA combobox pattern: the input is the combobox, the
 // list its listbox, the highlighted option named by aria-activedescendant. Esc closes the list
 // first and leaves the query alone (a second Esc clears it, as the browser would).
