@@ -34,6 +34,11 @@ pub struct Config {
     /// Client addresses that may read `/metrics` without signing in (administrators always
     /// may); default this machine only. Empty: administrators only.
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Whether anonymous visitors may read evaluation results project by project (the list,
+    /// project pages, the rows behind a statistic, candidates' evidence). Default no: results
+    /// name budget units, budgets and scores before a bureau has published them; the statistics
+    /// drawn from them (reference values, percentiles) stay public (docs/SECURITY.md).
+    pub evaluations_public: bool,
 }
 
 /// Upload limits (docs/SECURITY.md): `sheet` for curators' imports; anonymous draft imports are
@@ -191,15 +196,20 @@ impl Config {
             uploads: UploadLimits::default(),
             limits: Limits::default(),
             metrics_allow: parse_proxies(LOOPBACK).expect("valid networks"),
+            evaluations_public: false,
         }
     }
 
     /// The bundled library in a temporary data directory, on any free port.
+    /// Evaluation results are public here: most tests read them without signing in; the
+    /// default (signed-in staff only) has its own test.
     pub fn for_tests(data_dir: &Path) -> Config {
-        Config::new(
+        let mut c = Config::new(
             data_dir.to_path_buf(),
             "127.0.0.1:0".parse().expect("valid"),
-        )
+        );
+        c.evaluations_public = true;
+        c
     }
 
     pub fn store_dir(&self) -> PathBuf {

@@ -169,6 +169,11 @@ struct ServeSettings {
     #[arg(long, env = "ZHIBIAO_SECURE_COOKIES", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
     secure_cookies: bool,
+    /// Let anonymous visitors read evaluation results project by project (default: signed-in
+    /// staff only; the statistics drawn from them are public either way).
+    #[arg(long, env = "ZHIBIAO_EVALUATIONS_PUBLIC", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    evaluations_public: bool,
     /// Reverse proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1,::1 or
     /// 10.0.0.0/8 (default: none; the peer address is the client).
     #[arg(long, env = "ZHIBIAO_TRUSTED_PROXIES")]
@@ -207,6 +212,7 @@ impl ServeSettings {
     fn apply(&self, c: &mut Config) -> anyhow::Result<()> {
         use std::time::Duration;
         c.secure_cookies = self.secure_cookies;
+        c.evaluations_public = self.evaluations_public;
         let l = &mut c.limits;
         if let Some(p) = &self.trusted_proxies {
             l.trusted_proxies = zhibiao::config::parse_proxies(p)

@@ -40,6 +40,9 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("来源", "provenance"),
 ];
 
+/// The code a new row without one is checked under before it is given a real one.
+const PROBE_CODE: &str = "ZB-999";
+
 /// Columns of the library's CSV export that are derived, so a re-imported export is accepted.
 const DERIVED: &[&str] = &["适用范围", "状态"];
 
@@ -302,11 +305,30 @@ impl Curation {
                     message: format!("指标 {code_cell} 已停用，不能通过导入修改"),
                 });
             }
-            if existing.is_none() && input.name.trim().is_empty() {
-                problems.push(CellProblem {
-                    column: "指标名称".into(),
-                    message: "缺少指标名称".into(),
-                });
+            // Every problem of the row at once: the whole indicator is checked even when a cell
+            // was already refused, and a column that has its own complaint gets no second one
+            // (an unreadable 分值 is not also "out of range").
+            if !unchanged_retired {
+                let mut probe = input.clone();
+                if existing.is_none() && code_cell.is_empty() {
+                    probe.code = PROBE_CODE.into();
+                }
+                match self.check(probe) {
+                    Err(CurationError::Invalid { problems: ps, .. }) => {
+                        let refused: Vec<String> =
+                            problems.iter().map(|p| p.column.clone()).collect();
+                        problems.extend(
+                            ps.into_iter()
+                                .map(|(field, message)| CellProblem {
+                                    column: column_of(field).into(),
+                                    message,
+                                })
+                                .filter(|p| p.column == "—" || !refused.contains(&p.column)),
+                        );
+                    }
+                    Err(e) => return Err(e),
+                    Ok(_) => {}
+                }
             }
             let name = input.name.clone();
             if problems.is_empty() && existing.is_none() && code_cell.is_empty() {

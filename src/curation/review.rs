@@ -21,6 +21,8 @@ pub struct ChangeView {
     pub kind: ChangeKind,
     pub fields: Vec<FieldChange>,
     pub after: Indicator,
+    /// The project types and spending natures of `after`, named as users know them.
+    pub applies_to: String,
 }
 
 impl Curation {
@@ -187,6 +189,7 @@ impl Curation {
     }
 
     pub fn change_views(&self, p: &Proposal) -> Result<Vec<ChangeView>> {
+        let catalog = self.search.catalog();
         p.changes
             .iter()
             .map(|c| {
@@ -208,10 +211,41 @@ impl Curation {
                     fields: before
                         .as_ref()
                         .map(|b| diff(b, &c.after))
-                        .unwrap_or_default(),
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|mut f| {
+                            if matches!(f.field, "project_types" | "core" | "natures") {
+                                f.before = named_list(&catalog, f.field, &f.before);
+                                f.after = named_list(&catalog, f.field, &f.after);
+                            }
+                            f
+                        })
+                        .collect(),
+                    applies_to: catalog
+                        .types_of(&c.after.project_types, &[])
+                        .map(|t| t.name.clone())
+                        .chain(c.after.natures.iter().map(|n| {
+                            let name = catalog.natures.get(n).cloned().unwrap_or_else(|| n.clone());
+                            format!("{name}（共性）")
+                        }))
+                        .collect::<Vec<_>>()
+                        .join("、"),
                     after: c.after.clone(),
                 })
             })
             .collect()
     }
+}
+
+/// A list of project type or spending nature codes ("irrigation、farmland") as their names.
+fn named_list(catalog: &crate::domain::Catalog, field: &str, codes: &str) -> String {
+    codes
+        .split('、')
+        .filter(|c| !c.is_empty())
+        .map(|c| match field {
+            "natures" => catalog.natures.get(c).cloned().unwrap_or_else(|| c.into()),
+            _ => catalog.project_type_name(c).to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("、")
 }

@@ -17,6 +17,10 @@ use crate::domain::{Direction, EvaluatedProject, EvaluationRow, Grade, Indicator
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+/// Fewer values than this and a page shows their range, not percentiles: a P25 of two projects
+/// says nothing a reader can rely on.
+pub const MIN_FOR_PERCENTILES: usize = 5;
+
 /// The percentile `p` (0..=1) of `sorted` values, by the method in the module comment.
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {

@@ -596,26 +596,26 @@ fn validate_as(
         None => p.push((
             "level1",
             format!(
-                "一级指标“{}”不在框架“{}”中（可选：{}）",
+                "一级指标“{}”不在“{}”中（可选：{}）",
                 raw.level1,
-                framework.code,
+                framework.name,
                 names(&framework.level1)
             ),
         )),
         Some(l1) if !l1.level2.contains(&raw.level2) => p.push((
             "level2",
             format!(
-                "二级指标“{}”不属于一级指标“{}”（框架“{}”，可选：{}）",
+                "二级指标“{}”不属于一级指标“{}”（{}，可选：{}）",
                 raw.level2,
                 raw.level1,
-                framework.code,
+                framework.name,
                 l1.level2.join("、")
             ),
         )),
         Some(_) => {}
     }
     if raw.definition.trim().is_empty() {
-        p.push(("definition", "缺少指标解释（definition）".into()));
+        p.push(("definition", "缺少指标解释".into()));
     }
     let value_type = ValueType::parse(&raw.value_type)
         .map_err(|e| p.push(("value_type", e)))
@@ -635,10 +635,13 @@ fn validate_as(
         _ => {}
     }
     match catalog.unit(&raw.unit) {
-        None if raw.unit.trim().is_empty() => p.push(("unit", "缺少计量单位（unit）".into())),
+        None if raw.unit.trim().is_empty() => p.push(("unit", "缺少计量单位".into())),
         None => p.push((
             "unit",
-            format!("计量单位“{}”不在受控列表 units.toml 中", raw.unit),
+            format!(
+                "计量单位“{}”不在计量单位受控列表中（见“指标体系说明”页）",
+                raw.unit
+            ),
         )),
         Some(u) => {
             let grade = u.kind == crate::domain::UnitKind::Grade;
@@ -669,9 +672,7 @@ fn validate_as(
         {
             p.push((
                 "basis_doc",
-                format!(
-                    "取值依据为“{b}”时须填写依据文件（basis_doc）：《文件或标准名称》及文号、标准号"
-                ),
+                format!("取值依据为“{b}”时须填写依据文件：《文件或标准名称》及文号、标准号"),
             ));
         }
     } else if !(basis_doc.contains('《') && basis_doc.contains('》')) {
@@ -690,22 +691,19 @@ fn validate_as(
         if catalog.project_type(t).is_none() {
             p.push((
                 "project_types",
-                format!("项目类型编码“{t}”未在 project_types.toml 中定义"),
+                format!("项目类型“{t}”不存在（可填编码或名称，见“按项目类型浏览”）"),
             ));
         }
     }
     for n in &raw.natures {
         if !catalog.natures.contains_key(n) {
-            p.push((
-                "natures",
-                format!("支出性质“{n}”未在 project_types.toml [natures] 中定义"),
-            ));
+            p.push(("natures", format!("支出性质“{n}”不存在")));
         }
     }
     if raw.project_types.is_empty() && raw.natures.is_empty() {
         p.push((
             "project_types",
-            "指标未适用任何项目类型（project_types 与 natures 均为空）".into(),
+            "未填写适用项目类型或适用支出性质（至少填一项）".into(),
         ));
     }
     let fits: HashSet<&str> = catalog
@@ -911,7 +909,7 @@ provenance = "地方参考"
         assert_eq!(e.line, Some(10), "{e}");
         assert_eq!(e.code.as_deref(), Some("DL-001"));
         assert!(
-            e.message.contains("公理") && e.message.contains("units.toml"),
+            e.message.contains("公理") && e.message.contains("计量单位受控列表"),
             "{e}"
         );
     }
@@ -1101,7 +1099,7 @@ framework = "department"
         std::fs::write(dir.path().join("types/dept_whole.toml"), local).unwrap();
         let errs = load_dir(dir.path()).unwrap_err().0;
         assert!(
-            errs.iter().any(|e| e.message.contains("department")),
+            errs.iter().any(|e| e.message.contains("部门整体支出框架")),
             "{errs:?}"
         );
     }

@@ -194,6 +194,52 @@ impl Training {
             .map(|e| e.name))
     }
 
+    /// The indicator a trainer typed: its code, or its name (as the suggestions offer it) when
+    /// that name is one indicator's.
+    fn indicator_code(&self, typed: &str) -> Result<String> {
+        let typed = typed.trim();
+        let first = typed.split_whitespace().next().unwrap_or_default();
+        if self.store.indicator(first)?.is_some() {
+            return Ok(first.to_string());
+        }
+        if typed.is_empty() {
+            return Err(invalid("unknown_indicator", "请输入指标编码或名称".into()));
+        }
+        let found = self.search.suggest(typed, 8).unwrap_or_default();
+        let key = crate::text::name_key(typed);
+        let same: Vec<_> = found
+            .iter()
+            .filter(|s| crate::text::name_key(&s.name) == key)
+            .collect();
+        // An exact name decides; else a single suggestion does; else the trainer chooses.
+        let list: Vec<_> = if same.is_empty() {
+            found.iter().collect()
+        } else {
+            same
+        };
+        match list.as_slice() {
+            [one] => Ok(one.code.clone()),
+            [] => Err(invalid(
+                "unknown_indicator",
+                format!("没有名称或编码为“{typed}”的指标"),
+            )),
+            _ => {
+                let names: Vec<String> = list
+                    .iter()
+                    .take(5)
+                    .map(|s| format!("{}（{}）", s.name, s.code))
+                    .collect();
+                Err(invalid(
+                    "ambiguous_indicator",
+                    format!(
+                        "“{typed}”对应多个指标：{}；请输入编码或从建议中选择",
+                        names.join("、")
+                    ),
+                ))
+            }
+        }
+    }
+
     /// Turns a request into a session item; an exercise gets its join code here.
     pub fn resolve(
         &self,
@@ -211,14 +257,7 @@ impl Training {
                 (SessionItem::Framework { part }, None)
             }
             ItemSpec::Indicator { code } => {
-                let code = code
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                if self.store.indicator(&code)?.is_none() {
-                    return Err(invalid("unknown_indicator", format!("指标“{code}”不存在")));
-                }
+                let code = self.indicator_code(&code)?;
                 let revision = self.store.last_revision(&code)?;
                 let edition = self.edition_of(&code, revision)?;
                 (
@@ -544,7 +583,8 @@ mod tests {
             .unwrap();
         let slides = t.slides(&s, "http://h").unwrap();
         assert!(matches!(slides[0], Slide::Title { .. }));
-        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len());
+        // The review rules take two slides (at most seven rows a slide).
+        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len() + 1);
         s.items.push(SessionItem::Exercise {
             code: "NOPE99".into(),
         });
@@ -554,10 +594,15 @@ mod tests {
 
         let (s, ex) = exercise_session(&t);
         let slides = t.slides(&s, "http://h").unwrap();
-        // An example is three slides (bad, good, note), an exercise one with its join address.
-        assert_eq!(slides.len(), 1 + 3 + 1);
+        // An example is its bad table, its corrected table (each on as many slides as seven
+        // rows a slide take) and a note; an exercise one slide with its join address.
+        let v = t.example_view(t.example(&t.examples[0].project_type).unwrap());
+        let tables = slides::pages(v.bad.rows.len()).len() + slides::pages(v.good.rows.len()).len();
+        assert_eq!(slides.len(), 1 + tables + 1 + 1);
         let join = format!("http://h/t/{}", ex.code);
-        assert!(matches!(&slides[4], Slide::Exercise { join_url, .. } if *join_url == join));
+        assert!(
+            matches!(slides.last(), Some(Slide::Exercise { join_url, .. }) if *join_url == join)
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ pub enum Slide {
         part: FrameworkPart,
         local: Framework,
         central: Option<Framework>,
+        /// The review rules this slide lists (a share of them when they take several slides).
         rules: Vec<(String, String)>,
+        page: Page,
     },
     Indicator {
         ind: Box<Indicator>,
@@ -24,11 +26,15 @@ pub enum Slide {
         current: u32,
         permalink: String,
     },
+    /// Rows `page.from..page.to` of the example's bad table.
     ExampleBad {
         v: Box<ExampleView>,
+        page: Page,
     },
+    /// Rows `page.from..page.to` of the example's corrected table.
     ExampleGood {
         v: Box<ExampleView>,
+        page: Page,
     },
     ExampleNote {
         v: Box<ExampleView>,
@@ -44,6 +50,61 @@ pub enum Slide {
     Gone {
         what: String,
     },
+}
+
+/// At most this many table rows on a slide: read from the back of a room at 1920×1080, a row of
+/// 32 px type takes one to two lines, and seven of them fill the slide.
+pub const ROWS_PER_SLIDE: usize = 7;
+
+/// Which share of a long table a slide shows: rows `from..to`, slide `n` of `of`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Page {
+    pub from: usize,
+    pub to: usize,
+    pub n: usize,
+    pub of: usize,
+}
+
+impl Page {
+    pub fn len(&self) -> usize {
+        self.to - self.from
+    }
+
+    pub fn start(&self) -> usize {
+        self.from
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.to == self.from
+    }
+
+    pub fn is_last(&self) -> bool {
+        self.n == self.of
+    }
+
+    /// "（续 2/3）" on every slide of a table split in several, nothing on a whole one.
+    pub fn label(&self) -> String {
+        if self.of > 1 {
+            format!("（{}/{}）", self.n, self.of)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// A table of `rows` rows split into slides of at most `ROWS_PER_SLIDE`, evenly (9 rows are
+/// 5 + 4, not 7 + 2).
+pub fn pages(rows: usize) -> Vec<Page> {
+    let of = rows.div_ceil(ROWS_PER_SLIDE).max(1);
+    let size = rows.div_ceil(of).max(1);
+    (0..of)
+        .map(|k| Page {
+            from: (k * size).min(rows),
+            to: ((k + 1) * size).min(rows),
+            n: k + 1,
+            of,
+        })
+        .collect()
 }
 
 /// One line of the session editor.
@@ -88,16 +149,24 @@ impl Training {
         match item {
             SessionItem::Framework { part } => {
                 let catalog = self.search.catalog();
-                out.push(Slide::Framework {
-                    part: *part,
-                    local: catalog.framework().clone(),
-                    central: catalog
-                        .frameworks
-                        .iter()
-                        .find(|f| f.code == "central2021")
-                        .cloned(),
-                    rules: self.rule_lines(),
-                })
+                let rules = if *part == FrameworkPart::Rules {
+                    self.rule_lines()
+                } else {
+                    Vec::new()
+                };
+                for page in pages(rules.len()) {
+                    out.push(Slide::Framework {
+                        part: *part,
+                        local: catalog.framework().clone(),
+                        central: catalog
+                            .frameworks
+                            .iter()
+                            .find(|f| f.code == "central2021")
+                            .cloned(),
+                        rules: rules[page.from..page.to].to_vec(),
+                        page,
+                    })
+                }
             }
             SessionItem::Indicator {
                 code,
@@ -118,8 +187,12 @@ impl Training {
             SessionItem::Example { project_type } => match self.example(project_type) {
                 Ok(ex) => {
                     let v = Box::new(self.example_view(ex));
-                    out.push(Slide::ExampleBad { v: v.clone() });
-                    out.push(Slide::ExampleGood { v: v.clone() });
+                    for page in pages(v.bad.rows.len()) {
+                        out.push(Slide::ExampleBad { v: v.clone(), page });
+                    }
+                    for page in pages(v.good.rows.len()) {
+                        out.push(Slide::ExampleGood { v: v.clone(), page });
+                    }
                     out.push(Slide::ExampleNote { v });
                 }
                 Err(_) => out.push(Slide::Gone {
@@ -216,5 +289,24 @@ impl Training {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_tables_split_evenly_and_short_ones_stay_whole() {
+        let sizes = |n| pages(n).iter().map(Page::len).collect::<Vec<_>>();
+        assert_eq!(sizes(0), vec![0]);
+        assert_eq!(sizes(7), vec![7]);
+        assert_eq!(sizes(9), vec![5, 4]);
+        assert_eq!(sizes(15), vec![5, 5, 5]);
+        let p = pages(15);
+        assert_eq!((p[2].from, p[2].to, p[2].n, p[2].of), (10, 15, 3, 3));
+        assert!(p.iter().all(|p| p.len() <= ROWS_PER_SLIDE));
+        assert_eq!(p[0].label(), "（1/3）");
+        assert_eq!(pages(3)[0].label(), "");
     }
 }

@@ -4,6 +4,7 @@ use super::AppState;
 use super::auth::{CSRF_COOKIE, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie};
 use super::error::{ApiError, AppError};
 use super::extract::{Admin, Form, Json, Query, Require, json_body};
+use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
 use super::throttle::{Guards, too_many};
 use crate::accounts::NewUser;
@@ -330,6 +331,7 @@ pub async fn audit_api(
 pub struct AuditPage {
     pub nav: Nav,
     pub entries: Vec<AuditEntry>,
+    pub people: People,
     pub total: usize,
     pub offset: usize,
     pub next: Option<usize>,
@@ -344,6 +346,7 @@ pub async fn audit_page(
     viewer.require(Role::Admin)?;
     let (entries, total) = app.accounts.audit(q.offset, 100)?;
     html(&AuditPage {
+        people: People::load(&app.store)?,
         nav: viewer.nav(),
         next: (q.offset + 100 < total).then_some(q.offset + 100),
         entries,

@@ -5,6 +5,7 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
+use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
 use super::uploads;
 use crate::curation::Approval;
@@ -377,6 +378,7 @@ pub struct InboxPage {
     pub misses: Vec<Miss>,
     pub reviewer: bool,
     pub me: String,
+    pub people: People,
 }
 
 pub async fn inbox_page(State(app): State<AppState>, viewer: Viewer) -> Page {
@@ -387,6 +389,7 @@ pub async fn inbox_page(State(app): State<AppState>, viewer: Viewer) -> Page {
         misses: app.store.misses(30)?,
         reviewer: actor.role.allows(Role::Reviewer),
         me: actor.user,
+        people: People::load(&app.store)?,
     })
 }
 
@@ -396,6 +399,7 @@ pub struct ProposalsPage {
     pub nav: Nav,
     pub state: String,
     pub list: Vec<Proposal>,
+    pub people: People,
 }
 
 pub async fn proposals_page(
@@ -410,6 +414,7 @@ pub async fn proposals_page(
         nav: viewer.nav(),
         state: q.state.unwrap_or_default(),
         list: app.store.proposals(state)?,
+        people: People::load(&app.store)?,
     })
 }
 
@@ -421,6 +426,7 @@ pub struct ProposalPage {
     pub changes: Vec<ChangeView>,
     pub can_decide: bool,
     pub own: bool,
+    pub people: People,
 }
 
 pub async fn proposal_page(
@@ -442,6 +448,7 @@ pub async fn proposal_page(
         own: p.is_open() && p.author == actor.user,
         p,
         changes,
+        people: People::load(&app.store)?,
     })
 }
 

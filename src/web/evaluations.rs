@@ -33,6 +33,21 @@ fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
     Ok(viewer.require(Role::Editor)?.user)
 }
 
+/// Whether this caller may read results project by project (`Config::evaluations_public`).
+pub fn may_read_projects(app: &AppState, viewer: &Viewer) -> bool {
+    app.config.evaluations_public || viewer.user.is_some()
+}
+
+fn require_reader(app: &AppState, viewer: &Viewer) -> Result<(), AppError> {
+    if may_read_projects(app, viewer) {
+        Ok(())
+    } else {
+        Err(AppError::Unauthorized(
+            "评价结果按项目查看仅对登录的工作人员开放；指标页的评价统计对所有人公开。".into(),
+        ))
+    }
+}
+
 impl From<ImportError> for AppError {
     fn from(e: ImportError) -> AppError {
         match e {
@@ -226,7 +241,12 @@ fn project_filter(app: &AppState, p: &Params) -> Result<ProjectQuery, AppError> 
 }
 
 /// `GET /api/v1/evaluations?year=&type=&grade=&unit=&name=&limit=&offset=`: the projects imported.
-pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Value>, ApiError> {
+pub async fn list_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
+    require_reader(&app, &viewer)?;
     let mut q = project_filter(&app, &p)?;
     q.limit = p.number("limit", 100)?.clamp(1, 1000);
     q.offset = p.number("offset", 0)?;
@@ -239,10 +259,80 @@ pub async fn list_api(State(app): State<AppState>, p: Params) -> Result<Json<Val
 /// `GET /api/v1/evaluations/projects/{id}`: one project with its rows, matches and sources.
 pub async fn project_api(
     State(app): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    require_reader(&app, &viewer)?;
     let p = app.evaluations.project(&id)?;
     Ok(Json(json!({ "id": p.id(), "project": p })))
+}
+
+/// One row of a project as its page shows it: the library indicator it counts for, named.
+pub struct ProjectRowView {
+    pub row: crate::domain::EvaluationRow,
+    /// (code, name) of the linked indicator.
+    pub indicator: Option<(String, String)>,
+    pub method: &'static str,
+    pub certain: bool,
+}
+
+#[derive(Template)]
+#[template(path = "evaluations/project.html")]
+pub struct ProjectPage {
+    pub nav: Nav,
+    pub p: EvaluatedProject,
+    pub type_name: String,
+    pub rows: Vec<ProjectRowView>,
+    pub json: String,
+}
+
+/// `/evaluations/projects/{id}`: one project, its rows, what each is linked to and where it came
+/// from (the page the list links to; the same data as JSON is `/api/v1/evaluations/projects/{id}`).
+pub async fn project_page(
+    State(app): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Page {
+    require_reader(&app, &viewer)?;
+    let p = app.evaluations.project(&id)?;
+    let catalog = app.search.catalog();
+    let rows = p
+        .rows
+        .iter()
+        .map(|r| {
+            let indicator = match &r.matched {
+                Some(m) => {
+                    let name = app
+                        .store
+                        .indicator(&m.code)?
+                        .map(|i| i.name)
+                        .unwrap_or_default();
+                    Some((m.code.clone(), name))
+                }
+                None => None,
+            };
+            Ok(ProjectRowView {
+                method: r.matched.as_ref().map_or("未匹配", |m| m.method.label()),
+                certain: r.certain_code().is_some(),
+                indicator,
+                row: r.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    html(&ProjectPage {
+        nav: viewer.nav(),
+        type_name: p
+            .project_type
+            .as_deref()
+            .map(|t| catalog.project_type_name(t).to_string())
+            .unwrap_or_else(|| "未识别".into()),
+        json: format!(
+            "/api/v1/evaluations/projects/{}",
+            form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        ),
+        rows,
+        p,
+    })
 }
 
 /// `GET /api/v1/indicators/{code}/stats`.
@@ -284,6 +374,9 @@ pub struct IndexPage {
     pub next: Option<String>,
     pub page_no: usize,
     pub pages: usize,
+    /// False for anonymous visitors where results are for signed-in staff only: the page then
+    /// shows the totals and says how to see the projects.
+    pub projects_visible: bool,
 }
 
 /// Projects on one page of `/evaluations`.
@@ -312,7 +405,11 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
     q.limit = PAGE;
     q.offset = p.number("offset", 0)?;
     let catalog = app.search.catalog();
-    let page = app.evaluations.page(&q)?;
+    let projects_visible = may_read_projects(&app, &viewer);
+    let mut page = app.evaluations.page(&q)?;
+    if !projects_visible {
+        page.projects.clear();
+    }
     let link = |offset: usize| page_link(&q, offset);
     let (page_no, pages) = page.page_of();
     let imports = app.store.evaluation_recent_imports(20)?;
@@ -329,6 +426,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
         next: page.next_offset().map(link),
         page_no,
         pages,
+        projects_visible,
         years: page.years,
         projects: page.projects,
         types: catalog
@@ -439,6 +537,7 @@ pub struct CandidatesPage {
 }
 
 pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
+    require_reader(&app, &viewer)?;
     html(&CandidatesPage {
         nav: viewer.nav(),
         items: app.curation.candidate_views()?,
@@ -446,7 +545,11 @@ pub async fn candidates(State(app): State<AppState>, viewer: Viewer) -> Page {
 }
 
 /// `GET /api/v1/evaluations/candidates`: candidates with their evidence and indicator draft.
-pub async fn candidates_api(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn candidates_api(
+    State(app): State<AppState>,
+    viewer: Viewer,
+) -> Result<Json<Value>, ApiError> {
+    require_reader(&app, &viewer)?;
     let items: Vec<Value> = app
         .curation
         .candidate_views()?
@@ -475,6 +578,7 @@ pub struct RowsPage {
 /// `/evaluations/rows?indicator=CODE`: every row counted in the indicator's statistics, with
 /// its file, sheet and row.
 pub async fn rows(State(app): State<AppState>, viewer: Viewer, p: Params) -> Page {
+    require_reader(&app, &viewer)?;
     let code = p
         .text("indicator")
         .ok_or_else(|| AppError::bad("invalid_parameter", "请指定指标编码：?indicator=编码"))?;

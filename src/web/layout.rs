@@ -54,3 +54,30 @@ pub fn download(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
     )
         .into_response()
 }
+
+/// Curators' display names (姓名) by login, for the pages that name who did what: revision
+/// logs, proposals and the audit log record the login, which stays the key; people read names.
+#[derive(Debug, Clone, Default)]
+pub struct People(std::collections::HashMap<String, String>);
+
+impl People {
+    pub fn load(store: &crate::store::Store) -> Result<People, crate::store::StoreError> {
+        Ok(People(
+            store
+                .users()?
+                .into_iter()
+                .filter(|u| !u.display.trim().is_empty())
+                .map(|u| (u.name.clone(), u.display))
+                .collect(),
+        ))
+    }
+
+    /// "张三（zhangsan）" for a login with a display name; the login itself otherwise
+    /// (the command line, a removed account).
+    pub fn shown(&self, login: &str) -> String {
+        match self.0.get(login) {
+            Some(d) => format!("{d}（{login}）"),
+            None => login.to_string(),
+        }
+    }
+}

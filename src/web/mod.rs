@@ -112,6 +112,7 @@ pub fn router(app: AppState) -> Router {
             post(evaluations::propose_candidate_api),
         )
         .route("/evaluations/rows", get(evaluations::rows))
+        .route("/evaluations/projects/{id}", get(evaluations::project_page))
         .route(
             "/api/v1/evaluations/import",
             axum::routing::post(evaluations::import_api),
@@ -148,6 +149,10 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/training/sessions/{id}/present", get(training::present))
         .route(
+            "/training/sessions/{id}/present/{n}",
+            get(training::present_slide),
+        )
+        .route(
             "/training/sessions/{id}/summary",
             get(training::summary_page),
         )
@@ -183,6 +188,8 @@ pub fn router(app: AppState) -> Router {
         .route("/static/app.js", get(js))
         .route("/static/draft.css", get(draft_css))
         .route("/static/draft.js", get(draft_js))
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::serve))
         .route("/api/v1/search", get(api::search))
@@ -325,6 +332,14 @@ async fn js() -> impl IntoResponse {
     )
 }
 
+/// Browsers ask for `/favicon.ico` on every page; an SVG answers it in every current browser.
+async fn favicon() -> impl IntoResponse {
+    static_text(
+        "image/svg+xml",
+        include_str!("../../templates/static/favicon.svg"),
+    )
+}
+
 /// The drafting page's own styles and script, apart from the shared ones.
 async fn draft_css() -> impl IntoResponse {
     static_text(
@@ -354,28 +369,34 @@ fn static_text(content_type: &'static str, body: &'static str) -> impl IntoRespo
 /// Checks filter values against the catalog, so a mistyped filter is explained, not silently empty.
 fn check_filters(app: &App, f: &Filters) -> Result<(), AppError> {
     let catalog = app.search.catalog();
-    // Every framework's headings: 部门整体支出 indicators are filed under 决策指标, 过程指标 …
-    let fw = crate::domain::Framework {
-        level1: catalog.headings(),
-        ..catalog.framework().clone()
-    };
+    // Every framework's headings are valid filters (部门整体支出 files indicators under 决策指标,
+    // 过程指标 …): /framework links each of them, and one with no indicator yet answers an empty
+    // result, not an error.
+    let level1 = catalog.headings();
     let bad = |what: &str, v: &str, allowed: Vec<String>| {
         AppError::bad(
             "invalid_filter",
             format!("筛选条件 {what}=“{v}”无效；可选：{}", allowed.join("、")),
         )
     };
+    let distinct = |names: Vec<String>| {
+        let mut seen = std::collections::HashSet::new();
+        names
+            .into_iter()
+            .filter(|n| seen.insert(n.clone()))
+            .collect::<Vec<_>>()
+    };
     if let Some(v) = &f.level1
-        && !fw.level1.iter().any(|l| &l.name == v)
+        && !level1.iter().any(|l| &l.name == v)
     {
         return Err(bad(
             "level1",
             v,
-            fw.level1.iter().map(|l| l.name.clone()).collect(),
+            distinct(level1.iter().map(|l| l.name.clone()).collect()),
         ));
     }
     if let Some(v) = &f.level2 {
-        let all: Vec<String> = fw.level1.iter().flat_map(|l| l.level2.clone()).collect();
+        let all = distinct(level1.iter().flat_map(|l| l.level2.clone()).collect());
         if !all.contains(v) {
             return Err(bad("level2", v, all));
         }

@@ -3,7 +3,7 @@
 use super::auth::{Nav, Viewer};
 use super::error::{AppError, PageError};
 use super::extract::Path;
-use super::layout::ErrorPage;
+use super::layout::{ErrorPage, People};
 use super::params::Params;
 use super::response::{Page, html};
 use super::{AppState, run_search};
@@ -25,6 +25,8 @@ pub struct SearchPage {
     pub nav: Nav,
     pub q: String,
     pub view: ResultsView,
+    /// Each hit with the project types it applies to, named (two 教职工满意度 differ by type).
+    pub cards: Vec<(service::HitView, String)>,
     pub groups: Vec<(String, Vec<ProjectType>)>,
     pub edition: String,
     pub indicators: usize,
@@ -44,14 +46,34 @@ pub async fn search(State(app): State<AppState>, viewer: Viewer, p: Params) -> P
         }
     };
     let catalog = app.search.catalog();
+    let mut view = service::results_view(&req, &res, &p.0, &catalog);
+    let cards = std::mem::take(&mut view.hits)
+        .into_iter()
+        .zip(&res.hits)
+        .map(|(v, h)| (v, type_line(&catalog, &h.indicator)))
+        .collect();
     html(&SearchPage {
         nav: viewer.nav(),
-        view: service::results_view(&req, &res, &p.0, &catalog),
+        view,
+        cards,
         q: req.q,
         groups: browse::groups(&catalog),
         edition: catalog.edition.clone(),
         indicators: app.search.len(),
     })
+}
+
+/// The project types a hit applies to, for its card: one or two by name, then how many more.
+fn type_line(catalog: &crate::domain::Catalog, ind: &Indicator) -> String {
+    let names: Vec<&str> = catalog
+        .types_of(&ind.project_types, &ind.natures)
+        .map(|t| t.name.as_str())
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        1 | 2 => names.join("、"),
+        n => format!("{}等 {n} 类项目", names[..2].join("、")),
+    }
 }
 
 pub struct TypeRef {
@@ -81,6 +103,10 @@ pub struct IndicatorPage {
     pub came_from: Option<Retired>,
     /// What imported evaluations say about it (the 评价实践 section).
     pub practice: Option<std::sync::Arc<practice::PracticeView>>,
+    /// Who wrote and reviewed each revision, by name.
+    pub people: People,
+    /// Whether the rows behind the statistics may be listed to this caller.
+    pub rows_visible: bool,
 }
 
 /// The project types an indicator applies to (core or not) and its spending natures, named.
@@ -137,6 +163,8 @@ fn indicator_page(
         .rfind(|e| e.revision_of(code) == Some(shown))
         .map(|e| e.name);
     Ok(IndicatorPage {
+        people: People::load(&app.store)?,
+        rows_visible: app.config.evaluations_public || nav.user.is_some(),
         nav,
         practice,
         ind,

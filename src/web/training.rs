@@ -216,6 +216,26 @@ pub struct SessionPage {
     pub items: Vec<ItemView>,
     pub parts: Vec<(&'static str, &'static str)>,
     pub types: Vec<(String, String)>,
+    /// What was wrong with the last addition, shown beside the form (with what was typed).
+    pub error: Option<(String, String)>,
+}
+
+fn session_view(
+    app: &AppState,
+    viewer: &Viewer,
+    s: TrainingSession,
+    error: Option<(String, String)>,
+) -> Result<String, AppError> {
+    let e = app.training.editor(&s);
+    Ok(SessionPage {
+        nav: viewer.nav(),
+        items: e.items,
+        parts: e.parts,
+        types: e.types,
+        s,
+        error,
+    }
+    .render()?)
 }
 
 pub async fn session_page(
@@ -225,14 +245,7 @@ pub async fn session_page(
     Path(id): Path<String>,
 ) -> Page {
     let s = editable_session(&app, &viewer, &id)?;
-    let e = app.training.editor(&s);
-    html(&SessionPage {
-        nav: viewer.nav(),
-        items: e.items,
-        parts: e.parts,
-        types: e.types,
-        s,
-    })
+    Ok(Html(session_view(&app, &viewer, s, None)?).into_response())
 }
 
 /// The editor's form (see `Training::edit_session`).
@@ -242,10 +255,23 @@ pub async fn session_submit(
     _: Require<Editor>,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
     let mut s = editable_session(&app, &viewer, &id)?;
-    app.training.edit_session(&mut s, &fields)?;
-    Ok(Redirect::to(&format!("/training/sessions/{}#items", s.id)))
+    match app.training.edit_session(&mut s, &fields) {
+        Ok(()) => Ok(Redirect::to(&format!("/training/sessions/{}#items", s.id)).into_response()),
+        // A name that is no indicator, or several: said beside the form, the typing kept.
+        Err(crate::training::TrainingError::Invalid { message, .. }) => {
+            let typed = fields
+                .iter()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let s = app.training.session(&id)?;
+            let page = session_view(&app, &viewer, s, Some((message, typed)))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+        }
+        Err(e) => Err(AppError::from(e).into()),
+    }
 }
 
 // ---- presentation ----
@@ -256,6 +282,9 @@ pub struct PresentPage {
     pub s: TrainingSession,
     pub slides: Vec<Slide>,
     pub base: String,
+    /// The slide this address shows (1-based): each slide has its own address, so the
+    /// presentation advances by links where JavaScript is off.
+    pub current: usize,
 }
 
 impl PresentPage {
@@ -276,11 +305,36 @@ pub async fn present(
     State(app): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Html<String>, PageError> {
-    let s = app.training.session(&id)?;
-    let base = base_url(&headers);
+) -> Page {
+    present_page(&app, &headers, &id, 1)
+}
+
+/// `/training/sessions/{id}/present/{n}`: the presentation open at slide `n`.
+pub async fn present_slide(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path((id, n)): Path<(String, usize)>,
+) -> Page {
+    present_page(&app, &headers, &id, n)
+}
+
+fn present_page(app: &AppState, headers: &HeaderMap, id: &str, current: usize) -> Page {
+    let s = app.training.session(id)?;
+    let base = base_url(headers);
     let slides = app.training.slides(&s, &base)?;
-    Ok(Html(PresentPage { s, slides, base }.render()?))
+    if current == 0 || current > slides.len() {
+        return Err(AppError::not_found(
+            "slide_not_found",
+            format!("这个课程只有 {} 页幻灯片。", slides.len()),
+        )
+        .into());
+    }
+    html(&PresentPage {
+        s,
+        slides,
+        base,
+        current,
+    })
 }
 
 // ---- trainees ----

@@ -25,20 +25,37 @@ function highlighted(html) {
   return frag;
 }
 
+// On a phone the search facets fold behind their 筛选 button, so the first result is on the
+// first screen; without JavaScript they stay open.
+if (matchMedia('(max-width: 800px)').matches) {
+  document.querySelectorAll('details.facet-fold').forEach((d) => { d.open = false; });
+}
+
+// The suggestion list follows the WAI-ARIA combobox pattern: the input is the combobox, the
+// list its listbox, the highlighted option named by aria-activedescendant. Esc closes the list
+// first and leaves the query alone (a second Esc clears it, as the browser would).
 document.querySelectorAll('input[data-suggest]').forEach(function (input) {
-  // In the drafting table the pick fills the "add" field; in the search box it opens the indicator.
-  const picking = input.id === 'add';
-  const list = document.getElementById(picking ? 'add-suggestions' : 'suggestions');
+  // In the drafting table and a training session the pick fills the field (a code); in the
+  // search box it opens the indicator.
+  const picking = input.id === 'add' || 'pick' in input.dataset;
+  const listId = input.dataset.suggestList || (input.id === 'add' ? 'add-suggestions' : 'suggestions');
+  const list = document.getElementById(listId);
   if (!list) return;
   let items = [], active = -1, timer = null, seq = 0;
 
-  function close() { list.hidden = true; list.replaceChildren(); items = []; active = -1; input.setAttribute('aria-expanded', 'false'); }
+  function close() {
+    list.hidden = true; list.replaceChildren(); items = []; active = -1;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+  }
   function select(i) {
     active = i;
     Array.from(list.children).forEach((li, j) => li.setAttribute('aria-selected', j === i ? 'true' : 'false'));
+    input.setAttribute('aria-activedescendant', listId + '-' + i);
+    list.children[i].scrollIntoView({ block: 'nearest' });
   }
   function open(code) {
-    if (picking) { input.value = code; close(); input.form.requestSubmit(); return; }
+    if (picking) { input.value = code; close(); if (input.form) input.form.requestSubmit(); return; }
     window.location.href = '/indicators/' + encodeURIComponent(code);
   }
 
@@ -55,29 +72,34 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
       items.forEach((s, i) => {
         const li = document.createElement('li');
         li.setAttribute('role', 'option');
+        li.id = listId + '-' + i;
+        li.setAttribute('aria-selected', 'false');
         const name = el('span');
         name.appendChild(highlighted(s.name_html));
         li.appendChild(name);
         li.appendChild(el('small', (s.level2 || '') + (s.unit ? ' · ' + s.unit : '')));
         li.addEventListener('mousedown', (e) => { e.preventDefault(); open(s.code); });
         list.appendChild(li);
-        if (i === 0) li.setAttribute('aria-selected', 'false');
       });
       list.hidden = items.length === 0;
       input.setAttribute('aria-expanded', items.length ? 'true' : 'false');
+      input.removeAttribute('aria-activedescendant');
       active = -1;
     } catch (_) { /* offline or aborted: the form still works */ }
   }
 
+  list.setAttribute('role', 'listbox');
   input.setAttribute('role', 'combobox');
-  input.setAttribute('aria-controls', 'suggestions');
+  input.setAttribute('aria-controls', listId);
+  input.setAttribute('aria-autocomplete', 'list');
+  input.setAttribute('aria-expanded', 'false');
   input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(fetchSuggestions, 80); });
   input.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !list.hidden) { e.preventDefault(); close(); return; }
     if (list.hidden || !items.length) return;
     if (e.key === 'ArrowDown') { e.preventDefault(); select((active + 1) % items.length); }
     else if (e.key === 'ArrowUp') { e.preventDefault(); select((active - 1 + items.length) % items.length); }
     else if (e.key === 'Enter' && active >= 0) { e.preventDefault(); open(items[active].code); }
-    else if (e.key === 'Escape') { close(); }
   });
   input.addEventListener('blur', () => setTimeout(close, 150));
 });

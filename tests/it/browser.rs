@@ -228,7 +228,10 @@ for (const el of [s, ...s.querySelectorAll('*')]) {
 const d = document.documentElement;
 if (d.scrollHeight > d.clientHeight + 1 || d.scrollWidth > d.clientWidth + 1) bad.push('document');
 const small = [...s.querySelectorAll('*')].filter((el) => el.childElementCount === 0 && el.textContent.trim() && parseFloat(getComputedStyle(el).fontSize) < 12).map((el) => el.textContent.trim().slice(0, 20));
-return { bad, small, font: parseFloat(getComputedStyle(s).fontSize), counter: document.getElementById('counter').textContent, slide: s.dataset.slide, w: innerWidth, h: innerHeight };
+const text = [...s.querySelectorAll('*')].filter((el) => el.childElementCount === 0 && el.textContent.trim() && !el.closest('.keys, .permalink'));
+const body = Math.min(...text.map((el) => parseFloat(getComputedStyle(el).fontSize)));
+const rows = Math.max(0, ...[...s.querySelectorAll('tbody')].map((t) => t.rows.length));
+return { bad, small, body, rows, font: parseFloat(getComputedStyle(s).fontSize), counter: document.getElementById('counter').textContent, slide: s.dataset.slide, path: location.pathname, w: innerWidth, h: innerHeight };
 "#;
 
 #[tokio::test]
@@ -283,8 +286,8 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     b.wait_for("return document.querySelectorAll('.session-items li').length === 6")
         .await;
 
-    // Present it at projector resolution, with the keyboard only.
-    b.set_viewport(1280, 720).await;
+    // Present it on a 1920×1080 projector, with the keyboard only.
+    b.set_viewport(1920, 1080).await;
     b.goto(&app.url(&format!("/training/sessions/{id}/present")))
         .await;
     let total = b
@@ -292,24 +295,33 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
         .await
         .as_u64()
         .unwrap();
-    // Title, three framework pages, one indicator, three example slides, one exercise.
-    assert_eq!(total, 9);
+    // Title, three framework pages (the rules on two), one indicator, the example's bad table,
+    // its corrected table (two slides when it has more than seven rows) and notes, one exercise.
+    assert!(total >= 10, "{total} slides");
     let mut join_code = String::new();
     for n in 1..=total {
         let v = b.eval(SLIDE_CHECK).await;
-        assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(1280), Some(720)));
+        assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(1920), Some(1080)));
         assert_eq!(v["counter"], format!("{n} / {total}"), "{v}");
+        assert!(
+            v["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/present/{n}")),
+            "each slide has its address: {v}"
+        );
         assert!(
             v["bad"].as_array().unwrap().is_empty(),
             "slide {n} overflows: {v}"
         );
         assert!(
-            v["font"].as_f64().unwrap() >= 18.0,
-            "slide {n} type too small: {v}"
+            v["body"].as_f64().unwrap() >= 32.0,
+            "slide {n}: body text under 32 px, unreadable from the back of a room: {v}"
         );
+        assert!(v["rows"].as_u64().unwrap() <= 7, "slide {n}: {v}");
         assert!(v["small"].as_array().unwrap().is_empty(), "slide {n}: {v}");
         let png = b.screenshot().await;
-        assert_eq!(png_size(&png), (1280, 720));
+        assert_eq!(png_size(&png), (1920, 1080));
         std::fs::write(shots.join(format!("training-slide-{n:02}.png")), &png).unwrap();
         let code = b
             .eval("const c = document.querySelector('.slide.active [data-join-code]'); return c ? c.textContent : ''")
@@ -325,7 +337,13 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     b.press(ARROW_LEFT).await;
     let v = b.eval(SLIDE_CHECK).await;
     assert_eq!(v["counter"], format!("{} / {total}", total - 2));
-    assert!(b.eval("return location.hash").await == format!("#{}", total - 2));
+    let path = b.eval("return location.pathname").await;
+    assert!(
+        path.as_str()
+            .unwrap()
+            .ends_with(&format!("/present/{}", total - 2)),
+        "{path}"
+    );
     b.press("f").await;
     let full = b
         .wait_for("return document.fullscreenElement !== null")
@@ -440,5 +458,198 @@ async fn a_curator_proposes_in_the_browser_and_a_reviewer_approves_it() {
     let text = b.eval("return document.body.innerText").await;
     let text = text.as_str().unwrap();
     assert!(text.contains("12800") && text.contains("第 2 版"), "{text}");
+    b.close().await;
+}
+
+/// Where the first result, the search button and the header are on a 390×844 phone.
+const PHONE_CHECK: &str = r#"
+const hit = document.querySelector('.hit');
+const button = document.querySelector('form.search button');
+const line = parseFloat(getComputedStyle(button).lineHeight) || parseFloat(getComputedStyle(button).fontSize) * 1.6;
+return { first: hit.getBoundingClientRect().top, button: button.getBoundingClientRect().height, line,
+  header: document.querySelector('header.top').getBoundingClientRect().height,
+  type: hit.querySelector('.tag.type') ? hit.querySelector('.tag.type').textContent : '',
+  w: innerWidth, h: innerHeight, scrollWidth: document.documentElement.scrollWidth };
+"#;
+
+#[tokio::test]
+async fn on_a_phone_the_first_result_is_on_the_first_screen() {
+    use crate::webdriver::{ARROW_DOWN, Browser};
+    let Some(chromium) = webdriver_tools("on_a_phone_the_first_result_is_on_the_first_screen")
+    else {
+        return;
+    };
+    let app = shared_app();
+    let b = Browser::start(&chromium).await;
+    b.set_viewport(390, 844).await;
+    b.goto(&app.url(&format!("/?q={}", enc("教职工满意度"))))
+        .await;
+    let v = b.eval(PHONE_CHECK).await;
+    assert_eq!((v["w"].as_u64(), v["h"].as_u64()), (Some(390), Some(844)));
+    assert!(
+        v["first"].as_f64().unwrap() < 800.0,
+        "first result below the first screen: {v}"
+    );
+    assert!(
+        v["button"].as_f64().unwrap() < 2.0 * v["line"].as_f64().unwrap(),
+        "the 搜索 button wraps: {v}"
+    );
+    assert!(
+        v["scrollWidth"].as_u64().unwrap() <= 390,
+        "the page scrolls sideways: {v}"
+    );
+    assert!(
+        !v["type"].as_str().unwrap().is_empty(),
+        "the card names the project type: {v}"
+    );
+    std::fs::write(
+        screenshot_dir().join("phone-search.png"),
+        b.screenshot().await,
+    )
+    .unwrap();
+    // The facets are one tap away.
+    let folded = b
+        .eval("return document.querySelector('details.facet-fold').open")
+        .await;
+    assert_eq!(folded, false);
+    b.click(&b.find("details.facet-fold > summary").await).await;
+    let shown = b
+        .eval("return document.querySelector('.facets').getBoundingClientRect().height > 100")
+        .await;
+    assert_eq!(shown, true);
+
+    // The suggestion list is a WAI-ARIA combobox; Esc closes it and keeps the query.
+    b.goto(&app.url("/")).await;
+    let input = b.find("#q").await;
+    b.send_keys(&input, "验收合").await;
+    b.wait_for("return document.querySelectorAll('#suggestions li').length")
+        .await;
+    let roles = b
+        .eval("const q = document.getElementById('q'); return [q.getAttribute('role'), q.getAttribute('aria-expanded'), q.getAttribute('aria-controls'), document.getElementById('suggestions').getAttribute('role')]")
+        .await;
+    assert_eq!(
+        roles,
+        serde_json::json!(["combobox", "true", "suggestions", "listbox"])
+    );
+    b.send_keys(&input, ARROW_DOWN).await;
+    let active = b
+        .eval("const id = document.getElementById('q').getAttribute('aria-activedescendant'); const li = id && document.getElementById(id); return li ? li.getAttribute('aria-selected') : 'none'")
+        .await;
+    assert_eq!(active, "true");
+    b.send_keys(&input, "\u{E00C}").await;
+    let after = b
+        .eval("const q = document.getElementById('q'); return [q.value, document.getElementById('suggestions').hidden, q.getAttribute('aria-expanded'), q.hasAttribute('aria-activedescendant')]")
+        .await;
+    assert_eq!(after, serde_json::json!(["验收合", true, "false", false]));
+    b.close().await;
+}
+
+#[test]
+fn without_javascript_each_slide_is_a_page_of_its_own() {
+    let Some(chromium) = chromium() else {
+        eprintln!(
+            "SKIPPED without_javascript_each_slide_is_a_page_of_its_own: chromium is not installed"
+        );
+        return;
+    };
+    let app = shared_app();
+    let id = app
+        .app
+        .training
+        .create_session(
+            "admin".into(),
+            "无脚本放映",
+            zhibiao::training::ItemSpec::framework_pages(),
+        )
+        .unwrap()
+        .id;
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&chromium, &profile)
+        .args(["--disable-javascript", "--dump-dom"])
+        .arg(app.url(&format!("/training/sessions/{id}/present/3")))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let shown: Vec<&str> = dom
+        .split("<section class=\"slide")
+        .skip(1)
+        .filter(|s| !s.split('>').next().unwrap().contains("hidden"))
+        .collect();
+    assert_eq!(shown.len(), 1, "{dom}");
+    assert!(
+        shown[0].starts_with(" active\" data-slide=\"3\""),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        dom.contains(&format!(
+            "href=\"/training/sessions/{id}/present/4\" rel=\"next\""
+        )),
+        "a link to the next slide"
+    );
+}
+
+/// The main pages at a laptop's, a projector's and a phone's size. Kept in docs/screenshots/
+/// when ZHIBIAO_SCREENSHOTS names that folder (README: how to regenerate them); otherwise in the
+/// test's own folder.
+#[tokio::test]
+async fn screenshots_of_the_main_pages_at_three_sizes() {
+    use crate::webdriver::Browser;
+    let Some(chromium) = webdriver_tools("screenshots_of_the_main_pages_at_three_sizes") else {
+        return;
+    };
+    let dir = std::env::var_os("ZHIBIAO_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(screenshot_dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = crate::helpers::curation_app();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("evaluations/demo/self-evaluations-2024.csv");
+    let editor = crate::helpers::Session::login(&app, "editor").await;
+    let (status, _) = editor
+        .post_raw(
+            "/api/v1/evaluations/import?dry_run=false&file=self-evaluations-2024.csv",
+            std::fs::read(demo).unwrap(),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, session) = editor
+        .post(
+            "/api/v1/training/sessions",
+            serde_json::json!({ "title": "绩效目标编制培训", "items": [
+                { "kind": "example", "project_type": "water_env" }
+            ] }),
+        )
+        .await;
+    let sid = session["session"]["id"].as_str().unwrap().to_string();
+    let project = {
+        let html = app.get("/evaluations").await.text().await.unwrap();
+        let at = html.find("href=\"/evaluations/projects/").unwrap() + 6;
+        html[at..].split('"').next().unwrap().to_string()
+    };
+    let pages: Vec<(&str, String)> = vec![
+        ("search", format!("/?q={}", enc("道路 满意度"))),
+        ("indicator", "/indicators/DL-001".into()),
+        ("browse", "/browse/road".into()),
+        ("drafting", "/drafts/new".into()),
+        ("evaluations", "/evaluations".into()),
+        ("evaluation-project", project),
+        (
+            "training-slide",
+            format!("/training/sessions/{sid}/present/2"),
+        ),
+    ];
+    let b = Browser::start(&chromium).await;
+    for (w, h) in [(1366, 768), (1920, 1080), (390, 844)] {
+        b.set_viewport(w, h).await;
+        for (name, path) in &pages {
+            b.goto(&app.url(path)).await;
+            b.wait_for("return document.readyState === 'complete'")
+                .await;
+            let png = b.screenshot().await;
+            assert_eq!(png_size(&png), (w as u32, h as u32), "{name}");
+            std::fs::write(dir.join(format!("{name}-{w}x{h}.png")), png).unwrap();
+        }
+    }
     b.close().await;
 }

@@ -26,6 +26,7 @@ mod project_names;
 mod release;
 mod relevance;
 mod reworded;
+mod site;
 mod training;
 mod upload_fuzz;
 mod uploads;

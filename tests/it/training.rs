@@ -145,8 +145,9 @@ async fn sessions_need_an_account_and_are_presented_by_their_link() {
         .await
         .unwrap();
     let doc = Html::parse_document(&html);
-    // Title, 3 framework pages, 1 indicator, 3 example slides, 1 exercise.
-    assert_eq!(doc.select(&sel("section.slide")).count(), 9);
+    // Title, 3 framework pages (the eight review rules on two slides), 1 indicator, the
+    // example's bad table, its nine-row corrected table on two slides and notes, 1 exercise.
+    assert_eq!(doc.select(&sel("section.slide")).count(), 11);
     assert!(
         doc.select(&sel("header.top")).next().is_none(),
         "no site chrome"
@@ -175,7 +176,8 @@ async fn sessions_need_an_account_and_are_presented_by_their_link() {
             &[("action", "add"), ("kind", "indicator"), ("code", "NOPE-1")],
         )
         .await;
-    assert_eq!(s, 400);
+    // Said beside the form (the page again, with what was typed), not an error page.
+    assert_eq!(s, 422);
     let admin_free = Session::login(&app, "reviewer").await;
     let (s, _) = admin_free
         .form(
@@ -218,25 +220,52 @@ async fn example_slides_show_exactly_the_rules_lint_reports() {
         .await
         .unwrap();
     let doc = Html::parse_document(&html);
-    let slides: Vec<_> = doc.select(&sel("section.slide")).collect();
+    // Each example is its bad table, its corrected table (each on as many slides as it takes,
+    // at most seven rows a slide) and a note, in the order of the items.
+    let mut tables: Vec<(String, Vec<Vec<String>>, Vec<String>)> = Vec::new();
+    // The table of the slide before, if it had one: a slide continues it when it shows the same.
+    let mut previous: Option<String> = None;
+    for slide in doc.select(&sel("section.slide")) {
+        let which = slide
+            .select(&sel("table.annotated"))
+            .next()
+            .map(|t| t.value().attr("data-table").unwrap().to_string());
+        let Some(which) = which else {
+            previous = None;
+            continue;
+        };
+        let rows: Vec<Vec<String>> = slide
+            .select(&sel("table.annotated tbody tr"))
+            .map(|tr| {
+                tr.select(&sel("[data-rule]"))
+                    .map(|s| s.value().attr("data-rule").unwrap().to_string())
+                    .collect()
+            })
+            .collect();
+        assert!(rows.len() <= 7, "a slide of {} rows", rows.len());
+        let general: Vec<String> = slide
+            .select(&sel("ul.general [data-rule]"))
+            .map(|s| s.value().attr("data-rule").unwrap().to_string())
+            .collect();
+        if previous.as_deref() == Some(which.as_str()) {
+            let last = tables.last_mut().unwrap();
+            last.1.extend(rows);
+            last.2.extend(general);
+        } else {
+            tables.push((which.clone(), rows, general));
+        }
+        previous = Some(which);
+    }
     for (n, t) in types.iter().enumerate() {
         let (_, api) = app.json(&format!("/api/v1/training/examples/{t}")).await;
-        // Slides 1 + 3n + 1 (bad) and + 2 (good), after the title slide.
-        for (k, which) in [(1, "bad"), (2, "good")] {
-            let slide = &slides[3 * n + k];
-            let shown: Vec<Vec<String>> = slide
-                .select(&sel("table.annotated tbody tr"))
-                .map(|tr| {
-                    tr.select(&sel("[data-rule]"))
-                        .map(|s| s.value().attr("data-rule").unwrap().to_string())
-                        .collect()
-                })
-                .collect();
-            let general: Vec<String> = slide
-                .select(&sel("ul.general [data-rule]"))
-                .map(|s| s.value().attr("data-rule").unwrap().to_string())
-                .collect();
-            assert_eq!((shown, general), api_rules(&api[which]), "{t} {which}");
+        for (k, which) in [(0, "bad"), (1, "good")] {
+            let (w, shown, general) = &tables[2 * n + k];
+            assert_eq!(w, which);
+            assert_eq!(
+                (shown.clone(), general.clone()),
+                api_rules(&api[which]),
+                "{t} {which}"
+            );
         }
     }
 }
