@@ -1551,6 +1551,58 @@ mod tests {
         index_of(inds)
     }
 
+    /// A relaxed project name: two indicators share two generic words of it (运营, 补助), one
+    /// holds its subject (敬老院). Plain weights put the two generic words first; subject first
+    /// puts the subject's indicator first.
+    fn relaxed_order(subject_first: bool) -> Vec<String> {
+        let mut inds = vec![
+            ind("A01", "运营补助车辆数", "反映车辆情况。"),
+            ind("A02", "运营补助资金到位率", "反映资金情况。"),
+            ind("B01", "敬老院床位数", "反映床位情况。"),
+        ];
+        for i in 0..20 {
+            inds.push(ind(
+                &format!("F{i:03}"),
+                &format!("受益人数{i}"),
+                "反映受益情况。",
+            ));
+        }
+        let (_dir, index) = index_of(inds);
+        let mut req = SearchRequest::new("城市敬老院运营补助");
+        req.subject_first = subject_first;
+        let res = index.search(&req).unwrap();
+        assert!(res.relaxed.is_some(), "the name is relaxed");
+        res.hits.iter().map(|h| h.indicator.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_relaxed_name_ranks_its_subject_above_its_generic_words() {
+        let subject = relaxed_order(true);
+        assert_eq!(
+            subject.first().map(String::as_str),
+            Some("敬老院床位数"),
+            "{subject:?}"
+        );
+        let plain = relaxed_order(false);
+        assert_ne!(
+            plain.first().map(String::as_str),
+            Some("敬老院床位数"),
+            "{plain:?}"
+        );
+    }
+
+    #[test]
+    fn generic_words_weigh_less_only_beside_a_subject() {
+        let (_dir, index) = index_of(vec![ind("A01", "敬老院床位数", "反映床位情况。")]);
+        let g =
+            |w: &[&str]| -> Vec<Vec<String>> { w.iter().map(|w| vec![w.to_string()]).collect() };
+        assert_eq!(
+            index.topic_weights(&g(&["敬老院", "运营", "城市"])),
+            vec![1.0, GENERIC_WEIGHT, GENERIC_WEIGHT]
+        );
+        assert_eq!(index.topic_weights(&g(&["运行", "维护"])), vec![1.0, 1.0]);
+    }
+
     #[test]
     fn a_code_is_found_typed_in_either_case_whatever_case_it_is_written_in() {
         let inds = vec![

@@ -296,6 +296,23 @@ mod tests {
     }
 
     #[test]
+    fn generic_words_are_read_from_their_file_and_are_not_boilerplate() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("generic.txt"), "# c\n运营 建设\n城市\n").unwrap();
+        let v = Vocabulary::load(dir.path()).unwrap();
+        for w in ["运营", "建设", "城市"] {
+            assert!(v.is_generic(w), "{w}");
+        }
+        assert!(!v.is_generic("敬老院"));
+        let bundled = Vocabulary::load(&default_dir()).unwrap();
+        assert!(bundled.is_generic("运营") && !bundled.is_generic("敬老院"));
+        assert!(
+            !bundled.is_boilerplate("运营"),
+            "generic words are kept, not set aside"
+        );
+    }
+
+    #[test]
     fn the_bundled_vocabulary_loads() {
         let v = Vocabulary::load(&default_dir()).unwrap();
         assert!(v.dictionary.len() >= 500, "{}", v.dictionary.len());
