@@ -753,15 +753,13 @@ impl SearchIndex {
     fn relaxed_plan(
         &self,
         searcher: &Searcher,
-        q: &str,
+        req: &SearchRequest,
         groups: &[Vec<String>],
         min: usize,
-        filters: &Filters,
         types: &[String],
-        subject_first: bool,
     ) -> Plan {
-        let mut plan = self.plan(searcher, q, filters, Reach::WithTypeNames);
-        let scale = if subject_first {
+        let mut plan = self.plan(searcher, &req.q, &req.filters, Reach::WithTypeNames);
+        let scale = if req.subject_first {
             self.topic_weights(groups)
         } else {
             Vec::new()
@@ -1091,15 +1089,7 @@ impl SearchIndex {
                     .collect();
                 by_frequency.sort_by_key(|w| std::cmp::Reverse(w.0));
                 for min in (1..=n).rev() {
-                    let p = self.relaxed_plan(
-                        &searcher,
-                        &req.q,
-                        &groups,
-                        min,
-                        &req.filters,
-                        &types,
-                        req.subject_first,
-                    );
+                    let p = self.relaxed_plan(&searcher, req, &groups, min, &types);
                     let more = run(&p)?;
                     if more.total > found.total {
                         let mut set_aside = aside.clone();
