@@ -1060,12 +1060,9 @@ impl SearchIndex {
             && !named.is_empty()
         {
             let words = self.relaxable_words(&normalize(&req.q)).0;
-            let scale = if req.subject_first {
-                self.topic_weights(&words)
-            } else {
-                Vec::new()
-            };
-            seg.extend(self.named_type_channel(&searcher, &named, &words, &scale));
+            // Plain weights: the strict plan found a page, and a type's indicators that share the
+            // name's generic word (社区日间照料中心运营数) belong there above another domain's.
+            seg.extend(self.named_type_channel(&searcher, &named, &words, &[]));
             found = run(&plan)?;
         }
         if req.relax
