@@ -414,6 +414,9 @@ pub fn suggest_with(
     // One search for the name feeds recognition and the rows from the project's own words.
     let mut req = SearchRequest::new(input.project_name.trim());
     req.limit = NAME_HITS;
+    // Plain weights: the table takes hits within a share of the best, and a generic word of the
+    // name (培训, 监测) is often what one of its rows needs.
+    req.subject_first = false;
     let name_hits = search.search(&req)?.hits;
     let words = search.informative_words(&input.project_name);
     let recognised = recognise(

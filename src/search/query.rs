@@ -66,6 +66,9 @@ const NAMED_TYPE_WEIGHT: f32 = 10.0;
 const TYPE_EVIDENCE: usize = 5;
 /// Segments of at least this many characters are read as project names (`plan_segment`).
 const BOILERPLATE_FROM: usize = 6;
+/// What a generic word of a project name (`index/generic.txt`: 运营, 建设, 城市) weighs against a
+/// word of its subject, when the name has both.
+const GENERIC_WEIGHT: Score = 0.5;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 pub struct Filters {
@@ -94,6 +97,11 @@ pub struct SearchRequest {
     pub explain: bool,
     /// Set aside words when all of them together match fewer than a page (see `Relaxed`).
     pub relax: bool,
+    /// When relaxed, rank the words of the subject above generic ones (`index/generic.txt`), so
+    /// the page shows the subject's indicators first. The drafting assistant asks for the plain
+    /// weights: its table takes name hits within a share of the best one, and a generic word
+    /// (培训, 监测) is often what a row of the table needs.
+    pub subject_first: bool,
     /// Count facets over every match. They cost a pass over all matching documents' columns,
     /// so only callers that show them (the search page, API calls with `facets=1`) ask.
     pub facets: bool,
@@ -108,6 +116,7 @@ impl SearchRequest {
             filters: Filters::default(),
             explain: false,
             relax: true,
+            subject_first: true,
             facets: false,
         }
     }
@@ -385,7 +394,7 @@ impl SearchIndex {
         let n = words.len();
         let min = if n <= 2 { n } else { (2 * n).div_ceil(3) };
         let groups: Vec<Vec<String>> = words.iter().map(|w| vec![w.clone()]).collect();
-        self.word_groups_channel(searcher, label, &groups, min, weight, name_only)
+        self.word_groups_channel(searcher, label, &groups, &[], min, weight, name_only)
     }
 
     /// The words channel of a segment of `chars` characters. A long segment is a project name:
@@ -441,12 +450,18 @@ impl SearchIndex {
     }
 
     /// The words channel over groups of interchangeable words (a word and its synonyms): a
-    /// group is found when any of its words is; at least `min` groups must be.
+    /// group is found when any of its words is; at least `min` groups must be. Each group's
+    /// weight is scaled by its entry in `scale` (1 where there is none).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private builder of the words channels"
+    )]
     fn word_groups_channel(
         &self,
         searcher: &Searcher,
         label: &str,
         groups: &[Vec<String>],
+        scale: &[Score],
         min: usize,
         weight: Score,
         name_only: bool,
@@ -474,7 +489,8 @@ impl SearchIndex {
         let mut parts = Vec::new();
         let mut per_word = Vec::new();
         let mut common = common.into_iter();
-        for group in groups {
+        for (g, group) in groups.iter().enumerate() {
+            let scale = scale.get(g).copied().unwrap_or(1.0);
             let mut found_by = Vec::new();
             for w in group {
                 let common = common.next().unwrap_or(false);
@@ -486,7 +502,7 @@ impl SearchIndex {
                     found_by.push(parts.len());
                     parts.push(Part {
                         label: format!("{label}（{l}）{w}"),
-                        weight: weight * boost * self.idf(searcher, &t),
+                        weight: weight * scale * boost * self.idf(searcher, &t),
                         term: t,
                     });
                 }
@@ -737,13 +753,17 @@ impl SearchIndex {
     fn relaxed_plan(
         &self,
         searcher: &Searcher,
-        q: &str,
+        req: &SearchRequest,
         groups: &[Vec<String>],
         min: usize,
-        filters: &Filters,
         types: &[String],
     ) -> Plan {
-        let mut plan = self.plan(searcher, q, filters, Reach::WithTypeNames);
+        let mut plan = self.plan(searcher, &req.q, &req.filters, Reach::WithTypeNames);
+        let scale = if req.subject_first {
+            self.topic_weights(groups)
+        } else {
+            Vec::new()
+        };
         for w in groups.iter().flatten() {
             plan.marks.add(w);
         }
@@ -752,11 +772,12 @@ impl SearchIndex {
                 searcher,
                 "放宽词语",
                 groups,
+                &scale,
                 min,
                 WORDS_WEIGHT,
                 false,
             ));
-            seg.extend(self.named_type_channel(searcher, types, groups));
+            seg.extend(self.named_type_channel(searcher, types, groups, &scale));
         }
         plan
     }
@@ -829,13 +850,22 @@ impl SearchIndex {
         searcher: &Searcher,
         types: &[String],
         groups: &[Vec<String>],
+        scale: &[Score],
     ) -> Option<Channel> {
         if types.is_empty() || groups.is_empty() {
             return None;
         }
-        // Among them, those holding more and rarer words first, as with the words channel.
-        let words =
-            self.word_groups_channel(searcher, "所指类型词语", groups, 1, WORDS_WEIGHT, false)?;
+        // Among them, those holding more and rarer words (of the subject, with `scale`) first,
+        // as with the words channel.
+        let words = self.word_groups_channel(
+            searcher,
+            "所指类型词语",
+            groups,
+            scale,
+            1,
+            WORDS_WEIGHT,
+            false,
+        )?;
         let f = &self.fields;
         let of_type = BooleanQuery::new(
             types
@@ -882,6 +912,22 @@ impl SearchIndex {
                     .get(searcher, &term(self.fields.name_gram, &pair))
                     == 0
             })
+    }
+
+    /// How much each word group of a project name says about its subject: a generic word
+    /// (`index/generic.txt`) weighs `GENERIC_WEIGHT` beside a word of the subject, so 敬老院运营补助
+    /// ranks 敬老院 indicators above another domain's 运营 ones. A name of generic words only
+    /// (运行维护) keeps them whole.
+    fn topic_weights(&self, groups: &[Vec<String>]) -> Vec<Score> {
+        let generic: Vec<bool> = groups
+            .iter()
+            .map(|g| g.first().is_some_and(|w| self.vocab.is_generic(w)))
+            .collect();
+        let all = generic.iter().all(|g| *g);
+        generic
+            .into_iter()
+            .map(|g| if g && !all { GENERIC_WEIGHT } else { 1.0 })
+            .collect()
     }
 
     /// The informative words of a text (boilerplate and numbers set aside), each with what it
@@ -1014,7 +1060,9 @@ impl SearchIndex {
             && !named.is_empty()
         {
             let words = self.relaxable_words(&normalize(&req.q)).0;
-            seg.extend(self.named_type_channel(&searcher, &named, &words));
+            // Plain weights: the strict plan found a page, and a type's indicators that share the
+            // name's generic word (社区日间照料中心运营数) belong there above another domain's.
+            seg.extend(self.named_type_channel(&searcher, &named, &words, &[]));
             found = run(&plan)?;
         }
         if req.relax
@@ -1038,8 +1086,7 @@ impl SearchIndex {
                     .collect();
                 by_frequency.sort_by_key(|w| std::cmp::Reverse(w.0));
                 for min in (1..=n).rev() {
-                    let p =
-                        self.relaxed_plan(&searcher, &req.q, &groups, min, &req.filters, &types);
+                    let p = self.relaxed_plan(&searcher, req, &groups, min, &types);
                     let more = run(&p)?;
                     if more.total > found.total {
                         let mut set_aside = aside.clone();
@@ -1489,6 +1536,58 @@ mod tests {
             .map(|(i, n)| ind(&format!("N{i:03}"), n, "反映情况。"))
             .collect();
         index_of(inds)
+    }
+
+    /// A relaxed project name: two indicators share two generic words of it (运营, 补助), one
+    /// holds its subject (敬老院). Plain weights put the two generic words first; subject first
+    /// puts the subject's indicator first.
+    fn relaxed_order(subject_first: bool) -> Vec<String> {
+        let mut inds = vec![
+            ind("A01", "运营补助车辆数", "反映车辆情况。"),
+            ind("A02", "运营补助资金到位率", "反映资金情况。"),
+            ind("B01", "敬老院床位数", "反映床位情况。"),
+        ];
+        for i in 0..20 {
+            inds.push(ind(
+                &format!("F{i:03}"),
+                &format!("受益人数{i}"),
+                "反映受益情况。",
+            ));
+        }
+        let (_dir, index) = index_of(inds);
+        let mut req = SearchRequest::new("城市敬老院运营补助");
+        req.subject_first = subject_first;
+        let res = index.search(&req).unwrap();
+        assert!(res.relaxed.is_some(), "the name is relaxed");
+        res.hits.iter().map(|h| h.indicator.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_relaxed_name_ranks_its_subject_above_its_generic_words() {
+        let subject = relaxed_order(true);
+        assert_eq!(
+            subject.first().map(String::as_str),
+            Some("敬老院床位数"),
+            "{subject:?}"
+        );
+        let plain = relaxed_order(false);
+        assert_ne!(
+            plain.first().map(String::as_str),
+            Some("敬老院床位数"),
+            "{plain:?}"
+        );
+    }
+
+    #[test]
+    fn generic_words_weigh_less_only_beside_a_subject() {
+        let (_dir, index) = index_of(vec![ind("A01", "敬老院床位数", "反映床位情况。")]);
+        let g =
+            |w: &[&str]| -> Vec<Vec<String>> { w.iter().map(|w| vec![w.to_string()]).collect() };
+        assert_eq!(
+            index.topic_weights(&g(&["敬老院", "运营", "城市"])),
+            vec![1.0, GENERIC_WEIGHT, GENERIC_WEIGHT]
+        );
+        assert_eq!(index.topic_weights(&g(&["运行", "维护"])), vec![1.0, 1.0]);
     }
 
     #[test]

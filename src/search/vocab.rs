@@ -23,6 +23,10 @@ pub struct Vocabulary {
     pub boilerplate: HashSet<String>,
     /// Spending-nature cues (`natures.txt`): nature code and the words that reveal it, in order.
     pub nature_cues: Vec<(String, Vec<String>)>,
+    /// Generic project-name words (`generic.txt`: 运营, 建设, 管理, 城市 …): they say how or where
+    /// money is spent, in every domain, so they weigh less than the words of the project's
+    /// subject. Query-side only, so not part of `hash`.
+    pub generic: HashSet<String>,
     pub hash: String,
     /// Every synonym of two characters or more, found in a query in one pass (a query used to
     /// be searched for each of them in turn, a twentieth of a search).
@@ -47,8 +51,8 @@ fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 impl Vocabulary {
-    /// Loads `user_dict.txt`, `synonyms.txt`, `stop_words.txt`, `boilerplate.txt` and
-    /// `natures.txt` from `dir` (each optional).
+    /// Loads `user_dict.txt`, `synonyms.txt`, `stop_words.txt`, `boilerplate.txt`,
+    /// `natures.txt` and `generic.txt` from `dir` (each optional).
     pub fn load(dir: &Path) -> Result<Vocabulary, VocabError> {
         let read = |name: &str| -> Result<String, VocabError> {
             let path = dir.join(name);
@@ -78,7 +82,16 @@ impl Vocabulary {
                 Some((code, words.map(normalize).collect()))
             })
             .collect();
+        v.generic = content_lines(&read("generic.txt")?)
+            .flat_map(|(_, l)| l.split_whitespace().map(normalize).collect::<Vec<_>>())
+            .collect();
         Ok(v)
+    }
+
+    /// Whether a query word is generic (`generic.txt`): it tells the nature or the place of the
+    /// spending, not its subject.
+    pub fn is_generic(&self, word: &str) -> bool {
+        self.generic.contains(word)
     }
 
     /// Whether a query word says nothing about what an indicator measures: listed boilerplate,
@@ -152,6 +165,7 @@ impl Vocabulary {
             stop_words,
             boilerplate: HashSet::new(),
             nature_cues: Vec::new(),
+            generic: HashSet::new(),
             hash: format!("{:x}", hasher.finalize()),
             finder,
             owners,
@@ -279,6 +293,23 @@ mod tests {
         for w in ["第一书记", "普查", "次", "十四五", "批次"] {
             assert!(!v.is_boilerplate(w), "{w}");
         }
+    }
+
+    #[test]
+    fn generic_words_are_read_from_their_file_and_are_not_boilerplate() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("generic.txt"), "# c\n运营 建设\n城市\n").unwrap();
+        let v = Vocabulary::load(dir.path()).unwrap();
+        for w in ["运营", "建设", "城市"] {
+            assert!(v.is_generic(w), "{w}");
+        }
+        assert!(!v.is_generic("敬老院"));
+        let bundled = Vocabulary::load(&default_dir()).unwrap();
+        assert!(bundled.is_generic("运营") && !bundled.is_generic("敬老院"));
+        assert!(
+            !bundled.is_boilerplate("运营"),
+            "generic words are kept, not set aside"
+        );
     }
 
     #[test]

@@ -88,8 +88,8 @@ impl Params {
                 core: self.flag("core"),
             },
             explain: self.flag("explain"),
-            relax: true,
             facets: self.flag("facets"),
+            ..SearchRequest::new("")
         })
     }
 }
