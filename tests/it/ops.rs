@@ -84,7 +84,10 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
         root.path().join("备份 2026-12-07.zbk"),
     );
     seed_users(&Config::for_tests(&data));
-    let server = ServerProcess::start(&data, &[]);
+    // Results open to anonymous readers, so that one anonymous session compares everything
+    // served before and after the restore (by default only signed-in staff read them).
+    let public = [("ZHIBIAO_EVALUATIONS_PUBLIC", "1")];
+    let server = ServerProcess::start(&data, &public);
     let base = server.base.clone();
     let (editor, reviewer, admin) = (
         Session::login_at(&base, "editor").await,
@@ -182,7 +185,7 @@ async fn a_backup_of_a_running_server_restores_onto_a_fresh_directory_that_serve
     let (ok, out, err) = zhibiao(&copy, &["restore", file.to_str().unwrap()]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("检索索引已重建"), "{out}");
-    let restored = ServerProcess::start(&copy, &[]);
+    let restored = ServerProcess::start(&copy, &public);
     let after = served(&restored.base, &draft, &code).await;
     assert_eq!(before.len(), after.len());
     for ((path, a), (_, b)) in before.iter().zip(&after) {
