@@ -191,7 +191,9 @@ pub fn tally_of(store: &Store, ind: &Indicator) -> Result<Tally, StoreError> {
         }
         Ok(())
     })?;
-    let mut t = tallies.remove(&code).unwrap_or_else(|| Tally::empty(Some(ind)));
+    let mut t = tallies
+        .remove(&code)
+        .unwrap_or_else(|| Tally::empty(Some(ind)));
     t.sort();
     Ok(t)
 }
@@ -423,5 +425,88 @@ mod tests {
         ensure(&store, &search.catalog(), &e.writes).unwrap();
         assert_eq!(stored_with_sources(&store), before);
         assert_eq!(store.evaluation_unmatched().unwrap(), unmatched);
+    }
+
+    /// Candidates as stored equal clustering every stored project's unmatched rows; their
+    /// names and evidence, without the file names.
+    fn candidates_of(store: &Store) -> Vec<(String, String, usize)> {
+        let mut v: Vec<_> = store
+            .evaluation_candidates()
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.name, c.evidence.len()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn clustered_from_every_project(
+        store: &Store,
+        search: &SearchIndex,
+    ) -> Vec<(String, String, usize)> {
+        let wording = crate::evaluations::wording::Wording::shared(search.vocabulary());
+        let mut v: Vec<_> =
+            crate::evaluations::cluster::candidates(&store.evaluations().unwrap(), &wording)
+                .into_iter()
+                .map(|c| (c.id, c.name, c.evidence.len()))
+                .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_data_directory_of_the_previous_version_is_migrated_before_it_is_written() {
+        let csv = demo_csv();
+        let (first, second) = halves(&csv);
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (e, store, search) = open(a.path());
+        import(&e, "first.csv", first.as_bytes());
+        // As version 2 left a data directory: finished statistics under each code, no
+        // unmatched rows by project.
+        store
+            .paused(|db| {
+                for (name, tree) in db.trees().unwrap() {
+                    match name.as_slice() {
+                        b"evaluation_unmatched" => tree.clear().unwrap(),
+                        b"evaluation_derived" => {
+                            tree.insert("version", serde_json::to_vec(&2u64).unwrap())
+                                .unwrap();
+                        }
+                        b"evaluation_stats" => {
+                            let old = r#"{"unit":"%","direction":"≥","stats":{},"target_values":[],"actual_values":[]}"#;
+                            for k in tree.iter().keys() {
+                                tree.insert(k.unwrap(), old.as_bytes()).unwrap();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            })
+            .unwrap();
+        assert!(store.evaluation_unmatched().unwrap().is_empty());
+        import(&e, "second.csv", second.as_bytes());
+        // The same two files into a data directory that was never migrated.
+        let (e2, control, _) = open(b.path());
+        import(&e2, "first.csv", first.as_bytes());
+        import(&e2, "second.csv", second.as_bytes());
+        assert_eq!(store.evaluation_derived_version().unwrap(), Some(VERSION));
+        same(
+            &stored_with_sources(&store),
+            &stored_with_sources(&control),
+            "migrated",
+        );
+        same(
+            &stored_with_sources(&store),
+            &recounted(&store),
+            "migrated, recounted",
+        );
+        assert_eq!(
+            store.evaluation_unmatched().unwrap(),
+            control.evaluation_unmatched().unwrap()
+        );
+        let cands = candidates_of(&store);
+        assert!(cands.len() > 5, "{cands:?}");
+        assert_eq!(cands, candidates_of(&control));
+        assert_eq!(cands, clustered_from_every_project(&store, &search));
     }
 }

@@ -12,9 +12,9 @@
 
 use super::charts;
 use super::derived;
-use super::tally::Tally;
 use super::lock::WriteLock;
 use super::stats::{self, IndicatorStats};
+use super::tally::Tally;
 use crate::domain::Indicator;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};

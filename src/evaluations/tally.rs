@@ -1,8 +1,11 @@
 //! One indicator's statistics kept as sums over projects (`Tally`): what a project's rows add
 //! when it is written is taken away again when it is replaced, so a write brings the statistics
 //! of the indicators it touches up to date from its own projects and the versions they replace,
-//! never from the other stored projects. The statistics shown (`IndicatorStats`) are read off
-//! a tally; they equal `stats::indicator_stats` over the same rows, the values sorted.
+//! never from the other stored projects. Targets and actuals are kept as counts of each
+//! distinct value (projects write 95, 100, 98.5 over and over), so a tally grows with the
+//! values in use, not with the rows, and a write reads and writes little. The statistics shown
+//! (`IndicatorStats`) are read off a tally; they equal `stats::indicator_stats` over the same
+//! rows, the values sorted.
 
 use super::import::number;
 use super::stats::{self, Achievement, Count, Coverage, Exclusion, IndicatorStats, Spread};
@@ -26,8 +29,9 @@ pub struct Tally {
     pub by_type: BTreeMap<String, i64>,
     /// By grade label (优 …).
     pub by_grade: BTreeMap<String, i64>,
-    pub targets: Vec<f64>,
-    pub actuals: Vec<f64>,
+    /// Each distinct target (converted to the unit) with how many rows give it, by value.
+    pub targets: Values,
+    pub actuals: Values,
     pub assessed: i64,
     pub met: i64,
     pub automatic: i64,
@@ -38,6 +42,45 @@ pub struct Tally {
     /// Counted rows whose values stay out of the spread, in the store's order (project id,
     /// row), every one of them: which are "the first few" depends on all.
     pub excluded: Vec<Excluded>,
+}
+
+/// Distinct values with their counts, sorted by value (once `sort`ed), counts above zero.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Values(Vec<(f64, i64)>);
+
+impl Values {
+    fn push(&mut self, v: f64) {
+        self.0.push((v, 1));
+    }
+
+    /// Sorted, equal values summed, none left at zero.
+    fn sort(&mut self) {
+        self.0.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out: Vec<(f64, i64)> = Vec::with_capacity(self.0.len());
+        for (v, n) in self.0.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.0.total_cmp(&v).is_eq() => last.1 += n,
+                _ => out.push((v, n)),
+            }
+        }
+        out.retain(|(_, n)| *n > 0);
+        self.0 = out;
+    }
+
+    fn merge(&mut self, plus: &Values, minus: &Values) {
+        self.0.extend_from_slice(&plus.0);
+        self.0.extend(minus.0.iter().map(|&(v, n)| (v, -n)));
+        self.sort();
+    }
+
+    /// Every value, as many times as it was given, in order.
+    pub fn expand(&self) -> Vec<f64> {
+        self.0
+            .iter()
+            .flat_map(|&(v, n)| std::iter::repeat_n(v, n.max(0) as usize))
+            .collect()
+    }
 }
 
 /// A counted row whose values stay out of the spread.
@@ -129,8 +172,12 @@ impl Tally {
                     (true, Err(problem)) => exclude(problem.to_string()),
                     (true, Ok(f)) => {
                         let conv = |v: f64| table.convert(v, &r.unit, &t.unit).unwrap_or(v);
-                        t.targets.extend(tv.map(conv));
-                        t.actuals.extend(av.map(conv));
+                        if let Some(v) = tv {
+                            t.targets.push(conv(v));
+                        }
+                        if let Some(v) = av {
+                            t.actuals.push(conv(v));
+                        }
                         t.with_values += 1;
                         if f != 1.0 {
                             t.converted += 1;
@@ -164,8 +211,8 @@ impl Tally {
 
     /// Puts values and exclusions in order (after `add_project`, which appends).
     pub fn sort(&mut self) {
-        self.targets.sort_by(f64::total_cmp);
-        self.actuals.sort_by(f64::total_cmp);
+        self.targets.sort();
+        self.actuals.sort();
         self.excluded
             .sort_by(|a, b| (&a.project_id, a.row).cmp(&(&b.project_id, b.row)));
     }
@@ -186,16 +233,6 @@ impl Tally {
             }
             to.retain(|_, n| *n != 0);
         }
-        fn values(to: &mut Vec<f64>, plus: &[f64], minus: &[f64]) {
-            for v in minus {
-                let at = to.partition_point(|x| x.total_cmp(v).is_lt());
-                if to.get(at).is_some_and(|x| x.total_cmp(v).is_eq()) {
-                    to.remove(at);
-                }
-            }
-            to.extend_from_slice(plus);
-            to.sort_by(f64::total_cmp);
-        }
         macro_rules! scalar {
             ($($f:ident),*) => { $( self.$f += plus.$f - minus.$f; )* };
         }
@@ -213,8 +250,8 @@ impl Tally {
         counts(&mut self.by_year, &plus.by_year, &minus.by_year);
         counts(&mut self.by_type, &plus.by_type, &minus.by_type);
         counts(&mut self.by_grade, &plus.by_grade, &minus.by_grade);
-        values(&mut self.targets, &plus.targets, &minus.targets);
-        values(&mut self.actuals, &plus.actuals, &minus.actuals);
+        self.targets.merge(&plus.targets, &minus.targets);
+        self.actuals.merge(&plus.actuals, &minus.actuals);
         self.excluded.retain(|e| {
             !minus
                 .excluded
@@ -222,7 +259,8 @@ impl Tally {
                 .any(|m| m.project_id == e.project_id && m.row == e.row)
         });
         self.excluded.extend(plus.excluded.iter().cloned());
-        self.sort();
+        self.excluded
+            .sort_by(|a, b| (&a.project_id, a.row).cmp(&(&b.project_id, b.row)));
     }
 
     /// The statistics of indicator `code` as pages and the API show them, the project types
@@ -262,6 +300,7 @@ impl Tally {
             })
             .collect();
         types.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
+        let (targets, actuals) = (self.targets.expand(), self.actuals.expand());
         IndicatorStats {
             code: code.to_string(),
             unit: self.unit.clone(),
@@ -291,10 +330,10 @@ impl Tally {
                     count: self.by_grade.get(g.label()).copied().map_or(0, n),
                 })
                 .collect(),
-            target: Spread::of(&self.targets),
-            actual: Spread::of(&self.actuals),
-            target_values: self.targets.clone(),
-            actual_values: self.actuals.clone(),
+            target: Spread::of(&targets),
+            actual: Spread::of(&actuals),
+            target_values: targets,
+            actual_values: actuals,
             achievement: (self.assessed > 0).then(|| Achievement {
                 assessed: n(self.assessed),
                 met: n(self.met),

@@ -256,7 +256,11 @@ impl Evaluations {
                     projects.len() - 1
                 }
             };
-            for row in projects[pi].rows.iter_mut().filter(|r| r.source == e.source) {
+            for row in projects[pi]
+                .rows
+                .iter_mut()
+                .filter(|r| r.source == e.source)
+            {
                 row.matched = Some(Match {
                     code: code.to_string(),
                     method: MatchMethod::Curator,
@@ -310,11 +314,7 @@ fn check_units(
 /// it): the statistics count each stored project once.
 fn dedupe(projects: &mut Vec<EvaluatedProject>) {
     let mut seen = std::collections::HashSet::new();
-    let mut keep: Vec<bool> = projects
-        .iter()
-        .rev()
-        .map(|p| seen.insert(p.id()))
-        .collect();
+    let mut keep: Vec<bool> = projects.iter().rev().map(|p| seen.insert(p.id())).collect();
     keep.reverse();
     let mut k = keep.into_iter();
     projects.retain(|_| k.next().unwrap_or(true));

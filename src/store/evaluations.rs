@@ -400,51 +400,51 @@ impl Store {
                 &unmatched,
             )
                 .transaction(|(ev, im, ca, st, li, de, un)| {
-                        for k in &changes.remove {
-                            li.remove(k.as_slice())?;
-                        }
-                        for (k, v) in &changes.insert {
-                            li.insert(k.as_slice(), v.as_slice())?;
-                        }
-                        for (key, delta) in &changes.counts {
-                            let now: i64 = de
-                                .get(key.as_bytes())?
-                                .and_then(|v| serde_json::from_slice(&v).ok())
-                                .unwrap_or(0);
-                            de.insert(key.as_bytes(), encode(&(now + delta)))?;
-                        }
-                        for (code, change) in stats {
-                            let old = st.get(code.as_bytes())?;
-                            match change(old.as_deref()) {
-                                Ok(Some(bytes)) => st.insert(code.as_bytes(), bytes)?,
-                                Ok(None) => st.remove(code.as_bytes())?,
-                                Err(e) => {
-                                    return refuse(StoreError::Conflict(format!(
-                                        "指标 {code} 的统计与存储不一致：{e}"
-                                    )));
-                                }
-                            };
-                        }
-                        for (id, bytes) in &encoded {
-                            ev.insert(id.as_bytes(), bytes.as_slice())?;
-                        }
-                        for (id, bytes) in &slim {
-                            match bytes {
-                                Some(b) => un.insert(id.as_bytes(), b.as_slice())?,
-                                None => un.remove(id.as_bytes())?,
-                            };
-                        }
-                        if let Some(b) = batch {
-                            im.insert(b.sha256.as_bytes(), encode(b))?;
-                        }
-                        for k in &old_candidates {
-                            ca.remove(k)?;
-                        }
-                        for c in candidates {
-                            ca.insert(c.id.as_bytes(), encode(c))?;
-                        }
-                        Ok(())
-                    });
+                    for k in &changes.remove {
+                        li.remove(k.as_slice())?;
+                    }
+                    for (k, v) in &changes.insert {
+                        li.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    for (key, delta) in &changes.counts {
+                        let now: i64 = de
+                            .get(key.as_bytes())?
+                            .and_then(|v| serde_json::from_slice(&v).ok())
+                            .unwrap_or(0);
+                        de.insert(key.as_bytes(), encode(&(now + delta)))?;
+                    }
+                    for (code, change) in stats {
+                        let old = st.get(code.as_bytes())?;
+                        match change(old.as_deref()) {
+                            Ok(Some(bytes)) => st.insert(code.as_bytes(), bytes)?,
+                            Ok(None) => st.remove(code.as_bytes())?,
+                            Err(e) => {
+                                return refuse(StoreError::Conflict(format!(
+                                    "指标 {code} 的统计与存储不一致：{e}"
+                                )));
+                            }
+                        };
+                    }
+                    for (id, bytes) in &encoded {
+                        ev.insert(id.as_bytes(), bytes.as_slice())?;
+                    }
+                    for (id, bytes) in &slim {
+                        match bytes {
+                            Some(b) => un.insert(id.as_bytes(), b.as_slice())?,
+                            None => un.remove(id.as_bytes())?,
+                        };
+                    }
+                    if let Some(b) = batch {
+                        im.insert(b.sha256.as_bytes(), encode(b))?;
+                    }
+                    for k in &old_candidates {
+                        ca.remove(k)?;
+                    }
+                    for c in candidates {
+                        ca.insert(c.id.as_bytes(), encode(c))?;
+                    }
+                    Ok(())
+                });
             checked_tx(result).map(|_| ())
         });
         // Counted whatever the outcome: a failed write may still have reached the disk.
