@@ -274,9 +274,12 @@ pub fn review_lone_near<'o>(
 }
 
 /// Clusters every unmatched row of `projects` into candidates, most evidence first.
-pub fn candidates(projects: &[EvaluatedProject], wording: &Wording) -> Vec<Candidate> {
+pub fn candidates<'p>(
+    projects: impl IntoIterator<Item = &'p EvaluatedProject>,
+    wording: &Wording,
+) -> Vec<Candidate> {
     let table = units::table();
-    let groups = groups(projects.iter(), wording);
+    let groups = groups(projects.into_iter(), wording);
     let roots = join(&groups);
     let mut clusters: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for (g, root) in roots.into_iter().enumerate() {

@@ -1,124 +1,222 @@
 //! Statistics kept current on import: every write of evaluations (an import, a curator's
-//! decision, a candidate adopted) works out the statistics of the indicators it touches and the
-//! store writes them in the same transaction as the rows, so reading them never goes through
-//! the imported projects. A data directory written before they existed (or by another version
-//! of them) is repaired once, from every project, by `ensure`.
+//! decision, a candidate adopted) works out what its projects add to the statistics of the
+//! indicators they touch and what the versions they replace took away (`tally::Tally`), and
+//! the store merges both into the stored statistics in the same transaction as the rows, so
+//! neither a write nor a read goes through the other imported projects. A data directory
+//! written before they existed (or by another version of them) is repaired once, from every
+//! project read one at a time, by `ensure`.
 
 use super::lock::{Held, WriteLock};
-use super::stats::{self, IndicatorStats};
-use crate::domain::Catalog;
-use crate::domain::{EvaluatedProject, Indicator};
-use crate::store::{Store, StoreError};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use super::tally::Tally;
+use crate::domain::{Catalog, EvaluatedProject, Indicator};
+use crate::store::{StatChange, Store, StoreError};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Moves when what is stored (or how it is worked out) changes: a store written with another
-/// value is rebuilt from its projects on the next read or write.
-pub const VERSION: u64 = 2;
+/// value is rebuilt from its projects on the next read or write. 3: tallies (sums and sorted
+/// values) instead of finished statistics, and the unmatched rows by project.
+pub const VERSION: u64 = 3;
 
-/// One indicator's statistics as stored, with what they were worked out for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredStats {
-    /// The indicator's unit and direction then: the spread and the achievement depend on them.
-    pub unit: String,
-    pub direction: String,
-    pub stats: IndicatorStats,
-    /// Not serialised with `stats` (the API leaves them out); the charts need them.
-    pub target_values: Vec<f64>,
-    pub actual_values: Vec<f64>,
+/// The library's indicators as a write reads them, each once.
+struct Indicators<'s> {
+    store: &'s Store,
+    seen: HashMap<String, Option<Indicator>>,
+    error: Option<StoreError>,
 }
 
-impl StoredStats {
-    fn new(mut s: IndicatorStats, ind: &Indicator) -> StoredStats {
-        StoredStats {
-            unit: ind.unit.clone(),
-            direction: ind.direction.label().to_string(),
-            target_values: std::mem::take(&mut s.target_values),
-            actual_values: std::mem::take(&mut s.actual_values),
-            stats: s,
+impl<'s> Indicators<'s> {
+    fn new(store: &'s Store) -> Indicators<'s> {
+        Indicators {
+            store,
+            seen: HashMap::new(),
+            error: None,
         }
     }
 
-    /// Whether they hold for this revision of the indicator.
-    pub fn fits(&self, ind: &Indicator) -> bool {
-        self.unit == ind.unit && self.direction == ind.direction.label()
-    }
-
-    /// The statistics, with the project types named as the catalog names them now.
-    pub fn into_stats(self, type_name: &dyn Fn(&str) -> String) -> IndicatorStats {
-        let mut s = self.stats;
-        s.target_values = self.target_values;
-        s.actual_values = self.actual_values;
-        for c in &mut s.by_type {
-            c.label = type_name(&c.key);
+    fn get(&mut self, code: &str) -> Option<Indicator> {
+        if let Some(i) = self.seen.get(code) {
+            return i.clone();
         }
-        s
+        let i = match self.store.indicator(code) {
+            Ok(i) => i,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        };
+        self.seen.insert(code.to_string(), i.clone());
+        i
     }
-}
 
-/// Codes whose statistics change when `projects` are written: every code linked or proposed
-/// in their rows and in the rows of the stored versions they replace.
-pub fn touched(
-    store: &Store,
-    projects: &[EvaluatedProject],
-) -> Result<BTreeSet<String>, StoreError> {
-    let mut codes = BTreeSet::new();
-    for p in projects {
-        let old = store.evaluation(&p.id())?;
-        for r in p.rows.iter().chain(old.iter().flat_map(|o| &o.rows)) {
-            if let Some(m) = &r.matched {
-                codes.insert(m.code.clone());
+    /// The tallies of `projects`, those of `only` (every code when `None`).
+    fn tally<'p>(
+        &mut self,
+        projects: impl IntoIterator<Item = &'p EvaluatedProject>,
+        only: Option<&BTreeSet<String>>,
+    ) -> Result<BTreeMap<String, Tally>, StoreError> {
+        let mut out = BTreeMap::new();
+        for p in projects {
+            self.add(&mut out, p, only);
+        }
+        self.finish(out)
+    }
+
+    fn add(
+        &mut self,
+        tallies: &mut BTreeMap<String, Tally>,
+        p: &EvaluatedProject,
+        only: Option<&BTreeSet<String>>,
+    ) {
+        match only {
+            None => Tally::add_project(tallies, p, &mut |c| self.get(c)),
+            Some(codes) => {
+                if !p
+                    .rows
+                    .iter()
+                    .any(|r| r.matched.as_ref().is_some_and(|m| codes.contains(&m.code)))
+                {
+                    return;
+                }
+                let mut own = p.clone();
+                own.rows
+                    .retain(|r| r.matched.as_ref().is_some_and(|m| codes.contains(&m.code)));
+                Tally::add_project(tallies, &own, &mut |c| self.get(c));
             }
         }
     }
-    Ok(codes)
+
+    fn finish(
+        &mut self,
+        mut tallies: BTreeMap<String, Tally>,
+    ) -> Result<BTreeMap<String, Tally>, StoreError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        tallies.values_mut().for_each(Tally::sort);
+        Ok(tallies)
+    }
 }
 
-/// Every code linked or proposed anywhere in `all`.
-pub fn all_codes(all: &[EvaluatedProject]) -> BTreeSet<String> {
-    all.iter()
-        .flat_map(|p| &p.rows)
-        .filter_map(|r| r.matched.as_ref().map(|m| m.code.clone()))
-        .collect()
-}
-
-/// The statistics of `codes` over `all` (the evaluations as they stand after the write):
-/// `None` where no row links or proposes a code any more, or the library has no such indicator.
-pub fn recompute(
+/// What writing `new` (replacing `old`, the stored versions of those of its projects already
+/// stored) changes in the statistics, as the store applies it inside the write's transaction:
+/// for each code either rows, merged into what is stored, or a tally worked out again from every
+/// project when what is stored was counted for another revision of the indicator (its unit or
+/// direction changed since), which reads the store once.
+pub fn changes(
     store: &Store,
-    catalog: &Catalog,
-    all: &[EvaluatedProject],
-    codes: &BTreeSet<String>,
-) -> Result<Vec<(String, Option<StoredStats>)>, StoreError> {
-    let type_name = |code: &str| catalog.project_type_name(code).to_string();
-    let mut linked = stats::rows_by_code(all);
-    let review = stats::review_by_code(all);
-    let mut out = Vec::with_capacity(codes.len());
+    old: &[EvaluatedProject],
+    new: &[EvaluatedProject],
+) -> Result<Vec<StatChange<'static>>, StoreError> {
+    let mut indicators = Indicators::new(store);
+    let mut plus = indicators.tally(new, None)?;
+    let mut minus = indicators.tally(old, None)?;
+    let codes: BTreeSet<String> = plus.keys().chain(minus.keys()).cloned().collect();
+    let mut out: Vec<StatChange<'static>> = Vec::with_capacity(codes.len());
+    let mut again = BTreeSet::new();
     for code in codes {
-        let rows = linked.remove(code.as_str()).unwrap_or_default();
-        let waiting = review.get(code.as_str()).copied().unwrap_or(0);
-        let stored = match store.indicator(code)? {
-            Some(ind) if !rows.is_empty() || waiting > 0 => Some(StoredStats::new(
-                stats::indicator_stats(&ind, &rows, waiting, &type_name),
-                &ind,
-            )),
-            _ => None,
+        let ind = indicators.get(&code);
+        let stored: Option<Tally> = store.evaluation_stat(&code)?;
+        if stored.as_ref().is_some_and(|s| !s.fits(ind.as_ref())) {
+            again.insert(code);
+            continue;
+        }
+        let p = plus
+            .remove(&code)
+            .unwrap_or_else(|| Tally::empty(ind.as_ref()));
+        let m = minus
+            .remove(&code)
+            .unwrap_or_else(|| Tally::empty(ind.as_ref()));
+        let change = move |bytes: Option<&[u8]>| {
+            let mut t: Tally = match bytes {
+                Some(b) => serde_json::from_slice(b).map_err(|e| e.to_string())?,
+                None => Tally::empty(ind.as_ref()),
+            };
+            if (&t.unit, &t.direction) != (&p.unit, &p.direction) {
+                return Err("计量单位或方向已变".to_string());
+            }
+            t.merge(&p, &m);
+            Ok((!t.is_empty()).then(|| serde_json::to_vec(&t).expect("tallies serialize")))
         };
-        out.push((code.clone(), stored));
+        out.push((code, Box::new(change)));
+    }
+    if !again.is_empty() {
+        let replaced: HashSet<String> = new.iter().map(EvaluatedProject::id).collect();
+        let mut tallies = BTreeMap::new();
+        store.for_each_evaluation(|p| {
+            if !replaced.contains(&p.id()) {
+                indicators.add(&mut tallies, &p, Some(&again));
+            }
+            Ok(())
+        })?;
+        for p in new {
+            indicators.add(&mut tallies, p, Some(&again));
+        }
+        let mut tallies = indicators.finish(tallies)?;
+        for code in again {
+            let t = tallies.remove(&code).filter(|t| !t.is_empty());
+            let bytes = t.map(|t| serde_json::to_vec(&t).expect("tallies serialize"));
+            out.push((code, Box::new(move |_: Option<&[u8]>| Ok(bytes.clone()))));
+        }
     }
     Ok(out)
 }
 
+/// The tallies of `codes` over every stored project, worked out again (for an indicator whose
+/// current revision the stored ones do not fit); none for a code no row links any more.
+pub fn recount(
+    store: &Store,
+    codes: &BTreeSet<String>,
+) -> Result<BTreeMap<String, Tally>, StoreError> {
+    let mut indicators = Indicators::new(store);
+    let mut tallies = BTreeMap::new();
+    store.for_each_evaluation(|p| {
+        indicators.add(&mut tallies, &p, Some(codes));
+        Ok(())
+    })?;
+    let mut t = indicators.finish(tallies)?;
+    t.retain(|_, t| !t.is_empty());
+    Ok(t)
+}
+
+/// The tally of one indicator over every stored project, counted for revision `ind` (an
+/// indicator page showing a revision of another unit or direction than the current one).
+pub fn tally_of(store: &Store, ind: &Indicator) -> Result<Tally, StoreError> {
+    let code = ind.code.to_string();
+    let mut tallies = BTreeMap::new();
+    store.for_each_evaluation(|mut p| {
+        p.rows
+            .retain(|r| r.matched.as_ref().is_some_and(|m| m.code == code));
+        if !p.rows.is_empty() {
+            Tally::add_project(&mut tallies, &p, &mut |_| Some(ind.clone()));
+        }
+        Ok(())
+    })?;
+    let mut t = tallies
+        .remove(&code)
+        .unwrap_or_else(|| Tally::empty(Some(ind)));
+    t.sort();
+    Ok(t)
+}
+
 /// Rebuilds what is derived from the evaluations when the store does not hold this version of
 /// it (a data directory from before, or a crash during a rebuild), under the evaluations' write
-/// lock.
-pub(super) fn repair(_: &Held<'_>, store: &Store, catalog: &Catalog) -> Result<(), StoreError> {
+/// lock. Reads the projects one at a time: its memory follows the statistics, not the rows.
+pub(super) fn repair(_: &Held<'_>, store: &Store, _catalog: &Catalog) -> Result<(), StoreError> {
     if store.evaluation_derived_version()? == Some(VERSION) {
         return Ok(());
     }
-    let all = store.evaluations()?;
-    let stats = recompute(store, catalog, &all, &all_codes(&all))?;
-    store.rebuild_evaluation_derived(&all, &stats, VERSION)
+    let mut indicators = Indicators::new(store);
+    let mut tallies = BTreeMap::new();
+    store.for_each_evaluation(|p| {
+        indicators.add(&mut tallies, &p, None);
+        Ok(())
+    })?;
+    let stats: Vec<(String, Option<Tally>)> = indicators
+        .finish(tallies)?
+        .into_iter()
+        .map(|(code, t)| (code, (!t.is_empty()).then_some(t)))
+        .collect();
+    store.rebuild_evaluation_derived(&stats, VERSION)
 }
 
 /// `repair`, taking the write lock: for readers, which must not see half-derived statistics.
@@ -133,8 +231,8 @@ pub fn ensure(store: &Store, catalog: &Catalog, writes: &WriteLock) -> Result<()
 mod tests {
     use super::*;
     use crate::evaluations::service::Evaluations;
+    use crate::evaluations::stats::{self, IndicatorStats};
     use crate::search::SearchIndex;
-    use std::collections::HashMap;
     use std::path::Path;
     use std::sync::Arc;
 
@@ -149,29 +247,77 @@ mod tests {
         assert!(r.written, "{name}: {}", r.message);
     }
 
-    /// The stored statistics, the sources of excluded rows left out (they name the file).
-    fn stored(store: &Store) -> HashMap<String, StoredStats> {
+    /// The stored tallies, the sources of excluded rows left out (they name the file).
+    fn stored(store: &Store) -> HashMap<String, Tally> {
         store
-            .evaluation_stats::<StoredStats>()
+            .evaluation_stats::<Tally>()
             .unwrap()
             .into_iter()
-            .map(|(code, mut s)| {
-                for e in &mut s.stats.coverage.excluded {
-                    e.sources.clear();
+            .map(|(code, mut t)| {
+                for e in &mut t.excluded {
+                    e.source.clear();
                 }
-                (code, s)
+                (code, t)
             })
             .collect()
     }
 
-    /// What a full recomputation from every stored project gives.
-    fn recomputed(store: &Store, search: &SearchIndex) -> HashMap<String, StoredStats> {
+    fn stored_with_sources(store: &Store) -> HashMap<String, Tally> {
+        store.evaluation_stats().unwrap().into_iter().collect()
+    }
+
+    /// What counting every stored project again gives.
+    fn recounted(store: &Store) -> HashMap<String, Tally> {
         let all = store.evaluations().unwrap();
-        recompute(store, &search.catalog(), &all, &all_codes(&all))
-            .unwrap()
+        let codes: BTreeSet<String> = all
+            .iter()
+            .flat_map(|p| &p.rows)
+            .filter_map(|r| r.matched.as_ref().map(|m| m.code.clone()))
+            .collect();
+        recount(store, &codes).unwrap().into_iter().collect()
+    }
+
+    /// The statistics as `stats::indicator_stats` works them out from every stored row (the
+    /// way they were computed before tallies), the values sorted.
+    fn from_rows(store: &Store, search: &SearchIndex) -> HashMap<String, IndicatorStats> {
+        let catalog = search.catalog();
+        let type_name = |code: &str| catalog.project_type_name(code).to_string();
+        let all = store.evaluations().unwrap();
+        let review = stats::review_by_code(&all);
+        let mut linked = stats::rows_by_code(&all);
+        let codes: BTreeSet<&str> = review.keys().chain(linked.keys()).copied().collect();
+        codes
             .into_iter()
-            .filter_map(|(code, s)| Some((code, s?)))
+            .filter_map(|code| {
+                let ind = store.indicator(code).unwrap()?;
+                let rows = linked.remove(code).unwrap_or_default();
+                let waiting = review.get(code).copied().unwrap_or(0);
+                let mut s = stats::indicator_stats(&ind, &rows, waiting, &type_name);
+                s.target_values.sort_by(f64::total_cmp);
+                s.actual_values.sort_by(f64::total_cmp);
+                Some((code.to_string(), s))
+            })
             .collect()
+    }
+
+    /// The stored tallies read as statistics equal `from_rows`.
+    fn same_as_from_rows(store: &Store, search: &SearchIndex, what: &str) {
+        let catalog = search.catalog();
+        let type_name = |code: &str| catalog.project_type_name(code).to_string();
+        let expected = from_rows(store, search);
+        let got: HashMap<String, IndicatorStats> = stored_with_sources(store)
+            .into_iter()
+            .filter(|(code, _)| store.indicator(code).unwrap().is_some())
+            .map(|(code, t)| {
+                let s = t.stats(&code, &type_name);
+                (code, s)
+            })
+            .collect();
+        assert!(expected.len() > 20, "{what}: {} indicators", expected.len());
+        let codes: BTreeSet<&String> = expected.keys().chain(got.keys()).collect();
+        for code in codes {
+            assert_eq!(got.get(code), expected.get(code), "{what}: {code}");
+        }
     }
 
     fn demo_csv() -> String {
@@ -206,16 +352,10 @@ mod tests {
         let (w, p) = (stored(&whole), stored(&parts));
         assert!(w.len() > 50, "{} indicators", w.len());
         same(&w, &p, "in parts and whole");
-        same(
-            &stored_with_sources(&whole),
-            &recomputed(&whole, &search),
-            "whole",
-        );
-        same(
-            &stored_with_sources(&parts),
-            &recomputed(&parts, &search2),
-            "parts",
-        );
+        same(&stored_with_sources(&whole), &recounted(&whole), "whole");
+        same(&stored_with_sources(&parts), &recounted(&parts), "parts");
+        same_as_from_rows(&whole, &search, "whole");
+        same_as_from_rows(&parts, &search2, "parts");
     }
 
     /// A file that replaces projects with other indicators and values: the indicators the
@@ -244,9 +384,10 @@ mod tests {
         import(&e, "changed.csv", changed.as_bytes());
         same(
             &stored_with_sources(&store),
-            &recomputed(&store, &search),
+            &recounted(&store),
             "after a replacement",
         );
+        same_as_from_rows(&store, &search, "after a replacement");
 
         let p = store.evaluations().unwrap().remove(0);
         let i = p.rows.iter().position(|r| r.matched.is_some()).unwrap();
@@ -254,21 +395,18 @@ mod tests {
             .unwrap();
         same(
             &stored_with_sources(&store),
-            &recomputed(&store, &search),
+            &recounted(&store),
             "after a decision",
         );
+        same_as_from_rows(&store, &search, "after a decision");
     }
 
     /// Equal, or the first code that differs and how.
-    fn same(a: &HashMap<String, StoredStats>, b: &HashMap<String, StoredStats>, what: &str) {
+    fn same(a: &HashMap<String, Tally>, b: &HashMap<String, Tally>, what: &str) {
         let codes: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
         for code in codes {
             assert_eq!(a.get(code), b.get(code), "{what}: {code}");
         }
-    }
-
-    fn stored_with_sources(store: &Store) -> HashMap<String, StoredStats> {
-        store.evaluation_stats().unwrap().into_iter().collect()
     }
 
     #[test]
@@ -277,12 +415,98 @@ mod tests {
         let (e, store, search) = open(dir.path());
         import(&e, "whole.csv", demo_csv().as_bytes());
         let before = stored_with_sources(&store);
-        // As a data directory from before: statistics and their version gone.
+        let unmatched = store.evaluation_unmatched().unwrap();
+        assert!(!unmatched.is_empty());
+        // As a data directory from before: statistics, unmatched rows and their version gone.
         store
-            .rebuild_evaluation_derived(&[], &[] as &[(String, Option<StoredStats>)], 0)
+            .rebuild_evaluation_derived(&[] as &[(String, Option<Tally>)], 0)
             .unwrap();
         assert!(stored_with_sources(&store).is_empty());
         ensure(&store, &search.catalog(), &e.writes).unwrap();
         assert_eq!(stored_with_sources(&store), before);
+        assert_eq!(store.evaluation_unmatched().unwrap(), unmatched);
+    }
+
+    /// Candidates as stored equal clustering every stored project's unmatched rows; their
+    /// names and evidence, without the file names.
+    fn candidates_of(store: &Store) -> Vec<(String, String, usize)> {
+        let mut v: Vec<_> = store
+            .evaluation_candidates()
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.name, c.evidence.len()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn clustered_from_every_project(
+        store: &Store,
+        search: &SearchIndex,
+    ) -> Vec<(String, String, usize)> {
+        let wording = crate::evaluations::wording::Wording::shared(search.vocabulary());
+        let mut v: Vec<_> =
+            crate::evaluations::cluster::candidates(&store.evaluations().unwrap(), &wording)
+                .into_iter()
+                .map(|c| (c.id, c.name, c.evidence.len()))
+                .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_data_directory_of_the_previous_version_is_migrated_before_it_is_written() {
+        let csv = demo_csv();
+        let (first, second) = halves(&csv);
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (e, store, search) = open(a.path());
+        import(&e, "first.csv", first.as_bytes());
+        // As version 2 left a data directory: finished statistics under each code, no
+        // unmatched rows by project.
+        store
+            .paused(|db| {
+                for (name, tree) in db.trees().unwrap() {
+                    match name.as_slice() {
+                        b"evaluation_unmatched" => tree.clear().unwrap(),
+                        b"evaluation_derived" => {
+                            tree.insert("version", serde_json::to_vec(&2u64).unwrap())
+                                .unwrap();
+                        }
+                        b"evaluation_stats" => {
+                            let old = r#"{"unit":"%","direction":"≥","stats":{},"target_values":[],"actual_values":[]}"#;
+                            for k in tree.iter().keys() {
+                                tree.insert(k.unwrap(), old.as_bytes()).unwrap();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            })
+            .unwrap();
+        assert!(store.evaluation_unmatched().unwrap().is_empty());
+        import(&e, "second.csv", second.as_bytes());
+        // The same two files into a data directory that was never migrated.
+        let (e2, control, _) = open(b.path());
+        import(&e2, "first.csv", first.as_bytes());
+        import(&e2, "second.csv", second.as_bytes());
+        assert_eq!(store.evaluation_derived_version().unwrap(), Some(VERSION));
+        same(
+            &stored_with_sources(&store),
+            &stored_with_sources(&control),
+            "migrated",
+        );
+        same(
+            &stored_with_sources(&store),
+            &recounted(&store),
+            "migrated, recounted",
+        );
+        assert_eq!(
+            store.evaluation_unmatched().unwrap(),
+            control.evaluation_unmatched().unwrap()
+        );
+        let cands = candidates_of(&store);
+        assert!(cands.len() > 5, "{cands:?}");
+        assert_eq!(cands, candidates_of(&control));
+        assert_eq!(cands, clustered_from_every_project(&store, &search));
     }
 }

@@ -19,6 +19,7 @@ pub mod matching;
 pub mod practice;
 pub mod service;
 pub mod stats;
+pub mod tally;
 pub mod units;
 pub mod wording;
 pub mod writes;

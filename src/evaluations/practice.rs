@@ -11,9 +11,10 @@
 //! is worked out again from the projects.
 
 use super::charts;
-use super::derived::{self, StoredStats};
+use super::derived;
 use super::lock::WriteLock;
 use super::stats::{self, IndicatorStats};
+use super::tally::Tally;
 use crate::domain::Indicator;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
@@ -40,7 +41,7 @@ pub struct Snapshot {
     /// (evaluations version, library generation) when it was read.
     key: (u64, u64),
     /// Every indicator's stored statistics, rows waiting for a curator included.
-    stored: HashMap<String, StoredStats>,
+    stored: HashMap<String, Tally>,
     /// Every linked indicator's statistics, for the drafting assistant.
     pub practice: Practice,
     /// Indicator pages' sections as shown so far, by what the statistics depend on: the code,
@@ -82,7 +83,7 @@ impl PracticeStats {
     fn read(&self, key: (u64, u64)) -> Result<Snapshot, StoreError> {
         let catalog = self.search.catalog();
         let type_name = |code: &str| catalog.project_type_name(code).to_string();
-        let mut stored: HashMap<String, StoredStats> =
+        let mut stored: HashMap<String, Tally> =
             self.store.evaluation_stats()?.into_iter().collect();
         // Indicators whose current revision the stored statistics do not fit: worked out again.
         let mut stale = BTreeSet::new();
@@ -90,22 +91,22 @@ impl PracticeStats {
         for (code, s) in &stored {
             match self.store.indicator(code)? {
                 None => {}
-                Some(ind) if !s.fits(&ind) => {
+                Some(ind) if !s.fits(Some(&ind)) => {
                     stale.insert(code.clone());
                 }
-                Some(_) if s.stats.rows > 0 => {
-                    practice.insert(code.clone(), s.clone().into_stats(&type_name));
+                Some(_) if s.rows > 0 => {
+                    practice.insert(code.clone(), s.stats(code, &type_name));
                 }
                 Some(_) => {}
             }
         }
         if !stale.is_empty() {
-            let all = self.store.evaluations()?;
-            for (code, s) in derived::recompute(&self.store, &catalog, &all, &stale)? {
-                match s {
+            let mut again = derived::recount(&self.store, &stale)?;
+            for code in stale {
+                match again.remove(&code) {
                     Some(s) => {
-                        if s.stats.rows > 0 {
-                            practice.insert(code.clone(), s.clone().into_stats(&type_name));
+                        if s.rows > 0 {
+                            practice.insert(code.clone(), s.stats(&code, &type_name));
                         }
                         stored.insert(code, s);
                     }
@@ -129,21 +130,12 @@ impl PracticeStats {
         let s = self.current()?;
         let catalog = self.search.catalog();
         let type_name = |code: &str| catalog.project_type_name(code).to_string();
-        match s.stored.get(ind.code.as_str()) {
+        let code = ind.code.as_str();
+        match s.stored.get(code) {
             None => Ok(stats::indicator_stats(ind, &[], 0, &type_name)),
-            Some(st) if st.fits(ind) => Ok(st.clone().into_stats(&type_name)),
+            Some(st) if st.fits(Some(ind)) => Ok(st.stats(code, &type_name)),
             // A revision of another unit or direction than the current one: from the rows.
-            Some(_) => {
-                let all = self.store.evaluations()?;
-                let rows = stats::rows_by_code(&all)
-                    .remove(ind.code.as_str())
-                    .unwrap_or_default();
-                let waiting = stats::review_by_code(&all)
-                    .get(ind.code.as_str())
-                    .copied()
-                    .unwrap_or(0);
-                Ok(stats::indicator_stats(ind, &rows, waiting, &type_name))
-            }
+            Some(_) => Ok(derived::tally_of(&self.store, ind)?.stats(code, &type_name)),
         }
     }
 

@@ -12,8 +12,8 @@
 //! its reason, in the statistics' `coverage` — as are the rows still waiting for a curator.
 
 use super::import::number;
-use super::units;
-use crate::domain::{Direction, EvaluatedProject, EvaluationRow, Grade, Indicator, SourceRef};
+use super::tally::Tally;
+use crate::domain::{EvaluatedProject, EvaluationRow, Indicator, SourceRef};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -181,22 +181,6 @@ impl Coverage {
         self.excluded.iter().map(|e| e.rows).sum()
     }
 
-    fn exclude(&mut self, reason: String, source: &SourceRef) {
-        match self.excluded.iter_mut().find(|e| e.reason == reason) {
-            Some(e) => {
-                e.rows += 1;
-                if e.sources.len() < 5 {
-                    e.sources.push(source.to_string());
-                }
-            }
-            None => self.excluded.push(Exclusion {
-                reason,
-                rows: 1,
-                sources: vec![source.to_string()],
-            }),
-        }
-    }
-
     /// One line in Chinese: 依据 23 行（自动关联 20，人工确认 3）；另有 2 行待确认未计入；……
     pub fn summary(&self) -> String {
         let mut s = format!(
@@ -262,113 +246,45 @@ pub fn rows_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, Vec<LinkedRo
 }
 
 /// The statistics of one indicator from the rows linked to it; `in_review` rows wait for a
-/// curator (reported in the coverage, not counted).
+/// curator (reported in the coverage, not counted). Counted as a write counts them
+/// (`tally::Tally`), each project's rows together.
 pub fn indicator_stats(
     ind: &Indicator,
     rows: &[LinkedRow<'_>],
     in_review: usize,
     type_name: &dyn Fn(&str) -> String,
 ) -> IndicatorStats {
-    let table = units::table();
-    let qualitative = ind.direction == Direction::Qualitative;
-    let mut projects: BTreeMap<String, &EvaluatedProject> = BTreeMap::new();
-    let (mut targets, mut actuals) = (Vec::new(), Vec::new());
-    let (mut assessed, mut met_n) = (0, 0);
-    let mut coverage = Coverage {
-        in_review,
-        ..Coverage::default()
-    };
+    let mut projects: BTreeMap<String, EvaluatedProject> = BTreeMap::new();
     for lr in rows {
-        projects.insert(lr.project.id(), lr.project);
-        let r = lr.row;
-        if r.matched.as_ref().is_some_and(|m| m.confirmed_by.is_some()) {
-            coverage.confirmed += 1;
-        } else {
-            coverage.automatic += 1;
-        }
-        let (t, a) = (number(&r.target), number(&r.actual));
-        if !qualitative {
-            match (t.is_some() || a.is_some(), table.factor(&r.unit, &ind.unit)) {
-                (false, _) => coverage.exclude("目标值和实际值都不是数字".into(), &r.source),
-                (true, Err(problem)) => coverage.exclude(problem.to_string(), &r.source),
-                (true, Ok(_)) => {
-                    let conv = |v: f64| table.convert(v, &r.unit, &ind.unit).unwrap_or(v);
-                    targets.extend(t.map(conv));
-                    actuals.extend(a.map(conv));
-                    coverage.with_values += 1;
-                    if table.factor(&r.unit, &ind.unit).is_ok_and(|f| f != 1.0) {
-                        coverage.converted += 1;
-                    }
-                }
-            }
-        }
-        let dir = if r.direction.is_empty() {
-            ind.direction.label()
-        } else {
-            r.direction.as_str()
-        };
-        if let Some(m) = met(dir, &r.target, &r.actual) {
-            assessed += 1;
-            met_n += m as usize;
-        }
+        let p = lr.project;
+        projects
+            .entry(p.id())
+            .or_insert_with(|| EvaluatedProject {
+                name: p.name.clone(),
+                unit_name: p.unit_name.clone(),
+                year: p.year,
+                project_type: p.project_type.clone(),
+                budget_wan: p.budget_wan,
+                execution_rate: p.execution_rate,
+                score: p.score,
+                grade: p.grade,
+                rows: Vec::new(),
+                import: p.import.clone(),
+            })
+            .rows
+            .push(lr.row.clone());
     }
-    let mut by_year: BTreeMap<i32, usize> = BTreeMap::new();
-    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
-    let mut by_grade: BTreeMap<Grade, usize> = BTreeMap::new();
+    let code = ind.code.to_string();
+    let mut tallies = BTreeMap::new();
     for p in projects.values() {
-        *by_year.entry(p.year).or_default() += 1;
-        *by_type
-            .entry(p.project_type.clone().unwrap_or_default())
-            .or_default() += 1;
-        *by_grade.entry(p.grade).or_default() += 1;
+        Tally::add_project(&mut tallies, p, &mut |_| Some(ind.clone()));
     }
-    let mut types: Vec<Count> = by_type
-        .into_iter()
-        .map(|(k, count)| Count {
-            label: type_name(&k),
-            key: k,
-            count,
-        })
-        .collect();
-    types.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
-    IndicatorStats {
-        code: ind.code.to_string(),
-        unit: ind.unit.clone(),
-        rows: rows.len(),
-        projects: projects.len(),
-        years: by_year
-            .keys()
-            .next()
-            .copied()
-            .zip(by_year.keys().next_back().copied()),
-        by_year: by_year
-            .into_iter()
-            .map(|(y, count)| Count {
-                key: y.to_string(),
-                label: format!("{y}年"),
-                count,
-            })
-            .collect(),
-        by_type: types,
-        by_grade: Grade::ALL
-            .iter()
-            .map(|g| Count {
-                key: g.label().into(),
-                label: g.label().into(),
-                count: by_grade.get(g).copied().unwrap_or(0),
-            })
-            .collect(),
-        target: Spread::of(&targets),
-        actual: Spread::of(&actuals),
-        target_values: targets,
-        actual_values: actuals,
-        achievement: (assessed > 0).then(|| Achievement {
-            assessed,
-            met: met_n,
-            rate: round(met_n as f64 / assessed as f64),
-        }),
-        coverage,
-    }
+    let mut t = tallies
+        .remove(&code)
+        .unwrap_or_else(|| Tally::empty(Some(ind)));
+    t.sort();
+    t.in_review = in_review as i64;
+    t.stats(&code, type_name)
 }
 
 /// A number as people read it: at most two decimals, no trailing zeros.

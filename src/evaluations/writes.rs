@@ -1,7 +1,8 @@
 //! Writes of evaluations: an import, a curator's decision on a row, a candidate's rows adopted
-//! by the indicator published from it. Each recomputes the candidates (and the statistics of
-//! what it touches) from everything stored, so they take turns under the service's
-//! `lock::WriteLock`.
+//! by the indicator published from it. Each reads the projects it replaces, never every
+//! stored one: the candidates are clustered again from the stored unmatched rows, and the
+//! statistics of what it touches change by what its projects add and the replaced ones took
+//! (`derived::changes`). They take turns under the service's `lock::WriteLock`.
 
 use super::service::Evaluations;
 use super::{
@@ -60,27 +61,30 @@ impl Evaluations {
         matcher.match_projects(&mut projects);
         let held = self.writes.hold();
         derived::repair(&held, store, &search.catalog())?;
-        let mut stored: BTreeMap<String, EvaluatedProject> = store
-            .evaluations()?
-            .into_iter()
-            .map(|p| (p.id(), p))
-            .collect();
+        dedupe(&mut projects);
+        // The stored versions this file replaces: what they counted is taken away.
+        let mut old = Vec::new();
         for p in &mut projects {
-            match stored.get(&p.id()) {
-                Some(old) => {
+            match store.evaluation(&p.id())? {
+                Some(o) => {
                     report.replaced_projects += 1;
-                    carry_over(old, p);
+                    carry_over(&o, p);
+                    old.push(o);
                 }
                 None => report.new_projects += 1,
             }
         }
+        // Candidates come from unmatched rows only: the stored ones are read, not every project.
+        let mut unmatched: BTreeMap<String, EvaluatedProject> = store
+            .evaluation_unmatched()?
+            .into_iter()
+            .map(|p| (p.id(), p))
+            .collect();
         // Before clustering, a wording of one project near a library name goes to review.
-        let replaced: std::collections::HashSet<String> = projects.iter().map(|p| p.id()).collect();
-        cluster::review_lone_near(
-            &mut projects,
-            stored.values().filter(|s| !replaced.contains(&s.id())),
-            &matcher,
-        );
+        for p in &projects {
+            unmatched.remove(&p.id());
+        }
+        cluster::review_lone_near(&mut projects, unmatched.values(), &matcher);
         for p in &projects {
             for r in &p.rows {
                 match &r.matched {
@@ -107,10 +111,12 @@ impl Evaluations {
         };
         check_units(&projects, &matcher, &mut report);
         for p in &projects {
-            stored.insert(p.id(), p.clone());
+            if let Some(slim) = crate::store::unmatched_of(p) {
+                unmatched.insert(p.id(), slim);
+            }
         }
-        let all: Vec<EvaluatedProject> = stored.into_values().collect();
-        let candidates = cluster::candidates(&all, matcher.wording());
+        let candidates = cluster::candidates(unmatched.values(), matcher.wording());
+        drop(unmatched);
         report.candidates = candidates.len();
         if !report.errors.is_empty() {
             report.message = format!(
@@ -156,8 +162,7 @@ impl Evaluations {
             projects: projects.iter().map(|p| p.id()).collect(),
             rows: linked_rows,
         };
-        let touched = derived::touched(store, &projects)?;
-        let stats = derived::recompute(store, &search.catalog(), &all, &touched)?;
+        let stats = derived::changes(store, &old, &projects)?;
         store.write_evaluation_import(&batch, &projects, &candidates, &stats)?;
         report.written = true;
         report.message = format!("已导入：{summary}");
@@ -176,9 +181,10 @@ impl Evaluations {
         let (store, search) = (&self.store, &*self.search);
         let held = self.writes.hold();
         derived::repair(&held, store, &search.catalog())?;
-        let mut p = store
+        let old = store
             .evaluation(project_id)?
             .ok_or_else(|| DecisionError::NoProject(project_id.to_string()))?;
+        let mut p = old.clone();
         let row = p.rows.get_mut(index).ok_or(DecisionError::NoRow(index))?;
         match decision {
             Decision::Confirm => {
@@ -202,17 +208,18 @@ impl Evaluations {
             }
             Decision::New => row.matched = None,
         }
-        // In the store's order (by id), as a full recomputation reads them: the statistics'
-        // values keep that order.
-        let all: Vec<EvaluatedProject> = store
-            .evaluations()?
+        let mut unmatched: BTreeMap<String, EvaluatedProject> = store
+            .evaluation_unmatched()?
             .into_iter()
-            .map(|q| if q.id() == p.id() { p.clone() } else { q })
+            .map(|q| (q.id(), q))
             .collect();
+        unmatched.remove(&p.id());
+        if let Some(slim) = crate::store::unmatched_of(&p) {
+            unmatched.insert(p.id(), slim);
+        }
         let wording = wording::Wording::shared(search.vocabulary());
-        let candidates = cluster::candidates(&all, &wording);
-        let touched = derived::touched(store, std::slice::from_ref(&p))?;
-        let stats = derived::recompute(store, &search.catalog(), &all, &touched)?;
+        let candidates = cluster::candidates(unmatched.values(), &wording);
+        let stats = derived::changes(store, std::slice::from_ref(&old), std::slice::from_ref(&p))?;
         store.write_evaluation_decision(&p, &candidates, &stats)?;
         Ok(p)
     }
@@ -233,14 +240,27 @@ impl Evaluations {
         else {
             return Ok(0);
         };
-        let mut all = store.evaluations()?;
-        let mut changed: Vec<usize> = Vec::new();
+        // The projects of the candidate's evidence, each read once.
+        let mut old: Vec<EvaluatedProject> = Vec::new();
+        let mut projects: Vec<EvaluatedProject> = Vec::new();
         let mut linked = 0;
         for e in &c.evidence {
-            let Some(pi) = all.iter().position(|p| p.id() == e.project_id) else {
-                continue;
+            let pi = match projects.iter().position(|p| p.id() == e.project_id) {
+                Some(pi) => pi,
+                None => {
+                    let Some(p) = store.evaluation(&e.project_id)? else {
+                        continue;
+                    };
+                    old.push(p.clone());
+                    projects.push(p);
+                    projects.len() - 1
+                }
             };
-            for row in all[pi].rows.iter_mut().filter(|r| r.source == e.source) {
+            for row in projects[pi]
+                .rows
+                .iter_mut()
+                .filter(|r| r.source == e.source)
+            {
                 row.matched = Some(Match {
                     code: code.to_string(),
                     method: MatchMethod::Curator,
@@ -249,18 +269,13 @@ impl Evaluations {
                 });
                 linked += 1;
             }
-            if !changed.contains(&pi) {
-                changed.push(pi);
-            }
         }
         let candidates: Vec<Candidate> = store
             .evaluation_candidates()?
             .into_iter()
             .filter(|other| other.id != c.id)
             .collect();
-        let projects: Vec<EvaluatedProject> = changed.iter().map(|&i| all[i].clone()).collect();
-        let touched = derived::touched(store, &projects)?;
-        let stats = derived::recompute(store, catalog, &all, &touched)?;
+        let stats = derived::changes(store, &old, &projects)?;
         store.write_evaluation_decisions(&projects, &candidates, &stats)?;
         Ok(linked)
     }
@@ -293,6 +308,16 @@ fn check_units(
             }),
         }
     }
+}
+
+/// One project per id, the last of a file's (as writing them one after the other would leave
+/// it): the statistics count each stored project once.
+fn dedupe(projects: &mut Vec<EvaluatedProject>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut keep: Vec<bool> = projects.iter().rev().map(|p| seen.insert(p.id())).collect();
+    keep.reverse();
+    let mut k = keep.into_iter();
+    projects.retain(|_| k.next().unwrap_or(true));
 }
 
 /// Curator decisions of a project being replaced, kept for rows worded the same way.

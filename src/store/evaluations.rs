@@ -1,18 +1,21 @@
 //! The evaluations' part of the store: imported projects (`evaluations`, by project id), import
 //! batches (`evaluation_imports`, by file sha256) and new-indicator candidates
 //! (`evaluation_candidates`, by id), and what is derived from them and kept current with them:
-//! each touched indicator's statistics (`evaluation_stats`, by code, worked out by the caller)
-//! and the version of that derivation (`evaluation_derived`). Each import or curator decision is
+//! each touched indicator's statistics (`evaluation_stats`, by code, changed by the caller's
+//! `StatChange` inside the transaction), the unmatched rows of each project
+//! (`evaluation_unmatched`, by project id: what new-indicator candidates are clustered from,
+//! so a write reads them and not every project) and the version of that derivation
+//! (`evaluation_derived`). Each import or curator decision is
 //! one transaction over the trees it touches, flushed before it returns, so a crash applies all
 //! of it or nothing.
 
 use super::evaluation_list::{ListedProject, ProjectQuery, main_key};
-use super::{Result, Store, decode_kv, encode, read, tx_result};
+use super::{Abort, Result, Store, StoreError, checked_tx, decode_kv, encode, read, refuse};
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch, ImportSummary};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sled::Tree;
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::transaction::{TransactionError, Transactional};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 
@@ -22,6 +25,23 @@ struct ListChanges {
     remove: Vec<Vec<u8>>,
     insert: Vec<(Vec<u8>, Vec<u8>)>,
     counts: BTreeMap<String, i64>,
+}
+
+/// How a write changes one code's stored statistics: from what is stored under the code (if
+/// anything) to what to store (`None`: remove the entry). Runs inside the write's transaction
+/// (perhaps more than once); an error refuses the whole write.
+pub type StatChange<'a> = (
+    String,
+    Box<dyn Fn(Option<&[u8]>) -> std::result::Result<Option<Vec<u8>>, String> + 'a>,
+);
+
+/// A project's unmatched rows, as `evaluation_unmatched` keeps them; `None` when it has none.
+pub fn unmatched_of(p: &EvaluatedProject) -> Option<EvaluatedProject> {
+    p.rows.iter().any(|r| r.matched.is_none()).then(|| {
+        let mut slim = p.clone();
+        slim.rows.retain(|r| r.matched.is_none());
+        slim
+    })
 }
 
 /// Key of the derivation's version in `evaluation_derived`.
@@ -51,6 +71,28 @@ impl Store {
 
     fn list_tree(&self) -> Result<Tree> {
         self.with(|d| Ok(d.db.open_tree("evaluation_list")?))
+    }
+
+    fn unmatched_tree(&self) -> Result<Tree> {
+        self.with(|d| Ok(d.db.open_tree("evaluation_unmatched")?))
+    }
+
+    /// Every stored project with its unmatched rows only (those without any left out), in
+    /// the order of their ids: what candidates are clustered from.
+    pub fn evaluation_unmatched(&self) -> Result<Vec<EvaluatedProject>> {
+        self.unmatched_tree()?.iter().map(decode_kv).collect()
+    }
+
+    /// Calls `f` with every stored project in the order of their ids, one decoded at a time.
+    pub fn for_each_evaluation(
+        &self,
+        mut f: impl FnMut(EvaluatedProject) -> Result<()>,
+    ) -> Result<()> {
+        let (_, _, evaluations) = self.evaluation_trees()?;
+        for kv in evaluations.iter() {
+            f(decode_kv(kv)?)?;
+        }
+        Ok(())
     }
 
     /// A counter of the list (`n:projects`, `n:rows`, `n:year:2024` …).
@@ -186,22 +228,23 @@ impl Store {
         Ok(c)
     }
 
-    /// Replaces everything derived from the evaluations by what `all` gives (`stats`: every
-    /// code's statistics), then records `version`. Written in batches, not one transaction
-    /// (a province's evaluations would not fit one): the version goes last, so a crash
-    /// midway leaves it unrecorded and the rebuild runs again.
+    /// Replaces everything derived from the evaluations by what the stored projects give
+    /// (`stats`: every code's statistics, worked out by the caller), then records `version`.
+    /// The projects are read one at a time and written in batches, not one transaction (a
+    /// province's evaluations would not fit one): the version goes last, so a crash midway
+    /// leaves it unrecorded and the rebuild runs again.
     pub fn rebuild_evaluation_derived(
         &self,
-        all: &[EvaluatedProject],
         stats: &[(String, Option<impl Serialize>)],
         version: u64,
     ) -> Result<()> {
         let (stats_tree, derived) = self.derived_trees()?;
-        let list = self.list_tree()?;
+        let (list, unmatched) = (self.list_tree()?, self.unmatched_tree()?);
         derived.remove(VERSION_KEY)?;
         self.flush()?;
         stats_tree.clear()?;
         list.clear()?;
+        unmatched.clear()?;
         derived.clear()?;
         let (imports, _, _) = self.evaluation_trees()?;
         let files: HashMap<String, String> = imports
@@ -210,22 +253,30 @@ impl Store {
             .map(|b| b.map(|b| (b.sha256, b.file)))
             .collect::<Result<_>>()?;
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-        for chunk in all.chunks(5_000) {
-            let mut batch = sled::Batch::default();
-            for p in chunk {
-                let file = files.get(&p.import).map_or("", String::as_str);
-                let listed = ListedProject::of(p, file);
-                let (main, others) = listed.keys();
-                batch.insert(main, encode(&listed));
-                for k in others {
-                    batch.insert(k, Vec::new());
-                }
-                for (k, n) in listed.counts() {
-                    *counts.entry(k).or_default() += n;
-                }
+        let (mut batch, mut slim, mut n) = (sled::Batch::default(), sled::Batch::default(), 0);
+        self.for_each_evaluation(|p| {
+            let file = files.get(&p.import).map_or("", String::as_str);
+            let listed = ListedProject::of(&p, file);
+            let (main, others) = listed.keys();
+            batch.insert(main, encode(&listed));
+            for k in others {
+                batch.insert(k, Vec::new());
             }
-            list.apply_batch(batch)?;
-        }
+            for (k, n) in listed.counts() {
+                *counts.entry(k).or_default() += n;
+            }
+            if let Some(u) = unmatched_of(&p) {
+                slim.insert(p.id().as_bytes(), encode(&u));
+            }
+            n += 1;
+            if n % 5_000 == 0 {
+                list.apply_batch(std::mem::take(&mut batch))?;
+                unmatched.apply_batch(std::mem::take(&mut slim))?;
+            }
+            Ok(())
+        })?;
+        list.apply_batch(batch)?;
+        unmatched.apply_batch(slim)?;
         for (k, n) in counts {
             derived.insert(k.as_bytes(), encode(&n))?;
         }
@@ -285,7 +336,7 @@ impl Store {
         batch: &ImportBatch,
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
-        stats: &[(String, Option<impl Serialize>)],
+        stats: &[StatChange<'_>],
     ) -> Result<()> {
         self.write_evaluations(Some(batch), projects, candidates, stats)
     }
@@ -296,7 +347,7 @@ impl Store {
         &self,
         project: &EvaluatedProject,
         candidates: &[Candidate],
-        stats: &[(String, Option<impl Serialize>)],
+        stats: &[StatChange<'_>],
     ) -> Result<()> {
         self.write_evaluations(None, std::slice::from_ref(project), candidates, stats)
     }
@@ -306,7 +357,7 @@ impl Store {
         &self,
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
-        stats: &[(String, Option<impl Serialize>)],
+        stats: &[StatChange<'_>],
     ) -> Result<()> {
         self.write_evaluations(None, projects, candidates, stats)
     }
@@ -324,59 +375,77 @@ impl Store {
         batch: Option<&ImportBatch>,
         projects: &[EvaluatedProject],
         candidates: &[Candidate],
-        stats: &[(String, Option<impl Serialize>)],
+        stats: &[StatChange<'_>],
     ) -> Result<()> {
         let (imports, cands, evaluations) = self.evaluation_trees()?;
         let (stats_tree, derived) = self.derived_trees()?;
-        let list = self.list_tree()?;
+        let (list, unmatched) = (self.list_tree()?, self.unmatched_tree()?);
         let changes = self.list_changes(batch, projects, &evaluations)?;
+        let slim: Vec<(String, Option<Vec<u8>>)> = projects
+            .iter()
+            .map(|p| (p.id(), unmatched_of(p).map(|u| encode(&u))))
+            .collect();
         let old_candidates: Vec<sled::IVec> = cands.iter().keys().collect::<sled::Result<_>>()?;
         let encoded: Vec<(String, Vec<u8>)> =
             projects.iter().map(|p| (p.id(), encode(p))).collect();
-        let stats: Vec<(&str, Option<Vec<u8>>)> = stats
-            .iter()
-            .map(|(code, s)| (code.as_str(), s.as_ref().map(encode)))
-            .collect();
         // Inside `write`: flushed, and a backup sees all of it or none.
         let written = self.write(|_| {
-            let result: std::result::Result<(), TransactionError<()>> =
-                (&evaluations, &imports, &cands, &stats_tree, &list, &derived).transaction(
-                    |(ev, im, ca, st, li, de)| {
-                        for k in &changes.remove {
-                            li.remove(k.as_slice())?;
-                        }
-                        for (k, v) in &changes.insert {
-                            li.insert(k.as_slice(), v.as_slice())?;
-                        }
-                        for (key, delta) in &changes.counts {
-                            let now: i64 = de
-                                .get(key.as_bytes())?
-                                .and_then(|v| serde_json::from_slice(&v).ok())
-                                .unwrap_or(0);
-                            de.insert(key.as_bytes(), encode(&(now + delta)))?;
-                        }
-                        for (code, s) in &stats {
-                            match s {
-                                Some(bytes) => st.insert(code.as_bytes(), bytes.as_slice())?,
-                                None => st.remove(code.as_bytes())?,
-                            };
-                        }
-                        for (id, bytes) in &encoded {
-                            ev.insert(id.as_bytes(), bytes.as_slice())?;
-                        }
-                        if let Some(b) = batch {
-                            im.insert(b.sha256.as_bytes(), encode(b))?;
-                        }
-                        for k in &old_candidates {
-                            ca.remove(k)?;
-                        }
-                        for c in candidates {
-                            ca.insert(c.id.as_bytes(), encode(c))?;
-                        }
-                        Ok::<(), ConflictableTransactionError<()>>(())
-                    },
-                );
-            tx_result(result)
+            let result: std::result::Result<(), TransactionError<Abort>> = (
+                &evaluations,
+                &imports,
+                &cands,
+                &stats_tree,
+                &list,
+                &derived,
+                &unmatched,
+            )
+                .transaction(|(ev, im, ca, st, li, de, un)| {
+                    for k in &changes.remove {
+                        li.remove(k.as_slice())?;
+                    }
+                    for (k, v) in &changes.insert {
+                        li.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    for (key, delta) in &changes.counts {
+                        let now: i64 = de
+                            .get(key.as_bytes())?
+                            .and_then(|v| serde_json::from_slice(&v).ok())
+                            .unwrap_or(0);
+                        de.insert(key.as_bytes(), encode(&(now + delta)))?;
+                    }
+                    for (code, change) in stats {
+                        let old = st.get(code.as_bytes())?;
+                        match change(old.as_deref()) {
+                            Ok(Some(bytes)) => st.insert(code.as_bytes(), bytes)?,
+                            Ok(None) => st.remove(code.as_bytes())?,
+                            Err(e) => {
+                                return refuse(StoreError::Conflict(format!(
+                                    "指标 {code} 的统计与存储不一致：{e}"
+                                )));
+                            }
+                        };
+                    }
+                    for (id, bytes) in &encoded {
+                        ev.insert(id.as_bytes(), bytes.as_slice())?;
+                    }
+                    for (id, bytes) in &slim {
+                        match bytes {
+                            Some(b) => un.insert(id.as_bytes(), b.as_slice())?,
+                            None => un.remove(id.as_bytes())?,
+                        };
+                    }
+                    if let Some(b) = batch {
+                        im.insert(b.sha256.as_bytes(), encode(b))?;
+                    }
+                    for k in &old_candidates {
+                        ca.remove(k)?;
+                    }
+                    for c in candidates {
+                        ca.insert(c.id.as_bytes(), encode(c))?;
+                    }
+                    Ok(())
+                });
+            checked_tx(result).map(|_| ())
         });
         // Counted whatever the outcome: a failed write may still have reached the disk.
         self.inner.evaluation_writes.fetch_add(1, Ordering::SeqCst);

@@ -6,6 +6,7 @@
 
 mod curation;
 pub use evaluation_list::{ListedProject, ProjectQuery};
+pub use evaluations::{StatChange, unmatched_of};
 mod drafts;
 mod evaluation_list;
 mod evaluations;
