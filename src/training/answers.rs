@@ -1,7 +1,8 @@
 //! What the training API answers, as types: each field is named once, here, and the web layer
 //! only serialises them.
 
-use super::{ExampleView, ExerciseSummary, Submitted, Training};
+use super::attempts::Submitted;
+use super::{ExampleView, ExerciseSummary, Training};
 use crate::domain::lint::LintFinding;
 use crate::domain::training::{AnnotatedTable, Comparison, Exercise, TrainingSession};
 use serde::Serialize;

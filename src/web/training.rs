@@ -19,7 +19,8 @@ use crate::domain::training::{Attempt, Exercise, FrameworkPart, TrainingSession,
 use crate::training::answers::{
     AttemptAnswer, ExampleAnswer, ExamplesAnswer, SessionAnswer, SummaryAnswer,
 };
-use crate::training::{ExampleView, ExerciseSummary, ItemSpec, ItemView, Slide};
+use crate::training::slides::{ItemView, Slide};
+use crate::training::{ExampleView, ExerciseSummary, ItemSpec};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
