@@ -12,6 +12,8 @@ pub mod app;
 pub mod config;
 /// Service: changes to the library as proposals another person approves; numbered editions.
 pub mod curation;
+/// Content fingerprints: the one hex SHA-256.
+pub mod digest;
 /// Pure domain types and rules (indicators, revisions, drafts, evaluations, lint): no I/O.
 pub mod domain;
 /// Service: from a project to a suggested target table.

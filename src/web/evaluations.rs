@@ -9,9 +9,8 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
-use super::layout::download;
 use super::params::Params;
-use super::response::{Page, html};
+use super::response::{Page, attachment, html};
 use super::uploads;
 use crate::curation::candidates::CandidateView;
 use crate::domain::{EvaluatedProject, Indicator, Role};
@@ -445,7 +444,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
 pub async fn template_xlsx() -> Result<Response, ApiError> {
     let bytes =
         evaluations::import::template_xlsx().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(download(
+    Ok(attachment(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "绩效自评表模板.xlsx",
@@ -453,7 +452,7 @@ pub async fn template_xlsx() -> Result<Response, ApiError> {
 }
 
 pub async fn template_csv() -> Response {
-    download(
+    attachment(
         evaluations::import::template_csv(),
         "text/csv; charset=utf-8",
         "绩效自评表模板.csv",
