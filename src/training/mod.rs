@@ -477,7 +477,7 @@ pub struct ExampleView {
 }
 
 /// One exercise of the room's summary (the page's and the API's).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExerciseSummary {
     pub code: String,
     pub title: String,
@@ -488,21 +488,26 @@ pub struct ExerciseSummary {
     pub coverage: Option<f64>,
     /// (rule, label, attempts that broke it); the API names the three.
     #[serde(serialize_with = "rule_tallies")]
+    #[schema(value_type = Vec<RuleTally>)]
     pub rules: Vec<(String, &'static str, usize)>,
 }
 
-/// The summary's rule counts as `{ "rule", "label", "attempts" }` objects.
+/// One rule of the summary: how many submitted attempts broke it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RuleTally<'a> {
+    /// The rule's id.
+    rule: &'a str,
+    /// What the rule checks, in Chinese.
+    label: &'a str,
+    attempts: usize,
+}
+
+/// The summary's rule counts as `RuleTally` objects.
 fn rule_tallies<S: serde::Serializer>(
     rules: &[(String, &'static str, usize)],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Tally<'a> {
-        rule: &'a str,
-        label: &'a str,
-        attempts: usize,
-    }
-    s.collect_seq(rules.iter().map(|(rule, label, attempts)| Tally {
+    s.collect_seq(rules.iter().map(|(rule, label, attempts)| RuleTally {
         rule,
         label,
         attempts: *attempts,
