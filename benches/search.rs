@@ -388,15 +388,7 @@ fn project_names(base: &library::Library, vocab: &Arc<Vocabulary>, rounds: usize
             let t = Instant::now();
             std::hint::black_box(index.search(&SearchRequest::new(q)).unwrap());
             search.push(t.elapsed().as_secs_f64() * 1000.0);
-            let input = zhibiao::drafting::DraftRequest {
-                project_name: q.clone(),
-                description: String::new(),
-                project_type: None,
-                budget_wan: None,
-                term: None,
-                unit_name: String::new(),
-                year: None,
-            };
+            let input = zhibiao::drafting::DraftRequest::named(q);
             let t = Instant::now();
             std::hint::black_box(zhibiao::drafting::suggest(&index, &input).unwrap());
             targets.push(t.elapsed().as_secs_f64() * 1000.0);

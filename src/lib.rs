@@ -1,8 +1,9 @@
 //! zhibiao: a versioned budget-performance indicator library (预算绩效指标库) with Chinese search.
 //!
 //! Layers import downward only: `web` → the feature services (`accounts`, `drafting`,
-//! `curation`, `evaluations`, `training`) → `store`, `search`, `ingest` → `domain` → `text`. `app` builds the store, the
-//! index and the services once for `serve` and the tests; `main` is the command line.
+//! `curation`, `evaluations`, `training`) → `store`, `search`, `ingest` → `domain` → `text` and
+//! `digest`. `app` builds the store, the index and the services once for `serve` and the tests;
+//! `main` is the command line.
 
 /// Service: users, passwords, sessions, API tokens and the audit log.
 pub mod accounts;
@@ -12,6 +13,8 @@ pub mod app;
 pub mod config;
 /// Service: changes to the library as proposals another person approves; numbered editions.
 pub mod curation;
+/// Content fingerprints: the one hex SHA-256.
+pub mod digest;
 /// Pure domain types and rules (indicators, revisions, drafts, evaluations, lint): no I/O.
 pub mod domain;
 /// Service: from a project to a suggested target table.

@@ -117,15 +117,7 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
         let top: Vec<String> = res.hits.iter().map(|h| h.indicator.name.clone()).collect();
         let on = top.iter().filter(|n| holds_any(n, &c.on_topic)).count();
         let wrong = top.iter().filter(|n| holds_any(n, &c.wrong_domain)).count();
-        let input = DraftRequest {
-            project_name: c.query.clone(),
-            description: String::new(),
-            project_type: None,
-            budget_wan: None,
-            term: None,
-            unit_name: String::new(),
-            year: None,
-        };
+        let input = DraftRequest::named(&c.query);
         let drafting::Suggestions {
             project_type: guess,
             groups,

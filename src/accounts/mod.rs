@@ -3,6 +3,7 @@
 //! on login attempts (`web::throttle`).
 
 use crate::config::Limits;
+use crate::digest::sha256_hex;
 use crate::domain::{AuditEntry, Role, Session, User};
 use crate::store::{Store, StoreError};
 use argon2::Argon2;
@@ -10,7 +11,6 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// A working day: a session left open on a shared office PC does not last until tomorrow.
 pub const SESSION_HOURS: i64 = 8;
@@ -53,10 +53,6 @@ pub fn random_token() -> String {
     let mut b = [0u8; 32];
     OsRng.fill_bytes(&mut b);
     b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-pub fn sha256_hex(s: &str) -> String {
-    format!("{:x}", Sha256::digest(s.as_bytes()))
 }
 
 /// Argon2id with the crate's default parameters and a random salt, as a PHC string.

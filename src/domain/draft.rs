@@ -62,7 +62,7 @@ impl DraftProject {
 
 /// One row of the target table. A row taken from the library remembers the indicator and the
 /// revision it came from, so a later change of the library can be shown against it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DraftRow {
     pub level1: String,
     pub level2: String,
@@ -71,6 +71,8 @@ pub struct DraftRow {
     pub indicator: Option<String>,
     #[serde(default)]
     pub revision: Option<u32>,
+    /// ≥, ≤, = or 定性.
+    #[schema(value_type = String, example = "≥")]
     pub direction: Direction,
     #[serde(default)]
     pub target: String,

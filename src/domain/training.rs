@@ -55,14 +55,14 @@ impl Example {
 }
 
 /// A table with the findings of the review rules, per row and for the whole table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnnotatedTable {
     pub rows: Vec<AnnotatedRow>,
     /// Findings about the table as a whole (missing level 1, too many qualitative rows …).
     pub general: Vec<LintFinding>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnnotatedRow {
     pub row: DraftRow,
     pub findings: Vec<LintFinding>,
@@ -144,7 +144,7 @@ pub fn rule_label(rule: &str) -> &'static str {
 }
 
 /// The framework explainer slides a session can include.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FrameworkPart {
     /// 产出 / 效益 / 满意度 and their level 2 headings.
@@ -189,7 +189,7 @@ impl FrameworkPart {
 }
 
 /// One step of a training session, in the order the trainer presents them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SessionItem {
     Framework {
@@ -213,14 +213,16 @@ pub enum SessionItem {
 }
 
 /// A trainer's session: saved under an unguessable link and presented full-screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrainingSession {
     pub id: String,
     pub title: String,
     /// The account that created it.
     pub owner: String,
     pub items: Vec<SessionItem>,
+    #[schema(value_type = String, format = DateTime)]
     pub created: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
     pub updated: DateTime<Utc>,
 }
 
@@ -294,14 +296,14 @@ pub fn normalize_join_code(s: &str) -> Option<String> {
 }
 
 /// One row of the model answer and whether the trainee's table has it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ModelRow {
     pub row: DraftRow,
     /// Index of the trainee's row that covers it.
     pub covered_by: Option<usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Comparison {
     pub model: Vec<ModelRow>,
     pub covered: usize,

@@ -33,6 +33,19 @@ pub struct DraftRequest {
 }
 
 impl DraftRequest {
+    /// A project known by its name alone, as relevance checks and benchmarks ask.
+    pub fn named(project_name: &str) -> DraftRequest {
+        DraftRequest {
+            project_name: project_name.to_string(),
+            description: String::new(),
+            project_type: None,
+            budget_wan: None,
+            term: None,
+            unit_name: String::new(),
+            year: None,
+        }
+    }
+
     /// From the new-draft form, where every field is text and an empty budget or type is none.
     pub fn from_form(
         project_name: String,

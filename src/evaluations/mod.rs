@@ -28,7 +28,6 @@ use crate::domain::{Candidate, EvaluatedProject};
 use crate::store::StoreError;
 use import::{ImportFileError, RowError};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, thiserror::Error)]
@@ -86,13 +85,6 @@ pub struct UnitNote {
     pub indicator_unit: String,
     /// In Chinese: 单位“个百分点”不能换算为“%”.
     pub reason: String,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A curator's decision on one imported row.

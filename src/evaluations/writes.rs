@@ -7,8 +7,9 @@
 use super::service::Evaluations;
 use super::{
     Decision, DecisionError, ImportError, ImportReport, UnitNote, cluster, derived, import,
-    matching, sha256_hex, stats, units, wording,
+    matching, stats, units, wording,
 };
+use crate::digest::sha256_hex;
 use crate::domain::{Candidate, EvaluatedProject, ImportBatch, Match, MatchMethod};
 use crate::store::StoreError;
 use std::collections::{BTreeMap, HashMap};

@@ -4,11 +4,11 @@
 //! levels from the framework, units from the unit table, bounded lengths, no control characters.
 
 use super::library::{FileError, LoadError};
+use crate::digest::sha256_hex;
 use crate::domain::{
     Basis, Catalog, Code, Direction, Indicator, Library, Provenance, Status, Term, ValueType,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -30,7 +30,7 @@ struct Line {
 
 /// The hash `load_jsonl` records for a corpus file, without parsing it.
 pub fn file_hash(path: &Path) -> std::io::Result<String> {
-    Ok(format!("{:x}", Sha256::digest(std::fs::read(path)?)))
+    Ok(sha256_hex(std::fs::read(path)?))
 }
 
 /// A corpus file checked whole: every line parses and has a valid code. Its indicators are
@@ -70,7 +70,7 @@ impl Corpus {
         let types: Vec<String> = types.into_iter().collect();
         Ok(Corpus {
             catalog: Catalog::for_corpus(&types, base),
-            source_hash: format!("{:x}", Sha256::digest(text.as_bytes())),
+            source_hash: sha256_hex(&text),
             len,
             text,
         })

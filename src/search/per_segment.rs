@@ -9,7 +9,7 @@ use tantivy::columnar::StrColumn;
 use tantivy::index::SegmentId;
 
 /// Facet columns of each segment, opened once: opening six dictionary-encoded columns costs more
-/// than counting a small result (opened by `query`, which knows the facets).
+/// than counting a small result (opened by `facets`, which knows them).
 pub(super) type FacetColumns = PerSegment<Vec<Option<StrColumn>>>;
 
 pub(super) struct PerSegment<T>(Mutex<HashMap<SegmentId, Arc<T>>>);

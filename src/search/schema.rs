@@ -18,7 +18,7 @@ pub struct Fields {
     /// and most are written in one case): a typed code is looked for in both.
     pub code_lc: Field,
     /// Name in jieba search mode. Documents only: a word earns a fixed weight from its document
-    /// frequency (see `query::words_channel`), so neither frequencies nor positions are read.
+    /// frequency (see `plan::words_channel`), so neither frequencies nor positions are read.
     pub name: Field,
     /// Name as character uni-, bi- and trigrams: any contiguous substring is one term (up to three
     /// characters) or the trigrams covering it, checked against `name_chars`; no positions.

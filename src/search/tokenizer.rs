@@ -263,7 +263,7 @@ impl Tokenizer for ListTokenizer {
 
 /// Each word character with the bigram and trigram it starts: any run of up to three characters
 /// is one term, and a longer run is found through the trigrams covering it (see
-/// `query::gram_query`). No positions are kept, so no markers either: "starts with" is checked
+/// `plan::name_run`). No positions are kept, so no markers either: "starts with" is checked
 /// against the name itself.
 #[derive(Clone, Default)]
 pub struct GramTokenizer;

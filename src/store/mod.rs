@@ -307,8 +307,7 @@ fn with_file_states(
 
 /// Hash of an indicator as the library files give it.
 pub fn file_hash(i: &Indicator) -> String {
-    use sha2::{Digest, Sha256};
-    format!("{:x}", Sha256::digest(encode(i)))
+    crate::digest::sha256_hex(encode(i))
 }
 
 fn encode<T: Serialize>(v: &T) -> Vec<u8> {

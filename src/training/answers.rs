@@ -1,13 +1,15 @@
 //! What the training API answers, as types: each field is named once, here, and the web layer
-//! only serialises them.
+//! only serialises them; the OpenAPI document describes them from these same types.
 
-use super::{ExampleView, ExerciseSummary, Submitted, Training};
+use super::attempts::Submitted;
+use super::{ExampleView, ExerciseSummary, Training};
 use crate::domain::lint::LintFinding;
 use crate::domain::training::{AnnotatedTable, Comparison, Exercise, TrainingSession};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A worked example with its two tables annotated by the review rules.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExampleAnswer {
     pub project_type: String,
     pub type_name: String,
@@ -38,13 +40,13 @@ impl From<ExampleView> for ExampleAnswer {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExamplesAnswer {
     pub examples: Vec<ExampleAnswer>,
 }
 
 /// A session with the addresses of its pages and of each exercise.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionAnswer {
     pub session: TrainingSession,
     pub url: String,
@@ -54,7 +56,7 @@ pub struct SessionAnswer {
 }
 
 /// An exercise of a session: the address trainees open and how many attempts it has.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ExerciseLink {
     pub code: String,
     pub url: String,
@@ -63,7 +65,7 @@ pub struct ExerciseLink {
 
 /// A whole attempt submitted: where it can be opened, what the rules found, and how it
 /// compares with the model answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptAnswer {
     pub id: String,
     pub url: String,
@@ -83,7 +85,7 @@ impl AttemptAnswer {
 }
 
 /// The room's anonymous summary of a session.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SummaryAnswer {
     /// The session's id.
     pub session: String,

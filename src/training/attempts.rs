@@ -2,13 +2,14 @@
 //! edited, submitted and compared with the model answer. Attempts are checked like drafts
 //! (the same rules and size quota) but stored in training's own trees.
 
-use super::{Result, Training, TrainingError, new_attempt, submit};
+use super::{Result, Training, TrainingError};
 use crate::domain::lint::LintFinding;
 use crate::domain::training::{
     Attempt, Comparison, Exercise, SessionItem, TrainingSession, model_answer_coverage,
     normalize_join_code,
 };
-use crate::domain::{DraftRow, Role};
+use crate::domain::{Draft, DraftRow, Role};
+use chrono::Utc;
 
 /// What the drafting page shows a trainee beyond the normal review check.
 pub struct TraineeView {
@@ -148,5 +149,70 @@ impl Training {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// A new attempt at `ex` (not stored yet).
+pub fn new_attempt(ex: &Exercise) -> Attempt {
+    let now = Utc::now();
+    let id = crate::drafting::new_id();
+    Attempt {
+        id: id.clone(),
+        exercise: ex.code.clone(),
+        draft: Draft {
+            id,
+            project: ex.project.clone(),
+            rows: ex.start_rows.clone(),
+            owner: None,
+            created: now,
+            updated: now,
+        },
+        submitted: None,
+        rules: vec![],
+    }
+}
+
+/// Records a submission: the rules the table breaks now, for the room's summary.
+pub fn submit(a: &mut Attempt, f: Vec<LintFinding>) -> Vec<LintFinding> {
+    let mut rules: Vec<String> = f.iter().map(|x| x.rule.to_string()).collect();
+    rules.sort();
+    rules.dedup();
+    a.rules = rules;
+    a.submitted = Some(Utc::now());
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{exercise_session, service};
+    use super::*;
+
+    #[test]
+    fn a_trainee_attempt_is_checked_submitted_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = service(dir.path());
+        let (s, ex) = exercise_session(&t);
+        let typed = ex.code.to_lowercase();
+        assert_eq!(t.exercise(&typed).unwrap().code, ex.code);
+        assert!(matches!(
+            t.exercise("ZZZZZZ").unwrap_err(),
+            TrainingError::NotFound {
+                code: "exercise_not_found",
+                ..
+            }
+        ));
+
+        let a = t.whole_attempt(&ex, ex.model.clone()).unwrap();
+        let done = t.submit_whole(&ex, a).unwrap();
+        assert_eq!(done.comparison.covered, ex.model.len());
+        assert!(done.attempt.submitted.is_some());
+        assert_eq!(t.exercise_counts(&s), vec![(ex.code.clone(), 1)]);
+        let stored = t.attempt(&ex, &done.attempt.id).unwrap();
+        assert!(t.trainee_view(&ex, &stored).submitted);
+
+        let mut started = t.start_attempt(&ex).unwrap();
+        let form = [("submit".to_string(), "1".to_string())];
+        assert!(t.save_form(&mut started, &form).unwrap());
+        assert_eq!(t.summaries(&s).unwrap()[0].submitted, 2);
     }
 }

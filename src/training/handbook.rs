@@ -2,7 +2,8 @@
 //! session as one document (cover, the framework, one chapter per level 1, one block per
 //! indicator with every field, examples and practice cases). `web::handbook` prints it.
 
-use super::{ExampleView, Result, Training, TrainingError, permalink};
+use super::slides::permalink;
+use super::{ExampleView, Result, Training, TrainingError};
 use crate::domain::training::{Exercise, SessionItem};
 use crate::domain::{Framework, Indicator, ProjectType, Unit};
 
@@ -228,5 +229,52 @@ impl Training {
             revision,
             ind,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{exercise_session, service};
+    use super::*;
+
+    #[test]
+    fn handbooks_hold_the_indicators_they_are_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = service(dir.path());
+        let active = t
+            .store
+            .indicators()
+            .unwrap()
+            .iter()
+            .filter(|i| i.is_active())
+            .count();
+        let whole = t.library_handbook().unwrap();
+        assert_eq!(whole.indicators, active);
+        let blocks: usize = whole
+            .chapters
+            .iter()
+            .flat_map(|c| &c.sections)
+            .map(|s| s.blocks.len())
+            .sum();
+        assert_eq!(blocks, active, "every indicator sits under its heading");
+        assert!(
+            whole.chapters[0].title.starts_with("二、"),
+            "chapter one is the framework"
+        );
+
+        let code = t.examples[0].project_type.clone();
+        let one = t.type_handbook(&code).unwrap();
+        assert!(one.indicators > 0 && one.indicators < active);
+        assert_eq!(one.examples.len(), 1);
+        assert!(matches!(
+            t.type_handbook("NOPE").err(),
+            Some(TrainingError::NotFound {
+                code: "project_type_not_found",
+                ..
+            })
+        ));
+        let (s, _) = exercise_session(&t);
+        let handout = t.session_handbook(&s.id).unwrap();
+        assert_eq!((handout.examples.len(), handout.exercises.len()), (1, 1));
     }
 }

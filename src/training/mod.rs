@@ -2,13 +2,18 @@
 //! sessions a trainer assembles (items resolved, exercises given join codes), trainees'
 //! attempts and submissions, and the room's summary. Trainees' work lives in training's own
 //! trees, never in the library or in real drafts.
+//!
+//! `Training` (here: examples, sessions, summaries) is the service; its other methods are
+//! spread over the files below by job, and each file imports this one, never the other way:
+//! `attempts` (the trainees' side), `slides` (what a session shows), `handbook` (the printable
+//! handbook) and `answers` (what the JSON API answers).
 
-use crate::domain::lint::{LintConfig, LintFinding};
+use crate::domain::DraftRow;
+use crate::domain::lint::LintConfig;
 use crate::domain::training::{
     AnnotatedTable, Attempt, Example, Exercise, ExerciseStart, FrameworkPart, SessionItem,
     TrainingSession, annotate, join_code, model_answer_coverage, rule_counts, rule_label,
 };
-use crate::domain::{Draft, DraftRow};
 use crate::drafting::service::Drafting;
 use crate::search::SearchIndex;
 use crate::store::{Store, StoreError};
@@ -17,12 +22,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub mod answers;
-mod attempts;
+pub mod attempts;
 pub mod handbook;
-mod slides;
-
-pub use attempts::{Submitted, TraineeView};
-pub use slides::{Editor, ItemView, Slide, permalink};
+pub mod slides;
 
 /// Most items in one session: a long day of training is well under this.
 pub const MAX_ITEMS: usize = 200;
@@ -466,36 +468,6 @@ pub fn check_title(title: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
-/// A new attempt at `ex` (not stored yet).
-pub fn new_attempt(ex: &Exercise) -> Attempt {
-    let now = Utc::now();
-    let id = crate::drafting::new_id();
-    Attempt {
-        id: id.clone(),
-        exercise: ex.code.clone(),
-        draft: Draft {
-            id,
-            project: ex.project.clone(),
-            rows: ex.start_rows.clone(),
-            owner: None,
-            created: now,
-            updated: now,
-        },
-        submitted: None,
-        rules: vec![],
-    }
-}
-
-/// Records a submission: the rules the table breaks now, for the room's summary.
-pub fn submit(a: &mut Attempt, f: Vec<LintFinding>) -> Vec<LintFinding> {
-    let mut rules: Vec<String> = f.iter().map(|x| x.rule.to_string()).collect();
-    rules.sort();
-    rules.dedup();
-    a.rules = rules;
-    a.submitted = Some(Utc::now());
-    f
-}
-
 #[derive(Clone)]
 pub struct ExampleView {
     pub ex: Example,
@@ -505,7 +477,7 @@ pub struct ExampleView {
 }
 
 /// One exercise of the room's summary (the page's and the API's).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ExerciseSummary {
     pub code: String,
     pub title: String,
@@ -516,33 +488,40 @@ pub struct ExerciseSummary {
     pub coverage: Option<f64>,
     /// (rule, label, attempts that broke it); the API names the three.
     #[serde(serialize_with = "rule_tallies")]
+    #[schema(value_type = Vec<RuleTally>)]
     pub rules: Vec<(String, &'static str, usize)>,
 }
 
-/// The summary's rule counts as `{ "rule", "label", "attempts" }` objects.
+/// One rule of the summary: how many submitted attempts broke it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RuleTally<'a> {
+    /// The rule's id.
+    rule: &'a str,
+    /// What the rule checks, in Chinese.
+    label: &'a str,
+    attempts: usize,
+}
+
+/// The summary's rule counts as `RuleTally` objects.
 fn rule_tallies<S: serde::Serializer>(
     rules: &[(String, &'static str, usize)],
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct Tally<'a> {
-        rule: &'a str,
-        label: &'a str,
-        attempts: usize,
-    }
-    s.collect_seq(rules.iter().map(|(rule, label, attempts)| Tally {
+    s.collect_seq(rules.iter().map(|(rule, label, attempts)| RuleTally {
         rule,
         label,
         attempts: *attempts,
     }))
 }
 
+/// What the module's tests share: a service on a temporary store, and a session with an
+/// exercise.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::ingest::{examples, library};
 
-    fn service(dir: &std::path::Path) -> Training {
+    pub fn service(dir: &std::path::Path) -> Training {
         let drafting = Arc::new(crate::drafting::service::for_tests(dir));
         let lib = library::load_dir(&library::default_dir()).unwrap();
         Training {
@@ -555,7 +534,7 @@ mod tests {
         }
     }
 
-    fn exercise_session(t: &Training) -> (TrainingSession, Exercise) {
+    pub fn exercise_session(t: &Training) -> (TrainingSession, Exercise) {
         let project_type = t.examples[0].project_type.clone();
         let specs = vec![
             ItemSpec::Example {
@@ -572,106 +551,5 @@ mod tests {
         };
         let ex = t.store.exercise(code).unwrap().unwrap();
         (s, ex)
-    }
-
-    #[test]
-    fn slides_follow_the_items_and_say_what_is_gone() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = service(dir.path());
-        let mut s = t
-            .create_session("zhang".into(), "标准课程", ItemSpec::framework_pages())
-            .unwrap();
-        let slides = t.slides(&s, "http://h").unwrap();
-        assert!(matches!(slides[0], Slide::Title { .. }));
-        // The review rules take two slides (at most seven rows a slide).
-        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len() + 1);
-        s.items.push(SessionItem::Exercise {
-            code: "NOPE99".into(),
-        });
-        let last = t.slides(&s, "http://h").unwrap().pop().unwrap();
-        assert!(matches!(&last, Slide::Gone { what } if what.contains("NOPE99")));
-        assert_eq!(t.editor(&s).items.len(), s.items.len());
-
-        let (s, ex) = exercise_session(&t);
-        let slides = t.slides(&s, "http://h").unwrap();
-        // An example is its bad table, its corrected table (each on as many slides as seven
-        // rows a slide take) and a note; an exercise one slide with its join address.
-        let v = t.example_view(t.example(&t.examples[0].project_type).unwrap());
-        let tables = slides::pages(v.bad.rows.len()).len() + slides::pages(v.good.rows.len()).len();
-        assert_eq!(slides.len(), 1 + tables + 1 + 1);
-        let join = format!("http://h/t/{}", ex.code);
-        assert!(
-            matches!(slides.last(), Some(Slide::Exercise { join_url, .. }) if *join_url == join)
-        );
-    }
-
-    #[test]
-    fn a_trainee_attempt_is_checked_submitted_and_counted() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = service(dir.path());
-        let (s, ex) = exercise_session(&t);
-        let typed = ex.code.to_lowercase();
-        assert_eq!(t.exercise(&typed).unwrap().code, ex.code);
-        assert!(matches!(
-            t.exercise("ZZZZZZ").unwrap_err(),
-            TrainingError::NotFound {
-                code: "exercise_not_found",
-                ..
-            }
-        ));
-
-        let a = t.whole_attempt(&ex, ex.model.clone()).unwrap();
-        let done = t.submit_whole(&ex, a).unwrap();
-        assert_eq!(done.comparison.covered, ex.model.len());
-        assert!(done.attempt.submitted.is_some());
-        assert_eq!(t.exercise_counts(&s), vec![(ex.code.clone(), 1)]);
-        let stored = t.attempt(&ex, &done.attempt.id).unwrap();
-        assert!(t.trainee_view(&ex, &stored).submitted);
-
-        let mut started = t.start_attempt(&ex).unwrap();
-        let form = [("submit".to_string(), "1".to_string())];
-        assert!(t.save_form(&mut started, &form).unwrap());
-        assert_eq!(t.summaries(&s).unwrap()[0].submitted, 2);
-    }
-
-    #[test]
-    fn handbooks_hold_the_indicators_they_are_for() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = service(dir.path());
-        let active = t
-            .store
-            .indicators()
-            .unwrap()
-            .iter()
-            .filter(|i| i.is_active())
-            .count();
-        let whole = t.library_handbook().unwrap();
-        assert_eq!(whole.indicators, active);
-        let blocks: usize = whole
-            .chapters
-            .iter()
-            .flat_map(|c| &c.sections)
-            .map(|s| s.blocks.len())
-            .sum();
-        assert_eq!(blocks, active, "every indicator sits under its heading");
-        assert!(
-            whole.chapters[0].title.starts_with("二、"),
-            "chapter one is the framework"
-        );
-
-        let code = t.examples[0].project_type.clone();
-        let one = t.type_handbook(&code).unwrap();
-        assert!(one.indicators > 0 && one.indicators < active);
-        assert_eq!(one.examples.len(), 1);
-        assert!(matches!(
-            t.type_handbook("NOPE").err(),
-            Some(TrainingError::NotFound {
-                code: "project_type_not_found",
-                ..
-            })
-        ));
-        let (s, _) = exercise_session(&t);
-        let handout = t.session_handbook(&s.id).unwrap();
-        assert_eq!((handout.examples.len(), handout.exercises.len()), (1, 1));
     }
 }

@@ -294,6 +294,8 @@ impl Training {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ItemSpec;
+    use super::super::testing::{exercise_session, service};
     use super::*;
 
     #[test]
@@ -308,5 +310,36 @@ mod tests {
         assert!(p.iter().all(|p| p.len() <= ROWS_PER_SLIDE));
         assert_eq!(p[0].label(), "（1/3）");
         assert_eq!(pages(3)[0].label(), "");
+    }
+
+    #[test]
+    fn slides_follow_the_items_and_say_what_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = service(dir.path());
+        let mut s = t
+            .create_session("zhang".into(), "标准课程", ItemSpec::framework_pages())
+            .unwrap();
+        let slides = t.slides(&s, "http://h").unwrap();
+        assert!(matches!(slides[0], Slide::Title { .. }));
+        // The review rules take two slides (at most seven rows a slide).
+        assert_eq!(slides.len(), 1 + FrameworkPart::ALL.len() + 1);
+        s.items.push(SessionItem::Exercise {
+            code: "NOPE99".into(),
+        });
+        let last = t.slides(&s, "http://h").unwrap().pop().unwrap();
+        assert!(matches!(&last, Slide::Gone { what } if what.contains("NOPE99")));
+        assert_eq!(t.editor(&s).items.len(), s.items.len());
+
+        let (s, ex) = exercise_session(&t);
+        let slides = t.slides(&s, "http://h").unwrap();
+        // An example is its bad table, its corrected table (each on as many slides as seven
+        // rows a slide take) and a note; an exercise one slide with its join address.
+        let v = t.example_view(t.example(&t.examples[0].project_type).unwrap());
+        let tables = pages(v.bad.rows.len()).len() + pages(v.good.rows.len()).len();
+        assert_eq!(slides.len(), 1 + tables + 1 + 1);
+        let join = format!("http://h/t/{}", ex.code);
+        assert!(
+            matches!(slides.last(), Some(Slide::Exercise { join_url, .. }) if *join_url == join)
+        );
     }
 }

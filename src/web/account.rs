@@ -245,7 +245,6 @@ pub async fn add_user_api(
     _: Require<Admin>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    viewer.require(Role::Admin)?;
     let n: NewUser = json_body(&body)?;
     let audit = viewer.audit("保存用户", "", "");
     let u = blocking(move || Ok(app.accounts.save_user(n, audit)?)).await?;
@@ -277,7 +276,6 @@ pub async fn users_submit(
     _: Require<Admin>,
     Form(n): Form<NewUser>,
 ) -> Page {
-    viewer.require(Role::Admin)?;
     let audit = viewer.audit("保存用户", "", "");
     let app2 = app.clone();
     match blocking(move || Ok(app2.accounts.save_user(n, audit)?)).await {
@@ -309,11 +307,9 @@ pub struct AuditQuery {
 /// `GET /api/v1/audit?offset=&limit=&format=csv` (admin): newest first; CSV exports it all.
 pub async fn audit_api(
     State(app): State<AppState>,
-    viewer: Viewer,
     _: Require<Admin>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    viewer.require(Role::Admin)?;
     if q.format.as_deref() == Some("csv") {
         return Ok(attachment(
             app.accounts.audit_csv()?,
@@ -343,7 +339,6 @@ pub async fn audit_page(
     _: Require<Admin>,
     Query(q): Query<AuditQuery>,
 ) -> Page {
-    viewer.require(Role::Admin)?;
     let (entries, total) = app.accounts.audit(q.offset, 100)?;
     html(&AuditPage {
         people: People::load(&app.store)?,

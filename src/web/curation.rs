@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
-use super::error::{ApiError, AppError, PageError};
+use super::error::{ApiError, AppError, PageError, Rejected};
 use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
 use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
@@ -18,8 +18,9 @@ use crate::ingest::library::IndicatorInput;
 use crate::store::Miss;
 use askama::Template;
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,21 +28,31 @@ use std::collections::HashMap;
 
 type Api<T> = Result<T, ApiError>;
 
-fn parse_id(s: &str) -> Result<u64, AppError> {
-    s.trim_start_matches(['P', 'p'])
-        .parse()
-        .map_err(|_| AppError::not_found("not_found", format!("提案编号“{s}”无效")))
+/// A proposal's number from the path, written `P12` or `12`; any other is not found.
+pub struct ProposalId(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProposalId {
+    type Rejection = Rejected;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ProposalId, Rejected> {
+        let Path(s) = Path::<String>::from_request_parts(parts, state).await?;
+        s.trim_start_matches(['P', 'p'])
+            .parse()
+            .map(ProposalId)
+            .map_err(|_| {
+                let e = AppError::not_found("not_found", format!("提案编号“{s}”无效"));
+                Rejected::at(parts.uri.path(), e)
+            })
+    }
 }
 
 // ---------------------------------------------------------------- JSON API
 
 pub async fn create_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Proposal>)> {
-    let actor = viewer.require(Role::Editor)?;
     let body: NewProposal = json_body(&body)?;
     let p = blocking(move || Ok(app.curation.propose_json(&actor, body)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
@@ -68,11 +79,9 @@ fn state_filter(s: &Option<String>) -> Result<Option<ProposalState>, AppError> {
 
 pub async fn list_api(
     State(app): State<AppState>,
-    viewer: Viewer,
     _: Require<Editor>,
     Query(q): Query<ListQuery>,
 ) -> Api<Json<Value>> {
-    viewer.require(Role::Editor)?;
     let state = state_filter(&q.state)?;
     let list: Vec<Value> = app
         .store
@@ -91,12 +100,9 @@ pub async fn list_api(
 
 pub async fn get_api(
     State(app): State<AppState>,
-    viewer: Viewer,
     _: Require<Editor>,
-    Path(id): Path<String>,
+    ProposalId(id): ProposalId,
 ) -> Api<Json<Value>> {
-    viewer.require(Role::Editor)?;
-    let id = parse_id(&id)?;
     let p = app
         .store
         .proposal(id)?
@@ -115,13 +121,10 @@ pub struct Decision {
 
 pub async fn approve_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Reviewer>,
-    Path(id): Path<String>,
+    Require(actor, _): Require<Reviewer>,
+    ProposalId(id): ProposalId,
     body: Bytes,
 ) -> Api<Json<Value>> {
-    let actor = viewer.require(Role::Reviewer)?;
-    let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
     let done = blocking(move || Ok(app.curation.approve(&actor, &[id], &comment)?)).await?;
     Ok(Json(approval_json(done)))
@@ -129,11 +132,9 @@ pub async fn approve_api(
 
 pub async fn approve_batch_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Reviewer>,
+    Require(actor, _): Require<Reviewer>,
     body: Bytes,
 ) -> Api<Json<Value>> {
-    let actor = viewer.require(Role::Reviewer)?;
     let d: Decision = json_body(&body)?;
     let done = blocking(move || Ok(app.curation.approve(&actor, &d.ids, &d.comment)?)).await?;
     Ok(Json(approval_json(done)))
@@ -156,13 +157,10 @@ fn approval_json(a: Approval) -> Value {
 
 pub async fn reject_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Reviewer>,
-    Path(id): Path<String>,
+    Require(actor, _): Require<Reviewer>,
+    ProposalId(id): ProposalId,
     body: Bytes,
 ) -> Api<Json<Proposal>> {
-    let actor = viewer.require(Role::Reviewer)?;
-    let id = parse_id(&id)?;
     let comment = json_body::<Decision>(&body)?.comment;
     Ok(Json(
         blocking(move || Ok(app.curation.reject(&actor, id, &comment)?)).await?,
@@ -178,13 +176,10 @@ pub struct FoldBody {
 /// alias on an existing indicator.
 pub async fn fold_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
-    Path(id): Path<String>,
+    Require(actor, _): Require<Editor>,
+    ProposalId(id): ProposalId,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Proposal>)> {
-    let actor = viewer.require(Role::Editor)?;
-    let id = parse_id(&id)?;
     let b: FoldBody = json_body(&body)?;
     let p = blocking(move || Ok(app.curation.fold_into(&actor, id, &b.into)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
@@ -192,12 +187,9 @@ pub async fn fold_api(
 
 pub async fn withdraw_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
-    Path(id): Path<String>,
+    Require(actor, _): Require<Editor>,
+    ProposalId(id): ProposalId,
 ) -> Api<Json<Proposal>> {
-    let actor = viewer.require(Role::Editor)?;
-    let id = parse_id(&id)?;
     Ok(Json(
         blocking(move || Ok(app.curation.withdraw(&actor, id)?)).await?,
     ))
@@ -228,11 +220,9 @@ pub struct FreezeBody {
 
 pub async fn freeze_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Admin>,
+    Require(actor, _): Require<Admin>,
     body: Bytes,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let actor = viewer.require(Role::Admin)?;
     let b: FreezeBody = json_body(&body)?;
     let (ed, notes) = blocking(move || {
         let ed = app.curation.freeze(&actor, &b.name)?;
@@ -291,12 +281,10 @@ pub struct ImportQuery {
 /// `POST /api/v1/import?dry_run=true|false&file=名称.xlsx` with the file as the body.
 pub async fn import_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     Query(q): Query<ImportQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let actor = viewer.require(Role::Editor)?;
     let body = uploads::read_body(body, &app.config.uploads.sheet).await?;
     if body.is_empty() {
         return Err(AppError::bad("empty_file", "请求体为空：请上传 .xlsx 或 .csv 文件").into());
@@ -408,7 +396,6 @@ pub async fn proposals_page(
     _: Require<Editor>,
     Query(q): Query<ListQuery>,
 ) -> Page {
-    viewer.require(Role::Editor)?;
     let state = state_filter(&q.state)?;
     html(&ProposalsPage {
         nav: viewer.nav(),
@@ -432,11 +419,9 @@ pub struct ProposalPage {
 pub async fn proposal_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    _: Require<Editor>,
-    Path(id): Path<String>,
+    Require(actor, _): Require<Editor>,
+    ProposalId(id): ProposalId,
 ) -> Page {
-    let actor = viewer.require(Role::Editor)?;
-    let id = parse_id(&id)?;
     let p = app
         .store
         .proposal(id)?
@@ -472,10 +457,9 @@ pub async fn decide_page(
     State(app): State<AppState>,
     viewer: Viewer,
     _: Require<Editor>,
-    Path(id): Path<String>,
+    ProposalId(id): ProposalId,
     Form(f): Form<Fields>,
 ) -> Page {
-    let id = parse_id(&id)?;
     let action = field(&f, "action");
     let d = Verdict::parse(action, field(&f, "into"))
         .ok_or_else(|| AppError::bad("invalid_request", format!("未知操作“{action}”")));
@@ -487,11 +471,9 @@ pub async fn decide_page(
 
 pub async fn batch_page(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Reviewer>,
+    Require(actor, _): Require<Reviewer>,
     Form(f): Form<Fields>,
 ) -> Page {
-    let actor = viewer.require(Role::Reviewer)?;
     let ids: Vec<u64> = all(&f, "id")
         .iter()
         .filter_map(|s| s.parse().ok())
@@ -655,7 +637,6 @@ pub async fn edit_form(
     _: Require<Editor>,
     Path(code): Path<String>,
 ) -> Page {
-    viewer.require(Role::Editor)?;
     let ind = app
         .store
         .indicator(&code)?
@@ -707,11 +688,10 @@ fn change_of_form(
 pub async fn propose_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     code: Option<Path<String>>,
     Form(f): Form<Fields>,
 ) -> Page {
-    let actor = viewer.require(Role::Editor)?;
     let code = code.map(|c| c.0);
     let reason = field(&f, "reason").to_string();
     let input = input_from_form(&f, code.as_deref().unwrap_or(field(&f, "code")));
@@ -796,10 +776,9 @@ pub async fn editions_page(State(app): State<AppState>, viewer: Viewer) -> Page 
 pub async fn freeze_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    _: Require<Admin>,
+    Require(actor, _): Require<Admin>,
     Form(f): Form<Fields>,
 ) -> Page {
-    let actor = viewer.require(Role::Admin)?;
     let name = field(&f, "name").trim().to_string();
     let app2 = app.clone();
     match blocking(move || Ok(app2.curation.freeze(&actor, &name)?)).await {
@@ -941,10 +920,9 @@ fn import_error(viewer: &Viewer, e: AppError) -> Page {
 pub async fn import_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     mp: axum::extract::Multipart,
 ) -> Page {
-    let actor = viewer.require(Role::Editor)?;
     let f = read_import_form(&app, mp).await?;
     if f.bytes.is_empty() {
         let e = AppError::bad("missing_file", "请选择要导入的 .xlsx 或 .csv 文件");

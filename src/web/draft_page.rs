@@ -6,7 +6,7 @@ use crate::domain::lint::{LintFinding, Severity};
 use crate::domain::{Draft, DraftProject, DraftRow};
 use crate::drafting::form::{FormNote, heading};
 use crate::drafting::service::Drafting;
-use crate::training::TraineeView;
+use crate::training::attempts::TraineeView;
 use askama::Template;
 use serde::Deserialize;
 

@@ -7,7 +7,7 @@ use super::auth::{Nav, Viewer};
 use super::draft_page::{DraftBody, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
-use super::layout::download;
+use super::response::attachment;
 use super::throttle::Guards;
 use super::uploads;
 use crate::domain::Draft;
@@ -109,7 +109,7 @@ pub async fn export_xlsx(
 ) -> Result<Response, PageError> {
     let d = app.drafting.load(&id)?;
     let bytes = xlsx::write_draft(&d, &app.drafting.type_name(&d))?;
-    Ok(download(
+    Ok(attachment(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &file_name(&d, "xlsx"),
@@ -123,7 +123,7 @@ pub async fn export_csv(
     let d = app.drafting.load(&id)?;
     let bytes = xlsx::draft_csv(&d, &app.drafting.type_name(&d))
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(download(
+    Ok(attachment(
         bytes,
         "text/csv; charset=utf-8",
         &file_name(&d, "csv"),

@@ -9,9 +9,8 @@ use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
-use super::layout::download;
 use super::params::Params;
-use super::response::{Page, html};
+use super::response::{Page, attachment, html};
 use super::uploads;
 use crate::curation::candidates::CandidateView;
 use crate::domain::{EvaluatedProject, Indicator, Role};
@@ -27,11 +26,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-/// The signed-in curator's login name, recorded with imports and decisions.
-fn require_curator(viewer: &Viewer) -> Result<String, AppError> {
-    Ok(viewer.require(Role::Editor)?.user)
-}
 
 /// Whether this caller may read results project by project (`Config::evaluations_public`).
 pub fn may_read_projects(app: &AppState, viewer: &Viewer) -> bool {
@@ -137,13 +131,12 @@ fn dry_run_flag(p: &Params) -> Result<bool, AppError> {
 /// with the per-row errors when any row is bad (nothing written); 400 for an unreadable file.
 pub async fn import_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     headers: HeaderMap,
     p: Params,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let by = require_curator(&viewer)?;
+    let by = actor.user;
     let dry_run = dry_run_flag(&p)?;
     let bytes = uploads::read_body(body, &app.config.uploads.sheet).await?;
     let report = run_import(app, file_name(&p, &headers), bytes, dry_run, by).await?;
@@ -210,10 +203,10 @@ fn methods(r: &ImportReport) -> Vec<(&'static str, usize)> {
 pub async fn import_page(
     State(app): State<AppState>,
     viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     mp: Multipart,
 ) -> Page {
-    let by = require_curator(&viewer)?;
+    let by = actor.user;
     let (name, bytes, dry_run) = upload(&app, mp).await?;
     let r = run_import(app, name, bytes, dry_run, by).await?;
     html(&ReportPage {
@@ -445,7 +438,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
 pub async fn template_xlsx() -> Result<Response, ApiError> {
     let bytes =
         evaluations::import::template_xlsx().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(download(
+    Ok(attachment(
         bytes,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "绩效自评表模板.xlsx",
@@ -453,7 +446,7 @@ pub async fn template_xlsx() -> Result<Response, ApiError> {
 }
 
 pub async fn template_csv() -> Response {
-    download(
+    attachment(
         evaluations::import::template_csv(),
         "text/csv; charset=utf-8",
         "绩效自评表模板.csv",
@@ -469,7 +462,7 @@ pub struct ReviewPage {
 }
 
 pub async fn review(State(app): State<AppState>, viewer: Viewer) -> Page {
-    require_curator(&viewer)?;
+    viewer.require(Role::Editor)?;
     let items = app.evaluations.review()?;
     html(&ReviewPage {
         nav: viewer.nav(),
@@ -482,7 +475,7 @@ pub async fn review_api(
     State(app): State<AppState>,
     viewer: Viewer,
 ) -> Result<Json<Value>, ApiError> {
-    require_curator(&viewer)?;
+    viewer.require(Role::Editor)?;
     let items = app.evaluations.review()?;
     Ok(Json(json!({ "total": items.len(), "items": items })))
 }
@@ -508,11 +501,10 @@ async fn apply(app: AppState, b: DecisionBody, by: String) -> Result<EvaluatedPr
 /// `POST /api/v1/evaluations/decisions`.
 pub async fn decide_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     Json(b): Json<DecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let by = require_curator(&viewer)?;
+    let by = actor.user;
     let index = b.index;
     let p = apply(app, b, by).await?;
     Ok(Json(json!({ "id": p.id(), "row": p.rows.get(index) })))
@@ -520,11 +512,10 @@ pub async fn decide_api(
 
 pub async fn decide_page(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     Form(b): Form<DecisionBody>,
 ) -> Result<Redirect, PageError> {
-    let by = require_curator(&viewer)?;
+    let by = actor.user;
     apply(app, b, by).await?;
     Ok(Redirect::to("/evaluations/review"))
 }
@@ -603,11 +594,9 @@ fn propose_candidate(
 /// `POST /evaluations/candidates/{id}/propose`.
 pub async fn propose_candidate_page(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<Redirect, PageError> {
-    let actor = viewer.require(Role::Editor)?;
     let p = tokio::task::spawn_blocking(move || propose_candidate(&app, &actor, &id))
         .await
         .map_err(AppError::from)??;
@@ -617,11 +606,9 @@ pub async fn propose_candidate_page(
 /// `POST /api/v1/evaluations/candidates/{id}/propose`.
 pub async fn propose_candidate_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<crate::domain::Proposal>), ApiError> {
-    let actor = viewer.require(Role::Editor)?;
     let p = tokio::task::spawn_blocking(move || propose_candidate(&app, &actor, &id))
         .await
         .map_err(AppError::from)??;

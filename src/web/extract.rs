@@ -10,6 +10,7 @@
 
 use super::auth::Viewer;
 use super::error::{AppError, Rejected};
+use crate::curation::Actor;
 use crate::domain::Role;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
@@ -110,8 +111,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 
 /// The signed-in caller has at least the role `R`: 401 when nobody is signed in, 403 for a
 /// lesser role. Put it before the extractors that read input, so that an anonymous caller is
-/// told to sign in whatever it sent, and nothing it sent is parsed.
-pub struct Require<R>(PhantomData<R>);
+/// told to sign in whatever it sent, and nothing it sent is parsed. It holds the caller as the
+/// services record them (`Require(actor, _)`), so a handler checks the role once, here.
+pub struct Require<R>(pub Actor, pub PhantomData<R>);
 
 /// A role a guard asks for.
 pub trait Needed {
@@ -141,7 +143,7 @@ impl<R: Needed, S: Send + Sync> FromRequestParts<S> for Require<R> {
             .map_err(|e| Rejected::at(parts.uri.path(), e.0))?;
         viewer
             .require(R::ROLE)
-            .map(|_| Require(PhantomData))
+            .map(|actor| Require(actor, PhantomData))
             .map_err(|e| Rejected::at(parts.uri.path(), e))
     }
 }

@@ -1,9 +1,7 @@
-//! The frame every HTML page shares: the header's `Nav` and the error page; and file downloads.
+//! The frame every HTML page shares: the header's `Nav`, the error page, and people's names.
 
 use crate::domain::Role;
 use askama::Template;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 
 /// What the page header shows.
 #[derive(Debug, Clone, Default)]
@@ -37,22 +35,6 @@ pub struct ErrorPage {
     pub nav: Nav,
     pub status: u16,
     pub message: String,
-}
-
-/// A file to save as `name` (percent-encoded, so Chinese names survive every browser).
-pub fn download(bytes: Vec<u8>, mime: &str, name: &str) -> Response {
-    let enc: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{enc}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
 }
 
 /// Curators' display names (姓名) by login, for the pages that name who did what: revision

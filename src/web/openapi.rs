@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document of the JSON API, served at `/api/v1/openapi.json`.
 //!
 //! Bodies and typed query strings come from the handlers' own types (`ToSchema`, `IntoParams`);
-//! free-form answers are described as objects. Every operation also lists the error answers it
+//! free-form answers are described as objects (the training answers are typed:
+//! `training::answers`). Every operation also lists the error answers it
 //! can give, all in the one shape `ErrorBody`. `tests/it/openapi.rs` checks that every
 //! `/api/v1` route of the router is here with its methods, so a new route cannot be forgotten.
 
@@ -171,6 +172,9 @@ mod ops {
     use super::super::training::SessionBody;
     use crate::accounts::NewUser;
     use crate::curation::request::NewProposal;
+    use crate::training::answers::{
+        AttemptAnswer, ExampleAnswer, ExamplesAnswer, SessionAnswer, SummaryAnswer,
+    };
 
     // ---- search and the library (anonymous) ----
 
@@ -354,31 +358,31 @@ mod ops {
     // ---- training ----
 
     #[utoipa::path(get, path = "/api/v1/training/examples", tag = "training", summary = "各项目类型的示例",
-        responses((status = 200, description = "示例", body = Value)))]
+        responses((status = 200, description = "示例", body = ExamplesAnswer)))]
     fn training_examples() {}
 
     #[utoipa::path(get, path = "/api/v1/training/examples/{project_type}", tag = "training", summary = "一个项目类型的示例",
         params(("project_type" = String, Path, description = "项目类型编码")),
-        responses((status = 200, description = "示例（含审核批注）", body = Value)))]
+        responses((status = 200, description = "示例（含审核批注）", body = ExampleAnswer)))]
     fn training_example() {}
 
     #[utoipa::path(post, path = "/api/v1/training/sessions", tag = "training", summary = "新建培训课程",
         description = "需要“编辑”或更高角色",
         request_body(content = SessionBody, example = json!({ "title": "绩效目标编制培训", "items": [{ "kind": "framework", "part": "levels" }] })),
         security(("token" = []), ("session" = [])),
-        responses((status = 201, description = "课程", body = Value)))]
+        responses((status = 201, description = "课程", body = SessionAnswer)))]
     fn create_training_session() {}
 
     #[utoipa::path(get, path = "/api/v1/training/sessions/{id}", tag = "training", summary = "一个培训课程",
         params(("id" = String, Path, description = "课程编号")),
-        responses((status = 200, description = "课程", body = Value)))]
+        responses((status = 200, description = "课程", body = SessionAnswer)))]
     fn training_session() {}
 
     #[utoipa::path(get, path = "/api/v1/training/sessions/{id}/summary", tag = "training", summary = "课堂汇总（匿名）",
         description = "需要“编辑”或更高角色（课程创建人或管理员）",
         params(("id" = String, Path, description = "课程编号")),
         security(("token" = []), ("session" = [])),
-        responses((status = 200, description = "各练习的汇总", body = Value)))]
+        responses((status = 200, description = "各练习的汇总", body = SummaryAnswer)))]
     fn training_summary() {}
 
     #[utoipa::path(post, path = "/api/v1/training/exercises/{code}/attempts", tag = "training", summary = "提交一次练习",
@@ -387,7 +391,7 @@ mod ops {
             "project": { "name": "练习", "term": "年度" },
             "rows": [{ "level1": "产出指标", "level2": "数量指标", "name": "道路维修长度", "direction": "≥", "target": "3", "unit": "公里" }]
         })),
-        responses((status = 201, description = "审核意见与参考答案的比较", body = Value)))]
+        responses((status = 201, description = "审核意见与参考答案的比较", body = AttemptAnswer)))]
     fn attempt() {}
 
     // ---- curation ----

@@ -19,7 +19,8 @@ use crate::domain::training::{Attempt, Exercise, FrameworkPart, TrainingSession,
 use crate::training::answers::{
     AttemptAnswer, ExampleAnswer, ExamplesAnswer, SessionAnswer, SummaryAnswer,
 };
-use crate::training::{ExampleView, ExerciseSummary, ItemSpec, ItemView, Slide};
+use crate::training::slides::{ItemView, Slide};
+use crate::training::{ExampleView, ExerciseSummary, ItemSpec};
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -142,14 +143,11 @@ pub struct SessionBody {
 
 pub async fn create_api(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     headers: HeaderMap,
     Json(b): Json<SessionBody>,
 ) -> Result<(StatusCode, Json<SessionAnswer>), ApiError> {
-    let s = app
-        .training
-        .create_session(viewer.require(Role::Editor)?.user, &b.title, b.items)?;
+    let s = app.training.create_session(actor.user, &b.title, b.items)?;
     let answer = app.training.session_answer(s, &base_url(&headers));
     Ok((StatusCode::CREATED, Json(answer)))
 }
@@ -193,8 +191,7 @@ pub struct NewSessionForm {
 
 pub async fn create_page(
     State(app): State<AppState>,
-    viewer: Viewer,
-    _: Require<Editor>,
+    Require(actor, _): Require<Editor>,
     Form(f): Form<NewSessionForm>,
 ) -> Result<Redirect, PageError> {
     let specs = if f.template == "standard" {
@@ -202,9 +199,7 @@ pub async fn create_page(
     } else {
         vec![]
     };
-    let s = app
-        .training
-        .create_session(viewer.require(Role::Editor)?.user, &f.title, specs)?;
+    let s = app.training.create_session(actor.user, &f.title, specs)?;
     Ok(Redirect::to(&format!("/training/sessions/{}", s.id)))
 }
 

@@ -332,15 +332,7 @@ fn a_type_added_only_to_the_library_is_recognised_without_code_changes() {
     let lib = library_with_funeral_services();
     let vocab = Arc::new(Vocabulary::load(&zhibiao::search::vocab::default_dir()).unwrap());
     let index = SearchIndex::in_ram(vocab.clone(), Arc::new(lib.catalog), lib.indicators).unwrap();
-    let input = DraftRequest {
-        project_name: q.into(),
-        description: String::new(),
-        project_type: None,
-        budget_wan: None,
-        term: None,
-        unit_name: String::new(),
-        year: None,
-    };
+    let input = DraftRequest::named(q);
     let s = drafting::suggest(&index, &input).unwrap();
     assert_eq!(
         s.project_type.as_ref().map(|t| t.code.as_str()),

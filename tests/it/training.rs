@@ -95,7 +95,7 @@ async fn every_examples_annotations_equal_what_the_lint_engine_reports() {
 }
 
 /// A signed-in editor and a session with every kind of item.
-async fn session_with_everything(app: &crate::helpers::TestApp) -> (Session, Value) {
+pub(crate) async fn session_with_everything(app: &crate::helpers::TestApp) -> (Session, Value) {
     let editor = Session::login(app, "editor").await;
     let (s, body) = editor
         .post(
