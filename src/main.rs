@@ -599,7 +599,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .map_err(|e| anyhow::anyhow!("{}：{e}", f.display()))?,
                 );
             }
-            let report = zhibiao::relevance::evaluate(&index, &cases)?;
+            let rules = match &config.library {
+                LibrarySource::Files(dir) => Some(dir.join(review_rules::FILE)),
+                LibrarySource::Corpus(_) => None,
+            };
+            let rules = review_rules::load_rules(rules.as_deref())?;
+            let report = zhibiao::relevance::evaluate_under(&index, &cases, &rules)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

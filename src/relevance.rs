@@ -5,6 +5,7 @@
 //! A case file has one case a line, `query<TAB>on-topic keywords<TAB>wrong-domain keywords`, the
 //! keywords separated by `|`; `#` starts a comment line.
 
+use crate::domain::lint::LintConfig;
 use crate::drafting::{self, DraftRequest};
 use crate::search::{SearchIndex, SearchRequest};
 use serde::Serialize;
@@ -70,7 +71,8 @@ pub struct CaseResult {
     pub wrong_share: f64,
     /// Drafting: the recognised project type (code), if any.
     pub project_type: Option<String>,
-    /// The table has 产出, 效益 and 满意度 rows.
+    /// The table has a row under every heading the review rules require of its framework: 产出,
+    /// 效益 and 满意度 by default; 决策/过程/产出/效益 with 预算执行 and 服务对象满意度 for 部门整体支出.
     pub complete: bool,
     /// Output rows whose name is on topic.
     pub on_topic_outputs: usize,
@@ -107,8 +109,20 @@ fn holds_any(name: &str, keywords: &[String]) -> bool {
     keywords.iter().any(|k| name.contains(k.as_str()))
 }
 
-/// Runs every case through search and the drafting assistant.
+/// Runs every case through search and the drafting assistant, judging tables by the bundled review
+/// rules.
 pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting::DraftingError> {
+    evaluate_under(search, cases, &LintConfig::bundled())
+}
+
+/// Runs every case through search and the drafting assistant; a table is complete when it carries
+/// the headings `rules` require of the framework of its recognised project type.
+pub fn evaluate_under(
+    search: &SearchIndex,
+    cases: &[Case],
+    rules: &LintConfig,
+) -> Result<Report, drafting::DraftingError> {
+    let catalog = search.catalog();
     let mut out = Vec::with_capacity(cases.len());
     for c in cases {
         let mut req = SearchRequest::new(&c.query);
@@ -123,11 +137,20 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
             groups,
             ..
         } = drafting::suggest(search, &input)?;
-        let has = |l1: &str| {
-            groups
-                .iter()
-                .any(|g| g.level1 == l1 && !g.indicators.is_empty())
+        let framework = guess
+            .as_ref()
+            .and_then(|g| catalog.project_type(&g.code))
+            .map_or_else(|| catalog.framework(), |t| catalog.framework_of(t));
+        let (required_level1, required_level2) = rules.required_under(framework);
+        let has = |l1: &str, l2: Option<&str>| {
+            groups.iter().any(|g| {
+                g.level1 == l1 && l2.is_none_or(|l2| g.level2 == l2) && !g.indicators.is_empty()
+            })
         };
+        let complete = required_level1.iter().all(|l1| has(l1, None))
+            && required_level2
+                .iter()
+                .all(|l2| has(framework.level1_of(l2).unwrap_or_default(), Some(l2)));
         let rows: Vec<(&str, &str)> = groups
             .iter()
             .flat_map(|g| {
@@ -147,7 +170,7 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
             },
             top,
             project_type: guess.map(|g| g.code),
-            complete: has("产出指标") && has("效益指标") && has("满意度指标"),
+            complete,
             on_topic_outputs: rows
                 .iter()
                 .filter(|(l1, n)| *l1 == "产出指标" && holds_any(n, &c.on_topic))

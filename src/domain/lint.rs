@@ -113,9 +113,16 @@ impl LintConfig {
             .as_deref()
             .and_then(|c| catalog.project_type(c))
             .map_or_else(|| catalog.framework(), |t| catalog.framework_of(t));
+        let (l1, l2) = self.required_under(framework);
+        (framework, l1, l2)
+    }
+
+    /// The level 1 and level 2 headings a table written against `framework` must carry: the
+    /// framework's own rules when the configuration has them, else `required_level1`.
+    pub fn required_under(&self, framework: &Framework) -> (&[String], &[String]) {
         match self.frameworks.get(&framework.code) {
-            Some(r) => (framework, &r.required_level1, &r.required_level2),
-            None => (framework, &self.required_level1, &[]),
+            Some(r) => (&r.required_level1, &r.required_level2),
+            None => (&self.required_level1, &[]),
         }
     }
 

@@ -390,3 +390,43 @@ fn the_relevance_evaluation_holds_its_floors() {
         assert!(s.wrong_share <= 0.02, "{file}: {s:?}");
     }
 }
+
+/// A 部门整体支出 table is judged by its own framework's headings (决策/过程/产出/效益, 预算执行 and
+/// 服务对象满意度 under 效益), not by the default 产出/效益/满意度; a project table still needs 满意度.
+#[test]
+fn the_relevance_evaluation_judges_a_department_table_by_its_framework() {
+    let lib = library::load_dir(&library::default_dir()).unwrap();
+    let vocab = Arc::new(Vocabulary::load(&zhibiao::search::vocab::default_dir()).unwrap());
+    let index = SearchIndex::in_ram(vocab, Arc::new(lib.catalog), lib.indicators).unwrap();
+    let cases = zhibiao::relevance::parse_cases(
+        "2025年县财政局部门整体支出绩效目标\t预算|执行|整体\t学生\n老旧小区改造\t小区|改造\t学生\n",
+    )
+    .unwrap();
+    let r = zhibiao::relevance::evaluate(&index, &cases).unwrap();
+    let dept = &r.cases[0];
+    assert_eq!(
+        dept.project_type.as_deref(),
+        Some("department_overall"),
+        "{dept:?}"
+    );
+    assert!(dept.complete, "{dept:?}");
+    assert!(r.cases[1].complete, "{:?}", r.cases[1]);
+
+    // Rules that ask the department framework for a heading it has no row for: incomplete.
+    let mut rules = zhibiao::domain::lint::LintConfig::bundled();
+    rules
+        .frameworks
+        .get_mut("department")
+        .unwrap()
+        .required_level2
+        .push("资产管理指标".into());
+    rules
+        .frameworks
+        .get_mut("department")
+        .unwrap()
+        .required_level1
+        .push("满意度指标".into());
+    let r = zhibiao::relevance::evaluate_under(&index, &cases, &rules).unwrap();
+    assert!(!r.cases[0].complete, "{:?}", r.cases[0]);
+    assert!(r.cases[1].complete, "{:?}", r.cases[1]);
+}
