@@ -299,3 +299,122 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
     );
     b.close().await;
 }
+
+/// Issue 25: the project information pushed the table below the first screen at 1366×768 (the
+/// table began at y = 970), and 添加指标 offered 基本公共卫生服务满意度 first for 居民满意度 in a
+/// 老旧小区改造 draft, and indicators the table already held.
+#[tokio::test]
+async fn complete_project_information_folds_and_the_add_box_offers_the_drafts_type_first() {
+    let Some(chromium) = webdriver_tools(
+        "complete_project_information_folds_and_the_add_box_offers_the_drafts_type_first",
+    ) else {
+        return;
+    };
+    let app = shared_app();
+    let (id, draft) = new_draft(
+        json!({ "project_name": "2026年老旧小区改造", "budget_wan": 500,
+        "year": 2026, "description": "改造 12 个小区、3200户，加装电梯8部" }),
+    )
+    .await;
+    let mut d = draft.clone();
+    let p = &mut d["project"];
+    p["unit_name"] = json!("区住房和城乡建设局");
+    p["department"] = json!("区人民政府");
+    p["implementer"] = json!("区老旧小区改造办公室");
+    p["period"] = json!("2026年1月—2026年12月");
+    p["annual_goal"] = json!("完成 12 个老旧小区改造，惠及居民 3200 户，加装电梯 8 部");
+    // The unit took the satisfaction row out and now adds one back.
+    let rows: Vec<Value> = draft["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["name"].as_str().unwrap().contains("满意度"))
+        .cloned()
+        .collect();
+    let kept: Vec<String> = rows
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    d["rows"] = json!(rows);
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/drafts/{id}")))
+        .json(&d)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let b = Browser::start(&chromium).await;
+    for (w, h) in [(1366, 768), (1920, 1080), (390, 844)] {
+        b.set_viewport(w, h).await;
+        b.goto(&app.url(&format!("/drafts/{id}"))).await;
+        let v = b
+            .eval(
+                r#"const p = document.querySelector('details#project');
+                const first = document.querySelector('tr.target-row').getBoundingClientRect();
+                return { details: !!p, open: p ? p.open : null, summary: p ? p.querySelector('summary').textContent : '',
+                  first_row_bottom: first.bottom, h: innerHeight, w: innerWidth };"#,
+            )
+            .await;
+        std::fs::write(
+            screenshot_dir().join(format!("draft-folded-{w}.png")),
+            b.screenshot().await,
+        )
+        .unwrap();
+        assert_eq!(
+            (v["details"].as_bool(), v["open"].as_bool()),
+            (Some(true), Some(false)),
+            "complete project information folds: {v}"
+        );
+        assert!(
+            v["summary"]
+                .as_str()
+                .unwrap()
+                .contains("区住房和城乡建设局"),
+            "{v}"
+        );
+        if w > 390 {
+            assert!(
+                v["first_row_bottom"].as_f64().unwrap() <= h as f64,
+                "the table's first row on the first screen at {w}×{h}: {v}"
+            );
+        }
+    }
+
+    b.set_viewport(1366, 768).await;
+    let add = b.find("#add").await;
+    b.send_keys(&add, "居民满意度").await;
+    let first = b
+        .wait_for("const li = document.querySelector('#add-suggestions li span'); return li && li.textContent")
+        .await;
+    assert_eq!(first, "改造小区居民满意度", "the draft's type first");
+    let before = b
+        .eval("return JSON.stringify([...document.querySelectorAll('#add-suggestions li span')].map((s) => s.textContent))")
+        .await;
+    let before = before.as_str().unwrap().to_string();
+    // What the table holds is not offered again.
+    b.eval("document.getElementById('add').value = ''; return 1")
+        .await;
+    b.send_keys(&add, "改造").await;
+    let offered = b
+        .wait_for(&format!("const l = [...document.querySelectorAll('#add-suggestions li span')].map((s) => s.textContent); return l.length && JSON.stringify(l) !== '{}' && l", before),
+        )
+        .await;
+    assert!(offered.as_array().unwrap().len() >= 3, "{offered}");
+    for name in offered.as_array().unwrap() {
+        assert!(
+            !kept.iter().any(|k| k == name.as_str().unwrap()),
+            "{name} is in the table already: {offered}"
+        );
+    }
+
+    // A draft missing its 预算单位 opens the block by itself.
+    let (id, _) = new_draft(json!({ "project_name": "老旧小区改造", "budget_wan": 500 })).await;
+    b.goto(&app.url(&format!("/drafts/{id}"))).await;
+    let open = b
+        .eval("return document.querySelector('details#project').open")
+        .await;
+    assert_eq!(open, json!(true));
+    b.close().await;
+}
