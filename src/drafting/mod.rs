@@ -748,7 +748,7 @@ pub fn new_draft(
             let Some(i) = search.get(&s.code) else {
                 continue;
             };
-            if !(s.core || !best_taken) {
+            if !s.core && best_taken {
                 continue;
             }
             let row = DraftRow::from_indicator(&i, revision_of(&s.code));

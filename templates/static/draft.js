@@ -102,8 +102,7 @@
       }
       li.appendChild(document.createTextNode((f.message || '') + '。'));
       li.appendChild(el('em', '建议：' + (f.fix || '')));
-      li.appendChild(document.createTextNode(' '));
-      li.appendChild(el('code', f.rule || ''));
+      li.dataset.rule = f.rule || '';
       (s && byRow ? rowListed : listed).push(li);
     }
     general.replaceChildren(...listed);

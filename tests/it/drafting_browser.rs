@@ -150,7 +150,7 @@ async fn a_twenty_row_table_with_findings_stays_readable_at_1366_and_a_fix_clear
         "{summary} → {after}"
     );
     let listed = b
-        .eval("return document.getElementById('lint').textContent")
+        .eval("return [...document.querySelectorAll('#lint li')].map((li) => li.dataset.rule).join(' ')")
         .await;
     assert!(
         !listed.as_str().unwrap().contains("rate-over-100"),
@@ -354,7 +354,9 @@ async fn complete_project_information_folds_and_the_add_box_offers_the_drafts_ty
                 r#"const p = document.querySelector('details#project');
                 const first = document.querySelector('tr.target-row').getBoundingClientRect();
                 return { details: !!p, open: p ? p.open : null, summary: p ? p.querySelector('summary').textContent : '',
-                  first_row_bottom: first.bottom, h: innerHeight, w: innerWidth };"#,
+                  first_row_bottom: first.bottom, h: innerHeight, w: innerWidth,
+                  page: document.documentElement.scrollWidth,
+                  ids: document.getElementById('lint').textContent.match(/[a-z]+-[a-z0-9-]+/g) };"#,
             )
             .await;
         std::fs::write(
@@ -374,6 +376,11 @@ async fn complete_project_information_folds_and_the_add_box_offers_the_drafts_ty
                 .contains("区住房和城乡建设局"),
             "{v}"
         );
+        assert!(
+            v["page"].as_u64().unwrap() <= w,
+            "the table scrolls in its box, not the page, at {w}: {v}"
+        );
+        assert!(v["ids"].is_null(), "rule ids on the page: {v}");
         if w > 390 {
             assert!(
                 v["first_row_bottom"].as_f64().unwrap() <= h as f64,
