@@ -300,7 +300,7 @@ fn libreoffice_csv(bytes: &[u8], name: &str) -> Option<String> {
 }
 
 /// The project information a unit fills in on the drafting page (issue 25), sent through the API.
-fn project_info(draft: &Value) -> Value {
+pub(crate) fn project_info(draft: &Value) -> Value {
     let mut d = draft.clone();
     let p = &mut d["project"];
     p["unit_name"] = json!("区住房和城乡建设局");

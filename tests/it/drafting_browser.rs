@@ -26,6 +26,19 @@ async fn new_draft(body: Value) -> (String, Value) {
     )
 }
 
+/// Saves a draft's whole body through the API.
+async fn put_draft(id: &str, d: &Value) {
+    let app = shared_app();
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/drafts/{id}")))
+        .json(d)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 /// Every direction, unit, order and value control whose text does not fit in it, measured with
 /// the control's own font; and whether the table or the page needs a horizontal scroll bar.
 const LAYOUT: &str = r#"
@@ -85,14 +98,7 @@ async fn a_twenty_row_table_with_findings_stays_readable_at_1366_and_a_fix_clear
     }
     let mut d = draft.clone();
     d["rows"] = json!(rows);
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/drafts/{id}")))
-        .json(&d)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    put_draft(&id, &d).await;
 
     let b = Browser::start(&chromium).await;
     b.set_viewport(1366, 768).await;
@@ -316,13 +322,7 @@ async fn complete_project_information_folds_and_the_add_box_offers_the_drafts_ty
         "year": 2026, "description": "改造 12 个小区、3200户，加装电梯8部" }),
     )
     .await;
-    let mut d = draft.clone();
-    let p = &mut d["project"];
-    p["unit_name"] = json!("区住房和城乡建设局");
-    p["department"] = json!("区人民政府");
-    p["implementer"] = json!("区老旧小区改造办公室");
-    p["period"] = json!("2026年1月—2026年12月");
-    p["annual_goal"] = json!("完成 12 个老旧小区改造，惠及居民 3200 户，加装电梯 8 部");
+    let mut d = crate::drafting::project_info(&draft);
     // The unit took the satisfaction row out and now adds one back.
     let rows: Vec<Value> = draft["rows"]
         .as_array()
@@ -336,14 +336,7 @@ async fn complete_project_information_folds_and_the_add_box_offers_the_drafts_ty
         .map(|r| r["name"].as_str().unwrap().to_string())
         .collect();
     d["rows"] = json!(rows);
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/drafts/{id}")))
-        .json(&d)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    put_draft(&id, &d).await;
 
     let b = Browser::start(&chromium).await;
     for (w, h) in [(1366, 768), (1920, 1080), (390, 844)] {
