@@ -53,9 +53,24 @@ impl Curation {
 
     /// Turns a candidate (`Evaluations::candidate`) into a proposal to create its indicator,
     /// with the evidence in the reason, so reviewers see which projects used it and how they did.
+    /// The indicator gets the next code of its type's series (JZ-031), as every indicator a
+    /// curator adds: the candidate's own key (PJ-2025-D7D5C3F691) means nothing to a reader.
+    /// A candidate already waiting in an open proposal is not proposed again.
     pub fn propose_candidate(&self, actor: &Actor, c: &Candidate) -> Result<Proposal> {
+        let marker = candidate_marker(&c.id);
+        let open = self
+            .store
+            .proposals(Some(crate::domain::ProposalState::Open))?;
+        if let Some(p) = open.iter().find(|p| p.reason.ends_with(&marker)) {
+            return Err(super::CurationError::Conflict(format!(
+                "该候选已在待审核的提案 P{} 中",
+                p.id
+            )));
+        }
         let ind = candidate_to_indicator(c, &self.search.catalog());
-        self.propose_create(actor, IndicatorInput::from(&ind), &evidence(c))
+        let mut input = IndicatorInput::from(&ind);
+        input.code.clear();
+        self.propose_create(actor, input, &evidence(c))
     }
 }
 
@@ -73,7 +88,7 @@ fn evidence(c: &Candidate) -> String {
         })
         .collect();
     format!(
-        "由评价结果沉淀：{} 个项目（{} 年）使用，表述 {}；项目等级 {}。证据见 /evaluations/candidates#c-{}",
+        "由评价结果沉淀：{} 个项目（{} 年）使用，表述 {}；项目等级 {}。证据见 {}",
         c.projects(),
         years
             .iter()
@@ -86,6 +101,11 @@ fn evidence(c: &Candidate) -> String {
             .collect::<Vec<_>>()
             .join("、"),
         grades.join(" "),
-        c.id
+        candidate_marker(&c.id)
     )
+}
+
+/// How a proposal's reason ends when it came from candidate `id` (its evidence's address).
+fn candidate_marker(id: &str) -> String {
+    format!("/evaluations/candidates#c-{id}")
 }

@@ -118,7 +118,7 @@ impl Curation {
         {
             let n = self
                 .evaluations
-                .adopt_candidate(ind.code.as_str(), &actor.user)?;
+                .adopt_candidate(ind.code.as_str(), &ind.name, &actor.user)?;
             if n > 0 {
                 tracing::info!(code = %ind.code, rows = n, "evaluation rows linked to the new indicator");
             }

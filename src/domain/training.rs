@@ -139,6 +139,7 @@ pub fn rule_label(rule: &str) -> &'static str {
         "quantity-vs-description" => "数量目标与项目概述不符",
         "reference-value" => "参考值未按项目确认",
         "below-last-year" => "目标低于上年实际",
+        "near-duplicate" => "同一指标换了说法重复填写",
         _ => "其他",
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+pub mod duplicates;
 pub mod form;
 pub mod service;
 pub mod values;
@@ -751,15 +752,24 @@ pub fn new_draft(
     } = suggest(search, input)?;
     // The table: each heading's core and best suggestion; after them, the other quantity
     // suggestions, kept only where the description gives their count (加装电梯8部).
-    let (mut rows, mut extra) = (Vec::new(), Vec::new());
+    // A suggestion repeating a row already taken (a common 系统功能需求实现率 beside the type's
+    // 需求功能实现率) gives way to the heading's next one.
+    let (mut rows, mut extra): (Vec<DraftRow>, Vec<DraftRow>) = (Vec::new(), Vec::new());
     for g in &groups {
-        for (n, s) in g.indicators.iter().enumerate() {
+        let mut best_taken = false;
+        for s in &g.indicators {
             let Some(i) = search.get(&s.code) else {
                 continue;
             };
-            if s.core || n < 1 {
-                rows.push(DraftRow::from_indicator(&i, revision_of(&s.code)));
+            if !s.core && best_taken {
+                continue;
             }
+            let row = DraftRow::from_indicator(&i, revision_of(&s.code));
+            if rows.iter().any(|r| duplicates::repeats(r, &row)) {
+                continue;
+            }
+            rows.push(row);
+            best_taken = true;
         }
     }
     if let Some(t) = &guess {
@@ -768,11 +778,16 @@ pub fn new_draft(
             ..Filters::default()
         };
         for i in all_of(search, of_type)? {
-            let taken = rows
+            if !(i.level2.contains("数量") && i.is_active()) {
+                continue;
+            }
+            let row = DraftRow::from_indicator(&i, revision_of(i.code.as_str()));
+            if !rows
                 .iter()
-                .any(|r: &DraftRow| r.indicator.as_deref() == Some(i.code.as_str()));
-            if i.level2.contains("数量") && i.is_active() && !taken {
-                extra.push(DraftRow::from_indicator(&i, revision_of(i.code.as_str())));
+                .chain(&extra)
+                .any(|r| duplicates::repeats(r, &row))
+            {
+                extra.push(row);
             }
         }
     }

@@ -5,9 +5,9 @@
 use super::{DraftRequest, DraftingError, Suggestions, new_draft};
 use crate::domain::lint::{LintConfig, LintFinding, Severity, lint};
 use crate::domain::number::parse_plain;
-use crate::domain::{Draft, DraftProject, DraftRow, Term};
+use crate::domain::{Direction, Draft, DraftProject, DraftRow, Term};
 use crate::evaluations::practice::PracticeStats;
-use crate::search::SearchIndex;
+use crate::search::{SearchIndex, Suggestion};
 use crate::store::{DraftError, DraftQuota, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,12 @@ pub const QUANTITY_RULE: &str = "quantity-vs-description";
 
 /// The review's rule id for a target below last year's actual (from imported evaluations).
 pub const LAST_YEAR_RULE: &str = "below-last-year";
+
+/// The review's rule id for a row repeating another one of the table in other words.
+pub const DUPLICATE_RULE: &str = "near-duplicate";
+
+/// Most suggestions the 添加指标 box asks for at once.
+pub const MAX_ADD_SUGGESTIONS: usize = 20;
 
 /// Longest text in any one cell (rows and bytes per draft are settings: `DraftLimits`).
 const MAX_CELL_CHARS: usize = 2_000;
@@ -50,6 +56,59 @@ impl Drafting {
     pub fn suggest(&self, input: &DraftRequest) -> Result<Suggestions> {
         let practice = self.practice.current()?;
         super::suggest_with(&self.search, input, &practice.practice)
+    }
+
+    /// What to offer in a draft's 添加指标 box for what the unit typed: the indicators of the
+    /// draft's project type (its own and its natures' common ones) whose names match first,
+    /// then the library's name suggestions; none the table already has (`taken`: codes) and no
+    /// name twice. For 居民满意度 in a 老旧小区改造 draft, 改造小区居民满意度 comes first.
+    pub fn suggest_to_add(
+        &self,
+        q: &str,
+        project_type: Option<&str>,
+        taken: &[&str],
+        limit: usize,
+    ) -> Result<Vec<Suggestion>> {
+        let limit = limit.clamp(1, MAX_ADD_SUGGESTIONS);
+        let general = self.search.suggest(q, limit * 2)?;
+        let mut own = Vec::new();
+        if let Some(t) = project_type.filter(|t| self.search.catalog().project_type(t).is_some()) {
+            let mut req = crate::search::SearchRequest::new(q);
+            req.limit = limit * 2;
+            req.filters.project_type = Some(t.to_string());
+            // Only hits whose name itself holds most of what was typed: a definition that
+            // mentions the words, or a name sharing only 次数, is not what a unit typing a name
+            // looks for.
+            own = self
+                .search
+                .search(&req)?
+                .hits
+                .into_iter()
+                .filter(|h| names_the_query(&h.name_html, q) && h.indicator.is_active())
+                .map(|h| Suggestion {
+                    code: h.indicator.code.to_string(),
+                    name: h.indicator.name.clone(),
+                    name_html: h.name_html,
+                    level1: h.indicator.level1.clone(),
+                    level2: h.indicator.level2.clone(),
+                    unit: h.indicator.unit.clone(),
+                })
+                .collect();
+        }
+        let mut names: Vec<String> = Vec::new();
+        let mut out = Vec::with_capacity(limit);
+        for s in own.into_iter().chain(general) {
+            let key = crate::text::name_key(&s.name);
+            if taken.contains(&s.code.as_str()) || names.contains(&key) {
+                continue;
+            }
+            names.push(key);
+            out.push(s);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     /// A new draft for a project (not stored yet).
@@ -189,17 +248,63 @@ impl Drafting {
                 fix: "按概述中的建设规模填写，或修改概述".into(),
             });
         }
+        for (i, j) in super::duplicates::pairs(&d.rows) {
+            out.push(LintFinding {
+                rule: DUPLICATE_RULE,
+                severity: self.lint.severity(DUPLICATE_RULE),
+                row: Some(j),
+                message: format!(
+                    "“{}”与第 {} 行“{}”说的是同一件事，同一结果会被重复计分",
+                    d.rows[j].name,
+                    i + 1,
+                    d.rows[i].name
+                ),
+                fix: "保留其中一项；确为不同指标的，改用能区分两者的名称".into(),
+            });
+        }
+        out.extend(self.reference_findings(d));
+        out
+    }
+
+    /// Values still equal to the library's reference. A quantity, an amount or a time limit is
+    /// the project's own figure, so each such row is flagged beside it; a rate or a qualitative
+    /// value (合格率 100%, 满意度 ≥90%) is usually a norm the project shares, so those rows are
+    /// counted in one finding rather than flooding a new table (measured over every type's
+    /// default table: 8.6 findings each, one per row, before).
+    fn reference_findings(&self, d: &Draft) -> Vec<LintFinding> {
+        let mut out = Vec::new();
+        let mut norms = Vec::new();
         for (i, reference) in self.pending_references(d).into_iter().enumerate() {
             let Some(reference) = reference else { continue };
+            let r = &d.rows[i];
+            let rate = matches!(r.unit.trim(), "%" | "‰") || r.direction == Direction::Qualitative;
+            if rate {
+                norms.push(i);
+                continue;
+            }
             out.push(LintFinding {
                 rule: REFERENCE_RULE,
                 severity: Severity::Warning,
                 row: Some(i),
                 message: format!(
-                    "“{}”的指标值仍是指标库参考值 {reference}，尚未按本项目确认",
-                    d.rows[i].name
+                    "“{}”的指标值仍是指标库参考值 {reference}，尚未按本项目填写",
+                    r.name
                 ),
-                fix: "按本项目的实际填写指标值，或勾选“确认参考值”".into(),
+                fix: "按本项目的实际填写指标值，或勾选“参考值，确认”".into(),
+            });
+        }
+        if !norms.is_empty() {
+            let at: Vec<String> = norms.iter().map(|i| (i + 1).to_string()).collect();
+            out.push(LintFinding {
+                rule: REFERENCE_RULE,
+                severity: Severity::Warning,
+                row: None,
+                message: format!(
+                    "{} 个比率或定性指标沿用指标库参考值，尚未确认适用于本项目（第 {} 行）",
+                    norms.len(),
+                    at.join("、")
+                ),
+                fix: "逐行核对：适用的勾选“参考值，确认”，不适用的改为本项目的目标".into(),
             });
         }
         out
@@ -380,6 +485,21 @@ fn bump_year(text: &str, from: i32) -> String {
         .replace(&from.to_string(), &next)
         .replace('\u{0}', &after)
 }
+
+/// Whether a highlighted name (`<mark>` around the matched characters) holds at least
+/// `NAMED_SHARE` of the query's word characters.
+fn names_the_query(name_html: &str, q: &str) -> bool {
+    let wanted = crate::text::word_chars(q).chars().count();
+    let mut marked = 0;
+    for part in name_html.split("<mark>").skip(1) {
+        let inside = part.split("</mark>").next().unwrap_or_default();
+        marked += crate::text::word_chars(inside).chars().count();
+    }
+    wanted > 0 && marked as f64 >= NAMED_SHARE * wanted as f64
+}
+
+/// Share of the typed characters an indicator's name must hold to come first in 添加指标.
+const NAMED_SHARE: f64 = 0.6;
 
 /// A drafting service over a fresh store holding the bundled library, for unit tests here and
 /// in the services built on it.
@@ -698,5 +818,152 @@ mod tests {
             .apply_form(&mut d, &form(&[("rows[0].heading", "不存在/的标题")]))
             .unwrap();
         assert_eq!(notes[0].field, "rows[0].heading");
+    }
+}
+
+/// Measured over the default table of every project type in the bundled library (issue 25).
+#[cfg(test)]
+mod default_tables {
+    use super::*;
+
+    fn default_tables(drafting: &Drafting) -> Vec<(String, Draft)> {
+        let catalog = drafting.search.catalog();
+        catalog
+            .project_types
+            .iter()
+            .map(|t| {
+                let req = DraftRequest {
+                    project_name: t.name.clone(),
+                    description: String::new(),
+                    project_type: Some(t.code.clone()),
+                    budget_wan: Some(500.0),
+                    term: None,
+                    unit_name: String::new(),
+                    year: None,
+                };
+                (t.code.clone(), drafting.new_draft(&req).unwrap())
+            })
+            .collect()
+    }
+
+    /// No default table repeats an indicator in other words (政务信息化 held 系统功能需求实现率
+    /// and 需求功能实现率), and a fresh table is not flooded with 参考值 findings: before, every
+    /// row had one (1,122 over 130 tables, 8.6 each).
+    #[test]
+    fn default_tables_hold_no_near_duplicates_and_few_reference_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let tables = default_tables(&drafting);
+        assert!(tables.len() >= 100, "{}", tables.len());
+        let (mut references, mut rows, mut pending) = (0, 0, 0);
+        for (code, d) in &tables {
+            let f = drafting.findings(d);
+            let dups: Vec<&LintFinding> = f.iter().filter(|x| x.rule == DUPLICATE_RULE).collect();
+            assert!(dups.is_empty(), "{code}: {dups:?}");
+            references += f.iter().filter(|x| x.rule == REFERENCE_RULE).count();
+            rows += d.rows.len();
+            pending += drafting
+                .pending_references(d)
+                .iter()
+                .filter(|r| r.is_some())
+                .count();
+        }
+        let per_table = references as f64 / tables.len() as f64;
+        eprintln!(
+            "{} tables, {rows} rows, {pending} unconfirmed reference values, {references} 参考值 findings ({per_table:.1} a table)",
+            tables.len()
+        );
+        assert!(
+            pending * 2 > rows,
+            "the values are still marked: {pending} of {rows}"
+        );
+        assert!(per_table <= 5.0, "{per_table:.1} 参考值 findings a table");
+        let it = &tables.iter().find(|(c, _)| c == "it_system").unwrap().1;
+        let names: Vec<&str> = it.rows.iter().map(|r| r.name.as_str()).collect();
+        assert!(
+            !(names.contains(&"系统功能需求实现率") && names.contains(&"需求功能实现率")),
+            "{names:?}"
+        );
+    }
+
+    /// A rate left at the library's norm is counted once for the table; a quantity left at the
+    /// library's figure is flagged on its row.
+    #[test]
+    fn reference_rates_are_counted_once_and_quantities_flagged_on_their_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let (_, d) = default_tables(&drafting)
+            .into_iter()
+            .find(|(c, _)| c == "old_community")
+            .unwrap();
+        let f = drafting.findings(&d);
+        let refs: Vec<&LintFinding> = f.iter().filter(|x| x.rule == REFERENCE_RULE).collect();
+        let general: Vec<&&LintFinding> = refs.iter().filter(|x| x.row.is_none()).collect();
+        assert_eq!(general.len(), 1, "{refs:?}");
+        for x in refs.iter().filter(|x| x.row.is_some()) {
+            assert_ne!(d.rows[x.row.unwrap()].unit, "%", "{x:?}");
+        }
+        assert!(refs.iter().any(|x| x.row.is_some()), "{refs:?}");
+    }
+
+    /// A row added twice in other words is a finding on the later row.
+    #[test]
+    fn a_near_duplicate_row_is_a_finding_on_the_later_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let (_, mut d) = default_tables(&drafting)
+            .into_iter()
+            .find(|(c, _)| c == "it_system")
+            .unwrap();
+        let n = d.rows.len();
+        let first = d
+            .rows
+            .iter()
+            .position(|r| r.name == "系统功能需求实现率")
+            .expect("a core indicator of the type");
+        let mut row = DraftRow::self_made("产出指标", "质量指标", "需求功能实现率");
+        row.unit = "%".into();
+        d.rows.push(row);
+        let f = drafting.findings(&d);
+        let dup: Vec<&LintFinding> = f.iter().filter(|x| x.rule == DUPLICATE_RULE).collect();
+        assert_eq!(dup.len(), 1, "{dup:?}");
+        assert_eq!(dup[0].row, Some(n));
+        assert!(
+            dup[0].message.contains(&format!("第 {} 行", first + 1)),
+            "{}",
+            dup[0].message
+        );
+        assert_eq!(dup[0].severity, Severity::Warning);
+    }
+
+    /// Issue 25, item 6: 居民满意度 in a 老旧小区改造 draft offered 基本公共卫生服务满意度 first and
+    /// 改造小区居民满意度 eighth.
+    #[test]
+    fn the_add_box_offers_the_drafts_type_first_and_nothing_the_table_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let drafting = for_tests(dir.path());
+        let s = drafting
+            .suggest_to_add("居民满意度", Some("old_community"), &[], 8)
+            .unwrap();
+        assert_eq!(
+            s.first().map(|s| s.name.as_str()),
+            Some("改造小区居民满意度"),
+            "{s:?}"
+        );
+        let first = s[0].code.clone();
+        let s = drafting
+            .suggest_to_add("居民满意度", Some("old_community"), &[first.as_str()], 8)
+            .unwrap();
+        assert!(s.iter().all(|x| x.code != first), "{s:?}");
+        assert!(!s.is_empty());
+        let mut names: Vec<String> = s.iter().map(|x| crate::text::name_key(&x.name)).collect();
+        names.dedup();
+        assert_eq!(names.len(), s.len(), "no name twice: {s:?}");
+        // Without a type (or with an unknown one) it is the library's name suggestions.
+        let plain = drafting.suggest_to_add("居民满意度", None, &[], 8).unwrap();
+        let unknown = drafting
+            .suggest_to_add("居民满意度", Some("no_such_type"), &[], 8)
+            .unwrap();
+        assert_eq!(plain.len(), unknown.len());
     }
 }

@@ -1,5 +1,5 @@
 //! Small server-rendered SVG charts for the indicator page (no script): a box-and-strip plot of
-//! targets against actuals, and horizontal bars (projects by year, by grade).
+//! targets against actuals, and horizontal bars (projects by year, by grade, by project type).
 
 use super::stats::{Count, IndicatorStats, Spread, fmt_num};
 use std::fmt::Write;
@@ -84,26 +84,78 @@ pub fn spread_svg(s: &IndicatorStats) -> Option<String> {
     Some(out)
 }
 
-/// Horizontal bars, one per count, labelled with the count.
+/// Most characters of a bar's label on one line; longer labels wrap onto lines of even length
+/// (污水处理设施 / 建设与运营), most project types' names fitting on one.
+const LABEL_CHARS: usize = 10;
+/// Label font size and line height (SVG units, drawn at 1:1).
+const LABEL_FONT: f64 = 12.0;
+const LINE: f64 = 14.0;
+
+/// A label cut into lines of at most `LABEL_CHARS` characters.
+fn label_lines(label: &str) -> Vec<String> {
+    let chars: Vec<char> = label.chars().collect();
+    let n = chars.len().div_ceil(LABEL_CHARS).max(1);
+    chars
+        .chunks(chars.len().div_ceil(n).max(1))
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// How wide a line of text is drawn at `LABEL_FONT`: a Chinese character takes the full size,
+/// a Latin letter or digit about 0.6 of it.
+fn text_width(line: &str) -> f64 {
+    line.chars()
+        .map(|c| if c.is_ascii() { 0.6 } else { 1.0 })
+        .sum::<f64>()
+        * LABEL_FONT
+}
+
+/// Horizontal bars, one per count, each labelled in full (wrapped onto as many lines as it
+/// needs, in a column as wide as the widest line, so no bar covers a label) and with its count.
 pub fn bars_svg(title: &str, counts: &[Count], color: &str) -> Option<String> {
     let max = counts.iter().map(|c| c.count).max().filter(|m| *m > 0)?;
-    let h = 22.0 * counts.len() as f64 + 8.0;
+    let lines: Vec<Vec<String>> = counts.iter().map(|c| label_lines(&c.label)).collect();
+    let label_w = lines
+        .iter()
+        .flatten()
+        .map(|l| text_width(l))
+        .fold(0.0, f64::max);
+    let left = (label_w + 12.0).max(40.0);
+    let heights: Vec<f64> = lines
+        .iter()
+        .map(|l| (l.len() as f64 * LINE + 6.0).max(22.0))
+        .collect();
+    let h = heights.iter().sum::<f64>() + 8.0;
+    let room = W - left - RIGHT - 40.0;
     let mut out = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart bars" viewBox="0 0 {W} {h}" width="{W}" height="{h}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = esc(title)
     );
-    for (n, c) in counts.iter().enumerate() {
-        let y = 4.0 + 22.0 * n as f64;
-        let w = c.count as f64 / max as f64 * (W - LEFT - RIGHT - 40.0);
+    let mut y = 4.0;
+    for ((c, lines), row_h) in counts.iter().zip(&lines).zip(&heights) {
+        let w = c.count as f64 / max as f64 * room;
+        let mid = y + row_h / 2.0;
+        // The label's lines centred on the bar.
+        let first = mid - (lines.len() as f64 - 1.0) * LINE / 2.0 + 4.0;
         let _ = write!(
             out,
-            r#"<text x="4" y="{}" font-size="12">{}</text><rect x="{LEFT}" y="{y}" width="{w:.1}" height="16" fill="{color}"/><text x="{:.1}" y="{}" font-size="12">{}</text>"#,
-            y + 13.0,
-            esc(&c.label.chars().take(8).collect::<String>()),
-            LEFT + w + 4.0,
-            y + 13.0,
+            r#"<g class="bar"><title>{}：{}</title><text class="label" x="4" y="{first:.1}" font-size="{LABEL_FONT}">"#,
+            esc(&c.label),
             c.count
         );
+        for (n, line) in lines.iter().enumerate() {
+            let dy = if n == 0 { 0.0 } else { LINE };
+            let _ = write!(out, r#"<tspan x="4" dy="{dy}">{}</tspan>"#, esc(line));
+        }
+        let _ = write!(
+            out,
+            r#"</text><rect x="{left:.1}" y="{:.1}" width="{w:.1}" height="16" fill="{color}"/><text class="count" x="{:.1}" y="{:.1}" font-size="12">{}</text></g>"#,
+            mid - 8.0,
+            left + w + 4.0,
+            mid + 4.0,
+            c.count
+        );
+        y += row_h;
     }
     out.push_str("</svg>");
     Some(out)
@@ -123,5 +175,43 @@ mod tests {
         let svg = bars_svg("t", &c, "#000").unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         assert!(bars_svg("t", &[], "#000").is_none());
+    }
+
+    /// Issue 26: labels were cut to eight characters and overlapped by the bars.
+    #[test]
+    fn every_label_is_drawn_whole_left_of_its_bar() {
+        let c: Vec<Count> = ["高标准农田建设项目", "城市照明设施建设与改造工程", "2024年"]
+            .iter()
+            .zip([9, 3, 1])
+            .map(|(l, n)| Count {
+                key: l.to_string(),
+                label: l.to_string(),
+                count: n,
+            })
+            .collect();
+        let svg = bars_svg("t", &c, "#000").unwrap();
+        let label_w = text_width("城市照明设施建");
+        for x in svg.split("<rect x=\"").skip(1) {
+            let x: f64 = x.split('"').next().unwrap().parse().unwrap();
+            assert!(
+                x >= label_w + 4.0,
+                "a bar at {x} covers a label {label_w} wide"
+            );
+        }
+        for l in &c {
+            let drawn: String = svg
+                .split("<text class=\"label\"")
+                .skip(1)
+                .map(|t| t.split("</text>").next().unwrap())
+                .map(|t| {
+                    t.split("<tspan")
+                        .skip(1)
+                        .map(|s| s.split('>').nth(1).unwrap().trim_end_matches("</tspan"))
+                        .collect::<String>()
+                })
+                .find(|t| t == &l.label)
+                .unwrap_or_default();
+            assert_eq!(drawn, l.label, "{svg}");
+        }
     }
 }

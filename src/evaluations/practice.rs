@@ -168,14 +168,13 @@ fn draw(s: IndicatorStats) -> Option<PracticeView> {
     if s.rows == 0 && s.coverage.in_review == 0 {
         return None;
     }
-    let top_types: Vec<stats::Count> = s.by_type.iter().take(6).cloned().collect();
     Some(PracticeView {
         reference: stats::reference_text(&s),
         spread_svg: charts::spread_svg(&s).unwrap_or_default(),
         year_svg: charts::bars_svg("按年度的项目数", &s.by_year, "#3b6ea5").unwrap_or_default(),
         grade_svg: charts::bars_svg("按评价等级的项目数", &s.by_grade, "#5a9e6f")
             .unwrap_or_default(),
-        type_svg: charts::bars_svg("按项目类型的项目数", &top_types, "#8a6fb0").unwrap_or_default(),
+        type_svg: charts::bars_svg("按项目类型的项目数", &s.by_type, "#8a6fb0").unwrap_or_default(),
         s,
     })
 }

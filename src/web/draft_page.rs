@@ -138,6 +138,38 @@ impl EditPage {
         out
     }
 
+    /// Whether the project information opens by itself: while a field the 申报表 needs is
+    /// empty, or the last save could not take one. Complete, it folds to one line so the table
+    /// starts on the first screen (at 1366×768 it began at y = 970).
+    pub fn project_open(&self) -> bool {
+        let p = &self.d.project;
+        let midterm = p.term == crate::domain::Term::MidTerm && p.midterm_goal.trim().is_empty();
+        midterm
+            || p.budget_wan.is_none()
+            || [
+                &p.unit_name,
+                &p.department,
+                &p.implementer,
+                &p.period,
+                &p.annual_goal,
+            ]
+            .iter()
+            .any(|f| f.trim().is_empty())
+            || self.project_fields().iter().any(|f| f.note.is_some())
+    }
+
+    /// The folded project information: unit, amount and period.
+    pub fn project_summary(&self) -> String {
+        let p = &self.d.project;
+        let mut parts = vec![p.unit_name.trim().to_string()];
+        if !self.amounts[0].is_empty() {
+            parts.push(format!("资金 {} 万元", self.amounts[0]));
+        }
+        parts.push(p.period.trim().to_string());
+        parts.retain(|s| !s.is_empty());
+        parts.join(" · ")
+    }
+
     /// A row field's name in the form, e.g. `rows[3].target`.
     pub fn row_field(&self, index: &usize, field: &str) -> String {
         format!("rows[{index}].{field}")

@@ -58,6 +58,33 @@ pub async fn suggest_targets(
     })))
 }
 
+/// Most codes `exclude` may name (a table has at most `max_rows` rows; more are ignored).
+const MAX_EXCLUDED: usize = 500;
+
+/// `GET /api/v1/drafting/suggest?q=…&type=…&exclude=A,B`: what the 添加指标 box of a draft
+/// offers, the draft's project type first and without the rows the table already has.
+pub async fn suggest_to_add(
+    State(app): State<AppState>,
+    p: super::params::Params,
+) -> Result<Json<Value>, ApiError> {
+    let q = p.text("q").unwrap_or_default();
+    let limit = p.number("limit", 8)?;
+    let project_type = p.text("type").filter(|t| !t.is_empty());
+    let exclude = p.text("exclude").unwrap_or_default();
+    let suggestions = tokio::task::spawn_blocking(move || {
+        let taken: Vec<&str> = exclude
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .take(MAX_EXCLUDED)
+            .collect();
+        app.drafting
+            .suggest_to_add(&q, project_type.as_deref(), &taken, limit)
+    })
+    .await??;
+    Ok(Json(json!({ "suggestions": suggestions })))
+}
+
 pub async fn lint_api(
     State(app): State<AppState>,
     Json(b): Json<DraftBody>,

@@ -459,16 +459,40 @@ pub struct ReviewPage {
     pub nav: Nav,
     pub items: Vec<ReviewItem>,
     pub total: usize,
+    /// A decision that could not be applied, shown beside its row.
+    pub error: Option<RefusedDecision>,
 }
 
-pub async fn review(State(app): State<AppState>, viewer: Viewer) -> Page {
-    viewer.require(Role::Editor)?;
+/// Why a curator's decision on a row was refused, with what they typed.
+pub struct RefusedDecision {
+    pub project_id: String,
+    pub index: usize,
+    pub code: String,
+    pub message: String,
+}
+
+impl ReviewPage {
+    /// The refused decision, when it is about this row.
+    pub fn error_for(&self, i: &ReviewItem) -> Option<&RefusedDecision> {
+        self.error
+            .as_ref()
+            .filter(|e| e.project_id == i.project_id && e.index == i.index)
+    }
+}
+
+fn review_page(app: &AppState, viewer: &Viewer, error: Option<RefusedDecision>) -> Page {
     let items = app.evaluations.review()?;
     html(&ReviewPage {
         nav: viewer.nav(),
         total: items.len(),
         items: items.into_iter().take(300).collect(),
+        error,
     })
+}
+
+pub async fn review(State(app): State<AppState>, viewer: Viewer) -> Page {
+    viewer.require(Role::Editor)?;
+    review_page(&app, &viewer, None)
 }
 
 pub async fn review_api(
@@ -512,12 +536,28 @@ pub async fn decide_api(
 
 pub async fn decide_page(
     State(app): State<AppState>,
+    viewer: Viewer,
     Require(actor, _): Require<Editor>,
     Form(b): Form<DecisionBody>,
-) -> Result<Redirect, PageError> {
+) -> Result<Response, PageError> {
     let by = actor.user;
-    apply(app, b, by).await?;
-    Ok(Redirect::to("/evaluations/review"))
+    let (project_id, index, code) = (b.project_id.clone(), b.index, b.code.clone());
+    match apply(app.clone(), b, by).await {
+        Ok(_) => Ok(Redirect::to("/evaluations/review").into_response()),
+        // A code that names no indicator (or a decision the row cannot take) comes back beside
+        // the row with what was typed, not as an error page.
+        Err(e @ (AppError::BadRequest { .. } | AppError::NotFound { .. })) => {
+            let error = RefusedDecision {
+                project_id,
+                index,
+                code,
+                message: e.message(),
+            };
+            let page = review_page(&app, &viewer, Some(error))?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

@@ -79,6 +79,7 @@ pub fn router(app: AppState) -> Router {
             axum::routing::post(drafts::suggest_targets),
         )
         .route("/api/v1/lint", axum::routing::post(drafts::lint_api))
+        .route("/api/v1/drafting/suggest", get(drafts::suggest_to_add))
         .route("/api/v1/drafts", axum::routing::post(drafts::create_api))
         .route(
             "/api/v1/drafts/import",

@@ -36,7 +36,7 @@ pub async fn serve() -> super::extract::Json<&'static utoipa::openapi::OpenApi> 
         version = "1"
     ),
     paths(
-        ops::search, ops::suggest, ops::indicator, ops::revisions, ops::compare, ops::stats_of,
+        ops::search, ops::suggest, ops::suggest_to_add, ops::indicator, ops::revisions, ops::compare, ops::stats_of,
         ops::project_types, ops::framework, ops::stats, ops::editions, ops::freeze, ops::edition,
         ops::edition_diff,
         ops::suggest_targets, ops::lint, ops::create_draft, ops::import_draft, ops::get_draft,
@@ -203,6 +203,16 @@ mod ops {
         ),
         responses((status = 200, description = "提示", body = Value)))]
     fn suggest() {}
+
+    #[utoipa::path(get, path = "/api/v1/drafting/suggest", tag = "drafting", summary = "申报表“添加指标”的输入提示：本项目类型的指标在前，不含表中已有的指标",
+        params(
+            ("q" = Option<String>, Query, description = "已输入的部分"),
+            ("type" = Option<String>, Query, description = "草稿的项目类型编码"),
+            ("exclude" = Option<String>, Query, description = "表中已有的指标编码，逗号分隔（最多 500 个）"),
+            ("limit" = Option<u32>, Query, description = "条数，默认 8，最多 20"),
+        ),
+        responses((status = 200, description = "提示", body = Value)))]
+    fn suggest_to_add() {}
 
     #[utoipa::path(get, path = "/api/v1/indicators/{code}", tag = "search", summary = "一个指标的全部字段与修订记录",
         params(("code" = String, Path, description = "指标编码")),

@@ -64,7 +64,11 @@ document.querySelectorAll('input[data-suggest]').forEach(function (input) {
     if (!q) { close(); return; }
     const mine = ++seq;
     try {
-      const r = await fetch(input.dataset.suggest + '?limit=8&q=' + encodeURIComponent(q));
+      // The drafting table's box names its project type in the address and the rows it holds
+      // in data-exclude (kept current by draft.js), so it offers what the table lacks.
+      const sep = input.dataset.suggest.includes('?') ? '&' : '?';
+      const exclude = input.dataset.exclude ? '&exclude=' + encodeURIComponent(input.dataset.exclude) : '';
+      const r = await fetch(input.dataset.suggest + sep + 'limit=8&q=' + encodeURIComponent(q) + exclude);
       if (!r.ok || mine !== seq) return;
       const data = await r.json();
       items = data.suggestions || [];

@@ -64,6 +64,12 @@
     });
     return out;
   }
+  // The 添加指标 box leaves out the indicators the table already holds (app.js sends these).
+  const add = document.getElementById('add');
+  function exclude(sent) {
+    if (add) add.dataset.exclude = sent.map((s) => s.row.indicator).filter(Boolean).join(',');
+  }
+  exclude(rows());
   const label = (f) => (f.severity === 'error' ? '错误' : '提示');
   function show(findings, sent) {
     const errors = findings.filter((f) => f.severity === 'error').length;
@@ -96,8 +102,7 @@
       }
       li.appendChild(document.createTextNode((f.message || '') + '。'));
       li.appendChild(el('em', '建议：' + (f.fix || '')));
-      li.appendChild(document.createTextNode(' '));
-      li.appendChild(el('code', f.rule || ''));
+      li.dataset.rule = f.rule || '';
       (s && byRow ? rowListed : listed).push(li);
     }
     general.replaceChildren(...listed);
@@ -107,6 +112,7 @@
   async function check() {
     const mine = ++seq;
     const sent = rows();
+    exclude(sent);
     let r;
     try {
       r = await fetch('/api/v1/lint', {

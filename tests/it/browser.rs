@@ -194,7 +194,7 @@ async fn the_drafting_page_checks_edits_live() {
         .await;
     b.send_keys(&target, "明显提高").await;
     let text = b
-        .wait_for("const t = document.getElementById('lint').textContent; return t.includes('vague-wording') && t")
+        .wait_for("const t = document.getElementById('lint').textContent; return [...document.querySelectorAll('#lint li')].some((li) => li.dataset.rule === 'vague-wording') && !/[a-z]-[a-z]/.test(t) && t")
         .await;
     assert!(text.as_str().unwrap().contains("第 1 行"), "{text}");
     std::fs::write(screenshot_dir().join("draft.png"), b.screenshot().await).unwrap();
@@ -366,7 +366,7 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
     // The live check reacts as on the normal drafting page.
     t.eval("const s = document.querySelector(\"select[name='rows[2].direction']\"); s.value = '='; s.dispatchEvent(new Event('change', { bubbles: true })); return 1")
         .await;
-    t.wait_for("const t = document.getElementById('lint').textContent; return t.includes('input-as-output') && !t.includes('rate-over-100')")
+    t.wait_for("const rules = [...document.querySelectorAll('#lint li')].map((li) => li.dataset.rule); return rules.includes('input-as-output') && !rules.includes('rate-over-100')")
         .await;
     t.click(&t.find("#submit-attempt").await).await;
     let head = t
@@ -387,11 +387,15 @@ async fn a_training_session_runs_in_the_browser_from_slides_to_feedback() {
         .eval("return document.querySelector('.rule-counts').textContent")
         .await;
     let summary = summary.as_str().unwrap();
+    // Rules by their Chinese names (issue 26), never their ids.
     assert!(
-        summary.contains("input-as-output") && summary.contains("missing-level1"),
+        summary.contains("把资金投入当作产出或效益") && summary.contains("缺少一级指标"),
         "{summary}"
     );
-    assert!(!summary.contains("rate-over-100"), "{summary}");
+    assert!(
+        !summary.contains("比率目标超过") && !summary.contains("missing-level1"),
+        "{summary}"
+    );
     b.close().await;
 }
 

@@ -26,6 +26,19 @@ async fn new_draft(body: Value) -> (String, Value) {
     )
 }
 
+/// Saves a draft's whole body through the API.
+async fn put_draft(id: &str, d: &Value) {
+    let app = shared_app();
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/drafts/{id}")))
+        .json(d)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 /// Every direction, unit, order and value control whose text does not fit in it, measured with
 /// the control's own font; and whether the table or the page needs a horizontal scroll bar.
 const LAYOUT: &str = r#"
@@ -85,14 +98,7 @@ async fn a_twenty_row_table_with_findings_stays_readable_at_1366_and_a_fix_clear
     }
     let mut d = draft.clone();
     d["rows"] = json!(rows);
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/drafts/{id}")))
-        .json(&d)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    put_draft(&id, &d).await;
 
     let b = Browser::start(&chromium).await;
     b.set_viewport(1366, 768).await;
@@ -150,7 +156,7 @@ async fn a_twenty_row_table_with_findings_stays_readable_at_1366_and_a_fix_clear
         "{summary} → {after}"
     );
     let listed = b
-        .eval("return document.getElementById('lint').textContent")
+        .eval("return [...document.querySelectorAll('#lint li')].map((li) => li.dataset.rule).join(' ')")
         .await;
     assert!(
         !listed.as_str().unwrap().contains("rate-over-100"),
@@ -297,5 +303,118 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
         !text.contains("审核检查") && !text.contains("草稿链接"),
         "{text}"
     );
+    b.close().await;
+}
+
+/// Issue 25: the project information pushed the table below the first screen at 1366×768 (the
+/// table began at y = 970), and 添加指标 offered 基本公共卫生服务满意度 first for 居民满意度 in a
+/// 老旧小区改造 draft, and indicators the table already held.
+#[tokio::test]
+async fn complete_project_information_folds_and_the_add_box_offers_the_drafts_type_first() {
+    let Some(chromium) = webdriver_tools(
+        "complete_project_information_folds_and_the_add_box_offers_the_drafts_type_first",
+    ) else {
+        return;
+    };
+    let app = shared_app();
+    let (id, draft) = new_draft(
+        json!({ "project_name": "2026年老旧小区改造", "budget_wan": 500,
+        "year": 2026, "description": "改造 12 个小区、3200户，加装电梯8部" }),
+    )
+    .await;
+    let mut d = crate::drafting::project_info(&draft);
+    // The unit took the satisfaction row out and now adds one back.
+    let rows: Vec<Value> = draft["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["name"].as_str().unwrap().contains("满意度"))
+        .cloned()
+        .collect();
+    let kept: Vec<String> = rows
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
+    d["rows"] = json!(rows);
+    put_draft(&id, &d).await;
+
+    let b = Browser::start(&chromium).await;
+    for (w, h) in [(1366, 768), (1920, 1080), (390, 844)] {
+        b.set_viewport(w, h).await;
+        b.goto(&app.url(&format!("/drafts/{id}"))).await;
+        let v = b
+            .eval(
+                r#"const p = document.querySelector('details#project');
+                const first = document.querySelector('tr.target-row').getBoundingClientRect();
+                return { details: !!p, open: p ? p.open : null, summary: p ? p.querySelector('summary').textContent : '',
+                  first_row_bottom: first.bottom, h: innerHeight, w: innerWidth,
+                  page: document.documentElement.scrollWidth,
+                  ids: document.getElementById('lint').textContent.match(/[a-z]+-[a-z0-9-]+/g) };"#,
+            )
+            .await;
+        std::fs::write(
+            screenshot_dir().join(format!("draft-folded-{w}.png")),
+            b.screenshot().await,
+        )
+        .unwrap();
+        assert_eq!(
+            (v["details"].as_bool(), v["open"].as_bool()),
+            (Some(true), Some(false)),
+            "complete project information folds: {v}"
+        );
+        assert!(
+            v["summary"]
+                .as_str()
+                .unwrap()
+                .contains("区住房和城乡建设局"),
+            "{v}"
+        );
+        assert!(
+            v["page"].as_u64().unwrap() <= w,
+            "the table scrolls in its box, not the page, at {w}: {v}"
+        );
+        assert!(v["ids"].is_null(), "rule ids on the page: {v}");
+        if w > 390 {
+            assert!(
+                v["first_row_bottom"].as_f64().unwrap() <= h as f64,
+                "the table's first row on the first screen at {w}×{h}: {v}"
+            );
+        }
+    }
+
+    b.set_viewport(1366, 768).await;
+    let add = b.find("#add").await;
+    b.send_keys(&add, "居民满意度").await;
+    let first = b
+        .wait_for("const li = document.querySelector('#add-suggestions li span'); return li && li.textContent")
+        .await;
+    assert_eq!(first, "改造小区居民满意度", "the draft's type first");
+    let before = b
+        .eval("return JSON.stringify([...document.querySelectorAll('#add-suggestions li span')].map((s) => s.textContent))")
+        .await;
+    let before = before.as_str().unwrap().to_string();
+    // What the table holds is not offered again.
+    b.eval("document.getElementById('add').value = ''; return 1")
+        .await;
+    b.send_keys(&add, "改造").await;
+    let offered = b
+        .wait_for(&format!("const l = [...document.querySelectorAll('#add-suggestions li span')].map((s) => s.textContent); return l.length && JSON.stringify(l) !== '{}' && l", before),
+        )
+        .await;
+    assert!(offered.as_array().unwrap().len() >= 3, "{offered}");
+    for name in offered.as_array().unwrap() {
+        assert!(
+            !kept.iter().any(|k| k == name.as_str().unwrap()),
+            "{name} is in the table already: {offered}"
+        );
+    }
+
+    // A draft missing its 预算单位 opens the block by itself.
+    let (id, _) = new_draft(json!({ "project_name": "老旧小区改造", "budget_wan": 500 })).await;
+    b.goto(&app.url(&format!("/drafts/{id}"))).await;
+    let open = b
+        .eval("return document.querySelector('details#project').open")
+        .await;
+    assert_eq!(open, json!(true));
     b.close().await;
 }

@@ -560,6 +560,24 @@ async fn a_curator_confirms_or_corrects_uncertain_matches_and_unmatched_rows_bec
         .as_str()
         .unwrap()
         .to_string();
+    // Issue 26: numbered in its type's series (JZ-031) like every indicator, not by the
+    // candidate's key (PJ-2024-D7D5C3F691); and not proposed twice.
+    let (series, number) = code.rsplit_once('-').unwrap();
+    assert!(
+        !code.starts_with("PJ-") && number.len() <= 4 && number.parse::<u32>().is_ok(),
+        "{code}"
+    );
+    assert!(
+        series.chars().all(|c| c.is_ascii_uppercase() || c == '-'),
+        "{code}"
+    );
+    let (status, again) = curator
+        .post(
+            &format!("/api/v1/evaluations/candidates/{id}/propose"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 409, "{again}");
     let reviewer = Session::login(&app, "reviewer").await;
     let (status, body) = reviewer
         .post(&format!("/api/v1/proposals/{}/approve", p["id"]), json!({}))

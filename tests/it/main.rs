@@ -22,6 +22,7 @@ mod helpers;
 mod openapi;
 mod ops;
 mod pages;
+mod pages_browser;
 mod project_names;
 mod release;
 mod relevance;

@@ -426,6 +426,19 @@ async fn trainees_get_feedback_and_nothing_reaches_drafts_or_the_library() {
         .await;
     assert_eq!(s, 200);
     assert!(page.contains("模糊表述"), "{page}");
+    // Issue 26: the room sees each rule's Chinese name, never its id.
+    let doc = Html::parse_document(&page);
+    let cells: Vec<String> = doc
+        .select(&sel("table.rule-counts tbody td:first-child"))
+        .map(|td| td.text().collect::<String>())
+        .collect();
+    assert!(cells.len() >= 3, "{page}");
+    for c in &cells {
+        assert!(
+            !c.is_ascii() && !c.contains("missing-") && !c.contains("vague-"),
+            "a rule id in the summary: {c:?}"
+        );
+    }
 }
 
 #[tokio::test]
