@@ -70,6 +70,8 @@ pub struct CaseResult {
     pub wrong_share: f64,
     /// Drafting: the recognised project type (code), if any.
     pub project_type: Option<String>,
+    /// The best-ranked types with their scores, as the drafting page offers them.
+    pub candidates: Vec<drafting::TypeCandidate>,
     /// The table has 产出, 效益 and 满意度 rows.
     pub complete: bool,
     /// Output rows whose name is on topic.
@@ -77,6 +79,8 @@ pub struct CaseResult {
     /// Rows whose name is from a wrong domain.
     pub wrong_rows: Vec<String>,
     pub rows: usize,
+    /// The table's rows as `二级指标：名称（来源）`, for reading why a table is off topic.
+    pub table: Vec<String>,
 }
 
 impl CaseResult {
@@ -129,7 +133,7 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
         let drafting::Suggestions {
             project_type: guess,
             groups,
-            ..
+            candidates,
         } = drafting::suggest(search, &input)?;
         let has = |l1: &str| {
             groups
@@ -155,6 +159,7 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
             },
             top,
             project_type: guess.map(|g| g.code),
+            candidates,
             complete: has("产出指标") && has("效益指标") && has("满意度指标"),
             on_topic_outputs: rows
                 .iter()
@@ -166,6 +171,14 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
                 .map(|(_, n)| n.to_string())
                 .collect(),
             rows: rows.len(),
+            table: groups
+                .iter()
+                .flat_map(|g| {
+                    g.indicators
+                        .iter()
+                        .map(move |i| format!("{}：{}（{}）", g.level2, i.name, i.source))
+                })
+                .collect(),
         });
     }
     let n = out.len().max(1) as f64;

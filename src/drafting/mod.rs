@@ -223,6 +223,22 @@ const HITS_PER_TYPE: usize = 5;
 /// type that shares 城市, and a table of fire-safety indicators would mislead.
 pub const MIN_COVERAGE: f32 = 0.6;
 
+/// A type short of `MIN_COVERAGE` is still taken when it leads every other by this much (its
+/// keywords and the search both point to it, no other type comes near) ...
+pub const CLEAR_MARGIN: f32 = 0.75;
+/// ... and accounts for this share of the name: 档案数字化加工 is an archives project although no
+/// archives indicator says 加工.
+pub const CLEAR_COVERAGE: f32 = 0.4;
+
+/// Whether the best-ranked type leads clearly (`CLEAR_MARGIN`, `CLEAR_COVERAGE`).
+fn clear_lead(ranked: &[Recognised]) -> bool {
+    let Some(best) = ranked.first() else {
+        return false;
+    };
+    let second = ranked.get(1).map_or(0.0, |r| r.score);
+    best.coverage >= CLEAR_COVERAGE && best.score - second >= CLEAR_MARGIN
+}
+
 /// Ranks the project types for a project, using the whole library: the type's name and
 /// keywords found in the project's name and description, and the project types of the
 /// indicators a search for the name finds (their names, aliases, definitions, and the type names
@@ -455,7 +471,9 @@ pub fn suggest_with(
         None => recognised
             .iter()
             .take(3)
-            .filter(|r| r.coverage >= MIN_COVERAGE)
+            .enumerate()
+            .filter(|(n, r)| r.coverage >= MIN_COVERAGE || (*n == 0 && clear_lead(&recognised)))
+            .map(|(_, r)| r)
             .max_by(|a, b| (a.score + a.coverage).total_cmp(&(b.score + b.coverage)))
             .map(|r| (r.coverage, r.project_type))
             .map(|(coverage, t)| TypeGuess {
@@ -506,15 +524,20 @@ pub fn suggest_with(
             }
         }
     }
-    // With a type, its own indicators make the table; other types' hits would crowd them out.
-    // Without one, the name's best hits are the specific indicators the table can offer.
+    // Without a type, the name's best hits are the specific indicators the table can offer.
+    // With one, its own indicators make the table, joined only by hits that hold most of the
+    // name's subject (a type recognised from a keyword may have few indicators on it).
     let best_hit = name_hits.first().map_or(0.0, |h| h.score);
-    for h in name_hits
-        .iter()
-        .take(if t.is_some() { 0 } else { NAME_ROWS })
-    {
-        if h.score >= best_hit * RELATED_SHARE
-            && coverage(&h.indicator, &words) >= RELATED_COVERAGE
+    let subject = subject_weights(search, &words);
+    let (share, min_coverage, of) = if t.is_some() {
+        (TYPED_SHARE, TYPED_COVERAGE, &subject)
+    } else {
+        (RELATED_SHARE, RELATED_COVERAGE, &words)
+    };
+    for h in name_hits.iter().take(NAME_ROWS) {
+        if h.score >= best_hit * share
+            && coverage(&h.indicator, of) >= min_coverage
+            && (t.is_none() || names_subject(search, &h.indicator, &words))
             && seen.insert(h.indicator.code.to_string())
         {
             relevance
@@ -637,6 +660,36 @@ const RELATED_SHARE: f32 = 0.3;
 /// ... and accounting for at least this share of the name's information: an indicator that
 /// shares only 乡村 with 乡村旅游示范点建设 is another domain's.
 const RELATED_COVERAGE: f32 = 0.15;
+
+/// With a recognised type, name hits of other types join its table from this share of the best
+/// hit's score ...
+const TYPED_SHARE: f32 = 0.2;
+/// ... when they hold this share of the name's subject (`subject_weights`).
+const TYPED_COVERAGE: f32 = 0.25;
+
+/// The name's informative words with generic ones (`index/generic.txt`: 运营, 改造) at half
+/// weight, as search ranks them, unless all are generic.
+fn subject_weights(search: &SearchIndex, words: &[(String, f32)]) -> Vec<(String, f32)> {
+    let vocab = search.vocabulary();
+    let all_generic = words.iter().all(|(w, _)| vocab.is_generic(w));
+    words
+        .iter()
+        .map(|(w, idf)| {
+            let generic = !all_generic && vocab.is_generic(w);
+            (w.clone(), if generic { idf * 0.5 } else { *idf })
+        })
+        .collect()
+}
+
+/// Whether an indicator's name or aliases hold a word of the name's subject (not a generic
+/// one): 检查井新建及改造数量 shares only 新建 and 改造 with 公共厕所新建与改造.
+fn names_subject(search: &SearchIndex, i: &Indicator, words: &[(String, f32)]) -> bool {
+    let vocab = search.vocabulary();
+    let text = crate::text::normalize(&format!("{} {}", i.name, i.aliases.join(" ")));
+    words
+        .iter()
+        .any(|(w, _)| !vocab.is_generic(w) && text.contains(w.as_str()))
+}
 
 /// Share of the weighted words found in an indicator's name, aliases or definition.
 fn coverage(i: &Indicator, words: &[(String, f32)]) -> f32 {
