@@ -72,7 +72,8 @@ pub struct CaseResult {
     pub project_type: Option<String>,
     /// The best-ranked types with their scores, as the drafting page offers them.
     pub candidates: Vec<drafting::TypeCandidate>,
-    /// The table has 产出, 效益 and 满意度 rows.
+    /// The table has 产出, 效益 and 满意度 rows (satisfaction may be a level 2 under 效益, as in
+    /// the 部门整体支出 framework).
     pub complete: bool,
     /// Output rows whose name is on topic.
     pub on_topic_outputs: usize,
@@ -160,7 +161,13 @@ pub fn evaluate(search: &SearchIndex, cases: &[Case]) -> Result<Report, drafting
             top,
             project_type: guess.map(|g| g.code),
             candidates,
-            complete: has("产出指标") && has("效益指标") && has("满意度指标"),
+            // 部门整体支出's framework keeps satisfaction under 效益 (服务对象满意度指标).
+            complete: has("产出指标")
+                && has("效益指标")
+                && (has("满意度指标")
+                    || groups
+                        .iter()
+                        .any(|g| g.level2.contains("满意度") && !g.indicators.is_empty())),
             on_topic_outputs: rows
                 .iter()
                 .filter(|(l1, n)| *l1 == "产出指标" && holds_any(n, &c.on_topic))

@@ -182,24 +182,32 @@ pub struct Group {
 /// Candidates shown per level-2 heading (core indicators are always all shown).
 pub const PER_GROUP: usize = 5;
 
-/// Scores each project type by the keywords found in the project's name (×3) and description;
-/// longer keywords weigh more, so 黑臭水体 outweighs 水.
+/// Scores each project type by the keywords found in the project's name (×3) and description.
+/// A keyword weighs what it says about the subject (`Vocabulary::subject_chars`: 黑臭水体
+/// outweighs 水, 教学设备 outweighs 设备采购), and in the name more the later it ends: a Chinese
+/// project name ends with what is funded and starts with who spends (县消防救援大队整体支出 is a
+/// 部门整体支出, not a fire-fighting project).
 fn keyword_scores<'a>(
     catalog: &'a Catalog,
+    vocab: &crate::search::Vocabulary,
     name: &str,
     description: &str,
 ) -> Vec<(f32, &'a ProjectType)> {
-    let name = crate::text::normalize(name);
-    let description = crate::text::normalize(description);
+    let norm = crate::text::normalize;
+    let name = norm(name);
+    let description = norm(description);
+    let length = name.chars().count().max(1) as f32;
     let mut scored: Vec<(f32, &ProjectType)> = catalog
         .project_types
         .iter()
         .map(|t| {
             let mut s = 0.0;
             for k in t.keywords.iter().chain(std::iter::once(&t.name)) {
-                let w = k.chars().count() as f32;
-                if name.contains(k.as_str()) {
-                    s += 3.0 * w;
+                let k = norm(k);
+                let w = vocab.subject_chars(&k);
+                if let Some(at) = name.rfind(k.as_str()) {
+                    let end = name[..at].chars().count() + k.chars().count();
+                    s += 3.0 * w * (1.0 + end as f32 / length);
                 }
                 if description.contains(k.as_str()) {
                     s += w;
@@ -211,6 +219,37 @@ fn keyword_scores<'a>(
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.code.cmp(&b.1.code)));
     scored
+}
+
+/// A keyword saying this much (`Vocabulary::subject_chars`) ...
+const HEAD_KEYWORD: f32 = 3.0;
+
+/// ... that ends the name, before boilerplate only, names what is funded: its type is taken
+/// whatever the unit's name before it says (县消防救援大队整体支出, 乡村医生补助资金). The type of
+/// the longest such keyword, if any.
+fn head_type<'a>(
+    catalog: &'a Catalog,
+    vocab: &crate::search::Vocabulary,
+    name: &str,
+) -> Option<&'a ProjectType> {
+    let name = crate::text::normalize(name);
+    let mut best: Option<(f32, &ProjectType)> = None;
+    for t in &catalog.project_types {
+        for k in t.keywords.iter().chain(std::iter::once(&t.name)) {
+            let k = crate::text::normalize(k);
+            let w = vocab.subject_chars(&k);
+            let Some(at) = name.rfind(k.as_str()) else {
+                continue;
+            };
+            if w >= HEAD_KEYWORD
+                && vocab.is_boilerplate_tail(&name[at + k.len()..])
+                && best.is_none_or(|(b, _)| w > b)
+            {
+                best = Some((w, t));
+            }
+        }
+    }
+    best.map(|(_, t)| t)
 }
 
 /// Hits of a search for the project's name that recognition and the table draw on.
@@ -239,23 +278,6 @@ fn clear_lead(ranked: &[Recognised]) -> bool {
     best.coverage >= CLEAR_COVERAGE && best.score - second >= CLEAR_MARGIN
 }
 
-/// Ranks the project types for a project, using the whole library: the type's name and
-/// keywords found in the project's name and description, and the project types of the
-/// indicators a search for the name finds (their names, aliases, definitions, and the type names
-/// themselves are all indexed), best hits first. Each signal is scaled to its best type, so a type
-/// added to the library is recognised without code changes. Scores run from 0 to 2.
-pub fn recognise_types<'a>(
-    catalog: &'a Catalog,
-    name: &str,
-    description: &str,
-    name_hits: &[crate::search::Hit],
-) -> Vec<(f32, &'a ProjectType)> {
-    recognise(catalog, name, description, name_hits, &[])
-        .into_iter()
-        .map(|r| (r.score, r.project_type))
-        .collect()
-}
-
 /// A project type ranked for a project.
 pub struct Recognised<'a> {
     pub project_type: &'a ProjectType,
@@ -267,16 +289,21 @@ pub struct Recognised<'a> {
     pub coverage: f32,
 }
 
-/// `recognise_types` with coverage: `words` are the name's informative words and their weights
+/// Ranks the project types for a project, using the whole library: the type's name and keywords
+/// found in the name and description, and the project types of the indicators a search for the
+/// name finds, each signal scaled to its best type (0..=2), so a type added to the library is
+/// recognised without code changes; with coverage: `words` are the name's informative words and
+/// their weights
 /// (`SearchIndex::informative_words`).
 pub fn recognise<'a>(
     catalog: &'a Catalog,
+    vocab: &crate::search::Vocabulary,
     name: &str,
     description: &str,
     name_hits: &[crate::search::Hit],
     words: &[(String, f32)],
 ) -> Vec<Recognised<'a>> {
-    let ranked = score_types(catalog, name, description, name_hits);
+    let ranked = score_types(catalog, vocab, name, description, name_hits);
     let total: f32 = words.iter().map(|(_, w)| w).sum();
     let norm = crate::text::normalize;
     ranked
@@ -322,11 +349,12 @@ pub fn recognise<'a>(
 
 fn score_types<'a>(
     catalog: &'a Catalog,
+    vocab: &crate::search::Vocabulary,
     name: &str,
     description: &str,
     name_hits: &[crate::search::Hit],
 ) -> Vec<(f32, &'a ProjectType)> {
-    let keywords = keyword_scores(catalog, name, description);
+    let keywords = keyword_scores(catalog, vocab, name, description);
     let best_kw = keywords.first().map_or(0.0, |k| k.0);
     let mut by_type: HashMap<&str, Vec<f32>> = HashMap::new();
     for (rank, h) in name_hits.iter().enumerate() {
@@ -437,11 +465,13 @@ pub fn suggest_with(
     let words = search.informative_words(&input.project_name);
     let recognised = recognise(
         &catalog,
+        search.vocabulary(),
         &input.project_name,
         &input.description,
         &name_hits,
         &words,
     );
+    let head = head_type(&catalog, search.vocabulary(), &input.project_name);
     let ranked: Vec<(f32, &ProjectType)> = recognised
         .iter()
         .map(|r| (r.score, r.project_type))
@@ -471,10 +501,18 @@ pub fn suggest_with(
         None => recognised
             .iter()
             .take(3)
-            .enumerate()
-            .filter(|(n, r)| r.coverage >= MIN_COVERAGE || (*n == 0 && clear_lead(&recognised)))
-            .map(|(_, r)| r)
-            .max_by(|a, b| (a.score + a.coverage).total_cmp(&(b.score + b.coverage)))
+            .find(|r| head.is_some_and(|h| h.code == r.project_type.code))
+            .or_else(|| {
+                recognised
+                    .iter()
+                    .take(3)
+                    .enumerate()
+                    .filter(|(n, r)| {
+                        r.coverage >= MIN_COVERAGE || (*n == 0 && clear_lead(&recognised))
+                    })
+                    .map(|(_, r)| r)
+                    .max_by(|a, b| (a.score + a.coverage).total_cmp(&(b.score + b.coverage)))
+            })
             .map(|r| (r.coverage, r.project_type))
             .map(|(coverage, t)| TypeGuess {
                 code: t.code.clone(),
