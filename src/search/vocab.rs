@@ -324,6 +324,26 @@ mod tests {
     }
 
     #[test]
+    fn generic_words_say_a_quarter_of_their_characters_about_a_subject() {
+        let v = Vocabulary::load(&default_dir()).unwrap();
+        assert_eq!(v.subject_chars("整体支出"), 4.0);
+        assert_eq!(v.subject_chars("设备采购"), 1.0);
+        assert_eq!(v.subject_chars("教学设备"), 2.5);
+        assert!(v.subject_chars("公共机构节能") < v.subject_chars("黑臭水体"));
+    }
+
+    #[test]
+    fn a_tail_of_boilerplate_leaves_the_phrase_before_it_the_names_head() {
+        let v = Vocabulary::load(&default_dir()).unwrap();
+        for tail in ["", "资金", "专项经费", "项目", "工作经费"] {
+            assert!(v.is_boilerplate_tail(tail), "{tail}");
+        }
+        for tail in ["训练", "改造项目", "资金使用"] {
+            assert!(!v.is_boilerplate_tail(tail), "{tail}");
+        }
+    }
+
+    #[test]
     fn years_numbers_and_ordinals_are_boilerplate_words_are_not() {
         let v = Vocabulary::load(&default_dir()).unwrap();
         for w in [
