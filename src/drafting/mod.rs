@@ -563,8 +563,9 @@ pub fn suggest_with(
         }
     }
     // Without a type, the name's best hits are the specific indicators the table can offer.
-    // With one, its own indicators make the table, joined only by hits that hold most of the
-    // name's subject (a type recognised from a keyword may have few indicators on it).
+    // With one, its own indicators make the table; a heading where it has few is filled with
+    // other types' specific hits that hold the name's subject (a type recognised from a keyword
+    // may have few indicators on it).
     let best_hit = name_hits.first().map_or(0.0, |h| h.score);
     let subject = subject_weights(search, &words);
     let (share, min_coverage, of) = if t.is_some() {
@@ -575,7 +576,8 @@ pub fn suggest_with(
     for h in name_hits.iter().take(NAME_ROWS) {
         if h.score >= best_hit * share
             && coverage(&h.indicator, of) >= min_coverage
-            && (t.is_none() || names_subject(search, &h.indicator, &words))
+            // Common indicators come with the type's natures, not from its name.
+            && (t.is_none() || (h.indicator.natures.is_empty() && names_subject(search, &h.indicator, &words)))
             && seen.insert(h.indicator.code.to_string())
         {
             relevance
@@ -641,9 +643,13 @@ pub fn suggest_with(
                         .get(i.code.as_str())
                         .map_or(0.0, |s| practice_boost(s, &type_code))
             };
-            cands.sort_by(|(a, _), (b, _)| {
+            // A recognised type's own indicators come first: other types' hits only fill the
+            // places its own leave in a heading.
+            let own = |source: &str| source != "检索";
+            cands.sort_by(|(a, sa), (b, sb)| {
                 is_core(b)
                     .cmp(&is_core(a))
+                    .then((t.is_some() && own(sb)).cmp(&(t.is_some() && own(sa))))
                     .then(rel(b).total_cmp(&rel(a)))
                     .then(a.natures.is_empty().cmp(&b.natures.is_empty()).reverse())
                     .then(a.code.cmp(&b.code))
