@@ -71,6 +71,8 @@ pub struct CaseResult {
     pub wrong_share: f64,
     /// Drafting: the recognised project type (code), if any.
     pub project_type: Option<String>,
+    /// The best-ranked types with their scores, as the drafting page offers them.
+    pub candidates: Vec<drafting::TypeCandidate>,
     /// The table has a row under every heading the review rules require of its framework: 产出,
     /// 效益 and 满意度 by default; 决策/过程/产出/效益 with 预算执行 and 服务对象满意度 for 部门整体支出.
     pub complete: bool,
@@ -79,6 +81,8 @@ pub struct CaseResult {
     /// Rows whose name is from a wrong domain.
     pub wrong_rows: Vec<String>,
     pub rows: usize,
+    /// The table's rows as `二级指标：名称（来源）`, for reading why a table is off topic.
+    pub table: Vec<String>,
 }
 
 impl CaseResult {
@@ -135,7 +139,7 @@ pub fn evaluate_under(
         let drafting::Suggestions {
             project_type: guess,
             groups,
-            ..
+            candidates,
         } = drafting::suggest(search, &input)?;
         let framework = guess
             .as_ref()
@@ -170,6 +174,7 @@ pub fn evaluate_under(
             },
             top,
             project_type: guess.map(|g| g.code),
+            candidates,
             complete,
             on_topic_outputs: rows
                 .iter()
@@ -181,6 +186,14 @@ pub fn evaluate_under(
                 .map(|(_, n)| n.to_string())
                 .collect(),
             rows: rows.len(),
+            table: groups
+                .iter()
+                .flat_map(|g| {
+                    g.indicators
+                        .iter()
+                        .map(move |i| format!("{}：{}（{}）", g.level2, i.name, i.source))
+                })
+                .collect(),
         });
     }
     let n = out.len().max(1) as f64;
