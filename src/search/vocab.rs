@@ -115,7 +115,14 @@ impl Vocabulary {
     /// words, counting those inside at a quarter. 设备采购 says little (2 of 8 quarters), 教学设备
     /// more (2.5), 整体支出 all (4).
     pub fn subject_chars(&self, phrase: &str) -> f32 {
-        let chars: Vec<char> = phrase.chars().collect();
+        // Byte offsets of the characters, so candidate words are slices, not new strings: this
+        // runs for every type keyword on every suggest-targets call.
+        let bounds: Vec<usize> = phrase
+            .char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(phrase.len()))
+            .collect();
+        let count = bounds.len() - 1;
         let longest = self
             .generic
             .iter()
@@ -123,11 +130,10 @@ impl Vocabulary {
             .max()
             .unwrap_or(0);
         let (mut subject, mut generic, mut i) = (0usize, 0usize, 0usize);
-        while i < chars.len() {
-            let hit = (2..=longest.min(chars.len() - i)).rev().find(|n| {
-                self.generic
-                    .contains(&chars[i..i + n].iter().collect::<String>())
-            });
+        while i < count {
+            let hit = (2..=longest.min(count - i))
+                .rev()
+                .find(|n| self.generic.contains(&phrase[bounds[i]..bounds[i + n]]));
             match hit {
                 Some(n) => {
                     generic += n;
