@@ -362,16 +362,7 @@ fn bundled_index() -> SearchIndex {
 }
 
 fn recognised(index: &SearchIndex, q: &str) -> drafting::Suggestions {
-    let input = DraftRequest {
-        project_name: q.into(),
-        description: String::new(),
-        project_type: None,
-        budget_wan: None,
-        term: None,
-        unit_name: String::new(),
-        year: None,
-    };
-    drafting::suggest(index, &input).unwrap()
+    drafting::suggest(index, &DraftRequest::named(q)).unwrap()
 }
 
 /// A name opens with who spends and ends with what is funded: the unit's name before the funded
