@@ -277,7 +277,7 @@ mod tests {
         recount(store, &codes).unwrap().into_iter().collect()
     }
 
-    /// The statistics as `stats::indicator_stats` works them out from every stored row (the
+    /// The statistics as `tally::indicator_stats` works them out from every stored row (the
     /// way they were computed before tallies), the values sorted.
     fn from_rows(store: &Store, search: &SearchIndex) -> HashMap<String, IndicatorStats> {
         let catalog = search.catalog();
@@ -292,7 +292,8 @@ mod tests {
                 let ind = store.indicator(code).unwrap()?;
                 let rows = linked.remove(code).unwrap_or_default();
                 let waiting = review.get(code).copied().unwrap_or(0);
-                let mut s = stats::indicator_stats(&ind, &rows, waiting, &type_name);
+                let mut s =
+                    crate::evaluations::tally::indicator_stats(&ind, &rows, waiting, &type_name);
                 s.target_values.sort_by(f64::total_cmp);
                 s.actual_values.sort_by(f64::total_cmp);
                 Some((code.to_string(), s))

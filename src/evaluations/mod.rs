@@ -180,7 +180,7 @@ pub fn all_stats(
             let waiting = review.get(code).copied().unwrap_or(0);
             Some((
                 code.to_string(),
-                stats::indicator_stats(&ind, &rows, waiting, type_name),
+                tally::indicator_stats(&ind, &rows, waiting, type_name),
             ))
         })
         .collect()

@@ -132,7 +132,7 @@ impl PracticeStats {
         let type_name = |code: &str| catalog.project_type_name(code).to_string();
         let code = ind.code.as_str();
         match s.stored.get(code) {
-            None => Ok(stats::indicator_stats(ind, &[], 0, &type_name)),
+            None => Ok(super::tally::indicator_stats(ind, &[], 0, &type_name)),
             Some(st) if st.fits(Some(ind)) => Ok(st.stats(code, &type_name)),
             // A revision of another unit or direction than the current one: from the rows.
             Some(_) => Ok(derived::tally_of(&self.store, ind)?.stats(code, &type_name)),

@@ -12,10 +12,9 @@
 //! its reason, in the statistics' `coverage` — as are the rows still waiting for a curator.
 
 use super::import::number;
-use super::tally::Tally;
-use crate::domain::{EvaluatedProject, EvaluationRow, Indicator, SourceRef};
+use crate::domain::{EvaluatedProject, EvaluationRow, SourceRef};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Fewer values than this and a page shows their range, not percentiles: a P25 of two projects
 /// says nothing a reader can rely on.
@@ -243,48 +242,6 @@ pub fn rows_by_code(projects: &[EvaluatedProject]) -> HashMap<&str, Vec<LinkedRo
         }
     }
     m
-}
-
-/// The statistics of one indicator from the rows linked to it; `in_review` rows wait for a
-/// curator (reported in the coverage, not counted). Counted as a write counts them
-/// (`tally::Tally`), each project's rows together.
-pub fn indicator_stats(
-    ind: &Indicator,
-    rows: &[LinkedRow<'_>],
-    in_review: usize,
-    type_name: &dyn Fn(&str) -> String,
-) -> IndicatorStats {
-    let mut projects: BTreeMap<String, EvaluatedProject> = BTreeMap::new();
-    for lr in rows {
-        let p = lr.project;
-        projects
-            .entry(p.id())
-            .or_insert_with(|| EvaluatedProject {
-                name: p.name.clone(),
-                unit_name: p.unit_name.clone(),
-                year: p.year,
-                project_type: p.project_type.clone(),
-                budget_wan: p.budget_wan,
-                execution_rate: p.execution_rate,
-                score: p.score,
-                grade: p.grade,
-                rows: Vec::new(),
-                import: p.import.clone(),
-            })
-            .rows
-            .push(lr.row.clone());
-    }
-    let code = ind.code.to_string();
-    let mut tallies = BTreeMap::new();
-    for p in projects.values() {
-        Tally::add_project(&mut tallies, p, &mut |_| Some(ind.clone()));
-    }
-    let mut t = tallies
-        .remove(&code)
-        .unwrap_or_else(|| Tally::empty(Some(ind)));
-    t.sort();
-    t.in_review = in_review as i64;
-    t.stats(&code, type_name)
 }
 
 /// A number as people read it: at most two decimals, no trailing zeros.

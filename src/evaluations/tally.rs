@@ -4,7 +4,7 @@
 //! never from the other stored projects. Targets and actuals are kept as counts of each
 //! distinct value (projects write 95, 100, 98.5 over and over), so a tally grows with the
 //! values in use, not with the rows, and a write reads and writes little. The statistics shown
-//! (`IndicatorStats`) are read off a tally; they equal `stats::indicator_stats` over the same
+//! (`IndicatorStats`) are read off a tally; they equal `indicator_stats` over the same
 //! rows, the values sorted.
 
 use super::import::number;
@@ -342,4 +342,46 @@ impl Tally {
             coverage,
         }
     }
+}
+
+/// The statistics of one indicator from the rows linked to it; `in_review` rows wait for a
+/// curator (reported in the coverage, not counted). Counted as a write counts them
+/// (`Tally`), each project's rows together.
+pub fn indicator_stats(
+    ind: &Indicator,
+    rows: &[stats::LinkedRow<'_>],
+    in_review: usize,
+    type_name: &dyn Fn(&str) -> String,
+) -> IndicatorStats {
+    let mut projects: BTreeMap<String, EvaluatedProject> = BTreeMap::new();
+    for lr in rows {
+        let p = lr.project;
+        projects
+            .entry(p.id())
+            .or_insert_with(|| EvaluatedProject {
+                name: p.name.clone(),
+                unit_name: p.unit_name.clone(),
+                year: p.year,
+                project_type: p.project_type.clone(),
+                budget_wan: p.budget_wan,
+                execution_rate: p.execution_rate,
+                score: p.score,
+                grade: p.grade,
+                rows: Vec::new(),
+                import: p.import.clone(),
+            })
+            .rows
+            .push(lr.row.clone());
+    }
+    let code = ind.code.to_string();
+    let mut tallies = BTreeMap::new();
+    for p in projects.values() {
+        Tally::add_project(&mut tallies, p, &mut |_| Some(ind.clone()));
+    }
+    let mut t = tallies
+        .remove(&code)
+        .unwrap_or_else(|| Tally::empty(Some(ind)));
+    t.sort();
+    t.in_review = in_review as i64;
+    t.stats(&code, type_name)
 }
