@@ -576,26 +576,16 @@ pub fn suggest_with(
             }
         }
     }
-    // Without a type, the name's best hits are the specific indicators the table can offer.
-    // With one, its own indicators make the table; a heading where it has few is filled with
-    // other types' specific hits that hold the name's subject (a type recognised from a keyword
-    // may have few indicators on it).
+    // Without a type, the name's best hits are the specific indicators the table can offer; with
+    // one, its own indicators make the table (other types' hits joined into it measured one
+    // point more on-topic tables on one set only, and pushed other types into its first rows).
     let best_hit = name_hits.first().map_or(0.0, |h| h.score);
-    let subject = subject_weights(search, &words);
-    let (share, min_coverage, of) = if t.is_some() {
-        (TYPED_SHARE, TYPED_COVERAGE, &subject)
-    } else {
-        (RELATED_SHARE, RELATED_COVERAGE, &words)
-    };
-    for h in name_hits.iter().take(if t.is_some() && !JOIN_TYPED {
-        0
-    } else {
-        NAME_ROWS
-    }) {
-        if h.score >= best_hit * share
-            && coverage(&h.indicator, of) >= min_coverage
-            // Common indicators come with the type's natures, not from its name.
-            && (t.is_none() || (h.indicator.natures.is_empty() && names_subject(search, &h.indicator, &words)))
+    for h in name_hits
+        .iter()
+        .take(if t.is_some() { 0 } else { NAME_ROWS })
+    {
+        if h.score >= best_hit * RELATED_SHARE
+            && coverage(&h.indicator, &words) >= RELATED_COVERAGE
             && seen.insert(h.indicator.code.to_string())
         {
             relevance
@@ -722,40 +712,6 @@ const RELATED_SHARE: f32 = 0.3;
 /// ... and accounting for at least this share of the name's information: an indicator that
 /// shares only 乡村 with 乡村旅游示范点建设 is another domain's.
 const RELATED_COVERAGE: f32 = 0.15;
-
-/// Whether other types' hits fill a recognised type's headings. Off: the drafting tests keep
-/// every heading's first five to the type (`suggestions_cover_the_framework_with_the_types_core_
-/// indicators_first`); on, more tables are on topic (docs/PERFORMANCE.md), for the lead to decide.
-const JOIN_TYPED: bool = false;
-/// With a recognised type, name hits of other types join its table from this share of the best
-/// hit's score ...
-const TYPED_SHARE: f32 = 0.2;
-/// ... when they hold this share of the name's subject (`subject_weights`).
-const TYPED_COVERAGE: f32 = 0.25;
-
-/// The name's informative words with generic ones (`index/generic.txt`: 运营, 改造) at half
-/// weight, as search ranks them, unless all are generic.
-fn subject_weights(search: &SearchIndex, words: &[(String, f32)]) -> Vec<(String, f32)> {
-    let vocab = search.vocabulary();
-    let all_generic = words.iter().all(|(w, _)| vocab.is_generic(w));
-    words
-        .iter()
-        .map(|(w, idf)| {
-            let generic = !all_generic && vocab.is_generic(w);
-            (w.clone(), if generic { idf * 0.5 } else { *idf })
-        })
-        .collect()
-}
-
-/// Whether an indicator's name or aliases hold a word of the name's subject (not a generic
-/// one): 检查井新建及改造数量 shares only 新建 and 改造 with 公共厕所新建与改造.
-fn names_subject(search: &SearchIndex, i: &Indicator, words: &[(String, f32)]) -> bool {
-    let vocab = search.vocabulary();
-    let text = crate::text::normalize(&format!("{} {}", i.name, i.aliases.join(" ")));
-    words
-        .iter()
-        .any(|(w, _)| !vocab.is_generic(w) && text.contains(w.as_str()))
-}
 
 /// Share of the weighted words found in an indicator's name, aliases or definition.
 fn coverage(i: &Indicator, words: &[(String, f32)]) -> f32 {
