@@ -439,7 +439,10 @@ impl Matcher {
             .count();
         let base = if alias { 0.97 } else { 1.0 } - discount;
         let mut confidence = (base + e.adjustment(has_type)).min(1.0);
-        if rivals > 0 {
+        // An alias of another type's indicator may be a plain wording of one of the row's own
+        // (长效管护机制, an alias of a water-body indicator, in a sewage project): a question for
+        // a curator. A full name is specific enough to stand.
+        if rivals > 0 || (alias && has_type && !e.fits) {
             confidence = confidence.min(SHARED);
         }
         let method = if discount > 0.0 {
@@ -924,6 +927,43 @@ mod tests {
         let (code, sim) = m.closest_by_name(&swapped).unwrap();
         assert_eq!(code, "NT-013");
         assert!(sim > 0.75, "{sim}");
+    }
+
+    #[test]
+    fn an_alias_of_another_types_indicator_goes_to_review() {
+        let m = library_matcher();
+        // 长效管护机制 is an alias of SH-028 (water bodies); in a sewage project it words the
+        // maintenance indicator GX-WH-009. 使用者满意率, an alias of GX-WH-010 (maintenance),
+        // words GX-CG-012 in a fire-safety purchase.
+        for (l1, l2, name, unit, t) in [
+            (
+                "效益指标",
+                "可持续影响指标",
+                "长效管护机制",
+                "等级",
+                "sewage",
+            ),
+            (
+                "满意度指标",
+                "服务对象满意度指标",
+                "使用者满意率",
+                "%",
+                "fire_safety",
+            ),
+        ] {
+            let got = m.match_row(&row(l1, l2, name, None, unit), Some(t));
+            assert!(!got.as_ref().is_some_and(|g| g.is_certain()), "{got:?}");
+        }
+        // Where the alias's indicator fits the type, it links.
+        let own = m.match_row(
+            &row("效益指标", "可持续影响指标", "长效管护机制", None, "等级"),
+            Some("water_env"),
+        );
+        assert!(
+            own.as_ref()
+                .is_some_and(|g| g.is_certain() && g.code == "SH-028"),
+            "{own:?}"
+        );
     }
 
     #[test]
