@@ -334,6 +334,48 @@ fn numerator_of(part: &str, whole: &str) -> bool {
     !part.contains('/') && whole.split_once('/').is_some_and(|(num, _)| num == part)
 }
 
+/// A unit written at the end of an indicator name, as forms do when the unit has no column of
+/// its own or its cell is left empty: after a slash (完成率/%, 补助标准/元/人) or in a closing
+/// bracket (资金（万元）, 面积[㎡], 里程（单位：公里）). Returns the name before it and the unit as
+/// written; `None` when the name ends in nothing the unit table knows. （年度） is a note of
+/// time, not the unit 年.
+pub fn unit_in_name(name: &str) -> Option<(&str, &str)> {
+    let t = name.trim_end();
+    let known = |u: &str| {
+        let c = clean(u);
+        !c.is_empty() && c != "年度" && table().canonical(u).is_some()
+    };
+    let long_enough = |head: &str| head.chars().filter(|c| c.is_alphanumeric()).count() >= 2;
+    if let Some(last) = t.chars().last()
+        && let Some(open) = match last {
+            ')' => Some(&['(', '（'][..]),
+            '）' => Some(&['（', '('][..]),
+            ']' => Some(&['['][..]),
+            '】' => Some(&['【'][..]),
+            _ => None,
+        }
+        && let Some(at) = t.rfind(open)
+    {
+        let opener = t[at..].chars().next().map_or(1, char::len_utf8);
+        let inner = &t[at + opener..t.len() - last.len_utf8()];
+        let unit = inner
+            .trim()
+            .trim_start_matches("单位：")
+            .trim_start_matches("单位:")
+            .trim();
+        return (known(unit) && long_enough(&t[..at])).then_some((&t[..at], unit));
+    }
+    // The leftmost slash that leaves a unit: 补助标准/元/人 is 元/人.
+    t.char_indices()
+        .filter(|&(_, c)| c == '/' || c == '／')
+        .map(|(i, c)| (&t[..i], t[i + c.len_utf8()..].trim()))
+        .find(|(head, unit)| long_enough(head) && !unit.contains(BRACKETS) && known(unit))
+}
+
+/// Brackets a unit written after a slash never holds (a note may close before it: 造价（万元/
+/// 公里）/万元/公里).
+const BRACKETS: [char; 8] = ['(', ')', '（', '）', '[', ']', '【', '】'];
+
 /// The bundled table (spellings and conversions of `indicators/units.toml`).
 pub fn table() -> &'static UnitTable {
     static TABLE: LazyLock<UnitTable> = LazyLock::new(|| {
@@ -397,6 +439,34 @@ mod tests {
         assert_eq!(conv(95.0, "（%）", "%"), 95.0);
         assert_eq!(conv(95.0, "", "%"), 95.0);
         assert_eq!(conv(95.0, "—", "%"), 95.0);
+    }
+
+    #[test]
+    fn a_unit_written_into_the_name_is_found() {
+        for (name, head, unit) in [
+            ("项目完成率/%", "项目完成率", "%"),
+            ("人均补助标准/元/人", "人均补助标准", "元/人"),
+            ("财政资金投入[万元]", "财政资金投入", "万元"),
+            ("新建道路里程（单位：公里）", "新建道路里程", "公里"),
+            ("改造面积(㎡)", "改造面积", "㎡"),
+            ("受益人数【人次】", "受益人数", "人次"),
+            (
+                "综合造价（万元/公里）/万元/公里",
+                "综合造价（万元/公里）",
+                "万元/公里",
+            ),
+        ] {
+            assert_eq!(unit_in_name(name), Some((head, unit)), "{name}");
+        }
+        for name in [
+            "群众满意度",
+            "道路养护完成率（年度）",
+            "设备台/套购置完成率",
+            "/%",
+            "屋面防水工程（保修期限年）",
+        ] {
+            assert_eq!(unit_in_name(name), None, "{name}");
+        }
     }
 
     #[test]
