@@ -420,6 +420,8 @@ mod tests {
         assert_eq!(conv(5.0, "个工作日", "工作日"), 5.0);
         assert_eq!(conv(90.0, "分钟", "小时"), 1.5);
         assert_eq!(conv(18.0, "个月", "年"), 1.5);
+        assert_eq!(conv(2.0, "年", "个月"), 24.0);
+        assert_eq!(conv(6.0, "个月", "月"), 6.0);
         // Counts: 人次 / 人·次 / 人/次; 万人 / 人.
         assert_eq!(conv(1200.0, "人·次", "人次"), 1200.0);
         assert_eq!(conv(1200.0, "人・次", "人次"), 1200.0);
@@ -435,6 +437,26 @@ mod tests {
         assert_eq!(conv(12_000.0, "㎡", "万平方米"), 1.2);
         assert_eq!(conv(3.0, "公顷", "平方米"), 30_000.0);
         assert_eq!(conv(2.0, "万方", "立方米"), 20_000.0);
+        assert_eq!(conv(12_000.0, "m2", "万平方米"), 1.2);
+        // 1 公顷 = 15 亩, either way and through 万亩.
+        assert_eq!(conv(20.0, "公顷", "亩"), 300.0);
+        assert_eq!(conv(300.0, "亩", "公顷"), 20.0);
+        assert_eq!(conv(1.5, "万亩", "公顷"), 1000.0);
+        assert_eq!(conv(2.0, "ha", "亩"), 30.0);
+        // Weights: 吨 / t / 公斤 / 万吨.
+        assert_eq!(conv(3.0, "万吨", "吨"), 30_000.0);
+        assert_eq!(conv(30_000.0, "t", "万吨"), 3.0);
+        assert_eq!(conv(1500.0, "公斤", "吨"), 1.5);
+        // Energy: 千瓦时 / kWh / 度 / 万千瓦时.
+        assert_eq!(conv(25_000.0, "kWh", "万千瓦时"), 2.5);
+        assert_eq!(conv(25_000.0, "度", "万千瓦时"), 2.5);
+        assert_eq!(conv(2.5, "万度", "千瓦时"), 25_000.0);
+        // Visits: 人次 / 万人次.
+        assert_eq!(conv(35_000.0, "人次", "万人次"), 3.5);
+        assert_eq!(conv(3.5, "万人次", "人·次"), 35_000.0);
+        // Money: 亿元 / 元 / 百万元.
+        assert_eq!(conv(150_000_000.0, "元", "亿元"), 1.5);
+        assert_eq!(conv(3.0, "百万元", "万元"), 300.0);
         // Brackets and blanks as forms write them.
         assert_eq!(conv(95.0, "（%）", "%"), 95.0);
         assert_eq!(conv(95.0, "", "%"), 95.0);
