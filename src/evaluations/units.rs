@@ -341,9 +341,13 @@ fn numerator_of(part: &str, whole: &str) -> bool {
 /// time, not the unit 年.
 pub fn unit_in_name(name: &str) -> Option<(&str, &str)> {
     let t = name.trim_end();
+    // A unit of two slashes only as listed (元/人/天): 成本≤360元/吨/元/吨 ends in 元/吨.
     let known = |u: &str| {
         let c = clean(u);
-        !c.is_empty() && c != "年度" && table().canonical(u).is_some()
+        !c.is_empty()
+            && c != "年度"
+            && table().canonical(u).is_some()
+            && (c.matches('/').count() <= 1 || table().names.contains_key(&c))
     };
     let long_enough = |head: &str| head.chars().filter(|c| c.is_alphanumeric()).count() >= 2;
     if let Some(last) = t.chars().last()
