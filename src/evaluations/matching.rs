@@ -104,7 +104,7 @@ impl Evidence {
             } else if self.fits {
                 0.01
             } else {
-                -0.05
+                -0.1
             };
         }
         a
