@@ -604,6 +604,8 @@ struct Reworded {
     bytes: Vec<u8>,
     /// Row number → (kinds, original unit, original target, original actual).
     rows: HashMap<u32, (Vec<Kind>, String, String, String)>,
+    /// (row number in the original, line the row starts on here).
+    lines: Vec<(u32, u32)>,
 }
 
 fn demo_dir() -> PathBuf {
@@ -625,6 +627,7 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
     let (c_level2, c_direction) = (col("二级指标"), col("指标方向"));
     let mut bytes = Vec::new();
     let mut rows = HashMap::new();
+    let (mut lines, mut line) = (Vec::new(), 2u32);
     {
         let mut w = csv::Writer::from_writer(&mut bytes);
         w.write_record(&header).unwrap();
@@ -682,6 +685,11 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
                     kinds.push(Kind::Level2);
                 }
             }
+            // The import numbers a row by the line it starts on: a line break typed in a
+            // cell moves the rows after it.
+            let breaks: usize = rec.iter().map(|c| c.matches('\n').count()).sum();
+            lines.push((row, line));
+            line += 1 + breaks as u32;
             rows.insert(row, (kinds, original.0, original.1, original.2));
             w.write_record(&rec).unwrap();
         }
@@ -690,6 +698,7 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
         name: format!("{stem}-reworded.csv"),
         bytes,
         rows,
+        lines,
     }
 }
 
@@ -1054,27 +1063,36 @@ fn measure(
 fn reworded_demo(lib: &Library, seed: u64, held_out: bool) -> Figures {
     let mut g = Generator::new(seed, &lib.indicators);
     g.held_out = held_out;
-    let key = answer_key(&demo_dir().join("answer_key.csv"));
+    let original = answer_key(&demo_dir().join("answer_key.csv"));
+    // By the lines the reworded rows start on.
+    let mut key = HashMap::new();
     let mut files = Vec::new();
     let mut details = HashMap::new();
-    // ZHIBIAO_REWORDED_OUT=DIR keeps the files (named for the original's answer key).
-    let out =
-        std::env::var_os("ZHIBIAO_REWORDED_OUT").map(|d| PathBuf::from(d).join(seed.to_string()));
     for stem in ["self-evaluations-2024", "self-evaluations-2025"] {
-        let r = reword_file(&mut g, stem);
-        for (row, d) in r.rows {
-            details.insert((stem.to_string(), row), d);
-        }
-        if let Some(dir) = &out {
-            std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(dir.join(format!("{stem}.csv")), &r.bytes).unwrap();
-            std::fs::copy(
-                demo_dir().join("answer_key.csv"),
-                dir.join("answer_key.csv"),
-            )
-            .unwrap();
+        let mut r = reword_file(&mut g, stem);
+        for &(row, line) in &r.lines {
+            let k = (stem.to_string(), line);
+            key.insert(k.clone(), original[&(stem.to_string(), row)].clone());
+            details.insert(k, r.rows.remove(&row).unwrap());
         }
         files.push((r.name, r.bytes));
+    }
+    // ZHIBIAO_REWORDED_OUT=DIR keeps the files, with their answer key.
+    if let Some(dir) =
+        std::env::var_os("ZHIBIAO_REWORDED_OUT").map(|d| PathBuf::from(d).join(seed.to_string()))
+    {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in &files {
+            std::fs::write(dir.join(name.replace("-reworded", "")), bytes).unwrap();
+        }
+        let mut w = csv::Writer::from_path(dir.join("answer_key.csv")).unwrap();
+        w.write_record(["file", "row", "code"]).unwrap();
+        let mut rows: Vec<_> = key.iter().collect();
+        rows.sort();
+        for ((stem, line), code) in rows {
+            w.write_record([stem.as_str(), &line.to_string(), code.as_str()])
+                .unwrap();
+        }
     }
     measure(
         lib,
