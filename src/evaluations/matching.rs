@@ -15,7 +15,9 @@
 //! Every way then weighs the row's evidence: level 1 and 2, the unit (the same quantity through
 //! `units`, another unit of the same kind, or another kind), and the project's type. A name
 //! that several indicators share and that all fit the row (a shared alias such as 系统正常运行率)
-//! never links automatically: the best is proposed for review. Nor does a reworded name with a
+//! never links automatically: the best is proposed for review; nor does an alias of an indicator
+//! that does not fit the project's type (it may be a plain wording of one that does). Nor does a
+//! reworded name with a
 //! close runner-up, or the name of another type's indicator when one that fits is nearly as
 //! alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
 //! files, see docs/PERFORMANCE.md); from `REVIEW` — or from a `NEAR` similarity, however close
