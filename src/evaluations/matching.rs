@@ -17,9 +17,8 @@
 //! that several indicators share and that all fit the row (a shared alias such as 系统正常运行率)
 //! never links automatically: the best is proposed for review; nor does an alias of an indicator
 //! that does not fit the project's type (it may be a plain wording of one that does). Nor does a
-//! reworded name with a
-//! close runner-up, or the name of another type's indicator when one that fits is nearly as
-//! alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
+//! reworded name with a close runner-up, or the name of another type's indicator when one that
+//! fits is nearly as alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
 //! files, see docs/PERFORMANCE.md); from `REVIEW` — or from a `NEAR` similarity, however close
 //! the runner-up — it waits for a curator, as does a row whose name alone is `NAME_NEAR` one of
 //! the library's (its level 1 or unit may be an earlier edition's); below, the row is left
