@@ -5,6 +5,7 @@
 //! under the first row, as merged cells read). JSON is an array of projects with nested
 //! `indicators`, with the same fields under English or Chinese names.
 
+use super::units::{self, UnitTable};
 use crate::domain::evaluation::project_id;
 use crate::domain::{Catalog, EvaluatedProject, EvaluationRow, Grade, SourceRef};
 use crate::ingest::sheet::{self, LimitError, ReadError, SheetLimits, Workbook};
@@ -733,7 +734,7 @@ pub fn parse(
             level2,
             name: ind_name.trim().to_string(),
             code,
-            unit: cell("计量单位").to_string(),
+            unit: unit_of(&ind_name, cell("计量单位")),
             direction: dir.to_string(),
             target,
             actual,
@@ -750,6 +751,15 @@ pub fn parse(
         rows,
         errors,
     })
+}
+
+/// A row's unit: its cell, or when that is blank the unit written into the name (完成率/%,
+/// 资金（万元）), so that values in it are converted rather than read in the indicator's unit.
+fn unit_of(name: &str, cell: &str) -> String {
+    if !UnitTable::blank(cell) {
+        return cell.to_string();
+    }
+    units::unit_in_name(name).map_or_else(|| cell.to_string(), |(_, u)| u.to_string())
 }
 
 /// The template's example row, in `COLUMNS` order.

@@ -15,9 +15,10 @@
 //! Every way then weighs the row's evidence: level 1 and 2, the unit (the same quantity through
 //! `units`, another unit of the same kind, or another kind), and the project's type. A name
 //! that several indicators share and that all fit the row (a shared alias such as 系统正常运行率)
-//! never links automatically: the best is proposed for review. Nor does a reworded name with a
-//! close runner-up, or the name of another type's indicator when one that fits is nearly as
-//! alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
+//! never links automatically: the best is proposed for review; nor does an alias of an indicator
+//! that does not fit the project's type (it may be a plain wording of one that does). Nor does a
+//! reworded name with a close runner-up, or the name of another type's indicator when one that
+//! fits is nearly as alike. Confidence ≥ `CERTAIN` links automatically (≥ 99% precision on reworded evaluation
 //! files, see docs/PERFORMANCE.md); from `REVIEW` — or from a `NEAR` similarity, however close
 //! the runner-up — it waits for a curator, as does a row whose name alone is `NAME_NEAR` one of
 //! the library's (its level 1 or unit may be an earlier edition's); below, the row is left
@@ -104,7 +105,7 @@ impl Evidence {
             } else if self.fits {
                 0.01
             } else {
-                -0.05
+                -0.1
             };
         }
         a
@@ -439,7 +440,10 @@ impl Matcher {
             .count();
         let base = if alias { 0.97 } else { 1.0 } - discount;
         let mut confidence = (base + e.adjustment(has_type)).min(1.0);
-        if rivals > 0 {
+        // An alias of another type's indicator may be a plain wording of one of the row's own
+        // (长效管护机制, an alias of a water-body indicator, in a sewage project): a question for
+        // a curator. A full name is specific enough to stand.
+        if rivals > 0 || (alias && has_type && !e.fits) {
             confidence = confidence.min(SHARED);
         }
         let method = if discount > 0.0 {
@@ -924,6 +928,43 @@ mod tests {
         let (code, sim) = m.closest_by_name(&swapped).unwrap();
         assert_eq!(code, "NT-013");
         assert!(sim > 0.75, "{sim}");
+    }
+
+    #[test]
+    fn an_alias_of_another_types_indicator_goes_to_review() {
+        let m = library_matcher();
+        // 长效管护机制 is an alias of SH-028 (water bodies); in a sewage project it words the
+        // maintenance indicator GX-WH-009. 使用者满意率, an alias of GX-WH-010 (maintenance),
+        // words GX-CG-012 in a fire-safety purchase.
+        for (l1, l2, name, unit, t) in [
+            (
+                "效益指标",
+                "可持续影响指标",
+                "长效管护机制",
+                "等级",
+                "sewage",
+            ),
+            (
+                "满意度指标",
+                "服务对象满意度指标",
+                "使用者满意率",
+                "%",
+                "fire_safety",
+            ),
+        ] {
+            let got = m.match_row(&row(l1, l2, name, None, unit), Some(t));
+            assert!(!got.as_ref().is_some_and(|g| g.is_certain()), "{got:?}");
+        }
+        // Where the alias's indicator fits the type, it links.
+        let own = m.match_row(
+            &row("效益指标", "可持续影响指标", "长效管护机制", None, "等级"),
+            Some("water_env"),
+        );
+        assert!(
+            own.as_ref()
+                .is_some_and(|g| g.is_certain() && g.code == "SH-028"),
+            "{own:?}"
+        );
     }
 
     #[test]

@@ -334,6 +334,52 @@ fn numerator_of(part: &str, whole: &str) -> bool {
     !part.contains('/') && whole.split_once('/').is_some_and(|(num, _)| num == part)
 }
 
+/// A unit written at the end of an indicator name, as forms do when the unit has no column of
+/// its own or its cell is left empty: after a slash (完成率/%, 补助标准/元/人) or in a closing
+/// bracket (资金（万元）, 面积[㎡], 里程（单位：公里）). Returns the name before it and the unit as
+/// written; `None` when the name ends in nothing the unit table knows. （年度） is a note of
+/// time, not the unit 年.
+pub fn unit_in_name(name: &str) -> Option<(&str, &str)> {
+    let t = name.trim_end();
+    // A unit of two slashes only as listed (元/人/天): 成本≤360元/吨/元/吨 ends in 元/吨.
+    let known = |u: &str| {
+        let c = clean(u);
+        !c.is_empty()
+            && c != "年度"
+            && table().canonical(u).is_some()
+            && (c.matches('/').count() <= 1 || table().names.contains_key(&c))
+    };
+    let long_enough = |head: &str| head.chars().filter(|c| c.is_alphanumeric()).count() >= 2;
+    if let Some(last) = t.chars().last()
+        && let Some(open) = match last {
+            ')' => Some(&['(', '（'][..]),
+            '）' => Some(&['（', '('][..]),
+            ']' => Some(&['['][..]),
+            '】' => Some(&['【'][..]),
+            _ => None,
+        }
+        && let Some(at) = t.rfind(open)
+    {
+        let opener = t[at..].chars().next().map_or(1, char::len_utf8);
+        let inner = &t[at + opener..t.len() - last.len_utf8()];
+        let unit = inner
+            .trim()
+            .trim_start_matches("单位：")
+            .trim_start_matches("单位:")
+            .trim();
+        return (known(unit) && long_enough(&t[..at])).then_some((&t[..at], unit));
+    }
+    // The leftmost slash that leaves a unit: 补助标准/元/人 is 元/人.
+    t.char_indices()
+        .filter(|&(_, c)| c == '/' || c == '／')
+        .map(|(i, c)| (&t[..i], t[i + c.len_utf8()..].trim()))
+        .find(|(head, unit)| long_enough(head) && !unit.contains(BRACKETS) && known(unit))
+}
+
+/// Brackets a unit written after a slash never holds (a note may close before it: 造价（万元/
+/// 公里）/万元/公里).
+const BRACKETS: [char; 8] = ['(', ')', '（', '）', '[', ']', '【', '】'];
+
 /// The bundled table (spellings and conversions of `indicators/units.toml`).
 pub fn table() -> &'static UnitTable {
     static TABLE: LazyLock<UnitTable> = LazyLock::new(|| {
@@ -378,6 +424,8 @@ mod tests {
         assert_eq!(conv(5.0, "个工作日", "工作日"), 5.0);
         assert_eq!(conv(90.0, "分钟", "小时"), 1.5);
         assert_eq!(conv(18.0, "个月", "年"), 1.5);
+        assert_eq!(conv(2.0, "年", "个月"), 24.0);
+        assert_eq!(conv(6.0, "个月", "月"), 6.0);
         // Counts: 人次 / 人·次 / 人/次; 万人 / 人.
         assert_eq!(conv(1200.0, "人·次", "人次"), 1200.0);
         assert_eq!(conv(1200.0, "人・次", "人次"), 1200.0);
@@ -393,10 +441,58 @@ mod tests {
         assert_eq!(conv(12_000.0, "㎡", "万平方米"), 1.2);
         assert_eq!(conv(3.0, "公顷", "平方米"), 30_000.0);
         assert_eq!(conv(2.0, "万方", "立方米"), 20_000.0);
+        assert_eq!(conv(12_000.0, "m2", "万平方米"), 1.2);
+        // 1 公顷 = 15 亩, either way and through 万亩.
+        assert_eq!(conv(20.0, "公顷", "亩"), 300.0);
+        assert_eq!(conv(300.0, "亩", "公顷"), 20.0);
+        assert_eq!(conv(1.5, "万亩", "公顷"), 1000.0);
+        assert_eq!(conv(2.0, "ha", "亩"), 30.0);
+        // Weights: 吨 / t / 公斤 / 万吨.
+        assert_eq!(conv(3.0, "万吨", "吨"), 30_000.0);
+        assert_eq!(conv(30_000.0, "t", "万吨"), 3.0);
+        assert_eq!(conv(1500.0, "公斤", "吨"), 1.5);
+        // Energy: 千瓦时 / kWh / 度 / 万千瓦时.
+        assert_eq!(conv(25_000.0, "kWh", "万千瓦时"), 2.5);
+        assert_eq!(conv(25_000.0, "度", "万千瓦时"), 2.5);
+        assert_eq!(conv(2.5, "万度", "千瓦时"), 25_000.0);
+        // Visits: 人次 / 万人次.
+        assert_eq!(conv(35_000.0, "人次", "万人次"), 3.5);
+        assert_eq!(conv(3.5, "万人次", "人·次"), 35_000.0);
+        // Money: 亿元 / 元 / 百万元.
+        assert_eq!(conv(150_000_000.0, "元", "亿元"), 1.5);
+        assert_eq!(conv(3.0, "百万元", "万元"), 300.0);
         // Brackets and blanks as forms write them.
         assert_eq!(conv(95.0, "（%）", "%"), 95.0);
         assert_eq!(conv(95.0, "", "%"), 95.0);
         assert_eq!(conv(95.0, "—", "%"), 95.0);
+    }
+
+    #[test]
+    fn a_unit_written_into_the_name_is_found() {
+        for (name, head, unit) in [
+            ("项目完成率/%", "项目完成率", "%"),
+            ("人均补助标准/元/人", "人均补助标准", "元/人"),
+            ("财政资金投入[万元]", "财政资金投入", "万元"),
+            ("新建道路里程（单位：公里）", "新建道路里程", "公里"),
+            ("改造面积(㎡)", "改造面积", "㎡"),
+            ("受益人数【人次】", "受益人数", "人次"),
+            (
+                "综合造价（万元/公里）/万元/公里",
+                "综合造价（万元/公里）",
+                "万元/公里",
+            ),
+        ] {
+            assert_eq!(unit_in_name(name), Some((head, unit)), "{name}");
+        }
+        for name in [
+            "群众满意度",
+            "道路养护完成率（年度）",
+            "设备台/套购置完成率",
+            "/%",
+            "屋面防水工程（保修期限年）",
+        ] {
+            assert_eq!(unit_in_name(name), None, "{name}");
+        }
     }
 
     #[test]

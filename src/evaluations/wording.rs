@@ -10,6 +10,7 @@
 //! order and same-sound typos — the key keeps comparable: its characters, and its sounds (one
 //! toneless pinyin syllable per character, packed in a `u64`).
 
+use super::units;
 use crate::search::Vocabulary;
 use crate::text::{char_pinyin, normalize};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -24,6 +25,10 @@ const FORM_SYNONYMS: &[&[&str]] = &[&["完成率", "达成率"], &["满意度", 
 /// Words at the start of a name that do not change what is measured (全区新建道路里程 =
 /// 新建道路里程), besides `TIME_FILLER`; longest first where one begins another.
 const LEADING: &[&str] = &[
+    "确保",
+    "实现",
+    "达到",
+    "保持",
     "实际完成",
     "累计完成",
     "完成",
@@ -256,12 +261,12 @@ impl Wording {
     /// The name's characters as written, only years and numbering removed; what brackets hold
     /// is kept, for words moved into them (屋面防水工程（保修期限年）).
     fn read_whole(&self, name: &str) -> Key {
-        let s = strip_years(&unnumbered(name));
+        let s = strip_years(&without_target(&unnumbered(name)));
         Key::new(s.chars().filter(|&c| is_name_char(c)).collect())
     }
 
     fn read(&self, name: &str, fold: bool) -> Key {
-        let s = unnumbered(name);
+        let s = without_target(&unnumbered(name));
         let s = strip_brackets(&s);
         let s = strip_years(&s);
         let s: String = s.chars().filter(|&c| is_name_char(c)).collect();
@@ -341,6 +346,76 @@ fn strip_numbering(s: &str) -> String {
     } else {
         t.to_string()
     }
+}
+
+/// The name without what forms write after it besides words: a unit (完成率/%, 资金（万元）)
+/// and a target (合格率≥95%, 满意度不低于90%, 面积达到3000平方米), in either order.
+fn without_target(s: &str) -> String {
+    let unit = |s: &str| {
+        units::unit_in_name(s)
+            .map_or(s, |(head, _)| head)
+            .to_string()
+    };
+    unit(&strip_target(&unit(s)))
+}
+
+/// Words that put a target after a name (合格率不低于95%).
+const COMPARATORS: &[&str] = &[
+    "大于等于",
+    "小于等于",
+    "不低于",
+    "不高于",
+    "不少于",
+    "不多于",
+    "不超过",
+    "不大于",
+    "不小于",
+    "控制在",
+    "达到",
+    "≥",
+    "≤",
+    ">=",
+    "<=",
+    ">",
+    "<",
+    "=",
+    "为",
+    ":",
+];
+
+/// A closing target removed: a comparator, a number and a unit, or a number and a unit (合格率
+/// 100%). A bare number closing a name may be part of it, and stays.
+fn strip_target(s: &str) -> String {
+    let t = s.trim_end();
+    let t = ["及以上", "以上", "及以下", "以下"]
+        .iter()
+        .find_map(|w| t.strip_suffix(w))
+        .unwrap_or(t);
+    let Some((last, _)) = t.char_indices().rev().find(|(_, c)| c.is_ascii_digit()) else {
+        return s.to_string();
+    };
+    let after = t[last + 1..].trim();
+    if !after.is_empty() && units::table().canonical(after).is_none() {
+        return s.to_string();
+    }
+    let start = t[..=last]
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit() || matches!(c, '.' | ','))
+        .last()
+        .map_or(last, |(i, _)| i);
+    let head = t[..start].trim_end();
+    let compared = COMPARATORS.iter().find_map(|c| head.strip_suffix(c));
+    if compared.is_none() && after.is_empty() {
+        return s.to_string();
+    }
+    let head = compared.unwrap_or(head).trim_end();
+    if head.chars().filter(|&c| is_name_char(c)).count() < 2
+        || head.ends_with(|c: char| c.is_ascii_digit())
+    {
+        return s.to_string();
+    }
+    head.to_string()
 }
 
 /// Bracketed notes removed ((%)、【公里】); the brackets' content is kept when nothing else is.
@@ -464,21 +539,30 @@ mod tests {
         wording().key(s).text
     }
 
+    /// Every wording keys as `plain` does.
+    fn all_read_as(plain: &str, written: &[&str]) {
+        let plain = key(plain);
+        for w in written {
+            assert_eq!(key(w), plain, "{w}");
+        }
+    }
+
     #[test]
     fn keys_drop_notes_years_numbering_and_filler() {
         let plain = key("新建道路里程");
-        for written in [
-            "新建道路里程（公里）",
-            "2025年新建道路里程",
-            "2024—2025年度新建道路里程",
-            "（一）新建道路里程",
-            "1、新建道路里程",
-            "年度新建道路里程",
-            "全年完成新建道路里程",
-            "新建道路里程完成情况",
-        ] {
-            assert_eq!(key(written), plain, "{written}");
-        }
+        all_read_as(
+            "新建道路里程",
+            &[
+                "新建道路里程（公里）",
+                "2025年新建道路里程",
+                "2024—2025年度新建道路里程",
+                "（一）新建道路里程",
+                "1、新建道路里程",
+                "年度新建道路里程",
+                "全年完成新建道路里程",
+                "新建道路里程完成情况",
+            ],
+        );
         assert_eq!(key("項目驗收合格率"), key("项目验收合格率"));
         // A number that is not a year stays.
         assert_eq!(key("12345热线接通率"), "12345热线接通率");
@@ -490,6 +574,32 @@ mod tests {
         assert_eq!(key("完成率"), "完成率");
         // Words of time moved inside the name.
         assert_eq!(key("道路全年照明亮灯率"), key("道路照明亮灯率"));
+    }
+
+    #[test]
+    fn keys_drop_a_target_or_a_unit_written_into_the_name() {
+        all_read_as(
+            "项目验收合格率",
+            &[
+                "项目验收合格率≥95%",
+                "项目验收合格率 ≥ 95 %",
+                "项目验收合格率不低于95％",
+                "项目验收合格率达到95百分比",
+                "项目验收合格率100%",
+                "项目验收合格率/%",
+                "项目验收合格率（%）≥95%",
+                "项目验收合格率≥95%/%",
+                "项目验收合格率95%以上",
+                "确保项目验收合格率达到95%",
+                "项目验收合格率[%]",
+            ],
+        );
+        assert_eq!(key("人均补助标准≤2000元/人"), key("人均补助标准"));
+        assert_eq!(key("园区绿化面积不低于30000平方米"), key("园区绿化面积"));
+        assert_eq!(key("财政资金投入/万元"), key("财政资金投入"));
+        // A number that closes a name without a comparator or unit is part of it.
+        assert_eq!(key("PM2.5"), "pm25");
+        assert_ne!(key("国三及以上排放标准车辆数"), key("排放标准车辆数"));
     }
 
     #[test]

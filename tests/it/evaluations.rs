@@ -247,6 +247,8 @@ async fn a_slice_of_the_demo_set_imports_once_and_its_statistics_equal_the_files
     }
     for (what, values) in [("target", &e.targets), ("actual", &e.actuals)] {
         close(&got[what]["p25"], pct(values, 0.25), &format!("{what} P25"));
+        // A value left in 米 would stand out at the top.
+        close(&got[what]["max"], pct(values, 1.0), &format!("{what} max"));
         close(
             &got[what]["median"],
             pct(values, 0.5),
@@ -631,11 +633,12 @@ fn the_cli_dry_run_reports_in_chinese_and_writes_nothing() {
 async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
     let app = curation_app();
     let s = slice();
-    let (cu, ct, ca, cc) = (
+    let (cu, ct, ca, cc, cn) = (
         s.col("计量单位"),
         s.col("年度目标值"),
         s.col("实际完成值"),
         s.col("指标编码"),
+        s.col("三级指标"),
     );
     // The indicator in 公里 used most in the slice.
     let mut uses: HashMap<&str, usize> = HashMap::new();
@@ -650,7 +653,8 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
         .map(|(c, n)| (c.to_string(), *n))
         .expect("the slice has indicators in 公里");
     assert!(n >= 4, "{code} is used on {n} rows");
-    // Its rows respelled in turn: 米 (values ×1000), 千米, and one 公里（双向） nobody can read.
+    // Its rows respelled in turn: 米 (values ×1000; after the first, written into the name
+    // with the unit cell left empty), 千米, and one 公里（双向） nobody can read.
     let scale = |v: &str, f: f64| -> String {
         let sign: String = v.chars().take_while(|c| !c.is_ascii_digit()).collect();
         let x: f64 = v[sign.len()..].parse().unwrap();
@@ -668,7 +672,12 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
                     r[cu] = "公里（双向）".into();
                 }
                 0 => {
-                    r[cu] = "米".into();
+                    if k == 0 {
+                        r[cu] = "米".into();
+                    } else {
+                        r[cn] = format!("{}/米", r[cn]);
+                        r[cu].clear();
+                    }
                     r[ct] = scale(&r[ct], 1000.0);
                     r[ca] = scale(&r[ca], 1000.0);
                 }
@@ -683,7 +692,10 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
         rows.iter()
             .zip(&s.rows)
             .filter(|(r, (_, _, key))| *key == code && r[cu] != "公里（双向）")
-            .map(|(r, _)| num(&r[col]).unwrap() / if r[cu] == "米" { 1000.0 } else { 1.0 })
+            .map(|(r, _)| {
+                let in_m = r[cu] == "米" || r[cn].ends_with("/米");
+                num(&r[col]).unwrap() / if in_m { 1000.0 } else { 1.0 }
+            })
             .collect()
     };
     let (targets, actuals) = (in_km(ct), in_km(ca));
@@ -733,6 +745,8 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
             &format!("{what} median"),
         );
         close(&got[what]["p25"], pct(values, 0.25), &format!("{what} P25"));
+        // A value left in 米 would stand out at the top.
+        close(&got[what]["max"], pct(values, 1.0), &format!("{what} max"));
     }
     let coverage = st["coverage"].as_str().unwrap();
     assert!(

@@ -92,6 +92,14 @@ const PREFIXES: &[&str] = &[
 const SUFFIXES: &[&str] = &["情况", "完成情况", "指标", "（年度）", "值"];
 const NUMBERING: &[&str] = &["1.", "2、", "（一）", "一、", "①", "(3)"];
 
+/// A row's cells besides the name, as a rewording of the name may quote them.
+struct Cells<'a> {
+    unit: &'a str,
+    year: &'a str,
+    direction: &'a str,
+    target: &'a str,
+}
+
 /// Simplified → traditional for characters common in indicator names.
 const TRADITIONAL: &[(char, char)] = &[
     ('满', '滿'),
@@ -180,20 +188,72 @@ fn unit_spellings(unit: &str) -> &'static [(&'static str, f64)] {
     }
 }
 
+/// Unit spellings with conversions the list above lacks (kind `UnitMore`): only values that
+/// convert exactly are respelled.
+fn more_unit_spellings(unit: &str) -> &'static [(&'static str, f64)] {
+    match unit {
+        "亿元" => &[("元", 1e8), ("千元", 1e5)],
+        "万元" => &[("万元人民币", 1.0), ("百万元", 0.01)],
+        "亩" => &[("公顷", 1.0 / 15.0), ("万亩", 0.0001)],
+        "万亩" => &[("亩", 10_000.0), ("公顷", 10_000.0 / 15.0)],
+        "公顷" => &[("亩", 15.0), ("ha", 1.0)],
+        "万平方米" => &[("㎡", 10_000.0), ("m2", 10_000.0), ("万㎡", 1.0)],
+        "平方米" => &[("m2", 1.0), ("平方", 1.0), ("万平方米", 0.0001)],
+        "吨" => &[("公斤", 1000.0), ("万吨", 0.0001)],
+        "万吨" => &[("吨", 10_000.0), ("t", 10_000.0)],
+        "人次" => &[("万人次", 0.0001), ("次人", 1.0)],
+        "万人次" => &[("人次", 10_000.0), ("人·次", 10_000.0)],
+        "万千瓦时" => &[("千瓦时", 10_000.0), ("kWh", 10_000.0), ("万度", 1.0)],
+        "月" => &[("个月", 1.0)],
+        "年" => &[("个月", 12.0)],
+        "元/平方米" => &[("元/㎡", 1.0), ("元/m2", 1.0)],
+        "元/亩" => &[("元每亩", 1.0)],
+        "万元/公里" => &[("元/米", 10.0)],
+        "元/人·天" => &[("元/人/天", 1.0), ("元/人日", 1.0)],
+        "万元/项" => &[("元/项", 10_000.0)],
+        _ => &[],
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Kind {
-    // Applied in reverse order of this list: decorations last.
+    // Name kinds are applied in reverse order of this list: decorations last.
     Format,
+    /// A line break or wide space typed inside the name (Alt+Enter in a cell). Held out.
+    Break,
+    /// The target written into the name: 合格率≥95%, 满意度不低于90%.
+    Target,
+    /// A verb of intent before the name: 确保/实现/达到/保障/保持.
+    Verb,
     Year,
     Filler,
     Done,
     Order,
     Synonym,
+    /// Form words of the name itself: 数量 → 数/个数, a closing 率 → 比率/比例, 总 before a total.
+    FormWord,
     Typo,
+    // Row kinds, applied to the other cells.
     Unit,
+    /// A unit spelling with a conversion the first list lacks (亩/公顷, 万吨/吨, 万平方米/㎡).
+    UnitMore,
+    /// The unit written into the name (完成率/%, 资金[万元]), its cell often left empty.
+    UnitInName,
+    /// The row filed under a neighbouring 二级指标 of the same 一级指标. Held out.
+    Level2,
 }
 
-const NAME_KINDS: [(Kind, u32); 7] = [
+impl Kind {
+    /// Kinds written apart from the others, to be measured once and not tuned on.
+    const HELD_OUT: [Kind; 2] = [Kind::Break, Kind::Level2];
+
+    /// Rewords the other cells than the name.
+    fn of_row(self) -> bool {
+        self >= Kind::Unit
+    }
+}
+
+const NAME_KINDS: [(Kind, u32); 11] = [
     (Kind::Year, 14),
     (Kind::Filler, 14),
     (Kind::Done, 8),
@@ -201,6 +261,24 @@ const NAME_KINDS: [(Kind, u32); 7] = [
     (Kind::Synonym, 18),
     (Kind::Typo, 16),
     (Kind::Format, 16),
+    (Kind::Target, 10),
+    (Kind::Verb, 6),
+    (Kind::FormWord, 12),
+    (Kind::Break, 8),
+];
+
+/// Verbs of intent units put before an indicator name.
+const VERBS: &[&str] = &["确保", "实现", "达到", "保障", "保持"];
+
+/// Neighbouring 二级指标 under one 一级指标 (the local framework's).
+const LEVEL2: &[&[&str]] = &[
+    &["数量指标", "质量指标", "时效指标", "成本指标"],
+    &[
+        "经济效益指标",
+        "社会效益指标",
+        "生态效益指标",
+        "可持续影响指标",
+    ],
 ];
 
 /// Rewords indicator rows.
@@ -211,6 +289,8 @@ struct Generator {
     homophones: HashMap<String, Vec<char>>,
     /// Names and aliases of the library: a rewording must not become another indicator's.
     names: HashMap<String, String>,
+    /// Whether the held-out kinds are written too.
+    held_out: bool,
 }
 
 fn plain(s: &str) -> String {
@@ -247,13 +327,19 @@ impl Generator {
             jieba: jieba_rs::Jieba::new(),
             homophones,
             names,
+            held_out: false,
         }
     }
 
     fn kind(&mut self) -> Kind {
-        let total: u32 = NAME_KINDS.iter().map(|k| k.1).sum();
+        let held_out = self.held_out;
+        let kinds: Vec<(Kind, u32)> = NAME_KINDS
+            .into_iter()
+            .filter(|(k, _)| held_out || !Kind::HELD_OUT.contains(k))
+            .collect();
+        let total: u32 = kinds.iter().map(|k| k.1).sum();
         let mut x = self.rng.below(total as usize) as u32;
-        for (k, w) in NAME_KINDS {
+        for (k, w) in kinds {
             if x < w {
                 return k;
             }
@@ -263,9 +349,68 @@ impl Generator {
     }
 
     /// One rewording of `name` of `kind`, or `None` when the kind does not apply.
-    fn apply(&mut self, kind: Kind, name: &str, unit: &str, year: &str) -> Option<String> {
+    fn apply(&mut self, kind: Kind, name: &str, cells: &Cells) -> Option<String> {
+        let (unit, year) = (cells.unit, cells.year);
         let r = &mut self.rng;
         Some(match kind {
+            Kind::Target => {
+                let t = cells.target;
+                if t.is_empty() || import::number(t).is_none() {
+                    return None;
+                }
+                let unit = if unit == "%" { "%" } else { unit };
+                let (op, words) = match cells.direction {
+                    "≥" => ("≥", &["不低于", "达到", "≥"][..]),
+                    "≤" => ("≤", &["不高于", "控制在", "≤"][..]),
+                    "=" => ("=", &["为", "达到", "="][..]),
+                    _ => return None,
+                };
+                match r.below(3) {
+                    0 => format!("{name}{op}{t}{unit}"),
+                    1 => format!("{name}（{op}{t}{unit}）"),
+                    _ => format!("{name}{}{t}{unit}", r.pick(words)),
+                }
+            }
+            Kind::Verb => format!("{}{name}", r.pick(VERBS)),
+            Kind::FormWord => {
+                let mut options: Vec<String> = Vec::new();
+                for (w, alts) in [
+                    ("数量", &["数", "个数"][..]),
+                    ("个数", &["数", "数量"][..]),
+                    ("满意率", &["满意度"][..]),
+                    ("面积", &["总面积"][..]),
+                    ("里程", &["总里程"][..]),
+                    ("人数", &["总人数"][..]),
+                ] {
+                    if name.contains(w) && !name.contains(&format!("总{w}")) {
+                        options.extend(alts.iter().map(|a| name.replacen(w, a, 1)));
+                    }
+                }
+                if let Some(stem) = name.strip_suffix('率')
+                    && !stem.ends_with(['比', '效', '频'])
+                    && stem.chars().count() >= 2
+                {
+                    options.extend(["比率", "比例"].iter().map(|e| format!("{stem}{e}")));
+                }
+                if options.is_empty() {
+                    return None;
+                }
+                r.pick(&options).clone()
+            }
+            Kind::Break => {
+                let cs: Vec<char> = name.chars().collect();
+                if cs.len() < 3 {
+                    return None;
+                }
+                let at = 1 + r.below(cs.len() - 1);
+                let (a, b) = cs.split_at(at);
+                let gap = *r.pick(&["\n", "\r\n", "　", "  ", " \n"]);
+                format!(
+                    "{}{gap}{}",
+                    a.iter().collect::<String>(),
+                    b.iter().collect::<String>()
+                )
+            }
             Kind::Year => match r.below(4) {
                 0 => format!("{year}年{name}"),
                 1 => format!("{year}年度{name}"),
@@ -373,12 +518,14 @@ impl Generator {
                     .collect::<String>()
                     .replace('%', "％"),
             },
-            Kind::Unit => unreachable!("units are reworded apart"),
+            Kind::Unit | Kind::UnitMore | Kind::UnitInName | Kind::Level2 => {
+                unreachable!("other cells are reworded apart")
+            }
         })
     }
 
     /// The name reworded in 0, 1 or 2 ways, and which.
-    fn reword(&mut self, name: &str, unit: &str, year: &str) -> (String, Vec<Kind>) {
+    fn reword(&mut self, name: &str, cells: &Cells) -> (String, Vec<Kind>) {
         let n = match self.rng.below(10) {
             0..=2 => 0,
             3..=7 => 1,
@@ -398,7 +545,7 @@ impl Generator {
             let mut out = name.to_string();
             let mut kinds = Vec::new();
             for k in chosen {
-                if let Some(s) = self.apply(k, &out, unit, year) {
+                if let Some(s) = self.apply(k, &out, cells) {
                     out = s;
                     kinds.push(k);
                 }
@@ -418,22 +565,32 @@ fn format_value(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// A value with its unit respelled: (new unit, new text), or `None` to keep both.
+/// A value with its unit respelled (from the second list when `more`): (new unit, new
+/// target, new actual), or `None` to keep all three.
 fn respell(
     rng: &mut Rng,
     unit: &str,
     target: &str,
     actual: &str,
+    more: bool,
 ) -> Option<(String, String, String)> {
-    let options = unit_spellings(unit);
+    let options = if more {
+        more_unit_spellings(unit)
+    } else {
+        unit_spellings(unit)
+    };
     if options.is_empty() || !rng.chance(0.35) {
         return None;
     }
     let (spelling, factor) = *rng.pick(options);
+    // Only values written exactly in the new unit (to the 4 decimals forms keep).
     let scale = |s: &str| -> Option<String> {
         let sign: String = s.chars().take_while(|c| !c.is_ascii_digit()).collect();
         let v: f64 = s[sign.len()..].parse().ok()?;
-        Some(format!("{sign}{}", format_value(v * factor)))
+        let scaled = v * factor;
+        let written: f64 = format_value(scaled).parse().ok()?;
+        ((written - scaled).abs() <= 1e-9 * scaled.abs().max(1.0))
+            .then(|| format!("{sign}{}", format_value(scaled)))
     };
     Some((spelling.to_string(), scale(target)?, scale(actual)?))
 }
@@ -447,6 +604,8 @@ struct Reworded {
     bytes: Vec<u8>,
     /// Row number → (kinds, original unit, original target, original actual).
     rows: HashMap<u32, (Vec<Kind>, String, String, String)>,
+    /// (row number in the original, line the row starts on here).
+    lines: Vec<(u32, u32)>,
 }
 
 fn demo_dir() -> PathBuf {
@@ -465,8 +624,10 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
         col("实际完成值"),
         col("年度"),
     );
+    let (c_level2, c_direction) = (col("二级指标"), col("指标方向"));
     let mut bytes = Vec::new();
     let mut rows = HashMap::new();
+    let (mut lines, mut line) = (Vec::new(), 2u32);
     {
         let mut w = csv::Writer::from_writer(&mut bytes);
         w.write_record(&header).unwrap();
@@ -478,17 +639,57 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
                 rec[c_target].clone(),
                 rec[c_actual].clone(),
             );
-            let (name, mut kinds) = g.reword(&rec[c_name], &rec[c_unit], &rec[c_year]);
+            let cells = Cells {
+                unit: &rec[c_unit],
+                year: &rec[c_year],
+                direction: &rec[c_direction],
+                target: &rec[c_target],
+            };
+            let (name, mut kinds) = g.reword(&rec[c_name], &cells);
             rec[c_name] = name;
             rec[c_code].clear();
-            if let Some((u, t, a)) =
-                respell(&mut g.rng, &rec[c_unit], &rec[c_target], &rec[c_actual])
-            {
+            let more = g.rng.chance(0.3);
+            if let Some((u, t, a)) = respell(
+                &mut g.rng,
+                &rec[c_unit],
+                &rec[c_target],
+                &rec[c_actual],
+                more,
+            ) {
                 rec[c_unit] = u;
                 rec[c_target] = t;
                 rec[c_actual] = a;
-                kinds.push(Kind::Unit);
+                kinds.push(if more { Kind::UnitMore } else { Kind::Unit });
             }
+            let unit = rec[c_unit].clone();
+            if !unit.is_empty() && !["等级", "定性"].contains(&unit.as_str()) && g.rng.chance(0.1)
+            {
+                let name = &rec[c_name];
+                rec[c_name] = match g.rng.below(4) {
+                    0 => format!("{name}/{unit}"),
+                    1 => format!("{name}[{unit}]"),
+                    2 => format!("{name}（单位：{unit}）"),
+                    _ => format!("{name}({unit})"),
+                };
+                if g.rng.chance(0.6) {
+                    rec[c_unit].clear();
+                }
+                kinds.push(Kind::UnitInName);
+            }
+            if g.held_out && g.rng.chance(0.06) {
+                let level2 = rec[c_level2].clone();
+                if let Some(group) = LEVEL2.iter().find(|g| g.contains(&level2.as_str())) {
+                    let others: Vec<&str> =
+                        group.iter().copied().filter(|l| *l != level2).collect();
+                    rec[c_level2] = g.rng.pick(&others).to_string();
+                    kinds.push(Kind::Level2);
+                }
+            }
+            // The import numbers a row by the line it starts on: a line break typed in a
+            // cell moves the rows after it.
+            let breaks: usize = rec.iter().map(|c| c.matches('\n').count()).sum();
+            lines.push((row, line));
+            line += 1 + breaks as u32;
             rows.insert(row, (kinds, original.0, original.1, original.2));
             w.write_record(&rec).unwrap();
         }
@@ -497,6 +698,7 @@ fn reword_file(g: &mut Generator, stem: &str) -> Reworded {
         name: format!("{stem}-reworded.csv"),
         bytes,
         rows,
+        lines,
     }
 }
 
@@ -767,15 +969,12 @@ fn measure(
                     false
                 }
             };
-            let labels: Vec<String> = if kinds.is_empty() {
-                vec!["unchanged".into()]
-            } else if kinds.len() > 2 || (kinds.len() == 2 && !kinds.contains(&Kind::Unit)) {
-                let mut v: Vec<String> = kinds.iter().map(|k| format!("{k:?}")).collect();
-                v.push("two at once".into());
-                v
-            } else {
-                kinds.iter().map(|k| format!("{k:?}")).collect()
-            };
+            let mut labels: Vec<String> = kinds.iter().map(|k| format!("{k:?}")).collect();
+            if kinds.is_empty() {
+                labels.push("unchanged".into());
+            } else if kinds.iter().filter(|k| !k.of_row()).count() >= 2 {
+                labels.push("two at once".into());
+            }
             for l in labels {
                 let e = f.by_kind.entry(l).or_default();
                 e.0 += 1;
@@ -786,7 +985,8 @@ fn measure(
                 let factor = table.factor(&r.unit, &ind.unit);
                 f.values_reach.1 += factor.is_ok() as usize;
                 let first_unit = details.get(&k).map_or(r.unit.as_str(), |d| d.1.as_str());
-                let respelled_away = kinds.contains(&Kind::Unit)
+                let respelled = kinds.contains(&Kind::Unit) || kinds.contains(&Kind::UnitMore);
+                let respelled_away = respelled
                     && ["公里（双向）", "个工作日"].contains(&r.unit.as_str())
                     && first_unit != "工作日";
                 if factor.is_err()
@@ -794,9 +994,14 @@ fn measure(
                     && table.factor(first_unit, &ind.unit).is_err()
                 {
                     f.edition_units += 1;
+                } else if factor.is_err() && !respelled_away {
+                    f.mistakes.push(format!(
+                        "values left out: {} [{}] for {code} [{}]",
+                        r.name, r.unit, ind.unit
+                    ));
                 }
                 if let Some((_, unit, target, _)) = details.get(&k)
-                    && kinds.contains(&Kind::Unit)
+                    && respelled
                     && let (Some(orig), Some(now)) =
                         (import::number(target), import::number(&r.target))
                 {
@@ -853,30 +1058,41 @@ fn measure(
     f
 }
 
-/// The demo files of both years reworded with `seed`, measured.
-fn reworded_demo(lib: &Library, seed: u64) -> Figures {
+/// The demo files of both years reworded with `seed` (and the held-out kinds when
+/// `held_out`), measured.
+fn reworded_demo(lib: &Library, seed: u64, held_out: bool) -> Figures {
     let mut g = Generator::new(seed, &lib.indicators);
-    let key = answer_key(&demo_dir().join("answer_key.csv"));
+    g.held_out = held_out;
+    let original = answer_key(&demo_dir().join("answer_key.csv"));
+    // By the lines the reworded rows start on.
+    let mut key = HashMap::new();
     let mut files = Vec::new();
     let mut details = HashMap::new();
-    // ZHIBIAO_REWORDED_OUT=DIR keeps the files (named for the original's answer key).
-    let out =
-        std::env::var_os("ZHIBIAO_REWORDED_OUT").map(|d| PathBuf::from(d).join(seed.to_string()));
     for stem in ["self-evaluations-2024", "self-evaluations-2025"] {
-        let r = reword_file(&mut g, stem);
-        for (row, d) in r.rows {
-            details.insert((stem.to_string(), row), d);
-        }
-        if let Some(dir) = &out {
-            std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(dir.join(format!("{stem}.csv")), &r.bytes).unwrap();
-            std::fs::copy(
-                demo_dir().join("answer_key.csv"),
-                dir.join("answer_key.csv"),
-            )
-            .unwrap();
+        let mut r = reword_file(&mut g, stem);
+        for &(row, line) in &r.lines {
+            let k = (stem.to_string(), line);
+            key.insert(k.clone(), original[&(stem.to_string(), row)].clone());
+            details.insert(k, r.rows.remove(&row).unwrap());
         }
         files.push((r.name, r.bytes));
+    }
+    // ZHIBIAO_REWORDED_OUT=DIR keeps the files, with their answer key.
+    if let Some(dir) =
+        std::env::var_os("ZHIBIAO_REWORDED_OUT").map(|d| PathBuf::from(d).join(seed.to_string()))
+    {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in &files {
+            std::fs::write(dir.join(name.replace("-reworded", "")), bytes).unwrap();
+        }
+        let mut w = csv::Writer::from_path(dir.join("answer_key.csv")).unwrap();
+        w.write_record(["file", "row", "code"]).unwrap();
+        let mut rows: Vec<_> = key.iter().collect();
+        rows.sort();
+        for ((stem, line), code) in rows {
+            w.write_record([stem.as_str(), &line.to_string(), code.as_str()])
+                .unwrap();
+        }
     }
     measure(
         lib,
@@ -897,10 +1113,40 @@ fn reworded_demo_files_hold_the_matching_floors() {
         |_| vec![20_251_201, 7, 1_234_567, 424_242],
         |v| v.split(',').map(|s| s.trim().parse().unwrap()).collect(),
     );
-    for seed in seeds {
-        let f = reworded_demo(&lib, seed);
-        f.print(&format!("demo files reworded, seed {seed}"));
+    // Every seed printed before any is held: one failing seed does not hide the others.
+    let figures: Vec<(u64, Figures)> = seeds
+        .into_iter()
+        .map(|seed| {
+            let f = reworded_demo(&lib, seed, false);
+            f.print(&format!("demo files reworded, seed {seed}"));
+            (seed, f)
+        })
+        .collect();
+    for (seed, f) in figures {
         f.hold_floors(&format!("seed {seed}"));
+        f.hold_values();
+    }
+}
+
+/// A seed and two kinds (`Kind::HELD_OUT`) the matcher was not tuned on: written with the
+/// others, measured once when the rest held, and held to the same floors since.
+#[test]
+fn held_out_kinds_and_seed_hold_the_matching_floors() {
+    let lib = library();
+    let seed = 31_337;
+    let f = reworded_demo(&lib, seed, true);
+    f.print(&format!(
+        "held out: seed {seed} with kinds {:?}",
+        Kind::HELD_OUT
+    ));
+    f.hold_floors("held out");
+    f.hold_values();
+}
+
+impl Figures {
+    /// Respelled values convert back; those left out are exactly the unconvertible ones.
+    fn hold_values(&self) {
+        let f = self;
         assert_eq!(
             f.converted.0, f.converted.1,
             "respelled values not converted back"
