@@ -29,6 +29,9 @@ pub struct DraftProject {
     /// 项目期限 as the form writes it, e.g. 2026年1月—2026年12月.
     #[serde(default)]
     pub period: String,
+    /// 项目属性 as the form writes it: 新增项目 or 延续项目 (empty: not said yet).
+    #[serde(default)]
+    pub attribute: String,
     /// 资金来源: 财政拨款 (万元).
     #[serde(default)]
     pub fiscal_wan: Option<f64>,
@@ -45,13 +48,14 @@ pub struct DraftProject {
 
 impl DraftProject {
     /// The free-text fields with their labels, for the size check and the exports.
-    pub fn texts(&self) -> [(&'static str, &str); 9] {
+    pub fn texts(&self) -> [(&'static str, &str); 10] {
         [
             ("项目名称", &self.name),
             ("预算单位", &self.unit_name),
             ("主管部门", &self.department),
             ("实施单位", &self.implementer),
             ("项目期限", &self.period),
+            ("项目属性", &self.attribute),
             ("项目概述", &self.description),
             ("年度总体目标", &self.annual_goal),
             ("中期目标", &self.midterm_goal),

@@ -417,6 +417,8 @@ impl Drafting {
             r.confirmed = false;
         }
         d.project.term = Term::Annual;
+        // Next year's table of a project already funded is a 延续项目 on the form.
+        d.project.attribute = "延续项目".into();
         d.created = chrono::Utc::now();
         d.updated = d.created;
         d
