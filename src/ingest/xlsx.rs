@@ -58,7 +58,8 @@ mod label {
     pub const DESCRIPTION: &str = "项目概述";
     pub const ANNUAL_TABLE: &str = "年度绩效指标";
     pub const MIDTERM_TABLE: &str = "中期绩效指标";
-    pub const SIGNED: &str = "填报人：　　　　　　　　联系电话：　　　　　　　　填报日期：　　　　年　　月　　日";
+    pub const SIGNED: &str =
+        "填报人：　　　　　　　　联系电话：　　　　　　　　填报日期：　　　　年　　月　　日";
     /// Read from files exported before the form had the labels above.
     pub const OLD_TERM: &str = "目标期限";
     pub const OLD_BUDGET: &str = "资金总额（万元）";
@@ -402,7 +403,10 @@ pub fn write_draft(d: &Draft, type_name: &str) -> Result<Vec<u8>, SheetError> {
     for col in [0u16, 1] {
         let key = |i: usize| {
             let r = &d.rows[i];
-            (r.level1.as_str(), if col == 0 { "" } else { r.level2.as_str() })
+            (
+                r.level1.as_str(),
+                if col == 0 { "" } else { r.level2.as_str() },
+            )
         };
         let mut start = 0;
         while start < d.rows.len() {
@@ -538,7 +542,12 @@ fn parse_sheet(
                     .map(|(m, r)| (*m, cell(r, c)))
                     .filter(|(_, v)| !label::ALL.contains(&v.as_str()));
                 return match below {
-                    Some(b) if v.is_empty() && [label::ANNUAL_SIDE, label::MIDTERM_GOAL].contains(&wanted) => b,
+                    Some(b)
+                        if v.is_empty()
+                            && [label::ANNUAL_SIDE, label::MIDTERM_GOAL].contains(&wanted) =>
+                    {
+                        b
+                    }
                     _ => (*n, v),
                 };
             }
@@ -577,7 +586,8 @@ fn parse_sheet(
                 })?,
         ),
     };
-    let type_written = Some(first(&[label::TYPE, label::OLD_TYPE_CODE]).1).filter(|t| !t.is_empty());
+    let type_written =
+        Some(first(&[label::TYPE, label::OLD_TYPE_CODE]).1).filter(|t| !t.is_empty());
     // The term: written out (CSV, older files), else the title of the indicator table.
     let midterm_table = rows[..header]
         .iter()

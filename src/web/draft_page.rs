@@ -261,7 +261,8 @@ impl PrintPage {
             })
             .collect();
         let p = &d.project;
-        let amounts = [p.budget_wan, p.fiscal_wan, p.other_wan].map(|v| v.map(money).unwrap_or_default());
+        let amounts =
+            [p.budget_wan, p.fiscal_wan, p.other_wan].map(|v| v.map(money).unwrap_or_default());
         PrintPage {
             type_name: drafting.type_name(&d),
             midterm: p.term == crate::domain::Term::MidTerm || !p.midterm_goal.trim().is_empty(),

@@ -403,7 +403,7 @@ fn form_cells(bytes: &[u8]) -> (Cells, Vec<calamine::Dimensions>, Vec<calamine::
 fn at(cells: &Cells, text: &str) -> (u32, u32) {
     cells
         .iter()
-        .find(|(_, _, v)| v.to_string() == text)
+        .find(|(_, _, v)| matches!(v, calamine::Data::String(s) if s == text))
         .map(|(r, c, _)| (*r, *c))
         .unwrap_or_else(|| panic!("“{text}” is not in the form"))
 }
@@ -451,7 +451,10 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     assert_eq!(r.status(), 200);
     let (_, got) = shared_app().json(&format!("/api/v1/drafts/{id}")).await;
     assert_eq!(
-        (&got["draft"]["project"]["department"], &got["draft"]["project"]["attribute"]),
+        (
+            &got["draft"]["project"]["department"],
+            &got["draft"]["project"]["attribute"]
+        ),
         (&json!("区人民政府"), &json!("新增项目")),
         "the API keeps it"
     );
@@ -468,7 +471,10 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     let text = |v: &Data| v.to_string();
     assert_eq!(at(&cells, "项目支出绩效目标申报表"), (0, 0));
     assert_eq!(at(&cells, "（2026年度）"), (1, 0));
-    assert_eq!(text(&right_of(&cells, "填报单位（盖章）")), "区住房和城乡建设局");
+    assert_eq!(
+        text(&right_of(&cells, "填报单位（盖章）")),
+        "区住房和城乡建设局"
+    );
     assert_eq!(text(&right_of(&cells, "项目名称")), "老旧小区改造");
     assert_eq!(text(&right_of(&cells, "主管部门")), "区人民政府");
     assert_eq!(text(&right_of(&cells, "实施单位")), "区老旧小区改造办公室");
@@ -484,40 +490,86 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
             .any(|m| m.start == money && m.end == (money.0 + 2, money.1)),
         "资金情况 spans three lines: {merges:?}"
     );
-    for (label, amount, line) in [("年度资金总额", 500.0, 0), ("其中：财政拨款", 450.0, 1), ("其他资金", 50.0, 2)] {
+    for (label, amount, line) in [
+        ("年度资金总额", 500.0, 0),
+        ("其中：财政拨款", 450.0, 1),
+        ("其他资金", 50.0, 2),
+    ] {
         assert_eq!(at(&cells, label).0, money.0 + line, "{label}");
-        assert_eq!(right_of(&cells, label), Data::Float(amount), "{label}: a number cell");
+        assert_eq!(
+            right_of(&cells, label),
+            Data::Float(amount),
+            "{label}: a number cell"
+        );
     }
     assert!(text(&right_of(&cells, "年度总体目标")).contains("加装电梯 8 部"));
-    assert!(!cells.iter().any(|(_, _, v)| text(v) == "中期目标"), "an annual project has no 中期目标");
+    assert!(
+        !cells.iter().any(|(_, _, v)| text(v) == "中期目标"),
+        "an annual project has no 中期目标"
+    );
     // The indicator table: its title, the columns of the form, targets as numbers.
     let header = at(&cells, "三级指标").0;
     assert_eq!(at(&cells, "年度绩效指标").0, header - 1);
     let heads: Vec<String> = (0..8)
-        .map(|c| cells.iter().find(|(r, cc, _)| *r == header && *cc == c).map(|(_, _, v)| text(v)).unwrap_or_default())
+        .map(|c| {
+            cells
+                .iter()
+                .find(|(r, cc, _)| *r == header && *cc == c)
+                .map(|(_, _, v)| text(v))
+                .unwrap_or_default()
+        })
         .collect();
     assert_eq!(
         heads,
-        ["一级指标", "二级指标", "三级指标", "指标方向", "指标值", "计量单位", "指标解释", "备注"]
+        [
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "指标方向",
+            "指标值",
+            "计量单位",
+            "指标解释",
+            "备注"
+        ]
     );
     let column = |c: u32| -> Vec<&Data> {
-        cells.iter().filter(|(r, cc, _)| *r > header && *cc == c).map(|(_, _, v)| v).collect()
+        cells
+            .iter()
+            .filter(|(r, cc, _)| *r > header && *cc == c)
+            .map(|(_, _, v)| v)
+            .collect()
     };
-    assert!(column(4).contains(&&Data::Float(8.0)), "targets are numbers: {:?}", column(4));
+    assert!(
+        column(4).contains(&&Data::Float(8.0)),
+        "targets are numbers: {:?}",
+        column(4)
+    );
     assert!(column(4).contains(&&Data::Float(6.0)), "{:?}", column(4));
     assert!(
-        column(4).iter().all(|v| !matches!(v, Data::String(s) if s.parse::<f64>().is_ok())),
+        column(4)
+            .iter()
+            .all(|v| !matches!(v, Data::String(s) if s.parse::<f64>().is_ok())),
         "a number written as text: {:?}",
         column(4)
     );
     let own_row = at(&cells, "社区议事协商会议次数").0;
     assert_eq!(text(&right_of(&cells, "社区议事协商会议次数")), "≥");
-    assert!(cells.iter().any(|(r, c, v)| *r == own_row && *c == 7 && text(v) == "自拟指标"));
     assert!(
-        merges.iter().any(|m| m.start.1 == 0 && m.start.0 > header && m.end.0 > m.start.0),
+        cells
+            .iter()
+            .any(|(r, c, v)| *r == own_row && *c == 7 && text(v) == "自拟指标")
+    );
+    assert!(
+        merges
+            .iter()
+            .any(|m| m.start.1 == 0 && m.start.0 > header && m.end.0 > m.start.0),
         "一级指标 merged over its rows: {merges:?}"
     );
-    assert!(cells.iter().any(|(r, _, v)| *r > own_row && text(v).starts_with("填报人")));
+    assert!(
+        cells
+            .iter()
+            .any(|(r, _, v)| *r > own_row && text(v).starts_with("填报人"))
+    );
     for (_, _, v) in &cells {
         let t = text(v);
         assert!(
@@ -527,7 +579,9 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     }
     // The library references are kept, on a hidden sheet.
     assert!(
-        sheets.iter().any(|s| s.name == "指标库引用" && s.visible == SheetVisible::Hidden),
+        sheets
+            .iter()
+            .any(|s| s.name == "指标库引用" && s.visible == SheetVisible::Hidden),
         "{sheets:?}"
     );
 
@@ -542,7 +596,11 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     assert_eq!(p["unit_name"], "区住房和城乡建设局");
     assert_eq!(p["attribute"], "新增项目");
     assert_eq!(
-        (p["fiscal_wan"].as_f64(), p["other_wan"].as_f64(), p["year"].as_i64()),
+        (
+            p["fiscal_wan"].as_f64(),
+            p["other_wan"].as_f64(),
+            p["year"].as_i64()
+        ),
         (Some(450.0), Some(50.0), Some(2026))
     );
     assert_eq!(p["annual_goal"], got["draft"]["project"]["annual_goal"]);
@@ -561,7 +619,10 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     let (status, from_csv) = shared_app().post_bytes("/api/v1/drafts/import", csv).await;
     assert_eq!(status, 201, "{from_csv}");
     assert_eq!(from_csv["draft"]["rows"], got["draft"]["rows"]);
-    assert_eq!(from_csv["draft"]["project"]["annual_goal"], p["annual_goal"]);
+    assert_eq!(
+        from_csv["draft"]["project"]["annual_goal"],
+        p["annual_goal"]
+    );
     assert_eq!(from_csv["draft"]["project"]["attribute"], "新增项目");
 
     // A second reader: LibreOffice converts the form to CSV, quoting text cells only, so a
@@ -577,10 +638,16 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     };
     assert!(line("主管部门").contains("\"区人民政府\""), "{lo}");
     assert!(line("年度总体目标").contains("加装电梯 8 部"), "{lo}");
-    assert!(line("年度资金总额").contains(",500.00,") || line("年度资金总额").ends_with(",500.00"), "the budget a number: {lo}");
+    assert!(
+        line("年度资金总额").contains(",500.00,") || line("年度资金总额").ends_with(",500.00"),
+        "the budget a number: {lo}"
+    );
     assert!(line("其中：财政拨款").contains("450.00"), "{lo}");
     let own = line("社区议事协商会议次数");
-    assert!(own.contains(",6,") && !own.contains("\"6\""), "the target a number: {own}");
+    assert!(
+        own.contains(",6,") && !own.contains("\"6\""),
+        "the target a number: {own}"
+    );
     assert!(own.contains("\"自拟指标\""), "{own}");
     assert!(!lo.contains("old_community") && !lo.contains("LX-"), "{lo}");
 }
@@ -619,15 +686,26 @@ async fn a_multi_year_project_has_its_midterm_and_annual_goals_side_by_side() {
     assert_eq!(at(&cells, "三年内消除建成区黑臭水体"), (mid.0 + 1, mid.1));
     assert_eq!(at(&cells, "本年度整治 3 条河道"), (annual.0 + 1, annual.1));
     let goals = at(&cells, "总体目标");
-    assert!(merges.iter().any(|m| m.start == goals && m.end == (goals.0 + 1, 0)), "{merges:?}");
+    assert!(
+        merges
+            .iter()
+            .any(|m| m.start == goals && m.end == (goals.0 + 1, 0)),
+        "{merges:?}"
+    );
     assert_eq!(at(&cells, "中期绩效指标").0 + 1, at(&cells, "三级指标").0);
 
-    let (status, imported) = shared_app().post_bytes("/api/v1/drafts/import", bytes).await;
+    let (status, imported) = shared_app()
+        .post_bytes("/api/v1/drafts/import", bytes)
+        .await;
     assert_eq!(status, 201, "{imported}");
     let p = &imported["draft"]["project"];
     assert_eq!(
         (&p["term"], &p["midterm_goal"], &p["annual_goal"]),
-        (&json!("中期"), &json!("三年内消除建成区黑臭水体"), &json!("本年度整治 3 条河道")),
+        (
+            &json!("中期"),
+            &json!("三年内消除建成区黑臭水体"),
+            &json!("本年度整治 3 条河道")
+        ),
     );
 }
 

@@ -308,23 +308,58 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
     assert_eq!(v["inputs"], 0, "{v}");
     assert_eq!(v["lines"], 1, "一级指标 wraps: {v}");
     assert_eq!(v["clipped"], json!([]), "{v}");
-    for label in ["项目名称", "主管部门", "实施单位", "项目属性", "项目期限", "年度资金总额", "其中：财政拨款", "其他资金", "年度总体目标"] {
-        assert!(v["head"].as_array().unwrap().iter().any(|h| h == label), "{label} not in the form: {v}");
+    for label in [
+        "项目名称",
+        "主管部门",
+        "实施单位",
+        "项目属性",
+        "项目期限",
+        "年度资金总额",
+        "其中：财政拨款",
+        "其他资金",
+        "年度总体目标",
+    ] {
+        assert!(
+            v["head"].as_array().unwrap().iter().any(|h| h == label),
+            "{label} not in the form: {v}"
+        );
     }
     assert_eq!(
-        (&v["department"], &v["attribute"], &v["budget"], &v["fiscal"]),
-        (&json!("区人民政府"), &json!("延续项目"), &json!("500.00"), &json!("450.00")),
+        (
+            &v["department"],
+            &v["attribute"],
+            &v["budget"],
+            &v["fiscal"]
+        ),
+        (
+            &json!("区人民政府"),
+            &json!("延续项目"),
+            &json!("500.00"),
+            &json!("450.00")
+        ),
         "{v}"
     );
     assert_eq!(v["goal"], "完成 15 个老旧小区改造", "{v}");
     assert_eq!(v["own"], "自拟指标", "{v}");
     assert_eq!(
         v["columns"],
-        json!(["一级指标", "二级指标", "三级指标", "指标方向", "指标值", "计量单位", "指标解释", "备注"])
+        json!([
+            "一级指标",
+            "二级指标",
+            "三级指标",
+            "指标方向",
+            "指标值",
+            "计量单位",
+            "指标解释",
+            "备注"
+        ])
     );
     let text = v["text"].as_str().unwrap();
     assert!(
-        !text.contains("审核检查") && !text.contains("草稿") && !text.contains(&id) && !text.contains("old_community"),
+        !text.contains("审核检查")
+            && !text.contains("草稿")
+            && !text.contains(&id)
+            && !text.contains("old_community"),
         "{text}"
     );
     b.close().await;
@@ -368,14 +403,20 @@ async fn the_print_view_prints_on_a4_landscape() {
         .map(|(at, _)| {
             let rest = &text[at..];
             let inside = &rest[rest.find('[').unwrap() + 1..rest.find(']').unwrap()];
-            let n: Vec<f64> = inside.split_whitespace().map(|x| x.parse().unwrap()).collect();
+            let n: Vec<f64> = inside
+                .split_whitespace()
+                .map(|x| x.parse().unwrap())
+                .collect();
             (n[2] - n[0], n[3] - n[1])
         })
         .collect();
     assert!(!boxes.is_empty());
     for (w, h) in &boxes {
         // A4 landscape: 297 × 210 mm = 841.9 × 595.3 pt.
-        assert!((w - 841.9).abs() < 2.0 && (h - 595.3).abs() < 2.0, "{boxes:?}");
+        assert!(
+            (w - 841.9).abs() < 2.0 && (h - 595.3).abs() < 2.0,
+            "{boxes:?}"
+        );
     }
     assert!(boxes.len() <= 3, "20 rows on {} pages", boxes.len());
 }
