@@ -130,11 +130,21 @@ pub async fn put_api(
     Ok(Json(json!({ "draft": d, "findings": f })))
 }
 
+/// The draft in the layout `?layout=101` asks for (财预〔2021〕101号: 成本指标 as its own level
+/// 1), else as the unit wrote it.
+fn laid_out(app: &AppState, d: Draft, p: &super::params::Params) -> Draft {
+    match p.text("layout").as_deref() {
+        Some("101") => app.drafting.in_central2021(d),
+        _ => d,
+    }
+}
+
 pub async fn export_xlsx(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    p: super::params::Params,
 ) -> Result<Response, PageError> {
-    let d = app.drafting.load(&id)?;
+    let d = laid_out(&app, app.drafting.load(&id)?, &p);
     let bytes = xlsx::write_draft(&d, &app.drafting.type_name(&d))?;
     Ok(attachment(
         bytes,
@@ -365,8 +375,9 @@ pub async fn edit(
 pub async fn print(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    p: super::params::Params,
 ) -> Result<Html<String>, PageError> {
-    let d = app.drafting.load(&id)?;
+    let d = laid_out(&app, app.drafting.load(&id)?, &p);
     Ok(Html(PrintPage::new(&app.drafting, d).render()?))
 }
 

@@ -709,6 +709,87 @@ async fn a_multi_year_project_has_its_midterm_and_annual_goals_side_by_side() {
     );
 }
 
+/// The 101号 layout as an option: 成本指标 becomes its own level 1 between 产出 and 效益, in the
+/// xlsx and in the print view; the default keeps cost under 产出指标.
+#[tokio::test]
+async fn the_101_layout_puts_cost_as_its_own_level_one() {
+    let (_, body) = post(
+        "/api/v1/drafts",
+        json!({ "project_name": "老旧小区改造", "budget_wan": 500 }),
+    )
+    .await;
+    let id = body["id"].as_str().unwrap();
+    let cost = body["draft"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["level2"] == "成本指标")
+        .expect("a cost row")["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The 一级 / 二级 cells over a row (merged cells hold their text in their first row).
+    let headings = |bytes: &[u8], name: &str| {
+        let (cells, _, _) = form_cells(bytes);
+        let row = at(&cells, name).0;
+        let above = |c: u32| {
+            (0..=row)
+                .rev()
+                .find_map(|r| {
+                    cells
+                        .iter()
+                        .find(|(rr, cc, v)| *rr == r && *cc == c && !v.to_string().is_empty())
+                        .map(|(_, _, v)| v.to_string())
+                })
+                .unwrap()
+        };
+        (above(0), above(1))
+    };
+    let get = |path: String| async move {
+        shared_app()
+            .get(&path)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    };
+    let local = get(format!("/drafts/{id}/export.xlsx")).await;
+    assert_eq!(
+        headings(&local, &cost),
+        ("产出指标".to_string(), "成本指标".to_string())
+    );
+    let central = get(format!("/drafts/{id}/export.xlsx?layout=101")).await;
+    let (l1, l2) = headings(&central, &cost);
+    assert_eq!(l1, "成本指标");
+    assert!(l2.ends_with("成本指标") && l2 != "成本指标", "{l2}");
+    let (cells, _, _) = form_cells(&central);
+    let first_of = |l1: &str| at(&cells, l1).0;
+    assert!(
+        first_of("产出指标") < first_of("成本指标") && first_of("成本指标") < first_of("效益指标"),
+        "产出, 成本, 效益 in this order"
+    );
+    // The print view's 一级指标 cells.
+    let level1 = |html: String| -> Vec<String> {
+        html.split("class=\"l1\"")
+            .skip(1)
+            .filter_map(|s| {
+                s.split_once('>')?
+                    .1
+                    .split_once('<')
+                    .map(|(t, _)| t.to_string())
+            })
+            .collect()
+    };
+    let print = String::from_utf8(get(format!("/drafts/{id}/print?layout=101")).await).unwrap();
+    assert_eq!(
+        level1(print),
+        ["产出指标", "成本指标", "效益指标", "满意度指标"]
+    );
+    let print = String::from_utf8(get(format!("/drafts/{id}/print")).await).unwrap();
+    assert_eq!(level1(print), ["产出指标", "效益指标", "满意度指标"]);
+}
+
 /// Issue 25: without JavaScript (a plain form post), an unknown name in 添加指标 and a bad budget
 /// gave a 400 page and lost every other edit of the save.
 #[tokio::test]
