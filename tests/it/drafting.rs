@@ -382,6 +382,23 @@ async fn counts_in_the_description_become_targets_and_untouched_references_are_c
     );
 }
 
+/// The columns of the form's indicator table.
+pub(crate) const FORM_COLUMNS: [&str; 8] = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标方向",
+    "指标值",
+    "计量单位",
+    "指标解释",
+    "备注",
+];
+
+/// What a page or an export answers, as bytes.
+async fn download(path: &str) -> Vec<u8> {
+    shared_app().get(path).await.bytes().await.unwrap().to_vec()
+}
+
 /// The cells of the form's sheet as calamine reads them, and its merged ranges.
 type Cells = Vec<(u32, u32, calamine::Data)>;
 
@@ -441,14 +458,7 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     own["target"] = json!("6");
     own["unit"] = json!("次");
     d["rows"].as_array_mut().unwrap().insert(1, own);
-    let r = shared_app()
-        .client
-        .put(shared_app().url(&format!("/api/v1/drafts/{id}")))
-        .json(&d)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    crate::drafting_browser::put_draft(id, &d).await;
     let (_, got) = shared_app().json(&format!("/api/v1/drafts/{id}")).await;
     assert_eq!(
         (
@@ -458,13 +468,7 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
         (&json!("区人民政府"), &json!("新增项目")),
         "the API keeps it"
     );
-    let bytes = shared_app()
-        .get(&format!("/drafts/{id}/export.xlsx"))
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    let bytes = download(&format!("/drafts/{id}/export.xlsx")).await;
 
     use calamine::{Data, SheetVisible};
     let (cells, merges, sheets) = form_cells(&bytes);
@@ -519,19 +523,7 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
                 .unwrap_or_default()
         })
         .collect();
-    assert_eq!(
-        heads,
-        [
-            "一级指标",
-            "二级指标",
-            "三级指标",
-            "指标方向",
-            "指标值",
-            "计量单位",
-            "指标解释",
-            "备注"
-        ]
-    );
+    assert_eq!(heads, FORM_COLUMNS);
     let column = |c: u32| -> Vec<&Data> {
         cells
             .iter()
@@ -665,21 +657,8 @@ async fn a_multi_year_project_has_its_midterm_and_annual_goals_side_by_side() {
     let mut d = body["draft"].clone();
     d["project"]["midterm_goal"] = json!("三年内消除建成区黑臭水体");
     d["project"]["annual_goal"] = json!("本年度整治 3 条河道");
-    let r = shared_app()
-        .client
-        .put(shared_app().url(&format!("/api/v1/drafts/{id}")))
-        .json(&d)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let bytes = shared_app()
-        .get(&format!("/drafts/{id}/export.xlsx"))
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    crate::drafting_browser::put_draft(id, &d).await;
+    let bytes = download(&format!("/drafts/{id}/export.xlsx")).await;
     let (cells, merges, _) = form_cells(&bytes);
     let (mid, annual) = (at(&cells, "中期目标"), at(&cells, "年度目标"));
     assert_eq!(mid.0, annual.0, "side by side");

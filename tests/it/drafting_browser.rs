@@ -27,7 +27,7 @@ async fn new_draft(body: Value) -> (String, Value) {
 }
 
 /// Saves a draft's whole body through the API.
-async fn put_draft(id: &str, d: &Value) {
+pub(crate) async fn put_draft(id: &str, d: &Value) {
     let app = shared_app();
     let r = app
         .client
@@ -341,19 +341,7 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
     );
     assert_eq!(v["goal"], "完成 15 个老旧小区改造", "{v}");
     assert_eq!(v["own"], "自拟指标", "{v}");
-    assert_eq!(
-        v["columns"],
-        json!([
-            "一级指标",
-            "二级指标",
-            "三级指标",
-            "指标方向",
-            "指标值",
-            "计量单位",
-            "指标解释",
-            "备注"
-        ])
-    );
+    assert_eq!(v["columns"], json!(crate::drafting::FORM_COLUMNS));
     let text = v["text"].as_str().unwrap();
     assert!(
         !text.contains("审核检查")
