@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::indicator::{Direction, Indicator, Term};
+use super::indicator::{CostKind, Direction, Indicator, Term};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DraftProject {
@@ -29,6 +29,9 @@ pub struct DraftProject {
     /// 项目期限 as the form writes it, e.g. 2026年1月—2026年12月.
     #[serde(default)]
     pub period: String,
+    /// 项目属性 as the form writes it: 新增项目 or 延续项目 (empty: not said yet).
+    #[serde(default)]
+    pub attribute: String,
     /// 资金来源: 财政拨款 (万元).
     #[serde(default)]
     pub fiscal_wan: Option<f64>,
@@ -45,13 +48,14 @@ pub struct DraftProject {
 
 impl DraftProject {
     /// The free-text fields with their labels, for the size check and the exports.
-    pub fn texts(&self) -> [(&'static str, &str); 9] {
+    pub fn texts(&self) -> [(&'static str, &str); 10] {
         [
             ("项目名称", &self.name),
             ("预算单位", &self.unit_name),
             ("主管部门", &self.department),
             ("实施单位", &self.implementer),
             ("项目期限", &self.period),
+            ("项目属性", &self.attribute),
             ("项目概述", &self.description),
             ("年度总体目标", &self.annual_goal),
             ("中期目标", &self.midterm_goal),
@@ -135,4 +139,83 @@ pub struct Draft {
     pub owner: Option<String>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+}
+
+/// The rows in the layout of 财预〔2021〕101号, where cost is its own level 1: 产出指标 without
+/// its 成本指标, then 成本指标 with the sub-type each cost row's indicator names (经济成本指标
+/// when it names none), then the rest in their order. `cost_kind` tells a row's sub-type.
+pub fn rows_in_central2021(
+    rows: &[DraftRow],
+    cost_kind: impl Fn(&DraftRow) -> Option<CostKind>,
+) -> Vec<DraftRow> {
+    let is_cost =
+        |r: &DraftRow| r.level1 == "成本指标" || (r.level1 == "产出指标" && r.level2 == "成本指标");
+    let mut costs: Vec<DraftRow> = rows
+        .iter()
+        .filter(|r| is_cost(r))
+        .map(|r| {
+            let mut r = r.clone();
+            if r.level1 == "产出指标" {
+                r.level2 = match cost_kind(&r) {
+                    Some(CostKind::Social) => "社会成本指标",
+                    Some(CostKind::Ecological) => "生态环境成本指标",
+                    Some(CostKind::Economic) | None => "经济成本指标",
+                }
+                .into();
+                r.level1 = "成本指标".into();
+            }
+            r
+        })
+        .collect();
+    let order = ["经济成本指标", "社会成本指标", "生态环境成本指标"];
+    costs.sort_by_key(|r| {
+        order
+            .iter()
+            .position(|o| *o == r.level2)
+            .unwrap_or(order.len())
+    });
+    let outputs = rows
+        .iter()
+        .filter(|r| r.level1 == "产出指标" && !is_cost(r));
+    let rest = rows
+        .iter()
+        .filter(|r| r.level1 != "产出指标" && !is_cost(r));
+    outputs.cloned().chain(costs).chain(rest.cloned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(l1: &str, l2: &str, name: &str) -> DraftRow {
+        let mut r = DraftRow::self_made(l1, l2, name);
+        r.target = "1".into();
+        r
+    }
+
+    #[test]
+    fn the_101_layout_makes_cost_its_own_level_one_after_output() {
+        let rows = vec![
+            row("产出指标", "数量指标", "a"),
+            row("产出指标", "成本指标", "b"),
+            row("产出指标", "成本指标", "c"),
+            row("产出指标", "时效指标", "d"),
+            row("效益指标", "社会效益指标", "e"),
+        ];
+        let got = rows_in_central2021(&rows, |r| (r.name == "b").then_some(CostKind::Social));
+        let shape: Vec<(&str, &str, &str)> = got
+            .iter()
+            .map(|r| (r.level1.as_str(), r.level2.as_str(), r.name.as_str()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("产出指标", "数量指标", "a"),
+                ("产出指标", "时效指标", "d"),
+                ("成本指标", "经济成本指标", "c"),
+                ("成本指标", "社会成本指标", "b"),
+                ("效益指标", "社会效益指标", "e"),
+            ]
+        );
+    }
 }

@@ -88,6 +88,7 @@ impl Drafting {
             ("department", &mut p.department),
             ("implementer", &mut p.implementer),
             ("period", &mut p.period),
+            ("attribute", &mut p.attribute),
             ("description", &mut p.description),
             ("annual_goal", &mut p.annual_goal),
             ("midterm_goal", &mut p.midterm_goal),

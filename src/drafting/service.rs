@@ -399,6 +399,17 @@ impl Drafting {
             .unwrap_or_default()
     }
 
+    /// The draft laid out as 财预〔2021〕101号 has it, for the 申报表 of a bureau that asks for
+    /// it: 成本指标 as its own level 1, each cost row under the sub-type its indicator names.
+    pub fn in_central2021(&self, mut d: Draft) -> Draft {
+        let kind = |r: &DraftRow| {
+            let code = r.indicator.as_deref()?;
+            self.store.indicator(code).ok().flatten()?.cost_kind
+        };
+        d.rows = crate::domain::draft::rows_in_central2021(&d.rows, kind);
+        d
+    }
+
     /// A copy of a draft for next year (not stored yet): a new link, the year moved on in the
     /// budget year, the name and the period (2026年老旧小区改造 → 2027年老旧小区改造), the same
     /// rows with every 参考值 to be confirmed again.
@@ -417,6 +428,8 @@ impl Drafting {
             r.confirmed = false;
         }
         d.project.term = Term::Annual;
+        // Next year's table of a project already funded is a 延续项目 on the form.
+        d.project.attribute = "延续项目".into();
         d.created = chrono::Utc::now();
         d.updated = d.created;
         d

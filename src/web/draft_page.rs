@@ -29,9 +29,7 @@ pub struct ProjectField {
     pub label: &'static str,
     /// What the input shows (the typed text when it could not be taken).
     pub value: String,
-    /// What is stored (the print view shows this).
-    pub saved: String,
-    /// text, year, money or long (a text area across the block).
+    /// text, year, money, attribute (新增 / 延续) or long (a text area across the block).
     pub kind: &'static str,
     pub note: Option<FormNote>,
 }
@@ -46,10 +44,6 @@ pub struct RowView {
     pub heading: String,
     /// The library's reference value while the row still holds it unconfirmed (参考值).
     pub reference: Option<String>,
-    /// Rows its 一级 / 二级 cell spans in the print view (0: merged into the one above), as the
-    /// printed form merges them.
-    pub l1_span: usize,
-    pub l2_span: usize,
 }
 
 /// How many rows from `i` on share the key of row `i`, or 0 when row `i - 1` already does.
@@ -75,7 +69,6 @@ pub struct EditPage {
     pub general: Vec<LintFinding>,
     pub errors: usize,
     pub warnings: usize,
-    pub print: bool,
     /// Where the table form posts.
     pub action: String,
     /// Set when a trainee works on an exercise: no exports, and the model-answer feedback.
@@ -104,7 +97,7 @@ impl EditPage {
         }
     }
 
-    /// The project information as the page edits (and prints) it.
+    /// The project information as the page edits it.
     pub fn project_fields(&self) -> Vec<ProjectField> {
         let p = &self.d.project;
         let year = p.year.map(|y| y.to_string()).unwrap_or_default();
@@ -114,7 +107,6 @@ impl EditPage {
                 name,
                 label,
                 value: self.shown(name, saved),
-                saved: saved.to_string(),
                 kind,
                 note: self.note(name).cloned(),
             }
@@ -126,14 +118,13 @@ impl EditPage {
             field("department", "主管部门", &p.department, "text"),
             field("implementer", "实施单位", &p.implementer, "text"),
             field("period", "项目期限", &p.period, "text"),
+            field("attribute", "项目属性", &p.attribute, "attribute"),
             field("budget_wan", "资金总额（万元）", budget, "money"),
             field("fiscal_wan", "其中：财政拨款（万元）", fiscal, "money"),
             field("other_wan", "其他资金（万元）", other, "money"),
             field("annual_goal", "年度总体目标", &p.annual_goal, "long"),
         ];
-        if p.term == crate::domain::Term::MidTerm || !p.midterm_goal.is_empty() || !self.print {
-            out.push(field("midterm_goal", "中期目标", &p.midterm_goal, "long"));
-        }
+        out.push(field("midterm_goal", "中期目标", &p.midterm_goal, "long"));
         out.push(field("description", "项目概述", &p.description, "long"));
         out
     }
@@ -186,7 +177,6 @@ pub fn draft_page(
     drafting: &Drafting,
     nav: Nav,
     d: Draft,
-    print: bool,
     action: String,
     training: Option<TraineeView>,
 ) -> EditPage {
@@ -203,8 +193,6 @@ pub fn draft_page(
             json: serde_json::to_string(r).unwrap_or_default(),
             heading: heading(&r.level1, &r.level2),
             reference: references.get(i).cloned().flatten(),
-            l1_span: span(&d.rows, i, |r| r.level1.clone()),
-            l2_span: span(&d.rows, i, |r| (r.level1.clone(), r.level2.clone())),
         })
         .collect();
     let headings = drafting
@@ -232,13 +220,80 @@ pub fn draft_page(
         errors,
         rows,
         d,
-        print,
         action,
         training,
         notes: Vec::new(),
         headings,
         amounts,
     }
+}
+
+/// One row of the printed indicator table.
+pub struct PrintRow {
+    pub row: DraftRow,
+    /// Rows its 一级 / 二级 cell spans (0: merged into the one above), as the printed form
+    /// merges them.
+    pub l1_span: usize,
+    pub l2_span: usize,
+}
+
+/// The 申报表 as it is printed and handed in: the layout of the xlsx (`ingest::xlsx`), on an A4
+/// landscape page, with no review output, links or controls.
+#[derive(Template)]
+#[template(path = "drafts/print.html")]
+pub struct PrintPage {
+    pub d: Draft,
+    pub type_name: String,
+    pub rows: Vec<PrintRow>,
+    /// 年度资金总额, 其中：财政拨款, 其他资金 as a finance form writes them (1,200.00).
+    pub amounts: [String; 3],
+    /// 中期目标 beside 年度目标: multi-year projects, or a draft that wrote one.
+    pub midterm: bool,
+}
+
+impl PrintPage {
+    pub fn new(drafting: &Drafting, d: Draft) -> PrintPage {
+        let rows = (0..d.rows.len())
+            .map(|i| PrintRow {
+                row: d.rows[i].clone(),
+                l1_span: span(&d.rows, i, |r| r.level1.clone()),
+                l2_span: span(&d.rows, i, |r| (r.level1.clone(), r.level2.clone())),
+            })
+            .collect();
+        let p = &d.project;
+        let amounts =
+            [p.budget_wan, p.fiscal_wan, p.other_wan].map(|v| v.map(money).unwrap_or_default());
+        PrintPage {
+            type_name: drafting.type_name(&d),
+            midterm: p.term == crate::domain::Term::MidTerm || !p.midterm_goal.trim().is_empty(),
+            rows,
+            amounts,
+            d,
+        }
+    }
+
+    /// The title of the indicator table.
+    pub fn table_title(&self) -> &'static str {
+        match self.d.project.term {
+            crate::domain::Term::MidTerm => "中期绩效指标",
+            crate::domain::Term::Annual => "年度绩效指标",
+        }
+    }
+}
+
+/// An amount of 万元 as finance forms write it: thousands separated, two decimals.
+fn money(v: f64) -> String {
+    let s = format!("{:.2}", v.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    format!("{sign}{grouped}.{frac}")
 }
 
 /// What the draft page says about expiry, e.g. 草稿 180 天未修改将被删除（最后修改 …）.
@@ -261,4 +316,17 @@ fn expiry_note(expiry: std::time::Duration, d: &Draft) -> String {
             .map(|t| format!("，不再修改则于 {} 后删除", at(&t)))
             .unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn amounts_are_written_as_finance_forms_write_them() {
+        assert_eq!(money(500.0), "500.00");
+        assert_eq!(money(1200.5), "1,200.50");
+        assert_eq!(money(1234567.891), "1,234,567.89");
+        assert_eq!(money(-12.0), "-12.00");
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::AppState;
 use super::auth::{Nav, Viewer};
-use super::draft_page::{DraftBody, draft_page};
+use super::draft_page::{DraftBody, PrintPage, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
 use super::response::attachment;
@@ -130,11 +130,21 @@ pub async fn put_api(
     Ok(Json(json!({ "draft": d, "findings": f })))
 }
 
+/// The draft in the layout `?layout=101` asks for (财预〔2021〕101号: 成本指标 as its own level
+/// 1), else as the unit wrote it.
+fn laid_out(app: &AppState, d: Draft, p: &super::params::Params) -> Draft {
+    match p.text("layout").as_deref() {
+        Some("101") => app.drafting.in_central2021(d),
+        _ => d,
+    }
+}
+
 pub async fn export_xlsx(
     State(app): State<AppState>,
     Path(id): Path<String>,
+    p: super::params::Params,
 ) -> Result<Response, PageError> {
-    let d = app.drafting.load(&id)?;
+    let d = laid_out(&app, app.drafting.load(&id)?, &p);
     let bytes = xlsx::write_draft(&d, &app.drafting.type_name(&d))?;
     Ok(attachment(
         bytes,
@@ -339,13 +349,6 @@ pub async fn create_page(
     Ok(Redirect::to(&format!("/drafts/{}", draft.id)).into_response())
 }
 
-fn edit_page(app: &AppState, nav: Nav, d: Draft, print: bool) -> Result<Html<String>, PageError> {
-    let action = format!("/drafts/{}", d.id);
-    Ok(Html(
-        draft_page(&app.drafting, nav, d, print, action, None).render()?,
-    ))
-}
-
 /// A unit tells the curators that the library has no type for its project: the project name
 /// joins the searches that found nothing in the curator inbox.
 pub async fn report_gap(
@@ -362,15 +365,20 @@ pub async fn edit(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    edit_page(&app, viewer.nav(), app.drafting.load(&id)?, false)
+    let d = app.drafting.load(&id)?;
+    let action = format!("/drafts/{}", d.id);
+    let page = draft_page(&app.drafting, viewer.nav(), d, action, None);
+    Ok(Html(page.render()?))
 }
 
+/// The 申报表 to print: the form alone, without review output, links or controls.
 pub async fn print(
     State(app): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<String>,
+    p: super::params::Params,
 ) -> Result<Html<String>, PageError> {
-    edit_page(&app, viewer.nav(), app.drafting.load(&id)?, true)
+    let d = laid_out(&app, app.drafting.load(&id)?, &p);
+    Ok(Html(PrintPage::new(&app.drafting, d).render()?))
 }
 
 /// The edit form: project fields, `rows[i].field` pairs, `remove` (row indices), `add` (an
@@ -390,7 +398,7 @@ pub async fn save_page(
         return Ok(Redirect::to(&format!("/drafts/{}#table", d.id)).into_response());
     }
     let action = format!("/drafts/{}", d.id);
-    let mut page = draft_page(&app.drafting, viewer.nav(), d, false, action, None);
+    let mut page = draft_page(&app.drafting, viewer.nav(), d, action, None);
     page.notes = notes;
     Ok(Html(page.render()?).into_response())
 }

@@ -440,7 +440,6 @@ pub async fn attempt_page(
         &app.drafting,
         viewer.nav(),
         a.draft,
-        false,
         action,
         Some(view),
     ))

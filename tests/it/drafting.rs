@@ -188,7 +188,8 @@ async fn the_xlsx_export_reads_back_with_merges_and_reimports_to_the_same_draft(
         range.get_value((0, 0)).unwrap().to_string(),
         "项目支出绩效目标申报表"
     );
-    assert_eq!(range.get_value((2, 1)).unwrap().to_string(), "黑臭水体治理");
+    assert_eq!(range.get_value((3, 0)).unwrap().to_string(), "项目名称");
+    assert_eq!(range.get_value((3, 1)).unwrap().to_string(), "黑臭水体治理");
     let header = (0..30u32)
         .find(|r| {
             range
@@ -275,7 +276,7 @@ fn libreoffice_csv(bytes: &[u8], name: &str) -> Option<String> {
         .args([
             "--headless",
             "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true",
             "--outdir",
         ])
         .arg(dir.path())
@@ -307,6 +308,7 @@ pub(crate) fn project_info(draft: &Value) -> Value {
     p["department"] = json!("区人民政府");
     p["implementer"] = json!("区老旧小区改造办公室");
     p["period"] = json!("2026年1月—2026年12月");
+    p["attribute"] = json!("新增项目");
     p["fiscal_wan"] = json!(450.0);
     p["other_wan"] = json!(50.0);
     p["annual_goal"] = json!("完成 12 个老旧小区改造，惠及居民 3200 户，加装电梯 8 部");
@@ -380,8 +382,64 @@ async fn counts_in_the_description_become_targets_and_untouched_references_are_c
     );
 }
 
+/// The columns of the form's indicator table.
+pub(crate) const FORM_COLUMNS: [&str; 8] = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "指标方向",
+    "指标值",
+    "计量单位",
+    "指标解释",
+    "备注",
+];
+
+/// What a page or an export answers, as bytes.
+async fn download(path: &str) -> Vec<u8> {
+    shared_app().get(path).await.bytes().await.unwrap().to_vec()
+}
+
+/// The cells of the form's sheet as calamine reads them, and its merged ranges.
+type Cells = Vec<(u32, u32, calamine::Data)>;
+
+fn form_cells(bytes: &[u8]) -> (Cells, Vec<calamine::Dimensions>, Vec<calamine::Sheet>) {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range("绩效目标申报表").unwrap();
+    let cells = range
+        .cells()
+        .map(|(r, c, v)| (r as u32, c as u32, v.clone()))
+        .collect();
+    let merges = book.merge_cells_by_sheet_name("绩效目标申报表").unwrap();
+    let sheets = book.sheets_metadata().to_vec();
+    (cells, merges, sheets)
+}
+
+/// Where a text stands in the form.
+fn at(cells: &Cells, text: &str) -> (u32, u32) {
+    cells
+        .iter()
+        .find(|(_, _, v)| matches!(v, calamine::Data::String(s) if s == text))
+        .map(|(r, c, _)| (*r, *c))
+        .unwrap_or_else(|| panic!("“{text}” is not in the form"))
+}
+
+/// The first filled cell right of a label on its line.
+fn right_of(cells: &Cells, label: &str) -> calamine::Data {
+    let (r, c) = at(cells, label);
+    cells
+        .iter()
+        .find(|(rr, cc, v)| *rr == r && *cc > c && !matches!(v, calamine::Data::Empty))
+        .map(|(_, _, v)| v.clone())
+        .unwrap_or(calamine::Data::Empty)
+}
+
 /// Issue 25: the 申报表 lacked the project information, wrote numbers as text and showed the
-/// type code; read here by calamine and, where installed, by LibreOffice as a second reader.
+/// type code. The form now follows the 项目支出绩效目标申报表: title and year, 填报单位, the
+/// project block, 资金情况 over three lines, the goals, the indicator table with 备注, lines to
+/// sign. Read here by calamine and by LibreOffice (a second reader, which also tells number
+/// cells from text cells).
 #[tokio::test]
 async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_codes() {
     let (_, body) = post(
@@ -392,78 +450,133 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     .await;
     let id = body["id"].as_str().unwrap();
     assert_eq!(body["draft"]["project"]["project_type"], "old_community");
-    let r = shared_app()
-        .client
-        .put(shared_app().url(&format!("/api/v1/drafts/{id}")))
-        .json(&project_info(&body["draft"]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let mut d = project_info(&body["draft"]);
+    let mut own = d["rows"][0].clone();
+    own["name"] = json!("社区议事协商会议次数");
+    own["indicator"] = Value::Null;
+    own["revision"] = Value::Null;
+    own["target"] = json!("6");
+    own["unit"] = json!("次");
+    d["rows"].as_array_mut().unwrap().insert(1, own);
+    crate::drafting_browser::put_draft(id, &d).await;
     let (_, got) = shared_app().json(&format!("/api/v1/drafts/{id}")).await;
     assert_eq!(
-        got["draft"]["project"]["department"], "区人民政府",
+        (
+            &got["draft"]["project"]["department"],
+            &got["draft"]["project"]["attribute"]
+        ),
+        (&json!("区人民政府"), &json!("新增项目")),
         "the API keeps it"
     );
-    let bytes = shared_app()
-        .get(&format!("/drafts/{id}/export.xlsx"))
-        .await
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec();
+    let bytes = download(&format!("/drafts/{id}/export.xlsx")).await;
 
-    use calamine::{Data, Reader};
-    let mut book: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
-    let range = book.worksheet_range("绩效目标申报表").unwrap();
-    let cells: Vec<(u32, u32, Data)> = range
-        .cells()
-        .map(|(r, c, v)| (r as u32, c as u32, v.clone()))
-        .collect();
+    use calamine::{Data, SheetVisible};
+    let (cells, merges, sheets) = form_cells(&bytes);
     let text = |v: &Data| v.to_string();
-    let right_of = |label: &str| {
-        let (r, c, _) = cells.iter().find(|(_, _, v)| text(v) == label).unwrap();
+    assert_eq!(at(&cells, "项目支出绩效目标申报表"), (0, 0));
+    assert_eq!(at(&cells, "（2026年度）"), (1, 0));
+    assert_eq!(
+        text(&right_of(&cells, "填报单位（盖章）")),
+        "区住房和城乡建设局"
+    );
+    assert_eq!(text(&right_of(&cells, "项目名称")), "老旧小区改造");
+    assert_eq!(text(&right_of(&cells, "主管部门")), "区人民政府");
+    assert_eq!(text(&right_of(&cells, "实施单位")), "区老旧小区改造办公室");
+    assert_eq!(text(&right_of(&cells, "项目属性")), "新增项目");
+    assert_eq!(text(&right_of(&cells, "项目期限")), "2026年1月—2026年12月");
+    assert_eq!(text(&right_of(&cells, "项目类型")), "老旧小区改造");
+    assert_eq!(right_of(&cells, "预算年度"), Data::Float(2026.0));
+    // 资金情况 spans its three lines, each amount a number cell.
+    let money = at(&cells, "资金情况\n（万元）");
+    assert!(
+        merges
+            .iter()
+            .any(|m| m.start == money && m.end == (money.0 + 2, money.1)),
+        "资金情况 spans three lines: {merges:?}"
+    );
+    for (label, amount, line) in [
+        ("年度资金总额", 500.0, 0),
+        ("其中：财政拨款", 450.0, 1),
+        ("其他资金", 50.0, 2),
+    ] {
+        assert_eq!(at(&cells, label).0, money.0 + line, "{label}");
+        assert_eq!(
+            right_of(&cells, label),
+            Data::Float(amount),
+            "{label}: a number cell"
+        );
+    }
+    assert!(text(&right_of(&cells, "年度总体目标")).contains("加装电梯 8 部"));
+    assert!(
+        !cells.iter().any(|(_, _, v)| text(v) == "中期目标"),
+        "an annual project has no 中期目标"
+    );
+    // The indicator table: its title, the columns of the form, targets as numbers.
+    let header = at(&cells, "三级指标").0;
+    assert_eq!(at(&cells, "年度绩效指标").0, header - 1);
+    let heads: Vec<String> = (0..8)
+        .map(|c| {
+            cells
+                .iter()
+                .find(|(r, cc, _)| *r == header && *cc == c)
+                .map(|(_, _, v)| text(v))
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(heads, FORM_COLUMNS);
+    let column = |c: u32| -> Vec<&Data> {
         cells
             .iter()
-            .find(|(rr, cc, v)| rr == r && cc > c && !matches!(v, Data::Empty))
-            .map(|(_, _, v)| v.clone())
-            .unwrap_or(Data::Empty)
+            .filter(|(r, cc, _)| *r > header && *cc == c)
+            .map(|(_, _, v)| v)
+            .collect()
     };
-    assert_eq!(text(&right_of("预算单位")), "区住房和城乡建设局");
-    assert_eq!(text(&right_of("主管部门")), "区人民政府");
-    assert_eq!(text(&right_of("实施单位")), "区老旧小区改造办公室");
-    assert_eq!(text(&right_of("项目期限")), "2026年1月—2026年12月");
-    assert_eq!(text(&right_of("项目类型")), "老旧小区改造");
-    assert!(text(&right_of("年度总体目标")).contains("加装电梯 8 部"));
-    assert_eq!(
-        right_of("资金总额（万元）"),
-        Data::Float(500.0),
-        "a number cell"
-    );
-    assert_eq!(right_of("其中：财政拨款（万元）"), Data::Float(450.0));
-    assert_eq!(right_of("其他资金（万元）"), Data::Float(50.0));
-    let header = cells
-        .iter()
-        .find(|(_, _, v)| text(v) == "指标值")
-        .map(|(r, c, _)| (*r, *c))
-        .unwrap();
-    let values: Vec<&Data> = cells
-        .iter()
-        .filter(|(r, c, _)| *r > header.0 && *c == header.1)
-        .map(|(_, _, v)| v)
-        .collect();
     assert!(
-        values.iter().any(|v| **v == Data::Float(8.0)),
-        "targets are numbers: {values:?}"
+        column(4).contains(&&Data::Float(8.0)),
+        "targets are numbers: {:?}",
+        column(4)
+    );
+    assert!(column(4).contains(&&Data::Float(6.0)), "{:?}", column(4));
+    assert!(
+        column(4)
+            .iter()
+            .all(|v| !matches!(v, Data::String(s) if s.parse::<f64>().is_ok())),
+        "a number written as text: {:?}",
+        column(4)
+    );
+    let own_row = at(&cells, "社区议事协商会议次数").0;
+    assert_eq!(text(&right_of(&cells, "社区议事协商会议次数")), "≥");
+    assert!(
+        cells
+            .iter()
+            .any(|(r, c, v)| *r == own_row && *c == 7 && text(v) == "自拟指标")
+    );
+    assert!(
+        merges
+            .iter()
+            .any(|m| m.start.1 == 0 && m.start.0 > header && m.end.0 > m.start.0),
+        "一级指标 merged over its rows: {merges:?}"
+    );
+    assert!(
+        cells
+            .iter()
+            .any(|(r, _, v)| *r > own_row && text(v).starts_with("填报人"))
     );
     for (_, _, v) in &cells {
         let t = text(v);
         assert!(
-            !t.contains("old_community") && !t.contains("LX-0"),
-            "an internal code in the form: {t}"
+            !t.contains("old_community") && !t.contains("LX-") && !t.contains("指标库"),
+            "an internal code or source in the form: {t}"
         );
     }
+    // The library references are kept, on a hidden sheet.
+    assert!(
+        sheets
+            .iter()
+            .any(|s| s.name == "指标库引用" && s.visible == SheetVisible::Hidden),
+        "{sheets:?}"
+    );
+
     // Imported again, the same draft with its project information.
     let (status, imported) = shared_app()
         .post_bytes("/api/v1/drafts/import", bytes.clone())
@@ -472,10 +585,17 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
     let p = &imported["draft"]["project"];
     assert_eq!(p["project_type"], "old_community");
     assert_eq!(p["department"], "区人民政府");
+    assert_eq!(p["unit_name"], "区住房和城乡建设局");
+    assert_eq!(p["attribute"], "新增项目");
     assert_eq!(
-        (p["fiscal_wan"].as_f64(), p["year"].as_i64()),
-        (Some(450.0), Some(2026))
+        (
+            p["fiscal_wan"].as_f64(),
+            p["other_wan"].as_f64(),
+            p["year"].as_i64()
+        ),
+        (Some(450.0), Some(50.0), Some(2026))
     );
+    assert_eq!(p["annual_goal"], got["draft"]["project"]["annual_goal"]);
     assert_eq!(imported["draft"]["rows"], got["draft"]["rows"]);
 
     // The CSV export carries the same, and imports back too.
@@ -495,21 +615,158 @@ async fn the_xlsx_form_has_the_project_information_numbers_as_numbers_and_no_cod
         from_csv["draft"]["project"]["annual_goal"],
         p["annual_goal"]
     );
+    assert_eq!(from_csv["draft"]["project"]["attribute"], "新增项目");
 
-    // A second reader: LibreOffice converts the form to CSV.
+    // A second reader: LibreOffice converts the form to CSV, quoting text cells only, so a
+    // number cell shows bare and a number written as text shows quoted.
     let Some(lo) = libreoffice_csv(&bytes, "draft-form") else {
         return;
     };
+    let line = |has: &str| {
+        lo.lines()
+            .find(|l| l.contains(has))
+            .unwrap_or_else(|| panic!("no line with {has} in {lo}"))
+            .to_string()
+    };
+    assert!(line("主管部门").contains("\"区人民政府\""), "{lo}");
+    assert!(line("年度总体目标").contains("加装电梯 8 部"), "{lo}");
     assert!(
-        lo.contains("区人民政府") && lo.contains("加装电梯 8 部"),
-        "{lo}"
+        line("年度资金总额").contains(",500.00,") || line("年度资金总额").ends_with(",500.00"),
+        "the budget a number: {lo}"
     );
+    assert!(line("其中：财政拨款").contains("450.00"), "{lo}");
+    let own = line("社区议事协商会议次数");
     assert!(
-        lo.contains("年度总体目标") && !lo.contains("old_community"),
-        "{lo}"
+        own.contains(",6,") && !own.contains("\"6\""),
+        "the target a number: {own}"
     );
-    // LibreOffice shows the budget cell as a number with its format, not as text.
-    assert!(lo.contains("500.00"), "{lo}");
+    assert!(own.contains("\"自拟指标\""), "{own}");
+    assert!(!lo.contains("old_community") && !lo.contains("LX-"), "{lo}");
+}
+
+/// A multi-year project: 中期目标 and 年度目标 side by side, and a 中期绩效指标 table; both goals
+/// and the term come back on import.
+#[tokio::test]
+async fn a_multi_year_project_has_its_midterm_and_annual_goals_side_by_side() {
+    let (_, body) = post(
+        "/api/v1/drafts",
+        json!({ "project_name": "黑臭水体治理", "budget_wan": 800, "term": "midterm" }),
+    )
+    .await;
+    let id = body["id"].as_str().unwrap();
+    let mut d = body["draft"].clone();
+    d["project"]["midterm_goal"] = json!("三年内消除建成区黑臭水体");
+    d["project"]["annual_goal"] = json!("本年度整治 3 条河道");
+    crate::drafting_browser::put_draft(id, &d).await;
+    let bytes = download(&format!("/drafts/{id}/export.xlsx")).await;
+    let (cells, merges, _) = form_cells(&bytes);
+    let (mid, annual) = (at(&cells, "中期目标"), at(&cells, "年度目标"));
+    assert_eq!(mid.0, annual.0, "side by side");
+    assert_eq!(at(&cells, "三年内消除建成区黑臭水体"), (mid.0 + 1, mid.1));
+    assert_eq!(at(&cells, "本年度整治 3 条河道"), (annual.0 + 1, annual.1));
+    let goals = at(&cells, "总体目标");
+    assert!(
+        merges
+            .iter()
+            .any(|m| m.start == goals && m.end == (goals.0 + 1, 0)),
+        "{merges:?}"
+    );
+    assert_eq!(at(&cells, "中期绩效指标").0 + 1, at(&cells, "三级指标").0);
+
+    let (status, imported) = shared_app()
+        .post_bytes("/api/v1/drafts/import", bytes)
+        .await;
+    assert_eq!(status, 201, "{imported}");
+    let p = &imported["draft"]["project"];
+    assert_eq!(
+        (&p["term"], &p["midterm_goal"], &p["annual_goal"]),
+        (
+            &json!("中期"),
+            &json!("三年内消除建成区黑臭水体"),
+            &json!("本年度整治 3 条河道")
+        ),
+    );
+}
+
+/// The 101号 layout as an option: 成本指标 becomes its own level 1 between 产出 and 效益, in the
+/// xlsx and in the print view; the default keeps cost under 产出指标.
+#[tokio::test]
+async fn the_101_layout_puts_cost_as_its_own_level_one() {
+    let (_, body) = post(
+        "/api/v1/drafts",
+        json!({ "project_name": "老旧小区改造", "budget_wan": 500 }),
+    )
+    .await;
+    let id = body["id"].as_str().unwrap();
+    let cost = body["draft"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["level2"] == "成本指标")
+        .expect("a cost row")["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The 一级 / 二级 cells over a row (merged cells hold their text in their first row).
+    let headings = |bytes: &[u8], name: &str| {
+        let (cells, _, _) = form_cells(bytes);
+        let row = at(&cells, name).0;
+        let above = |c: u32| {
+            (0..=row)
+                .rev()
+                .find_map(|r| {
+                    cells
+                        .iter()
+                        .find(|(rr, cc, v)| *rr == r && *cc == c && !v.to_string().is_empty())
+                        .map(|(_, _, v)| v.to_string())
+                })
+                .unwrap()
+        };
+        (above(0), above(1))
+    };
+    let get = |path: String| async move {
+        shared_app()
+            .get(&path)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    };
+    let local = get(format!("/drafts/{id}/export.xlsx")).await;
+    assert_eq!(
+        headings(&local, &cost),
+        ("产出指标".to_string(), "成本指标".to_string())
+    );
+    let central = get(format!("/drafts/{id}/export.xlsx?layout=101")).await;
+    let (l1, l2) = headings(&central, &cost);
+    assert_eq!(l1, "成本指标");
+    assert!(l2.ends_with("成本指标") && l2 != "成本指标", "{l2}");
+    let (cells, _, _) = form_cells(&central);
+    let first_of = |l1: &str| at(&cells, l1).0;
+    assert!(
+        first_of("产出指标") < first_of("成本指标") && first_of("成本指标") < first_of("效益指标"),
+        "产出, 成本, 效益 in this order"
+    );
+    // The print view's 一级指标 cells.
+    let level1 = |html: String| -> Vec<String> {
+        html.split("class=\"l1\"")
+            .skip(1)
+            .filter_map(|s| {
+                s.split_once('>')?
+                    .1
+                    .split_once('<')
+                    .map(|(t, _)| t.to_string())
+            })
+            .collect()
+    };
+    let print = String::from_utf8(get(format!("/drafts/{id}/print?layout=101")).await).unwrap();
+    assert_eq!(
+        level1(print),
+        ["产出指标", "成本指标", "效益指标", "满意度指标"]
+    );
+    let print = String::from_utf8(get(format!("/drafts/{id}/print")).await).unwrap();
+    assert_eq!(level1(print), ["产出指标", "效益指标", "满意度指标"]);
 }
 
 /// Issue 25: without JavaScript (a plain form post), an unknown name in 添加指标 and a bad budget

@@ -27,7 +27,7 @@ async fn new_draft(body: Value) -> (String, Value) {
 }
 
 /// Saves a draft's whole body through the API.
-async fn put_draft(id: &str, d: &Value) {
+pub(crate) async fn put_draft(id: &str, d: &Value) {
     let app = shared_app();
     let r = app
         .client
@@ -197,6 +197,8 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
     clear_and_type("annual_goal", "完成 15 个老旧小区改造").await;
     clear_and_type("fiscal_wan", "450万元").await;
     clear_and_type("budget_wan", "1e20").await;
+    b.eval("document.querySelector(\"[name='attribute']\").value = '延续项目'; return 1")
+        .await;
     clear_and_type("add", "社区议事协商会议次数").await;
     b.press("\u{E00C}").await; // Escape: no suggestion picked
     b.click(&b.find("#save").await).await;
@@ -247,7 +249,10 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
         (p["budget_wan"].as_f64(), p["fiscal_wan"].as_f64()),
         (Some(500.0), Some(450.0))
     );
-    assert_eq!(p["department"], "区人民政府");
+    assert_eq!(
+        (&p["department"], &p["attribute"]),
+        (&json!("区人民政府"), &json!("延续项目"))
+    );
     let bytes = app
         .get(&format!("/drafts/{id}/export.xlsx"))
         .await
@@ -264,7 +269,8 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
         "区人民政府",
         "完成 15 个老旧小区改造",
         "社区议事协商会议次数",
-        "自拟",
+        "自拟指标",
+        "延续项目",
     ] {
         assert!(
             all.iter().any(|c| c == wanted),
@@ -272,14 +278,21 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
         );
     }
 
-    // The print view: no review output, no links, 一级指标 on one line.
+    // The print view: the form alone (no review output, links or controls), laid out as the
+    // 申报表, with 一级指标 on one line and every direction and unit whole.
     b.goto(&app.url(&format!("/drafts/{id}/print"))).await;
     let v = b
         .eval(
             r#"const a = document.querySelector('article.draft-page');
             const lines = [...document.querySelectorAll('.targets td.l1')].map((td) => { const r = document.createRange(); r.selectNodeContents(td); return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size; });
-            return { links: a.querySelectorAll('a').length, lint: !!document.getElementById('lint'), text: a.textContent,
-              inputs: a.querySelectorAll('input:not([type=hidden]), select, textarea').length, lines: Math.max(...lines) };"#,
+            const clipped = [...document.querySelectorAll('.targets td.dir, .targets td.unit, .targets td.value, .targets td.l1')].filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.textContent);
+            const head = [...document.querySelectorAll('table.head th')].map((th) => th.textContent.trim());
+            const right = (label) => { const th = [...document.querySelectorAll('table.head th')].find((t) => t.textContent.trim() === label); return th && th.nextElementSibling ? th.nextElementSibling.textContent.trim() : null; };
+            return { links: document.querySelectorAll('a').length, lint: !!document.querySelector('#lint, .lint, .row-findings, .save-notes'), text: a.textContent,
+              inputs: document.querySelectorAll('input, select, textarea, button, form').length, lines: Math.max(...lines), clipped, head,
+              department: right('主管部门'), attribute: right('项目属性'), budget: right('年度资金总额'), fiscal: right('其中：财政拨款'),
+              goal: right('年度总体目标'), own: [...document.querySelectorAll('.targets tr')].filter((tr) => tr.textContent.includes('社区议事协商会议次数')).map((tr) => tr.querySelector('td.note').textContent)[0],
+              columns: [...document.querySelectorAll('.targets thead th')].map((th) => th.textContent) };"#,
         )
         .await;
     std::fs::write(
@@ -294,16 +307,106 @@ async fn an_unknown_name_keeps_the_other_edits_and_the_project_information_is_ex
     );
     assert_eq!(v["inputs"], 0, "{v}");
     assert_eq!(v["lines"], 1, "一级指标 wraps: {v}");
+    assert_eq!(v["clipped"], json!([]), "{v}");
+    for label in [
+        "项目名称",
+        "主管部门",
+        "实施单位",
+        "项目属性",
+        "项目期限",
+        "年度资金总额",
+        "其中：财政拨款",
+        "其他资金",
+        "年度总体目标",
+    ] {
+        assert!(
+            v["head"].as_array().unwrap().iter().any(|h| h == label),
+            "{label} not in the form: {v}"
+        );
+    }
+    assert_eq!(
+        (
+            &v["department"],
+            &v["attribute"],
+            &v["budget"],
+            &v["fiscal"]
+        ),
+        (
+            &json!("区人民政府"),
+            &json!("延续项目"),
+            &json!("500.00"),
+            &json!("450.00")
+        ),
+        "{v}"
+    );
+    assert_eq!(v["goal"], "完成 15 个老旧小区改造", "{v}");
+    assert_eq!(v["own"], "自拟指标", "{v}");
+    assert_eq!(v["columns"], json!(crate::drafting::FORM_COLUMNS));
     let text = v["text"].as_str().unwrap();
     assert!(
-        text.contains("区人民政府") && text.contains("完成 15 个老旧小区改造"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("审核检查") && !text.contains("草稿链接"),
+        !text.contains("审核检查")
+            && !text.contains("草稿")
+            && !text.contains(&id)
+            && !text.contains("old_community"),
         "{text}"
     );
     b.close().await;
+}
+
+/// The print view of a 20-row table prints on A4 landscape pages (as Chromium prints it to PDF),
+/// one page wide.
+#[tokio::test]
+async fn the_print_view_prints_on_a4_landscape() {
+    let Some(chromium) = webdriver_tools("the_print_view_prints_on_a4_landscape") else {
+        return;
+    };
+    let app = shared_app();
+    let (id, draft) = new_draft(json!({ "project_name": "老旧小区改造", "budget_wan": 500,
+        "description": "改造 12 个小区、3200户，加装电梯8部" }))
+    .await;
+    let mut d = crate::drafting::project_info(&draft);
+    let mut rows = d["rows"].as_array().unwrap().clone();
+    while rows.len() < 20 {
+        rows.push(json!({ "level1": "产出指标", "level2": "数量指标",
+            "name": format!("改造小区内破损道路及公共活动场地硬化铺装面积 {}", rows.len()),
+            "direction": "≥", "target": "1200", "unit": "平方米",
+            "explanation": "反映年度内完成硬化铺装并通过验收的道路和公共活动场地面积。" }));
+    }
+    d["rows"] = json!(rows);
+    put_draft(&id, &d).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("form.pdf");
+    let status = crate::browser::headless(&chromium, &dir)
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(app.url(&format!("/drafts/{id}/print")))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bytes = std::fs::read(&pdf).unwrap();
+    std::fs::copy(&pdf, screenshot_dir().join("draft-print.pdf")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let boxes: Vec<(f64, f64)> = text
+        .match_indices("/MediaBox")
+        .map(|(at, _)| {
+            let rest = &text[at..];
+            let inside = &rest[rest.find('[').unwrap() + 1..rest.find(']').unwrap()];
+            let n: Vec<f64> = inside
+                .split_whitespace()
+                .map(|x| x.parse().unwrap())
+                .collect();
+            (n[2] - n[0], n[3] - n[1])
+        })
+        .collect();
+    assert!(!boxes.is_empty());
+    for (w, h) in &boxes {
+        // A4 landscape: 297 × 210 mm = 841.9 × 595.3 pt.
+        assert!(
+            (w - 841.9).abs() < 2.0 && (h - 595.3).abs() < 2.0,
+            "{boxes:?}"
+        );
+    }
+    assert!(boxes.len() <= 3, "20 rows on {} pages", boxes.len());
 }
 
 /// Issue 25: the project information pushed the table below the first screen at 1366×768 (the
