@@ -246,7 +246,7 @@ async fn the_evaluations_list_is_paged_and_links_to_project_pages() {
 }
 
 /// The template's header with one row: `cells` by column name, the rest empty.
-fn template_row(cells: &[(&str, &str)]) -> Vec<u8> {
+pub fn template_row(cells: &[(&str, &str)]) -> Vec<u8> {
     let header: Vec<&str> = zhibiao::curation::import::COLUMNS
         .iter()
         .map(|(c, _)| *c)
