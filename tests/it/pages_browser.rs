@@ -214,6 +214,12 @@ async fn signed_in_at_1366_the_header_is_one_line_and_curation_pages_name_types_
     for (login, display, role) in [
         ("editor", "张编辑", zhibiao::domain::Role::Editor),
         ("reviewer", "李审核", zhibiao::domain::Role::Reviewer),
+        // A long 姓名 in the header, as an admin may write one.
+        (
+            "admin",
+            "欧阳晓明（市财政局预算绩效管理科）",
+            zhibiao::domain::Role::Admin,
+        ),
     ] {
         zhibiao::accounts::save_user(
             &app.app.store,
