@@ -548,13 +548,7 @@ async fn a_curator_confirms_or_corrects_uncertain_matches_and_unmatched_rows_bec
     // person approves it, it is a library indicator (评价沉淀) whose statistics are its evidence.
     let id = c["candidate"]["id"].as_str().unwrap();
     let rows = c["candidate"]["evidence"].as_array().unwrap().len() as u64;
-    let (status, p) = curator
-        .post(
-            &format!("/api/v1/evaluations/candidates/{id}/propose"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201, "{p}");
+    let p = propose(&curator, id).await;
     assert!(p["reason"].as_str().unwrap().contains("由评价结果沉淀"));
     let code = p["changes"][0]["after"]["code"]
         .as_str()
@@ -788,6 +782,18 @@ async fn same_name_candidates(app: &TestApp) -> Vec<(String, String, usize)> {
     named(&app.json("/api/v1/evaluations/candidates").await.1)
 }
 
+/// Candidate `id` proposed as a new indicator by `curator`: the proposal.
+async fn propose(curator: &Session, id: &str) -> Value {
+    let (status, p) = curator
+        .post(
+            &format!("/api/v1/evaluations/candidates/{id}/propose"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    p
+}
+
 /// The candidates named `SHARED`, as (id, level 1, rows).
 fn named(v: &Value) -> Vec<(String, String, usize)> {
     v["candidates"]
@@ -829,13 +835,7 @@ async fn candidates_sharing_a_name_are_proposed_and_adopted_each_with_its_own_ro
     let mut order = cands.clone();
     order.sort_by_key(|c| c.2);
     let (id, level1, rows) = &order[0];
-    let (status, p) = curator
-        .post(
-            &format!("/api/v1/evaluations/candidates/{id}/propose"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201, "{p}");
+    let p = propose(&curator, id).await;
     let code = p["changes"][0]["after"]["code"].as_str().unwrap();
     let (status, body) = reviewer
         .post(&format!("/api/v1/proposals/{}/approve", p["id"]), json!({}))
@@ -864,16 +864,10 @@ async fn a_candidate_folded_into_an_indicator_brings_its_own_rows_to_it() {
     let app = curation_app();
     let mut cands = same_name_candidates(&app).await;
     cands.sort_by_key(|c| c.2);
-    let (id, _, rows) = cands[0].clone();
+    let (id, _, rows) = &cands[0];
     let curator = Session::login(&app, "editor").await;
     let reviewer = Session::login(&app, "reviewer").await;
-    let (status, p) = curator
-        .post(
-            &format!("/api/v1/evaluations/candidates/{id}/propose"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201, "{p}");
+    let p = propose(&curator, id).await;
     let into = "DL-001";
     let rows_of = |v: &Value| v["stats"]["rows"].as_u64().unwrap_or(0);
     let before = rows_of(
@@ -902,7 +896,7 @@ async fn a_candidate_folded_into_an_indicator_brings_its_own_rows_to_it() {
     );
     assert_eq!(
         after,
-        before + rows as u64,
+        before + *rows as u64,
         "the candidate's rows follow it"
     );
     let left: Vec<String> = named(&app.json("/api/v1/evaluations/candidates").await.1)
@@ -910,5 +904,5 @@ async fn a_candidate_folded_into_an_indicator_brings_its_own_rows_to_it() {
         .map(|c| c.0)
         .collect();
     assert_eq!(left.len(), 2, "{left:?}");
-    assert!(!left.contains(&id), "{left:?}");
+    assert!(!left.contains(id), "{left:?}");
 }

@@ -382,22 +382,7 @@ async fn an_import_dry_run_in_the_browser_lists_all_six_problems_of_a_row() {
     let app = curation_app();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("六处问题.csv");
-    std::fs::write(
-        &file,
-        crate::site::template_row(&[
-            ("指标名称", "河道巡查公里数"),
-            ("一级指标", "产出指标"),
-            ("二级指标", "效果指标"),
-            ("指标值类型", "定量"),
-            ("指标方向", "大约"),
-            ("计量单位", "斤斤"),
-            ("参考值", "100"),
-            ("数据来源", "巡查台账"),
-            ("分值", "十"),
-            ("适用项目类型", "不存在的类型"),
-        ]),
-    )
-    .unwrap();
+    std::fs::write(&file, crate::site::six_problems()).unwrap();
     let b = Browser::start(&chromium).await;
     b.set_viewport(1366, 768).await;
     sign_in(&b, &app, "editor").await;
