@@ -57,11 +57,10 @@ impl Curation {
     /// curator adds: the candidate's own key (PJ-2025-D7D5C3F691) means nothing to a reader.
     /// A candidate already waiting in an open proposal is not proposed again.
     pub fn propose_candidate(&self, actor: &Actor, c: &Candidate) -> Result<Proposal> {
-        let marker = candidate_marker(&c.id);
         let open = self
             .store
             .proposals(Some(crate::domain::ProposalState::Open))?;
-        if let Some(p) = open.iter().find(|p| p.reason.ends_with(&marker)) {
+        if let Some(p) = open.iter().find(|p| source(p).as_ref() == Some(&c.id)) {
             return Err(super::CurationError::Conflict(format!(
                 "该候选已在待审核的提案 P{} 中",
                 p.id
@@ -70,7 +69,7 @@ impl Curation {
         let ind = candidate_to_indicator(c, &self.search.catalog());
         let mut input = IndicatorInput::from(&ind);
         input.code.clear();
-        self.propose_create(actor, input, &evidence(c))
+        self.propose_create_from(actor, input, &evidence(c), Some(&c.id))
     }
 }
 
@@ -107,5 +106,17 @@ fn evidence(c: &Candidate) -> String {
 
 /// How a proposal's reason ends when it came from candidate `id` (its evidence's address).
 fn candidate_marker(id: &str) -> String {
-    format!("/evaluations/candidates#c-{id}")
+    format!("{MARKER}{id}")
+}
+
+const MARKER: &str = "/evaluations/candidates#c-";
+
+/// The candidate a proposal was made from: its `candidate`, or for a proposal stored before it
+/// had one, the id its reason's evidence address names.
+pub(super) fn source(p: &Proposal) -> Option<String> {
+    p.candidate.clone().or_else(|| {
+        let (_, rest) = p.reason.rsplit_once(MARKER)?;
+        let id: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        (!id.is_empty()).then_some(id)
+    })
 }

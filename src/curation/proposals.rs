@@ -166,11 +166,22 @@ impl Curation {
         input: IndicatorInput,
         reason: &str,
     ) -> Result<Proposal> {
+        self.propose_create_from(actor, input, reason, None)
+    }
+
+    /// `propose_create`, from evaluation candidate `candidate` when given.
+    pub(super) fn propose_create_from(
+        &self,
+        actor: &Actor,
+        input: IndicatorInput,
+        reason: &str,
+        candidate: Option<&str>,
+    ) -> Result<Proposal> {
         let reason = require_reason(reason)?;
         let numbered = input.code.trim().is_empty();
         let mut tries = 0;
         loop {
-            match self.try_propose_create(actor, input.clone(), &reason) {
+            match self.try_propose_create(actor, input.clone(), &reason, candidate) {
                 Err(CurationError::Conflict(_)) if numbered && tries < 5 => tries += 1,
                 r => return r,
             }
@@ -182,6 +193,7 @@ impl Curation {
         actor: &Actor,
         mut input: IndicatorInput,
         reason: &str,
+        candidate: Option<&str>,
     ) -> Result<Proposal> {
         let mut book = CodeBook::load(self)?;
         if input.code.trim().is_empty() {
@@ -212,7 +224,13 @@ impl Curation {
             warnings,
         );
         let duplicates = dups.into_iter().map(|d| (d.code, d.name)).collect();
-        self.open(actor, Proposal { duplicates, ..p }, None)
+        let candidate = candidate.map(str::to_string);
+        let p = Proposal {
+            duplicates,
+            candidate,
+            ..p
+        };
+        self.open(actor, p, None)
     }
 
     /// Turns an open proposal for a new indicator into adding its name (and aliases) to an existing
@@ -250,7 +268,9 @@ impl Curation {
         };
         let audit = actor.audit("改为合并", &format!("P{id}"), comment);
         // One transaction opens the edit and withdraws the create: never both open, never neither.
-        self.edit_proposal(actor, into, input, &reason, Some((withdrawn, audit)))
+        // A candidate's rows follow its wording to the indicator it joins.
+        let replacing = Some((withdrawn, audit));
+        self.edit_proposal(actor, into, input, &reason, replacing, p.candidate)
     }
 
     /// Proposes a new state of a published indicator.
@@ -261,7 +281,7 @@ impl Curation {
         input: IndicatorInput,
         reason: &str,
     ) -> Result<Proposal> {
-        self.edit_proposal(actor, code, input, reason, None)
+        self.edit_proposal(actor, code, input, reason, None, None)
     }
 
     fn edit_proposal(
@@ -271,6 +291,7 @@ impl Curation {
         input: IndicatorInput,
         reason: &str,
         replacing: Replacing,
+        candidate: Option<String>,
     ) -> Result<Proposal> {
         let reason = require_reason(reason)?;
         let before = self.active(code)?;
@@ -305,7 +326,10 @@ impl Curation {
                 .join("、")
         );
         let changes = vec![self.change_to(after)?];
-        let p = new_proposal(actor, ProposalKind::Edit, title, reason, changes, warnings);
+        let p = Proposal {
+            candidate,
+            ..new_proposal(actor, ProposalKind::Edit, title, reason, changes, warnings)
+        };
         self.open(actor, p, replacing)
     }
 
@@ -492,6 +516,7 @@ pub(super) fn new_proposal(
         decided_at: None,
         comment: String::new(),
         published: vec![],
+        candidate: None,
     }
 }
 

@@ -3,9 +3,7 @@
 
 use super::{Actor, Approval, Curation, CurationError, Result};
 use crate::domain::revision::diff;
-use crate::domain::{
-    ChangeKind, FieldChange, Indicator, Proposal, ProposalState, Provenance, Role,
-};
+use crate::domain::{ChangeKind, FieldChange, Indicator, Proposal, ProposalState, Role};
 use crate::store::{ChangeMeta, Commit, Decision};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -108,19 +106,18 @@ impl Curation {
             },
             &meta,
         )?;
-        // A new indicator drafted from evaluation practice takes over the rows it was drafted from.
-        for ind in published
-            .committed
-            .revisions
-            .iter()
-            .map(|r| &r.indicator)
-            .filter(|i| i.provenance == Provenance::Evaluations)
-        {
-            let n = self
-                .evaluations
-                .adopt_candidate(ind.code.as_str(), &ind.name, &actor.user)?;
+        // An indicator proposed from an evaluation candidate (new, or an existing one the
+        // candidate's wording was folded into) takes over that candidate's rows.
+        for p in &proposals {
+            let (Some(id), Some(change)) = (super::candidates::source(p), p.changes.first()) else {
+                continue;
+            };
+            let code = change.after.code.as_str();
+            let n = self.evaluations.adopt_candidate(code, &id, &actor.user)?;
             if n > 0 {
-                tracing::info!(code = %ind.code, rows = n, "evaluation rows linked to the new indicator");
+                tracing::info!(code, rows = n, "evaluation rows linked to the indicator");
+            } else {
+                tracing::warn!(code, candidate = %id, "the candidate is gone: no rows linked");
             }
         }
         Ok(Approval {

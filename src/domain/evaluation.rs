@@ -283,7 +283,8 @@ pub struct Evidence {
 /// A new indicator seen in practice: unmatched rows whose names are near-identical, clustered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
-    /// Stable for the same cluster: derived from the normalised representative name, level 2 and unit.
+    /// Stable for the same cluster: derived from its level 1, the kind of its unit and its
+    /// normalised representative name; unique among the candidates.
     pub id: String,
     /// The most frequent wording (ties: the shortest, then the first in order).
     pub name: String,

@@ -100,6 +100,10 @@ pub struct Proposal {
     /// The revisions it published, as (code, revision) once approved.
     #[serde(default)]
     pub published: Vec<(String, u32)>,
+    /// The evaluation candidate (its id) it was made from: once approved, that candidate's rows
+    /// are linked to the indicator it publishes. By id, since two candidates may share a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<String>,
 }
 
 impl Proposal {

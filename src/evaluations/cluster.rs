@@ -308,8 +308,10 @@ pub fn candidates<'p>(
                     .map(|(e, _)| table.canonical(&e.unit).unwrap_or_else(|| e.unit.clone())),
             );
             let direction = most_common(members.iter().map(|(e, _)| e.direction.clone()));
+            // The kind of unit too: one wording counted in 个 and in 万元 is two candidates.
+            let kind = table.kind(&unit).unwrap_or_default();
             let mut h = Sha256::new();
-            h.update(format!("{level1}|{}", wording.key(&name).text));
+            h.update(format!("{level1}|{kind}|{}", wording.key(&name).text));
             let id: String = h
                 .finalize()
                 .iter()
@@ -328,8 +330,39 @@ pub fn candidates<'p>(
             }
         })
         .collect();
+    unique_ids(&mut out);
     out.sort_by(|a, b| b.projects().cmp(&a.projects()).then(a.name.cmp(&b.name)));
     out
+}
+
+/// Gives every candidate but the first of those sharing an id (a cluster whose wording reached
+/// two kinds of unit through a row of unknown unit) an id of its own, from its first row: the
+/// store keeps candidates by id, and a proposal names the one it came from by id.
+fn unique_ids(cands: &mut [Candidate]) {
+    let first = |c: &Candidate| {
+        c.evidence
+            .iter()
+            .map(|e| (&e.project_id, &e.source.file, &e.source.sheet, e.source.row))
+            .min()
+            .map(|s| format!("{s:?}"))
+    };
+    cands.sort_by_cached_key(|c| (c.id.clone(), first(c)));
+    for i in 1..cands.len() {
+        if cands[..i].iter().any(|c| c.id == cands[i].id) {
+            let mut h = Sha256::new();
+            h.update(format!(
+                "{}|{}",
+                cands[i].id,
+                first(&cands[i]).unwrap_or_default()
+            ));
+            cands[i].id = h
+                .finalize()
+                .iter()
+                .take(5)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+        }
+    }
 }
 
 /// A full indicator draft from a candidate: code `PJ-<last year>-<id>`, provenance 评价沉淀,
@@ -518,6 +551,29 @@ mod tests {
         assert_eq!(cs.len(), 2, "{cs:#?}");
         assert_eq!(cs[0].projects(), 3, "{cs:#?}");
         assert_eq!(cs[1].unit, "人");
+        // Two candidates, two ids: the store keeps them by id, proposals name them by id.
+        assert_ne!(cs[0].id, cs[1].id);
+    }
+
+    #[test]
+    fn candidates_that_would_share_an_id_get_their_own_whatever_the_order() {
+        let ps = vec![
+            project("甲", "meeting", &[("合作项目数", "3", "4")]),
+            project("乙", "meeting", &[("培训场次", "3", "4")]),
+        ];
+        let mut cs = candidates(&ps, &wording());
+        cs[1].id = cs[0].id.clone();
+        let mut reversed: Vec<Candidate> = cs.iter().rev().cloned().collect();
+        unique_ids(&mut cs);
+        unique_ids(&mut reversed);
+        assert_ne!(cs[0].id, cs[1].id);
+        let ids = |v: &[Candidate]| {
+            let mut v: Vec<(String, String)> =
+                v.iter().map(|c| (c.name.clone(), c.id.clone())).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids(&cs), ids(&reversed));
     }
 
     #[test]

@@ -225,21 +225,18 @@ impl Evaluations {
         Ok(p)
     }
 
-    /// Once the indicator drafted from a candidate is published as `code`, links every row of the
+    /// Once a proposal made from candidate `id` is published as `code`, links every row of the
     /// candidate's evidence to it (method: curator), so its statistics start with that evidence.
-    /// The candidate is the one that drafts that code or, since a proposal numbers it in its
-    /// type's series, that name. Returns how many rows were linked; 0 when none does. The other
+    /// By id only: two candidates may share a name (under 产出 and 效益, in 个 and 万元), and a
+    /// candidate clustered again since (its id changed) is left for a curator rather than guessed.
+    /// Returns how many rows were linked; 0 when no candidate has that id. The other
     /// candidates stay as they are: clusters are connected components, so removing one whole
     /// cluster's rows changes no other.
-    pub fn adopt_candidate(&self, code: &str, name: &str, by: &str) -> Result<usize, StoreError> {
+    pub fn adopt_candidate(&self, code: &str, id: &str, by: &str) -> Result<usize, StoreError> {
         let (store, catalog) = (&self.store, &*self.search.catalog());
         let held = self.writes.hold();
         derived::repair(&held, store, catalog)?;
-        let Some(c) = store.evaluation_candidates()?.into_iter().find(|c| {
-            let drafted = cluster::candidate_to_indicator(c, catalog);
-            drafted.code.as_str() == code
-                || crate::text::name_key(&drafted.name) == crate::text::name_key(name)
-        }) else {
+        let Some(c) = store.evaluation_candidate(id)? else {
             return Ok(0);
         };
         // The projects of the candidate's evidence, each read once.

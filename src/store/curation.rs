@@ -528,6 +528,7 @@ mod tests {
             decided_at: None,
             comment: String::new(),
             published: vec![],
+            candidate: None,
         }
     }
 

@@ -550,13 +550,7 @@ async fn a_curator_confirms_or_corrects_uncertain_matches_and_unmatched_rows_bec
     // person approves it, it is a library indicator (评价沉淀) whose statistics are its evidence.
     let id = c["candidate"]["id"].as_str().unwrap();
     let rows = c["candidate"]["evidence"].as_array().unwrap().len() as u64;
-    let (status, p) = curator
-        .post(
-            &format!("/api/v1/evaluations/candidates/{id}/propose"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 201, "{p}");
+    let p = propose(&curator, id).await;
     assert!(p["reason"].as_str().unwrap().contains("由评价结果沉淀"));
     let code = p["changes"][0]["after"]["code"]
         .as_str()
@@ -766,4 +760,163 @@ async fn values_in_other_units_are_converted_and_unconvertible_ones_reported() {
         .collect();
     assert!(line.contains(&format!("依据 {n} 行")), "{line}");
     assert!(line.contains("公里（双向）"), "{line}");
+}
+
+/// A wording no library indicator has, used by three groups of projects: under 产出 in 个 (three
+/// projects of 2024), under 效益 in 个 (two of 2023, another type) and under 产出 in 万元 (two
+/// of 2025, a third type).
+const SHARED: &str = "中蜂蜂群越冬保有箱数";
+
+/// Imports the `SHARED` rows; the candidates named so, as (id, level 1, rows).
+async fn same_name_candidates(app: &TestApp) -> Vec<(String, String, usize)> {
+    let header = "项目名称,预算单位,年度,项目类型,预算金额(万元),预算执行率(%),自评得分,评价等级,一级指标,二级指标,三级指标,指标编码,计量单位,指标方向,年度目标值,实际完成值,得分,偏差原因";
+    let mut csv = format!("{header}\n");
+    // (projects, year, type, level 1, level 2, unit)
+    let groups = [
+        (3, 2024, "城市道路建设与改造", "产出指标", "数量指标", "个"),
+        (
+            2,
+            2023,
+            "市政管网建设与改造",
+            "效益指标",
+            "社会效益指标",
+            "个",
+        ),
+        (2, 2025, "城市照明设施建设", "产出指标", "数量指标", "万元"),
+    ];
+    for (g, (n, year, ptype, l1, l2, unit)) in groups.iter().enumerate() {
+        for i in 0..*n {
+            csv.push_str(&format!(
+                "蜂业项目{g}-{i},县农业农村局,{year},{ptype},50,95,92,优,{l1},{l2},{SHARED},,{unit},≥,10,12,10,\n"
+            ));
+        }
+    }
+    let (status, body) = import(app, csv.into_bytes(), "蜂业.csv", false).await;
+    assert_eq!(status, 201, "{body}");
+    named(&app.json("/api/v1/evaluations/candidates").await.1)
+}
+
+/// Candidate `id` proposed as a new indicator by `curator`: the proposal.
+async fn propose(curator: &Session, id: &str) -> Value {
+    let (status, p) = curator
+        .post(
+            &format!("/api/v1/evaluations/candidates/{id}/propose"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    p
+}
+
+/// The candidates named `SHARED`, as (id, level 1, rows).
+fn named(v: &Value) -> Vec<(String, String, usize)> {
+    v["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["candidate"])
+        .filter(|c| c["name"] == SHARED)
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["level1"].as_str().unwrap().to_string(),
+                c["evidence"].as_array().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 26: two candidates may share a name (one wording used under 产出 by some projects and
+/// under 效益 by others, of other types and years; or counted in 个 by some and in 万元 by
+/// others). Each is its own candidate with its own id, and approving the proposal made from
+/// one links that one's rows, never the other's.
+#[tokio::test]
+async fn candidates_sharing_a_name_are_proposed_and_adopted_each_with_its_own_rows() {
+    let app = curation_app();
+    let cands = same_name_candidates(&app).await;
+    let mut ids: Vec<&str> = cands.iter().map(|c| c.0.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        (cands.len(), ids.len()),
+        (3, 3),
+        "three candidates, three ids: {cands:?}"
+    );
+    let curator = Session::login(&app, "editor").await;
+    let reviewer = Session::login(&app, "reviewer").await;
+    // A smaller one: a lookup by name finds the largest (listed first) instead. Once it is
+    // published, the library refuses the same name under another category, so one is enough.
+    let mut order = cands.clone();
+    order.sort_by_key(|c| c.2);
+    let (id, level1, rows) = &order[0];
+    let p = propose(&curator, id).await;
+    let code = p["changes"][0]["after"]["code"].as_str().unwrap();
+    let (status, body) = reviewer
+        .post(&format!("/api/v1/proposals/{}/approve", p["id"]), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, st) = app.json(&format!("/api/v1/indicators/{code}/stats")).await;
+    assert_eq!(
+        st["stats"]["rows"].as_u64(),
+        Some(*rows as u64),
+        "{code} from {level1} candidate {id}: {st}"
+    );
+    let mut left: Vec<String> = named(&app.json("/api/v1/evaluations/candidates").await.1)
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    left.sort();
+    let mut others: Vec<String> = order[1..].iter().map(|c| c.0.clone()).collect();
+    others.sort();
+    assert_eq!(left, others, "only {id} is adopted");
+}
+
+/// Issue 26: a candidate's proposal turned into an alias of an existing indicator (改为合并)
+/// takes the candidate's rows, and only its rows, to that indicator once approved.
+#[tokio::test]
+async fn a_candidate_folded_into_an_indicator_brings_its_own_rows_to_it() {
+    let app = curation_app();
+    let mut cands = same_name_candidates(&app).await;
+    cands.sort_by_key(|c| c.2);
+    let (id, _, rows) = &cands[0];
+    let curator = Session::login(&app, "editor").await;
+    let reviewer = Session::login(&app, "reviewer").await;
+    let p = propose(&curator, id).await;
+    let into = "DL-001";
+    let rows_of = |v: &Value| v["stats"]["rows"].as_u64().unwrap_or(0);
+    let before = rows_of(
+        &app.json(&format!("/api/v1/indicators/{into}/stats"))
+            .await
+            .1,
+    );
+    let (status, edit) = curator
+        .post(
+            &format!("/api/v1/proposals/{}/fold", p["id"]),
+            json!({ "into": into }),
+        )
+        .await;
+    assert_eq!(status, 201, "{edit}");
+    let (status, body) = reviewer
+        .post(
+            &format!("/api/v1/proposals/{}/approve", edit["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let after = rows_of(
+        &app.json(&format!("/api/v1/indicators/{into}/stats"))
+            .await
+            .1,
+    );
+    assert_eq!(
+        after,
+        before + *rows as u64,
+        "the candidate's rows follow it"
+    );
+    let left: Vec<String> = named(&app.json("/api/v1/evaluations/candidates").await.1)
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(!left.contains(id), "{left:?}");
 }

@@ -1,7 +1,9 @@
-//! Evaluation pages in headless Chromium (issue 26): charts whose labels are drawn whole beside
-//! their bars for every project type, a project page that never scrolls sideways, and a 改为
-//! code that names no indicator answered beside its row. Skipped, with the reason, without
-//! Chromium.
+//! Pages of issue 26 in headless Chromium: evaluation charts whose labels are drawn whole beside
+//! their bars for every project type, a project page that never scrolls sideways, a 改为 code
+//! that names no indicator answered beside its row, the evaluations list paged with project
+//! links that open pages, a bulk-import dry run listing every problem of a row, and curation
+//! at 1366 (header on one line, legible 核心 boxes, types and people by name). Skipped, with
+//! the reason, without Chromium.
 
 use crate::browser::{screenshot_dir, webdriver_tools};
 use crate::helpers::{PASSWORD, Session, TestApp, curation_app};
@@ -187,4 +189,230 @@ async fn an_evaluated_project_never_scrolls_sideways_and_a_bad_code_is_answered_
         html.contains("id=\"decision-note\"") && html.contains("<table class=\"review\">"),
         "{html}"
     );
+}
+
+/// The visible text's luminance contrast helpers: a colour's background is the first opaque
+/// one up its ancestors.
+const CONTRAST: &str = r#"
+const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+const lum = (c) => { const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); if (c.length === 3 || c[3] > 0) return c.slice(0, 3); } return [255, 255, 255]; };
+"#;
+
+/// Issue 26, curation as a signed-in admin sees it at 1366×768: the header on one line, the
+/// 核心 checkboxes legible (they were red on red), project types named in Chinese on a proposal
+/// page (not `irrigation`), and people named by their 姓名 in proposals and revision logs.
+#[tokio::test]
+async fn signed_in_at_1366_the_header_is_one_line_and_curation_pages_name_types_and_people() {
+    let Some(chromium) = webdriver_tools(
+        "signed_in_at_1366_the_header_is_one_line_and_curation_pages_name_types_and_people",
+    ) else {
+        return;
+    };
+    let app = curation_app();
+    for (login, display, role) in [
+        ("editor", "张编辑", zhibiao::domain::Role::Editor),
+        ("reviewer", "李审核", zhibiao::domain::Role::Reviewer),
+        // A long 姓名 in the header, as an admin may write one.
+        (
+            "admin",
+            "欧阳晓明（市财政局预算绩效管理科）",
+            zhibiao::domain::Role::Admin,
+        ),
+    ] {
+        zhibiao::accounts::save_user(
+            &app.app.store,
+            zhibiao::accounts::NewUser {
+                name: login.into(),
+                display: display.into(),
+                role: role.label().into(),
+                password: String::new(),
+            },
+            zhibiao::accounts::audit_entry("test", "setup", login, "-"),
+        )
+        .unwrap();
+    }
+    let editor = Session::login(&app, "editor").await;
+    let (s, p) = editor
+        .post(
+            "/api/v1/proposals",
+            json!({ "kind": "edit", "code": "DL-001", "indicator": {"project_types": ["road", "irrigation"]}, "reason": "灌区道路也适用" }),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_u64().unwrap();
+    let irrigation = app
+        .app
+        .search
+        .catalog()
+        .project_type("irrigation")
+        .unwrap()
+        .name
+        .clone();
+
+    let b = Browser::start(&chromium).await;
+    b.set_viewport(1366, 768).await;
+    sign_in(&b, &app, "admin").await;
+    b.goto(&app.url(&format!("/proposals/{id}"))).await;
+    let v = b
+        .eval("return { text: document.querySelector('main').innerText, tops: [...document.querySelectorAll('header.top a, header.top button, header.top .brand')].filter((e) => e.offsetParent).map((e) => Math.round(e.getBoundingClientRect().top)) }")
+        .await;
+    std::fs::write(
+        screenshot_dir().join("proposal-admin-1366.png"),
+        b.screenshot().await,
+    )
+    .unwrap();
+    // Each finding is collected, so that one run names every one that fails.
+    let mut wrong: Vec<String> = Vec::new();
+    let text = v["text"].as_str().unwrap();
+    if !text.contains(&irrigation) || text.contains("irrigation") {
+        wrong.push(format!(
+            "project types by code on the proposal page: {text}"
+        ));
+    }
+    if !text.contains("张编辑") {
+        wrong.push(format!("the proposal's author not by 姓名: {text}"));
+    }
+    let tops: Vec<i64> = v["tops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_i64().unwrap())
+        .collect();
+    let spread = tops.iter().max().unwrap() - tops.iter().min().unwrap();
+    if tops.len() < 6 || spread > 12 {
+        wrong.push(format!("the header wraps at 1366: tops {tops:?}"));
+    }
+
+    // The 核心 checkboxes: legible text, a box that stands out from its label.
+    b.goto(&app.url("/indicators/DL-001/edit")).await;
+    let core = b
+        .eval(&format!(
+            "{CONTRAST} const l = document.querySelector('label.check.core'); const i = l.querySelector('input'); const back = bg(l); const accent = getComputedStyle(i).accentColor; return {{ back, text: ratio(rgb(getComputedStyle(l).color), back), box: ratio(accent === 'auto' ? [0, 117, 255] : rgb(accent), back) }}"
+        ))
+        .await;
+    if core["text"].as_f64().unwrap() < 4.5
+        || core["box"].as_f64().unwrap() < 3.0
+        || core["back"] == json!([179, 38, 30])
+    {
+        wrong.push(format!("the 核心 checkboxes are hard to read: {core}"));
+    }
+
+    // Approved, the revision log names author and reviewer by 姓名.
+    let reviewer = Session::login(&app, "reviewer").await;
+    let (s, body) = reviewer
+        .post(&format!("/api/v1/proposals/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{body}");
+    b.goto(&app.url("/indicators/DL-001")).await;
+    let log = b
+        .eval("return document.querySelector('section.history').innerText")
+        .await;
+    let log = log.as_str().unwrap();
+    if !log.contains("张编辑") || !log.contains("李审核") {
+        wrong.push(format!("the revision log names logins, not 姓名: {log}"));
+    }
+    b.close().await;
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Issue 26, in the browser: the evaluations list is paged (it was 21,000 px tall), its pages
+/// follow one another, and a project's link opens an HTML page (it was raw JSON).
+#[tokio::test]
+async fn the_evaluations_list_is_paged_and_a_project_link_opens_a_page() {
+    let Some(chromium) =
+        webdriver_tools("the_evaluations_list_is_paged_and_a_project_link_opens_a_page")
+    else {
+        return;
+    };
+    let app = app_with_evaluations().await;
+    let b = Browser::start(&chromium).await;
+    sign_in(&b, &app, "editor").await;
+    b.set_viewport(1366, 768).await;
+    b.goto(&app.url("/evaluations")).await;
+    const LIST: &str = "return { links: [...document.querySelectorAll('a[href^=\"/evaluations/projects/\"]')].map((a) => a.getAttribute('href')), height: document.documentElement.scrollHeight, pager: (document.querySelector('nav.pager') || {}).textContent || '' }";
+    let first = b.eval(LIST).await;
+    let links = first["links"].as_array().unwrap();
+    assert!(
+        !links.is_empty() && links.len() <= 50,
+        "{} project links",
+        links.len()
+    );
+    assert!(
+        first["pager"].as_str().unwrap().contains("共"),
+        "a pager: {first}"
+    );
+    assert!(
+        first["height"].as_u64().unwrap() < 12_000,
+        "one page is {} px tall",
+        first["height"]
+    );
+    b.click(&b.find("nav.pager a[rel=next]").await).await;
+    b.wait_for("return location.search.includes('offset=50')")
+        .await;
+    let second = b.eval(LIST).await;
+    assert!(
+        second["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| !links.contains(l)),
+        "page 2 lists other projects"
+    );
+    b.click(&b.find("a[href^=\"/evaluations/projects/\"]").await)
+        .await;
+    let v = b
+        .wait_for("return location.pathname.startsWith('/evaluations/projects/') && { type: document.contentType, h1: (document.querySelector('h1') || {}).textContent || '' }")
+        .await;
+    assert_eq!(v["type"], "text/html", "{v}");
+    assert!(!v["h1"].as_str().unwrap().is_empty(), "{v}");
+    b.close().await;
+}
+
+/// Issue 26, in the browser: a bulk-import dry run of a row with six problems lists all six at
+/// once, each under the template's column name, with no internal names.
+#[tokio::test]
+async fn an_import_dry_run_in_the_browser_lists_all_six_problems_of_a_row() {
+    let Some(chromium) =
+        webdriver_tools("an_import_dry_run_in_the_browser_lists_all_six_problems_of_a_row")
+    else {
+        return;
+    };
+    let app = curation_app();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("六处问题.csv");
+    std::fs::write(&file, crate::site::six_problems()).unwrap();
+    let b = Browser::start(&chromium).await;
+    b.set_viewport(1366, 768).await;
+    sign_in(&b, &app, "editor").await;
+    b.goto(&app.url("/import")).await;
+    b.send_keys(
+        &b.find("form[action='/import'] input[type=file]").await,
+        file.to_str().unwrap(),
+    )
+    .await;
+    b.click(&b.find("form[action='/import'] button[value='0']").await)
+        .await;
+    let v = b
+        .wait_for("const t = document.querySelector('table.import-report'); return t && { problems: [...t.querySelectorAll('tbody tr:first-child div.error')].map((d) => d.textContent), text: document.querySelector('main').innerText }")
+        .await;
+    std::fs::write(
+        screenshot_dir().join("import-dry-run-1366.png"),
+        b.screenshot().await,
+    )
+    .unwrap();
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 6, "{v}");
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains("未写入"), "{text}");
+    for internal in [
+        "definition",
+        "units.toml",
+        "project_types",
+        "（definition）",
+    ] {
+        assert!(!text.contains(internal), "{internal} leaks: {text}");
+    }
+    b.close().await;
 }

@@ -246,6 +246,23 @@ async fn the_evaluations_list_is_paged_and_links_to_project_pages() {
 }
 
 /// The template's header with one row: `cells` by column name, the rest empty.
+/// A template row with six problems: a level 2 outside its level 1, a direction, a unit, a
+/// score and a project type that are not known, and no 指标解释.
+pub fn six_problems() -> Vec<u8> {
+    template_row(&[
+        ("指标名称", "河道巡查公里数"),
+        ("一级指标", "产出指标"),
+        ("二级指标", "效果指标"),
+        ("指标值类型", "定量"),
+        ("指标方向", "大约"),
+        ("计量单位", "斤斤"),
+        ("参考值", "100"),
+        ("数据来源", "巡查台账"),
+        ("分值", "十"),
+        ("适用项目类型", "不存在的类型"),
+    ])
+}
+
 fn template_row(cells: &[(&str, &str)]) -> Vec<u8> {
     let header: Vec<&str> = zhibiao::curation::import::COLUMNS
         .iter()
@@ -264,18 +281,7 @@ fn template_row(cells: &[(&str, &str)]) -> Vec<u8> {
 #[tokio::test]
 async fn a_dry_run_reports_all_six_problems_of_a_row_at_once_in_the_templates_words() {
     let app = curation_app();
-    let file = template_row(&[
-        ("指标名称", "河道巡查公里数"),
-        ("一级指标", "产出指标"),
-        ("二级指标", "效果指标"),
-        ("指标值类型", "定量"),
-        ("指标方向", "大约"),
-        ("计量单位", "斤斤"),
-        ("参考值", "100"),
-        ("数据来源", "巡查台账"),
-        ("分值", "十"),
-        ("适用项目类型", "不存在的类型"),
-    ]);
+    let file = six_problems();
     let (status, body) = Session::login(&app, "editor")
         .await
         .post_raw("/api/v1/import?dry_run=true&file=six.csv", file)
