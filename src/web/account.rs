@@ -1,11 +1,11 @@
 //! Signing in and out, API tokens, user administration and the audit log.
 
-use super::AppState;
 use super::auth::{CSRF_COOKIE, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie};
 use super::error::{ApiError, AppError};
 use super::extract::{Admin, Form, Json, Query, Require, json_body};
 use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
+use super::state::AppState;
 use super::throttle::{Guards, too_many};
 use crate::accounts::NewUser;
 use crate::domain::{AuditEntry, Role, User};

@@ -5,9 +5,9 @@
 //! fail the CSRF check, so no handler can forget it. Roles are checked by the handlers with
 //! `Viewer::require`, server-side, for pages and API alike.
 
-use super::AppState;
 use super::error::{ApiError, AppError, PageError};
 pub use super::layout::Nav;
+use super::state::AppState;
 use crate::accounts::{random_token, same};
 use crate::curation::Actor;
 use crate::domain::{AuditEntry, Role, User};

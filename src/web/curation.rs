@@ -1,12 +1,12 @@
 //! Curation over HTTP: proposals (create, edit, retire, merge, restore, import), review,
 //! editions, the curator inbox. Pages and JSON API call the same `Curation` methods.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError, Rejected};
 use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
 use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
+use super::state::AppState;
 use super::uploads;
 use crate::curation::Approval;
 use crate::curation::import::{self as bulk, ImportReport};

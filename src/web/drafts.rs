@@ -2,12 +2,12 @@
 //! import, as JSON API and as pages. Drafts are anonymous, so each has a size quota, new ones
 //! are rate-limited per client address, and untouched ones expire.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::draft_page::{DraftBody, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
 use super::response::attachment;
+use super::state::AppState;
 use super::throttle::Guards;
 use super::uploads;
 use crate::domain::Draft;

@@ -5,12 +5,12 @@
 //! Writes (import, match decisions, proposing a candidate) need the curator role (编辑 or
 //! higher); reading is open, so units can see what the library learned.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
 use super::params::Params;
 use super::response::{Page, attachment, html};
+use super::state::AppState;
 use super::uploads;
 use crate::curation::candidates::CandidateView;
 use crate::domain::{EvaluatedProject, Indicator, Role};

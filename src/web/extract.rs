@@ -161,7 +161,10 @@ fn too_large() -> AppError {
     AppError::Refused {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: "body_too_large",
-        message: format!("上传内容过大（最大 {} MiB）", super::MAX_BODY_BYTES >> 20),
+        message: format!(
+            "上传内容过大（最大 {} MiB）",
+            super::state::MAX_BODY_BYTES >> 20
+        ),
     }
 }
 
