@@ -232,16 +232,29 @@ fn form_error(e: FormRejection) -> AppError {
     }
 }
 
-/// Parses a JSON body read as bytes, for handlers that check the caller's role first, so an
-/// anonymous call is told 401 whatever it sent. An empty body is `{}`.
-pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}")))
+/// A JSON body whose fields are all optional (a decision's comment, a new user): an empty body
+/// is `{}` and no `Content-Type` is asked for, so `curl -X POST` with no body is a plain call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Rejected;
+
+    async fn from_request(req: Request, state: &S) -> Result<JsonBody<T>, Rejected> {
+        let path = req.uri().path().to_string();
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|b| Rejected::at(&path, unreadable_body(b.status(), b.body_text())))?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(bytes).map(JsonBody).map_err(|e| {
+            let e = AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}"));
+            Rejected::at(&path, e)
+        })
+    }
 }
 
 #[cfg(test)]
