@@ -4,23 +4,15 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
 pub(super) async fn css() -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
+    static_text(
+        "text/css; charset=utf-8",
         include_str!("../../templates/static/app.css"),
     )
 }
 
 pub(super) async fn js() -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
+    static_text(
+        "text/javascript; charset=utf-8",
         include_str!("../../templates/static/app.js"),
     )
 }
