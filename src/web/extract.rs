@@ -269,4 +269,41 @@ mod tests {
         );
         assert_eq!(detail("x".repeat(500)).chars().count(), 200);
     }
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Comment {
+        #[serde(default)]
+        comment: String,
+    }
+
+    async fn json_body(body: &'static str) -> Result<Comment, Rejected> {
+        let req = Request::post("/api/v1/proposals/1/approve")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        JsonBody::<Comment>::from_request(req, &())
+            .await
+            .map(|b| b.0)
+    }
+
+    #[tokio::test]
+    async fn an_empty_json_body_is_an_empty_object_and_needs_no_content_type() {
+        assert_eq!(json_body("").await.unwrap().comment, "");
+        assert_eq!(json_body(" \n").await.unwrap().comment, "");
+        assert_eq!(
+            json_body(r#"{"comment":"好"}"#).await.unwrap().comment,
+            "好"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_json_answers_the_api_code() {
+        let e = json_body("comment=好").await.unwrap_err();
+        assert!(e.api);
+        assert_eq!(e.error.code(), "invalid_json");
+        assert!(
+            e.error.message().contains("不是有效的 JSON"),
+            "{}",
+            e.error.message()
+        );
+    }
 }
