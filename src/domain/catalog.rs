@@ -185,6 +185,14 @@ impl Catalog {
         self.project_types.iter().find(|t| t.code == code)
     }
 
+    /// Every project type as (code, name), in the catalog's order: the choices of a type filter.
+    pub fn type_choices(&self) -> Vec<(String, String)> {
+        self.project_types
+            .iter()
+            .map(|t| (t.code.clone(), t.name.clone()))
+            .collect()
+    }
+
     pub fn project_type_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.project_type(code).map_or(code, |t| t.name.as_str())
     }

@@ -5,6 +5,17 @@
 /// The largest budget a project form takes, in 万元 (1 万亿元): anything above is a typing slip.
 pub const MAX_WAN: f64 = 100_000_000.0;
 
+/// A budget year as typed in a form: empty is none; anything but a year from 2000 to 2100 is
+/// refused with a reason.
+pub fn parse_year(text: &str) -> Result<Option<i32>, String> {
+    let t = text.trim();
+    match t.parse::<i32>() {
+        _ if t.is_empty() => Ok(None),
+        Ok(y) if (2000..=2100).contains(&y) => Ok(Some(y)),
+        _ => Err(format!("预算年度“{t}”应为 2000—2100 之间的年份")),
+    }
+}
+
 /// A plain number with optional thousands separators and full-width digits: `1,200` → 1200.
 /// A trailing `%` is allowed (the caller knows the unit); units and words are not.
 pub fn parse_plain(text: &str) -> Result<f64, String> {

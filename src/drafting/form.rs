@@ -118,14 +118,9 @@ impl Drafting {
             }
         }
         if let Some(v) = get("year") {
-            match v.parse::<i32>() {
-                _ if v.is_empty() => p.year = None,
-                Ok(y) if (2000..=2100).contains(&y) => p.year = Some(y),
-                _ => problem(
-                    "year",
-                    &v,
-                    format!("预算年度“{v}”应为 2000—2100 之间的年份"),
-                ),
+            match crate::domain::number::parse_year(&v) {
+                Ok(y) => p.year = y,
+                Err(m) => problem("year", &v, m),
             }
         }
         if let Some(v) = get("term") {

@@ -74,6 +74,17 @@ impl DraftRequest {
             year: None,
         })
     }
+
+    /// The new-draft form's budget unit and year (text; an empty year is none).
+    pub fn dated(mut self, unit_name: &str, year: &str) -> Result<DraftRequest, DraftingError> {
+        self.unit_name = unit_name.trim().to_string();
+        self.year =
+            crate::domain::number::parse_year(year).map_err(|message| DraftingError::Invalid {
+                code: "invalid_project",
+                message,
+            })?;
+        Ok(self)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,7 +7,7 @@ use super::lock::WriteLock;
 use super::practice::PracticeStats;
 use super::stats::{self, IndicatorStats};
 use super::{Decision, DecisionError, ImportError, ImportReport, Nearby, import, matching};
-use crate::domain::{Candidate, EvaluatedProject, Grade, Indicator};
+use crate::domain::{Candidate, EvaluatedProject, EvaluationRow, Grade, Indicator};
 use crate::ingest::sheet::SheetLimits;
 use crate::search::SearchIndex;
 use crate::store::{ProjectQuery, Store, StoreError};
@@ -68,6 +68,15 @@ pub struct ReviewItem {
     pub source: String,
     /// Other library indicators the row may be.
     pub alternatives: Vec<Nearby>,
+}
+
+/// One row of an imported project as its page shows it: the library indicator it counts for, named.
+pub struct ProjectRow {
+    pub row: EvaluationRow,
+    /// (code, name) of the linked indicator.
+    pub indicator: Option<(String, String)>,
+    pub method: &'static str,
+    pub certain: bool,
 }
 
 /// A row counted in an indicator's statistics, with where it came from.
@@ -180,6 +189,28 @@ impl Evaluations {
                 code: "project_not_found",
                 message: format!("没有这个项目：{id}"),
             })
+    }
+
+    /// A project's rows, each with the name of the library indicator it is linked to.
+    pub fn project_rows(&self, p: &EvaluatedProject) -> Result<Vec<ProjectRow>> {
+        p.rows
+            .iter()
+            .map(|r| {
+                let indicator = match &r.matched {
+                    Some(m) => {
+                        let ind = self.store.indicator(&m.code)?;
+                        Some((m.code.clone(), ind.map(|i| i.name).unwrap_or_default()))
+                    }
+                    None => None,
+                };
+                Ok(ProjectRow {
+                    method: r.matched.as_ref().map_or("未匹配", |m| m.method.label()),
+                    certain: r.certain_code().is_some(),
+                    indicator,
+                    row: r.clone(),
+                })
+            })
+            .collect()
     }
 
     /// A new-indicator candidate, by id.

@@ -1,7 +1,7 @@
 //! What a caller asks of the index (`SearchRequest`, `Filters`) and what it gets back
 //! (`SearchResults`, `Hit`, `Facets`, `Relaxed`, `Suggestion`), with the bounds a request is held to.
 
-use crate::domain::Indicator;
+use crate::domain::{Catalog, Indicator};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -24,6 +24,61 @@ pub struct Filters {
 impl Filters {
     pub fn is_empty(&self) -> bool {
         *self == Filters::default()
+    }
+
+    /// Checks the values against the catalog, so a mistyped filter is explained (the message
+    /// lists the choices), not silently empty.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), String> {
+        let f = self;
+        // Every framework's headings are valid filters (部门整体支出 files indicators under 决策指标,
+        // 过程指标 …): /framework links each of them, and one with no indicator yet answers an empty
+        // result, not an error.
+        let level1 = catalog.headings();
+        let bad = |what: &str, v: &str, allowed: Vec<String>| {
+            format!("筛选条件 {what}=“{v}”无效；可选：{}", allowed.join("、"))
+        };
+        let distinct = |names: Vec<String>| {
+            let mut seen = std::collections::HashSet::new();
+            names
+                .into_iter()
+                .filter(|n| seen.insert(n.clone()))
+                .collect::<Vec<_>>()
+        };
+        if let Some(v) = &f.level1
+            && !level1.iter().any(|l| &l.name == v)
+        {
+            return Err(bad(
+                "level1",
+                v,
+                distinct(level1.iter().map(|l| l.name.clone()).collect()),
+            ));
+        }
+        if let Some(v) = &f.level2 {
+            let all = distinct(level1.iter().flat_map(|l| l.level2.clone()).collect());
+            if !all.contains(v) {
+                return Err(bad("level2", v, all));
+            }
+        }
+        if let Some(v) = &f.scope
+            && v != "共性"
+            && v != "个性"
+        {
+            return Err(bad("scope", v, vec!["共性".into(), "个性".into()]));
+        }
+        if let Some(v) = &f.project_type
+            && catalog.project_type(v).is_none()
+        {
+            return Err(format!(
+                "筛选条件 project_type=“{v}”不是已知的项目类型编码（见 /api/v1/project-types）"
+            ));
+        }
+        if let Some(v) = &f.sector
+            && !catalog.sectors.contains(v)
+            && !catalog.project_types.iter().any(|t| t.sectors.contains(v))
+        {
+            return Err(bad("sector", v, catalog.sectors.clone()));
+        }
+        Ok(())
     }
 }
 

@@ -1,11 +1,11 @@
 //! Signing in and out, API tokens, user administration and the audit log.
 
-use super::AppState;
 use super::auth::{CSRF_COOKIE, Nav, SESSION_COOKIE, SESSION_HOURS, Via, Viewer, cookie};
 use super::error::{ApiError, AppError};
-use super::extract::{Admin, Form, Json, Query, Require, json_body};
+use super::extract::{Admin, Form, Json, JsonBody, Query, Require};
 use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
+use super::state::AppState;
 use super::throttle::{Guards, too_many};
 use crate::accounts::NewUser;
 use crate::domain::{AuditEntry, Role, User};
@@ -243,9 +243,8 @@ pub async fn add_user_api(
     State(app): State<AppState>,
     viewer: Viewer,
     _: Require<Admin>,
-    body: axum::body::Bytes,
+    JsonBody(n): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let n: NewUser = json_body(&body)?;
     let audit = viewer.audit("保存用户", "", "");
     let u = blocking(move || Ok(app.accounts.save_user(n, audit)?)).await?;
     Ok((StatusCode::CREATED, Json(public(&u))))

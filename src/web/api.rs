@@ -3,7 +3,8 @@
 use super::error::{ApiError, AppError};
 use super::extract::{Json, Path};
 use super::params::Params;
-use super::{AppState, run_search};
+use super::search::run_search;
+use super::state::AppState;
 use crate::domain::browse::groups;
 use crate::domain::{Catalog, Indicator, ProjectType, Revision, quality};
 use axum::extract::State;

@@ -5,9 +5,9 @@
 //! fail the CSRF check, so no handler can forget it. Roles are checked by the handlers with
 //! `Viewer::require`, server-side, for pages and API alike.
 
-use super::AppState;
 use super::error::{ApiError, AppError, PageError};
 pub use super::layout::Nav;
+use super::state::AppState;
 use crate::accounts::{random_token, same};
 use crate::curation::Actor;
 use crate::domain::{AuditEntry, Role, User};
@@ -239,46 +239,13 @@ async fn provided_csrf(
 /// Resolves the caller, enforces CSRF on writes, and hands out the anonymous CSRF cookie.
 pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
-    let fail = |e: AppError| -> Response {
-        if is_api {
-            ApiError(e).into_response()
-        } else {
-            PageError(e).into_response()
-        }
+    let (mut req, viewer, new_cookie) = match admit(&app, req, is_api).await {
+        Ok(admitted) => admitted,
+        Err(e) if is_api => return ApiError(e).into_response(),
+        Err(e) => return PageError(e).into_response(),
     };
-    let ip = client_ip(&req, &app.config.limits.trusted_proxies);
-    let (user, csrf, via) = match resolve(&app, req.headers()) {
-        Ok(found) => found,
-        Err(e) => return fail(e),
-    };
-    let known = cookies(req.headers())
-        .remove(CSRF_COOKIE)
-        .filter(|t| is_token(t));
-    let new_cookie = csrf.is_none() && known.is_none();
-    let csrf = csrf.or(known).unwrap_or_else(random_token);
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let mut req = req;
-    if !safe && via != Via::Token {
-        let provided;
-        (req, provided) = match provided_csrf(req, is_api, &via, &csrf).await {
-            Ok(found) => found,
-            Err(e) => return fail(e),
-        };
-        if !provided.is_some_and(|p| same(&p, &csrf)) {
-            return fail(AppError::Forbidden {
-                code: "csrf_failed",
-                message: "安全校验失败（CSRF 令牌缺失或不符）：请刷新页面后重新提交；API 调用请在 X-CSRF-Token 头中携带令牌，或改用 API 令牌。".into(),
-            });
-        }
-    }
-    let anonymous = via == Via::Anonymous;
-    req.extensions_mut().insert(Viewer {
-        user,
-        csrf: csrf.clone(),
-        address: ip.map_or_else(|| "-".to_string(), |ip| ip.to_string()),
-        ip,
-        via,
-    });
+    let (anonymous, csrf) = (viewer.via == Via::Anonymous, viewer.csrf.clone());
+    req.extensions_mut().insert(viewer);
     let mut res = next.run(req).await;
     let is_page = res
         .headers()
@@ -297,6 +264,42 @@ pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Res
         res.headers_mut().append(header::SET_COOKIE, c);
     }
     res
+}
+
+/// Who is asking, with the CSRF token checked on a write; true when the token is new (no cookie
+/// had one), so the answer sets it.
+async fn admit(
+    app: &AppState,
+    req: Request,
+    is_api: bool,
+) -> Result<(Request, Viewer, bool), AppError> {
+    let ip = client_ip(&req, &app.config.limits.trusted_proxies);
+    let (user, csrf, via) = resolve(app, req.headers())?;
+    let known = cookies(req.headers())
+        .remove(CSRF_COOKIE)
+        .filter(|t| is_token(t));
+    let new_cookie = csrf.is_none() && known.is_none();
+    let csrf = csrf.or(known).unwrap_or_else(random_token);
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut req = req;
+    if !safe && via != Via::Token {
+        let provided;
+        (req, provided) = provided_csrf(req, is_api, &via, &csrf).await?;
+        if !provided.is_some_and(|p| same(&p, &csrf)) {
+            return Err(AppError::Forbidden {
+                code: "csrf_failed",
+                message: "安全校验失败（CSRF 令牌缺失或不符）：请刷新页面后重新提交；API 调用请在 X-CSRF-Token 头中携带令牌，或改用 API 令牌。".into(),
+            });
+        }
+    }
+    let viewer = Viewer {
+        user,
+        csrf,
+        address: ip.map_or_else(|| "-".to_string(), |ip| ip.to_string()),
+        ip,
+        via,
+    };
+    Ok((req, viewer, new_cookie))
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! Curation over HTTP: proposals (create, edit, retire, merge, restore, import), review,
 //! editions, the curator inbox. Pages and JSON API call the same `Curation` methods.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError, Rejected};
-use super::extract::{Admin, Editor, Form, Json, Path, Query, Require, Reviewer, json_body};
+use super::extract::{Admin, Editor, Form, Json, JsonBody, Path, Query, Require, Reviewer};
 use super::layout::People;
 use super::response::{Page, attachment, blocking, html};
+use super::state::AppState;
 use super::uploads;
 use crate::curation::Approval;
 use crate::curation::import::{self as bulk, ImportReport};
@@ -51,9 +51,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ProposalId {
 pub async fn create_api(
     State(app): State<AppState>,
     Require(actor, _): Require<Editor>,
-    body: Bytes,
+    JsonBody(body): JsonBody<NewProposal>,
 ) -> Api<(StatusCode, Json<Proposal>)> {
-    let body: NewProposal = json_body(&body)?;
     let p = blocking(move || Ok(app.curation.propose_json(&actor, body)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -123,9 +122,8 @@ pub async fn approve_api(
     State(app): State<AppState>,
     Require(actor, _): Require<Reviewer>,
     ProposalId(id): ProposalId,
-    body: Bytes,
+    JsonBody(Decision { comment, .. }): JsonBody<Decision>,
 ) -> Api<Json<Value>> {
-    let comment = json_body::<Decision>(&body)?.comment;
     let done = blocking(move || Ok(app.curation.approve(&actor, &[id], &comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
@@ -133,9 +131,8 @@ pub async fn approve_api(
 pub async fn approve_batch_api(
     State(app): State<AppState>,
     Require(actor, _): Require<Reviewer>,
-    body: Bytes,
+    JsonBody(d): JsonBody<Decision>,
 ) -> Api<Json<Value>> {
-    let d: Decision = json_body(&body)?;
     let done = blocking(move || Ok(app.curation.approve(&actor, &d.ids, &d.comment)?)).await?;
     Ok(Json(approval_json(done)))
 }
@@ -159,9 +156,8 @@ pub async fn reject_api(
     State(app): State<AppState>,
     Require(actor, _): Require<Reviewer>,
     ProposalId(id): ProposalId,
-    body: Bytes,
+    JsonBody(Decision { comment, .. }): JsonBody<Decision>,
 ) -> Api<Json<Proposal>> {
-    let comment = json_body::<Decision>(&body)?.comment;
     Ok(Json(
         blocking(move || Ok(app.curation.reject(&actor, id, &comment)?)).await?,
     ))
@@ -178,9 +174,8 @@ pub async fn fold_api(
     State(app): State<AppState>,
     Require(actor, _): Require<Editor>,
     ProposalId(id): ProposalId,
-    body: Bytes,
+    JsonBody(b): JsonBody<FoldBody>,
 ) -> Api<(StatusCode, Json<Proposal>)> {
-    let b: FoldBody = json_body(&body)?;
     let p = blocking(move || Ok(app.curation.fold_into(&actor, id, &b.into)?)).await?;
     Ok((StatusCode::CREATED, Json(p)))
 }
@@ -221,9 +216,8 @@ pub struct FreezeBody {
 pub async fn freeze_api(
     State(app): State<AppState>,
     Require(actor, _): Require<Admin>,
-    body: Bytes,
+    JsonBody(b): JsonBody<FreezeBody>,
 ) -> Api<(StatusCode, Json<Value>)> {
-    let b: FreezeBody = json_body(&body)?;
     let (ed, notes) = blocking(move || {
         let ed = app.curation.freeze(&actor, &b.name)?;
         let (_, notes) = app.curation.release_notes(&ed.name)?;

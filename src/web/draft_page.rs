@@ -304,7 +304,9 @@ fn expiry_note(expiry: std::time::Duration, d: &Draft) -> String {
         s => format!("{} 分钟", s.div_ceil(60)),
     };
     let at = |t: &chrono::DateTime<chrono::Utc>| {
-        super::local_time(t).format("%Y-%m-%d %H:%M").to_string()
+        super::state::local_time(t)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
     };
     let deadline = chrono::Duration::from_std(expiry)
         .ok()

@@ -2,12 +2,12 @@
 //! import, as JSON API and as pages. Drafts are anonymous, so each has a size quota, new ones
 //! are rate-limited per client address, and untouched ones expire.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::draft_page::{DraftBody, PrintPage, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Form, Json, Path};
 use super::response::attachment;
+use super::state::AppState;
 use super::throttle::Guards;
 use super::uploads;
 use crate::domain::Draft;
@@ -310,7 +310,6 @@ pub async fn create_page(
 ) -> Result<Response, PageError> {
     use axum::response::IntoResponse;
     let sent = f.clone();
-    let year = f.year.trim();
     let input = DraftRequest::from_form(
         f.project_name,
         f.description,
@@ -318,20 +317,7 @@ pub async fn create_page(
         &f.budget_wan,
         f.term,
     )
-    .and_then(|mut i| {
-        i.unit_name = f.unit_name.trim().to_string();
-        i.year = match year.parse::<i32>() {
-            _ if year.is_empty() => None,
-            Ok(y) if (2000..=2100).contains(&y) => Some(y),
-            _ => {
-                return Err(drafting::DraftingError::Invalid {
-                    code: "invalid_project",
-                    message: format!("预算年度“{year}”应为 2000—2100 之间的年份"),
-                });
-            }
-        };
-        Ok(i)
-    });
+    .and_then(|i| i.dated(&f.unit_name, &f.year));
     // A slip in the form comes back on the form, with everything typed still in it.
     let input = match input {
         Ok(i) => i,

@@ -451,7 +451,10 @@ fn from_status(status: StatusCode, method: &axum::http::Method, api: bool) -> Ap
         ),
         StatusCode::PAYLOAD_TOO_LARGE => refused(
             "body_too_large",
-            format!("上传内容过大（最大 {} MiB）", super::MAX_BODY_BYTES >> 20),
+            format!(
+                "上传内容过大（最大 {} MiB）",
+                super::state::MAX_BODY_BYTES >> 20
+            ),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => refused(
             "unsupported_media_type",

@@ -5,17 +5,17 @@
 //! Writes (import, match decisions, proposing a candidate) need the curator role (编辑 or
 //! higher); reading is open, so units can see what the library learned.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Require};
 use super::params::Params;
 use super::response::{Page, attachment, html};
+use super::state::AppState;
 use super::uploads;
 use crate::curation::candidates::CandidateView;
 use crate::domain::{EvaluatedProject, Indicator, Role};
 use crate::evaluations::import::ImportFileError;
-use crate::evaluations::service::{EvaluationsError, ReviewItem, SourceRow};
+use crate::evaluations::service::{EvaluationsError, ProjectRow, ReviewItem, SourceRow};
 use crate::evaluations::stats;
 use crate::evaluations::{self, DecisionError, ImportError, ImportReport};
 use crate::store::ProjectQuery;
@@ -260,22 +260,13 @@ pub async fn project_api(
     Ok(Json(json!({ "id": p.id(), "project": p })))
 }
 
-/// One row of a project as its page shows it: the library indicator it counts for, named.
-pub struct ProjectRowView {
-    pub row: crate::domain::EvaluationRow,
-    /// (code, name) of the linked indicator.
-    pub indicator: Option<(String, String)>,
-    pub method: &'static str,
-    pub certain: bool,
-}
-
 #[derive(Template)]
 #[template(path = "evaluations/project.html")]
 pub struct ProjectPage {
     pub nav: Nav,
     pub p: EvaluatedProject,
     pub type_name: String,
-    pub rows: Vec<ProjectRowView>,
+    pub rows: Vec<ProjectRow>,
     pub json: String,
 }
 
@@ -289,29 +280,7 @@ pub async fn project_page(
     require_reader(&app, &viewer)?;
     let p = app.evaluations.project(&id)?;
     let catalog = app.search.catalog();
-    let rows = p
-        .rows
-        .iter()
-        .map(|r| {
-            let indicator = match &r.matched {
-                Some(m) => {
-                    let name = app
-                        .store
-                        .indicator(&m.code)?
-                        .map(|i| i.name)
-                        .unwrap_or_default();
-                    Some((m.code.clone(), name))
-                }
-                None => None,
-            };
-            Ok(ProjectRowView {
-                method: r.matched.as_ref().map_or("未匹配", |m| m.method.label()),
-                certain: r.certain_code().is_some(),
-                indicator,
-                row: r.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let rows = app.evaluations.project_rows(&p)?;
     html(&ProjectPage {
         nav: viewer.nav(),
         type_name: p
@@ -397,7 +366,6 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
     let mut q = project_filter(&app, &p)?;
     q.limit = PAGE;
     q.offset = p.number("offset", 0)?;
-    let catalog = app.search.catalog();
     let projects_visible = may_read_projects(&app, &viewer);
     let mut page = app.evaluations.page(&q)?;
     if !projects_visible {
@@ -422,11 +390,7 @@ pub async fn index(State(app): State<AppState>, viewer: Viewer, p: Params) -> Pa
         projects_visible,
         years: page.years,
         projects: page.projects,
-        types: catalog
-            .project_types
-            .iter()
-            .map(|t| (t.code.clone(), t.name.clone()))
-            .collect(),
+        types: app.search.catalog().type_choices(),
         year: q.year.map(|y| y.to_string()).unwrap_or_default(),
         project_type: q.project_type.unwrap_or_default(),
         grade: q.grade.map(|g| g.label().to_string()).unwrap_or_default(),

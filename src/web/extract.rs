@@ -161,7 +161,10 @@ fn too_large() -> AppError {
     AppError::Refused {
         status: StatusCode::PAYLOAD_TOO_LARGE,
         code: "body_too_large",
-        message: format!("上传内容过大（最大 {} MiB）", super::MAX_BODY_BYTES >> 20),
+        message: format!(
+            "上传内容过大（最大 {} MiB）",
+            super::state::MAX_BODY_BYTES >> 20
+        ),
     }
 }
 
@@ -229,16 +232,29 @@ fn form_error(e: FormRejection) -> AppError {
     }
 }
 
-/// Parses a JSON body read as bytes, for handlers that check the caller's role first, so an
-/// anonymous call is told 401 whatever it sent. An empty body is `{}`.
-pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}")))
+/// A JSON body whose fields are all optional (a decision's comment, a new user): an empty body
+/// is `{}` and no `Content-Type` is asked for, so `curl -X POST` with no body is a plain call.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Rejected;
+
+    async fn from_request(req: Request, state: &S) -> Result<JsonBody<T>, Rejected> {
+        let path = req.uri().path().to_string();
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|b| Rejected::at(&path, unreadable_body(b.status(), b.body_text())))?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(bytes).map(JsonBody).map_err(|e| {
+            let e = AppError::bad("invalid_json", format!("请求体不是有效的 JSON：{e}"));
+            Rejected::at(&path, e)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -252,5 +268,42 @@ mod tests {
             "a: invalid digit found in string"
         );
         assert_eq!(detail("x".repeat(500)).chars().count(), 200);
+    }
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Comment {
+        #[serde(default)]
+        comment: String,
+    }
+
+    async fn json_body(body: &'static str) -> Result<Comment, Rejected> {
+        let req = Request::post("/api/v1/proposals/1/approve")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        JsonBody::<Comment>::from_request(req, &())
+            .await
+            .map(|b| b.0)
+    }
+
+    #[tokio::test]
+    async fn an_empty_json_body_is_an_empty_object_and_needs_no_content_type() {
+        assert_eq!(json_body("").await.unwrap().comment, "");
+        assert_eq!(json_body(" \n").await.unwrap().comment, "");
+        assert_eq!(
+            json_body(r#"{"comment":"好"}"#).await.unwrap().comment,
+            "好"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_json_answers_the_api_code() {
+        let e = json_body("comment=好").await.unwrap_err();
+        assert!(e.api);
+        assert_eq!(e.error.code(), "invalid_json");
+        assert!(
+            e.error.message().contains("不是有效的 JSON"),
+            "{}",
+            e.error.message()
+        );
     }
 }

@@ -3,10 +3,10 @@
 //! every field). Browsers print it to PDF; a test prints it with headless Chromium. What it
 //! holds comes from `training::handbook`.
 
-use super::AppState;
 use super::error::AppError;
 use super::extract::Path;
 use super::response::{Page, blocking};
+use super::state::AppState;
 use crate::training::TrainingError;
 use crate::training::handbook::Handbook;
 use askama::Template;

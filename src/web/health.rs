@@ -1,7 +1,7 @@
 //! `/healthz`: whether the service can write (store and search index), for monitors.
 
-use super::AppState;
 use super::extract::Json;
+use super::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -6,9 +6,9 @@
 //! is never taken for a local one: behind nginx on the same machine every request comes from
 //! 127.0.0.1, so without `ZHIBIAO_TRUSTED_PROXIES` a forwarded request is refused.
 
-use super::AppState;
 use super::auth::Viewer;
 use super::error::{ApiError, AppError};
+use super::state::AppState;
 use crate::domain::Role;
 use crate::ops::metrics::State as Figures;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod address;
 pub mod api;
+mod assets;
 pub mod auth;
 pub mod curation;
 pub mod draft_page;
@@ -18,29 +19,17 @@ pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod response;
+pub mod search;
+pub mod state;
 pub mod throttle;
 pub mod training;
 pub mod uploads;
 
 use crate::app::App;
-use crate::search::{Filters, SearchRequest};
 use axum::Router;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use error::AppError;
+pub use state::{AppState, MAX_BODY_BYTES, local_time};
 use std::sync::Arc;
-
-/// Times are stored in UTC and shown in China Standard Time (UTC+8), the users' clock.
-pub fn local_time(t: &chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
-    t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset"))
-}
-
-/// Largest request body read in full; uploads have tighter limits of their own.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-/// Shared state: the whole application behind one `Arc`.
-pub type AppState = Arc<App>;
 
 /// The whole route table.
 pub fn router(app: AppState) -> Router {
@@ -185,12 +174,12 @@ pub fn router(app: AppState) -> Router {
             "/api/v1/training/exercises/{code}/attempts",
             post(training::attempt_api),
         )
-        .route("/static/app.css", get(css))
-        .route("/static/app.js", get(js))
-        .route("/static/draft.css", get(draft_css))
-        .route("/static/draft.js", get(draft_js))
-        .route("/favicon.ico", get(favicon))
-        .route("/static/favicon.svg", get(favicon))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
+        .route("/static/draft.css", get(assets::draft_css))
+        .route("/static/draft.js", get(assets::draft_js))
+        .route("/favicon.ico", get(assets::favicon))
+        .route("/static/favicon.svg", get(assets::favicon))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::serve))
         .route("/api/v1/search", get(api::search))
@@ -309,150 +298,6 @@ pub fn router(app: AppState) -> Router {
             metrics::track,
         ))
         .with_state(app)
-}
-
-async fn css() -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        include_str!("../../templates/static/app.css"),
-    )
-}
-
-async fn js() -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        include_str!("../../templates/static/app.js"),
-    )
-}
-
-/// Browsers ask for `/favicon.ico` on every page; an SVG answers it in every current browser.
-async fn favicon() -> impl IntoResponse {
-    static_text(
-        "image/svg+xml",
-        include_str!("../../templates/static/favicon.svg"),
-    )
-}
-
-/// The drafting page's own styles and script, apart from the shared ones.
-async fn draft_css() -> impl IntoResponse {
-    static_text(
-        "text/css; charset=utf-8",
-        include_str!("../../templates/static/draft.css"),
-    )
-}
-
-async fn draft_js() -> impl IntoResponse {
-    static_text(
-        "text/javascript; charset=utf-8",
-        include_str!("../../templates/static/draft.js"),
-    )
-}
-
-fn static_text(content_type: &'static str, body: &'static str) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        body,
-    )
-}
-
-/// Checks filter values against the catalog, so a mistyped filter is explained, not silently empty.
-fn check_filters(app: &App, f: &Filters) -> Result<(), AppError> {
-    let catalog = app.search.catalog();
-    // Every framework's headings are valid filters (部门整体支出 files indicators under 决策指标,
-    // 过程指标 …): /framework links each of them, and one with no indicator yet answers an empty
-    // result, not an error.
-    let level1 = catalog.headings();
-    let bad = |what: &str, v: &str, allowed: Vec<String>| {
-        AppError::bad(
-            "invalid_filter",
-            format!("筛选条件 {what}=“{v}”无效；可选：{}", allowed.join("、")),
-        )
-    };
-    let distinct = |names: Vec<String>| {
-        let mut seen = std::collections::HashSet::new();
-        names
-            .into_iter()
-            .filter(|n| seen.insert(n.clone()))
-            .collect::<Vec<_>>()
-    };
-    if let Some(v) = &f.level1
-        && !level1.iter().any(|l| &l.name == v)
-    {
-        return Err(bad(
-            "level1",
-            v,
-            distinct(level1.iter().map(|l| l.name.clone()).collect()),
-        ));
-    }
-    if let Some(v) = &f.level2 {
-        let all = distinct(level1.iter().flat_map(|l| l.level2.clone()).collect());
-        if !all.contains(v) {
-            return Err(bad("level2", v, all));
-        }
-    }
-    if let Some(v) = &f.scope
-        && v != "共性"
-        && v != "个性"
-    {
-        return Err(bad("scope", v, vec!["共性".into(), "个性".into()]));
-    }
-    if let Some(v) = &f.project_type
-        && catalog.project_type(v).is_none()
-    {
-        return Err(AppError::bad(
-            "invalid_filter",
-            format!(
-                "筛选条件 project_type=“{v}”不是已知的项目类型编码（见 /api/v1/project-types）"
-            ),
-        ));
-    }
-    if let Some(v) = &f.sector
-        && !catalog.sectors.contains(v)
-        && !catalog.project_types.iter().any(|t| t.sectors.contains(v))
-    {
-        return Err(bad("sector", v, catalog.sectors.clone()));
-    }
-    Ok(())
-}
-
-/// Runs a search on the worker thread. A query is bounded (≤ 200 characters, ≤ 100 hits) and
-/// takes well under a millisecond at 100,000 indicators (docs/PERFORMANCE.md), less than a hop to
-/// the blocking pool would add; heavier work (drafting, exports) goes through `spawn_blocking`.
-async fn run_search(
-    app: AppState,
-    req: SearchRequest,
-) -> Result<crate::search::SearchResults, AppError> {
-    check_filters(&app, &req.filters)?;
-    let started = std::time::Instant::now();
-    let res = app.search.search(&req)?;
-    app.metrics
-        .search("search", started.elapsed().as_secs_f64());
-    // What people look for and do not find feeds the curator inbox (the query only): no hit at
-    // all, or hits only for fewer than half of the query's informative words.
-    let mostly_missed = res
-        .relaxed
-        .as_ref()
-        .is_some_and(|r| r.min_words * 2 < r.words.len());
-    if (res.total == 0 || mostly_missed)
-        && req.offset == 0
-        && !req.q.trim().is_empty()
-        && let Err(e) = app.store.record_miss(&req.q)
-    {
-        tracing::warn!(error = %e, "could not record a search without results");
-    }
-    Ok(res)
 }
 
 /// Serves until ctrl-c.

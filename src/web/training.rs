@@ -6,12 +6,12 @@
 //! session's unguessable link, and trainees join anonymously; their work lives in training's own
 //! trees, never in the library or in real drafts.
 
-use super::AppState;
 use super::auth::{Nav, Viewer};
 use super::draft_page::{DraftBody, draft_page};
 use super::error::{ApiError, AppError, PageError};
 use super::extract::{Editor, Form, Json, Path, Query, Require};
 use super::response::{Page, html};
+use super::state::AppState;
 use super::throttle::{Guards, too_many};
 use crate::domain::Role;
 use crate::domain::lint::{LintFinding, Severity};

@@ -2,8 +2,8 @@
 //! number of parses at once, so a hostile file costs neither the async workers nor unbounded
 //! memory.
 
-use super::AppState;
 use super::error::AppError;
+use super::state::AppState;
 use crate::ingest::sheet::{LimitError, ReadError, SheetLimits};
 use axum::body::{Body, Bytes};
 use axum::http::StatusCode;
