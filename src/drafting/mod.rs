@@ -2,6 +2,7 @@
 //! indicators grouped by the framework, each with the reason it was suggested.
 
 use crate::domain::{Catalog, Draft, DraftProject, DraftRow, Indicator, ProjectType, Term};
+use crate::search::type_words::CatalogWords;
 use crate::search::{Filters, MAX_QUERY_CHARS, SearchError, SearchIndex, SearchRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -203,7 +204,7 @@ pub const PER_GROUP: usize = 5;
 /// 部门整体支出, not a fire-fighting project).
 fn keyword_scores<'a>(
     catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
+    words: &CatalogWords,
     name: &str,
     description: &str,
 ) -> Vec<(f32, &'a ProjectType)> {
@@ -214,16 +215,16 @@ fn keyword_scores<'a>(
     let mut scored: Vec<(f32, &ProjectType)> = catalog
         .project_types
         .iter()
-        .map(|t| {
+        .zip(&words.types)
+        .map(|(t, tw)| {
             let mut s = 0.0;
-            for k in t.keywords.iter().chain(std::iter::once(&t.name)) {
-                let k = norm(k);
-                let w = vocab.subject_chars(&k);
-                if let Some(at) = name.rfind(k.as_str()) {
+            for k in &tw.keywords {
+                let (k, w) = (k.text.as_str(), k.subject);
+                if let Some(at) = name.rfind(k) {
                     let end = name[..at].chars().count() + k.chars().count();
                     s += 3.0 * w * (1.0 + end as f32 / length);
                 }
-                if description.contains(k.as_str()) {
+                if description.contains(k) {
                     s += w;
                 }
             }
@@ -243,20 +244,20 @@ const HEAD_KEYWORD: f32 = 3.0;
 /// the longest such keyword, if any.
 fn head_type<'a>(
     catalog: &'a Catalog,
+    words: &CatalogWords,
     vocab: &crate::search::Vocabulary,
     name: &str,
 ) -> Option<&'a ProjectType> {
     let name = crate::text::normalize(name);
     let mut best: Option<(f32, &ProjectType)> = None;
-    for t in &catalog.project_types {
-        for k in t.keywords.iter().chain(std::iter::once(&t.name)) {
-            let k = crate::text::normalize(k);
-            let w = vocab.subject_chars(&k);
-            let Some(at) = name.rfind(k.as_str()) else {
+    for (t, tw) in catalog.project_types.iter().zip(&words.types) {
+        for k in &tw.keywords {
+            let w = k.subject;
+            let Some(at) = name.rfind(k.text.as_str()) else {
                 continue;
             };
             if w >= HEAD_KEYWORD
-                && vocab.is_boilerplate_tail(&name[at + k.len()..])
+                && vocab.is_boilerplate_tail(&name[at + k.text.len()..])
                 && best.is_none_or(|(b, _)| w > b)
             {
                 best = Some((w, t));
@@ -311,25 +312,19 @@ pub struct Recognised<'a> {
 /// (`SearchIndex::informative_words`).
 pub fn recognise<'a>(
     catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
+    type_words: &CatalogWords,
     name: &str,
     description: &str,
     name_hits: &[crate::search::Hit],
     words: &[(String, f32)],
 ) -> Vec<Recognised<'a>> {
-    let ranked = score_types(catalog, vocab, name, description, name_hits);
+    let ranked = score_types(catalog, type_words, name, description, name_hits);
     let total: f32 = words.iter().map(|(_, w)| w).sum();
     let norm = crate::text::normalize;
     ranked
         .into_iter()
         .map(|(score, t)| {
-            let mut own = norm(&t.name);
-            for k in &t.keywords {
-                own.push(' ');
-                own.push_str(&norm(k));
-            }
-            own.push(' ');
-            own.push_str(&norm(&t.description));
+            let own = type_words.of(&t.code).map_or("", |w| w.own.as_str());
             let hits: Vec<String> = name_hits
                 .iter()
                 .filter(|h| {
@@ -363,12 +358,12 @@ pub fn recognise<'a>(
 
 fn score_types<'a>(
     catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
+    type_words: &CatalogWords,
     name: &str,
     description: &str,
     name_hits: &[crate::search::Hit],
 ) -> Vec<(f32, &'a ProjectType)> {
-    let keywords = keyword_scores(catalog, vocab, name, description);
+    let keywords = keyword_scores(catalog, type_words, name, description);
     let best_kw = keywords.first().map_or(0.0, |k| k.0);
     let mut by_type: HashMap<&str, Vec<f32>> = HashMap::new();
     for (rank, h) in name_hits.iter().enumerate() {
@@ -468,7 +463,7 @@ pub fn suggest_with(
     practice: &Practice,
 ) -> Result<Suggestions, DraftingError> {
     check_input(input)?;
-    let catalog = search.catalog();
+    let (catalog, type_words) = search.catalog_words();
     // One search for the name feeds recognition and the rows from the project's own words.
     let mut req = SearchRequest::new(input.project_name.trim());
     req.limit = NAME_HITS;
@@ -479,13 +474,18 @@ pub fn suggest_with(
     let words = search.informative_words(&input.project_name);
     let recognised = recognise(
         &catalog,
-        search.vocabulary(),
+        &type_words,
         &input.project_name,
         &input.description,
         &name_hits,
         &words,
     );
-    let head = head_type(&catalog, search.vocabulary(), &input.project_name);
+    let head = head_type(
+        &catalog,
+        &type_words,
+        search.vocabulary(),
+        &input.project_name,
+    );
     let ranked: Vec<(f32, &ProjectType)> = recognised
         .iter()
         .map(|r| (r.score, r.project_type))
