@@ -236,37 +236,6 @@ fn keyword_scores<'a>(
     scored
 }
 
-/// A keyword saying this much (`Vocabulary::subject_chars`) ...
-const HEAD_KEYWORD: f32 = 3.0;
-
-/// ... that ends the name, before boilerplate only, names what is funded: its type is taken
-/// whatever the unit's name before it says (县消防救援大队整体支出, 乡村医生补助资金). The type of
-/// the longest such keyword, if any.
-fn head_type<'a>(
-    catalog: &'a Catalog,
-    words: &CatalogWords,
-    vocab: &crate::search::Vocabulary,
-    name: &str,
-) -> Option<&'a ProjectType> {
-    let name = crate::text::normalize(name);
-    let mut best: Option<(f32, &ProjectType)> = None;
-    for (t, tw) in catalog.project_types.iter().zip(&words.types) {
-        for k in &tw.keywords {
-            let w = k.subject;
-            let Some(at) = name.rfind(k.text.as_str()) else {
-                continue;
-            };
-            if w >= HEAD_KEYWORD
-                && vocab.is_boilerplate_tail(&name[at + k.text.len()..])
-                && best.is_none_or(|(b, _)| w > b)
-            {
-                best = Some((w, t));
-            }
-        }
-    }
-    best.map(|(_, t)| t)
-}
-
 /// Hits of a search for the project's name that recognition and the table draw on.
 const NAME_HITS: usize = 50;
 /// Best hits of one type that count towards its score, so a type with many indicators does
@@ -480,11 +449,9 @@ pub fn suggest_with(
         &name_hits,
         &words,
     );
-    let head = head_type(
-        &catalog,
-        &type_words,
+    let head = type_words.head_type(
         search.vocabulary(),
-        &input.project_name,
+        &crate::text::normalize(&input.project_name),
     );
     let ranked: Vec<(f32, &ProjectType)> = recognised
         .iter()

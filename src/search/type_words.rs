@@ -6,6 +6,10 @@ use super::vocab::Vocabulary;
 use crate::domain::catalog::Catalog;
 use crate::text::normalize;
 
+/// What a keyword must say about the subject (`Vocabulary::subject_chars`) to name a project's
+/// type by ending its name (`CatalogWords::head_type`).
+pub const HEAD_KEYWORD: f32 = 3.0;
+
 /// One keyword (or the type's name) of a project type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeKeyword {
@@ -68,6 +72,28 @@ impl CatalogWords {
             })
             .collect();
         CatalogWords { types }
+    }
+
+    /// The type whose keyword ends a project name, before boilerplate only (`Vocabulary::
+    /// is_boilerplate_tail`), and says at least `HEAD_KEYWORD` about the subject: what is funded,
+    /// whatever the unit's name before it says (县消防救援大队整体支出, 乡村医生补助资金). The type of
+    /// the weightiest such keyword, if any. `name` is normalised.
+    pub fn head_type(&self, vocab: &Vocabulary, name: &str) -> Option<&TypeWords> {
+        let mut best: Option<(f32, &TypeWords)> = None;
+        for t in &self.types {
+            for k in &t.keywords {
+                let Some(at) = name.rfind(k.text.as_str()) else {
+                    continue;
+                };
+                if k.subject >= HEAD_KEYWORD
+                    && vocab.is_boilerplate_tail(&name[at + k.text.len()..])
+                    && best.is_none_or(|(b, _)| k.subject > b)
+                {
+                    best = Some((k.subject, t));
+                }
+            }
+        }
+        best.map(|(_, t)| t)
     }
 
     /// The words of the type `code`.
