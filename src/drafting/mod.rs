@@ -2,6 +2,7 @@
 //! indicators grouped by the framework, each with the reason it was suggested.
 
 use crate::domain::{Catalog, Draft, DraftProject, DraftRow, Indicator, ProjectType, Term};
+use crate::search::type_words::CatalogWords;
 use crate::search::{Filters, MAX_QUERY_CHARS, SearchError, SearchIndex, SearchRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -214,7 +215,7 @@ pub const PER_GROUP: usize = 5;
 /// 部门整体支出, not a fire-fighting project).
 fn keyword_scores<'a>(
     catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
+    words: &CatalogWords,
     name: &str,
     description: &str,
 ) -> Vec<(f32, &'a ProjectType)> {
@@ -225,16 +226,16 @@ fn keyword_scores<'a>(
     let mut scored: Vec<(f32, &ProjectType)> = catalog
         .project_types
         .iter()
-        .map(|t| {
+        .zip(&words.types)
+        .map(|(t, tw)| {
             let mut s = 0.0;
-            for k in t.keywords.iter().chain(std::iter::once(&t.name)) {
-                let k = norm(k);
-                let w = vocab.subject_chars(&k);
-                if let Some(at) = name.rfind(k.as_str()) {
+            for k in &tw.keywords {
+                let (k, w) = (k.text.as_str(), k.subject);
+                if let Some(at) = name.rfind(k) {
                     let end = name[..at].chars().count() + k.chars().count();
                     s += 3.0 * w * (1.0 + end as f32 / length);
                 }
-                if description.contains(k.as_str()) {
+                if description.contains(k) {
                     s += w;
                 }
             }
@@ -244,37 +245,6 @@ fn keyword_scores<'a>(
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.code.cmp(&b.1.code)));
     scored
-}
-
-/// A keyword saying this much (`Vocabulary::subject_chars`) ...
-const HEAD_KEYWORD: f32 = 3.0;
-
-/// ... that ends the name, before boilerplate only, names what is funded: its type is taken
-/// whatever the unit's name before it says (县消防救援大队整体支出, 乡村医生补助资金). The type of
-/// the longest such keyword, if any.
-fn head_type<'a>(
-    catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
-    name: &str,
-) -> Option<&'a ProjectType> {
-    let name = crate::text::normalize(name);
-    let mut best: Option<(f32, &ProjectType)> = None;
-    for t in &catalog.project_types {
-        for k in t.keywords.iter().chain(std::iter::once(&t.name)) {
-            let k = crate::text::normalize(k);
-            let w = vocab.subject_chars(&k);
-            let Some(at) = name.rfind(k.as_str()) else {
-                continue;
-            };
-            if w >= HEAD_KEYWORD
-                && vocab.is_boilerplate_tail(&name[at + k.len()..])
-                && best.is_none_or(|(b, _)| w > b)
-            {
-                best = Some((w, t));
-            }
-        }
-    }
-    best.map(|(_, t)| t)
 }
 
 /// Hits of a search for the project's name that recognition and the table draw on.
@@ -322,25 +292,19 @@ pub struct Recognised<'a> {
 /// (`SearchIndex::informative_words`).
 pub fn recognise<'a>(
     catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
+    type_words: &CatalogWords,
     name: &str,
     description: &str,
     name_hits: &[crate::search::Hit],
     words: &[(String, f32)],
 ) -> Vec<Recognised<'a>> {
-    let ranked = score_types(catalog, vocab, name, description, name_hits);
+    let ranked = score_types(catalog, type_words, name, description, name_hits);
     let total: f32 = words.iter().map(|(_, w)| w).sum();
     let norm = crate::text::normalize;
     ranked
         .into_iter()
         .map(|(score, t)| {
-            let mut own = norm(&t.name);
-            for k in &t.keywords {
-                own.push(' ');
-                own.push_str(&norm(k));
-            }
-            own.push(' ');
-            own.push_str(&norm(&t.description));
+            let own = type_words.of(&t.code).map_or("", |w| w.own.as_str());
             let hits: Vec<String> = name_hits
                 .iter()
                 .filter(|h| {
@@ -374,12 +338,12 @@ pub fn recognise<'a>(
 
 fn score_types<'a>(
     catalog: &'a Catalog,
-    vocab: &crate::search::Vocabulary,
+    type_words: &CatalogWords,
     name: &str,
     description: &str,
     name_hits: &[crate::search::Hit],
 ) -> Vec<(f32, &'a ProjectType)> {
-    let keywords = keyword_scores(catalog, vocab, name, description);
+    let keywords = keyword_scores(catalog, type_words, name, description);
     let best_kw = keywords.first().map_or(0.0, |k| k.0);
     let mut by_type: HashMap<&str, Vec<f32>> = HashMap::new();
     for (rank, h) in name_hits.iter().enumerate() {
@@ -479,7 +443,7 @@ pub fn suggest_with(
     practice: &Practice,
 ) -> Result<Suggestions, DraftingError> {
     check_input(input)?;
-    let catalog = search.catalog();
+    let (catalog, type_words) = search.catalog_words();
     // One search for the name feeds recognition and the rows from the project's own words.
     let mut req = SearchRequest::new(input.project_name.trim());
     req.limit = NAME_HITS;
@@ -490,13 +454,16 @@ pub fn suggest_with(
     let words = search.informative_words(&input.project_name);
     let recognised = recognise(
         &catalog,
-        search.vocabulary(),
+        &type_words,
         &input.project_name,
         &input.description,
         &name_hits,
         &words,
     );
-    let head = head_type(&catalog, search.vocabulary(), &input.project_name);
+    let head = type_words.head_type(
+        search.vocabulary(),
+        &crate::text::normalize(&input.project_name),
+    );
     let ranked: Vec<(f32, &ProjectType)> = recognised
         .iter()
         .map(|r| (r.score, r.project_type))

@@ -6,6 +6,7 @@ use super::tokenizer::{
     GRAM, GramTokenizer, INITIALS, JiebaTokenizer, LIST, LIST_SEPARATOR, ListTokenizer, PINYIN,
     PREFIX, PinyinTokenizer, PrefixTokenizer, ZH,
 };
+use super::type_words::CatalogWords;
 use super::vocab::Vocabulary;
 use crate::domain::{Catalog, Indicator};
 use crate::text::{normalize, word_chars};
@@ -107,8 +108,9 @@ pub struct SearchIndex {
     pub(super) fields: Fields,
     pub(super) words: JiebaTokenizer,
     pub(super) vocab: Arc<Vocabulary>,
-    /// The catalog the indicators are shown with (project type names, framework order).
-    catalog: RwLock<Arc<Catalog>>,
+    /// The catalog the indicators are shown with (project type names, framework order), with
+    /// its types' recognition words, replaced together.
+    catalog: RwLock<(Arc<Catalog>, Arc<CatalogWords>)>,
     pub(super) facet_columns: super::per_segment::FacetColumns,
     pub(super) name_lengths: super::collect::NameLengths,
     pub(super) names: super::matcher::NameColumns,
@@ -222,6 +224,7 @@ impl SearchIndex {
         dir: Option<PathBuf>,
     ) -> Result<SearchIndex, SearchError> {
         let words = register_tokenizers(&index, &vocab);
+        let catalog_words = Arc::new(CatalogWords::new(&catalog, &vocab));
         let fields = fields_of(&index.schema());
         let reader = index
             .reader_builder()
@@ -234,7 +237,7 @@ impl SearchIndex {
             fields,
             words,
             vocab,
-            catalog: RwLock::new(catalog),
+            catalog: RwLock::new((catalog, catalog_words)),
             facet_columns: Default::default(),
             name_lengths: Default::default(),
             names: Default::default(),
@@ -491,10 +494,17 @@ impl SearchIndex {
     /// Shows indicators with a new catalog (e.g. after an edition is frozen); the documents are
     /// unchanged, so nothing is reindexed.
     pub fn set_catalog(&self, catalog: Catalog) {
-        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(catalog);
+        // Weighed before the lock is taken: readers wait for the swap only.
+        let words = Arc::new(CatalogWords::new(&catalog, &self.vocab));
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = (Arc::new(catalog), words);
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog_words().0
+    }
+
+    /// The catalog and its types' recognition words, of the same generation.
+    pub fn catalog_words(&self) -> (Arc<Catalog>, Arc<CatalogWords>) {
         self.catalog
             .read()
             .unwrap_or_else(|e| e.into_inner())

@@ -16,6 +16,7 @@ mod request;
 pub mod schema;
 pub mod service;
 pub mod tokenizer;
+pub mod type_words;
 pub mod vocab;
 
 pub use index::{SearchError, SearchIndex};

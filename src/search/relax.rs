@@ -134,17 +134,15 @@ impl SearchIndex {
     /// characters, so 污水处理 outweighs 采购; only the best-scoring types are kept, all of them on
     /// a tie.
     pub(super) fn query_types(&self, norm: &str) -> Vec<String> {
-        let catalog = self.catalog();
+        let (_, words) = self.catalog_words();
         let mut best = 0;
         let mut out = Vec::new();
-        for t in &catalog.project_types {
+        for t in &words.types {
             let score: usize = t
                 .keywords
                 .iter()
-                .chain(std::iter::once(&t.name))
-                .map(|k| normalize(k))
-                .filter(|k| k.chars().count() >= 2 && norm.contains(k.as_str()))
-                .map(|k| k.chars().count())
+                .filter(|k| k.chars >= 2 && norm.contains(k.text.as_str()))
+                .map(|k| k.chars)
                 .sum();
             if score == 0 || score < best {
                 continue;
